@@ -1,0 +1,205 @@
+//! Record-level access: a record belongs to an agency; anyone else sees it only through an unexpired,
+//! unrevoked grant (to their agency or to them personally) or an open break-the-glass window.
+
+use serde::{Deserialize, Serialize};
+
+use crate::time::Millis;
+
+/// Who a grant is for.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub enum Grantee {
+    Agency(String),
+    User(String),
+}
+
+#[derive(Clone, Debug)]
+pub struct Grant {
+    pub id: String,
+    pub grantee: Grantee,
+    pub expires_at: Millis,
+    pub revoked: bool,
+}
+
+#[derive(Clone, Debug)]
+pub struct BreakGlass {
+    pub id: String,
+    pub user_id: String,
+    pub expires_at: Millis,
+}
+
+/// The viewer and the record, with every grant and break-the-glass window that names the record.
+pub struct AccessRequest<'a> {
+    pub user_id: &'a str,
+    pub agency_id: &'a str,
+    pub owner_agency_id: &'a str,
+    pub grants: &'a [Grant],
+    pub break_glass: &'a [BreakGlass],
+    pub now: Millis,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum AccessDecision {
+    Owner,
+    Granted { grant_id: String },
+    BrokenGlass { id: String },
+    Denied,
+}
+
+impl AccessDecision {
+    pub fn allowed(&self) -> bool {
+        !matches!(self, AccessDecision::Denied)
+    }
+}
+
+/// Decide record access. The owner agency wins, then a personal or agency grant, then break-the-glass.
+pub fn decide(req: &AccessRequest<'_>) -> AccessDecision {
+    if req.agency_id == req.owner_agency_id {
+        return AccessDecision::Owner;
+    }
+    let live = |g: &&Grant| !g.revoked && g.expires_at > req.now;
+    let personal = req
+        .grants
+        .iter()
+        .filter(live)
+        .find(|g| g.grantee == Grantee::User(req.user_id.to_owned()));
+    let agency = req
+        .grants
+        .iter()
+        .filter(live)
+        .find(|g| g.grantee == Grantee::Agency(req.agency_id.to_owned()));
+    if let Some(g) = personal.or(agency) {
+        return AccessDecision::Granted {
+            grant_id: g.id.clone(),
+        };
+    }
+    if let Some(b) = req
+        .break_glass
+        .iter()
+        .find(|b| b.user_id == req.user_id && b.expires_at > req.now)
+    {
+        return AccessDecision::BrokenGlass { id: b.id.clone() };
+    }
+    AccessDecision::Denied
+}
+
+/// The longest a break-the-glass window may stay open.
+pub const BREAK_GLASS_MAX_MINUTES: i64 = 240;
+/// A reason shorter than this is not a reason.
+pub const BREAK_GLASS_MIN_REASON_CHARS: usize = 15;
+/// The longest a grant may run before it must be renewed.
+pub const GRANT_MAX_DAYS: i64 = 366;
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum BreakGlassError {
+    ReasonTooShort,
+    DurationOutOfRange,
+}
+
+impl BreakGlassError {
+    pub fn key(self) -> &'static str {
+        match self {
+            BreakGlassError::ReasonTooShort => "error.break_glass_reason",
+            BreakGlassError::DurationOutOfRange => "error.break_glass_minutes",
+        }
+    }
+}
+
+/// Validate a break-the-glass request; returns the trimmed reason.
+pub fn validate_break_glass(reason: &str, minutes: i64) -> Result<String, BreakGlassError> {
+    let reason = reason.trim();
+    if reason.chars().count() < BREAK_GLASS_MIN_REASON_CHARS {
+        return Err(BreakGlassError::ReasonTooShort);
+    }
+    if !(1..=BREAK_GLASS_MAX_MINUTES).contains(&minutes) {
+        return Err(BreakGlassError::DurationOutOfRange);
+    }
+    Ok(reason.to_owned())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn grant(id: &str, grantee: Grantee, expires_at: Millis, revoked: bool) -> Grant {
+        Grant {
+            id: id.into(),
+            grantee,
+            expires_at,
+            revoked,
+        }
+    }
+
+    fn req<'a>(grants: &'a [Grant], bg: &'a [BreakGlass], now: Millis) -> AccessRequest<'a> {
+        AccessRequest {
+            user_id: "u1",
+            agency_id: "health",
+            owner_agency_id: "police",
+            grants,
+            break_glass: bg,
+            now,
+        }
+    }
+
+    #[test]
+    fn owner_agency_sees_its_records() {
+        let mut r = req(&[], &[], 0);
+        r.agency_id = "police";
+        assert_eq!(decide(&r), AccessDecision::Owner);
+    }
+
+    #[test]
+    fn other_agency_is_denied_without_grant() {
+        assert_eq!(decide(&req(&[], &[], 0)), AccessDecision::Denied);
+    }
+
+    #[test]
+    fn agency_and_personal_grants_until_expiry() {
+        let g = [grant("g1", Grantee::Agency("health".into()), 100, false)];
+        assert!(decide(&req(&g, &[], 99)).allowed());
+        assert_eq!(decide(&req(&g, &[], 100)), AccessDecision::Denied, "expiry is exclusive");
+        let g = [grant("g2", Grantee::User("u1".into()), 100, false)];
+        assert_eq!(
+            decide(&req(&g, &[], 5)),
+            AccessDecision::Granted { grant_id: "g2".into() }
+        );
+        let g = [grant("g3", Grantee::User("u2".into()), 100, false)];
+        assert_eq!(decide(&req(&g, &[], 5)), AccessDecision::Denied, "someone else's grant");
+    }
+
+    #[test]
+    fn revoked_grant_gives_nothing() {
+        let g = [grant("g1", Grantee::Agency("health".into()), 100, true)];
+        assert_eq!(decide(&req(&g, &[], 5)), AccessDecision::Denied);
+    }
+
+    #[test]
+    fn break_glass_is_personal_and_time_limited() {
+        let bg = [BreakGlass {
+            id: "b1".into(),
+            user_id: "u1".into(),
+            expires_at: 50,
+        }];
+        assert_eq!(decide(&req(&[], &bg, 49)), AccessDecision::BrokenGlass { id: "b1".into() });
+        assert_eq!(decide(&req(&[], &bg, 50)), AccessDecision::Denied);
+        let other = [BreakGlass {
+            id: "b2".into(),
+            user_id: "u9".into(),
+            expires_at: 50,
+        }];
+        assert_eq!(decide(&req(&[], &other, 1)), AccessDecision::Denied);
+    }
+
+    #[test]
+    fn break_glass_needs_reason_and_bounded_time() {
+        assert_eq!(validate_break_glass("  short ", 30), Err(BreakGlassError::ReasonTooShort));
+        assert_eq!(
+            validate_break_glass("Nạn nhân đang cấp cứu, cần liên hệ gia đình", 0),
+            Err(BreakGlassError::DurationOutOfRange)
+        );
+        assert_eq!(
+            validate_break_glass("Nạn nhân đang cấp cứu, cần liên hệ gia đình", 241),
+            Err(BreakGlassError::DurationOutOfRange)
+        );
+        assert!(validate_break_glass("Nạn nhân đang cấp cứu, cần liên hệ gia đình", 240).is_ok());
+    }
+}

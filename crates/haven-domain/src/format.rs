@@ -1,0 +1,112 @@
+//! How dates and numbers are written for people: dd/mm/yyyy everywhere; numbers with the Vietnamese
+//! separators ('.' for thousands, ',' for decimals) or the English ones.
+
+use time::Date;
+
+use crate::time::{local, Millis};
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Lang {
+    Vi,
+    En,
+}
+
+impl Lang {
+    pub fn code(self) -> &'static str {
+        match self {
+            Lang::Vi => "vi",
+            Lang::En => "en",
+        }
+    }
+    pub fn from_code(code: &str) -> Option<Lang> {
+        match code {
+            "vi" => Some(Lang::Vi),
+            "en" => Some(Lang::En),
+            _ => None,
+        }
+    }
+}
+
+pub fn date(d: Date) -> String {
+    format!("{:02}/{:02}/{:04}", d.day(), u8::from(d.month()), d.year())
+}
+
+/// dd/mm/yyyy HH:MM in Viet Nam time.
+pub fn date_time(at: Millis) -> String {
+    match local(at) {
+        Some(t) => format!("{} {:02}:{:02}", date(t.date()), t.hour(), t.minute()),
+        None => String::from("?"),
+    }
+}
+
+/// An integer with thousands separators: 1.234.567 in Vietnamese, 1,234,567 in English.
+pub fn integer(n: i64, lang: Lang) -> String {
+    let sep = match lang {
+        Lang::Vi => '.',
+        Lang::En => ',',
+    };
+    let digits = n.unsigned_abs().to_string();
+    let mut out = String::with_capacity(digits.len() + digits.len() / 3 + 1);
+    if n < 0 {
+        out.push('-');
+    }
+    for (i, c) in digits.chars().enumerate() {
+        if i > 0 && (digits.len() - i) % 3 == 0 {
+            out.push(sep);
+        }
+        out.push(c);
+    }
+    out
+}
+
+/// Parse dd/mm/yyyy (also d/m/yyyy and yyyy-mm-dd as browsers send from date inputs).
+pub fn parse_date(s: &str) -> Option<Date> {
+    let s = s.trim();
+    let (d, m, y) = if let Some((y, rest)) = s.split_once('-') {
+        let (m, d) = rest.split_once('-')?;
+        (d, m, y)
+    } else {
+        let mut it = s.split('/');
+        let (d, m, y) = (it.next()?, it.next()?, it.next()?);
+        if it.next().is_some() {
+            return None;
+        }
+        (d, m, y)
+    };
+    if y.len() != 4 {
+        return None;
+    }
+    let month = time::Month::try_from(m.parse::<u8>().ok()?).ok()?;
+    Date::from_calendar_date(y.parse().ok()?, month, d.parse().ok()?).ok()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use time::macros::date;
+
+    #[test]
+    fn vietnamese_numbers() {
+        assert_eq!(integer(0, Lang::Vi), "0");
+        assert_eq!(integer(999, Lang::Vi), "999");
+        assert_eq!(integer(1000, Lang::Vi), "1.000");
+        assert_eq!(integer(1_234_567, Lang::Vi), "1.234.567");
+        assert_eq!(integer(-1_234_567, Lang::En), "-1,234,567");
+    }
+
+    #[test]
+    fn dates_day_first() {
+        assert_eq!(super::date(date!(2025 - 07 - 01)), "01/07/2025");
+        assert_eq!(parse_date("1/7/2025"), Some(date!(2025 - 07 - 01)));
+        assert_eq!(parse_date("2024-02-29"), Some(date!(2024 - 02 - 29)));
+        assert_eq!(parse_date("29/02/2025"), None, "not a leap year");
+        assert_eq!(parse_date("01/07/25"), None);
+        assert_eq!(parse_date("1/2/3/2025"), None);
+    }
+
+    #[test]
+    fn date_time_in_vietnam() {
+        // 2025-01-01T00:00Z is 07:00 in Viet Nam.
+        assert_eq!(date_time(1_735_689_600_000), "01/01/2025 07:00");
+    }
+}

@@ -1,0 +1,13 @@
+//! Haven's pure rules: who may do what, who may see which record, the legal clock's time base, identity
+//! validation and normalisation, and the account-security rules. No I/O, no SQL, no HTTP, no keys.
+
+pub mod access;
+pub mod account;
+pub mod format;
+pub mod person;
+pub mod profile;
+pub mod roles;
+pub mod time;
+
+pub use access::{AccessDecision, AccessRequest, BreakGlass, Grant, Grantee};
+pub use roles::{Action, Role};

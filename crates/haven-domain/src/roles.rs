@@ -1,0 +1,161 @@
+//! Roles and the role x action permission matrix. This is the only place that says which role may do what;
+//! handlers name the action they need in their signature and the web layer asks [`permits`].
+
+use serde::{Deserialize, Serialize};
+
+/// A role a user holds inside their agency.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Role {
+    SystemAdmin,
+    AgencyHead,
+    CaseOfficer,
+    DataClerk,
+    /// Aggregates only, never identity.
+    Analyst,
+    /// The audit log only.
+    Auditor,
+}
+
+impl Role {
+    pub const ALL: [Role; 6] = [
+        Role::SystemAdmin,
+        Role::AgencyHead,
+        Role::CaseOfficer,
+        Role::DataClerk,
+        Role::Analyst,
+        Role::Auditor,
+    ];
+
+    /// The stable code stored in the database and used in translation keys.
+    pub fn code(self) -> &'static str {
+        match self {
+            Role::SystemAdmin => "admin",
+            Role::AgencyHead => "head",
+            Role::CaseOfficer => "officer",
+            Role::DataClerk => "clerk",
+            Role::Analyst => "analyst",
+            Role::Auditor => "auditor",
+        }
+    }
+
+    pub fn from_code(code: &str) -> Option<Role> {
+        Role::ALL.into_iter().find(|r| r.code() == code)
+    }
+}
+
+/// Something a user may try to do. Record-level access (which records) is decided separately in
+/// [`crate::access`]; this says whether the role may attempt the action at all.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Action {
+    /// List records in pseudonymous form.
+    ViewRecords,
+    /// See names, birth dates, ID numbers and other identity fields.
+    ViewIdentity,
+    CreateRecords,
+    EditRecords,
+    /// Share a record of one's own agency with another agency or user.
+    GrantAccess,
+    /// Open a record of another agency without a grant, with a written reason.
+    BreakGlass,
+    /// Review break-the-glass use and identity views in one's agency.
+    SuperviseAgency,
+    ViewAggregates,
+    ViewAudit,
+    ManageUsers,
+    ManageAgencies,
+    /// Set security policy (e.g. which roles must use a second factor).
+    ManageSecurity,
+}
+
+impl Action {
+    pub fn code(self) -> &'static str {
+        match self {
+            Action::ViewRecords => "view_records",
+            Action::ViewIdentity => "view_identity",
+            Action::CreateRecords => "create_records",
+            Action::EditRecords => "edit_records",
+            Action::GrantAccess => "grant_access",
+            Action::BreakGlass => "break_glass",
+            Action::SuperviseAgency => "supervise_agency",
+            Action::ViewAggregates => "view_aggregates",
+            Action::ViewAudit => "view_audit",
+            Action::ManageUsers => "manage_users",
+            Action::ManageAgencies => "manage_agencies",
+            Action::ManageSecurity => "manage_security",
+        }
+    }
+}
+
+/// The permission matrix.
+pub fn role_permits(role: Role, action: Action) -> bool {
+    use Action::*;
+    match role {
+        // The administrator runs the system; they do not read case files.
+        Role::SystemAdmin => matches!(
+            action,
+            ManageUsers | ManageAgencies | ManageSecurity | ViewAggregates
+        ),
+        Role::AgencyHead => matches!(
+            action,
+            ViewRecords
+                | ViewIdentity
+                | CreateRecords
+                | EditRecords
+                | GrantAccess
+                | BreakGlass
+                | SuperviseAgency
+                | ViewAggregates
+        ),
+        Role::CaseOfficer => matches!(
+            action,
+            ViewRecords | ViewIdentity | CreateRecords | EditRecords | GrantAccess | BreakGlass
+        ),
+        // Clerks type in what arrives on paper; they do not browse identities afterwards.
+        Role::DataClerk => matches!(action, ViewRecords | CreateRecords),
+        Role::Analyst => matches!(action, ViewAggregates),
+        Role::Auditor => matches!(action, ViewAudit),
+    }
+}
+
+/// Whether any of the roles permits the action.
+pub fn permits(roles: &[Role], action: Action) -> bool {
+    roles.iter().any(|r| role_permits(*r, action))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn codes_round_trip() {
+        for r in Role::ALL {
+            assert_eq!(Role::from_code(r.code()), Some(r));
+        }
+        assert_eq!(Role::from_code("root"), None);
+    }
+
+    #[test]
+    fn analyst_and_auditor_never_see_identity() {
+        for a in [Role::Analyst, Role::Auditor, Role::SystemAdmin, Role::DataClerk] {
+            assert!(!role_permits(a, Action::ViewIdentity), "{a:?}");
+        }
+        assert!(role_permits(Role::CaseOfficer, Action::ViewIdentity));
+    }
+
+    #[test]
+    fn only_auditor_reads_audit_and_only_admin_manages_users() {
+        for r in Role::ALL {
+            assert_eq!(role_permits(r, Action::ViewAudit), r == Role::Auditor);
+            assert_eq!(role_permits(r, Action::ManageUsers), r == Role::SystemAdmin);
+        }
+    }
+
+    #[test]
+    fn several_roles_union() {
+        assert!(!permits(&[], Action::ViewRecords));
+        assert!(permits(&[Role::Auditor, Role::Analyst], Action::ViewAggregates));
+        assert!(!permits(&[Role::Auditor, Role::Analyst], Action::ViewIdentity));
+    }
+}

@@ -1,0 +1,215 @@
+//! Grants and break-the-glass: the data behind need-to-know record access. The decision itself is
+//! `haven_domain::access::decide`; this module stores grants and windows and hands them to it.
+
+use haven_domain::access::{BreakGlass, Grant, Grantee};
+use haven_domain::time::Millis;
+use serde::Serialize;
+
+use crate::crypto::Keyring;
+use crate::db::RowExt;
+use crate::{new_id, Command, Entry, Store};
+
+#[derive(Clone, Debug, Serialize)]
+pub struct GrantRow {
+    pub id: String,
+    pub grantee_agency_id: Option<String>,
+    pub grantee_user_id: Option<String>,
+    pub purpose: String,
+    pub granted_by: String,
+    pub granted_at: Millis,
+    pub expires_at: Millis,
+    pub revoked_at: Option<Millis>,
+}
+
+#[derive(Clone, Debug, Serialize)]
+pub struct BreakGlassRow {
+    pub id: String,
+    pub user_id: String,
+    pub agency_id: String,
+    pub record_kind: String,
+    pub record_id: String,
+    pub reason: String,
+    pub opened_at: Millis,
+    pub expires_at: Millis,
+    pub reviewed_by: Option<String>,
+}
+
+pub struct NewGrant<'a> {
+    pub record_kind: &'a str,
+    pub record_id: &'a str,
+    pub grantee: &'a Grantee,
+    pub purpose: &'a str,
+    pub expires_at: Millis,
+}
+
+pub async fn create_grant(cmd: &mut Command, g: &NewGrant<'_>) -> anyhow::Result<String> {
+    let id = new_id();
+    let (agency, user) = match g.grantee {
+        Grantee::Agency(a) => (Some(a.as_str()), None),
+        Grantee::User(u) => (None, Some(u.as_str())),
+    };
+    sqlx::query(
+        "INSERT INTO grants (id, record_kind, record_id, grantee_agency_id, grantee_user_id, purpose, granted_by, \
+         granted_at, expires_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
+    )
+    .bind(&id)
+    .bind(g.record_kind)
+    .bind(g.record_id)
+    .bind(agency)
+    .bind(user)
+    .bind(g.purpose)
+    .bind(&cmd.actor.user_id)
+    .bind(cmd.at)
+    .bind(g.expires_at)
+    .execute(&mut *cmd.tx)
+    .await?;
+    cmd.audit(Entry::new("grant.create", g.record_kind, g.record_id).purpose(g.purpose).fields(&["grantee", "expires_at"]))
+        .await?;
+    Ok(id)
+}
+
+/// Revoke a grant on a record; false when there is no live grant with that id on that record.
+pub async fn revoke_grant(cmd: &mut Command, record_kind: &str, record_id: &str, grant_id: &str) -> anyhow::Result<bool> {
+    let n = sqlx::query(
+        "UPDATE grants SET revoked_at = $1, revoked_by = $2 WHERE id = $3 AND record_kind = $4 AND record_id = $5 \
+         AND revoked_at IS NULL",
+    )
+    .bind(cmd.at)
+    .bind(&cmd.actor.user_id)
+    .bind(grant_id)
+    .bind(record_kind)
+    .bind(record_id)
+    .execute(&mut *cmd.tx)
+    .await?
+    .rows_affected();
+    if n == 1 {
+        cmd.audit(Entry::new("grant.revoke", record_kind, record_id).fields(&["revoked_at"])).await?;
+    }
+    Ok(n == 1)
+}
+
+pub struct NewBreakGlass<'a> {
+    pub owner_agency_id: &'a str,
+    pub record_kind: &'a str,
+    pub record_id: &'a str,
+    pub reason: &'a str,
+    pub expires_at: Millis,
+}
+
+pub async fn open_break_glass(cmd: &mut Command, keys: &Keyring, b: &NewBreakGlass<'_>) -> anyhow::Result<String> {
+    let id = new_id();
+    sqlx::query(
+        "INSERT INTO break_glass (id, user_id, agency_id, owner_agency_id, record_kind, record_id, reason, opened_at, \
+         expires_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
+    )
+    .bind(&id)
+    .bind(&cmd.actor.user_id)
+    .bind(&cmd.actor.agency_id)
+    .bind(b.owner_agency_id)
+    .bind(b.record_kind)
+    .bind(b.record_id)
+    .bind(keys.seal("break_glass", "reason", &id, b.reason))
+    .bind(cmd.at)
+    .bind(b.expires_at)
+    .execute(&mut *cmd.tx)
+    .await?;
+    cmd.audit(Entry::new("break_glass.open", b.record_kind, b.record_id).purpose("break_glass").fields(&["reason", "expires_at"]))
+        .await?;
+    Ok(id)
+}
+
+pub async fn review_break_glass(cmd: &mut Command, id: &str, owner_agency_id: &str) -> anyhow::Result<bool> {
+    let n = sqlx::query("UPDATE break_glass SET reviewed_by = $1, reviewed_at = $2 WHERE id = $3 AND owner_agency_id = $4 AND reviewed_at IS NULL")
+        .bind(&cmd.actor.user_id)
+        .bind(cmd.at)
+        .bind(id)
+        .bind(owner_agency_id)
+        .execute(&mut *cmd.tx)
+        .await?
+        .rows_affected();
+    if n == 1 {
+        cmd.audit(Entry::new("break_glass.review", "break_glass", id)).await?;
+    }
+    Ok(n == 1)
+}
+
+fn grant_row(r: crate::db::Row) -> anyhow::Result<GrantRow> {
+    Ok(GrantRow {
+        id: r.try_get(0)?,
+        grantee_agency_id: r.try_get(1)?,
+        grantee_user_id: r.try_get(2)?,
+        purpose: r.try_get(3)?,
+        granted_by: r.try_get(4)?,
+        granted_at: r.try_get(5)?,
+        expires_at: r.try_get(6)?,
+        revoked_at: r.try_get(7)?,
+    })
+}
+
+impl Store {
+    pub async fn grants_on(&self, record_kind: &str, record_id: &str) -> anyhow::Result<Vec<GrantRow>> {
+        let rows = sqlx::query(
+            "SELECT id, grantee_agency_id, grantee_user_id, purpose, granted_by, granted_at, expires_at, revoked_at \
+             FROM grants WHERE record_kind = $1 AND record_id = $2 ORDER BY granted_at DESC",
+        )
+        .bind(record_kind)
+        .bind(record_id)
+        .fetch_all(self.db.pool())
+        .await?;
+        rows.into_iter().map(grant_row).collect()
+    }
+
+    /// Grants and break-the-glass windows on a record, in the shape the access decision takes.
+    pub async fn access_inputs(&self, record_kind: &str, record_id: &str) -> anyhow::Result<(Vec<Grant>, Vec<BreakGlass>)> {
+        let grants = self
+            .grants_on(record_kind, record_id)
+            .await?
+            .into_iter()
+            .filter_map(|g| {
+                let grantee = match (g.grantee_agency_id, g.grantee_user_id) {
+                    (Some(a), _) => Grantee::Agency(a),
+                    (None, Some(u)) => Grantee::User(u),
+                    (None, None) => return None,
+                };
+                Some(Grant { id: g.id, grantee, expires_at: g.expires_at, revoked: g.revoked_at.is_some() })
+            })
+            .collect();
+        let rows: Vec<(String, String, i64)> =
+            sqlx::query_as("SELECT id, user_id, expires_at FROM break_glass WHERE record_kind = $1 AND record_id = $2")
+                .bind(record_kind)
+                .bind(record_id)
+                .fetch_all(self.db.pool())
+                .await?;
+        let bg = rows.into_iter().map(|(id, user_id, expires_at)| BreakGlass { id, user_id, expires_at }).collect();
+        Ok((grants, bg))
+    }
+
+    /// Break-the-glass use on an agency's records, newest first, for its head to review.
+    pub async fn break_glass_on_agency(&self, owner_agency_id: &str, limit: i64) -> anyhow::Result<Vec<BreakGlassRow>> {
+        let rows = sqlx::query(
+            "SELECT id, user_id, agency_id, record_kind, record_id, reason, opened_at, expires_at, reviewed_by \
+             FROM break_glass WHERE owner_agency_id = $1 ORDER BY opened_at DESC LIMIT $2",
+        )
+        .bind(owner_agency_id)
+        .bind(limit)
+        .fetch_all(self.db.pool())
+        .await?;
+        rows.into_iter()
+            .map(|r| {
+                let id: String = r.try_get(0)?;
+                let sealed: Vec<u8> = r.try_get(5)?;
+                Ok(BreakGlassRow {
+                    reason: self.keys.open("break_glass", "reason", &id, &sealed)?,
+                    id,
+                    user_id: r.try_get(1)?,
+                    agency_id: r.try_get(2)?,
+                    record_kind: r.try_get(3)?,
+                    record_id: r.try_get(4)?,
+                    opened_at: r.try_get(6)?,
+                    expires_at: r.try_get(7)?,
+                    reviewed_by: r.try_get(8)?,
+                })
+            })
+            .collect()
+    }
+}

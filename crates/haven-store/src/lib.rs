@@ -1,0 +1,128 @@
+//! Haven's persistence: one seam over SQLite and PostgreSQL ([`db`]), field encryption and blind indexes
+//! ([`crypto`]), the audit chain ([`audit`]), and the commands and queries of each capability. Every command
+//! runs in one transaction together with its audit entry ([`Command`]). The store keeps data; it does not
+//! decide business rules, which come from `haven-domain`.
+
+pub mod access;
+pub mod accounts;
+pub mod audit;
+pub mod crypto;
+pub mod db;
+pub mod directory;
+pub mod keys;
+pub mod persons;
+
+use std::path::Path;
+use std::sync::Arc;
+
+use anyhow::Context;
+use ed25519_dalek::SigningKey;
+use haven_domain::time::{Clock, Millis};
+
+pub use audit::{Actor, Entry};
+pub use crypto::{KeyFile, Keyring};
+pub use db::{Backend, Db};
+
+/// An open store: database, unwrapped keys, audit signer and clock.
+#[derive(Clone)]
+pub struct Store {
+    pub db: Db,
+    pub keys: Arc<Keyring>,
+    signer: Arc<SigningKey>,
+    clock: Arc<dyn Clock>,
+}
+
+impl Store {
+    /// Connect, migrate, create the data keys on first use, and unwrap them.
+    pub async fn open(url: &str, key_file: &KeyFile, clock: Arc<dyn Clock>) -> anyhow::Result<Store> {
+        let db = Db::connect(url).await?;
+        db.migrate().await?;
+        keys::ensure_data_keys(&db, &key_file.master).await?;
+        let keyring = keys::load_keyring(&db, &key_file.master).await?;
+        let signer = SigningKey::from_bytes(&key_file.audit_signing);
+        audit::ensure_genesis(&db, &signer).await?;
+        Ok(Store { db, keys: Arc::new(keyring), signer: Arc::new(signer), clock })
+    }
+
+    pub fn now(&self) -> Millis {
+        self.clock.now()
+    }
+
+    pub fn clock(&self) -> Arc<dyn Clock> {
+        self.clock.clone()
+    }
+
+    pub fn verifying_key(&self) -> ed25519_dalek::VerifyingKey {
+        self.signer.verifying_key()
+    }
+
+    /// Begin a command: a write transaction with the audit head locked.
+    pub async fn command(&self, actor: &Actor) -> anyhow::Result<Command> {
+        let mut tx = self.db.begin_write().await?;
+        let head = audit::lock_head(&self.db, &mut tx).await?;
+        Ok(Command {
+            tx,
+            head,
+            start_seq: None,
+            signer: self.signer.clone(),
+            actor: actor.clone(),
+            at: self.now(),
+        })
+    }
+
+    pub async fn verify_audit(&self) -> anyhow::Result<audit::VerifyReport> {
+        audit::verify(&self.db, &self.verifying_key()).await
+    }
+
+    pub async fn get_setting(&self, key: &str) -> anyhow::Result<Option<String>> {
+        Ok(sqlx::query_scalar("SELECT value FROM settings WHERE key = $1")
+            .bind(key)
+            .fetch_optional(self.db.pool())
+            .await?)
+    }
+}
+
+/// One use case in one transaction: its writes and its audit entries commit together or not at all.
+pub struct Command {
+    pub tx: db::Tx,
+    head: audit::Head,
+    start_seq: Option<i64>,
+    signer: Arc<SigningKey>,
+    pub actor: Actor,
+    pub at: Millis,
+}
+
+impl Command {
+    pub async fn audit(&mut self, entry: Entry) -> anyhow::Result<()> {
+        self.start_seq.get_or_insert(self.head.seq + 1);
+        audit::append(&mut self.tx, &mut self.head, &self.signer, &self.actor, self.at, &entry).await
+    }
+
+    /// Commit. A command that wrote nothing to the audit log is a bug: every change is audited.
+    pub async fn commit(mut self) -> anyhow::Result<()> {
+        anyhow::ensure!(self.start_seq.is_some(), "command committed without an audit entry");
+        audit::store_head(&mut self.tx, &self.head, &self.signer).await?;
+        self.tx.commit().await.context("commit")?;
+        Ok(())
+    }
+
+    pub async fn set_setting(&mut self, key: &str, value: &str) -> anyhow::Result<()> {
+        sqlx::query("DELETE FROM settings WHERE key = $1").bind(key).execute(&mut *self.tx).await?;
+        sqlx::query("INSERT INTO settings (key, value) VALUES ($1, $2)")
+            .bind(key)
+            .bind(value)
+            .execute(&mut *self.tx)
+            .await?;
+        Ok(())
+    }
+}
+
+/// A new record id: UUIDv7, so ids sort by creation time.
+pub fn new_id() -> String {
+    uuid::Uuid::now_v7().to_string()
+}
+
+/// Default database URL for a data folder.
+pub fn sqlite_url(data_dir: &Path) -> String {
+    format!("sqlite://{}", data_dir.join("haven.db").display())
+}
