@@ -32,20 +32,6 @@ pub fn to_millis(t: OffsetDateTime) -> Millis {
     i64::try_from(t.unix_timestamp_nanos() / 1_000_000).unwrap_or(i64::MAX)
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-    use time::macros::datetime;
-
-    #[test]
-    fn late_evening_utc_is_next_day_in_vietnam() {
-        let at = to_millis(datetime!(2025-06-30 17:30 UTC));
-        assert_eq!(local_date(at).map(|d| d.to_string()), Some("2025-07-01".into()));
-        let at = to_millis(datetime!(2025-06-30 16:59 UTC));
-        assert_eq!(local_date(at).map(|d| d.to_string()), Some("2025-06-30".into()));
-    }
-}
-
 /// Where "now" comes from. The server holds one; tests give it a clock they can move.
 pub trait Clock: Send + Sync + 'static {
     fn now(&self) -> Millis;
@@ -74,5 +60,19 @@ impl ManualClock {
 impl Clock for ManualClock {
     fn now(&self) -> Millis {
         self.0.load(std::sync::atomic::Ordering::SeqCst)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use time::macros::datetime;
+
+    #[test]
+    fn late_evening_utc_is_next_day_in_vietnam() {
+        let at = to_millis(datetime!(2025-06-30 17:30 UTC));
+        assert_eq!(local_date(at).map(|d| d.to_string()), Some("2025-07-01".into()));
+        let at = to_millis(datetime!(2025-06-30 16:59 UTC));
+        assert_eq!(local_date(at).map(|d| d.to_string()), Some("2025-06-30".into()));
     }
 }

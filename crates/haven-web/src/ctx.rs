@@ -1,0 +1,247 @@
+//! Who is asking, and what they may do. [`Viewer`] is the logged-in user (session cookie or API token);
+//! [`Can<P>`] is a viewer whose roles permit action `P`, so each handler's signature shows its permission;
+//! [`CsrfForm<T>`] is a form body whose CSRF token matched, so no state-changing form handler can forget it.
+//! [`Ctx`] carries what every page needs: language, translations, navigation and the CSRF token.
+
+use std::marker::PhantomData;
+
+use axum::extract::{FromRequest, FromRequestParts, Request};
+use axum::http::request::Parts;
+use axum::http::{header, HeaderMap};
+use haven_domain::account::session_live;
+use haven_domain::format::Lang;
+use haven_domain::roles::permits;
+use haven_domain::{Action, Role};
+use haven_store::accounts::{Session, User};
+use haven_store::directory::Agency;
+use haven_store::Actor;
+use serde::de::DeserializeOwned;
+
+use crate::error::AppError;
+use crate::{AppState, RequestId};
+
+pub const SESSION_COOKIE: &str = "haven_session";
+pub const PRE_COOKIE: &str = "haven_pre";
+pub const LANG_COOKIE: &str = "haven_lang";
+
+pub fn cookie<'a>(headers: &'a HeaderMap, name: &str) -> Option<&'a str> {
+    headers
+        .get_all(header::COOKIE)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(';'))
+        .filter_map(|kv| kv.trim().split_once('='))
+        .find(|(k, _)| *k == name)
+        .map(|(_, v)| v)
+}
+
+/// A Set-Cookie value: HttpOnly, SameSite=Strict, Path=/, Secure behind TLS.
+pub fn set_cookie(name: &str, value: &str, secure: bool, max_age: Option<i64>) -> String {
+    let mut c = format!("{name}={value}; Path=/; HttpOnly; SameSite=Strict");
+    if secure {
+        c.push_str("; Secure");
+    }
+    if let Some(age) = max_age {
+        c.push_str(&format!("; Max-Age={age}"));
+    }
+    c
+}
+
+/// The logged-in user.
+#[derive(Clone)]
+pub struct Viewer {
+    pub user: User,
+    pub agency: Agency,
+    /// The cookie session; `None` when the request came with an API token.
+    pub session: Option<(String, Session)>,
+    pub request_id: String,
+    /// A role of this user requires a second factor that is not set up yet: only enrolment is open.
+    pub must_enrol: bool,
+}
+
+impl Viewer {
+    pub fn can(&self, action: Action) -> bool {
+        permits(&self.user.roles, action)
+    }
+    pub fn has_role(&self, role: Role) -> bool {
+        self.user.roles.contains(&role)
+    }
+    pub fn actor(&self) -> Actor {
+        Actor {
+            user_id: self.user.id.clone(),
+            agency_id: self.agency.id.clone(),
+            request_id: self.request_id.clone(),
+        }
+    }
+    pub fn lang(&self) -> Lang {
+        Lang::from_code(&self.user.lang).unwrap_or(Lang::Vi)
+    }
+}
+
+fn request_id(parts: &Parts) -> String {
+    parts.extensions.get::<RequestId>().map(|r| r.0.clone()).unwrap_or_default()
+}
+
+/// Resolve the viewer from a bearer token or a full session; `Ok(None)` when there is neither.
+pub async fn resolve_viewer(state: &AppState, parts: &Parts) -> Result<Option<Viewer>, AppError> {
+    let now = state.store.now();
+    let (user, session) = if let Some(token) = parts
+        .headers
+        .get(header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.strip_prefix("Bearer "))
+    {
+        match state.store.user_by_token(token.trim()).await? {
+            Some(u) => (u, None),
+            None => return Ok(None),
+        }
+    } else if let Some(token) = cookie(&parts.headers, SESSION_COOKIE) {
+        let Some(s) = state.store.session(token).await? else { return Ok(None) };
+        if s.stage == "totp" || !session_live(s.created_at, s.last_seen_at, now) {
+            return Ok(None);
+        }
+        let Some(u) = state.store.user(&s.user_id).await? else { return Ok(None) };
+        state.store.touch_session(token, now).await?;
+        (u, Some((token.to_owned(), s)))
+    } else {
+        return Ok(None);
+    };
+    if user.disabled {
+        return Ok(None);
+    }
+    let Some(agency) = state.store.agency(&user.agency_id).await? else { return Ok(None) };
+    let must_enrol = !user.totp_enabled
+        && session.is_some()
+        && state.store.roles_requiring_totp().await?.iter().any(|r| user.roles.contains(r));
+    Ok(Some(Viewer { user, agency, session, request_id: request_id(parts), must_enrol }))
+}
+
+impl FromRequestParts<AppState> for Viewer {
+    type Rejection = AppError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Self::Rejection> {
+        if let Some(v) = parts.extensions.get::<Viewer>() {
+            return Ok(v.clone());
+        }
+        let v = resolve_viewer(state, parts).await?.ok_or(AppError::Unauthenticated)?;
+        if v.must_enrol && !parts.uri.path().starts_with("/account/totp") {
+            return Err(AppError::EnrolFirst);
+        }
+        parts.extensions.insert(v.clone());
+        Ok(v)
+    }
+}
+
+impl axum::extract::OptionalFromRequestParts<AppState> for Viewer {
+    type Rejection = AppError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Option<Self>, Self::Rejection> {
+        if let Some(v) = parts.extensions.get::<Viewer>() {
+            return Ok(Some(v.clone()));
+        }
+        let v = resolve_viewer(state, parts).await?;
+        if let Some(v) = &v {
+            parts.extensions.insert(v.clone());
+        }
+        Ok(v)
+    }
+}
+
+/// A permission named in a handler's signature.
+pub trait Permission: Send + Sync + 'static {
+    const ACTION: Action;
+}
+
+macro_rules! permissions {
+    ($($name:ident),* $(,)?) => {
+        $(
+            #[doc = concat!("Marker for `Action::", stringify!($name), "`.")]
+            pub struct $name;
+            impl Permission for $name {
+                const ACTION: Action = Action::$name;
+            }
+        )*
+    };
+}
+
+permissions!(
+    ViewRecords,
+    ViewIdentity,
+    CreateRecords,
+    EditRecords,
+    GrantAccess,
+    BreakGlass,
+    SuperviseAgency,
+    ViewAggregates,
+    ViewAudit,
+    ManageUsers,
+    ManageAgencies,
+    ManageSecurity,
+);
+
+/// A viewer whose roles permit `P`.
+pub struct Can<P: Permission>(pub Viewer, pub PhantomData<P>);
+
+impl<P: Permission> FromRequestParts<AppState> for Can<P> {
+    type Rejection = AppError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Self::Rejection> {
+        let v = Viewer::from_request_parts(parts, state).await?;
+        if !v.can(P::ACTION) {
+            return Err(AppError::Forbidden);
+        }
+        Ok(Can(v, PhantomData))
+    }
+}
+
+/// The CSRF token expected from this browser: the session's own token once logged in, otherwise the
+/// pre-session cookie set on the log-in page.
+pub fn expected_csrf(state_viewer: Option<&Viewer>, headers: &HeaderMap) -> Option<String> {
+    match state_viewer.and_then(|v| v.session.as_ref()) {
+        Some((_, s)) => Some(s.csrf.clone()),
+        None => cookie(headers, PRE_COOKIE).map(str::to_owned),
+    }
+}
+
+fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
+    a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
+}
+
+/// A urlencoded form whose `csrf` field matched. The raw pairs are kept for multi-valued fields.
+pub struct CsrfForm<T>(pub T, pub Vec<(String, String)>);
+
+pub const MAX_FORM_BYTES: usize = 64 * 1024;
+
+impl<T: DeserializeOwned + Send> FromRequest<AppState> for CsrfForm<T> {
+    type Rejection = AppError;
+
+    async fn from_request(req: Request, state: &AppState) -> Result<Self, Self::Rejection> {
+        let (mut parts, body) = req.into_parts();
+        let viewer = match parts.extensions.get::<Viewer>() {
+            Some(v) => Some(v.clone()),
+            None => resolve_viewer(state, &parts).await?,
+        };
+        if let Some(v) = &viewer {
+            parts.extensions.insert(v.clone());
+        }
+        let expected = expected_csrf(viewer.as_ref(), &parts.headers);
+        let bytes = axum::body::to_bytes(body, MAX_FORM_BYTES).await.map_err(|_| AppError::BadRequest("body".into()))?;
+        let pairs: Vec<(String, String)> =
+            serde_urlencoded::from_bytes(&bytes).map_err(|_| AppError::BadRequest("form".into()))?;
+        let given = pairs.iter().find(|(k, _)| k == "csrf").map(|(_, v)| v.as_str());
+        match (expected, given) {
+            (Some(e), Some(g)) if !e.is_empty() && constant_time_eq(e.as_bytes(), g.as_bytes()) => {}
+            _ => return Err(AppError::Csrf),
+        }
+        let value = serde_urlencoded::from_bytes(&bytes).map_err(|_| AppError::BadRequest("form".into()))?;
+        Ok(CsrfForm(value, pairs))
+    }
+}
+
+/// The language of a request: the user's choice when logged in, else the language cookie, else Vietnamese.
+pub fn request_lang(viewer: Option<&Viewer>, headers: &HeaderMap) -> Lang {
+    viewer
+        .map(Viewer::lang)
+        .or_else(|| cookie(headers, LANG_COOKIE).and_then(Lang::from_code))
+        .unwrap_or(Lang::Vi)
+}

@@ -1,0 +1,79 @@
+//! How failures reach people: a page in their language with the right status, or JSON for the API. Internal
+//! errors are logged with the request id and shown as a short apology carrying that id, nothing else.
+
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+
+/// An error a handler returns.
+#[derive(Debug)]
+pub enum AppError {
+    NotFound,
+    Forbidden,
+    /// Not logged in: pages redirect to the log-in page, the API answers 401.
+    Unauthenticated,
+    /// The user's role requires a second factor they have not set up: they are sent to enrol.
+    EnrolFirst,
+    /// A state-changing request without a valid CSRF token.
+    Csrf,
+    BadRequest(String),
+    Internal(anyhow::Error),
+}
+
+impl From<anyhow::Error> for AppError {
+    fn from(e: anyhow::Error) -> Self {
+        AppError::Internal(e)
+    }
+}
+
+impl AppError {
+    pub fn status(&self) -> StatusCode {
+        match self {
+            AppError::NotFound => StatusCode::NOT_FOUND,
+            AppError::Forbidden | AppError::Csrf => StatusCode::FORBIDDEN,
+            AppError::Unauthenticated => StatusCode::UNAUTHORIZED,
+            AppError::EnrolFirst => StatusCode::FORBIDDEN,
+            AppError::BadRequest(_) => StatusCode::BAD_REQUEST,
+            AppError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
+        }
+    }
+
+    pub fn key(&self) -> &'static str {
+        match self {
+            AppError::NotFound => "error.not_found",
+            AppError::Forbidden => "error.forbidden",
+            AppError::Unauthenticated => "error.unauthenticated",
+            AppError::EnrolFirst => "error.enrol_first",
+            AppError::Csrf => "error.csrf",
+            AppError::BadRequest(_) => "error.bad_request",
+            AppError::Internal(_) => "error.internal",
+        }
+    }
+}
+
+/// The error travels to the rendering middleware in the response's extensions, which knows the language,
+/// the request id and whether the caller wanted a page or JSON.
+#[derive(Clone)]
+pub struct ErrorMarker {
+    pub key: &'static str,
+    pub detail: Option<String>,
+}
+
+impl IntoResponse for AppError {
+    fn into_response(self) -> Response {
+        let status = self.status();
+        let detail = match &self {
+            AppError::BadRequest(d) => Some(d.clone()),
+            _ => None,
+        };
+        if let AppError::Internal(e) = &self {
+            // The request id is attached by the middleware's span; the message carries no identity data
+            // because store errors name tables and columns, never values.
+            tracing::error!(error = format!("{e:#}"), "internal error");
+        }
+        let mut resp = status.into_response();
+        resp.extensions_mut().insert(ErrorMarker { key: self.key(), detail });
+        resp
+    }
+}
+
+pub type AppResult<T> = Result<T, AppError>;

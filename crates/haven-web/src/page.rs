@@ -1,0 +1,187 @@
+//! What every page needs ([`Ctx`]: language, translations, the viewer's navigation, the CSRF token, a
+//! confirmation message) and rendering helpers: templates become HTML responses, form errors become a
+//! 422 page with an error summary, failures become the error page.
+
+use std::sync::Arc;
+
+use askama::Template;
+use axum::extract::FromRequestParts;
+use axum::http::request::Parts;
+use axum::http::{header, StatusCode};
+use axum::response::{Html, IntoResponse, Response};
+use haven_domain::format::{self, Lang};
+use haven_domain::time::Millis;
+use haven_domain::Action;
+
+use crate::ctx::{self, Viewer};
+use crate::error::AppError;
+use crate::i18n::I18n;
+use crate::AppState;
+
+pub struct NavItem {
+    pub href: &'static str,
+    pub key: &'static str,
+    pub current: bool,
+}
+
+pub struct Ctx {
+    pub lang: Lang,
+    i18n: Arc<I18n>,
+    pub user_name: Option<String>,
+    pub agency_name: Option<String>,
+    pub nav: Vec<NavItem>,
+    pub csrf: String,
+    pub path: String,
+    /// A translation key confirming what was just done (`?done=` after a redirect).
+    pub done: Option<String>,
+}
+
+impl Ctx {
+    pub fn t<'a>(&'a self, key: &'a str) -> &'a str {
+        self.i18n.get(self.lang, key)
+    }
+    pub fn date_time(&self, at: &Millis) -> String {
+        format::date_time(*at)
+    }
+    pub fn num(&self, n: &i64) -> String {
+        format::integer(*n, self.lang)
+    }
+    pub fn other_lang(&self) -> &'static str {
+        match self.lang {
+            Lang::Vi => "en",
+            Lang::En => "vi",
+        }
+    }
+    pub fn lang_code(&self) -> &'static str {
+        self.lang.code()
+    }
+    pub fn agency_label<'a>(&self, vi: &'a str, en: &'a str) -> &'a str {
+        match self.lang {
+            Lang::Vi => vi,
+            Lang::En => en,
+        }
+    }
+}
+
+fn nav_for(v: &Viewer, path: &str) -> Vec<NavItem> {
+    let items: [(&'static str, &'static str, Action); 6] = [
+        ("/persons", "nav.persons", Action::ViewRecords),
+        ("/supervision", "nav.supervision", Action::SuperviseAgency),
+        ("/audit", "nav.audit", Action::ViewAudit),
+        ("/admin/users", "nav.users", Action::ManageUsers),
+        ("/admin/agencies", "nav.agencies", Action::ManageAgencies),
+        ("/admin/security", "nav.security", Action::ManageSecurity),
+    ];
+    let mut nav = vec![NavItem { href: "/", key: "nav.home", current: path == "/" }];
+    nav.extend(items.into_iter().filter(|(_, _, a)| v.can(*a)).map(|(href, key, _)| NavItem {
+        href,
+        key,
+        current: path.starts_with(href),
+    }));
+    nav
+}
+
+impl Ctx {
+    pub fn build(state: &AppState, viewer: Option<&Viewer>, parts: &Parts) -> Ctx {
+        let lang = ctx::request_lang(viewer, &parts.headers);
+        let path = parts.uri.path().to_owned();
+        let done = parts
+            .uri
+            .query()
+            .and_then(|q| serde_urlencoded::from_str::<Vec<(String, String)>>(q).ok())
+            .and_then(|q| q.into_iter().find(|(k, _)| k == "done").map(|(_, v)| format!("done.{v}")))
+            .filter(|k| state.i18n.get(lang, k) != k.as_str());
+        Ctx {
+            lang,
+            i18n: state.i18n.clone(),
+            user_name: viewer.map(|v| v.user.display_name.clone()),
+            agency_name: viewer.map(|v| match lang {
+                Lang::Vi => v.agency.name_vi.clone(),
+                Lang::En => v.agency.name_en.clone(),
+            }),
+            nav: viewer.map(|v| nav_for(v, &path)).unwrap_or_default(),
+            csrf: ctx::expected_csrf(viewer, &parts.headers).unwrap_or_default(),
+            path,
+            done,
+        }
+    }
+}
+
+impl FromRequestParts<AppState> for Ctx {
+    type Rejection = AppError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Self::Rejection> {
+        let viewer = match parts.extensions.get::<Viewer>() {
+            Some(v) => Some(v.clone()),
+            None => ctx::resolve_viewer(state, parts).await?,
+        };
+        Ok(Ctx::build(state, viewer.as_ref(), parts))
+    }
+}
+
+/// Render a template as an HTML response with a status.
+pub fn render<T: Template>(status: StatusCode, t: &T) -> Response {
+    match t.render() {
+        Ok(html) => (status, [(header::CONTENT_TYPE, "text/html; charset=utf-8")], Html(html)).into_response(),
+        Err(e) => AppError::Internal(anyhow::anyhow!("template: {e}")).into_response(),
+    }
+}
+
+pub fn ok<T: Template>(t: &T) -> Response {
+    render(StatusCode::OK, t)
+}
+
+/// The values and errors of a submitted form, for re-rendering it.
+#[derive(Default)]
+pub struct FormState {
+    pub values: Vec<(String, String)>,
+    /// (field, translation key)
+    pub errors: Vec<(String, String)>,
+}
+
+impl FormState {
+    pub fn from_pairs(pairs: &[(String, String)]) -> FormState {
+        FormState {
+            values: pairs.iter().filter(|(k, _)| k != "csrf" && !k.contains("password")).cloned().collect(),
+            errors: Vec::new(),
+        }
+    }
+    pub fn value(&self, field: &str) -> &str {
+        self.values.iter().find(|(k, _)| k == field).map(|(_, v)| v.as_str()).unwrap_or("")
+    }
+    pub fn error(&self, field: &str) -> Option<&str> {
+        self.errors.iter().find(|(k, _)| k == field).map(|(_, v)| v.as_str())
+    }
+    pub fn add(&mut self, field: &str, key: &str) {
+        self.errors.push((field.to_owned(), key.to_owned()));
+    }
+    pub fn has_errors(&self) -> bool {
+        !self.errors.is_empty()
+    }
+    pub fn selected(&self, field: &str, value: &str) -> bool {
+        self.values.iter().any(|(k, v)| k == field && v == value)
+    }
+}
+
+#[derive(Template)]
+#[template(path = "error.html")]
+struct ErrorPage<'a> {
+    c: Ctx,
+    status: u16,
+    key: &'a str,
+    request_id: &'a str,
+}
+
+pub fn error_page(state: &AppState, lang: Lang, status: StatusCode, key: &str, request_id: &str) -> Response {
+    let c = Ctx {
+        lang,
+        i18n: state.i18n.clone(),
+        user_name: None,
+        agency_name: None,
+        nav: Vec::new(),
+        csrf: String::new(),
+        path: String::new(),
+        done: None,
+    };
+    render(status, &ErrorPage { c, status: status.as_u16(), key, request_id })
+}

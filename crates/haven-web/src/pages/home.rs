@@ -1,0 +1,54 @@
+//! The home page: what needs the user's attention, by what their roles allow.
+
+use askama::Template;
+use axum::extract::State;
+use axum::response::Response;
+use axum::routing::get;
+use axum::Router;
+use haven_domain::Action;
+
+use crate::ctx::Viewer;
+use crate::error::AppResult;
+use crate::page::{ok, Ctx};
+use crate::AppState;
+
+pub fn routes() -> Router<AppState> {
+    Router::new().route("/", get(home))
+}
+
+#[derive(Template)]
+#[template(path = "home.html")]
+struct HomePage {
+    c: Ctx,
+    own_persons: Option<i64>,
+    shared_persons: Option<i64>,
+    break_glass_open: Option<i64>,
+    roles: Vec<&'static str>,
+}
+
+async fn home(State(state): State<AppState>, viewer: Viewer, c: Ctx) -> AppResult<Response> {
+    let now = state.store.now();
+    let (own, shared) = if viewer.can(Action::ViewRecords) {
+        (
+            Some(state.store.count_persons(&viewer.agency.id).await?),
+            Some(state.store.persons_shared_with(&viewer.agency.id, &viewer.user.id, now).await?.len() as i64),
+        )
+    } else {
+        (None, None)
+    };
+    let bg = if viewer.can(Action::SuperviseAgency) {
+        Some(
+            state
+                .store
+                .break_glass_on_agency(&viewer.agency.id, 500)
+                .await?
+                .iter()
+                .filter(|b| b.reviewed_by.is_none())
+                .count() as i64,
+        )
+    } else {
+        None
+    };
+    let roles = viewer.user.roles.iter().map(|r| r.code()).collect();
+    Ok(ok(&HomePage { c, own_persons: own, shared_persons: shared, break_glass_open: bg, roles }))
+}

@@ -1,0 +1,448 @@
+//! Person records: the first record kind behind need-to-know access. Lists and pages show the pseudonymous
+//! case code; the identity opens only for a role that may see it, with a stated purpose, and the view is
+//! audited. Other agencies reach a record through a grant or, in an emergency, by breaking the glass.
+
+use askama::Template;
+use axum::extract::{Path, Query, State};
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Redirect, Response};
+use axum::routing::{get, post};
+use axum::Router;
+use haven_domain::access::{self, AccessDecision, AccessRequest, Grantee};
+use haven_domain::person::{normalise_phone, IdNumber, IdentityInput};
+use haven_domain::time::{local_date, DAY, MINUTE};
+use haven_store::access::{NewBreakGlass, NewGrant};
+use haven_store::persons::{self, OpenedIdentity, PersonRow, KIND};
+use serde::Deserialize;
+
+use crate::ctx::{self as guards, Can, CsrfForm, Viewer};
+use crate::error::{AppError, AppResult};
+use crate::page::{ok, render, Ctx, FormState};
+use crate::AppState;
+
+pub fn routes() -> Router<AppState> {
+    Router::new()
+        .route("/persons", get(list).post(create))
+        .route("/persons/new", get(new_form))
+        .route("/persons/{id}", get(show))
+        .route("/persons/{id}/reveal", post(reveal))
+        .route("/persons/{id}/grants", post(grant))
+        .route("/persons/{id}/grants/{grant}/revoke", post(revoke))
+        .route("/persons/{id}/break-glass", get(break_glass_form).post(break_glass))
+}
+
+/// Purposes a viewer can give for opening an identity (translation keys `purpose.<code>`).
+pub const PURPOSES: &[&str] = &["case_work", "verification", "support", "referral", "legal_proceedings"];
+
+pub struct Line {
+    pub id: String,
+    pub case_code: String,
+    pub commune: String,
+    pub owner: String,
+    pub created_at: i64,
+    pub accessible: bool,
+}
+
+async fn lines(state: &AppState, viewer: &Viewer, rows: Vec<PersonRow>) -> AppResult<Vec<Line>> {
+    let agencies = state.store.agencies().await?;
+    let now = state.store.now();
+    let mut out = Vec::with_capacity(rows.len());
+    for p in rows {
+        let accessible = decide(state, viewer, &p, now).await?.allowed();
+        let owner = agencies
+            .iter()
+            .find(|a| a.id == p.owner_agency_id)
+            .map(|a| if viewer.lang() == haven_domain::format::Lang::En { a.name_en.clone() } else { a.name_vi.clone() })
+            .unwrap_or_default();
+        let commune = match &p.commune_code {
+            Some(code) => state.store.unit_name(code).await?.unwrap_or_default(),
+            None => String::new(),
+        };
+        out.push(Line { id: p.id, case_code: p.case_code, commune, owner, created_at: p.created_at, accessible });
+    }
+    Ok(out)
+}
+
+async fn decide(state: &AppState, viewer: &Viewer, p: &PersonRow, now: i64) -> AppResult<AccessDecision> {
+    if p.owner_agency_id == viewer.agency.id {
+        return Ok(AccessDecision::Owner);
+    }
+    let (grants, bg) = state.store.access_inputs(KIND, &p.id).await?;
+    Ok(access::decide(&AccessRequest {
+        user_id: &viewer.user.id,
+        agency_id: &viewer.agency.id,
+        owner_agency_id: &p.owner_agency_id,
+        grants: &grants,
+        break_glass: &bg,
+        now,
+    }))
+}
+
+#[derive(Template)]
+#[template(path = "persons.html")]
+struct ListPage {
+    c: Ctx,
+    view: String,
+    q: String,
+    lines: Vec<Line>,
+    next: Option<String>,
+    can_create: bool,
+    searched: bool,
+}
+
+#[derive(Deserialize, Default)]
+struct ListQuery {
+    view: Option<String>,
+    after: Option<String>,
+    q: Option<String>,
+}
+
+async fn list(State(state): State<AppState>, Can(viewer, ..): Can<guards::ViewRecords>, c: Ctx, Query(q): Query<ListQuery>) -> AppResult<Response> {
+    let query = q.q.unwrap_or_default().trim().to_owned();
+    let view = q.view.unwrap_or_else(|| "own".into());
+    let (rows, next, searched) = if !query.is_empty() {
+        let rows = if let Some(id) = IdNumber::parse(&query) {
+            state.store.find_persons_by_id_number(id.as_str()).await?
+        } else if let Some(phone) = normalise_phone(&query).filter(|_| query.chars().any(|c| c.is_ascii_digit())) {
+            state.store.find_persons_by_phone(&phone).await?
+        } else {
+            state.store.find_persons_by_case_code(&query).await?
+        };
+        (rows, None, true)
+    } else if view == "shared" {
+        (state.store.persons_shared_with(&viewer.agency.id, &viewer.user.id, state.store.now()).await?, None, false)
+    } else {
+        let page = state.store.persons_of_agency(&viewer.agency.id, q.after.as_deref(), 50).await?;
+        (page.items, page.next, false)
+    };
+    let lines = lines(&state, &viewer, rows).await?;
+    Ok(ok(&ListPage { c, view, q: query, lines, next, can_create: viewer.can(haven_domain::Action::CreateRecords), searched }))
+}
+
+#[derive(Template)]
+#[template(path = "person_new.html")]
+struct NewPage {
+    c: Ctx,
+    f: FormState,
+    communes: Vec<(String, String)>,
+}
+
+async fn new_form(State(state): State<AppState>, Can(..): Can<guards::CreateRecords>, c: Ctx) -> AppResult<Response> {
+    let communes = state.store.communes(&state.config.province).await?;
+    Ok(ok(&NewPage { c, f: FormState::default(), communes }))
+}
+
+#[derive(Deserialize)]
+struct NewPerson {
+    full_name: String,
+    #[serde(default)]
+    birth_date: String,
+    #[serde(default)]
+    sex: String,
+    #[serde(default)]
+    id_number: String,
+    #[serde(default)]
+    phone: String,
+    #[serde(default)]
+    address: String,
+    #[serde(default)]
+    commune_code: String,
+}
+
+impl NewPerson {
+    fn input(self) -> IdentityInput {
+        IdentityInput {
+            full_name: self.full_name,
+            birth_date: self.birth_date,
+            sex: self.sex,
+            id_number: self.id_number,
+            phone: self.phone,
+            address: self.address,
+            commune_code: self.commune_code,
+        }
+    }
+}
+
+/// Validate and create a person for the viewer's agency; field errors come back as (field, key) pairs.
+pub async fn create_person(state: &AppState, viewer: &Viewer, input: IdentityInput) -> AppResult<Result<String, Vec<(String, String)>>> {
+    let year = local_date(state.store.now()).map(|d| d.year()).unwrap_or(2100);
+    let mut identity = match input.validate(year) {
+        Ok(i) => i,
+        Err(errs) => return Ok(Err(errs.into_iter().map(|e| (e.field.to_owned(), e.key.to_owned())).collect())),
+    };
+    if let Some(code) = &identity.commune_code {
+        if !state.store.unit_exists(code).await? {
+            return Ok(Err(vec![("commune_code".into(), "error.choice".into())]));
+        }
+    }
+    identity.commune_code = identity.commune_code.filter(|c| !c.is_empty());
+    let mut cmd = state.store.command(&viewer.actor()).await?;
+    let id = persons::create(&mut cmd, &state.store.keys, &viewer.agency.id, &identity).await?;
+    cmd.commit().await?;
+    Ok(Ok(id))
+}
+
+async fn create(
+    State(state): State<AppState>,
+    Can(viewer, ..): Can<guards::CreateRecords>,
+    c: Ctx,
+    CsrfForm(form, pairs): CsrfForm<NewPerson>,
+) -> AppResult<Response> {
+    match create_person(&state, &viewer, form.input()).await? {
+        Ok(id) => Ok(Redirect::to(&format!("/persons/{id}?done=person_created")).into_response()),
+        Err(errors) => {
+            let mut f = FormState::from_pairs(&pairs);
+            f.errors = errors;
+            let communes = state.store.communes(&state.config.province).await?;
+            Ok(render(StatusCode::UNPROCESSABLE_ENTITY, &NewPage { c, f, communes }))
+        }
+    }
+}
+
+pub struct GrantLine {
+    pub id: String,
+    pub grantee: String,
+    pub purpose: String,
+    pub expires_at: i64,
+    pub live: bool,
+}
+
+#[derive(Template)]
+#[template(path = "person.html")]
+struct PersonPage {
+    c: Ctx,
+    f: FormState,
+    p: Line,
+    decision: &'static str,
+    identity: Option<OpenedIdentity>,
+    can_reveal: bool,
+    can_share: bool,
+    purposes: &'static [&'static str],
+    grants: Vec<GrantLine>,
+    agencies: Vec<(String, String)>,
+}
+
+#[derive(Template)]
+#[template(path = "person_denied.html")]
+struct DeniedPage {
+    c: Ctx,
+    p: Line,
+    can_break_glass: bool,
+}
+
+async fn load(state: &AppState, id: &str) -> AppResult<PersonRow> {
+    state.store.person(id).await?.ok_or(AppError::NotFound)
+}
+
+async fn person_page(state: &AppState, viewer: &Viewer, c: Ctx, p: PersonRow, identity: Option<OpenedIdentity>, f: FormState, status: StatusCode) -> AppResult<Response> {
+    let now = state.store.now();
+    let decision = decide(state, viewer, &p, now).await?;
+    let is_owner = decision == AccessDecision::Owner;
+    let line = lines(state, viewer, vec![p.clone()]).await?.remove(0);
+    if !decision.allowed() {
+        let page = DeniedPage { c, p: line, can_break_glass: viewer.can(haven_domain::Action::BreakGlass) };
+        return Ok(render(StatusCode::FORBIDDEN, &page));
+    }
+    let agencies = state.store.agencies().await?;
+    let name = |id: &str| agencies.iter().find(|a| a.id == id).map(|a| c.agency_label(&a.name_vi, &a.name_en).to_owned());
+    let mut grants = Vec::new();
+    if is_owner {
+        for g in state.store.grants_on(KIND, &p.id).await? {
+            let grantee = match (&g.grantee_agency_id, &g.grantee_user_id) {
+                (Some(a), _) => name(a).unwrap_or_default(),
+                (None, Some(u)) => state.store.user(u).await?.map(|u| u.username).unwrap_or_default(),
+                _ => String::new(),
+            };
+            grants.push(GrantLine { live: g.revoked_at.is_none() && g.expires_at > now, id: g.id, grantee, purpose: g.purpose, expires_at: g.expires_at });
+        }
+    }
+    let agency_choices = agencies
+        .iter()
+        .filter(|a| a.id != viewer.agency.id && a.active)
+        .map(|a| (a.code.clone(), c.agency_label(&a.name_vi, &a.name_en).to_owned()))
+        .collect();
+    let page = PersonPage {
+        decision: match decision {
+            AccessDecision::Owner => "owner",
+            AccessDecision::Granted { .. } => "granted",
+            AccessDecision::BrokenGlass { .. } => "break_glass",
+            AccessDecision::Denied => "denied",
+        },
+        c,
+        f,
+        p: line,
+        identity,
+        can_reveal: viewer.can(haven_domain::Action::ViewIdentity),
+        can_share: is_owner && viewer.can(haven_domain::Action::GrantAccess),
+        purposes: PURPOSES,
+        grants,
+        agencies: agency_choices,
+    };
+    Ok(render(status, &page))
+}
+
+async fn show(State(state): State<AppState>, Can(viewer, ..): Can<guards::ViewRecords>, c: Ctx, Path(id): Path<String>) -> AppResult<Response> {
+    let p = load(&state, &id).await?;
+    person_page(&state, &viewer, c, p, None, FormState::default(), StatusCode::OK).await
+}
+
+#[derive(Deserialize)]
+struct RevealForm {
+    purpose: String,
+}
+
+async fn reveal(
+    State(state): State<AppState>,
+    Can(viewer, ..): Can<guards::ViewIdentity>,
+    c: Ctx,
+    Path(id): Path<String>,
+    CsrfForm(form, pairs): CsrfForm<RevealForm>,
+) -> AppResult<Response> {
+    let p = load(&state, &id).await?;
+    if !decide(&state, &viewer, &p, state.store.now()).await?.allowed() {
+        return person_page(&state, &viewer, c, p, None, FormState::default(), StatusCode::FORBIDDEN).await;
+    }
+    if !PURPOSES.contains(&form.purpose.as_str()) {
+        let mut f = FormState::from_pairs(&pairs);
+        f.add("purpose", "error.choice");
+        return person_page(&state, &viewer, c, p, None, f, StatusCode::UNPROCESSABLE_ENTITY).await;
+    }
+    let mut cmd = state.store.command(&viewer.actor()).await?;
+    let identity = persons::view_identity(&mut cmd, &state.store.keys, &id, &form.purpose).await?;
+    cmd.commit().await?;
+    person_page(&state, &viewer, c, p, identity, FormState::default(), StatusCode::OK).await
+}
+
+#[derive(Deserialize)]
+struct GrantForm {
+    #[serde(default)]
+    agency: String,
+    #[serde(default)]
+    username: String,
+    purpose: String,
+    days: String,
+}
+
+async fn grant(
+    State(state): State<AppState>,
+    Can(viewer, ..): Can<guards::GrantAccess>,
+    c: Ctx,
+    Path(id): Path<String>,
+    CsrfForm(form, pairs): CsrfForm<GrantForm>,
+) -> AppResult<Response> {
+    let p = load(&state, &id).await?;
+    if p.owner_agency_id != viewer.agency.id {
+        return Err(AppError::Forbidden);
+    }
+    let mut f = FormState::from_pairs(&pairs);
+    let grantee = if !form.username.trim().is_empty() {
+        match state.store.user_by_name(form.username.trim()).await? {
+            Some(u) if !u.disabled => Some(Grantee::User(u.id)),
+            _ => {
+                f.add("username", "error.unknown_user");
+                None
+            }
+        }
+    } else {
+        match state.store.agency_by_code(form.agency.trim()).await? {
+            Some(a) if a.id != viewer.agency.id => Some(Grantee::Agency(a.id)),
+            _ => {
+                f.add("agency", "error.choice");
+                None
+            }
+        }
+    };
+    let purpose = form.purpose.trim();
+    if purpose.chars().count() < 5 || purpose.chars().count() > 500 {
+        f.add("grant_purpose", "error.grant_purpose");
+    }
+    let days = form.days.trim().parse::<i64>().ok().filter(|d| (1..=access::GRANT_MAX_DAYS).contains(d));
+    if days.is_none() {
+        f.add("days", "error.grant_days");
+    }
+    let (Some(grantee), Some(days), false) = (grantee, days, f.has_errors()) else {
+        return person_page(&state, &viewer, c, p, None, f, StatusCode::UNPROCESSABLE_ENTITY).await;
+    };
+    let mut cmd = state.store.command(&viewer.actor()).await?;
+    let expires_at = cmd.at + days * DAY;
+    haven_store::access::create_grant(&mut cmd, &NewGrant { record_kind: KIND, record_id: &id, grantee: &grantee, purpose, expires_at }).await?;
+    cmd.commit().await?;
+    Ok(Redirect::to(&format!("/persons/{id}?done=grant_created")).into_response())
+}
+
+#[derive(Deserialize)]
+struct Empty {}
+
+async fn revoke(
+    State(state): State<AppState>,
+    Can(viewer, ..): Can<guards::GrantAccess>,
+    Path((id, grant_id)): Path<(String, String)>,
+    CsrfForm(_, _): CsrfForm<Empty>,
+) -> AppResult<Response> {
+    let p = load(&state, &id).await?;
+    if p.owner_agency_id != viewer.agency.id {
+        return Err(AppError::Forbidden);
+    }
+    let mut cmd = state.store.command(&viewer.actor()).await?;
+    let done = haven_store::access::revoke_grant(&mut cmd, KIND, &id, &grant_id).await?;
+    if !done {
+        return Err(AppError::NotFound);
+    }
+    cmd.commit().await?;
+    Ok(Redirect::to(&format!("/persons/{id}?done=grant_revoked")).into_response())
+}
+
+#[derive(Template)]
+#[template(path = "break_glass.html")]
+struct BreakGlassPage {
+    c: Ctx,
+    f: FormState,
+    p: Line,
+    max_minutes: i64,
+}
+
+async fn break_glass_form(State(state): State<AppState>, Can(viewer, ..): Can<guards::BreakGlass>, c: Ctx, Path(id): Path<String>) -> AppResult<Response> {
+    let p = load(&state, &id).await?;
+    let line = lines(&state, &viewer, vec![p]).await?.remove(0);
+    Ok(ok(&BreakGlassPage { c, f: FormState::default(), p: line, max_minutes: access::BREAK_GLASS_MAX_MINUTES }))
+}
+
+#[derive(Deserialize)]
+struct BreakGlassForm {
+    reason: String,
+    minutes: String,
+}
+
+async fn break_glass(
+    State(state): State<AppState>,
+    Can(viewer, ..): Can<guards::BreakGlass>,
+    c: Ctx,
+    Path(id): Path<String>,
+    CsrfForm(form, pairs): CsrfForm<BreakGlassForm>,
+) -> AppResult<Response> {
+    let p = load(&state, &id).await?;
+    if p.owner_agency_id == viewer.agency.id {
+        return Ok(Redirect::to(&format!("/persons/{id}")).into_response());
+    }
+    let minutes = form.minutes.trim().parse::<i64>().unwrap_or(0);
+    let reason = match access::validate_break_glass(&form.reason, minutes) {
+        Ok(r) => r,
+        Err(e) => {
+            let mut f = FormState::from_pairs(&pairs);
+            let field = if e == access::BreakGlassError::ReasonTooShort { "reason" } else { "minutes" };
+            f.add(field, e.key());
+            let line = lines(&state, &viewer, vec![p]).await?.remove(0);
+            return Ok(render(StatusCode::UNPROCESSABLE_ENTITY, &BreakGlassPage { c, f, p: line, max_minutes: access::BREAK_GLASS_MAX_MINUTES }));
+        }
+    };
+    let mut cmd = state.store.command(&viewer.actor()).await?;
+    let expires_at = cmd.at + minutes * MINUTE;
+    haven_store::access::open_break_glass(
+        &mut cmd,
+        &state.store.keys,
+        &NewBreakGlass { owner_agency_id: &p.owner_agency_id, record_kind: KIND, record_id: &id, reason: &reason, expires_at },
+    )
+    .await?;
+    cmd.commit().await?;
+    Ok(Redirect::to(&format!("/persons/{id}?done=break_glass_opened")).into_response())
+}

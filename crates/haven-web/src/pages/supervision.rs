@@ -1,0 +1,88 @@
+//! The agency head's view of sensitive access to their agency's records: break-the-glass use (with its
+//! written reason) to review, and who opened identities, when and why.
+
+use askama::Template;
+use axum::extract::{Path, State};
+use axum::response::{IntoResponse, Redirect, Response};
+use axum::routing::{get, post};
+use axum::Router;
+use haven_store::access::BreakGlassRow;
+use haven_store::audit::{self, Filter};
+use serde::Deserialize;
+
+use crate::ctx::{self as guards, Can, CsrfForm};
+use crate::error::{AppError, AppResult};
+use crate::page::{ok, Ctx};
+use crate::AppState;
+
+pub fn routes() -> Router<AppState> {
+    Router::new()
+        .route("/supervision", get(overview))
+        .route("/supervision/break-glass/{id}/review", post(review))
+}
+
+pub struct BgLine {
+    pub row: BreakGlassRow,
+    pub user: String,
+    pub agency: String,
+    pub case_code: String,
+}
+
+pub struct ViewLine {
+    pub at: i64,
+    pub user: String,
+    pub record_id: String,
+    pub case_code: String,
+    pub purpose: String,
+}
+
+#[derive(Template)]
+#[template(path = "supervision.html")]
+struct Overview {
+    c: Ctx,
+    break_glass: Vec<BgLine>,
+    views: Vec<ViewLine>,
+}
+
+async fn overview(State(state): State<AppState>, Can(viewer, ..): Can<guards::SuperviseAgency>, c: Ctx) -> AppResult<Response> {
+    let agencies = state.store.agencies().await?;
+    let mut break_glass = Vec::new();
+    for row in state.store.break_glass_on_agency(&viewer.agency.id, 100).await? {
+        let user = state.store.user(&row.user_id).await?.map(|u| format!("{} ({})", u.display_name, u.username)).unwrap_or_default();
+        let agency = agencies.iter().find(|a| a.id == row.agency_id).map(|a| c.agency_label(&a.name_vi, &a.name_en).to_owned()).unwrap_or_default();
+        let case_code = state.store.person(&row.record_id).await?.map(|p| p.case_code).unwrap_or_default();
+        break_glass.push(BgLine { row, user, agency, case_code });
+    }
+    // Identity views of this agency's person records, newest first.
+    let entries = audit::browse(&state.store.db, &Filter { action: Some("person.view_identity".into()), ..Default::default() }, 500).await?;
+    let mut views = Vec::new();
+    for e in entries {
+        let Some(p) = state.store.person(&e.record_id).await? else { continue };
+        if p.owner_agency_id != viewer.agency.id {
+            continue;
+        }
+        let user = state.store.user(&e.actor_user_id).await?.map(|u| u.username).unwrap_or(e.actor_user_id.clone());
+        views.push(ViewLine { at: e.at, user, record_id: e.record_id, case_code: p.case_code, purpose: e.purpose });
+        if views.len() >= 100 {
+            break;
+        }
+    }
+    Ok(ok(&Overview { c, break_glass, views }))
+}
+
+#[derive(Deserialize)]
+struct Empty {}
+
+async fn review(
+    State(state): State<AppState>,
+    Can(viewer, ..): Can<guards::SuperviseAgency>,
+    Path(id): Path<String>,
+    CsrfForm(_, _): CsrfForm<Empty>,
+) -> AppResult<Response> {
+    let mut cmd = state.store.command(&viewer.actor()).await?;
+    if !haven_store::access::review_break_glass(&mut cmd, &id, &viewer.agency.id).await? {
+        return Err(AppError::NotFound);
+    }
+    cmd.commit().await?;
+    Ok(Redirect::to("/supervision?done=reviewed").into_response())
+}
