@@ -58,6 +58,7 @@ impl Db {
             Backend::Sqlite if !url.contains('?') => format!("{url}?mode=rwc"),
             _ => url.to_owned(),
         };
+        let read_only = url.contains("mode=ro");
         let options = AnyConnectOptions::from_str(&url).context("parsing the database URL")?;
         let pool = AnyPoolOptions::new()
             .max_connections(match backend {
@@ -67,7 +68,9 @@ impl Db {
             .acquire_timeout(Duration::from_secs(30))
             .after_connect(move |conn, _meta| {
                 Box::pin(async move {
-                    if backend == Backend::Sqlite {
+                    if backend == Backend::Sqlite && read_only {
+                        conn.execute("PRAGMA foreign_keys = ON; PRAGMA busy_timeout = 10000;").await?;
+                    } else if backend == Backend::Sqlite {
                         // WAL lets readers run beside the one writer; synchronous=FULL makes every
                         // acknowledged commit durable across power loss, not only a process crash.
                         conn.execute(
@@ -192,6 +195,12 @@ impl Db {
             self.pool.execute("PRAGMA wal_checkpoint(TRUNCATE)").await?;
         }
         Ok(())
+    }
+
+    /// Whether the database already holds data keys (so a missing key file is an error, not a first start).
+    pub async fn has_data_keys(&self) -> anyhow::Result<bool> {
+        let n: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM data_keys").fetch_one(&self.pool).await?;
+        Ok(n > 0)
     }
 
     pub async fn ping(&self) -> bool {

@@ -11,6 +11,7 @@ pub mod db;
 pub mod directory;
 pub mod keys;
 pub mod persons;
+pub mod testing;
 
 use std::path::Path;
 use std::sync::Arc;

@@ -225,7 +225,7 @@ impl<T: DeserializeOwned + Send> FromRequest<AppState> for CsrfForm<T> {
             parts.extensions.insert(v.clone());
         }
         let expected = expected_csrf(viewer.as_ref(), &parts.headers);
-        let bytes = axum::body::to_bytes(body, MAX_FORM_BYTES).await.map_err(|_| AppError::BadRequest("body".into()))?;
+        let bytes = axum::body::to_bytes(body, MAX_FORM_BYTES).await.map_err(|_| AppError::TooLarge)?;
         let pairs: Vec<(String, String)> =
             serde_urlencoded::from_bytes(&bytes).map_err(|_| AppError::BadRequest("form".into()))?;
         let given = pairs.iter().find(|(k, _)| k == "csrf").map(|(_, v)| v.as_str());

@@ -16,6 +16,7 @@ pub enum AppError {
     /// A state-changing request without a valid CSRF token.
     Csrf,
     BadRequest(String),
+    TooLarge,
     Internal(anyhow::Error),
 }
 
@@ -33,6 +34,7 @@ impl AppError {
             AppError::Unauthenticated => StatusCode::UNAUTHORIZED,
             AppError::EnrolFirst => StatusCode::FORBIDDEN,
             AppError::BadRequest(_) => StatusCode::BAD_REQUEST,
+            AppError::TooLarge => StatusCode::PAYLOAD_TOO_LARGE,
             AppError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }
@@ -45,6 +47,7 @@ impl AppError {
             AppError::EnrolFirst => "error.enrol_first",
             AppError::Csrf => "error.csrf",
             AppError::BadRequest(_) => "error.bad_request",
+            AppError::TooLarge => "error.too_large",
             AppError::Internal(_) => "error.internal",
         }
     }

@@ -105,7 +105,7 @@ CREATE TABLE persons (
     id_number_bidx TEXT,
     phone_bidx TEXT,
     name_bidx TEXT NOT NULL,
-    created_by TEXT NOT NULL REFERENCES users(id),
+    created_by TEXT NOT NULL,
     created_at BIGINT NOT NULL,
     updated_at BIGINT NOT NULL
 );

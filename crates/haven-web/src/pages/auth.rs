@@ -47,15 +47,14 @@ struct NextQuery {
     next: Option<String>,
 }
 
-/// The pre-session token for the log-in forms' CSRF check, creating it when the browser has none.
-fn pre_token(headers: &HeaderMap) -> (String, Option<String>) {
-    match cookie(headers, PRE_COOKIE) {
-        Some(t) if !t.is_empty() => (t.to_owned(), None),
-        _ => {
-            let t = new_secret("");
-            (t.clone(), Some(t))
-        }
+/// The token for the log-in forms' CSRF check: the page's own (the session's, or the pre-session cookie's),
+/// or a new pre-session token when the browser has neither.
+fn pre_token(c: &Ctx) -> (String, Option<String>) {
+    if !c.csrf.is_empty() {
+        return (c.csrf.clone(), None);
     }
+    let t = new_secret("");
+    (t.clone(), Some(t))
 }
 
 fn with_pre_cookie(state: &AppState, mut resp: Response, new: Option<String>) -> Response {
@@ -67,8 +66,8 @@ fn with_pre_cookie(state: &AppState, mut resp: Response, new: Option<String>) ->
     resp
 }
 
-async fn login_page(State(state): State<AppState>, headers: HeaderMap, mut c: Ctx, Query(q): Query<NextQuery>) -> Response {
-    let (token, new) = pre_token(&headers);
+async fn login_page(State(state): State<AppState>, mut c: Ctx, Query(q): Query<NextQuery>) -> Response {
+    let (token, new) = pre_token(&c);
     c.csrf = token;
     let page = LoginPage { c, f: FormState::default(), next: q.next.unwrap_or_default() };
     with_pre_cookie(&state, render(StatusCode::OK, &page), new)
@@ -143,8 +142,8 @@ async fn login(
     Ok(resp)
 }
 
-async fn totp_page(State(state): State<AppState>, headers: HeaderMap, mut c: Ctx, Query(q): Query<NextQuery>) -> Response {
-    let (token, new) = pre_token(&headers);
+async fn totp_page(State(state): State<AppState>, mut c: Ctx, Query(q): Query<NextQuery>) -> Response {
+    let (token, new) = pre_token(&c);
     c.csrf = token;
     let page = TotpPage { c, f: FormState::default(), next: q.next.unwrap_or_default() };
     with_pre_cookie(&state, render(StatusCode::OK, &page), new)

@@ -9,7 +9,7 @@ use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
 use axum::Router;
 use haven_domain::access::{self, AccessDecision, AccessRequest, Grantee};
-use haven_domain::person::{normalise_phone, IdNumber, IdentityInput};
+use haven_domain::person::{normalise_phone, BirthDate, IdNumber, IdentityInput};
 use haven_domain::time::{local_date, DAY, MINUTE};
 use haven_store::access::{NewBreakGlass, NewGrant};
 use haven_store::persons::{self, OpenedIdentity, PersonRow, KIND};
@@ -308,8 +308,11 @@ async fn reveal(
         return person_page(&state, &viewer, c, p, None, f, StatusCode::UNPROCESSABLE_ENTITY).await;
     }
     let mut cmd = state.store.command(&viewer.actor()).await?;
-    let identity = persons::view_identity(&mut cmd, &state.store.keys, &id, &form.purpose).await?;
+    let mut identity = persons::view_identity(&mut cmd, &state.store.keys, &id, &form.purpose).await?;
     cmd.commit().await?;
+    if let Some(i) = identity.as_mut() {
+        i.birth_date = i.birth_date.as_deref().and_then(BirthDate::parse).map(BirthDate::display);
+    }
     person_page(&state, &viewer, c, p, identity, FormState::default(), StatusCode::OK).await
 }
 

@@ -1,1 +1,19 @@
+//! Haven's one integration-test binary. Story tests drive Haven through HTTP against SQLite and against
+//! PostgreSQL (each story is generated for both); process tests run the real binary (crash safety, key
+//! rotation, backup); browser tests drive headless Chromium through chromedriver.
+//!
+//! PostgreSQL comes from HAVEN_TEST_POSTGRES (an admin URL; each test makes its own database) and the browser
+//! from chromedriver on the PATH (or HAVEN_TEST_CHROMEDRIVER). When CI is set, a missing one fails the suite;
+//! otherwise its tests say loudly that they did not run.
 
+mod harness;
+
+mod api;
+mod audit_chain;
+mod browser;
+mod encryption;
+mod errors;
+mod need_to_know;
+mod platform;
+mod process;
+mod sessions;

@@ -1,0 +1,115 @@
+//! The audit chain: every command's entry commits with it (or neither does), and `verify` catches an edited,
+//! deleted or reordered entry, a rewritten chain and a cut tail.
+
+use haven_store::testing::execute;
+use haven_store::{persons, Actor, Entry};
+
+use crate::harness::*;
+use crate::story;
+
+async fn verify(app: &TestApp) -> Option<i64> {
+    app.store.verify_audit().await.expect("verify").broken.map(|(seq, _)| seq)
+}
+
+story!(a_command_and_its_audit_entry_commit_together, |app| {
+    let before = app.count_persons("police").await;
+    let audit_before = app.audit_actions().await.len();
+    {
+        let mut cmd = app.store.command(&Actor::system("test")).await.expect("cmd");
+        let who = haven_domain::person::IdentityInput { full_name: "Đỗ Thị Mai".into(), sex: "f".into(), ..Default::default() }.validate(2026).expect("valid");
+        persons::create(&mut cmd, &app.store.keys, &app.agency_id("police").await, &who).await.expect("create");
+        // Dropped without commit: as if the process died here.
+    }
+    assert_eq!(app.count_persons("police").await, before);
+    assert_eq!(app.audit_actions().await.len(), audit_before);
+    // A command without an audit entry refuses to commit.
+    let cmd = app.store.command(&Actor::system("test")).await.expect("cmd");
+    assert!(cmd.commit().await.is_err());
+    assert_eq!(verify(&app).await, None);
+});
+
+story!(verify_catches_edit_delete_reorder_and_truncation, |app| {
+    // Enough entries to cross a signed checkpoint.
+    let mut cmd = app.store.command(&Actor::system("test")).await.expect("cmd");
+    for i in 0..1100 {
+        cmd.audit(Entry::new("test.entry", "test", &i.to_string())).await.expect("audit");
+    }
+    cmd.commit().await.expect("commit");
+    let report = app.store.verify_audit().await.expect("verify");
+    assert!(report.ok(), "{report:?}");
+    assert!(report.checkpoints >= 1);
+    let db = &app.store.db;
+
+    execute(db, "UPDATE audit_log SET actor_user_id = 'someone-else' WHERE seq = 7").await.expect("edit");
+    assert_eq!(verify(&app).await, Some(7), "edited entry named");
+});
+
+story!(verify_catches_a_chain_rewritten_without_the_signing_key, |app| {
+    // An attacker deletes entry 2 and recomputes every later hash: the chain is consistent again, but the
+    // signed head no longer matches and names where the log stops agreeing with it.
+    let db = &app.store.db;
+    let rows = haven_store::audit::browse(db, &Default::default(), 100_000).await.expect("rows");
+    let mut rows: Vec<_> = rows.into_iter().rev().filter(|e| e.seq != 2).collect();
+    execute(db, "DELETE FROM audit_log").await.expect("wipe");
+    let mut prev = vec![0u8; 32];
+    for (i, e) in rows.iter_mut().enumerate() {
+        e.seq = i as i64 + 1;
+        let h = haven_store::audit::entry_hash(&prev, e.seq, e.at, &e.actor_user_id, &e.actor_agency_id, &e.action, &e.record_kind, &e.record_id, &e.purpose, &e.fields, &e.request_id);
+        let hex: String = h.iter().map(|b| format!("{b:02x}")).collect();
+        let blob = match app.db.backend { Backend::Sqlite => format!("X'{hex}'"), Backend::Postgres => format!("'\\x{hex}'::bytea") };
+        let q = |s: &str| s.replace('\'', "''");
+        execute(db, &format!(
+            "INSERT INTO audit_log (seq, at, actor_user_id, actor_agency_id, action, record_kind, record_id, purpose, fields, request_id, hash) VALUES ({}, {}, '{}', '{}', '{}', '{}', '{}', '{}', '{}', '{}', {blob})",
+            e.seq, e.at, q(&e.actor_user_id), q(&e.actor_agency_id), q(&e.action), q(&e.record_kind), q(&e.record_id), q(&e.purpose), q(&e.fields), q(&e.request_id)
+        )).await.expect("insert");
+        prev = h.to_vec();
+    }
+    let report = app.store.verify_audit().await.expect("verify");
+    assert!(!report.ok(), "a rewritten chain must not verify");
+});
+
+story!(verify_catches_a_deleted_entry, |app| {
+    execute(&app.store.db, "DELETE FROM audit_log WHERE seq = 5").await.expect("delete");
+    assert_eq!(verify(&app).await, Some(5));
+});
+
+story!(verify_catches_reordered_entries, |app| {
+    let db = &app.store.db;
+    // Swap the contents of entries 3 and 4 by moving them through a free sequence number.
+    execute(db, "UPDATE audit_log SET seq = -1 WHERE seq = 3").await.expect("move");
+    execute(db, "UPDATE audit_log SET seq = 3 WHERE seq = 4").await.expect("move");
+    execute(db, "UPDATE audit_log SET seq = 4 WHERE seq = -1").await.expect("move");
+    assert_eq!(verify(&app).await, Some(3));
+});
+
+story!(verify_catches_a_cut_tail_and_a_rewritten_chain, |app| {
+    let db = &app.store.db;
+    let last = haven_store::testing::scalar_i64(db, "SELECT MAX(seq) FROM audit_log").await.expect("max");
+    execute(db, &format!("DELETE FROM audit_log WHERE seq = {last}")).await.expect("cut");
+    assert_eq!(verify(&app).await, Some(last), "the signed head is ahead of the log");
+});
+
+story!(verify_catches_an_edited_timestamp_or_purpose, |app| {
+    let db = &app.store.db;
+    execute(db, "UPDATE audit_log SET at = at + 1 WHERE seq = 2").await.expect("edit");
+    assert_eq!(verify(&app).await, Some(2));
+});
+
+story!(auditor_browses_and_filters_the_log, |app| {
+    let officer = app.login("police.officer").await;
+    officer.post("/persons/new", "/persons", &[("full_name", "Bùi Văn Long"), ("sex", "m")]).await;
+    let auditor = app.login("province.auditor").await;
+    let all = auditor.get("/audit").await;
+    assert_eq!(all.status, 200);
+    assert!(all.body.contains("person.create"));
+    let mine = auditor.get("/audit?user=police.officer&action=person.create").await;
+    assert!(mine.body.contains("police.officer"));
+    assert!(!mine.body.contains("user.create"), "filtered by action");
+    let none = auditor.get("/audit?user=nobody").await;
+    assert!(!none.body.contains("person.create"), "an unknown user matches nothing");
+    let verified = auditor.get("/audit?verify=1").await;
+    assert!(verified.body.contains("Chuỗi nhật ký toàn vẹn"), "verify from the page");
+    execute(&app.store.db, "UPDATE audit_log SET purpose = 'x' WHERE seq = 10").await.expect("edit");
+    let broken = auditor.get("/audit?verify=1").await;
+    assert!(broken.body.contains("Chuỗi nhật ký bị sửa đổi từ mục 10"));
+});

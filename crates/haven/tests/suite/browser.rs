@@ -1,0 +1,166 @@
+//! What a person does in the pages, in headless Chromium: log in with a second factor, switch language,
+//! be refused a form without its CSRF token, be asked for a reason before breaking the glass, log out.
+
+use std::process::{Child, Command, Stdio};
+use std::time::Duration;
+
+use fantoccini::{Client, ClientBuilder, Locator};
+use serde_json::json;
+
+use crate::harness::*;
+
+struct Browser {
+    client: Client,
+    driver: Child,
+    _profile: TempDir,
+}
+
+impl Browser {
+    async fn close(mut self) {
+        let _ = self.client.close().await;
+        let _ = self.driver.kill();
+        let _ = self.driver.wait();
+    }
+}
+
+fn chromedriver() -> Option<String> {
+    let path = std::env::var("HAVEN_TEST_CHROMEDRIVER").unwrap_or_else(|_| "chromedriver".into());
+    let found = Command::new(&path).arg("--version").stdout(Stdio::null()).stderr(Stdio::null()).status().is_ok_and(|s| s.success());
+    if found {
+        return Some(path);
+    }
+    assert!(!in_ci(), "chromedriver not found: browser tests cannot run in CI without it (apt-get install chromium chromium-driver)");
+    eprintln!("NOT RUN: browser story (install chromium and chromium-driver, or set HAVEN_TEST_CHROMEDRIVER)");
+    None
+}
+
+async fn browser() -> Option<Browser> {
+    let driver_path = chromedriver()?;
+    let port = std::net::TcpListener::bind("127.0.0.1:0").expect("bind").local_addr().expect("addr").port();
+    let driver = Command::new(driver_path).arg(format!("--port={port}")).stdout(Stdio::null()).stderr(Stdio::null()).spawn().expect("start chromedriver");
+    let profile = TempDir::new("chromium");
+    let mut opts = json!({
+        "args": [
+            "--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
+            "--disable-background-networking", "--disable-component-update", "--disable-sync", "--no-first-run",
+            "--disable-quic", format!("--user-data-dir={}", profile.path().display()), "--window-size=1200,900"
+        ]
+    });
+    for bin in ["/usr/bin/chromium", "/usr/bin/chromium-browser"] {
+        if std::path::Path::new(bin).exists() {
+            opts["binary"] = json!(bin);
+            break;
+        }
+    }
+    let mut caps = serde_json::Map::new();
+    caps.insert("goog:chromeOptions".into(), opts);
+    let url = format!("http://127.0.0.1:{port}");
+    for _ in 0..100 {
+        let builder = ClientBuilder::new(hyper_util::client::legacy::connect::HttpConnector::new()).capabilities(caps.clone()).connect(&url).await;
+        if let Ok(client) = builder {
+            return Some(Browser { client, driver, _profile: profile });
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    panic!("could not start a Chromium session through chromedriver");
+}
+
+async fn fill(c: &Client, id: &str, value: &str) {
+    let e = c.find(Locator::Id(id)).await.unwrap_or_else(|_| panic!("field #{id}"));
+    e.clear().await.expect("clear");
+    e.send_keys(value).await.expect("type");
+}
+
+async fn click(c: &Client, id: &str) {
+    c.find(Locator::Id(id)).await.unwrap_or_else(|_| panic!("#{id}")).click().await.expect("click");
+}
+
+async fn text(c: &Client) -> String {
+    c.find(Locator::Css("body")).await.expect("body").text().await.expect("text")
+}
+
+async fn log_in(b: &Client, app: &TestApp, user: &str) {
+    b.goto(&app.url("/")).await.expect("goto");
+    fill(b, "username", user).await;
+    fill(b, "password", PASSWORD).await;
+    click(b, "login").await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn log_in_with_totp_switch_language_and_log_out() {
+    let Some(br) = browser().await else { return };
+    let app = TestApp::start(Backend::Sqlite).await.expect("app");
+    let b = &br.client;
+    // Enrol through the pages, as a new user would.
+    log_in(b, &app, "health.officer").await;
+    b.goto(&app.url("/account/totp")).await.expect("goto");
+    let secret = b.find(Locator::Id("totp-secret")).await.expect("secret").text().await.expect("text");
+    fill(b, "code", &crate::sessions::totp_code(&secret, app.store.now())).await;
+    click(b, "confirm-totp").await;
+    assert!(text(b).await.contains("Mã khôi phục"), "recovery codes shown");
+    click(b, "logout").await;
+    assert!(text(b).await.contains("Bạn đã đăng xuất."));
+    // Log in again: the password alone is not enough.
+    app.advance(30_000);
+    log_in(b, &app, "health.officer").await;
+    assert!(b.current_url().await.expect("url").path().starts_with("/login/totp"));
+    fill(b, "code", "123456").await;
+    click(b, "verify").await;
+    assert!(text(b).await.contains("Mã không đúng hoặc đã dùng"));
+    fill(b, "code", &crate::sessions::totp_code(&secret, app.store.now())).await;
+    click(b, "verify").await;
+    let home = text(b).await;
+    assert!(home.contains("Vai trò của bạn") && home.contains("Sở Y tế thành phố Đà Nẵng"), "{home}");
+    // Switch to English and back.
+    click(b, "switch-language").await;
+    assert!(text(b).await.contains("Your roles"));
+    click(b, "switch-language").await;
+    assert!(text(b).await.contains("Vai trò của bạn"));
+    click(b, "logout").await;
+    assert_eq!(b.current_url().await.expect("url").path(), "/login");
+    b.goto(&app.url("/persons")).await.expect("goto");
+    assert_eq!(b.current_url().await.expect("url").path(), "/login", "logged out for real");
+    br.close().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_form_without_its_csrf_token_is_refused() {
+    let Some(br) = browser().await else { return };
+    let app = TestApp::start(Backend::Sqlite).await.expect("app");
+    let b = &br.client;
+    log_in(b, &app, "police.officer").await;
+    let before = app.count_persons("police").await;
+    b.goto(&app.url("/persons/new")).await.expect("goto");
+    fill(b, "full_name", "Đặng Văn Hùng").await;
+    b.execute("document.querySelector('form[action=\"/persons\"] input[name=csrf]').remove()", vec![]).await.expect("remove token");
+    click(b, "save-person").await;
+    assert!(text(b).await.contains("Biểu mẫu đã hết hạn hoặc không hợp lệ"));
+    assert_eq!(app.count_persons("police").await, before, "nothing saved");
+    // With the token, the same form works.
+    b.goto(&app.url("/persons/new")).await.expect("goto");
+    fill(b, "full_name", "Đặng Văn Hùng").await;
+    click(b, "save-person").await;
+    assert!(text(b).await.contains("Đã lưu hồ sơ."));
+    assert_eq!(app.count_persons("police").await, before + 1);
+    br.close().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn breaking_the_glass_asks_for_a_reason() {
+    let Some(br) = browser().await else { return };
+    let app = TestApp::start(Backend::Sqlite).await.expect("app");
+    let b = &br.client;
+    let person = app.a_person_of("police").await;
+    log_in(b, &app, "border.officer").await;
+    b.goto(&app.url(&format!("/persons/{person}"))).await.expect("goto");
+    assert!(text(b).await.contains("Hồ sơ này thuộc"));
+    click(b, "break-glass").await;
+    click(b, "open-break-glass").await;
+    let page = text(b).await;
+    assert!(page.contains("Có lỗi cần sửa") && page.contains("Ghi lý do khẩn cấp, ít nhất 15 ký tự"), "{page}");
+    fill(b, "reason", "Người được giải cứu tại cửa khẩu cần xác minh ngay").await;
+    click(b, "open-break-glass").await;
+    let page = text(b).await;
+    assert!(page.contains("Đã mở truy cập khẩn cấp.") && page.contains("truy cập khẩn cấp"), "{page}");
+    br.close().await;
+}

@@ -1,0 +1,107 @@
+//! Identity at rest: no name or ID number appears in the database file, its WAL or a backup; blind indexes
+//! find exact values; key rotation changes every ciphertext and no value.
+
+use std::sync::Arc;
+
+use haven_store::persons::OpenedIdentity;
+use haven_store::{keys, persons, Actor, KeyFile, Store};
+
+use crate::harness::*;
+use crate::story;
+
+/// Every person's identity, opened (and audited) the way the pages do.
+async fn all_identities(store: &Store) -> Vec<(String, OpenedIdentity)> {
+    let mut out = Vec::new();
+    for agency in store.agencies().await.expect("agencies") {
+        let mut after: Option<String> = None;
+        loop {
+            let page = store.persons_of_agency(&agency.id, after.as_deref(), 200).await.expect("page");
+            let mut cmd = store.command(&Actor::system("test")).await.expect("cmd");
+            for p in &page.items {
+                let id = persons::view_identity(&mut cmd, &store.keys, &p.id, "case_work").await.expect("open").expect("exists");
+                out.push((p.id.clone(), id));
+            }
+            if !page.items.is_empty() {
+                cmd.commit().await.expect("commit");
+            }
+            match page.next {
+                Some(n) => after = Some(n),
+                None => break,
+            }
+        }
+    }
+    out.sort_by(|a, b| a.0.cmp(&b.0));
+    out
+}
+
+fn contains(hay: &[u8], needle: &str) -> bool {
+    let n = needle.as_bytes();
+    n.len() >= 4 && hay.windows(n.len()).any(|w| w == n)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn no_identity_in_the_database_file_wal_or_backup() {
+    let app = TestApp::start(Backend::Sqlite).await.expect("sqlite");
+    let c = app.login("police.officer").await;
+    c.post("/persons/new", "/persons", &[("full_name", "Hoàng Thị Xuân Quỳnh"), ("sex", "f"), ("id_number", "048301987654"), ("phone", "0912345678"), ("address", "Tổ 5, phường Hải Châu")]).await;
+    let identities = all_identities(&app.store).await;
+    assert!(identities.len() > 40);
+    let dir = app.db.url.trim_start_matches("sqlite://").trim_end_matches("haven.db").to_owned();
+    let backup = std::path::PathBuf::from(&dir).join("backup.db");
+    app.store.db.backup_to(&backup).await.expect("backup");
+    let mut files = Vec::new();
+    for f in ["haven.db", "haven.db-wal"] {
+        files.push((f.to_owned(), std::fs::read(std::path::Path::new(&dir).join(f)).unwrap_or_default()));
+    }
+    files.push(("backup".into(), std::fs::read(&backup).expect("backup bytes")));
+    assert!(files.iter().map(|(_, b)| b.len()).sum::<usize>() > 100_000, "files were read");
+    for (_, who) in &identities {
+        let mut needles = vec![who.full_name.clone()];
+        needles.extend(who.id_number.clone());
+        needles.extend(who.phone.clone());
+        for (file, bytes) in &files {
+            for n in &needles {
+                assert!(!contains(bytes, n), "{file} holds an identity value in plaintext");
+            }
+        }
+    }
+    // The search would have found them had they been there.
+    assert!(contains(&files[2].1, "person.view_identity"));
+}
+
+story!(ciphertexts_carry_no_plaintext_on_either_database, |app| {
+    let identities = all_identities(&app.store).await;
+    let names = haven_store::testing::column_bytes(&app.store.db, "persons", "full_name").await.expect("names");
+    assert_eq!(names.len(), identities.len());
+    for (_, who) in &identities {
+        assert!(!names.iter().any(|c| contains(c, &who.full_name)));
+    }
+});
+
+story!(key_rotation_changes_ciphertexts_not_values, |app| {
+    let dir = TempDir::new("keys");
+    app.keys.write(&haven_store::crypto::key_path(dir.path())).expect("key file");
+    let c = app.login("police.officer").await;
+    c.post("/persons/new", "/persons", &[("full_name", "Vũ Minh Khoa"), ("sex", "m"), ("id_number", "048090001111")]).await;
+    let before = all_identities(&app.store).await;
+    let cipher_before = haven_store::testing::column_bytes(&app.store.db, "persons", "full_name").await.expect("c");
+    let r = keys::rotate(&app.store, &app.keys, dir.path()).await.expect("rotate");
+    assert!(r.values_reencrypted as usize >= before.len());
+    let new_keys = KeyFile::load(&haven_store::crypto::key_path(dir.path())).expect("new key file");
+    assert_ne!(new_keys.master, app.keys.master);
+    assert!(!haven_store::crypto::next_key_path(dir.path()).exists());
+    let cipher_after = haven_store::testing::column_bytes(&app.store.db, "persons", "full_name").await.expect("c");
+    assert!(cipher_before.iter().all(|c| !cipher_after.contains(c)), "every ciphertext changed");
+    // The old master key no longer opens the data; the new one gives back every value.
+    assert!(Store::open(&app.db.url, &app.keys, Arc::new(haven_domain::time::SystemClock)).await.is_err());
+    let reopened = Store::open(&app.db.url, &new_keys, app.store.clock()).await.expect("open with new key");
+    let after = all_identities(&reopened).await;
+    assert_eq!(before.len(), after.len());
+    for ((ida, a), (idb, b)) in before.iter().zip(&after) {
+        assert_eq!(ida, idb);
+        assert_eq!((&a.full_name, &a.birth_date, &a.sex, &a.id_number, &a.phone, &a.address), (&b.full_name, &b.birth_date, &b.sex, &b.id_number, &b.phone, &b.address));
+    }
+    // Blind indexes survive: the exact look-up still finds the record.
+    assert_eq!(reopened.find_persons_by_id_number("048090001111").await.expect("find").len(), 1);
+    assert!(reopened.verify_audit().await.expect("verify").ok());
+});

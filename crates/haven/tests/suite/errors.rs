@@ -1,0 +1,39 @@
+//! How errors look: a 404 page, 413 for oversized bodies, security headers, JSON errors under /api.
+
+use crate::harness::*;
+use crate::story;
+
+story!(unknown_pages_oversized_bodies_and_headers, |app| {
+    let c = app.login("police.officer").await;
+    let r = c.get("/khong-co-trang-nay").await;
+    assert_eq!(r.status, 404);
+    assert!(r.body.contains("Không tìm thấy trang"));
+    assert!(r.body.contains("Mã yêu cầu"), "request id shown");
+    let h = &c.get("/").await.headers;
+    let csp = h.get("content-security-policy").and_then(|v| v.to_str().ok()).unwrap_or_default();
+    assert!(csp.contains("frame-ancestors 'none'") && csp.contains("script-src 'self'") && !csp.contains("unsafe-inline"));
+    assert_eq!(h.get("x-content-type-options").and_then(|v| v.to_str().ok()), Some("nosniff"));
+    assert_eq!(h.get("referrer-policy").and_then(|v| v.to_str().ok()), Some("no-referrer"));
+    assert!(h.get("strict-transport-security").is_none(), "HSTS only behind TLS");
+    let (s, body) = c.api_get("x", "/api/v1/nothing").await;
+    assert_eq!(s, 404);
+    assert_eq!(body["error"], "not_found");
+    // Last, because the server closes a connection whose body it refused to read.
+    let before = app.count_persons("police").await;
+    let big = "x".repeat(300 * 1024);
+    let r = c.post_raw("/persons", &[("full_name", big.as_str())]).await;
+    assert_eq!(r.status, 413);
+    assert!(r.body.contains("quá lớn"));
+    assert_eq!(app.count_persons("police").await, before);
+});
+
+story!(cookies_are_http_only_and_strict, |app| {
+    let c = app.client();
+    let login = c.get("/login").await;
+    let set = login.headers.get("set-cookie").and_then(|v| v.to_str().ok()).unwrap_or_default().to_owned();
+    assert!(set.contains("HttpOnly") && set.contains("SameSite=Strict"), "{set}");
+    let r = c.login("police.officer", PASSWORD).await;
+    let cookies: Vec<&str> = r.headers.get_all("set-cookie").iter().filter_map(|v| v.to_str().ok()).collect();
+    let session = cookies.iter().find(|c| c.starts_with("haven_session=")).expect("session cookie");
+    assert!(session.contains("HttpOnly") && session.contains("SameSite=Strict"));
+});

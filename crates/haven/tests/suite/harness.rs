@@ -1,0 +1,278 @@
+//! Test harness: a Haven server in this process on a fresh database (SQLite file or PostgreSQL database),
+//! with the demo province loaded small, a clock the test can move, and an HTTP client that keeps cookies.
+
+use std::sync::Arc;
+
+use haven_domain::time::{ManualClock, HOUR};
+use haven_store::{KeyFile, Store};
+use haven_web::{AppState, Config};
+
+pub const PASSWORD: &str = "mật khẩu thử nghiệm";
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Backend {
+    Sqlite,
+    Postgres,
+}
+
+/// Whether the suite runs in CI, where every dependency must be present.
+pub fn in_ci() -> bool {
+    std::env::var("CI").is_ok_and(|v| !v.is_empty() && v != "false" && v != "0")
+}
+
+/// The PostgreSQL admin URL, or `None` with a loud note (a failure in CI).
+pub fn postgres_admin_url() -> Option<String> {
+    match std::env::var("HAVEN_TEST_POSTGRES") {
+        Ok(url) if !url.is_empty() => Some(url),
+        _ => {
+            assert!(!in_ci(), "HAVEN_TEST_POSTGRES is not set: PostgreSQL tests cannot run in CI without it");
+            eprintln!("NOT RUN: PostgreSQL story (set HAVEN_TEST_POSTGRES to a PostgreSQL admin URL)");
+            None
+        }
+    }
+}
+
+pub struct TestDb {
+    pub url: String,
+    pub backend: Backend,
+    _dir: Option<TempDir>,
+}
+
+/// A temporary folder removed on drop.
+pub struct TempDir(pub std::path::PathBuf);
+
+impl TempDir {
+    pub fn new(tag: &str) -> TempDir {
+        let p = std::env::temp_dir().join(format!("haven-test-{tag}-{}", uuid_like()));
+        std::fs::create_dir_all(&p).expect("temp dir");
+        TempDir(p)
+    }
+    pub fn path(&self) -> &std::path::Path {
+        &self.0
+    }
+}
+
+impl Drop for TempDir {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.0);
+    }
+}
+
+pub fn uuid_like() -> String {
+    haven_store::accounts::new_secret("").chars().filter(char::is_ascii_alphanumeric).take(12).collect::<String>().to_lowercase()
+}
+
+pub async fn fresh_db(backend: Backend) -> Option<TestDb> {
+    match backend {
+        Backend::Sqlite => {
+            let dir = TempDir::new("db");
+            Some(TestDb { url: haven_store::sqlite_url(dir.path()), backend, _dir: Some(dir) })
+        }
+        Backend::Postgres => {
+            let admin = postgres_admin_url()?;
+            let name = format!("haven_t_{}", uuid_like());
+            let db = haven_store::Db::connect(&admin).await.expect("connect to PostgreSQL");
+            sqlx_exec(&db, &format!("CREATE DATABASE {name}")).await;
+            db.close().await;
+            let base = admin.rsplit_once('/').map(|(b, _)| b.to_owned()).unwrap_or(admin);
+            Some(TestDb { url: format!("{base}/{name}"), backend, _dir: None })
+        }
+    }
+}
+
+pub async fn sqlx_exec(db: &haven_store::Db, sql: &str) {
+    haven_store::testing::execute(db, sql).await.unwrap_or_else(|e| panic!("{sql}: {e:#}"));
+}
+
+/// A running Haven with the demo province.
+pub struct TestApp {
+    pub base: String,
+    pub store: Store,
+    pub clock: Arc<ManualClock>,
+    pub keys: KeyFile,
+    pub db: TestDb,
+    server: tokio::task::JoinHandle<()>,
+}
+
+impl Drop for TestApp {
+    fn drop(&mut self) {
+        self.server.abort();
+    }
+}
+
+/// 1 March 2026, 09:00 in Viet Nam.
+pub const START: i64 = 1_772_330_400_000;
+
+impl TestApp {
+    pub async fn start(backend: Backend) -> Option<TestApp> {
+        let db = fresh_db(backend).await?;
+        let keys = KeyFile::generate();
+        let clock = Arc::new(ManualClock::new(START));
+        let store = Store::open(&db.url, &keys, clock.clone()).await.expect("open store");
+        haven::demo::load(&store, PASSWORD, 40).await.expect("demo");
+        let state = AppState::new(store.clone(), Config { tls: false, province: haven::demo::PROVINCE.into() });
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
+        let addr = listener.local_addr().expect("addr");
+        let app = haven_web::router(state);
+        let server = tokio::spawn(async move {
+            let _ = axum::serve(listener, app).await;
+        });
+        Some(TestApp { base: format!("http://{addr}"), store, clock, keys, db, server })
+    }
+
+    pub fn advance(&self, ms: i64) {
+        self.clock.advance(ms);
+    }
+
+    pub fn url(&self, path: &str) -> String {
+        format!("{}{path}", self.base)
+    }
+
+    /// A new browser-like client (own cookies, no redirects followed).
+    pub fn client(&self) -> Client {
+        Client::new(&self.base)
+    }
+
+    /// A client logged in as `user` with the demo password.
+    pub async fn login(&self, user: &str) -> Client {
+        let c = self.client();
+        let r = c.login(user, PASSWORD).await;
+        assert_eq!(r.status, 303, "log-in of {user} should redirect: {}", r.body);
+        c
+    }
+
+    pub async fn audit_actions(&self) -> Vec<String> {
+        haven_store::audit::browse(&self.store.db, &Default::default(), 10_000)
+            .await
+            .expect("audit")
+            .into_iter()
+            .map(|e| e.action)
+            .collect()
+    }
+
+    pub async fn user_id(&self, name: &str) -> String {
+        self.store.user_by_name(name).await.expect("user").expect("exists").id
+    }
+
+    pub async fn agency_id(&self, code: &str) -> String {
+        self.store.agency_by_code(code).await.expect("agency").expect("exists").id
+    }
+
+    /// The newest person record of an agency.
+    pub async fn a_person_of(&self, agency: &str) -> String {
+        let id = self.agency_id(agency).await;
+        self.store.persons_of_agency(&id, None, 1).await.expect("persons").items[0].id.clone()
+    }
+
+    pub async fn count_persons(&self, agency: &str) -> i64 {
+        self.store.count_persons(&self.agency_id(agency).await).await.expect("count")
+    }
+}
+
+pub struct Resp {
+    pub status: u16,
+    pub body: String,
+    pub location: Option<String>,
+    pub headers: reqwest::header::HeaderMap,
+}
+
+pub struct Client {
+    base: String,
+    http: reqwest::Client,
+}
+
+impl Client {
+    pub fn new(base: &str) -> Client {
+        let http = reqwest::Client::builder()
+            .cookie_store(true)
+            .redirect(reqwest::redirect::Policy::none())
+            .build()
+            .expect("client");
+        Client { base: base.to_owned(), http }
+    }
+
+    async fn resp(r: reqwest::Response) -> Resp {
+        let status = r.status().as_u16();
+        let headers = r.headers().clone();
+        let location = headers.get("location").and_then(|v| v.to_str().ok()).map(str::to_owned);
+        Resp { status, body: r.text().await.unwrap_or_default(), location, headers }
+    }
+
+    pub async fn get(&self, path: &str) -> Resp {
+        Self::resp(self.http.get(format!("{}{path}", self.base)).send().await.expect("GET")).await
+    }
+
+    /// POST a form as it is, without adding a CSRF token.
+    pub async fn post_raw(&self, path: &str, form: &[(&str, &str)]) -> Resp {
+        Self::resp(self.http.post(format!("{}{path}", self.base)).form(form).send().await.expect("POST")).await
+    }
+
+    /// The CSRF token a page carries.
+    pub fn csrf_of(body: &str) -> String {
+        let at = body.find("name=\"csrf\" value=\"").expect("page has a CSRF field") + 19;
+        body[at..at + body[at..].find('"').expect("end")].to_owned()
+    }
+
+    /// POST a form the way a browser does: with the token of the page it came from.
+    pub async fn post(&self, from_page: &str, path: &str, form: &[(&str, &str)]) -> Resp {
+        let page = self.get(from_page).await;
+        assert_eq!(page.status, 200, "GET {from_page}: {}", page.body);
+        let token = Self::csrf_of(&page.body);
+        let mut all: Vec<(&str, &str)> = vec![("csrf", &token)];
+        all.extend_from_slice(form);
+        self.post_raw(path, &all).await
+    }
+
+    pub async fn login(&self, user: &str, password: &str) -> Resp {
+        self.post("/login", "/login", &[("username", user), ("password", password)]).await
+    }
+
+    pub async fn api_get(&self, token: &str, path: &str) -> (u16, serde_json::Value) {
+        let r = self.http.get(format!("{}{path}", self.base)).bearer_auth(token).send().await.expect("GET");
+        let s = r.status().as_u16();
+        (s, r.json().await.unwrap_or(serde_json::Value::Null))
+    }
+
+    pub async fn api_post(&self, token: &str, path: &str, body: &serde_json::Value) -> (u16, serde_json::Value) {
+        let r = self.http.post(format!("{}{path}", self.base)).bearer_auth(token).json(body).send().await.expect("POST");
+        let s = r.status().as_u16();
+        (s, r.json().await.unwrap_or(serde_json::Value::Null))
+    }
+}
+
+/// Issue an API token the way `haven user token` does.
+pub async fn token_for(app: &TestApp, user: &str) -> String {
+    let id = app.user_id(user).await;
+    let mut cmd = app.store.command(&haven_store::Actor::system("test")).await.expect("cmd");
+    let t = haven_store::accounts::create_token(&mut cmd, &id, "test").await.expect("token");
+    cmd.commit().await.expect("commit");
+    t
+}
+
+/// Generate a story test for each backend: `story!(name, |app| async move { ... })`.
+#[macro_export]
+macro_rules! story {
+    ($name:ident, |$app:ident| $body:expr) => {
+        mod $name {
+            #[allow(unused_imports)]
+            use super::*;
+            async fn run($app: $crate::harness::TestApp) {
+                $body
+            }
+            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn sqlite() {
+                if let Some(app) = $crate::harness::TestApp::start($crate::harness::Backend::Sqlite).await {
+                    run(app).await;
+                }
+            }
+            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn postgres() {
+                if let Some(app) = $crate::harness::TestApp::start($crate::harness::Backend::Postgres).await {
+                    run(app).await;
+                }
+            }
+        }
+    };
+}
+
+pub const DAY_MS: i64 = 24 * HOUR;

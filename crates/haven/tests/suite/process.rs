@@ -1,0 +1,260 @@
+//! The real binary: crash safety under SIGKILL, backup while serving and restore, the CLI's user and token
+//! commands, and logs free of identity data.
+
+use std::process::{Child, Command, Stdio};
+use std::sync::Arc;
+use std::time::Duration;
+
+use serde_json::json;
+
+use crate::harness::*;
+
+const BIN: &str = env!("CARGO_BIN_EXE_haven");
+
+fn haven(data: &std::path::Path, db: Option<&str>) -> Command {
+    let mut c = Command::new(BIN);
+    c.arg("--data").arg(data);
+    if let Some(url) = db {
+        c.arg("--database").arg(url);
+    }
+    c.env("HAVEN_DEMO_PASSWORD", PASSWORD).env("HAVEN_LOG", "info").env_remove("HAVEN_MASTER_KEY").env_remove("HAVEN_AUDIT_KEY");
+    c
+}
+
+fn run_ok(mut c: Command) -> String {
+    let out = c.output().expect("run haven");
+    assert!(out.status.success(), "haven failed: {}\n{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr));
+    String::from_utf8_lossy(&out.stdout).into_owned()
+}
+
+fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0").expect("bind").local_addr().expect("addr").port()
+}
+
+async fn start_server(data: &std::path::Path, db: Option<&str>) -> (Child, String) {
+    let port = free_port();
+    let log = std::fs::File::create(data.join(format!("serve-{port}.log"))).expect("log file");
+    let child = haven(data, db)
+        .args(["serve", "--listen", &format!("127.0.0.1:{port}")])
+        .stdout(Stdio::null())
+        .stderr(log)
+        .spawn()
+        .expect("spawn serve");
+    let base = format!("http://127.0.0.1:{port}");
+    let http = reqwest::Client::new();
+    for _ in 0..200 {
+        if http.get(format!("{base}/health")).send().await.is_ok_and(|r| r.status() == 200) {
+            return (child, base);
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    panic!("server did not start");
+}
+
+async fn crash_story(backend: Backend) {
+    let Some(db) = fresh_db(backend).await else { return };
+    let url = (backend == Backend::Postgres).then_some(db.url.as_str());
+    let dir = TempDir::new("crash");
+    run_ok({
+        let mut c = haven(dir.path(), url);
+        c.args(["demo", "--load-only", "--scale", "20"]);
+        c
+    });
+    let token = run_ok({
+        let mut c = haven(dir.path(), url);
+        c.args(["user", "token", "police.officer"]);
+        c
+    })
+    .trim()
+    .to_owned();
+    assert!(token.starts_with("hvn_"));
+    let (mut server, base) = start_server(dir.path(), url).await;
+    let acked = Arc::new(tokio::sync::Mutex::new(Vec::<String>::new()));
+    let http = reqwest::Client::new();
+    let mut tasks = Vec::new();
+    for w in 0..8 {
+        let (http, base, token, acked) = (http.clone(), base.clone(), token.clone(), acked.clone());
+        tasks.push(tokio::spawn(async move {
+            for i in 0.. {
+                let body = json!({"full_name": format!("Nguyễn Văn Thử {w}-{i}"), "sex": "m"});
+                let Ok(r) = http.post(format!("{base}/api/v1/persons")).bearer_auth(&token).json(&body).send().await else { break };
+                if r.status() != 201 {
+                    break;
+                }
+                let Ok(v) = r.json::<serde_json::Value>().await else { break };
+                acked.lock().await.push(v["id"].as_str().unwrap_or_default().to_owned());
+            }
+        }));
+    }
+    // Kill mid-burst, once a good number of writes were acknowledged.
+    while acked.lock().await.len() < 150 {
+        tokio::time::sleep(Duration::from_millis(5)).await;
+    }
+    server.kill().expect("SIGKILL");
+    server.wait().expect("reap");
+    for t in tasks {
+        let _ = t.await;
+    }
+    let acked = acked.lock().await.clone();
+    assert!(acked.len() >= 150);
+    let (mut server, base) = start_server(dir.path(), url).await;
+    for id in &acked {
+        let r = http.get(format!("{base}/api/v1/persons/{id}")).bearer_auth(&token).send().await.expect("get");
+        assert_eq!(r.status(), 200, "acknowledged write {id} lost");
+    }
+    server.kill().expect("kill");
+    server.wait().expect("reap");
+    let out = run_ok({
+        let mut c = haven(dir.path(), url);
+        c.args(["audit", "verify"]);
+        c
+    });
+    assert!(out.contains("Audit log intact"), "{out}");
+    // The server's log holds no identity: the names written above never appear.
+    for entry in std::fs::read_dir(dir.path()).expect("dir").flatten() {
+        if entry.file_name().to_string_lossy().ends_with(".log") {
+            let log = std::fs::read_to_string(entry.path()).unwrap_or_default();
+            assert!(!log.contains("Thử"), "a name reached the log");
+        }
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn acknowledged_writes_survive_sigkill_sqlite() {
+    crash_story(Backend::Sqlite).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn acknowledged_writes_survive_sigkill_postgres() {
+    crash_story(Backend::Postgres).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn backup_while_serving_and_restore_gives_identical_records() {
+    let dir = TempDir::new("backup");
+    run_ok({
+        let mut c = haven(dir.path(), None);
+        c.args(["demo", "--load-only", "--scale", "300"]);
+        c
+    });
+    let token = run_ok({
+        let mut c = haven(dir.path(), None);
+        c.args(["user", "token", "health.officer"]);
+        c
+    })
+    .trim()
+    .to_owned();
+    let original_rows = {
+        let db = haven_store::Db::connect(&haven_store::sqlite_url(dir.path())).await.expect("db");
+        let ids = haven_store::testing::column_text(&db, "persons", "id").await.expect("ids");
+        let names = haven_store::testing::column_bytes(&db, "persons", "full_name").await.expect("names");
+        db.close().await;
+        ids.into_iter().zip(names).collect::<Vec<_>>()
+    };
+    let (mut server, base) = start_server(dir.path(), None).await;
+    let http = reqwest::Client::new();
+    // Writes keep arriving while the backup runs.
+    let writer = {
+        let (http, base, token) = (http.clone(), base.clone(), token.clone());
+        tokio::spawn(async move {
+            for i in 0..60 {
+                let _ = http.post(format!("{base}/api/v1/persons")).bearer_auth(&token).json(&json!({"full_name": format!("Lê Thị Sao {i}")})).send().await;
+            }
+        })
+    };
+    let backup = dir.path().join("copy.db");
+    let out = run_ok({
+        let mut c = haven(dir.path(), None);
+        c.args(["backup", "--out"]).arg(&backup);
+        c
+    });
+    assert!(out.contains("Backup written"));
+    writer.await.expect("writer");
+    server.kill().expect("kill");
+    server.wait().expect("reap");
+
+    // Restore into a fresh folder holding the same key file.
+    let restored = TempDir::new("restored");
+    std::fs::copy(dir.path().join("haven.key"), restored.path().join("haven.key")).expect("key");
+    run_ok({
+        let mut c = haven(restored.path(), None);
+        c.arg("restore").arg(&backup);
+        c
+    });
+    let keys = haven_store::KeyFile::load(&restored.path().join("haven.key")).expect("keys");
+    let copy = haven_store::Store::open(&haven_store::sqlite_url(restored.path()), &keys, Arc::new(haven_domain::time::SystemClock))
+        .await
+        .expect("open restored");
+    assert!(copy.verify_audit().await.expect("verify").ok(), "the restored audit chain verifies");
+    let ids = haven_store::testing::column_text(&copy.db, "persons", "id").await.expect("ids");
+    let names = haven_store::testing::column_bytes(&copy.db, "persons", "full_name").await.expect("names");
+    let restored_rows: Vec<_> = ids.into_iter().zip(names).collect();
+    assert!(restored_rows.len() >= original_rows.len());
+    for row in &original_rows {
+        assert!(restored_rows.contains(row), "every record from before the backup is back, byte for byte");
+    }
+    // Each restored identity still opens with the key file.
+    let any = copy.persons_of_agency(&copy.agency_by_code("police").await.expect("q").expect("police").id, None, 1).await.expect("page");
+    let mut cmd = copy.command(&haven_store::Actor::system("test")).await.expect("cmd");
+    assert!(haven_store::persons::view_identity(&mut cmd, &copy.keys, &any.items[0].id, "case_work").await.expect("open").is_some());
+    cmd.commit().await.expect("commit");
+    // And restore refuses something that is not a Haven backup.
+    let junk = dir.path().join("junk.db");
+    std::fs::write(&junk, b"not a database").expect("junk");
+    let out = haven(restored.path(), None).arg("restore").arg(&junk).output().expect("run");
+    assert!(!out.status.success());
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn cli_adds_a_user_whose_token_answers_me() {
+    let dir = TempDir::new("cli");
+    let out = run_ok({
+        let mut c = haven(dir.path(), None);
+        c.args(["demo", "--load-only", "--scale", "5"]);
+        c
+    });
+    assert!(out.contains("police.officer") && out.contains("province.auditor"), "demo prints the accounts");
+    assert!(!out.contains(PASSWORD), "the password is never printed");
+    let key = dir.path().join("haven.key");
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        assert_eq!(std::fs::metadata(&key).expect("key").permissions().mode() & 0o777, 0o600, "key file readable by its owner only");
+    }
+    let mut add = haven(dir.path(), None);
+    add.args(["user", "add", "border.analyst2", "--agency", "border", "--role", "analyst"]).env("HAVEN_PASSWORD", "mật khẩu đủ dài");
+    run_ok(add);
+    let mut bad = haven(dir.path(), None);
+    bad.args(["user", "add", "x1", "--agency", "nowhere", "--role", "analyst"]).env("HAVEN_PASSWORD", "mật khẩu đủ dài");
+    assert!(!bad.output().expect("run").status.success());
+    let token = run_ok({
+        let mut c = haven(dir.path(), None);
+        c.args(["user", "token", "border.analyst2"]);
+        c
+    })
+    .trim()
+    .to_owned();
+    let (mut server, base) = start_server(dir.path(), None).await;
+    let r = reqwest::Client::new().get(format!("{base}/api/v1/me")).bearer_auth(&token).send().await.expect("me");
+    assert_eq!(r.status(), 200);
+    let me: serde_json::Value = r.json().await.expect("json");
+    assert_eq!(me["agency"]["code"], "border");
+    assert_eq!(me["roles"], json!(["analyst"]));
+    server.kill().expect("kill");
+    server.wait().expect("reap");
+    run_ok({
+        let mut c = haven(dir.path(), None);
+        c.args(["user", "disable", "border.analyst2"]);
+        c
+    });
+    let (mut server, base) = start_server(dir.path(), None).await;
+    let r = reqwest::Client::new().get(format!("{base}/api/v1/me")).bearer_auth(&token).send().await.expect("me");
+    assert_eq!(r.status(), 401, "disabling revokes tokens");
+    server.kill().expect("kill");
+    server.wait().expect("reap");
+    // Without its key file, a database with data refuses to start rather than make a new key.
+    std::fs::rename(&key, dir.path().join("moved.key")).expect("move key");
+    let out = haven(dir.path(), None).arg("migrate").output().expect("run");
+    assert!(!out.status.success());
+    assert!(String::from_utf8_lossy(&out.stderr).contains("key file"));
+}
