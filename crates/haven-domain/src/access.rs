@@ -57,26 +57,12 @@ pub fn decide(req: &AccessRequest<'_>) -> AccessDecision {
         return AccessDecision::Owner;
     }
     let live = |g: &&Grant| !g.revoked && g.expires_at > req.now;
-    let personal = req
-        .grants
-        .iter()
-        .filter(live)
-        .find(|g| g.grantee == Grantee::User(req.user_id.to_owned()));
-    let agency = req
-        .grants
-        .iter()
-        .filter(live)
-        .find(|g| g.grantee == Grantee::Agency(req.agency_id.to_owned()));
+    let personal = req.grants.iter().filter(live).find(|g| g.grantee == Grantee::User(req.user_id.to_owned()));
+    let agency = req.grants.iter().filter(live).find(|g| g.grantee == Grantee::Agency(req.agency_id.to_owned()));
     if let Some(g) = personal.or(agency) {
-        return AccessDecision::Granted {
-            grant_id: g.id.clone(),
-        };
+        return AccessDecision::Granted { grant_id: g.id.clone() };
     }
-    if let Some(b) = req
-        .break_glass
-        .iter()
-        .find(|b| b.user_id == req.user_id && b.expires_at > req.now)
-    {
+    if let Some(b) = req.break_glass.iter().find(|b| b.user_id == req.user_id && b.expires_at > req.now) {
         return AccessDecision::BrokenGlass { id: b.id.clone() };
     }
     AccessDecision::Denied
@@ -121,23 +107,11 @@ mod tests {
     use super::*;
 
     fn grant(id: &str, grantee: Grantee, expires_at: Millis, revoked: bool) -> Grant {
-        Grant {
-            id: id.into(),
-            grantee,
-            expires_at,
-            revoked,
-        }
+        Grant { id: id.into(), grantee, expires_at, revoked }
     }
 
     fn req<'a>(grants: &'a [Grant], bg: &'a [BreakGlass], now: Millis) -> AccessRequest<'a> {
-        AccessRequest {
-            user_id: "u1",
-            agency_id: "health",
-            owner_agency_id: "police",
-            grants,
-            break_glass: bg,
-            now,
-        }
+        AccessRequest { user_id: "u1", agency_id: "health", owner_agency_id: "police", grants, break_glass: bg, now }
     }
 
     #[test]
@@ -158,10 +132,7 @@ mod tests {
         assert!(decide(&req(&g, &[], 99)).allowed());
         assert_eq!(decide(&req(&g, &[], 100)), AccessDecision::Denied, "expiry is exclusive");
         let g = [grant("g2", Grantee::User("u1".into()), 100, false)];
-        assert_eq!(
-            decide(&req(&g, &[], 5)),
-            AccessDecision::Granted { grant_id: "g2".into() }
-        );
+        assert_eq!(decide(&req(&g, &[], 5)), AccessDecision::Granted { grant_id: "g2".into() });
         let g = [grant("g3", Grantee::User("u2".into()), 100, false)];
         assert_eq!(decide(&req(&g, &[], 5)), AccessDecision::Denied, "someone else's grant");
     }
@@ -174,18 +145,10 @@ mod tests {
 
     #[test]
     fn break_glass_is_personal_and_time_limited() {
-        let bg = [BreakGlass {
-            id: "b1".into(),
-            user_id: "u1".into(),
-            expires_at: 50,
-        }];
+        let bg = [BreakGlass { id: "b1".into(), user_id: "u1".into(), expires_at: 50 }];
         assert_eq!(decide(&req(&[], &bg, 49)), AccessDecision::BrokenGlass { id: "b1".into() });
         assert_eq!(decide(&req(&[], &bg, 50)), AccessDecision::Denied);
-        let other = [BreakGlass {
-            id: "b2".into(),
-            user_id: "u9".into(),
-            expires_at: 50,
-        }];
+        let other = [BreakGlass { id: "b2".into(), user_id: "u9".into(), expires_at: 50 }];
         assert_eq!(decide(&req(&[], &other, 1)), AccessDecision::Denied);
     }
 

@@ -60,9 +60,7 @@ pub fn session_live(created_at: Millis, last_seen_at: Millis, now: Millis) -> bo
 /// A user name: lowercase letters, digits, '.', '_' or '-', 3 to 64 characters.
 pub fn valid_username(name: &str) -> bool {
     (3..=64).contains(&name.len())
-        && name
-            .bytes()
-            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b"._-".contains(&b))
+        && name.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b"._-".contains(&b))
 }
 
 #[cfg(test)]
@@ -72,10 +70,7 @@ mod tests {
     #[test]
     fn password_rules() {
         assert_eq!(check_password("an", "short"), Err(PasswordError::TooShort));
-        assert_eq!(
-            check_password("police.officer", "xxPolice.Officerxx"),
-            Err(PasswordError::SameAsUsername)
-        );
+        assert_eq!(check_password("police.officer", "xxPolice.Officerxx"), Err(PasswordError::SameAsUsername));
         assert!(check_password("police.officer", "mật khẩu đủ dài").is_ok());
         assert_eq!(check_password("a", &"x".repeat(201)), Err(PasswordError::TooLong));
     }

@@ -73,10 +73,7 @@ pub struct IdNumber(String);
 impl IdNumber {
     /// Accepts digits with spaces, dots or dashes in between, as people write them.
     pub fn parse(s: &str) -> Option<IdNumber> {
-        let digits: String = s
-            .chars()
-            .filter(|c| !matches!(c, ' ' | '.' | '-'))
-            .collect();
+        let digits: String = s.chars().filter(|c| !matches!(c, ' ' | '.' | '-')).collect();
         if (digits.len() == 12 || digits.len() == 9) && digits.bytes().all(|b| b.is_ascii_digit()) {
             Some(IdNumber(digits))
         } else {

@@ -69,7 +69,13 @@ pub fn parse_units(text: &str, provinces: &[&str]) -> Result<Vec<Unit>, ProfileE
             return Err(ProfileError { line, message: "commune code is not a number".into() });
         }
         if !out.iter().any(|u| u.code == p) {
-            out.push(Unit { code: p.clone(), name: c[1].into(), level: "province", unit_type: c[2].into(), parent_code: None });
+            out.push(Unit {
+                code: p.clone(),
+                name: c[1].into(),
+                level: "province",
+                unit_type: c[2].into(),
+                parent_code: None,
+            });
         }
         out.push(Unit {
             code: commune_code(c[3]),
@@ -140,8 +146,17 @@ mod tests {
             assert!(dn.iter().any(|u| u.code == a.unit_code), "{} sits in the demo province", a.code);
         }
         let kinds: Vec<_> = agencies.iter().map(|a| a.kind.as_str()).collect();
-        for k in ["police", "border_guard", "social_support", "foreign_affairs", "procuracy", "court",
-                  "commune_committee", "womens_union", "shelter"] {
+        for k in [
+            "police",
+            "border_guard",
+            "social_support",
+            "foreign_affairs",
+            "procuracy",
+            "court",
+            "commune_committee",
+            "womens_union",
+            "shelter",
+        ] {
             assert!(kinds.contains(&k), "demo has a {k}");
         }
     }

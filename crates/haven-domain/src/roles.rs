@@ -18,14 +18,8 @@ pub enum Role {
 }
 
 impl Role {
-    pub const ALL: [Role; 6] = [
-        Role::SystemAdmin,
-        Role::AgencyHead,
-        Role::CaseOfficer,
-        Role::DataClerk,
-        Role::Analyst,
-        Role::Auditor,
-    ];
+    pub const ALL: [Role; 6] =
+        [Role::SystemAdmin, Role::AgencyHead, Role::CaseOfficer, Role::DataClerk, Role::Analyst, Role::Auditor];
 
     /// The stable code stored in the database and used in translation keys.
     pub fn code(self) -> &'static str {
@@ -93,10 +87,7 @@ pub fn role_permits(role: Role, action: Action) -> bool {
     use Action::*;
     match role {
         // The administrator runs the system; they do not read case files.
-        Role::SystemAdmin => matches!(
-            action,
-            ManageUsers | ManageAgencies | ManageSecurity | ViewAggregates
-        ),
+        Role::SystemAdmin => matches!(action, ManageUsers | ManageAgencies | ManageSecurity | ViewAggregates),
         Role::AgencyHead => matches!(
             action,
             ViewRecords
@@ -108,10 +99,9 @@ pub fn role_permits(role: Role, action: Action) -> bool {
                 | SuperviseAgency
                 | ViewAggregates
         ),
-        Role::CaseOfficer => matches!(
-            action,
-            ViewRecords | ViewIdentity | CreateRecords | EditRecords | GrantAccess | BreakGlass
-        ),
+        Role::CaseOfficer => {
+            matches!(action, ViewRecords | ViewIdentity | CreateRecords | EditRecords | GrantAccess | BreakGlass)
+        }
         // Clerks type in what arrives on paper; they do not browse identities afterwards.
         Role::DataClerk => matches!(action, ViewRecords | CreateRecords),
         Role::Analyst => matches!(action, ViewAggregates),

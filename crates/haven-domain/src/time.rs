@@ -18,9 +18,7 @@ pub const VN_OFFSET: UtcOffset = match UtcOffset::from_hms(7, 0, 0) {
 
 /// The local date-time in Viet Nam of an instant; `None` only for instants far outside any real use.
 pub fn local(at: Millis) -> Option<OffsetDateTime> {
-    OffsetDateTime::from_unix_timestamp_nanos(i128::from(at) * 1_000_000)
-        .ok()
-        .map(|t| t.to_offset(VN_OFFSET))
+    OffsetDateTime::from_unix_timestamp_nanos(i128::from(at) * 1_000_000).ok().map(|t| t.to_offset(VN_OFFSET))
 }
 
 /// The legal calendar day of an instant.

@@ -63,13 +63,20 @@ pub async fn create_grant(cmd: &mut Command, g: &NewGrant<'_>) -> anyhow::Result
     .bind(g.expires_at)
     .execute(&mut *cmd.tx)
     .await?;
-    cmd.audit(Entry::new("grant.create", g.record_kind, g.record_id).purpose(g.purpose).fields(&["grantee", "expires_at"]))
-        .await?;
+    cmd.audit(
+        Entry::new("grant.create", g.record_kind, g.record_id).purpose(g.purpose).fields(&["grantee", "expires_at"]),
+    )
+    .await?;
     Ok(id)
 }
 
 /// Revoke a grant on a record; false when there is no live grant with that id on that record.
-pub async fn revoke_grant(cmd: &mut Command, record_kind: &str, record_id: &str, grant_id: &str) -> anyhow::Result<bool> {
+pub async fn revoke_grant(
+    cmd: &mut Command,
+    record_kind: &str,
+    record_id: &str,
+    grant_id: &str,
+) -> anyhow::Result<bool> {
     let n = sqlx::query(
         "UPDATE grants SET revoked_at = $1, revoked_by = $2 WHERE id = $3 AND record_kind = $4 AND record_id = $5 \
          AND revoked_at IS NULL",
@@ -113,8 +120,12 @@ pub async fn open_break_glass(cmd: &mut Command, keys: &Keyring, b: &NewBreakGla
     .bind(b.expires_at)
     .execute(&mut *cmd.tx)
     .await?;
-    cmd.audit(Entry::new("break_glass.open", b.record_kind, b.record_id).purpose("break_glass").fields(&["reason", "expires_at"]))
-        .await?;
+    cmd.audit(
+        Entry::new("break_glass.open", b.record_kind, b.record_id)
+            .purpose("break_glass")
+            .fields(&["reason", "expires_at"]),
+    )
+    .await?;
     Ok(id)
 }
 
@@ -160,7 +171,11 @@ impl Store {
     }
 
     /// Grants and break-the-glass windows on a record, in the shape the access decision takes.
-    pub async fn access_inputs(&self, record_kind: &str, record_id: &str) -> anyhow::Result<(Vec<Grant>, Vec<BreakGlass>)> {
+    pub async fn access_inputs(
+        &self,
+        record_kind: &str,
+        record_id: &str,
+    ) -> anyhow::Result<(Vec<Grant>, Vec<BreakGlass>)> {
         let grants = self
             .grants_on(record_kind, record_id)
             .await?

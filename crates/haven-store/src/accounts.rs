@@ -109,10 +109,12 @@ impl Store {
     /// Users, optionally of one agency, by user name, with their roles.
     pub async fn users(&self, agency_id: Option<&str>) -> anyhow::Result<Vec<User>> {
         let ids: Vec<String> = match agency_id {
-            Some(a) => sqlx::query_scalar("SELECT id FROM users WHERE agency_id = $1 ORDER BY username")
-                .bind(a)
-                .fetch_all(self.db.pool())
-                .await?,
+            Some(a) => {
+                sqlx::query_scalar("SELECT id FROM users WHERE agency_id = $1 ORDER BY username")
+                    .bind(a)
+                    .fetch_all(self.db.pool())
+                    .await?
+            }
             None => sqlx::query_scalar("SELECT id FROM users ORDER BY username").fetch_all(self.db.pool()).await?,
         };
         let mut out = Vec::with_capacity(ids.len());
@@ -126,10 +128,11 @@ impl Store {
 
     /// The live session for a cookie token, if any, with its user.
     pub async fn session(&self, token: &str) -> anyhow::Result<Option<Session>> {
-        let row = sqlx::query("SELECT user_id, stage, csrf, created_at, last_seen_at FROM sessions WHERE token_hash = $1")
-            .bind(secret_hash(token))
-            .fetch_optional(self.db.pool())
-            .await?;
+        let row =
+            sqlx::query("SELECT user_id, stage, csrf, created_at, last_seen_at FROM sessions WHERE token_hash = $1")
+                .bind(secret_hash(token))
+                .fetch_optional(self.db.pool())
+                .await?;
         let Some(r) = row else { return Ok(None) };
         Ok(Some(Session {
             user_id: r.try_get(0)?,
@@ -222,8 +225,14 @@ pub async fn create_user(cmd: &mut Command, u: &NewUser<'_>) -> anyhow::Result<S
     .execute(&mut *cmd.tx)
     .await?;
     write_roles(cmd, &id, u.roles).await?;
-    cmd.audit(Entry::new("user.create", "user", &id).fields(&["username", "display_name", "agency_id", "roles", "password"]))
-        .await?;
+    cmd.audit(Entry::new("user.create", "user", &id).fields(&[
+        "username",
+        "display_name",
+        "agency_id",
+        "roles",
+        "password",
+    ]))
+    .await?;
     Ok(id)
 }
 
@@ -323,7 +332,10 @@ pub async fn open_session(cmd: &mut Command, user_id: &str, stage: &str) -> anyh
 
 /// Replace a session after the second factor (a new token, so a token seen before the step is useless).
 pub async fn complete_second_factor(cmd: &mut Command, old_token: &str, user_id: &str) -> anyhow::Result<String> {
-    sqlx::query("DELETE FROM sessions WHERE token_hash = $1").bind(secret_hash(old_token)).execute(&mut *cmd.tx).await?;
+    sqlx::query("DELETE FROM sessions WHERE token_hash = $1")
+        .bind(secret_hash(old_token))
+        .execute(&mut *cmd.tx)
+        .await?;
     open_session(cmd, user_id, "full").await
 }
 
@@ -344,7 +356,13 @@ pub async fn use_totp_step(cmd: &mut Command, user_id: &str, step: i64) -> anyho
 }
 
 /// Store a sealed TOTP secret; `enabled` turns the second factor on. Recovery codes are replaced.
-pub async fn set_totp(cmd: &mut Command, user_id: &str, sealed: Option<Vec<u8>>, enabled: bool, recovery_hashes: &[String]) -> anyhow::Result<()> {
+pub async fn set_totp(
+    cmd: &mut Command,
+    user_id: &str,
+    sealed: Option<Vec<u8>>,
+    enabled: bool,
+    recovery_hashes: &[String],
+) -> anyhow::Result<()> {
     sqlx::query("UPDATE users SET totp_secret = $1, totp_enabled = $2, totp_last_step = 0 WHERE id = $3")
         .bind(sealed)
         .bind(i64::from(enabled))
@@ -359,19 +377,23 @@ pub async fn set_totp(cmd: &mut Command, user_id: &str, sealed: Option<Vec<u8>>,
             .execute(&mut *cmd.tx)
             .await?;
     }
-    cmd.audit(Entry::new(if enabled { "user.totp_enable" } else { "user.totp_disable" }, "user", user_id).fields(&["totp_secret", "recovery_codes"]))
-        .await
+    cmd.audit(
+        Entry::new(if enabled { "user.totp_enable" } else { "user.totp_disable" }, "user", user_id)
+            .fields(&["totp_secret", "recovery_codes"]),
+    )
+    .await
 }
 
 /// Use a recovery code once; returns whether it was valid and unused.
 pub async fn use_recovery_code(cmd: &mut Command, user_id: &str, code: &str) -> anyhow::Result<bool> {
-    let n = sqlx::query("UPDATE recovery_codes SET used_at = $1 WHERE user_id = $2 AND code_hash = $3 AND used_at IS NULL")
-        .bind(cmd.at)
-        .bind(user_id)
-        .bind(secret_hash(code.trim()))
-        .execute(&mut *cmd.tx)
-        .await?
-        .rows_affected();
+    let n =
+        sqlx::query("UPDATE recovery_codes SET used_at = $1 WHERE user_id = $2 AND code_hash = $3 AND used_at IS NULL")
+            .bind(cmd.at)
+            .bind(user_id)
+            .bind(secret_hash(code.trim()))
+            .execute(&mut *cmd.tx)
+            .await?
+            .rows_affected();
     if n == 1 {
         cmd.audit(Entry::new("auth.recovery_code_used", "user", user_id)).await?;
     }

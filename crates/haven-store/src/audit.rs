@@ -23,11 +23,7 @@ pub struct Actor {
 impl Actor {
     /// The command line acting on the operator's behalf.
     pub fn system(what: &str) -> Actor {
-        Actor {
-            user_id: "system".into(),
-            agency_id: "system".into(),
-            request_id: format!("cli:{what}"),
-        }
+        Actor { user_id: "system".into(), agency_id: "system".into(), request_id: format!("cli:{what}") }
     }
 }
 
@@ -128,9 +124,8 @@ pub(crate) struct Head {
 
 pub(crate) async fn ensure_genesis(db: &Db, signer: &SigningKey) -> anyhow::Result<()> {
     let mut tx = db.begin_write().await?;
-    let exists: Option<i64> = sqlx::query_scalar("SELECT seq FROM audit_head WHERE id = 1")
-        .fetch_optional(&mut *tx)
-        .await?;
+    let exists: Option<i64> =
+        sqlx::query_scalar("SELECT seq FROM audit_head WHERE id = 1").fetch_optional(&mut *tx).await?;
     if exists.is_none() {
         let sig = signer.sign(&head_message(0, &GENESIS));
         sqlx::query("INSERT INTO audit_head (id, seq, hash, signature) VALUES (1, 0, $1, $2)")
@@ -147,10 +142,7 @@ pub(crate) async fn lock_head(db: &Db, tx: &mut Tx) -> anyhow::Result<Head> {
     let row = sqlx::query(&format!("SELECT seq, hash FROM audit_head WHERE id = 1{}", db.for_update()))
         .fetch_one(&mut **tx)
         .await?;
-    Ok(Head {
-        seq: row.try_get(0)?,
-        hash: row.try_get(1)?,
-    })
+    Ok(Head { seq: row.try_get(0)?, hash: row.try_get(1)? })
 }
 
 pub(crate) async fn append(
@@ -235,18 +227,14 @@ impl VerifyReport {
 }
 
 fn verify_sig(key: &VerifyingKey, msg: &[u8], sig: &[u8]) -> bool {
-    Signature::from_slice(sig)
-        .map(|s| key.verify(msg, &s).is_ok())
-        .unwrap_or(false)
+    Signature::from_slice(sig).map(|s| key.verify(msg, &s).is_ok()).unwrap_or(false)
 }
 
 /// Recompute the whole chain, check every checkpoint and the head signature.
 pub async fn verify(db: &Db, key: &VerifyingKey) -> anyhow::Result<VerifyReport> {
     const PAGE: i64 = 20_000;
     let checkpoints: Vec<(i64, Vec<u8>, Vec<u8>)> =
-        sqlx::query_as("SELECT seq, hash, signature FROM audit_checkpoints ORDER BY seq")
-            .fetch_all(db.pool())
-            .await?;
+        sqlx::query_as("SELECT seq, hash, signature FROM audit_checkpoints ORDER BY seq").fetch_all(db.pool()).await?;
     let mut report = VerifyReport { entries: 0, checkpoints: checkpoints.len() as i64, broken: None };
     let mut cps = checkpoints.iter().peekable();
     let mut prev = GENESIS.to_vec();
@@ -310,15 +298,14 @@ pub async fn verify(db: &Db, key: &VerifyingKey) -> anyhow::Result<VerifyReport>
         }
     }
     if report.broken.is_none() {
-        let row = sqlx::query("SELECT seq, hash, signature FROM audit_head WHERE id = 1")
-            .fetch_one(db.pool())
-            .await?;
+        let row = sqlx::query("SELECT seq, hash, signature FROM audit_head WHERE id = 1").fetch_one(db.pool()).await?;
         let (hseq, hhash, hsig): (i64, Vec<u8>, Vec<u8>) = (row.try_get(0)?, row.try_get(1)?, row.try_get(2)?);
         if !verify_sig(key, &head_message(hseq, &hhash), &hsig) {
             report.broken = Some((hseq, "the signed head does not verify".into()));
         } else if hseq != report.entries || hhash != prev {
             let first = report.entries.min(hseq) + 1;
-            report.broken = Some((first, format!("the log ends at entry {} but the signed head is at {hseq}", report.entries)));
+            report.broken =
+                Some((first, format!("the log ends at entry {} but the signed head is at {hseq}", report.entries)));
         }
     }
     Ok(report)

@@ -44,10 +44,7 @@ pub fn random_bytes<const N: usize>() -> [u8; N] {
 
 impl KeyFile {
     pub fn generate() -> KeyFile {
-        KeyFile {
-            master: random_bytes(),
-            audit_signing: random_bytes(),
-        }
+        KeyFile { master: random_bytes(), audit_signing: random_bytes() }
     }
 
     pub fn encode(&self) -> String {
@@ -91,8 +88,7 @@ impl KeyFile {
         if let (Some(m), Some(a)) = (&env_master, &env_audit) {
             return KeyFile::decode(&format!("master = {m}\naudit = {a}\n"));
         }
-        let text = std::fs::read_to_string(path)
-            .with_context(|| format!("reading the key file {}", path.display()))?;
+        let text = std::fs::read_to_string(path).with_context(|| format!("reading the key file {}", path.display()))?;
         KeyFile::decode(&text)
     }
 
@@ -161,9 +157,7 @@ fn seal_raw(cipher: &XChaCha20Poly1305, plain: &[u8], aad: &[u8]) -> Vec<u8> {
     let nonce: [u8; NONCE_LEN] = random_bytes();
     let mut out = nonce.to_vec();
     // Encryption with a fresh nonce and in-memory buffers cannot fail.
-    let ct = cipher
-        .encrypt(XNonce::from_slice(&nonce), Payload { msg: plain, aad })
-        .unwrap_or_default();
+    let ct = cipher.encrypt(XNonce::from_slice(&nonce), Payload { msg: plain, aad }).unwrap_or_default();
     out.extend_from_slice(&ct);
     out
 }
@@ -173,9 +167,7 @@ fn open_raw(cipher: &XChaCha20Poly1305, sealed: &[u8], aad: &[u8]) -> Option<Vec
         return None;
     }
     let (nonce, ct) = sealed.split_at(NONCE_LEN);
-    cipher
-        .decrypt(XNonce::from_slice(nonce), Payload { msg: ct, aad })
-        .ok()
+    cipher.decrypt(XNonce::from_slice(nonce), Payload { msg: ct, aad }).ok()
 }
 
 /// The associated data that binds a field ciphertext to its place.
@@ -238,10 +230,7 @@ impl Keyring {
             bail!("{table}.{column}: unknown ciphertext format");
         }
         let id: KeyId = sealed[1..1 + KEY_ID_LEN].try_into()?;
-        let cipher = self
-            .field_keys
-            .get(&id)
-            .with_context(|| format!("{table}.{column}: data key not found"))?;
+        let cipher = self.field_keys.get(&id).with_context(|| format!("{table}.{column}: data key not found"))?;
         let plain = open_raw(cipher, &sealed[1 + KEY_ID_LEN..], &field_aad(table, column, record_id))
             .with_context(|| format!("{table}.{column} of {record_id} does not authenticate"))?;
         Ok(String::from_utf8(plain)?)
@@ -251,7 +240,13 @@ impl Keyring {
         plain.map(|p| self.seal(table, column, id, p))
     }
 
-    pub fn open_opt(&self, table: &str, column: &str, id: &str, sealed: Option<&[u8]>) -> anyhow::Result<Option<String>> {
+    pub fn open_opt(
+        &self,
+        table: &str,
+        column: &str,
+        id: &str,
+        sealed: Option<&[u8]>,
+    ) -> anyhow::Result<Option<String>> {
         sealed.map(|s| self.open(table, column, id, s)).transpose()
     }
 
@@ -271,15 +266,6 @@ impl Keyring {
         next.active = id;
         next
     }
-}
-
-/// Name normalisation for exact look-up: lower case, single spaces, composed form; diacritics kept, because
-/// the exact index must not merge different names (fuzzy matching is the linkage crate's job).
-pub fn normalise_name_for_index(name: &str) -> String {
-    name.split_whitespace()
-        .map(str::to_lowercase)
-        .collect::<Vec<_>>()
-        .join(" ")
 }
 
 #[cfg(test)]
@@ -344,10 +330,5 @@ mod tests {
         assert_eq!(back.audit_signing, kf.audit_signing);
         assert_eq!(format!("{kf:?}"), "KeyFile(..)");
         assert!(KeyFile::decode("master = abc").is_err());
-    }
-
-    #[test]
-    fn names_index_normalisation_keeps_diacritics() {
-        assert_eq!(normalise_name_for_index("  NGUYỄN  Thị Hoà "), "nguyễn thị hoà");
     }
 }

@@ -44,14 +44,16 @@ pub async fn load_units(cmd: &mut Command, units: &[Unit]) -> anyhow::Result<usi
             .fetch_optional(&mut *cmd.tx)
             .await?;
         if exists.is_none() {
-            sqlx::query("INSERT INTO admin_units (code, name, level, unit_type, parent_code) VALUES ($1, $2, $3, $4, $5)")
-                .bind(&u.code)
-                .bind(&u.name)
-                .bind(u.level)
-                .bind(&u.unit_type)
-                .bind(&u.parent_code)
-                .execute(&mut *cmd.tx)
-                .await?;
+            sqlx::query(
+                "INSERT INTO admin_units (code, name, level, unit_type, parent_code) VALUES ($1, $2, $3, $4, $5)",
+            )
+            .bind(&u.code)
+            .bind(&u.name)
+            .bind(u.level)
+            .bind(&u.unit_type)
+            .bind(&u.parent_code)
+            .execute(&mut *cmd.tx)
+            .await?;
             added += 1;
         }
     }
@@ -79,8 +81,16 @@ pub async fn create_agency(cmd: &mut Command, a: &AgencyDef) -> anyhow::Result<S
     .bind(cmd.at)
     .execute(&mut *cmd.tx)
     .await?;
-    cmd.audit(Entry::new("agency.create", "agency", &id).fields(&["code", "name_vi", "name_en", "kind", "level", "functions", "unit_code"]))
-        .await?;
+    cmd.audit(Entry::new("agency.create", "agency", &id).fields(&[
+        "code",
+        "name_vi",
+        "name_en",
+        "kind",
+        "level",
+        "functions",
+        "unit_code",
+    ]))
+    .await?;
     Ok(id)
 }
 

@@ -61,14 +61,7 @@ impl Store {
     pub async fn command(&self, actor: &Actor) -> anyhow::Result<Command> {
         let mut tx = self.db.begin_write().await?;
         let head = audit::lock_head(&self.db, &mut tx).await?;
-        Ok(Command {
-            tx,
-            head,
-            start_seq: None,
-            signer: self.signer.clone(),
-            actor: actor.clone(),
-            at: self.now(),
-        })
+        Ok(Command { tx, head, start_seq: None, signer: self.signer.clone(), actor: actor.clone(), at: self.now() })
     }
 
     pub async fn verify_audit(&self) -> anyhow::Result<audit::VerifyReport> {

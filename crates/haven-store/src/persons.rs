@@ -5,7 +5,7 @@ use haven_domain::person::{case_code, Identity};
 use haven_domain::time::Millis;
 use serde::Serialize;
 
-use crate::crypto::{normalise_name_for_index, BlindKind, Keyring};
+use crate::crypto::{BlindKind, Keyring};
 use crate::db::RowExt;
 use crate::{new_id, Command, Entry, Store};
 
@@ -36,7 +36,12 @@ pub struct OpenedIdentity {
 pub const IDENTITY_FIELDS: &[&str] = &["full_name", "birth_date", "sex", "id_number", "phone", "address"];
 
 /// Create a person owned by `owner_agency_id`.
-pub async fn create(cmd: &mut Command, keys: &Keyring, owner_agency_id: &str, who: &Identity) -> anyhow::Result<String> {
+pub async fn create(
+    cmd: &mut Command,
+    keys: &Keyring,
+    owner_agency_id: &str,
+    who: &Identity,
+) -> anyhow::Result<String> {
     let id = new_id();
     let seal = |col: &str, v: &str| keys.seal(TABLE, col, &id, v);
     let birth = who.birth_date.map(|b| b.encode());
@@ -58,7 +63,7 @@ pub async fn create(cmd: &mut Command, keys: &Keyring, owner_agency_id: &str, wh
     .bind(&who.commune_code)
     .bind(id_number.as_deref().map(|n| keys.blind(BlindKind::IdNumber, n)))
     .bind(who.phone.as_deref().map(|p| keys.blind(BlindKind::Phone, p)))
-    .bind(keys.blind(BlindKind::Name, &normalise_name_for_index(&who.full_name)))
+    .bind(keys.blind(BlindKind::Name, &haven_linkage::normalise::canonical(&who.full_name)))
     .bind(&cmd.actor.user_id)
     .bind(cmd.at)
     .execute(&mut *cmd.tx)
@@ -68,7 +73,12 @@ pub async fn create(cmd: &mut Command, keys: &Keyring, owner_agency_id: &str, wh
 }
 
 /// Open a person's identity and record the view, with its purpose, in the same transaction.
-pub async fn view_identity(cmd: &mut Command, keys: &Keyring, id: &str, purpose: &str) -> anyhow::Result<Option<OpenedIdentity>> {
+pub async fn view_identity(
+    cmd: &mut Command,
+    keys: &Keyring,
+    id: &str,
+    purpose: &str,
+) -> anyhow::Result<Option<OpenedIdentity>> {
     let row = sqlx::query("SELECT full_name, birth_date, sex, id_number, phone, address FROM persons WHERE id = $1")
         .bind(id)
         .fetch_optional(&mut *cmd.tx)
@@ -118,7 +128,12 @@ impl Store {
 
     /// Persons owned by an agency, newest first; `after` is the cursor from the previous page (the id of its
     /// last row: ids are UUIDv7, so id order is creation order).
-    pub async fn persons_of_agency(&self, agency_id: &str, after: Option<&str>, limit: i64) -> anyhow::Result<Page<PersonRow>> {
+    pub async fn persons_of_agency(
+        &self,
+        agency_id: &str,
+        after: Option<&str>,
+        limit: i64,
+    ) -> anyhow::Result<Page<PersonRow>> {
         let rows = sqlx::query(&format!(
             "SELECT {ROW_COLS} FROM persons WHERE owner_agency_id = $1 AND id < $2 ORDER BY id DESC LIMIT $3"
         ))
@@ -145,7 +160,12 @@ impl Store {
     }
 
     /// Persons shared with an agency or a user through a live grant.
-    pub async fn persons_shared_with(&self, agency_id: &str, user_id: &str, now: Millis) -> anyhow::Result<Vec<PersonRow>> {
+    pub async fn persons_shared_with(
+        &self,
+        agency_id: &str,
+        user_id: &str,
+        now: Millis,
+    ) -> anyhow::Result<Vec<PersonRow>> {
         let rows = sqlx::query(&format!(
             "SELECT {} FROM persons p WHERE p.id IN (SELECT g.record_id FROM grants g WHERE g.record_kind = $1 \
              AND g.revoked_at IS NULL AND g.expires_at > $2 AND (g.grantee_agency_id = $3 OR g.grantee_user_id = $4)) \
@@ -163,18 +183,20 @@ impl Store {
 
     /// Exact look-up by a normalised ID number or phone through the blind indexes.
     pub async fn find_persons_by_id_number(&self, normalised: &str) -> anyhow::Result<Vec<PersonRow>> {
-        let rows = sqlx::query(&format!("SELECT {ROW_COLS} FROM persons WHERE id_number_bidx = $1 ORDER BY id DESC LIMIT 50"))
-            .bind(self.keys.blind(BlindKind::IdNumber, normalised))
-            .fetch_all(self.db.pool())
-            .await?;
+        let rows =
+            sqlx::query(&format!("SELECT {ROW_COLS} FROM persons WHERE id_number_bidx = $1 ORDER BY id DESC LIMIT 50"))
+                .bind(self.keys.blind(BlindKind::IdNumber, normalised))
+                .fetch_all(self.db.pool())
+                .await?;
         rows.into_iter().map(person_row).collect()
     }
 
     pub async fn find_persons_by_phone(&self, normalised: &str) -> anyhow::Result<Vec<PersonRow>> {
-        let rows = sqlx::query(&format!("SELECT {ROW_COLS} FROM persons WHERE phone_bidx = $1 ORDER BY id DESC LIMIT 50"))
-            .bind(self.keys.blind(BlindKind::Phone, normalised))
-            .fetch_all(self.db.pool())
-            .await?;
+        let rows =
+            sqlx::query(&format!("SELECT {ROW_COLS} FROM persons WHERE phone_bidx = $1 ORDER BY id DESC LIMIT 50"))
+                .bind(self.keys.blind(BlindKind::Phone, normalised))
+                .fetch_all(self.db.pool())
+                .await?;
         rows.into_iter().map(person_row).collect()
     }
 

@@ -13,7 +13,8 @@ pub async fn scalar_i64(db: &Db, sql: &str) -> anyhow::Result<i64> {
 
 /// Every text and blob value of a table's rows, as bytes, for searching for leaked plaintext.
 pub async fn column_bytes(db: &Db, table: &str, column: &str) -> anyhow::Result<Vec<Vec<u8>>> {
-    let rows: Vec<Option<Vec<u8>>> = sqlx::query_scalar(&format!("SELECT {column} FROM {table}")).fetch_all(db.pool()).await?;
+    let rows: Vec<Option<Vec<u8>>> =
+        sqlx::query_scalar(&format!("SELECT {column} FROM {table}")).fetch_all(db.pool()).await?;
     Ok(rows.into_iter().flatten().collect())
 }
 

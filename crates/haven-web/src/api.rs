@@ -80,7 +80,11 @@ async fn list_persons(
     Ok(Json(json!({ "items": page.items, "next": page.next })))
 }
 
-async fn person(State(state): State<AppState>, Api(v, ..): Api<guards::ViewRecords>, Path(id): Path<String>) -> AppResult<Json<serde_json::Value>> {
+async fn person(
+    State(state): State<AppState>,
+    Api(v, ..): Api<guards::ViewRecords>,
+    Path(id): Path<String>,
+) -> AppResult<Json<serde_json::Value>> {
     let p = state.store.person(&id).await?.ok_or(AppError::NotFound)?;
     if p.owner_agency_id != v.agency.id {
         let (grants, bg) = state.store.access_inputs(haven_store::persons::KIND, &id).await?;
@@ -116,7 +120,11 @@ struct NewPerson {
     commune_code: String,
 }
 
-async fn create(State(state): State<AppState>, Api(v, ..): Api<guards::CreateRecords>, body: axum::body::Bytes) -> AppResult<Response> {
+async fn create(
+    State(state): State<AppState>,
+    Api(v, ..): Api<guards::CreateRecords>,
+    body: axum::body::Bytes,
+) -> AppResult<Response> {
     let lang = v.lang();
     let Ok(p) = serde_json::from_slice::<NewPerson>(&body) else {
         return Err(AppError::BadRequest("json".into()));
@@ -150,9 +158,5 @@ async fn create(State(state): State<AppState>, Api(v, ..): Api<guards::CreateRec
 }
 
 async fn openapi() -> Response {
-    (
-        [(axum::http::header::CONTENT_TYPE, "application/json")],
-        include_str!("../openapi.json"),
-    )
-        .into_response()
+    ([(axum::http::header::CONTENT_TYPE, "application/json")], include_str!("../openapi.json")).into_response()
 }

@@ -67,11 +67,7 @@ impl Viewer {
         self.user.roles.contains(&role)
     }
     pub fn actor(&self) -> Actor {
-        Actor {
-            user_id: self.user.id.clone(),
-            agency_id: self.agency.id.clone(),
-            request_id: self.request_id.clone(),
-        }
+        Actor { user_id: self.user.id.clone(), agency_id: self.agency.id.clone(), request_id: self.request_id.clone() }
     }
     pub fn lang(&self) -> Lang {
         Lang::from_code(&self.user.lang).unwrap_or(Lang::Vi)
@@ -85,11 +81,8 @@ fn request_id(parts: &Parts) -> String {
 /// Resolve the viewer from a bearer token or a full session; `Ok(None)` when there is neither.
 pub async fn resolve_viewer(state: &AppState, parts: &Parts) -> Result<Option<Viewer>, AppError> {
     let now = state.store.now();
-    let (user, session) = if let Some(token) = parts
-        .headers
-        .get(header::AUTHORIZATION)
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.strip_prefix("Bearer "))
+    let (user, session) = if let Some(token) =
+        parts.headers.get(header::AUTHORIZATION).and_then(|v| v.to_str().ok()).and_then(|v| v.strip_prefix("Bearer "))
     {
         match state.store.user_by_token(token.trim()).await? {
             Some(u) => (u, None),
@@ -240,8 +233,5 @@ impl<T: DeserializeOwned + Send> FromRequest<AppState> for CsrfForm<T> {
 
 /// The language of a request: the user's choice when logged in, else the language cookie, else Vietnamese.
 pub fn request_lang(viewer: Option<&Viewer>, headers: &HeaderMap) -> Lang {
-    viewer
-        .map(Viewer::lang)
-        .or_else(|| cookie(headers, LANG_COOKIE).and_then(Lang::from_code))
-        .unwrap_or(Lang::Vi)
+    viewer.map(Viewer::lang).or_else(|| cookie(headers, LANG_COOKIE).and_then(Lang::from_code)).unwrap_or(Lang::Vi)
 }

@@ -20,7 +20,11 @@ use haven_web::{AppState, Config};
 use crate::demo;
 
 #[derive(Parser)]
-#[command(name = "haven", version, about = "Haven: a victim-centred case system for preventing and combating human trafficking")]
+#[command(
+    name = "haven",
+    version,
+    about = "Haven: a victim-centred case system for preventing and combating human trafficking"
+)]
 pub struct Cli {
     #[command(flatten)]
     pub global: Global,
@@ -152,7 +156,10 @@ async fn key_file(g: &Global) -> anyhow::Result<KeyFile> {
         let has_keys = sqlx_has_keys(&db).await;
         db.close().await;
         if has_keys {
-            bail!("the database holds encrypted data but the key file {} is missing: restore it from your key backup", path.display());
+            bail!(
+                "the database holds encrypted data but the key file {} is missing: restore it from your key backup",
+                path.display()
+            );
         }
         KeyFile::generate().write(&path)?;
         eprintln!("haven: created a new key file at {} (readable by you only). Keep a copy offline: without it the data cannot be read.", path.display());
@@ -274,7 +281,10 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             let (store, kf) = open(&g).await?;
             let r = keys::rotate(&store, &kf, &g.data).await?;
             store.db.close().await;
-            println!("Keys rotated: {} values re-encrypted. The new key file replaced the old one; back it up now.", r.values_reencrypted);
+            println!(
+                "Keys rotated: {} values re-encrypted. The new key file replaced the old one; back it up now.",
+                r.values_reencrypted
+            );
         }
         Command::Audit(AuditCommand::Verify) => {
             let (store, _) = open(&g).await?;
@@ -297,7 +307,11 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             let db = Db::connect(&g.url()).await?;
             db.backup_to(&out).await?;
             db.close().await;
-            println!("Backup written to {}. The key file is not in it: keep a copy of {} apart from the backup.", out.display(), key_path(&g.data).display());
+            println!(
+                "Backup written to {}. The key file is not in it: keep a copy of {} apart from the backup.",
+                out.display(),
+                key_path(&g.data).display()
+            );
         }
         Command::Restore { file } => restore(&g, &file).await?,
     }
@@ -315,7 +329,8 @@ async fn user(g: &Global, cmd: UserCommand) -> anyhow::Result<()> {
             if store.user_by_name(&name).await?.is_some() {
                 bail!("user {name} already exists");
             }
-            let agency = store.agency_by_code(&agency).await?.with_context(|| format!("no agency with code {agency}"))?;
+            let agency =
+                store.agency_by_code(&agency).await?.with_context(|| format!("no agency with code {agency}"))?;
             let roles = roles
                 .iter()
                 .map(|r| Role::from_code(r).with_context(|| format!("unknown role {r}")))
@@ -324,7 +339,17 @@ async fn user(g: &Global, cmd: UserCommand) -> anyhow::Result<()> {
             check_password(&name, &password).map_err(|e| anyhow::anyhow!("password refused: {}", e.key()))?;
             let hash = accounts::hash_password(password).await?;
             let mut c = store.command(&actor).await?;
-            accounts::create_user(&mut c, &NewUser { username: &name, display_name: display_name.as_deref().unwrap_or(&name), agency_id: &agency.id, roles: &roles, password_hash: &hash }).await?;
+            accounts::create_user(
+                &mut c,
+                &NewUser {
+                    username: &name,
+                    display_name: display_name.as_deref().unwrap_or(&name),
+                    agency_id: &agency.id,
+                    roles: &roles,
+                    password_hash: &hash,
+                },
+            )
+            .await?;
             c.commit().await?;
             println!("User {name} created.");
         }

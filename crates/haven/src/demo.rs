@@ -223,7 +223,13 @@ pub async fn load(store: &Store, password: &str, scale: u64) -> anyhow::Result<b
     for acc in accounts(&defs) {
         accounts::create_user(
             &mut cmd,
-            &NewUser { username: &acc.username, display_name: &acc.display, agency_id: &id_of(&acc.agency), roles: &acc.roles, password_hash: &hash },
+            &NewUser {
+                username: &acc.username,
+                display_name: &acc.display,
+                agency_id: &id_of(&acc.agency),
+                roles: &acc.roles,
+                password_hash: &hash,
+            },
         )
         .await?;
     }
@@ -236,8 +242,22 @@ pub async fn load(store: &Store, password: &str, scale: u64) -> anyhow::Result<b
 /// The communes of the demo province, and those in the mountains (the former Quang Nam's western districts).
 pub async fn communes(store: &Store) -> anyhow::Result<(Vec<String>, Vec<String>)> {
     let all = store.communes(PROVINCE).await?;
-    let mountain_names = ["Trà", "Nam Giang", "Tây Giang", "Đông Giang", "Phước", "La Dêê", "La Êê", "Sông Kôn", "Avương", "Bến Giằng", "Đắc Pring", "Khâm Đức"];
-    let mountain = all.iter().filter(|(_, n)| mountain_names.iter().any(|m| n.contains(m))).map(|(c, _)| c.clone()).collect();
+    let mountain_names = [
+        "Trà",
+        "Nam Giang",
+        "Tây Giang",
+        "Đông Giang",
+        "Phước",
+        "La Dêê",
+        "La Êê",
+        "Sông Kôn",
+        "Avương",
+        "Bến Giằng",
+        "Đắc Pring",
+        "Khâm Đức",
+    ];
+    let mountain =
+        all.iter().filter(|(_, n)| mountain_names.iter().any(|m| n.contains(m))).map(|(c, _)| c.clone()).collect();
     Ok((all.into_iter().map(|(c, _)| c).collect(), mountain))
 }
 
@@ -268,7 +288,18 @@ pub async fn load_persons(store: &Store, scale: u64) -> anyhow::Result<()> {
         let mut cmd = store.command(&Actor::system("demo")).await?;
         for _ in 0..n {
             let mut x = rng.below(total);
-            let owner = owners.iter().find(|(_, w)| if x < *w { true } else { x -= w; false }).map(|(id, _)| id.as_str()).unwrap_or_default();
+            let owner = owners
+                .iter()
+                .find(|(_, w)| {
+                    if x < *w {
+                        true
+                    } else {
+                        x -= w;
+                        false
+                    }
+                })
+                .map(|(id, _)| id.as_str())
+                .unwrap_or_default();
             let who = person(&mut rng, &names, &communes, &mountain);
             persons::create(&mut cmd, &store.keys, owner, &who).await?;
         }
@@ -289,20 +320,27 @@ mod tests {
     fn generation_is_deterministic_and_plausible() {
         let names = Names::load();
         let communes = vec!["20242".to_owned(), "20900".to_owned()];
-        let mountain = vec!["20900".to_owned()];
-        let gen = |seed| {
+        let gen = |seed, mountain: &[String]| {
             let mut rng = Rng::new(seed);
-            (0..2000).map(|_| person(&mut rng, &names, &communes, &mountain)).collect::<Vec<_>>()
+            (0..2000).map(|_| person(&mut rng, &names, &communes, mountain)).collect::<Vec<_>>()
         };
-        let a = gen(7);
-        assert_eq!(a, gen(7));
-        let nguyen = a.iter().filter(|p| p.full_name.starts_with("Nguyễn ")).count();
-        assert!((500..=900).contains(&nguyen), "Nguyễn is about 38% of Kinh names, got {nguyen}");
-        assert!(a.iter().all(|p| p.full_name.split(' ').count() >= 2));
-        assert!(a.iter().filter_map(|p| p.id_number.as_ref()).all(|n| n.as_str().len() == 12 || n.as_str().len() == 9));
-        let women = a.iter().filter(|p| p.sex == Sex::Female).count();
-        assert!((1000..1400).contains(&women));
-        assert!(a.iter().any(|p| p.full_name.contains('ễ') || p.full_name.contains('ị')), "diacritics kept");
+        let lowland = gen(7, &[]);
+        assert_eq!(lowland, gen(7, &[]), "same seed, same people");
+        assert_ne!(lowland, gen(8, &[]));
+        let nguyen = lowland.iter().filter(|p| p.full_name.starts_with("Nguyễn ")).count();
+        assert!((720..=900).contains(&nguyen), "Nguyễn is about 40% of Kinh names, got {nguyen}");
+        assert!(lowland.iter().all(|p| p.full_name.split(' ').count() == 3), "family, middle, given");
+        assert!(lowland.iter().filter_map(|p| p.id_number.as_ref()).all(|n| [9, 12].contains(&n.as_str().len())));
+        let women = lowland.iter().filter(|p| p.sex == Sex::Female).count();
+        assert!((1100..1300).contains(&women), "{women}");
+        assert!(lowland.iter().any(|p| p.full_name.contains('ễ')), "diacritics kept");
+        // Mountain communes bring ethnic-minority names, and only there.
+        let mixed = gen(7, &["20900".to_owned()]);
+        // Family names that are never Kinh (the list also holds Kinh-looking ones such as "Hồ Văn").
+        let distinct = ["Alăng ", "Bhling ", "Bh'riu ", "Clâu ", "Riah ", "Hốih ", "Coor ", "Zơ Râm ", "Pơ Loong "];
+        let ethnic: Vec<_> = mixed.iter().filter(|p| distinct.iter().any(|e| p.full_name.starts_with(e))).collect();
+        assert!(ethnic.len() > 100, "{}", ethnic.len());
+        assert!(ethnic.iter().all(|p| p.commune_code.as_deref() == Some("20900")));
     }
 
     #[test]

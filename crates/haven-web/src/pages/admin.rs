@@ -52,7 +52,13 @@ struct UsersPage {
 
 async fn users_page(state: &AppState, c: Ctx, f: FormState, status: StatusCode) -> AppResult<Response> {
     let agencies = state.store.agencies().await?;
-    let name = |id: &str| agencies.iter().find(|a| a.id == id).map(|a| c.agency_label(&a.name_vi, &a.name_en).to_owned()).unwrap_or_default();
+    let name = |id: &str| {
+        agencies
+            .iter()
+            .find(|a| a.id == id)
+            .map(|a| c.agency_label(&a.name_vi, &a.name_en).to_owned())
+            .unwrap_or_default()
+    };
     let users = state
         .store
         .users(None)
@@ -60,8 +66,10 @@ async fn users_page(state: &AppState, c: Ctx, f: FormState, status: StatusCode) 
         .into_iter()
         .map(|u| UserLine { agency: name(&u.agency_id), roles: u.roles.iter().map(|r| r.code()).collect(), u })
         .collect();
-    let agency_choices = agencies.iter().map(|a| (a.id.clone(), c.agency_label(&a.name_vi, &a.name_en).to_owned())).collect();
-    let page = UsersPage { c, f, users, agencies: agency_choices, all_roles: Role::ALL.iter().map(|r| r.code()).collect() };
+    let agency_choices =
+        agencies.iter().map(|a| (a.id.clone(), c.agency_label(&a.name_vi, &a.name_en).to_owned())).collect();
+    let page =
+        UsersPage { c, f, users, agencies: agency_choices, all_roles: Role::ALL.iter().map(|r| r.code()).collect() };
     Ok(render(status, &page))
 }
 
@@ -111,7 +119,13 @@ async fn create_user(
     let mut cmd = state.store.command(&viewer.actor()).await?;
     let id = accounts::create_user(
         &mut cmd,
-        &NewUser { username: &username, display_name: display, agency_id: &form.agency_id, roles: &roles, password_hash: &hash },
+        &NewUser {
+            username: &username,
+            display_name: display,
+            agency_id: &form.agency_id,
+            roles: &roles,
+            password_hash: &hash,
+        },
     )
     .await?;
     cmd.commit().await?;
@@ -136,11 +150,21 @@ impl UserPage {
 
 async fn user_view(state: &AppState, c: Ctx, id: &str, f: FormState, status: StatusCode) -> AppResult<Response> {
     let u = state.store.user(id).await?.ok_or(AppError::NotFound)?;
-    let agency = state.store.agency(&u.agency_id).await?.map(|a| c.agency_label(&a.name_vi, &a.name_en).to_owned()).unwrap_or_default();
+    let agency = state
+        .store
+        .agency(&u.agency_id)
+        .await?
+        .map(|a| c.agency_label(&a.name_vi, &a.name_en).to_owned())
+        .unwrap_or_default();
     Ok(render(status, &UserPage { c, f, u, agency, all_roles: Role::ALL.iter().map(|r| r.code()).collect() }))
 }
 
-async fn user_page(State(state): State<AppState>, Can(..): Can<guards::ManageUsers>, c: Ctx, Path(id): Path<String>) -> AppResult<Response> {
+async fn user_page(
+    State(state): State<AppState>,
+    Can(..): Can<guards::ManageUsers>,
+    c: Ctx,
+    Path(id): Path<String>,
+) -> AppResult<Response> {
     user_view(&state, c, &id, FormState::default(), StatusCode::OK).await
 }
 
@@ -234,12 +258,22 @@ struct AgenciesPage {
 
 /// Agency kinds offered in the form (translation keys `kind.<code>`); the profile may hold others.
 const KINDS: &[&str] = &[
-    "police", "border_guard", "social_support", "foreign_affairs", "procuracy", "court", "commune_committee",
-    "womens_union", "shelter", "steering_committee", "other",
+    "police",
+    "border_guard",
+    "social_support",
+    "foreign_affairs",
+    "procuracy",
+    "court",
+    "commune_committee",
+    "womens_union",
+    "shelter",
+    "steering_committee",
+    "other",
 ];
 
 async fn agencies_page(state: &AppState, c: Ctx, f: FormState, status: StatusCode) -> AppResult<Response> {
-    let mut units = vec![(state.config.province.clone(), state.store.unit_name(&state.config.province).await?.unwrap_or_default())];
+    let mut units =
+        vec![(state.config.province.clone(), state.store.unit_name(&state.config.province).await?.unwrap_or_default())];
     units.extend(state.store.communes(&state.config.province).await?);
     let page = AgenciesPage { c, f, agencies: state.store.agencies().await?, units, kinds: KINDS };
     Ok(render(status, &page))

@@ -55,7 +55,12 @@ fn day_start(s: &str) -> Option<i64> {
     parse_date(s).map(|d| to_millis(d.midnight().assume_offset(VN_OFFSET)))
 }
 
-async fn browse(State(state): State<AppState>, Can(..): Can<guards::ViewAudit>, c: Ctx, Query(q): Query<AuditQuery>) -> AppResult<Response> {
+async fn browse(
+    State(state): State<AppState>,
+    Can(..): Can<guards::ViewAudit>,
+    c: Ctx,
+    Query(q): Query<AuditQuery>,
+) -> AppResult<Response> {
     let s = |o: &Option<String>| o.as_deref().unwrap_or("").trim().to_owned();
     let (user, action, record, from, to) = (s(&q.user), s(&q.action), s(&q.record), s(&q.from), s(&q.to));
     let actor_user_id = if user.is_empty() {
@@ -85,7 +90,13 @@ async fn browse(State(state): State<AppState>, Can(..): Can<guards::ViewAudit>, 
         lines.push(AuditLine { e, user });
     }
     let verified = if q.verify.is_some() { Some(state.store.verify_audit().await?) } else { None };
-    let query_base = serde_urlencoded::to_string([("user", &user), ("action", &action), ("record", &record), ("from", &from), ("to", &to)])
-        .unwrap_or_default();
+    let query_base = serde_urlencoded::to_string([
+        ("user", &user),
+        ("action", &action),
+        ("record", &record),
+        ("from", &from),
+        ("to", &to),
+    ])
+    .unwrap_or_default();
     Ok(ok(&AuditPage { c, user, action, record, from, to, lines, next_before, query_base, verified }))
 }

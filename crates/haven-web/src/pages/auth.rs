@@ -84,9 +84,7 @@ struct LoginForm {
 /// A hash to verify against when the user does not exist, so the answer takes as long as for a real user.
 async fn dummy_hash() -> String {
     static HASH: tokio::sync::OnceCell<String> = tokio::sync::OnceCell::const_new();
-    HASH.get_or_init(|| async { accounts::hash_password(new_secret("")).await.unwrap_or_default() })
-        .await
-        .clone()
+    HASH.get_or_init(|| async { accounts::hash_password(new_secret("")).await.unwrap_or_default() }).await.clone()
 }
 
 fn actor_for(user_id: &str, agency_id: &str, request_id: &RequestId) -> Actor {
@@ -248,7 +246,11 @@ struct LanguageForm {
     back: String,
 }
 
-async fn language(State(state): State<AppState>, viewer: Option<Viewer>, CsrfForm(form, _): CsrfForm<LanguageForm>) -> AppResult<Response> {
+async fn language(
+    State(state): State<AppState>,
+    viewer: Option<Viewer>,
+    CsrfForm(form, _): CsrfForm<LanguageForm>,
+) -> AppResult<Response> {
     let lang = Lang::from_code(&form.lang).ok_or_else(|| AppError::BadRequest("lang".into()))?;
     if let Some(v) = viewer {
         let mut cmd = state.store.command(&v.actor()).await?;

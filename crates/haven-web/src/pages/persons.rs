@@ -52,7 +52,9 @@ async fn lines(state: &AppState, viewer: &Viewer, rows: Vec<PersonRow>) -> AppRe
         let owner = agencies
             .iter()
             .find(|a| a.id == p.owner_agency_id)
-            .map(|a| if viewer.lang() == haven_domain::format::Lang::En { a.name_en.clone() } else { a.name_vi.clone() })
+            .map(
+                |a| if viewer.lang() == haven_domain::format::Lang::En { a.name_en.clone() } else { a.name_vi.clone() },
+            )
             .unwrap_or_default();
         let commune = match &p.commune_code {
             Some(code) => state.store.unit_name(code).await?.unwrap_or_default(),
@@ -97,7 +99,12 @@ struct ListQuery {
     q: Option<String>,
 }
 
-async fn list(State(state): State<AppState>, Can(viewer, ..): Can<guards::ViewRecords>, c: Ctx, Query(q): Query<ListQuery>) -> AppResult<Response> {
+async fn list(
+    State(state): State<AppState>,
+    Can(viewer, ..): Can<guards::ViewRecords>,
+    c: Ctx,
+    Query(q): Query<ListQuery>,
+) -> AppResult<Response> {
     let query = q.q.unwrap_or_default().trim().to_owned();
     let view = q.view.unwrap_or_else(|| "own".into());
     let (rows, next, searched) = if !query.is_empty() {
@@ -116,7 +123,15 @@ async fn list(State(state): State<AppState>, Can(viewer, ..): Can<guards::ViewRe
         (page.items, page.next, false)
     };
     let lines = lines(&state, &viewer, rows).await?;
-    Ok(ok(&ListPage { c, view, q: query, lines, next, can_create: viewer.can(haven_domain::Action::CreateRecords), searched }))
+    Ok(ok(&ListPage {
+        c,
+        view,
+        q: query,
+        lines,
+        next,
+        can_create: viewer.can(haven_domain::Action::CreateRecords),
+        searched,
+    }))
 }
 
 #[derive(Template)]
@@ -164,7 +179,11 @@ impl NewPerson {
 }
 
 /// Validate and create a person for the viewer's agency; field errors come back as (field, key) pairs.
-pub async fn create_person(state: &AppState, viewer: &Viewer, input: IdentityInput) -> AppResult<Result<String, Vec<(String, String)>>> {
+pub async fn create_person(
+    state: &AppState,
+    viewer: &Viewer,
+    input: IdentityInput,
+) -> AppResult<Result<String, Vec<(String, String)>>> {
     let year = local_date(state.store.now()).map(|d| d.year()).unwrap_or(2100);
     let mut identity = match input.validate(year) {
         Ok(i) => i,
@@ -234,7 +253,15 @@ async fn load(state: &AppState, id: &str) -> AppResult<PersonRow> {
     state.store.person(id).await?.ok_or(AppError::NotFound)
 }
 
-async fn person_page(state: &AppState, viewer: &Viewer, c: Ctx, p: PersonRow, identity: Option<OpenedIdentity>, f: FormState, status: StatusCode) -> AppResult<Response> {
+async fn person_page(
+    state: &AppState,
+    viewer: &Viewer,
+    c: Ctx,
+    p: PersonRow,
+    identity: Option<OpenedIdentity>,
+    f: FormState,
+    status: StatusCode,
+) -> AppResult<Response> {
     let now = state.store.now();
     let decision = decide(state, viewer, &p, now).await?;
     let is_owner = decision == AccessDecision::Owner;
@@ -244,7 +271,8 @@ async fn person_page(state: &AppState, viewer: &Viewer, c: Ctx, p: PersonRow, id
         return Ok(render(StatusCode::FORBIDDEN, &page));
     }
     let agencies = state.store.agencies().await?;
-    let name = |id: &str| agencies.iter().find(|a| a.id == id).map(|a| c.agency_label(&a.name_vi, &a.name_en).to_owned());
+    let name =
+        |id: &str| agencies.iter().find(|a| a.id == id).map(|a| c.agency_label(&a.name_vi, &a.name_en).to_owned());
     let mut grants = Vec::new();
     if is_owner {
         for g in state.store.grants_on(KIND, &p.id).await? {
@@ -253,7 +281,13 @@ async fn person_page(state: &AppState, viewer: &Viewer, c: Ctx, p: PersonRow, id
                 (None, Some(u)) => state.store.user(u).await?.map(|u| u.username).unwrap_or_default(),
                 _ => String::new(),
             };
-            grants.push(GrantLine { live: g.revoked_at.is_none() && g.expires_at > now, id: g.id, grantee, purpose: g.purpose, expires_at: g.expires_at });
+            grants.push(GrantLine {
+                live: g.revoked_at.is_none() && g.expires_at > now,
+                id: g.id,
+                grantee,
+                purpose: g.purpose,
+                expires_at: g.expires_at,
+            });
         }
     }
     let agency_choices = agencies
@@ -281,7 +315,12 @@ async fn person_page(state: &AppState, viewer: &Viewer, c: Ctx, p: PersonRow, id
     Ok(render(status, &page))
 }
 
-async fn show(State(state): State<AppState>, Can(viewer, ..): Can<guards::ViewRecords>, c: Ctx, Path(id): Path<String>) -> AppResult<Response> {
+async fn show(
+    State(state): State<AppState>,
+    Can(viewer, ..): Can<guards::ViewRecords>,
+    c: Ctx,
+    Path(id): Path<String>,
+) -> AppResult<Response> {
     let p = load(&state, &id).await?;
     person_page(&state, &viewer, c, p, None, FormState::default(), StatusCode::OK).await
 }
@@ -368,7 +407,11 @@ async fn grant(
     };
     let mut cmd = state.store.command(&viewer.actor()).await?;
     let expires_at = cmd.at + days * DAY;
-    haven_store::access::create_grant(&mut cmd, &NewGrant { record_kind: KIND, record_id: &id, grantee: &grantee, purpose, expires_at }).await?;
+    haven_store::access::create_grant(
+        &mut cmd,
+        &NewGrant { record_kind: KIND, record_id: &id, grantee: &grantee, purpose, expires_at },
+    )
+    .await?;
     cmd.commit().await?;
     Ok(Redirect::to(&format!("/persons/{id}?done=grant_created")).into_response())
 }
@@ -404,7 +447,12 @@ struct BreakGlassPage {
     max_minutes: i64,
 }
 
-async fn break_glass_form(State(state): State<AppState>, Can(viewer, ..): Can<guards::BreakGlass>, c: Ctx, Path(id): Path<String>) -> AppResult<Response> {
+async fn break_glass_form(
+    State(state): State<AppState>,
+    Can(viewer, ..): Can<guards::BreakGlass>,
+    c: Ctx,
+    Path(id): Path<String>,
+) -> AppResult<Response> {
     let p = load(&state, &id).await?;
     let line = lines(&state, &viewer, vec![p]).await?.remove(0);
     Ok(ok(&BreakGlassPage { c, f: FormState::default(), p: line, max_minutes: access::BREAK_GLASS_MAX_MINUTES }))
@@ -435,7 +483,10 @@ async fn break_glass(
             let field = if e == access::BreakGlassError::ReasonTooShort { "reason" } else { "minutes" };
             f.add(field, e.key());
             let line = lines(&state, &viewer, vec![p]).await?.remove(0);
-            return Ok(render(StatusCode::UNPROCESSABLE_ENTITY, &BreakGlassPage { c, f, p: line, max_minutes: access::BREAK_GLASS_MAX_MINUTES }));
+            return Ok(render(
+                StatusCode::UNPROCESSABLE_ENTITY,
+                &BreakGlassPage { c, f, p: line, max_minutes: access::BREAK_GLASS_MAX_MINUTES },
+            ));
         }
     };
     let mut cmd = state.store.command(&viewer.actor()).await?;
@@ -443,7 +494,13 @@ async fn break_glass(
     haven_store::access::open_break_glass(
         &mut cmd,
         &state.store.keys,
-        &NewBreakGlass { owner_agency_id: &p.owner_agency_id, record_kind: KIND, record_id: &id, reason: &reason, expires_at },
+        &NewBreakGlass {
+            owner_agency_id: &p.owner_agency_id,
+            record_kind: KIND,
+            record_id: &id,
+            reason: &reason,
+            expires_at,
+        },
     )
     .await?;
     cmd.commit().await?;

@@ -16,9 +16,7 @@ use crate::page::{ok, Ctx};
 use crate::AppState;
 
 pub fn routes() -> Router<AppState> {
-    Router::new()
-        .route("/supervision", get(overview))
-        .route("/supervision/break-glass/{id}/review", post(review))
+    Router::new().route("/supervision", get(overview)).route("/supervision/break-glass/{id}/review", post(review))
 }
 
 pub struct BgLine {
@@ -44,17 +42,35 @@ struct Overview {
     views: Vec<ViewLine>,
 }
 
-async fn overview(State(state): State<AppState>, Can(viewer, ..): Can<guards::SuperviseAgency>, c: Ctx) -> AppResult<Response> {
+async fn overview(
+    State(state): State<AppState>,
+    Can(viewer, ..): Can<guards::SuperviseAgency>,
+    c: Ctx,
+) -> AppResult<Response> {
     let agencies = state.store.agencies().await?;
     let mut break_glass = Vec::new();
     for row in state.store.break_glass_on_agency(&viewer.agency.id, 100).await? {
-        let user = state.store.user(&row.user_id).await?.map(|u| format!("{} ({})", u.display_name, u.username)).unwrap_or_default();
-        let agency = agencies.iter().find(|a| a.id == row.agency_id).map(|a| c.agency_label(&a.name_vi, &a.name_en).to_owned()).unwrap_or_default();
+        let user = state
+            .store
+            .user(&row.user_id)
+            .await?
+            .map(|u| format!("{} ({})", u.display_name, u.username))
+            .unwrap_or_default();
+        let agency = agencies
+            .iter()
+            .find(|a| a.id == row.agency_id)
+            .map(|a| c.agency_label(&a.name_vi, &a.name_en).to_owned())
+            .unwrap_or_default();
         let case_code = state.store.person(&row.record_id).await?.map(|p| p.case_code).unwrap_or_default();
         break_glass.push(BgLine { row, user, agency, case_code });
     }
     // Identity views of this agency's person records, newest first.
-    let entries = audit::browse(&state.store.db, &Filter { action: Some("person.view_identity".into()), ..Default::default() }, 500).await?;
+    let entries = audit::browse(
+        &state.store.db,
+        &Filter { action: Some("person.view_identity".into()), ..Default::default() },
+        500,
+    )
+    .await?;
     let mut views = Vec::new();
     for e in entries {
         let Some(p) = state.store.person(&e.record_id).await? else { continue };

@@ -32,10 +32,13 @@ story!(create_and_list_persons_through_the_api, |app| {
     let (s, body) = c.api_post(&token, "/api/v1/persons", &json!({"full_name": "", "id_number": "123"})).await;
     assert_eq!(s, 422);
     assert_eq!(body["error"], "validation");
-    let fields: Vec<&str> = body["fields"].as_array().expect("fields").iter().filter_map(|f| f["field"].as_str()).collect();
+    let fields: Vec<&str> =
+        body["fields"].as_array().expect("fields").iter().filter_map(|f| f["field"].as_str()).collect();
     assert_eq!(fields, ["full_name", "id_number"]);
     assert_eq!(body["fields"][1]["message"], "Số CCCD phải có 12 chữ số, hoặc CMND cũ 9 chữ số");
-    let (s, p) = c.api_post(&token, "/api/v1/persons", &json!({"full_name": "Phạm Văn Đức", "sex": "m", "commune_code": "20242"})).await;
+    let (s, p) = c
+        .api_post(&token, "/api/v1/persons", &json!({"full_name": "Phạm Văn Đức", "sex": "m", "commune_code": "20242"}))
+        .await;
     assert_eq!(s, 201, "{p}");
     assert!(p["case_code"].as_str().is_some_and(|c| c.starts_with("HS-")));
     assert!(p.get("full_name").is_none(), "identity never leaves through this endpoint");

@@ -16,7 +16,13 @@ story!(a_command_and_its_audit_entry_commit_together, |app| {
     let audit_before = app.audit_actions().await.len();
     {
         let mut cmd = app.store.command(&Actor::system("test")).await.expect("cmd");
-        let who = haven_domain::person::IdentityInput { full_name: "Đỗ Thị Mai".into(), sex: "f".into(), ..Default::default() }.validate(2026).expect("valid");
+        let who = haven_domain::person::IdentityInput {
+            full_name: "Đỗ Thị Mai".into(),
+            sex: "f".into(),
+            ..Default::default()
+        }
+        .validate(2026)
+        .expect("valid");
         persons::create(&mut cmd, &app.store.keys, &app.agency_id("police").await, &who).await.expect("create");
         // Dropped without commit: as if the process died here.
     }
@@ -54,9 +60,24 @@ story!(verify_catches_a_chain_rewritten_without_the_signing_key, |app| {
     let mut prev = vec![0u8; 32];
     for (i, e) in rows.iter_mut().enumerate() {
         e.seq = i as i64 + 1;
-        let h = haven_store::audit::entry_hash(&prev, e.seq, e.at, &e.actor_user_id, &e.actor_agency_id, &e.action, &e.record_kind, &e.record_id, &e.purpose, &e.fields, &e.request_id);
+        let h = haven_store::audit::entry_hash(
+            &prev,
+            e.seq,
+            e.at,
+            &e.actor_user_id,
+            &e.actor_agency_id,
+            &e.action,
+            &e.record_kind,
+            &e.record_id,
+            &e.purpose,
+            &e.fields,
+            &e.request_id,
+        );
         let hex: String = h.iter().map(|b| format!("{b:02x}")).collect();
-        let blob = match app.db.backend { Backend::Sqlite => format!("X'{hex}'"), Backend::Postgres => format!("'\\x{hex}'::bytea") };
+        let blob = match app.db.backend {
+            Backend::Sqlite => format!("X'{hex}'"),
+            Backend::Postgres => format!("'\\x{hex}'::bytea"),
+        };
         let q = |s: &str| s.replace('\'', "''");
         execute(db, &format!(
             "INSERT INTO audit_log (seq, at, actor_user_id, actor_agency_id, action, record_kind, record_id, purpose, fields, request_id, hash) VALUES ({}, {}, '{}', '{}', '{}', '{}', '{}', '{}', '{}', '{}', {blob})",

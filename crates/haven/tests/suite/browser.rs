@@ -1,7 +1,7 @@
 //! What a person does in the pages, in headless Chromium: log in with a second factor, switch language,
 //! be refused a form without its CSRF token, be asked for a reason before breaking the glass, log out.
 
-use std::process::{Child, Command, Stdio};
+use std::process::{Command, Stdio};
 use std::time::Duration;
 
 use fantoccini::{Client, ClientBuilder, Locator};
@@ -11,25 +11,32 @@ use crate::harness::*;
 
 struct Browser {
     client: Client,
-    driver: Child,
+    driver: Proc,
     _profile: TempDir,
 }
 
 impl Browser {
     async fn close(mut self) {
         let _ = self.client.close().await;
-        let _ = self.driver.kill();
-        let _ = self.driver.wait();
+        self.driver.kill();
     }
 }
 
 fn chromedriver() -> Option<String> {
     let path = std::env::var("HAVEN_TEST_CHROMEDRIVER").unwrap_or_else(|_| "chromedriver".into());
-    let found = Command::new(&path).arg("--version").stdout(Stdio::null()).stderr(Stdio::null()).status().is_ok_and(|s| s.success());
+    let found = Command::new(&path)
+        .arg("--version")
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .status()
+        .is_ok_and(|s| s.success());
     if found {
         return Some(path);
     }
-    assert!(!in_ci(), "chromedriver not found: browser tests cannot run in CI without it (apt-get install chromium chromium-driver)");
+    assert!(
+        !in_ci(),
+        "chromedriver not found: browser tests cannot run in CI without it (apt-get install chromium chromium-driver)"
+    );
     eprintln!("NOT RUN: browser story (install chromium and chromium-driver, or set HAVEN_TEST_CHROMEDRIVER)");
     None
 }
@@ -37,7 +44,9 @@ fn chromedriver() -> Option<String> {
 async fn browser() -> Option<Browser> {
     let driver_path = chromedriver()?;
     let port = std::net::TcpListener::bind("127.0.0.1:0").expect("bind").local_addr().expect("addr").port();
-    let driver = Command::new(driver_path).arg(format!("--port={port}")).stdout(Stdio::null()).stderr(Stdio::null()).spawn().expect("start chromedriver");
+    let driver = Proc::spawn(
+        Command::new(driver_path).arg(format!("--port={port}")).stdout(Stdio::null()).stderr(Stdio::null()),
+    );
     let profile = TempDir::new("chromium");
     let mut opts = json!({
         "args": [
@@ -56,7 +65,10 @@ async fn browser() -> Option<Browser> {
     caps.insert("goog:chromeOptions".into(), opts);
     let url = format!("http://127.0.0.1:{port}");
     for _ in 0..100 {
-        let builder = ClientBuilder::new(hyper_util::client::legacy::connect::HttpConnector::new()).capabilities(caps.clone()).connect(&url).await;
+        let builder = ClientBuilder::new(hyper_util::client::legacy::connect::HttpConnector::new())
+            .capabilities(caps.clone())
+            .connect(&url)
+            .await;
         if let Ok(client) = builder {
             return Some(Browser { client, driver, _profile: profile });
         }
@@ -71,8 +83,21 @@ async fn fill(c: &Client, id: &str, value: &str) {
     e.send_keys(value).await.expect("type");
 }
 
+/// Click something that submits a form or follows a link, and wait for the next page to load.
 async fn click(c: &Client, id: &str) {
+    let old = c.find(Locator::Css("html")).await.expect("page");
     c.find(Locator::Id(id)).await.unwrap_or_else(|_| panic!("#{id}")).click().await.expect("click");
+    for _ in 0..100 {
+        // The old page's root goes stale once the browser has moved on.
+        if old.tag_name().await.is_err() {
+            let ready = c.execute("return document.readyState", vec![]).await.ok();
+            if ready.as_ref().and_then(|v| v.as_str()) == Some("complete") {
+                return;
+            }
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    panic!("clicking #{id} did not load a new page");
 }
 
 async fn text(c: &Client) -> String {
@@ -132,7 +157,9 @@ async fn a_form_without_its_csrf_token_is_refused() {
     let before = app.count_persons("police").await;
     b.goto(&app.url("/persons/new")).await.expect("goto");
     fill(b, "full_name", "Đặng Văn Hùng").await;
-    b.execute("document.querySelector('form[action=\"/persons\"] input[name=csrf]').remove()", vec![]).await.expect("remove token");
+    b.execute("document.querySelector('form[action=\"/persons\"] input[name=csrf]').remove()", vec![])
+        .await
+        .expect("remove token");
     click(b, "save-person").await;
     assert!(text(b).await.contains("Biểu mẫu đã hết hạn hoặc không hợp lệ"));
     assert_eq!(app.count_persons("police").await, before, "nothing saved");

@@ -18,7 +18,10 @@ async fn all_identities(store: &Store) -> Vec<(String, OpenedIdentity)> {
             let page = store.persons_of_agency(&agency.id, after.as_deref(), 200).await.expect("page");
             let mut cmd = store.command(&Actor::system("test")).await.expect("cmd");
             for p in &page.items {
-                let id = persons::view_identity(&mut cmd, &store.keys, &p.id, "case_work").await.expect("open").expect("exists");
+                let id = persons::view_identity(&mut cmd, &store.keys, &p.id, "case_work")
+                    .await
+                    .expect("open")
+                    .expect("exists");
                 out.push((p.id.clone(), id));
             }
             if !page.items.is_empty() {
@@ -43,7 +46,18 @@ fn contains(hay: &[u8], needle: &str) -> bool {
 async fn no_identity_in_the_database_file_wal_or_backup() {
     let app = TestApp::start(Backend::Sqlite).await.expect("sqlite");
     let c = app.login("police.officer").await;
-    c.post("/persons/new", "/persons", &[("full_name", "Hoàng Thị Xuân Quỳnh"), ("sex", "f"), ("id_number", "048301987654"), ("phone", "0912345678"), ("address", "Tổ 5, phường Hải Châu")]).await;
+    c.post(
+        "/persons/new",
+        "/persons",
+        &[
+            ("full_name", "Hoàng Thị Xuân Quỳnh"),
+            ("sex", "f"),
+            ("id_number", "048301987654"),
+            ("phone", "0912345678"),
+            ("address", "Tổ 5, phường Hải Châu"),
+        ],
+    )
+    .await;
     let identities = all_identities(&app.store).await;
     assert!(identities.len() > 40);
     let dir = app.db.url.trim_start_matches("sqlite://").trim_end_matches("haven.db").to_owned();
@@ -82,7 +96,8 @@ story!(key_rotation_changes_ciphertexts_not_values, |app| {
     let dir = TempDir::new("keys");
     app.keys.write(&haven_store::crypto::key_path(dir.path())).expect("key file");
     let c = app.login("police.officer").await;
-    c.post("/persons/new", "/persons", &[("full_name", "Vũ Minh Khoa"), ("sex", "m"), ("id_number", "048090001111")]).await;
+    c.post("/persons/new", "/persons", &[("full_name", "Vũ Minh Khoa"), ("sex", "m"), ("id_number", "048090001111")])
+        .await;
     let before = all_identities(&app.store).await;
     let cipher_before = haven_store::testing::column_bytes(&app.store.db, "persons", "full_name").await.expect("c");
     let r = keys::rotate(&app.store, &app.keys, dir.path()).await.expect("rotate");
@@ -99,7 +114,10 @@ story!(key_rotation_changes_ciphertexts_not_values, |app| {
     assert_eq!(before.len(), after.len());
     for ((ida, a), (idb, b)) in before.iter().zip(&after) {
         assert_eq!(ida, idb);
-        assert_eq!((&a.full_name, &a.birth_date, &a.sex, &a.id_number, &a.phone, &a.address), (&b.full_name, &b.birth_date, &b.sex, &b.id_number, &b.phone, &b.address));
+        assert_eq!(
+            (&a.full_name, &a.birth_date, &a.sex, &a.id_number, &a.phone, &a.address),
+            (&b.full_name, &b.birth_date, &b.sex, &b.id_number, &b.phone, &b.address)
+        );
     }
     // Blind indexes survive: the exact look-up still finds the record.
     assert_eq!(reopened.find_persons_by_id_number("048090001111").await.expect("find").len(), 1);

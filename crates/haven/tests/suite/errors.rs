@@ -11,7 +11,9 @@ story!(unknown_pages_oversized_bodies_and_headers, |app| {
     assert!(r.body.contains("Mã yêu cầu"), "request id shown");
     let h = &c.get("/").await.headers;
     let csp = h.get("content-security-policy").and_then(|v| v.to_str().ok()).unwrap_or_default();
-    assert!(csp.contains("frame-ancestors 'none'") && csp.contains("script-src 'self'") && !csp.contains("unsafe-inline"));
+    assert!(
+        csp.contains("frame-ancestors 'none'") && csp.contains("script-src 'self'") && !csp.contains("unsafe-inline")
+    );
     assert_eq!(h.get("x-content-type-options").and_then(|v| v.to_str().ok()), Some("nosniff"));
     assert_eq!(h.get("referrer-policy").and_then(|v| v.to_str().ok()), Some("no-referrer"));
     assert!(h.get("strict-transport-security").is_none(), "HSTS only behind TLS");

@@ -15,9 +15,10 @@ pub enum Backend {
     Postgres,
 }
 
-/// Whether the suite runs in CI, where every dependency must be present.
+/// Whether every dependency must be present: in CI, and whenever `scripts/test` runs the suite.
 pub fn in_ci() -> bool {
-    std::env::var("CI").is_ok_and(|v| !v.is_empty() && v != "false" && v != "0")
+    let set = |k: &str| std::env::var(k).is_ok_and(|v| !v.is_empty() && v != "false" && v != "0");
+    set("CI") || set("HAVEN_TEST_STRICT")
 }
 
 /// The PostgreSQL admin URL, or `None` with a loud note (a failure in CI).
@@ -59,7 +60,12 @@ impl Drop for TempDir {
 }
 
 pub fn uuid_like() -> String {
-    haven_store::accounts::new_secret("").chars().filter(char::is_ascii_alphanumeric).take(12).collect::<String>().to_lowercase()
+    haven_store::accounts::new_secret("")
+        .chars()
+        .filter(char::is_ascii_alphanumeric)
+        .take(12)
+        .collect::<String>()
+        .to_lowercase()
 }
 
 pub async fn fresh_db(backend: Backend) -> Option<TestDb> {
@@ -234,7 +240,8 @@ impl Client {
     }
 
     pub async fn api_post(&self, token: &str, path: &str, body: &serde_json::Value) -> (u16, serde_json::Value) {
-        let r = self.http.post(format!("{}{path}", self.base)).bearer_auth(token).json(body).send().await.expect("POST");
+        let r =
+            self.http.post(format!("{}{path}", self.base)).bearer_auth(token).json(body).send().await.expect("POST");
         let s = r.status().as_u16();
         (s, r.json().await.unwrap_or(serde_json::Value::Null))
     }
@@ -276,3 +283,23 @@ macro_rules! story {
 }
 
 pub const DAY_MS: i64 = 24 * HOUR;
+
+/// A child process that is killed and reaped when dropped, so a failing test leaves nothing running.
+pub struct Proc(pub std::process::Child);
+
+impl Proc {
+    pub fn spawn(cmd: &mut std::process::Command) -> Proc {
+        Proc(cmd.spawn().expect("spawn"))
+    }
+    /// SIGKILL, as a crash would.
+    pub fn kill(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+impl Drop for Proc {
+    fn drop(&mut self) {
+        self.kill();
+    }
+}

@@ -14,10 +14,13 @@ story!(other_agency_needs_a_grant_and_loses_it_on_revoke, |app| {
     assert!(!denied.body.contains("identity-name"));
 
     let police = app.login("police.officer").await;
-    let bad = police.post(&path, &format!("{path}/grants"), &[("agency", "health"), ("purpose", "x"), ("days", "0")]).await;
+    let bad =
+        police.post(&path, &format!("{path}/grants"), &[("agency", "health"), ("purpose", "x"), ("days", "0")]).await;
     assert_eq!(bad.status, 422);
     assert!(bad.body.contains("Số ngày từ 1 đến 366"));
-    let ok = police.post(&path, &format!("{path}/grants"), &[("agency", "health"), ("purpose", "Hỗ trợ nạn nhân"), ("days", "30")]).await;
+    let ok = police
+        .post(&path, &format!("{path}/grants"), &[("agency", "health"), ("purpose", "Hỗ trợ nạn nhân"), ("days", "30")])
+        .await;
     assert_eq!(ok.status, 303, "{}", ok.body);
     assert_eq!(health.get(&path).await.status, 200, "granted to the agency");
     assert!(health.get("/persons?view=shared").await.body.contains(&person));
@@ -29,7 +32,9 @@ story!(other_agency_needs_a_grant_and_loses_it_on_revoke, |app| {
 
     // A personal grant, then revoked.
     let police = app.login("police.officer").await;
-    police.post(&path, &format!("{path}/grants"), &[("username", "health.head"), ("purpose", "Xác minh"), ("days", "5")]).await;
+    police
+        .post(&path, &format!("{path}/grants"), &[("username", "health.head"), ("purpose", "Xác minh"), ("days", "5")])
+        .await;
     let head = app.login("health.head").await;
     assert_eq!(head.get(&path).await.status, 200);
     assert_eq!(app.login("health.officer").await.get(&path).await.status, 403, "personal grant is personal");
@@ -47,12 +52,16 @@ story!(break_the_glass_needs_a_reason_and_is_reported, |app| {
     let path = format!("/persons/{person}");
     let border = app.login("border.officer").await;
     assert_eq!(border.get(&path).await.status, 403);
-    let short = border.post(&format!("{path}/break-glass"), &format!("{path}/break-glass"), &[("reason", "gấp"), ("minutes", "60")]).await;
+    let short = border
+        .post(&format!("{path}/break-glass"), &format!("{path}/break-glass"), &[("reason", "gấp"), ("minutes", "60")])
+        .await;
     assert_eq!(short.status, 422);
     assert!(short.body.contains("Ghi lý do khẩn cấp, ít nhất 15 ký tự"));
     assert_eq!(border.get(&path).await.status, 403, "no access without a reason");
     let reason = "Tiếp nhận tại cửa khẩu, cần xác minh nhân thân ngay";
-    let ok = border.post(&format!("{path}/break-glass"), &format!("{path}/break-glass"), &[("reason", reason), ("minutes", "30")]).await;
+    let ok = border
+        .post(&format!("{path}/break-glass"), &format!("{path}/break-glass"), &[("reason", reason), ("minutes", "30")])
+        .await;
     assert_eq!(ok.status, 303, "{}", ok.body);
     let page = border.get(&path).await;
     assert_eq!(page.status, 200);
@@ -75,7 +84,19 @@ story!(break_the_glass_needs_a_reason_and_is_reported, |app| {
 story!(identity_opens_with_a_purpose_and_the_view_is_audited, |app| {
     let c = app.login("police.officer").await;
     let created = c
-        .post("/persons/new", "/persons", &[("full_name", "Nguyễn Thị Hoà"), ("birth_date", "05/03/1998"), ("sex", "f"), ("id_number", "048198001234"), ("phone", "0905 123 456"), ("commune_code", "20900"), ("address", "Thôn 2")])
+        .post(
+            "/persons/new",
+            "/persons",
+            &[
+                ("full_name", "Nguyễn Thị Hoà"),
+                ("birth_date", "05/03/1998"),
+                ("sex", "f"),
+                ("id_number", "048198001234"),
+                ("phone", "0905 123 456"),
+                ("commune_code", "20900"),
+                ("address", "Thôn 2"),
+            ],
+        )
         .await;
     assert_eq!(created.status, 303, "{}", created.body);
     let path = created.location.expect("location").split('?').next().expect("path").to_owned();
@@ -90,7 +111,13 @@ story!(identity_opens_with_a_purpose_and_the_view_is_audited, |app| {
         assert!(shown.body.contains(v), "{v}");
     }
     let id = path.trim_start_matches("/persons/");
-    let entries = haven_store::audit::browse(&app.store.db, &haven_store::audit::Filter { record_id: Some(id.into()), ..Default::default() }, 10).await.expect("audit");
+    let entries = haven_store::audit::browse(
+        &app.store.db,
+        &haven_store::audit::Filter { record_id: Some(id.into()), ..Default::default() },
+        10,
+    )
+    .await
+    .expect("audit");
     let view = entries.iter().find(|e| e.action == "person.view_identity").expect("view audited");
     assert_eq!(view.purpose, "verification");
     assert_eq!(view.actor_user_id, app.user_id("police.officer").await);
@@ -107,9 +134,16 @@ story!(bad_person_input_is_refused_field_by_field_and_nothing_is_written, |app| 
     let c = app.login("police.officer").await;
     let before = app.count_persons("police").await;
     let audit_before = app.audit_actions().await.len();
-    let r = c.post("/persons/new", "/persons", &[("full_name", " "), ("birth_date", "31/02/2000"), ("sex", "f"), ("id_number", "12345"), ("phone", "12")]).await;
+    let r = c
+        .post(
+            "/persons/new",
+            "/persons",
+            &[("full_name", " "), ("birth_date", "31/02/2000"), ("sex", "f"), ("id_number", "12345"), ("phone", "12")],
+        )
+        .await;
     assert_eq!(r.status, 422);
-    for msg in ["Cần điền mục này", "Ngày sinh không hợp lệ", "Số CCCD phải có 12 chữ số", "Số điện thoại không hợp lệ"] {
+    for msg in ["Cần điền mục này", "Ngày sinh không hợp lệ", "Số CCCD phải có 12 chữ số", "Số điện thoại không hợp lệ"]
+    {
         assert!(r.body.contains(msg), "{msg}");
     }
     assert!(r.body.contains("value=\"31/02/2000\""), "the form keeps what was typed");
@@ -119,7 +153,9 @@ story!(bad_person_input_is_refused_field_by_field_and_nothing_is_written, |app| 
 
 story!(search_by_id_number_uses_the_blind_index, |app| {
     let c = app.login("health.officer").await;
-    let made = c.post("/persons/new", "/persons", &[("full_name", "Trần Văn An"), ("sex", "m"), ("id_number", "049095012345")]).await;
+    let made = c
+        .post("/persons/new", "/persons", &[("full_name", "Trần Văn An"), ("sex", "m"), ("id_number", "049095012345")])
+        .await;
     assert_eq!(made.status, 303);
     let found = c.get("/persons?q=049+095+012+345").await;
     assert!(found.body.contains("HS-"), "{}", found.body);

@@ -63,7 +63,17 @@ async fn both_databases_have_the_same_schema() {
 story!(agencies_and_units_come_from_the_profile, |app| {
     let agencies = app.store.agencies().await.expect("agencies");
     let kinds: Vec<&str> = agencies.iter().map(|a| a.kind.as_str()).collect();
-    for k in ["police", "border_guard", "social_support", "foreign_affairs", "procuracy", "court", "commune_committee", "womens_union", "shelter"] {
+    for k in [
+        "police",
+        "border_guard",
+        "social_support",
+        "foreign_affairs",
+        "procuracy",
+        "court",
+        "commune_committee",
+        "womens_union",
+        "shelter",
+    ] {
         assert!(kinds.contains(&k), "{k}");
     }
     let communes = app.store.communes("48").await.expect("communes");
@@ -79,7 +89,13 @@ story!(admin_creates_user_with_field_errors_first, |app| {
     let admin = app.login("admin").await;
     let health = app.agency_id("health").await;
     let before = app.store.users(None).await.expect("users").len();
-    let bad = admin.post("/admin/users", "/admin/users", &[("username", "X Y"), ("display_name", ""), ("agency_id", &health), ("password", "short")]).await;
+    let bad = admin
+        .post(
+            "/admin/users",
+            "/admin/users",
+            &[("username", "X Y"), ("display_name", ""), ("agency_id", &health), ("password", "short")],
+        )
+        .await;
     assert_eq!(bad.status, 422);
     assert!(bad.body.contains("Có lỗi cần sửa"), "error summary");
     assert!(bad.body.contains("href=\"#username\""), "summary links to the field");
@@ -87,7 +103,17 @@ story!(admin_creates_user_with_field_errors_first, |app| {
     assert!(bad.body.contains("Hãy chọn ít nhất một vai trò"));
     assert_eq!(app.store.users(None).await.expect("users").len(), before, "nothing written");
     let ok = admin
-        .post("/admin/users", "/admin/users", &[("username", "health.officer2"), ("display_name", "Cán bộ mới"), ("agency_id", &health), ("role", "officer"), ("password", "một mật khẩu dài")])
+        .post(
+            "/admin/users",
+            "/admin/users",
+            &[
+                ("username", "health.officer2"),
+                ("display_name", "Cán bộ mới"),
+                ("agency_id", &health),
+                ("role", "officer"),
+                ("password", "một mật khẩu dài"),
+            ],
+        )
         .await;
     assert_eq!(ok.status, 303, "{}", ok.body);
     let u = app.store.user_by_name("health.officer2").await.expect("q").expect("created");

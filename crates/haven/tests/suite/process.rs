@@ -1,7 +1,7 @@
 //! The real binary: crash safety under SIGKILL, backup while serving and restore, the CLI's user and token
 //! commands, and logs free of identity data.
 
-use std::process::{Child, Command, Stdio};
+use std::process::{Command, Stdio};
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -17,13 +17,21 @@ fn haven(data: &std::path::Path, db: Option<&str>) -> Command {
     if let Some(url) = db {
         c.arg("--database").arg(url);
     }
-    c.env("HAVEN_DEMO_PASSWORD", PASSWORD).env("HAVEN_LOG", "info").env_remove("HAVEN_MASTER_KEY").env_remove("HAVEN_AUDIT_KEY");
+    c.env("HAVEN_DEMO_PASSWORD", PASSWORD)
+        .env("HAVEN_LOG", "info")
+        .env_remove("HAVEN_MASTER_KEY")
+        .env_remove("HAVEN_AUDIT_KEY");
     c
 }
 
 fn run_ok(mut c: Command) -> String {
     let out = c.output().expect("run haven");
-    assert!(out.status.success(), "haven failed: {}\n{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "haven failed: {}\n{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
     String::from_utf8_lossy(&out.stdout).into_owned()
 }
 
@@ -31,15 +39,12 @@ fn free_port() -> u16 {
     std::net::TcpListener::bind("127.0.0.1:0").expect("bind").local_addr().expect("addr").port()
 }
 
-async fn start_server(data: &std::path::Path, db: Option<&str>) -> (Child, String) {
+async fn start_server(data: &std::path::Path, db: Option<&str>) -> (Proc, String) {
     let port = free_port();
     let log = std::fs::File::create(data.join(format!("serve-{port}.log"))).expect("log file");
-    let child = haven(data, db)
-        .args(["serve", "--listen", &format!("127.0.0.1:{port}")])
-        .stdout(Stdio::null())
-        .stderr(log)
-        .spawn()
-        .expect("spawn serve");
+    let child = Proc::spawn(
+        haven(data, db).args(["serve", "--listen", &format!("127.0.0.1:{port}")]).stdout(Stdio::null()).stderr(log),
+    );
     let base = format!("http://127.0.0.1:{port}");
     let http = reqwest::Client::new();
     for _ in 0..200 {
@@ -77,7 +82,10 @@ async fn crash_story(backend: Backend) {
         tasks.push(tokio::spawn(async move {
             for i in 0.. {
                 let body = json!({"full_name": format!("Nguyễn Văn Thử {w}-{i}"), "sex": "m"});
-                let Ok(r) = http.post(format!("{base}/api/v1/persons")).bearer_auth(&token).json(&body).send().await else { break };
+                let Ok(r) = http.post(format!("{base}/api/v1/persons")).bearer_auth(&token).json(&body).send().await
+                else {
+                    break;
+                };
                 if r.status() != 201 {
                     break;
                 }
@@ -90,8 +98,7 @@ async fn crash_story(backend: Backend) {
     while acked.lock().await.len() < 150 {
         tokio::time::sleep(Duration::from_millis(5)).await;
     }
-    server.kill().expect("SIGKILL");
-    server.wait().expect("reap");
+    server.kill();
     for t in tasks {
         let _ = t.await;
     }
@@ -102,8 +109,7 @@ async fn crash_story(backend: Backend) {
         let r = http.get(format!("{base}/api/v1/persons/{id}")).bearer_auth(&token).send().await.expect("get");
         assert_eq!(r.status(), 200, "acknowledged write {id} lost");
     }
-    server.kill().expect("kill");
-    server.wait().expect("reap");
+    server.kill();
     let out = run_ok({
         let mut c = haven(dir.path(), url);
         c.args(["audit", "verify"]);
@@ -158,7 +164,12 @@ async fn backup_while_serving_and_restore_gives_identical_records() {
         let (http, base, token) = (http.clone(), base.clone(), token.clone());
         tokio::spawn(async move {
             for i in 0..60 {
-                let _ = http.post(format!("{base}/api/v1/persons")).bearer_auth(&token).json(&json!({"full_name": format!("Lê Thị Sao {i}")})).send().await;
+                let _ = http
+                    .post(format!("{base}/api/v1/persons"))
+                    .bearer_auth(&token)
+                    .json(&json!({"full_name": format!("Lê Thị Sao {i}")}))
+                    .send()
+                    .await;
             }
         })
     };
@@ -170,8 +181,7 @@ async fn backup_while_serving_and_restore_gives_identical_records() {
     });
     assert!(out.contains("Backup written"));
     writer.await.expect("writer");
-    server.kill().expect("kill");
-    server.wait().expect("reap");
+    server.kill();
 
     // Restore into a fresh folder holding the same key file.
     let restored = TempDir::new("restored");
@@ -182,9 +192,13 @@ async fn backup_while_serving_and_restore_gives_identical_records() {
         c
     });
     let keys = haven_store::KeyFile::load(&restored.path().join("haven.key")).expect("keys");
-    let copy = haven_store::Store::open(&haven_store::sqlite_url(restored.path()), &keys, Arc::new(haven_domain::time::SystemClock))
-        .await
-        .expect("open restored");
+    let copy = haven_store::Store::open(
+        &haven_store::sqlite_url(restored.path()),
+        &keys,
+        Arc::new(haven_domain::time::SystemClock),
+    )
+    .await
+    .expect("open restored");
     assert!(copy.verify_audit().await.expect("verify").ok(), "the restored audit chain verifies");
     let ids = haven_store::testing::column_text(&copy.db, "persons", "id").await.expect("ids");
     let names = haven_store::testing::column_bytes(&copy.db, "persons", "full_name").await.expect("names");
@@ -194,9 +208,15 @@ async fn backup_while_serving_and_restore_gives_identical_records() {
         assert!(restored_rows.contains(row), "every record from before the backup is back, byte for byte");
     }
     // Each restored identity still opens with the key file.
-    let any = copy.persons_of_agency(&copy.agency_by_code("police").await.expect("q").expect("police").id, None, 1).await.expect("page");
+    let any = copy
+        .persons_of_agency(&copy.agency_by_code("police").await.expect("q").expect("police").id, None, 1)
+        .await
+        .expect("page");
     let mut cmd = copy.command(&haven_store::Actor::system("test")).await.expect("cmd");
-    assert!(haven_store::persons::view_identity(&mut cmd, &copy.keys, &any.items[0].id, "case_work").await.expect("open").is_some());
+    assert!(haven_store::persons::view_identity(&mut cmd, &copy.keys, &any.items[0].id, "case_work")
+        .await
+        .expect("open")
+        .is_some());
     cmd.commit().await.expect("commit");
     // And restore refuses something that is not a Haven backup.
     let junk = dir.path().join("junk.db");
@@ -219,13 +239,19 @@ async fn cli_adds_a_user_whose_token_answers_me() {
     #[cfg(unix)]
     {
         use std::os::unix::fs::PermissionsExt;
-        assert_eq!(std::fs::metadata(&key).expect("key").permissions().mode() & 0o777, 0o600, "key file readable by its owner only");
+        assert_eq!(
+            std::fs::metadata(&key).expect("key").permissions().mode() & 0o777,
+            0o600,
+            "key file readable by its owner only"
+        );
     }
     let mut add = haven(dir.path(), None);
-    add.args(["user", "add", "border.analyst2", "--agency", "border", "--role", "analyst"]).env("HAVEN_PASSWORD", "mật khẩu đủ dài");
+    add.args(["user", "add", "border.analyst2", "--agency", "border", "--role", "analyst"])
+        .env("HAVEN_PASSWORD", "mật khẩu đủ dài");
     run_ok(add);
     let mut bad = haven(dir.path(), None);
-    bad.args(["user", "add", "x1", "--agency", "nowhere", "--role", "analyst"]).env("HAVEN_PASSWORD", "mật khẩu đủ dài");
+    bad.args(["user", "add", "x1", "--agency", "nowhere", "--role", "analyst"])
+        .env("HAVEN_PASSWORD", "mật khẩu đủ dài");
     assert!(!bad.output().expect("run").status.success());
     let token = run_ok({
         let mut c = haven(dir.path(), None);
@@ -240,8 +266,7 @@ async fn cli_adds_a_user_whose_token_answers_me() {
     let me: serde_json::Value = r.json().await.expect("json");
     assert_eq!(me["agency"]["code"], "border");
     assert_eq!(me["roles"], json!(["analyst"]));
-    server.kill().expect("kill");
-    server.wait().expect("reap");
+    server.kill();
     run_ok({
         let mut c = haven(dir.path(), None);
         c.args(["user", "disable", "border.analyst2"]);
@@ -250,8 +275,7 @@ async fn cli_adds_a_user_whose_token_answers_me() {
     let (mut server, base) = start_server(dir.path(), None).await;
     let r = reqwest::Client::new().get(format!("{base}/api/v1/me")).bearer_auth(&token).send().await.expect("me");
     assert_eq!(r.status(), 401, "disabling revokes tokens");
-    server.kill().expect("kill");
-    server.wait().expect("reap");
+    server.kill();
     // Without its key file, a database with data refuses to start rather than make a new key.
     std::fs::rename(&key, dir.path().join("moved.key")).expect("move key");
     let out = haven(dir.path(), None).arg("migrate").output().expect("run");

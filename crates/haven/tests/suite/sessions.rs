@@ -77,9 +77,21 @@ story!(sessions_expire_when_idle_and_end_on_password_change, |app| {
     assert_eq!(c.get("/").await.status, 303, "idle for 31 minutes");
     let c = app.login("police.officer").await;
     let other = app.login("police.officer").await;
-    let bad = c.post("/account", "/account/password", &[("current", PASSWORD), ("new_password", "short"), ("confirm", "short")]).await;
+    let bad = c
+        .post(
+            "/account",
+            "/account/password",
+            &[("current", PASSWORD), ("new_password", "short"), ("confirm", "short")],
+        )
+        .await;
     assert_eq!(bad.status, 422);
-    let ok = c.post("/account", "/account/password", &[("current", PASSWORD), ("new_password", "một câu mật khẩu mới"), ("confirm", "một câu mật khẩu mới")]).await;
+    let ok = c
+        .post(
+            "/account",
+            "/account/password",
+            &[("current", PASSWORD), ("new_password", "một câu mật khẩu mới"), ("confirm", "một câu mật khẩu mới")],
+        )
+        .await;
     assert_eq!(ok.status, 303);
     assert_eq!(other.get("/").await.status, 303, "other sessions ended");
     assert_eq!(c.get("/").await.status, 303, "this one too");
@@ -143,6 +155,7 @@ story!(disabled_users_cannot_log_in_and_lose_their_sessions, |app| {
     assert_eq!(c.get("/").await.status, 303);
     assert_eq!(app.client().login("women.officer", PASSWORD).await.status, 401);
     let own = app.user_id("admin").await;
-    let r = admin.post(&format!("/admin/users/{own}"), &format!("/admin/users/{own}/status"), &[("disabled", "1")]).await;
+    let r =
+        admin.post(&format!("/admin/users/{own}"), &format!("/admin/users/{own}/status"), &[("disabled", "1")]).await;
     assert_eq!(r.status, 422, "an administrator cannot lock themselves out");
 });
