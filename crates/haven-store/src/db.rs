@@ -26,6 +26,8 @@ pub enum Backend {
 pub struct Db {
     pool: AnyPool,
     backend: Backend,
+    /// The database file when the backend is SQLite.
+    sqlite_path: Option<std::path::PathBuf>,
 }
 
 struct Migration {
@@ -85,7 +87,11 @@ impl Db {
             .connect_with(options)
             .await
             .context("connecting to the database")?;
-        Ok(Db { pool, backend })
+        let sqlite_path = (backend == Backend::Sqlite).then(|| {
+            let rest = url.trim_start_matches("sqlite:").trim_start_matches("//");
+            std::path::PathBuf::from(rest.split('?').next().unwrap_or(rest))
+        });
+        Ok(Db { pool, backend, sqlite_path })
     }
 
     pub fn backend(&self) -> Backend {
@@ -104,6 +110,20 @@ impl Db {
             Backend::Postgres => self.pool.begin().await?,
         };
         Ok(tx)
+    }
+
+    /// A read-only transaction that sees one snapshot of the whole database.
+    pub async fn begin_snapshot(&self) -> anyhow::Result<Tx> {
+        let tx = match self.backend {
+            Backend::Sqlite => self.pool.begin().await?,
+            Backend::Postgres => self.pool.begin_with("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY").await?,
+        };
+        Ok(tx)
+    }
+
+    /// The SQLite database file, for the few readers that go straight to the C library.
+    pub fn sqlite_path(&self) -> Option<std::path::PathBuf> {
+        self.sqlite_path.clone()
     }
 
     /// The clause that locks a selected row until the transaction ends (SQLite's BEGIN IMMEDIATE has already

@@ -143,6 +143,24 @@ impl Store {
             .await?)
     }
 
+    /// Names of the given units, for rendering a list without one query per row.
+    pub async fn unit_names(&self, codes: &[&str]) -> anyhow::Result<std::collections::HashMap<String, String>> {
+        let mut codes: Vec<&str> = codes.to_vec();
+        codes.sort_unstable();
+        codes.dedup();
+        let mut out = std::collections::HashMap::new();
+        for chunk in codes.chunks(100) {
+            let marks: Vec<String> = (1..=chunk.len()).map(|i| format!("${i}")).collect();
+            let sql = format!("SELECT code, name FROM admin_units WHERE code IN ({})", marks.join(", "));
+            let mut q = sqlx::query_as::<_, (String, String)>(&sql);
+            for c in chunk {
+                q = q.bind(*c);
+            }
+            out.extend(q.fetch_all(self.db.pool()).await?);
+        }
+        Ok(out)
+    }
+
     pub async fn unit_exists(&self, code: &str) -> anyhow::Result<bool> {
         Ok(self.unit_name(code).await?.is_some())
     }

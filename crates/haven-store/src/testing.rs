@@ -22,3 +22,13 @@ pub async fn column_bytes(db: &Db, table: &str, column: &str) -> anyhow::Result<
 pub async fn column_text(db: &Db, table: &str, column: &str) -> anyhow::Result<Vec<String>> {
     Ok(sqlx::query_scalar(&format!("SELECT {column} FROM {table} ORDER BY {column}")).fetch_all(db.pool()).await?)
 }
+
+/// Every (table, column) declared as a blob, from SQLite's catalogue.
+pub async fn sqlite_blob_columns(db: &Db) -> anyhow::Result<Vec<(String, String)>> {
+    Ok(sqlx::query_as(
+        "SELECT m.name, p.name FROM sqlite_master m JOIN pragma_table_info(m.name) p \
+         WHERE m.type = 'table' AND p.type = 'BLOB' ORDER BY m.name, p.name",
+    )
+    .fetch_all(db.pool())
+    .await?)
+}

@@ -1,5 +1,6 @@
 //! The `haven` program as a library, so the integration tests and benchmarks drive the same code as the
 //! command line: [`cli`] parses and runs commands, [`demo`] builds the demo province.
 
+pub mod bench;
 pub mod cli;
 pub mod demo;

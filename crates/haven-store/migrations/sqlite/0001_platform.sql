@@ -109,7 +109,7 @@ CREATE TABLE persons (
     created_at BIGINT NOT NULL,
     updated_at BIGINT NOT NULL
 );
-CREATE INDEX persons_owner ON persons(owner_agency_id, created_at);
+CREATE INDEX persons_owner ON persons(owner_agency_id, id);
 CREATE INDEX persons_id_number ON persons(id_number_bidx);
 CREATE INDEX persons_phone ON persons(phone_bidx);
 CREATE INDEX persons_name ON persons(name_bidx);

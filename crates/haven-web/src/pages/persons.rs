@@ -45,6 +45,8 @@ pub struct Line {
 
 async fn lines(state: &AppState, viewer: &Viewer, rows: Vec<PersonRow>) -> AppResult<Vec<Line>> {
     let agencies = state.store.agencies().await?;
+    let codes: Vec<&str> = rows.iter().filter_map(|p| p.commune_code.as_deref()).collect();
+    let communes = state.store.unit_names(&codes).await?;
     let now = state.store.now();
     let mut out = Vec::with_capacity(rows.len());
     for p in rows {
@@ -56,10 +58,7 @@ async fn lines(state: &AppState, viewer: &Viewer, rows: Vec<PersonRow>) -> AppRe
                 |a| if viewer.lang() == haven_domain::format::Lang::En { a.name_en.clone() } else { a.name_vi.clone() },
             )
             .unwrap_or_default();
-        let commune = match &p.commune_code {
-            Some(code) => state.store.unit_name(code).await?.unwrap_or_default(),
-            None => String::new(),
-        };
+        let commune = p.commune_code.as_ref().and_then(|c| communes.get(c)).cloned().unwrap_or_default();
         out.push(Line { id: p.id, case_code: p.case_code, commune, owner, created_at: p.created_at, accessible });
     }
     Ok(out)

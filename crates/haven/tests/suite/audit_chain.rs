@@ -134,3 +134,23 @@ story!(auditor_browses_and_filters_the_log, |app| {
     let broken = auditor.get("/audit?verify=1").await;
     assert!(broken.body.contains("Chuỗi nhật ký bị sửa đổi từ mục 10"));
 });
+
+story!(verify_sees_one_snapshot_while_commands_commit, |app| {
+    let store = app.store.clone();
+    let writer = tokio::spawn(async move {
+        for i in 0..300 {
+            let mut cmd = store.command(&Actor::system("test")).await.expect("cmd");
+            cmd.audit(Entry::new("test.concurrent", "test", &i.to_string())).await.expect("audit");
+            cmd.commit().await.expect("commit");
+        }
+    });
+    let mut checks = 0;
+    while !writer.is_finished() {
+        let report = app.store.verify_audit().await.expect("verify");
+        assert!(report.ok(), "a verify during writes saw a torn log: {report:?}");
+        checks += 1;
+    }
+    writer.await.expect("writer");
+    assert!(checks > 1, "verify ran while commands were committing");
+    assert!(app.store.verify_audit().await.expect("verify").ok());
+});

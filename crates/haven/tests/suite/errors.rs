@@ -39,3 +39,16 @@ story!(cookies_are_http_only_and_strict, |app| {
     let session = cookies.iter().find(|c| c.starts_with("haven_session=")).expect("session cookie");
     assert!(session.contains("HttpOnly") && session.contains("SameSite=Strict"));
 });
+
+story!(an_internal_error_shows_only_an_apology_and_a_request_id, |app| {
+    let person = app.a_person_of("police").await;
+    let c = app.login("health.officer").await;
+    // Break the database under the server: the page must fail politely, revealing nothing.
+    haven_store::testing::execute(&app.store.db, "DROP TABLE break_glass").await.expect("drop");
+    let r = c.get(&format!("/persons/{person}")).await;
+    assert_eq!(r.status, 500);
+    assert!(r.body.contains("Xin lỗi, đã có lỗi xảy ra"));
+    let id = r.headers.get("x-request-id").and_then(|v| v.to_str().ok()).expect("request id").to_owned();
+    assert!(r.body.contains(&id), "the page carries the request id");
+    assert!(!r.body.to_lowercase().contains("break_glass") && !r.body.contains("sql"), "no internals shown");
+});

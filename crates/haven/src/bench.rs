@@ -1,0 +1,79 @@
+//! `haven bench`: the figures in docs/benchmarks.md, each against its peer in the same run.
+//! - `write`: a typical command (seal identity fields, blind indexes, insert, audit entry, commit) against a
+//!   raw insert-and-commit of a row of similar size, on one SQLite file with the same durability settings.
+//! - `audit`: append entries, then time `audit verify` over all of them.
+
+use std::sync::Arc;
+use std::time::Instant;
+
+use haven_domain::time::SystemClock;
+use haven_store::{bench, persons, Actor, Entry, KeyFile, Store};
+
+use crate::demo::{Names, Rng};
+
+async fn scratch_store(dir: &std::path::Path) -> anyhow::Result<Store> {
+    std::fs::create_dir_all(dir)?;
+    Store::open(&haven_store::sqlite_url(dir), &KeyFile::generate(), Arc::new(SystemClock)).await
+}
+
+fn scratch_dir(tag: &str) -> std::path::PathBuf {
+    std::env::temp_dir().join(format!("haven-bench-{tag}-{}", std::process::id()))
+}
+
+/// Returns (command ops/s, raw ops/s).
+pub async fn write(n: u64) -> anyhow::Result<(f64, f64)> {
+    let dir = scratch_dir("write");
+    let store = scratch_store(&dir).await?;
+    crate::demo::load(&store, "bench password 1", 0).await?;
+    let owner = store.agency_by_code("police").await?.map(|a| a.id).unwrap_or_default();
+    let names = Names::load();
+    let (communes, mountain) = crate::demo::communes(&store).await?;
+    let mut rng = Rng::new(42);
+    let people: Vec<_> = (0..n).map(|_| crate::demo::person(&mut rng, &names, &communes, &mountain)).collect();
+    // Alternate rounds so that neither side benefits from a warmer file or cache.
+    let mut cmd_rate = Vec::new();
+    let mut raw_rate = Vec::new();
+    for round in 0..2 {
+        let half = &people[round * people.len() / 2..(round + 1) * people.len() / 2];
+        let started = Instant::now();
+        for who in half {
+            let mut cmd = store.command(&Actor::system("bench")).await?;
+            persons::create(&mut cmd, &store.keys, &owner, who).await?;
+            cmd.commit().await?;
+        }
+        cmd_rate.push(half.len() as f64 / started.elapsed().as_secs_f64());
+        raw_rate.push(bench::raw_insert_commit(&store.db, half.len() as u64).await?);
+    }
+    store.db.close().await;
+    let _ = std::fs::remove_dir_all(&dir);
+    let mean = |v: &[f64]| v.iter().sum::<f64>() / v.len() as f64;
+    Ok((mean(&cmd_rate), mean(&raw_rate)))
+}
+
+/// Returns (entries, seconds to verify).
+pub async fn audit(entries: u64) -> anyhow::Result<(i64, f64)> {
+    let dir = scratch_dir("audit");
+    let store = scratch_store(&dir).await?;
+    let mut left = entries;
+    while left > 0 {
+        let n = left.min(20_000);
+        let mut cmd = store.command(&Actor::system("bench")).await?;
+        for i in 0..n {
+            cmd.audit(
+                Entry::new("person.view_identity", "person", &format!("{i:016}"))
+                    .purpose("case_work")
+                    .fields(persons::IDENTITY_FIELDS),
+            )
+            .await?;
+        }
+        cmd.commit().await?;
+        left -= n;
+    }
+    let started = Instant::now();
+    let report = store.verify_audit().await?;
+    let secs = started.elapsed().as_secs_f64();
+    anyhow::ensure!(report.ok(), "the benchmark's own chain does not verify: {:?}", report.broken);
+    store.db.close().await;
+    let _ = std::fs::remove_dir_all(&dir);
+    Ok((report.entries, secs))
+}
