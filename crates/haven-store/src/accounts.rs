@@ -143,8 +143,8 @@ impl Store {
         }))
     }
 
-    /// Note activity on a session; not an audited change (it records no one's data), and written at most
-    /// once a minute per session to spare the database.
+    /// Note activity on a session; not an audited change (it records no one's data). Callers write it at
+    /// most once a minute per session to spare the database.
     pub async fn touch_session(&self, token: &str, now: Millis) -> anyhow::Result<()> {
         sqlx::query("UPDATE sessions SET last_seen_at = $1 WHERE token_hash = $2 AND last_seen_at < $3")
             .bind(now)

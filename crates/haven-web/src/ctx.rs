@@ -94,7 +94,10 @@ pub async fn resolve_viewer(state: &AppState, parts: &Parts) -> Result<Option<Vi
             return Ok(None);
         }
         let Some(u) = state.store.user(&s.user_id).await? else { return Ok(None) };
-        state.store.touch_session(token, now).await?;
+        // Idle expiry needs minute precision only; skipping the write keeps page views read-only.
+        if now - s.last_seen_at >= 60_000 {
+            state.store.touch_session(token, now).await?;
+        }
         (u, Some((token.to_owned(), s)))
     } else {
         return Ok(None);
