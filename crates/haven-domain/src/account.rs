@@ -50,6 +50,8 @@ pub fn lockout_for(failures: i64) -> Millis {
 }
 
 pub const SESSION_IDLE: Millis = 30 * MINUTE;
+/// How long a correct password waits for its second factor before the log-in must start again.
+pub const SECOND_FACTOR_WINDOW: Millis = 5 * MINUTE;
 pub const SESSION_ABSOLUTE: Millis = 12 * HOUR;
 
 /// Whether a session is still live at `now`.

@@ -72,22 +72,29 @@ impl Store {
             .bind(value)
             .fetch_optional(self.db.pool())
             .await?;
-        let Some(r) = row else { return Ok(None) };
-        let id: String = r.try_get(0)?;
+        match row {
+            Some(r) => Ok(Some(self.user_from_row(&r, 0).await?)),
+            None => Ok(None),
+        }
+    }
+
+    /// A user from the USER_COLS columns of a row starting at `at`, with the roles looked up.
+    async fn user_from_row(&self, r: &crate::db::Row, at: usize) -> anyhow::Result<User> {
+        let id: String = r.try_get(at)?;
         let roles = self.roles_of(&id).await?;
-        Ok(Some(User {
+        Ok(User {
             id,
-            username: r.try_get(1)?,
-            display_name: r.try_get(2)?,
-            agency_id: r.try_get(3)?,
+            username: r.try_get(at + 1)?,
+            display_name: r.try_get(at + 2)?,
+            agency_id: r.try_get(at + 3)?,
             roles,
-            disabled: r.try_get::<i64, _>(4)? != 0,
-            totp_enabled: r.try_get::<i64, _>(5)? != 0,
-            failed_logins: r.try_get(6)?,
-            locked_until: r.try_get(7)?,
-            lang: r.try_get(8)?,
-            password_hash: r.try_get(9)?,
-        }))
+            disabled: r.try_get::<i64, _>(at + 4)? != 0,
+            totp_enabled: r.try_get::<i64, _>(at + 5)? != 0,
+            failed_logins: r.try_get(at + 6)?,
+            locked_until: r.try_get(at + 7)?,
+            lang: r.try_get(at + 8)?,
+            password_hash: r.try_get(at + 9)?,
+        })
     }
 
     pub async fn user_by_name(&self, username: &str) -> anyhow::Result<Option<User>> {
@@ -124,6 +131,28 @@ impl Store {
             }
         }
         Ok(out)
+    }
+
+    /// A session with its user (and roles) in two queries, for every authenticated request.
+    pub async fn session_with_user(&self, token: &str) -> anyhow::Result<Option<(Session, User)>> {
+        let row = sqlx::query(&format!(
+            "SELECT s.stage, s.csrf, s.created_at, s.last_seen_at, {} FROM sessions s JOIN users u ON u.id = s.user_id \
+             WHERE s.token_hash = $1",
+            USER_COLS.split(", ").map(|c| format!("u.{c}")).collect::<Vec<_>>().join(", ")
+        ))
+        .bind(secret_hash(token))
+        .fetch_optional(self.db.pool())
+        .await?;
+        let Some(r) = row else { return Ok(None) };
+        let user = self.user_from_row(&r, 4).await?;
+        let session = Session {
+            user_id: user.id.clone(),
+            stage: r.try_get(0)?,
+            csrf: r.try_get(1)?,
+            created_at: r.try_get(2)?,
+            last_seen_at: r.try_get(3)?,
+        };
+        Ok(Some((session, user)))
     }
 
     /// The live session for a cookie token, if any, with its user.
@@ -311,13 +340,17 @@ pub async fn login_failed(cmd: &mut Command, user_id: &str) -> anyhow::Result<()
     cmd.audit(Entry::new("auth.login_failed", "user", user_id).fields(&["failed_logins"])).await
 }
 
-/// A correct password (or second factor): open a session at `stage` and return its cookie token.
+/// A correct password (or second factor): open a session at `stage` ("totp" while the second factor is
+/// awaited, "enrol" when the user must set one up first, "full") and return its cookie token. Failure
+/// counters reset only once the log-in is complete, so guessing second-factor codes cannot reset them.
 pub async fn open_session(cmd: &mut Command, user_id: &str, stage: &str) -> anyhow::Result<String> {
     let token = new_secret("");
-    sqlx::query("UPDATE users SET failed_logins = 0, locked_until = 0 WHERE id = $1")
-        .bind(user_id)
-        .execute(&mut *cmd.tx)
-        .await?;
+    if stage != "totp" {
+        sqlx::query("UPDATE users SET failed_logins = 0, locked_until = 0 WHERE id = $1")
+            .bind(user_id)
+            .execute(&mut *cmd.tx)
+            .await?;
+    }
     sqlx::query("INSERT INTO sessions (token_hash, user_id, stage, csrf, created_at, last_seen_at) VALUES ($1, $2, $3, $4, $5, $5)")
         .bind(secret_hash(&token))
         .bind(user_id)
@@ -326,7 +359,12 @@ pub async fn open_session(cmd: &mut Command, user_id: &str, stage: &str) -> anyh
         .bind(cmd.at)
         .execute(&mut *cmd.tx)
         .await?;
-    cmd.audit(Entry::new(if stage == "full" { "auth.login" } else { "auth.password_ok" }, "user", user_id)).await?;
+    let action = match stage {
+        "totp" => "auth.password_ok",
+        "enrol" => "auth.login_enrol",
+        _ => "auth.login",
+    };
+    cmd.audit(Entry::new(action, "user", user_id)).await?;
     Ok(token)
 }
 
@@ -384,13 +422,24 @@ pub async fn set_totp(
     .await
 }
 
+/// The stored form of a recovery code: a keyed hash (under the blind-index key), because the codes are short
+/// enough that a plain hash could be reversed by anyone holding a copy of the database.
+pub fn recovery_code_hash(keys: &crate::Keyring, code: &str) -> String {
+    keys.blind(crate::crypto::BlindKind::RecoveryCode, code.trim())
+}
+
 /// Use a recovery code once; returns whether it was valid and unused.
-pub async fn use_recovery_code(cmd: &mut Command, user_id: &str, code: &str) -> anyhow::Result<bool> {
+pub async fn use_recovery_code(
+    cmd: &mut Command,
+    keys: &crate::Keyring,
+    user_id: &str,
+    code: &str,
+) -> anyhow::Result<bool> {
     let n =
         sqlx::query("UPDATE recovery_codes SET used_at = $1 WHERE user_id = $2 AND code_hash = $3 AND used_at IS NULL")
             .bind(cmd.at)
             .bind(user_id)
-            .bind(secret_hash(code.trim()))
+            .bind(recovery_code_hash(keys, code))
             .execute(&mut *cmd.tx)
             .await?
             .rows_affected();

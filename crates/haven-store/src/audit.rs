@@ -291,6 +291,10 @@ impl<'k> ChainCheck<'k> {
         if r.hash != computed {
             return self.fail(r.seq, format!("entry {} does not match its hash", r.seq));
         }
+        // Every CHECKPOINT_EVERY-th entry has a signed checkpoint: a deleted one is tampering too.
+        if r.seq % CHECKPOINT_EVERY == 0 && self.checkpoints.front().is_none_or(|(cseq, _, _)| *cseq != r.seq) {
+            return self.fail(r.seq, format!("the signed checkpoint at entry {} is missing", r.seq));
+        }
         while let Some((cseq, chash, csig)) = self.checkpoints.front() {
             if *cseq > r.seq {
                 break;
@@ -444,10 +448,9 @@ fn verify_sqlite(path: &std::path::Path, key: &VerifyingKey) -> anyhow::Result<V
                 batch.bytes.extend_from_slice(b);
                 batch.ranges.push((start, batch.bytes.len() as u32));
             }
-            if batch.ints.len() == BATCH_ROWS {
-                if batch_tx.send(std::mem::take(&mut batch)).is_err() {
-                    return Ok(()); // the checker stopped at a broken entry
-                }
+            // A failed send means the checker stopped at a broken entry.
+            if batch.ints.len() == BATCH_ROWS && batch_tx.send(std::mem::take(&mut batch)).is_err() {
+                return Ok(());
             }
         }
         let _ = batch_tx.send(batch);

@@ -88,8 +88,18 @@ impl KeyFile {
         if let (Some(m), Some(a)) = (&env_master, &env_audit) {
             return KeyFile::decode(&format!("master = {m}\naudit = {a}\n"));
         }
+        KeyFile::read_file(path)
+    }
+
+    /// Read a key file, ignoring the environment.
+    pub fn read_file(path: &Path) -> anyhow::Result<KeyFile> {
         let text = std::fs::read_to_string(path).with_context(|| format!("reading the key file {}", path.display()))?;
         KeyFile::decode(&text)
+    }
+
+    /// Whether the keys come from the environment rather than a file.
+    pub fn from_environment() -> bool {
+        std::env::var("HAVEN_MASTER_KEY").is_ok() && std::env::var("HAVEN_AUDIT_KEY").is_ok()
     }
 
     /// Write the key file readable by its owner only, durably, replacing any file at `path` atomically.
@@ -107,8 +117,18 @@ impl KeyFile {
         f.write_all(self.encode().as_bytes())?;
         f.sync_all()?;
         std::fs::rename(&tmp, path)?;
-        Ok(())
+        sync_dir(path)
     }
+}
+
+/// Make a rename in the key file's folder durable.
+pub fn sync_dir(path: &Path) -> anyhow::Result<()> {
+    #[cfg(unix)]
+    if let Some(dir) = path.parent() {
+        let dir = if dir.as_os_str().is_empty() { Path::new(".") } else { dir };
+        std::fs::File::open(dir)?.sync_all()?;
+    }
+    Ok(())
 }
 
 /// Where the key file lives in a data folder, and where a rotation stages the next one.
@@ -181,6 +201,7 @@ pub enum BlindKind {
     IdNumber,
     Phone,
     Name,
+    RecoveryCode,
 }
 
 impl Keyring {

@@ -1,8 +1,10 @@
 //! Data keys: created on first start, unwrapped at open, and rotated by `haven keys rotate`, which makes a new
-//! master key and a new field key, re-wraps the blind-index key, re-encrypts every sealed column, and removes
-//! the old field keys, all in one transaction. The new key file is staged beside the old one before the
-//! commit and moved into place after it, and opening tries the staged file when the old one no longer fits,
-//! so a crash at any point leaves a key file that opens the data.
+//! master key and a new field key, re-wraps every data key under the new master, and re-encrypts every sealed
+//! column with the new field key, all in one transaction. Old field keys stay (re-wrapped) so that nothing
+//! sealed with them can become unreadable. The new key file is staged beside the old one before the commit and
+//! moved into place after it; the old file is kept as `haven.key.retired-<time>` for older backups. Opening
+//! tries the staged file when the current one no longer fits, so a crash at any point leaves a key file that
+//! opens the data.
 
 use std::path::Path;
 
@@ -65,6 +67,11 @@ async fn wrapped_keys<'e, E: sqlx::Executor<'e, Database = sqlx::Any>>(ex: E) ->
         .collect()
 }
 
+/// Whether a master key opens the data keys of a database.
+pub async fn keyring_opens(db: &Db, master: &[u8; 32]) -> bool {
+    load_keyring(db, master).await.is_ok()
+}
+
 pub(crate) async fn load_keyring(db: &Db, master: &[u8; 32]) -> anyhow::Result<Keyring> {
     Keyring::unwrap(master, &wrapped_keys(db.pool()).await?)
 }
@@ -79,25 +86,45 @@ pub async fn load_key_file(data_dir: &Path, url: &str) -> anyhow::Result<KeyFile
     }
     let db = Db::connect(url).await?;
     let keys = wrapped_keys(db.pool()).await?;
-    let staged = KeyFile::load(&next)?;
-    let winner = if Keyring::unwrap(&staged.master, &keys).is_ok() {
-        std::fs::rename(&next, &current)?;
-        staged
-    } else {
-        std::fs::remove_file(&next)?;
-        KeyFile::load(&current)?
-    };
     db.close().await;
-    Ok(winner)
+    // The staged file is read as a file: keys in the environment must not decide which file is kept.
+    let staged = KeyFile::read_file(&next)?;
+    if Keyring::unwrap(&staged.master, &keys).is_ok() {
+        retire(&current)?;
+        std::fs::rename(&next, &current)?;
+        crypto::sync_dir(&current)?;
+        return Ok(staged);
+    }
+    // The rotation never committed: keep the unused file aside rather than destroy a key.
+    let aside = data_dir.join(format!("haven.key.next-unused-{}", crate::db::now_millis()));
+    std::fs::rename(&next, &aside)?;
+    KeyFile::load(&current)
+}
+
+/// Keep the current key file as `haven.key.retired-<time>`: backups made before a rotation need it.
+fn retire(current: &Path) -> anyhow::Result<Option<std::path::PathBuf>> {
+    if !current.exists() {
+        return Ok(None);
+    }
+    let retired = current.with_file_name(format!("haven.key.retired-{}", crate::db::now_millis()));
+    std::fs::copy(current, &retired)?;
+    Ok(Some(retired))
 }
 
 /// What a rotation did.
 pub struct Rotation {
     pub values_reencrypted: u64,
+    /// Where the previous key file was kept.
+    pub retired: Option<std::path::PathBuf>,
 }
 
-/// Rotate the master key and the field key. The server must not be running on this database.
+/// Rotate the master key and the field key. The server must not be running on this database (the command
+/// line checks the data folder's lock).
 pub async fn rotate(store: &Store, old: &KeyFile, data_dir: &Path) -> anyhow::Result<Rotation> {
+    anyhow::ensure!(
+        !KeyFile::from_environment(),
+        "the keys come from HAVEN_MASTER_KEY and HAVEN_AUDIT_KEY: rotate them where they are kept, not here"
+    );
     let new_file = KeyFile { master: random_bytes(), audit_signing: old.audit_signing };
     let new_field_id = new_key_id();
     let new_field_key: [u8; 32] = random_bytes();
@@ -105,9 +132,10 @@ pub async fn rotate(store: &Store, old: &KeyFile, data_dir: &Path) -> anyhow::Re
 
     let mut cmd = store.command(&Actor::system("keys rotate")).await?;
     let old_keys = wrapped_keys(&mut *cmd.tx).await?;
-    // Re-wrap the blind-index key (indexes stay valid); old field keys go once their values are re-sealed.
+    // Re-wrap every data key: the blind-index key keeps the indexes valid, old field keys keep readable
+    // anything sealed with them that this transaction cannot see.
     for w in &old_keys {
-        if w.purpose == "blind" {
+        {
             let raw = crypto::unwrap_key(&old.master, w)?;
             sqlx::query("UPDATE data_keys SET wrapped = $1 WHERE id = $2")
                 .bind(crypto::wrap_key(&new_file.master, &w.id, &w.purpose, &raw))
@@ -144,15 +172,11 @@ pub async fn rotate(store: &Store, old: &KeyFile, data_dir: &Path) -> anyhow::Re
             }
         }
     }
-    for w in old_keys.iter().filter(|w| w.purpose == "field") {
-        sqlx::query("DELETE FROM data_keys WHERE id = $1")
-            .bind(uuid::Uuid::from_bytes(w.id).to_string())
-            .execute(&mut *cmd.tx)
-            .await?;
-    }
     cmd.audit(Entry::new("keys.rotate", "data_keys", "all")).await?;
     new_file.write(&crypto::next_key_path(data_dir)).context("staging the new key file")?;
     cmd.commit().await?;
+    let retired = retire(&crypto::key_path(data_dir))?;
     std::fs::rename(crypto::next_key_path(data_dir), crypto::key_path(data_dir))?;
-    Ok(Rotation { values_reencrypted: count })
+    crypto::sync_dir(&crypto::key_path(data_dir))?;
+    Ok(Rotation { values_reencrypted: count, retired })
 }

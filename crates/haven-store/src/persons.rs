@@ -134,14 +134,28 @@ impl Store {
         after: Option<&str>,
         limit: i64,
     ) -> anyhow::Result<Page<PersonRow>> {
-        let rows = sqlx::query(&format!(
-            "SELECT {ROW_COLS} FROM persons WHERE owner_agency_id = $1 AND id < $2 ORDER BY id DESC LIMIT $3"
-        ))
-        .bind(agency_id)
-        .bind(after.unwrap_or("~"))
-        .bind(limit + 1)
-        .fetch_all(self.db.pool())
-        .await?;
+        // No sentinel id for the first page: how '~' sorts against digits depends on the collation.
+        let rows = match after {
+            Some(after) => {
+                sqlx::query(&format!(
+                    "SELECT {ROW_COLS} FROM persons WHERE owner_agency_id = $1 AND id < $2 ORDER BY id DESC LIMIT $3"
+                ))
+                .bind(agency_id)
+                .bind(after)
+                .bind(limit + 1)
+                .fetch_all(self.db.pool())
+                .await?
+            }
+            None => {
+                sqlx::query(&format!(
+                    "SELECT {ROW_COLS} FROM persons WHERE owner_agency_id = $1 ORDER BY id DESC LIMIT $2"
+                ))
+                .bind(agency_id)
+                .bind(limit + 1)
+                .fetch_all(self.db.pool())
+                .await?
+            }
+        };
         let mut items = rows.into_iter().map(person_row).collect::<anyhow::Result<Vec<_>>>()?;
         let next = if items.len() as i64 > limit {
             items.truncate(limit as usize);
@@ -150,6 +164,25 @@ impl Store {
             None
         };
         Ok(Page { items, next })
+    }
+
+    /// Identity views of an agency's person records, newest first: (at, viewer user id, person id, case code,
+    /// purpose).
+    pub async fn identity_views_of_agency(
+        &self,
+        agency_id: &str,
+        limit: i64,
+    ) -> anyhow::Result<Vec<(i64, String, String, String, String)>> {
+        Ok(sqlx::query_as(
+            "SELECT a.at, a.actor_user_id, p.id, p.case_code, a.purpose FROM audit_log a JOIN persons p ON p.id = a.record_id \
+             WHERE a.record_kind = $1 AND a.action = $2 AND p.owner_agency_id = $3 ORDER BY a.seq DESC LIMIT $4",
+        )
+        .bind(KIND)
+        .bind("person.view_identity")
+        .bind(agency_id)
+        .bind(limit)
+        .fetch_all(self.db.pool())
+        .await?)
     }
 
     pub async fn count_persons(&self, agency_id: &str) -> anyhow::Result<i64> {

@@ -89,11 +89,10 @@ pub async fn resolve_viewer(state: &AppState, parts: &Parts) -> Result<Option<Vi
             None => return Ok(None),
         }
     } else if let Some(token) = cookie(&parts.headers, SESSION_COOKIE) {
-        let Some(s) = state.store.session(token).await? else { return Ok(None) };
+        let Some((s, u)) = state.store.session_with_user(token).await? else { return Ok(None) };
         if s.stage == "totp" || !session_live(s.created_at, s.last_seen_at, now) {
             return Ok(None);
         }
-        let Some(u) = state.store.user(&s.user_id).await? else { return Ok(None) };
         // Idle expiry needs minute precision only; skipping the write keeps page views read-only.
         if now - s.last_seen_at >= 60_000 {
             state.store.touch_session(token, now).await?;
@@ -106,9 +105,8 @@ pub async fn resolve_viewer(state: &AppState, parts: &Parts) -> Result<Option<Vi
         return Ok(None);
     }
     let Some(agency) = state.store.agency(&user.agency_id).await? else { return Ok(None) };
-    let must_enrol = !user.totp_enabled
-        && session.is_some()
-        && state.store.roles_requiring_totp().await?.iter().any(|r| user.roles.contains(r));
+    // Set at log-in when a role of the user requires a second factor that is not set up yet.
+    let must_enrol = session.as_ref().is_some_and(|(_, s)| s.stage == "enrol");
     Ok(Some(Viewer { user, agency, session, request_id: request_id(parts), must_enrol }))
 }
 

@@ -184,6 +184,24 @@ async fn key_file(g: &Global) -> anyhow::Result<KeyFile> {
     keys::load_key_file(&g.data, &g.url()).await
 }
 
+/// The data folder's lock: servers hold it shared for their lifetime; key rotation and restore need it alone.
+fn lock_data(dir: &Path, exclusive: bool) -> anyhow::Result<std::fs::File> {
+    ensure_data_dir(dir)?;
+    let f = std::fs::OpenOptions::new().create(true).truncate(false).write(true).open(dir.join("haven.lock"))?;
+    if exclusive {
+        match f.try_lock() {
+            Ok(()) => {}
+            Err(std::fs::TryLockError::WouldBlock) => {
+                bail!("a Haven server is running on {}: stop it first", dir.display())
+            }
+            Err(std::fs::TryLockError::Error(e)) => return Err(e.into()),
+        }
+    } else {
+        f.lock_shared()?;
+    }
+    Ok(f)
+}
+
 fn next_exists(dir: &Path) -> bool {
     haven_store::crypto::next_key_path(dir).exists()
 }
@@ -264,10 +282,12 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
     let g = cli.global;
     match cli.command {
         Command::Serve { listen, tls } => {
+            let _lock = lock_data(&g.data, false)?;
             let (store, _) = open(&g).await?;
             serve(store, listen, tls).await?;
         }
         Command::Demo { listen, scale, load_only } => {
+            let _lock = lock_data(&g.data, false)?;
             let (store, _) = open(&g).await?;
             let (password, file) = demo_password(&g.data)?;
             if demo::load(&store, &password, scale).await? {
@@ -425,12 +445,25 @@ async fn restore(g: &Global, file: &Path) -> anyhow::Result<()> {
     if g.database.as_deref().is_some_and(|u| !u.starts_with("sqlite:")) {
         bail!("restore of PostgreSQL is done with pg_restore (see the README)");
     }
+    let _lock = lock_data(&g.data, true)?;
     let target = g.data.join("haven.db");
     let probe = Db::connect(&format!("sqlite://{}?mode=ro", file.display())).await.context("opening the backup")?;
     let ok = probe.has_data_keys().await.unwrap_or(false);
-    probe.close().await;
     if !ok {
+        probe.close().await;
         bail!("{} is not a Haven backup", file.display());
+    }
+    // The backup must open with the key file in this folder, or restoring it would make the data unreadable.
+    if crate::cli::key_path(&g.data).exists() || KeyFile::from_environment() {
+        let kf = KeyFile::load(&key_path(&g.data))?;
+        let opens = keys::keyring_opens(&probe, &kf.master).await;
+        probe.close().await;
+        if !opens {
+            bail!("the backup's data keys do not open with {}: put the key file from the time of the backup there first (a retired one, haven.key.retired-*, if keys were rotated since)", key_path(&g.data).display());
+        }
+    } else {
+        probe.close().await;
+        bail!("no key file in {}: copy the key file that belongs to the backup there first", g.data.display());
     }
     ensure_data_dir(&g.data)?;
     if target.exists() {

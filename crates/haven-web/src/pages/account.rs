@@ -8,10 +8,10 @@ use axum::routing::{get, post};
 use axum::Router;
 use base64::Engine;
 use haven_domain::account::check_password;
-use haven_store::accounts::{self, secret_hash};
+use haven_store::accounts;
 use serde::Deserialize;
 
-use crate::ctx::{CsrfForm, Viewer};
+use crate::ctx::{set_cookie, CsrfForm, Viewer, SESSION_COOKIE};
 use crate::error::AppResult;
 use crate::page::{ok, render, Ctx, FormState};
 use crate::pages::auth::{new_totp_secret, totp_step_matching};
@@ -67,6 +67,10 @@ async fn change_password(
 ) -> AppResult<Response> {
     let mut f = FormState::from_pairs(&pairs);
     if !accounts::verify_password(viewer.user.password_hash.clone(), form.current).await {
+        // A wrong current password counts like a failed log-in, so a borrowed session cannot guess it.
+        let mut cmd = state.store.command(&viewer.actor()).await?;
+        accounts::login_failed(&mut cmd, &viewer.user.id).await?;
+        cmd.commit().await?;
         f.add("current", "error.password_current");
     }
     if let Err(e) = check_password(&viewer.user.username, &form.new_password) {
@@ -138,6 +142,10 @@ async fn totp_confirm(
     c: Ctx,
     CsrfForm(form, pairs): CsrfForm<ConfirmForm>,
 ) -> AppResult<Response> {
+    if viewer.user.totp_enabled {
+        // Replacing a working second factor goes through turning it off, which asks for the password.
+        return Ok(Redirect::to("/account").into_response());
+    }
     let secret = crate::pages::auth::base64_decode(&form.secret).unwrap_or_default();
     if secret.len() != 20 {
         return Err(crate::error::AppError::BadRequest("secret".into()));
@@ -148,13 +156,26 @@ async fn totp_confirm(
         return Ok(render(StatusCode::UNPROCESSABLE_ENTITY, &enrol_page(&viewer, c, f, &secret)));
     };
     let codes = accounts::new_recovery_codes();
-    let hashes: Vec<String> = codes.iter().map(|c| secret_hash(c)).collect();
+    let hashes: Vec<String> = codes.iter().map(|c| accounts::recovery_code_hash(&state.store.keys, c)).collect();
     let sealed = state.store.keys.seal("users", "totp_secret", &viewer.user.id, &form.secret);
     let mut cmd = state.store.command(&viewer.actor()).await?;
     accounts::set_totp(&mut cmd, &viewer.user.id, Some(sealed), true, &hashes).await?;
     accounts::use_totp_step(&mut cmd, &viewer.user.id, step).await?;
+    // A session that was limited to enrolment becomes a full one, under a new token.
+    let new_token = match &viewer.session {
+        Some((token, s)) if s.stage == "enrol" => {
+            Some(accounts::complete_second_factor(&mut cmd, token, &viewer.user.id).await?)
+        }
+        _ => None,
+    };
     cmd.commit().await?;
-    Ok(ok(&CodesPage { c, codes }))
+    let mut resp = ok(&CodesPage { c, codes });
+    if let Some(t) = new_token {
+        if let Ok(v) = set_cookie(SESSION_COOKIE, &t, state.config.tls, None).parse() {
+            resp.headers_mut().append(axum::http::header::SET_COOKIE, v);
+        }
+    }
+    Ok(resp)
 }
 
 #[derive(Deserialize)]

@@ -6,6 +6,7 @@ use axum::http::{header, HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
 use axum::Router;
+use haven_domain::account::SECOND_FACTOR_WINDOW;
 use haven_domain::format::Lang;
 use haven_store::accounts::{self, new_secret};
 use haven_store::crypto::random_bytes;
@@ -121,7 +122,13 @@ async fn login(
         cmd.commit().await?;
         return fail(f, "error.login_failed", c);
     }
-    let stage = if user.totp_enabled { "totp" } else { "full" };
+    let stage = if user.totp_enabled {
+        "totp"
+    } else if state.store.roles_requiring_totp().await?.iter().any(|r| user.roles.contains(r)) {
+        "enrol"
+    } else {
+        "full"
+    };
     let mut cmd = state.store.command(&actor).await?;
     let token = accounts::open_session(&mut cmd, &user.id, stage).await?;
     cmd.commit().await?;
@@ -176,9 +183,14 @@ async fn totp(
     CsrfForm(form, pairs): CsrfForm<TotpForm>,
 ) -> AppResult<Response> {
     let Some(token) = cookie(&headers, SESSION_COOKIE) else { return Err(AppError::Unauthenticated) };
-    let session = state.store.session(token).await?.filter(|s| s.stage == "totp").ok_or(AppError::Unauthenticated)?;
-    let user = state.store.user(&session.user_id).await?.filter(|u| !u.disabled).ok_or(AppError::Unauthenticated)?;
     let now = state.store.now();
+    let session = state
+        .store
+        .session(token)
+        .await?
+        .filter(|s| s.stage == "totp" && now - s.created_at < SECOND_FACTOR_WINDOW)
+        .ok_or(AppError::Unauthenticated)?;
+    let user = state.store.user(&session.user_id).await?.filter(|u| !u.disabled).ok_or(AppError::Unauthenticated)?;
     let mut f = FormState::from_pairs(&pairs);
     if user.locked_until > now {
         f.add("code", "error.locked");
@@ -191,7 +203,9 @@ async fn totp(
     let mut cmd = state.store.command(&actor).await?;
     let accepted = match totp_step_matching(&secret, &form.code, now) {
         Some(step) => accounts::use_totp_step(&mut cmd, &user.id, step).await?,
-        None if form.code.contains('-') => accounts::use_recovery_code(&mut cmd, &user.id, &form.code).await?,
+        None if form.code.contains('-') => {
+            accounts::use_recovery_code(&mut cmd, &state.store.keys, &user.id, &form.code).await?
+        }
         None => false,
     };
     if !accepted {

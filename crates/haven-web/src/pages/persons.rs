@@ -23,6 +23,7 @@ use crate::AppState;
 pub fn routes() -> Router<AppState> {
     Router::new()
         .route("/persons", get(list).post(create))
+        .route("/persons/search", post(search))
         .route("/persons/new", get(new_form))
         .route("/persons/{id}", get(show))
         .route("/persons/{id}/reveal", post(reveal))
@@ -95,7 +96,6 @@ struct ListPage {
 struct ListQuery {
     view: Option<String>,
     after: Option<String>,
-    q: Option<String>,
 }
 
 async fn list(
@@ -104,33 +104,45 @@ async fn list(
     c: Ctx,
     Query(q): Query<ListQuery>,
 ) -> AppResult<Response> {
-    let query = q.q.unwrap_or_default().trim().to_owned();
     let view = q.view.unwrap_or_else(|| "own".into());
-    let (rows, next, searched) = if !query.is_empty() {
-        let rows = if let Some(id) = IdNumber::parse(&query) {
-            state.store.find_persons_by_id_number(id.as_str()).await?
-        } else if let Some(phone) = normalise_phone(&query).filter(|_| query.chars().any(|c| c.is_ascii_digit())) {
-            state.store.find_persons_by_phone(&phone).await?
-        } else {
-            state.store.find_persons_by_case_code(&query).await?
-        };
-        (rows, None, true)
-    } else if view == "shared" {
-        (state.store.persons_shared_with(&viewer.agency.id, &viewer.user.id, state.store.now()).await?, None, false)
+    let (rows, next) = if view == "shared" {
+        (state.store.persons_shared_with(&viewer.agency.id, &viewer.user.id, state.store.now()).await?, None)
     } else {
         let page = state.store.persons_of_agency(&viewer.agency.id, q.after.as_deref(), 50).await?;
-        (page.items, page.next, false)
+        (page.items, page.next)
     };
     let lines = lines(&state, &viewer, rows).await?;
-    Ok(ok(&ListPage {
-        c,
-        view,
-        q: query,
-        lines,
-        next,
-        can_create: viewer.can(haven_domain::Action::CreateRecords),
-        searched,
-    }))
+    let can_create = viewer.can(haven_domain::Action::CreateRecords);
+    Ok(ok(&ListPage { c, view, q: String::new(), lines, next, can_create, searched: false }))
+}
+
+#[derive(Deserialize)]
+struct SearchForm {
+    q: String,
+}
+
+/// Exact look-up by ID number, phone or case code. A POST, so the number never sits in a URL, history or a
+/// proxy's log; each look-up is audited with the kind of value searched (never the value itself).
+async fn search(
+    State(state): State<AppState>,
+    Can(viewer, ..): Can<guards::ViewRecords>,
+    c: Ctx,
+    CsrfForm(form, _): CsrfForm<SearchForm>,
+) -> AppResult<Response> {
+    let query = form.q.trim().to_owned();
+    let (kind, rows) = if let Some(id) = IdNumber::parse(&query) {
+        ("id_number", state.store.find_persons_by_id_number(id.as_str()).await?)
+    } else if let Some(phone) = normalise_phone(&query).filter(|_| !query.contains('-')) {
+        ("phone", state.store.find_persons_by_phone(&phone).await?)
+    } else {
+        ("case_code", state.store.find_persons_by_case_code(&query).await?)
+    };
+    let mut cmd = state.store.command(&viewer.actor()).await?;
+    cmd.audit(haven_store::Entry::new("person.search", KIND, "").fields(&[kind])).await?;
+    cmd.commit().await?;
+    let lines = lines(&state, &viewer, rows).await?;
+    let can_create = viewer.can(haven_domain::Action::CreateRecords);
+    Ok(ok(&ListPage { c, view: String::new(), q: query, lines, next: None, can_create, searched: true }))
 }
 
 #[derive(Template)]
@@ -393,9 +405,10 @@ async fn grant(
             }
         }
     };
+    // A purpose from the list, never free text: it is kept in the clear in the grant and the audit log.
     let purpose = form.purpose.trim();
-    if purpose.chars().count() < 5 || purpose.chars().count() > 500 {
-        f.add("grant_purpose", "error.grant_purpose");
+    if !PURPOSES.contains(&purpose) {
+        f.add("grant_purpose", "error.choice");
     }
     let days = form.days.trim().parse::<i64>().ok().filter(|d| (1..=access::GRANT_MAX_DAYS).contains(d));
     if days.is_none() {

@@ -7,7 +7,6 @@ use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
 use axum::Router;
 use haven_store::access::BreakGlassRow;
-use haven_store::audit::{self, Filter};
 use serde::Deserialize;
 
 use crate::ctx::{self as guards, Can, CsrfForm};
@@ -65,23 +64,12 @@ async fn overview(
         break_glass.push(BgLine { row, user, agency, case_code });
     }
     // Identity views of this agency's person records, newest first.
-    let entries = audit::browse(
-        &state.store.db,
-        &Filter { action: Some("person.view_identity".into()), ..Default::default() },
-        500,
-    )
-    .await?;
     let mut views = Vec::new();
-    for e in entries {
-        let Some(p) = state.store.person(&e.record_id).await? else { continue };
-        if p.owner_agency_id != viewer.agency.id {
-            continue;
-        }
-        let user = state.store.user(&e.actor_user_id).await?.map(|u| u.username).unwrap_or(e.actor_user_id.clone());
-        views.push(ViewLine { at: e.at, user, record_id: e.record_id, case_code: p.case_code, purpose: e.purpose });
-        if views.len() >= 100 {
-            break;
-        }
+    for (at, user_id, record_id, case_code, purpose) in
+        state.store.identity_views_of_agency(&viewer.agency.id, 100).await?
+    {
+        let user = state.store.user(&user_id).await?.map(|u| u.username).unwrap_or(user_id);
+        views.push(ViewLine { at, user, record_id, case_code, purpose });
     }
     Ok(ok(&Overview { c, break_glass, views }))
 }

@@ -50,6 +50,17 @@ story!(verify_catches_edit_delete_reorder_and_truncation, |app| {
     assert_eq!(verify(&app).await, Some(7), "edited entry named");
 });
 
+story!(verify_catches_a_deleted_checkpoint, |app| {
+    let mut cmd = app.store.command(&Actor::system("test")).await.expect("cmd");
+    for i in 0..1100 {
+        cmd.audit(Entry::new("test.entry", "test", &i.to_string())).await.expect("audit");
+    }
+    cmd.commit().await.expect("commit");
+    assert_eq!(verify(&app).await, None);
+    execute(&app.store.db, "DELETE FROM audit_checkpoints WHERE seq = 1000").await.expect("delete");
+    assert_eq!(verify(&app).await, Some(1000));
+});
+
 story!(verify_catches_a_chain_rewritten_without_the_signing_key, |app| {
     // An attacker deletes entry 2 and recomputes every later hash: the chain is consistent again, but the
     // signed head no longer matches and names where the log stops agreeing with it.

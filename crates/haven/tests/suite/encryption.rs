@@ -105,6 +105,13 @@ story!(key_rotation_changes_ciphertexts_not_values, |app| {
     let new_keys = KeyFile::load(&haven_store::crypto::key_path(dir.path())).expect("new key file");
     assert_ne!(new_keys.master, app.keys.master);
     assert!(!haven_store::crypto::next_key_path(dir.path()).exists());
+    let retired: Vec<_> = std::fs::read_dir(dir.path())
+        .expect("dir")
+        .flatten()
+        .filter(|e| e.file_name().to_string_lossy().starts_with("haven.key.retired-"))
+        .collect();
+    assert_eq!(retired.len(), 1, "the old key file is kept for older backups");
+    assert_eq!(KeyFile::read_file(&retired[0].path()).expect("retired").master, app.keys.master);
     let cipher_after = haven_store::testing::column_bytes(&app.store.db, "persons", "full_name").await.expect("c");
     assert!(cipher_before.iter().all(|c| !cipher_after.contains(c)), "every ciphertext changed");
     // The old master key no longer opens the data; the new one gives back every value.

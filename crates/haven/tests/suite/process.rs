@@ -218,6 +218,13 @@ async fn backup_while_serving_and_restore_gives_identical_records() {
         .expect("open")
         .is_some());
     cmd.commit().await.expect("commit");
+    // A backup whose keys the folder's key file cannot open is refused, and nothing is replaced.
+    let stranger = TempDir::new("stranger");
+    haven_store::KeyFile::generate().write(&stranger.path().join("haven.key")).expect("key");
+    let out = haven(stranger.path(), None).arg("restore").arg(&backup).output().expect("run");
+    assert!(!out.status.success());
+    assert!(String::from_utf8_lossy(&out.stderr).contains("do not open"), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(!stranger.path().join("haven.db").exists());
     // And restore refuses something that is not a Haven backup.
     let junk = dir.path().join("junk.db");
     std::fs::write(&junk, b"not a database").expect("junk");

@@ -159,3 +159,52 @@ story!(disabled_users_cannot_log_in_and_lose_their_sessions, |app| {
         admin.post(&format!("/admin/users/{own}"), &format!("/admin/users/{own}/status"), &[("disabled", "1")]).await;
     assert_eq!(r.status, 422, "an administrator cannot lock themselves out");
 });
+
+story!(second_factor_guesses_count_and_the_password_step_expires, |app| {
+    let c = app.login("shelter.head").await;
+    let (secret, _) = enrol(&app, &c).await;
+    // Five wrong codes, logging in again with the password between guesses, still lock the account.
+    for _ in 0..5 {
+        let fresh = app.client();
+        assert_eq!(fresh.login("shelter.head", PASSWORD).await.status, 303);
+        assert_eq!(fresh.post("/login/totp", "/login/totp", &[("code", "000000")]).await.status, 401);
+    }
+    let fresh = app.client();
+    assert_eq!(fresh.login("shelter.head", PASSWORD).await.status, 429, "locked");
+    app.advance(2 * 60_000);
+    // The password step waits five minutes for its code, no longer.
+    let slow = app.client();
+    assert_eq!(slow.login("shelter.head", PASSWORD).await.status, 303);
+    app.advance(6 * 60_000);
+    let code = totp_code(&secret, app.store.now());
+    let late = slow.post("/login/totp", "/login/totp", &[("code", &code)]).await;
+    assert_eq!(late.status, 303);
+    assert!(late.location.as_deref().unwrap_or("").starts_with("/login?"), "sent back to log in");
+    assert_eq!(slow.get("/").await.status, 303);
+    // A working second factor cannot be swapped without turning it off (which asks for the password).
+    let c = app.client();
+    c.login("shelter.head", PASSWORD).await;
+    app.advance(30_000);
+    assert_eq!(
+        c.post("/login/totp", "/login/totp", &[("code", &totp_code(&secret, app.store.now()))]).await.status,
+        303
+    );
+    let page = c.get("/account/totp").await;
+    assert_eq!(page.status, 303, "enrolment page closed while the factor is on");
+    let token = Client::csrf_of(&c.get("/account").await.body);
+    let swap = c
+        .post_raw("/account/totp", &[("csrf", &token), ("secret", "AAAAAAAAAAAAAAAAAAAAAAAAAAA="), ("code", "123456")])
+        .await;
+    assert_eq!((swap.status, swap.location.as_deref()), (303, Some("/account")));
+});
+
+story!(log_in_only_returns_to_local_pages, |app| {
+    for (next, expected) in
+        [("/persons", "/persons"), ("//evil.example", "/"), ("/\t/evil.example", "/"), ("https://evil.example", "/")]
+    {
+        let c = app.client();
+        let r =
+            c.post("/login", "/login", &[("username", "police.officer"), ("password", PASSWORD), ("next", next)]).await;
+        assert_eq!((r.status, r.location.as_deref()), (303, Some(expected)), "{next:?}");
+    }
+});
