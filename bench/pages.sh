@@ -28,7 +28,11 @@ curl -fs -b "$jar" -c "$jar" -o /dev/null -d "csrf=$csrf&username=police.officer
 session=$(awk '$6 == "haven_session" {print $7}' "$jar")
 rm -f "$jar"
 [ -n "$session" ] || { echo "log-in failed"; exit 1; }
+# Warm up first: each of the server's SQLite connections fills its own page cache on first use.
+wrk -t2 -c64 -d5s -H "Cookie: haven_session=$session" "http://127.0.0.1:$port/persons" >/dev/null
 echo "page: /persons (first 50 of the police's records), 64 connections, 2 threads, ${secs}s"
 wrk -t2 -c64 -d"${secs}s" --latency -H "Cookie: haven_session=$session" "http://127.0.0.1:$port/persons" | sed -n '/Latency Distribution/,/Requests\/sec/p'
+echo "home page: / (counts and work lists), 64 connections, 2 threads, 10s"
+wrk -t2 -c64 -d10s --latency -H "Cookie: haven_session=$session" "http://127.0.0.1:$port/" | sed -n '/Latency Distribution/,/Requests\/sec/p'
 echo "idle RSS after load: $(sleep 2; awk '/VmRSS/ {print $2, $3}' /proc/$pid/status)"
 echo "release binary: $(stat -c %s "$bin") bytes"

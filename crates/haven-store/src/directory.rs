@@ -1,5 +1,9 @@
 //! Administrative units and agencies: loaded from the profile, read by everyone, edited by administrators.
 
+use std::collections::HashMap;
+use std::sync::{Arc, RwLock};
+use std::time::{Duration, Instant};
+
 use haven_domain::profile::{AgencyDef, Unit};
 use serde::Serialize;
 
@@ -17,6 +21,46 @@ pub struct Agency {
     pub functions: String,
     pub unit_code: String,
     pub active: bool,
+}
+
+/// Directory data read on every page, kept in memory. Unit names change only when a profile is loaded; the
+/// agency list is re-read after AGENCY_TTL so that other servers' changes show up (this server's own changes
+/// clear it at once).
+#[derive(Default)]
+pub struct Cache {
+    units: RwLock<Option<Arc<HashMap<String, String>>>>,
+    agencies: RwLock<Option<(Instant, Arc<Vec<Agency>>)>>,
+    /// Person counts per agency for the home page: counting a large agency's records takes tens of
+    /// milliseconds, and the card does not need to be exact to the second.
+    pub(crate) person_counts: RwLock<HashMap<String, (Instant, i64)>>,
+}
+
+/// How long a cached count or agency list may be served.
+pub(crate) const COUNT_TTL: Duration = Duration::from_secs(30);
+
+const AGENCY_TTL: Duration = Duration::from_secs(30);
+
+impl Cache {
+    /// Forget everything, after this process changed the directory.
+    pub(crate) fn clear(&self) {
+        self.clear_agencies();
+        self.clear_units();
+    }
+    pub(crate) fn clear_counts(&self) {
+        if let Ok(mut c) = self.person_counts.write() {
+            c.clear();
+        }
+    }
+    fn clear_agencies(&self) {
+        if let Ok(mut a) = self.agencies.write() {
+            *a = None;
+        }
+    }
+    fn clear_units(&self) {
+        if let Ok(mut u) = self.units.write() {
+            *u = None;
+        }
+    }
 }
 
 const AGENCY_COLS: &str = "id, code, name_vi, name_en, kind, level, functions, unit_code, active";
@@ -58,6 +102,7 @@ pub async fn load_units(cmd: &mut Command, units: &[Unit]) -> anyhow::Result<usi
         }
     }
     if added > 0 {
+        cmd.directory_changed = true;
         cmd.audit(Entry::new("units.load", "admin_units", &added.to_string())).await?;
     }
     Ok(added)
@@ -81,6 +126,7 @@ pub async fn create_agency(cmd: &mut Command, a: &AgencyDef) -> anyhow::Result<S
     .bind(cmd.at)
     .execute(&mut *cmd.tx)
     .await?;
+    cmd.directory_changed = true;
     cmd.audit(Entry::new("agency.create", "agency", &id).fields(&[
         "code",
         "name_vi",
@@ -100,24 +146,32 @@ pub async fn set_agency_active(cmd: &mut Command, id: &str, active: bool) -> any
         .bind(id)
         .execute(&mut *cmd.tx)
         .await?;
+    cmd.directory_changed = true;
     cmd.audit(Entry::new(if active { "agency.enable" } else { "agency.disable" }, "agency", id).fields(&["active"]))
         .await
 }
 
 impl Store {
-    pub async fn agencies(&self) -> anyhow::Result<Vec<Agency>> {
+    pub async fn agencies(&self) -> anyhow::Result<Arc<Vec<Agency>>> {
+        if let Ok(guard) = self.cache.agencies.read() {
+            if let Some((at, list)) = guard.as_ref() {
+                if at.elapsed() < AGENCY_TTL {
+                    return Ok(list.clone());
+                }
+            }
+        }
         let rows = sqlx::query(&format!("SELECT {AGENCY_COLS} FROM agencies ORDER BY level DESC, code"))
             .fetch_all(self.db.pool())
             .await?;
-        rows.into_iter().map(agency).collect()
+        let list = Arc::new(rows.into_iter().map(agency).collect::<anyhow::Result<Vec<_>>>()?);
+        if let Ok(mut guard) = self.cache.agencies.write() {
+            *guard = Some((Instant::now(), list.clone()));
+        }
+        Ok(list)
     }
 
     pub async fn agency(&self, id: &str) -> anyhow::Result<Option<Agency>> {
-        let row = sqlx::query(&format!("SELECT {AGENCY_COLS} FROM agencies WHERE id = $1"))
-            .bind(id)
-            .fetch_optional(self.db.pool())
-            .await?;
-        row.map(agency).transpose()
+        Ok(self.agencies().await?.iter().find(|a| a.id == id).cloned())
     }
 
     pub async fn agency_by_code(&self, code: &str) -> anyhow::Result<Option<Agency>> {
@@ -137,28 +191,28 @@ impl Store {
     }
 
     pub async fn unit_name(&self, code: &str) -> anyhow::Result<Option<String>> {
-        Ok(sqlx::query_scalar("SELECT name FROM admin_units WHERE code = $1")
-            .bind(code)
-            .fetch_optional(self.db.pool())
-            .await?)
+        Ok(self.all_unit_names().await?.get(code).cloned())
     }
 
     /// Names of the given units, for rendering a list without one query per row.
-    pub async fn unit_names(&self, codes: &[&str]) -> anyhow::Result<std::collections::HashMap<String, String>> {
-        let mut codes: Vec<&str> = codes.to_vec();
-        codes.sort_unstable();
-        codes.dedup();
-        let mut out = std::collections::HashMap::new();
-        for chunk in codes.chunks(100) {
-            let marks: Vec<String> = (1..=chunk.len()).map(|i| format!("${i}")).collect();
-            let sql = format!("SELECT code, name FROM admin_units WHERE code IN ({})", marks.join(", "));
-            let mut q = sqlx::query_as::<_, (String, String)>(&sql);
-            for c in chunk {
-                q = q.bind(*c);
+    pub async fn unit_names(&self, codes: &[&str]) -> anyhow::Result<HashMap<String, String>> {
+        let all = self.all_unit_names().await?;
+        Ok(codes.iter().filter_map(|c| all.get(*c).map(|n| ((*c).to_owned(), n.clone()))).collect())
+    }
+
+    async fn all_unit_names(&self) -> anyhow::Result<Arc<HashMap<String, String>>> {
+        if let Ok(guard) = self.cache.units.read() {
+            if let Some(all) = guard.as_ref() {
+                return Ok(all.clone());
             }
-            out.extend(q.fetch_all(self.db.pool()).await?);
         }
-        Ok(out)
+        let rows: Vec<(String, String)> =
+            sqlx::query_as("SELECT code, name FROM admin_units").fetch_all(self.db.pool()).await?;
+        let all = Arc::new(rows.into_iter().collect::<HashMap<_, _>>());
+        if let Ok(mut guard) = self.cache.units.write() {
+            *guard = Some(all.clone());
+        }
+        Ok(all)
     }
 
     pub async fn unit_exists(&self, code: &str) -> anyhow::Result<bool> {

@@ -32,6 +32,7 @@ pub struct Store {
     pub keys: Arc<Keyring>,
     signer: Arc<SigningKey>,
     clock: Arc<dyn Clock>,
+    cache: Arc<directory::Cache>,
 }
 
 impl Store {
@@ -43,7 +44,7 @@ impl Store {
         let keyring = keys::load_keyring(&db, &key_file.master).await?;
         let signer = SigningKey::from_bytes(&key_file.audit_signing);
         audit::ensure_genesis(&db, &signer).await?;
-        Ok(Store { db, keys: Arc::new(keyring), signer: Arc::new(signer), clock })
+        Ok(Store { db, keys: Arc::new(keyring), signer: Arc::new(signer), clock, cache: Arc::default() })
     }
 
     pub fn now(&self) -> Millis {
@@ -62,7 +63,17 @@ impl Store {
     pub async fn command(&self, actor: &Actor) -> anyhow::Result<Command> {
         let mut tx = self.db.begin_write().await?;
         let head = audit::lock_head(&self.db, &mut tx).await?;
-        Ok(Command { tx, head, start_seq: None, signer: self.signer.clone(), actor: actor.clone(), at: self.now() })
+        Ok(Command {
+            tx,
+            head,
+            start_seq: None,
+            signer: self.signer.clone(),
+            actor: actor.clone(),
+            at: self.now(),
+            directory_changed: false,
+            persons_changed: false,
+            cache: self.cache.clone(),
+        })
     }
 
     pub async fn verify_audit(&self) -> anyhow::Result<audit::VerifyReport> {
@@ -85,6 +96,11 @@ pub struct Command {
     signer: Arc<SigningKey>,
     pub actor: Actor,
     pub at: Millis,
+    /// Set by commands that change agencies or units, so the cached directory is dropped on commit.
+    pub(crate) directory_changed: bool,
+    /// Set by commands that add person records, so cached counts are dropped on commit.
+    pub(crate) persons_changed: bool,
+    cache: Arc<directory::Cache>,
 }
 
 impl Command {
@@ -98,6 +114,12 @@ impl Command {
         anyhow::ensure!(self.start_seq.is_some(), "command committed without an audit entry");
         audit::store_head(&mut self.tx, &self.head, &self.signer).await?;
         self.tx.commit().await.context("commit")?;
+        if self.directory_changed {
+            self.cache.clear();
+        }
+        if self.persons_changed {
+            self.cache.clear_counts();
+        }
         Ok(())
     }
 

@@ -68,6 +68,7 @@ pub async fn create(
     .bind(cmd.at)
     .execute(&mut *cmd.tx)
     .await?;
+    cmd.persons_changed = true;
     cmd.audit(Entry::new("person.create", KIND, &id).fields(IDENTITY_FIELDS)).await?;
     Ok(id)
 }
@@ -185,11 +186,24 @@ impl Store {
         .await?)
     }
 
+    /// How many person records an agency owns: exact after this process's own changes, otherwise at most
+    /// half a minute old.
     pub async fn count_persons(&self, agency_id: &str) -> anyhow::Result<i64> {
-        Ok(sqlx::query_scalar("SELECT COUNT(*) FROM persons WHERE owner_agency_id = $1")
+        if let Ok(counts) = self.cache.person_counts.read() {
+            if let Some((at, n)) = counts.get(agency_id) {
+                if at.elapsed() < crate::directory::COUNT_TTL {
+                    return Ok(*n);
+                }
+            }
+        }
+        let n: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM persons WHERE owner_agency_id = $1")
             .bind(agency_id)
             .fetch_one(self.db.pool())
-            .await?)
+            .await?;
+        if let Ok(mut counts) = self.cache.person_counts.write() {
+            counts.insert(agency_id.to_owned(), (std::time::Instant::now(), n));
+        }
+        Ok(n)
     }
 
     /// Persons shared with an agency or a user through a live grant.

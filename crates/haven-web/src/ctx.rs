@@ -78,6 +78,22 @@ fn request_id(parts: &Parts) -> String {
     parts.extensions.get::<RequestId>().map(|r| r.0.clone()).unwrap_or_default()
 }
 
+/// Whether this request should write the session's last-seen time: true for the first request on the session
+/// in a minute, within this process.
+fn claim_touch(state: &AppState, token: &str, now: i64) -> bool {
+    let Ok(mut touched) = state.touched.lock() else { return true };
+    if touched.len() > 10_000 {
+        touched.retain(|_, at| now - *at < 60_000);
+    }
+    match touched.get(token) {
+        Some(at) if now - *at < 60_000 => false,
+        _ => {
+            touched.insert(token.to_owned(), now);
+            true
+        }
+    }
+}
+
 /// Resolve the viewer from a bearer token or a full session; `Ok(None)` when there is neither.
 pub async fn resolve_viewer(state: &AppState, parts: &Parts) -> Result<Option<Viewer>, AppError> {
     let now = state.store.now();
@@ -94,7 +110,7 @@ pub async fn resolve_viewer(state: &AppState, parts: &Parts) -> Result<Option<Vi
             return Ok(None);
         }
         // Idle expiry needs minute precision only; skipping the write keeps page views read-only.
-        if now - s.last_seen_at >= 60_000 {
+        if now - s.last_seen_at >= 60_000 && claim_touch(state, token, now) {
             state.store.touch_session(token, now).await?;
         }
         (u, Some((token.to_owned(), s)))

@@ -37,11 +37,14 @@ pub struct AppState {
     pub store: Store,
     pub i18n: Arc<I18n>,
     pub config: Arc<Config>,
+    /// When this process last noted activity on each session, so that a burst of requests on one session
+    /// writes its last-seen time once, not once per request racing for the write lock.
+    pub touched: Arc<std::sync::Mutex<std::collections::HashMap<String, i64>>>,
 }
 
 impl AppState {
     pub fn new(store: Store, config: Config) -> AppState {
-        AppState { store, i18n: Arc::new(I18n::embedded()), config: Arc::new(config) }
+        AppState { store, i18n: Arc::new(I18n::embedded()), config: Arc::new(config), touched: Arc::default() }
     }
 }
 

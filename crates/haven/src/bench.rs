@@ -20,8 +20,8 @@ fn scratch_dir(tag: &str) -> std::path::PathBuf {
     std::env::temp_dir().join(format!("haven-bench-{tag}-{}", std::process::id()))
 }
 
-/// Returns (command ops/s, raw ops/s).
-pub async fn write(n: u64) -> anyhow::Result<(f64, f64)> {
+/// Returns the per-round (command ops/s, raw ops/s) pairs.
+pub async fn write(n: u64) -> anyhow::Result<Vec<(f64, f64)>> {
     let dir = scratch_dir("write");
     let store = scratch_store(&dir).await?;
     crate::demo::load(&store, "bench password 1", 0).await?;
@@ -30,24 +30,22 @@ pub async fn write(n: u64) -> anyhow::Result<(f64, f64)> {
     let (communes, mountain) = crate::demo::communes(&store).await?;
     let mut rng = Rng::new(42);
     let people: Vec<_> = (0..n).map(|_| crate::demo::person(&mut rng, &names, &communes, &mountain)).collect();
-    // Alternate rounds so that neither side benefits from a warmer file or cache.
-    let mut cmd_rate = Vec::new();
-    let mut raw_rate = Vec::new();
-    for round in 0..2 {
-        let half = &people[round * people.len() / 2..(round + 1) * people.len() / 2];
+    // Alternate short rounds so that neither side benefits from a warmer file, cache or disk.
+    const ROUNDS: usize = 6;
+    let mut rounds = Vec::with_capacity(ROUNDS);
+    for chunk in people.chunks(people.len().div_ceil(ROUNDS).max(1)) {
         let started = Instant::now();
-        for who in half {
+        for who in chunk {
             let mut cmd = store.command(&Actor::system("bench")).await?;
             persons::create(&mut cmd, &store.keys, &owner, who).await?;
             cmd.commit().await?;
         }
-        cmd_rate.push(half.len() as f64 / started.elapsed().as_secs_f64());
-        raw_rate.push(bench::raw_insert_commit(&store.db, half.len() as u64).await?);
+        let cmd_rate = chunk.len() as f64 / started.elapsed().as_secs_f64();
+        rounds.push((cmd_rate, bench::raw_insert_commit(&store.db, chunk.len() as u64).await?));
     }
     store.db.close().await;
     let _ = std::fs::remove_dir_all(&dir);
-    let mean = |v: &[f64]| v.iter().sum::<f64>() / v.len() as f64;
-    Ok((mean(&cmd_rate), mean(&raw_rate)))
+    Ok(rounds)
 }
 
 /// Returns (entries, seconds to verify).

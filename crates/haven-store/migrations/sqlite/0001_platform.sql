@@ -109,10 +109,10 @@ CREATE TABLE persons (
     created_at BIGINT NOT NULL,
     updated_at BIGINT NOT NULL
 );
-CREATE INDEX persons_owner ON persons(owner_agency_id, id);
+-- Covers the list page: the newest records of an agency without touching the wide table rows.
+CREATE INDEX persons_owner ON persons(owner_agency_id, id, case_code, commune_code, created_at);
 CREATE INDEX persons_id_number ON persons(id_number_bidx);
 CREATE INDEX persons_phone ON persons(phone_bidx);
-CREATE INDEX persons_name ON persons(name_bidx);
 CREATE INDEX persons_case_code ON persons(case_code);
 
 CREATE TABLE grants (
@@ -148,8 +148,9 @@ CREATE TABLE break_glass (
 CREATE INDEX break_glass_record ON break_glass(record_kind, record_id);
 CREATE INDEX break_glass_owner ON break_glass(owner_agency_id, opened_at);
 
+-- INTEGER PRIMARY KEY makes seq SQLite's row id: one b-tree fewer to write on every command.
 CREATE TABLE audit_log (
-    seq BIGINT PRIMARY KEY,
+    seq INTEGER PRIMARY KEY,
     at BIGINT NOT NULL,
     actor_user_id TEXT NOT NULL,
     actor_agency_id TEXT NOT NULL,
@@ -165,14 +166,14 @@ CREATE INDEX audit_record ON audit_log(record_kind, record_id);
 CREATE INDEX audit_actor ON audit_log(actor_user_id, at);
 
 CREATE TABLE audit_head (
-    id BIGINT PRIMARY KEY,
+    id INTEGER PRIMARY KEY,
     seq BIGINT NOT NULL,
     hash BLOB NOT NULL,
     signature BLOB NOT NULL
 );
 
 CREATE TABLE audit_checkpoints (
-    seq BIGINT PRIMARY KEY,
+    seq INTEGER PRIMARY KEY,
     hash BLOB NOT NULL,
     signature BLOB NOT NULL,
     at BIGINT NOT NULL

@@ -275,7 +275,7 @@ async fn agencies_page(state: &AppState, c: Ctx, f: FormState, status: StatusCod
     let mut units =
         vec![(state.config.province.clone(), state.store.unit_name(&state.config.province).await?.unwrap_or_default())];
     units.extend(state.store.communes(&state.config.province).await?);
-    let page = AgenciesPage { c, f, agencies: state.store.agencies().await?, units, kinds: KINDS };
+    let page = AgenciesPage { c, f, agencies: state.store.agencies().await?.to_vec(), units, kinds: KINDS };
     Ok(render(status, &page))
 }
 

@@ -12,7 +12,7 @@ use crate::story;
 /// Every person's identity, opened (and audited) the way the pages do.
 async fn all_identities(store: &Store) -> Vec<(String, OpenedIdentity)> {
     let mut out = Vec::new();
-    for agency in store.agencies().await.expect("agencies") {
+    for agency in store.agencies().await.expect("agencies").iter() {
         let mut after: Option<String> = None;
         loop {
             let page = store.persons_of_agency(&agency.id, after.as_deref(), 200).await.expect("page");
