@@ -323,6 +323,36 @@ pub async fn set_language(cmd: &mut Command, user_id: &str, lang: &str) -> anyho
     cmd.audit(Entry::new("user.language", "user", user_id).fields(&["lang"])).await
 }
 
+/// Count a log-in attempt before the password is checked, so that parallel guesses cannot all slip past the
+/// lock-out: every command holds the audit head, so this read-modify-write is atomic on both databases.
+/// Returns false (and counts nothing) while the account is locked. A success resets the count.
+pub async fn reserve_login_attempt(cmd: &mut Command, user_id: &str) -> anyhow::Result<bool> {
+    let (failures, locked_until): (i64, i64) =
+        sqlx::query_as("SELECT failed_logins, locked_until FROM users WHERE id = $1")
+            .bind(user_id)
+            .fetch_one(&mut *cmd.tx)
+            .await?;
+    if locked_until > cmd.at {
+        cmd.audit(Entry::new("auth.login_locked", "user", user_id)).await?;
+        return Ok(false);
+    }
+    let failures = failures + 1;
+    let lock = lockout_for(failures);
+    sqlx::query("UPDATE users SET failed_logins = $1, locked_until = $2 WHERE id = $3")
+        .bind(failures)
+        .bind(if lock > 0 { cmd.at + lock } else { 0 })
+        .bind(user_id)
+        .execute(&mut *cmd.tx)
+        .await?;
+    cmd.audit(Entry::new("auth.login_attempt", "user", user_id).fields(&["failed_logins"])).await?;
+    Ok(true)
+}
+
+/// Record that a reserved attempt failed (it was already counted).
+pub async fn attempt_failed(cmd: &mut Command, user_id: &str) -> anyhow::Result<()> {
+    cmd.audit(Entry::new("auth.login_failed", "user", user_id)).await
+}
+
 /// A failed log-in: count it and lock the account for the back-off the domain prescribes.
 pub async fn login_failed(cmd: &mut Command, user_id: &str) -> anyhow::Result<()> {
     let failures: i64 = sqlx::query_scalar("SELECT failed_logins FROM users WHERE id = $1")
@@ -345,12 +375,14 @@ pub async fn login_failed(cmd: &mut Command, user_id: &str) -> anyhow::Result<()
 /// counters reset only once the log-in is complete, so guessing second-factor codes cannot reset them.
 pub async fn open_session(cmd: &mut Command, user_id: &str, stage: &str) -> anyhow::Result<String> {
     let token = new_secret("");
-    if stage != "totp" {
-        sqlx::query("UPDATE users SET failed_logins = 0, locked_until = 0 WHERE id = $1")
-            .bind(user_id)
-            .execute(&mut *cmd.tx)
-            .await?;
-    }
+    // A correct password lifts the lock its own attempt may have set; the count goes on until the second
+    // factor is through, so second-factor guesses keep adding to it.
+    let reset = if stage == "totp" {
+        "UPDATE users SET locked_until = 0 WHERE id = $1"
+    } else {
+        "UPDATE users SET failed_logins = 0, locked_until = 0 WHERE id = $1"
+    };
+    sqlx::query(reset).bind(user_id).execute(&mut *cmd.tx).await?;
     sqlx::query("INSERT INTO sessions (token_hash, user_id, stage, csrf, created_at, last_seen_at) VALUES ($1, $2, $3, $4, $5, $5)")
         .bind(secret_hash(&token))
         .bind(user_id)

@@ -100,7 +100,6 @@ async fn login(
 ) -> AppResult<Response> {
     let mut f = FormState::from_pairs(&pairs);
     let username = form.username.trim().to_lowercase();
-    let now = state.store.now();
     let user = state.store.user_by_name(&username).await?;
     let fail = |f: FormState, key: &str, c: Ctx| {
         let mut f = f;
@@ -111,14 +110,17 @@ async fn login(
         accounts::verify_password(dummy_hash().await, form.password).await;
         return fail(f, "error.login_failed", c);
     };
-    if user.locked_until > now {
+    let actor = actor_for(&user.id, &user.agency_id, &rid);
+    let mut cmd = state.store.command(&actor).await?;
+    let allowed = accounts::reserve_login_attempt(&mut cmd, &user.id).await?;
+    cmd.commit().await?;
+    if !allowed {
         f.add("username", "error.locked");
         return Ok(render(StatusCode::TOO_MANY_REQUESTS, &LoginPage { c, f, next: form.next.clone() }));
     }
-    let actor = actor_for(&user.id, &user.agency_id, &rid);
     if !accounts::verify_password(user.password_hash.clone(), form.password).await {
         let mut cmd = state.store.command(&actor).await?;
-        accounts::login_failed(&mut cmd, &user.id).await?;
+        accounts::attempt_failed(&mut cmd, &user.id).await?;
         cmd.commit().await?;
         return fail(f, "error.login_failed", c);
     }
