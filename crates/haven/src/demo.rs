@@ -164,11 +164,17 @@ pub struct DemoAccount {
     pub roles: Vec<Role>,
 }
 
-/// Every demo account: `admin`, then `<agency>.<role>`.
+/// Every demo account: `admin`, then `<agency>.<role>`, each with a generated Vietnamese name.
 pub fn accounts(agencies: &[AgencyDef]) -> Vec<DemoAccount> {
+    let names = Names::load();
+    let mut rng = Rng::new(0x5553_4552_5300_0001);
+    let person = |rng: &mut Rng| {
+        let sex = if rng.chance(500) { Sex::Female } else { Sex::Male };
+        names.full_name(rng, sex, false)
+    };
     let mut out = vec![DemoAccount {
         username: "admin".into(),
-        display: "Quản trị hệ thống".into(),
+        display: person(&mut rng),
         agency: "province".into(),
         roles: vec![Role::SystemAdmin],
     }];
@@ -179,17 +185,9 @@ pub fn accounts(agencies: &[AgencyDef]) -> Vec<DemoAccount> {
             &[Role::AgencyHead, Role::CaseOfficer, Role::DataClerk]
         };
         for r in roles {
-            let label = match r {
-                Role::AgencyHead => "Thủ trưởng",
-                Role::CaseOfficer => "Cán bộ",
-                Role::DataClerk => "Nhập liệu",
-                Role::Analyst => "Phân tích",
-                Role::Auditor => "Kiểm tra",
-                Role::SystemAdmin => "Quản trị",
-            };
             out.push(DemoAccount {
                 username: format!("{}.{}", a.code, r.code()),
-                display: format!("{label} · {}", a.name_vi),
+                display: person(&mut rng),
                 agency: a.code.clone(),
                 roles: vec![*r],
             });
