@@ -6,6 +6,7 @@ pub mod account;
 pub mod format;
 pub mod person;
 pub mod profile;
+pub mod reports;
 pub mod roles;
 pub mod time;
 
