@@ -134,6 +134,14 @@ impl Command {
     }
 }
 
+/// Whether a failed command broke a uniqueness rule (two people creating the same user name at once):
+/// the caller can then answer as for a taken name instead of failing.
+pub fn is_unique_violation(err: &anyhow::Error) -> bool {
+    err.chain().any(|e| {
+        e.downcast_ref::<sqlx::Error>().and_then(|e| e.as_database_error()).is_some_and(|d| d.is_unique_violation())
+    })
+}
+
 /// A new record id: UUIDv7, so ids sort by creation time.
 pub fn new_id() -> String {
     uuid::Uuid::now_v7().to_string()

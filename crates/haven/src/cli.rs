@@ -213,6 +213,16 @@ async fn sqlx_has_keys(db: &Db) -> bool {
 async fn open(g: &Global) -> anyhow::Result<(Store, KeyFile)> {
     let kf = key_file(g).await?;
     let store = Store::open(&g.url(), &kf, Arc::new(SystemClock)).await?;
+    // The database holds ciphertext only, but its metadata is still nobody else's business.
+    #[cfg(unix)]
+    if let Some(path) = store.db.sqlite_path() {
+        use std::os::unix::fs::PermissionsExt;
+        for p in [path.clone(), path.with_extension("db-wal"), path.with_extension("db-shm")] {
+            if p.exists() {
+                std::fs::set_permissions(&p, std::fs::Permissions::from_mode(0o600))?;
+            }
+        }
+    }
     Ok((store, kf))
 }
 

@@ -332,9 +332,17 @@ async fn create_agency(
         functions: form.functions.split([';', ',']).map(|s| s.trim().to_owned()).filter(|s| !s.is_empty()).collect(),
     };
     let mut cmd = state.store.command(&viewer.actor()).await?;
-    directory::create_agency(&mut cmd, &def).await?;
-    cmd.commit().await?;
-    Ok(Redirect::to("/admin/agencies?done=agency_created").into_response())
+    match directory::create_agency(&mut cmd, &def).await {
+        Ok(_) => {
+            cmd.commit().await?;
+            Ok(Redirect::to("/admin/agencies?done=agency_created").into_response())
+        }
+        Err(e) if haven_store::is_unique_violation(&e) => {
+            f.add("code", "error.agency_code_taken");
+            agencies_page(&state, c, f, StatusCode::UNPROCESSABLE_ENTITY).await
+        }
+        Err(e) => Err(e.into()),
+    }
 }
 
 #[derive(Template)]
