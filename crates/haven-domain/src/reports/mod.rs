@@ -2,3 +2,5 @@
 //! governs how fast they must be settled.
 
 pub mod clock;
+pub mod indicators;
+pub mod intake;
