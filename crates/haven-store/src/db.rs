@@ -38,12 +38,20 @@ struct Migration {
 }
 
 /// Append-only once landed: add a new entry, never edit an old one.
-const MIGRATIONS: &[Migration] = &[Migration {
-    version: 1,
-    name: "platform",
-    sqlite: include_str!("../migrations/sqlite/0001_platform.sql"),
-    postgres: include_str!("../migrations/postgres/0001_platform.sql"),
-}];
+const MIGRATIONS: &[Migration] = &[
+    Migration {
+        version: 1,
+        name: "platform",
+        sqlite: include_str!("../migrations/sqlite/0001_platform.sql"),
+        postgres: include_str!("../migrations/postgres/0001_platform.sql"),
+    },
+    Migration {
+        version: 2,
+        name: "reports",
+        sqlite: include_str!("../migrations/sqlite/0002_reports.sql"),
+        postgres: include_str!("../migrations/postgres/0002_reports.sql"),
+    },
+];
 
 impl Db {
     /// Connect to `sqlite://path` (created if missing) or `postgres://...`.

@@ -21,6 +21,8 @@ pub const SEALED_COLUMNS: &[(&str, &str, &[&str])] = &[
     ("persons", "id", &["full_name", "birth_date", "sex", "id_number", "phone", "address"]),
     ("users", "id", &["totp_secret"]),
     ("break_glass", "id", &["reason"]),
+    ("reports", "id", &["reporter_name", "reporter_contact", "summary", "classification_reason", "decision_reason"]),
+    ("report_events", "id", &["reason"]),
 ];
 
 fn new_key_id() -> KeyId {

@@ -12,6 +12,7 @@ pub mod db;
 pub mod directory;
 pub mod keys;
 pub mod persons;
+pub mod reports;
 pub mod testing;
 
 use std::path::Path;

@@ -86,19 +86,8 @@ async fn person(
     Path(id): Path<String>,
 ) -> AppResult<Json<serde_json::Value>> {
     let p = state.store.person(&id).await?.ok_or(AppError::NotFound)?;
-    if p.owner_agency_id != v.agency.id {
-        let (grants, bg) = state.store.access_inputs(haven_store::persons::KIND, &id).await?;
-        let d = haven_domain::access::decide(&haven_domain::AccessRequest {
-            user_id: &v.user.id,
-            agency_id: &v.agency.id,
-            owner_agency_id: &p.owner_agency_id,
-            grants: &grants,
-            break_glass: &bg,
-            now: state.store.now(),
-        });
-        if !d.allowed() {
-            return Err(AppError::Forbidden);
-        }
+    if !crate::pages::record_access(&state, &v, haven_store::persons::KIND, &id, &p.owner_agency_id).await?.allowed() {
+        return Err(AppError::Forbidden);
     }
     Ok(Json(json!(p)))
 }

@@ -37,6 +37,7 @@ pub struct AppState {
     pub store: Store,
     pub i18n: Arc<I18n>,
     pub config: Arc<Config>,
+    pub profile: Arc<Profile>,
     /// When this process last noted activity on each session, so that a burst of requests on one session
     /// writes its last-seen time once, not once per request racing for the write lock.
     pub touched: Arc<std::sync::Mutex<std::collections::HashMap<String, i64>>>,
@@ -44,7 +45,33 @@ pub struct AppState {
 
 impl AppState {
     pub fn new(store: Store, config: Config) -> AppState {
-        AppState { store, i18n: Arc::new(I18n::embedded()), config: Arc::new(config), touched: Arc::default() }
+        AppState {
+            store,
+            i18n: Arc::new(I18n::embedded()),
+            config: Arc::new(config),
+            profile: Arc::new(Profile::embedded()),
+            touched: Arc::default(),
+        }
+    }
+}
+
+/// The profile's rules the pages apply: the criminal-procedure clock and the offence codes.
+pub struct Profile {
+    pub clock: haven_domain::reports::clock::ClockRules,
+    pub offences: Vec<haven_domain::reports::intake::Offence>,
+}
+
+impl Profile {
+    /// The profile built into the binary. A malformed profile is a build defect, caught by the unit tests.
+    pub fn embedded() -> Profile {
+        let clock = haven_domain::reports::clock::ClockRules::parse(include_str!(
+            "../../../profiles/vn/criminal-procedure.txt"
+        ));
+        let offences = haven_domain::reports::intake::parse_offences(include_str!("../../../profiles/vn/offences.txt"));
+        match (clock, offences) {
+            (Ok(clock), Ok(offences)) => Profile { clock, offences },
+            (clock, offences) => panic!("the embedded profile is malformed: {:?} {:?}", clock.err(), offences.err()),
+        }
     }
 }
 

@@ -40,6 +40,11 @@ impl Ctx {
     pub fn t<'a>(&'a self, key: &'a str) -> &'a str {
         self.i18n.get(self.lang, key)
     }
+    /// The translation of a code from a code list: `tk("channel", "hotline")` reads `channel.hotline`.
+    pub fn tk(&self, list: &str, code: &str) -> String {
+        let key = format!("{list}.{code}");
+        self.i18n.get(self.lang, &key).to_owned()
+    }
     pub fn date_time(&self, at: &Millis) -> String {
         format::date_time(*at)
     }
@@ -64,7 +69,8 @@ impl Ctx {
 }
 
 fn nav_for(v: &Viewer, path: &str) -> Vec<NavItem> {
-    let items: [(&'static str, &'static str, Action); 6] = [
+    let items: [(&'static str, &'static str, Action); 7] = [
+        ("/reports", "nav.reports", Action::ViewRecords),
         ("/persons", "nav.persons", Action::ViewRecords),
         ("/supervision", "nav.supervision", Action::SuperviseAgency),
         ("/audit", "nav.audit", Action::ViewAudit),

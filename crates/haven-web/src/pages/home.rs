@@ -23,6 +23,8 @@ struct HomePage {
     own_persons: Option<i64>,
     shared_persons: Option<i64>,
     break_glass_open: Option<i64>,
+    /// Reports due within five days, overdue, awaiting the procuracy.
+    reports: Option<(usize, usize, usize)>,
     roles: Vec<&'static str>,
 }
 
@@ -49,6 +51,11 @@ async fn home(State(state): State<AppState>, viewer: Viewer, c: Ctx) -> AppResul
     } else {
         None
     };
+    let reports = if viewer.can(Action::ViewRecords) {
+        Some(crate::pages::reports::work_counts(&state, &viewer.agency.id).await?)
+    } else {
+        None
+    };
     let roles = viewer.user.roles.iter().map(|r| r.code()).collect();
-    Ok(ok(&HomePage { c, own_persons: own, shared_persons: shared, break_glass_open: bg, roles }))
+    Ok(ok(&HomePage { c, own_persons: own, shared_persons: shared, break_glass_open: bg, reports, roles }))
 }

@@ -6,6 +6,7 @@ pub mod audit;
 pub mod auth;
 pub mod home;
 pub mod persons;
+pub mod reports;
 pub mod supervision;
 
 use axum::Router;
@@ -19,8 +20,32 @@ pub fn routes() -> Router<AppState> {
         .merge(account::routes())
         .merge(admin::routes())
         .merge(persons::routes())
+        .merge(reports::routes())
         .merge(supervision::routes())
         .merge(audit::routes())
+}
+
+/// Whether the viewer may see a record of `kind` owned by `owner_agency_id`: the owner, a live grant, or an
+/// open break-the-glass window (`haven_domain::access::decide`).
+pub async fn record_access(
+    state: &AppState,
+    viewer: &crate::ctx::Viewer,
+    kind: &str,
+    id: &str,
+    owner_agency_id: &str,
+) -> anyhow::Result<haven_domain::AccessDecision> {
+    if owner_agency_id == viewer.agency.id {
+        return Ok(haven_domain::AccessDecision::Owner);
+    }
+    let (grants, bg) = state.store.access_inputs(kind, id).await?;
+    Ok(haven_domain::access::decide(&haven_domain::AccessRequest {
+        user_id: &viewer.user.id,
+        agency_id: &viewer.agency.id,
+        owner_agency_id,
+        grants: &grants,
+        break_glass: &bg,
+        now: state.store.now(),
+    }))
 }
 
 /// A local path to go back to after a form: only paths on this site. Browsers drop tabs and newlines from

@@ -8,7 +8,7 @@ use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
 use axum::Router;
-use haven_domain::access::{self, AccessDecision, AccessRequest, Grantee};
+use haven_domain::access::{self, AccessDecision, Grantee};
 use haven_domain::person::{normalise_phone, BirthDate, IdNumber, IdentityInput};
 use haven_domain::time::{local_date, DAY, MINUTE};
 use haven_store::access::{NewBreakGlass, NewGrant};
@@ -65,19 +65,8 @@ async fn lines(state: &AppState, viewer: &Viewer, rows: Vec<PersonRow>) -> AppRe
     Ok(out)
 }
 
-async fn decide(state: &AppState, viewer: &Viewer, p: &PersonRow, now: i64) -> AppResult<AccessDecision> {
-    if p.owner_agency_id == viewer.agency.id {
-        return Ok(AccessDecision::Owner);
-    }
-    let (grants, bg) = state.store.access_inputs(KIND, &p.id).await?;
-    Ok(access::decide(&AccessRequest {
-        user_id: &viewer.user.id,
-        agency_id: &viewer.agency.id,
-        owner_agency_id: &p.owner_agency_id,
-        grants: &grants,
-        break_glass: &bg,
-        now,
-    }))
+async fn decide(state: &AppState, viewer: &Viewer, p: &PersonRow, _now: i64) -> AppResult<AccessDecision> {
+    Ok(crate::pages::record_access(state, viewer, KIND, &p.id, &p.owner_agency_id).await?)
 }
 
 #[derive(Template)]

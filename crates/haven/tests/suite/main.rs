@@ -16,4 +16,5 @@ mod errors;
 mod need_to_know;
 mod platform;
 mod process;
+mod reports;
 mod sessions;

@@ -1,0 +1,59 @@
+-- Reports (denunciations, crime reports, recommendations for prosecution) and their clock events.
+-- Dates of the legal clock are local calendar days in Viet Nam, stored as 'YYYY-MM-DD' text (sortable).
+-- Keep in step with ../postgres/0002_reports.sql.
+
+CREATE TABLE reports (
+    id TEXT PRIMARY KEY,
+    owner_agency_id TEXT NOT NULL REFERENCES agencies(id),
+    case_code TEXT NOT NULL,
+    kind TEXT NOT NULL,
+    channel TEXT NOT NULL,
+    received_at BIGINT NOT NULL,
+    received_on TEXT NOT NULL,
+    received_by TEXT NOT NULL REFERENCES users(id),
+    assigned_to TEXT REFERENCES users(id),
+    reporter_anonymous BIGINT NOT NULL,
+    reporter_name BLOB,
+    reporter_contact BLOB,
+    summary BLOB NOT NULL,
+    commune_code TEXT REFERENCES admin_units(code),
+    classification TEXT,
+    offence_code TEXT,
+    forwarded_to TEXT,
+    classification_reason BLOB,
+    classified_at BIGINT,
+    classified_by TEXT REFERENCES users(id),
+    last_day TEXT,
+    suspended_since TEXT,
+    complex BIGINT NOT NULL DEFAULT 0,
+    procuracy_asked BIGINT NOT NULL DEFAULT 0,
+    procuracy_pending BIGINT NOT NULL DEFAULT 0,
+    decision_kind TEXT,
+    decision_number TEXT,
+    decision_on TEXT,
+    decision_by TEXT REFERENCES users(id),
+    decision_reason BLOB,
+    transfer_to TEXT,
+    reporter_notified_on TEXT,
+    decision_on_time BIGINT,
+    created_at BIGINT NOT NULL,
+    updated_at BIGINT NOT NULL
+);
+CREATE INDEX reports_owner ON reports(owner_agency_id, id);
+-- The work lists: open reports of an agency by their last day.
+CREATE INDEX reports_due ON reports(owner_agency_id, decision_kind, last_day);
+CREATE INDEX reports_assigned ON reports(assigned_to, decision_kind, last_day);
+CREATE INDEX reports_received ON reports(received_on);
+
+CREATE TABLE report_events (
+    id TEXT PRIMARY KEY,
+    report_id TEXT NOT NULL REFERENCES reports(id),
+    kind TEXT NOT NULL,
+    on_date TEXT NOT NULL,
+    months BIGINT,
+    ground TEXT,
+    reason BLOB,
+    recorded_by TEXT NOT NULL REFERENCES users(id),
+    recorded_at BIGINT NOT NULL
+);
+CREATE INDEX report_events_report ON report_events(report_id, on_date);

@@ -1,0 +1,246 @@
+//! Reports on the criminal-procedure clock: intake by a clerk, classification, extensions by the body and the
+//! procuracy, the settling decision, work lists, and every refusal leaving the report as it was.
+
+use crate::harness::*;
+use crate::story;
+
+/// Record a report as the police clerk; returns its page path.
+async fn intake(app: &TestApp) -> String {
+    let clerk = app.login("police.clerk").await;
+    let officer = app.user_id("police.officer").await;
+    let r = clerk
+        .post(
+            "/reports/new",
+            "/reports",
+            &[
+                ("kind", "denunciation"),
+                ("channel", "hotline"),
+                ("received_date", "01/03/2026"),
+                ("received_time", "08:15"),
+                ("reporter_name", "Lê Thị Bích"),
+                ("reporter_contact", "0905 111 222"),
+                ("summary", "Con gái bị dụ sang Campuchia làm việc, mất liên lạc từ tháng 1"),
+                ("commune_code", "20900"),
+                ("assigned_to", &officer),
+            ],
+        )
+        .await;
+    assert_eq!(r.status, 303, "{}", r.body);
+    r.location.expect("location").split('?').next().expect("path").to_owned()
+}
+
+story!(a_report_goes_from_intake_to_a_decision_on_the_clock, |app| {
+    let path = intake(&app).await;
+    let officer = app.login("police.officer").await;
+    let page = officer.get(&path).await.body;
+    assert!(page.contains("Tố giác về tội phạm") && page.contains("21/03/2026"), "20 days from 1 March");
+    assert!(!page.contains("Lê Thị Bích"), "reporter hidden until opened");
+    // The home page counts it among the reports due... not yet: 20 days away.
+    let home = officer.get("/").await.body;
+    assert!(home.contains("id=\"reports-due\">0<"), "{home}");
+
+    // A decision before classification is refused.
+    let r = officer
+        .post(
+            &path,
+            &format!("{path}/decide"),
+            &[("decision", "initiate"), ("number", "01/QĐ"), ("decided_on", "01/03/2026")],
+        )
+        .await;
+    assert_eq!(r.status, 422);
+    assert!(r.body.contains("Cần phân loại trước khi ra quyết định"));
+
+    let r = officer
+        .post(
+            &path,
+            &format!("{path}/classify"),
+            &[("outcome", "offence"), ("offence_code", "150"), ("reason", "Dấu hiệu lừa đưa sang Campuchia")],
+        )
+        .await;
+    assert_eq!(r.status, 303, "{}", r.body);
+    assert!(officer.get(&path).await.body.contains("Mua bán người (Điều 150 BLHS)"));
+
+    // Complex: two months from receipt.
+    app.advance(10 * DAY_MS);
+    let officer = app.login("police.officer").await;
+    let r = officer
+        .post(
+            &path,
+            &format!("{path}/clock"),
+            &[("event", "complex_extension"), ("on", "10/03/2026"), ("reason", "Cần xác minh tại nước ngoài")],
+        )
+        .await;
+    assert_eq!(r.status, 303, "{}", r.body);
+    assert!(officer.get(&path).await.body.contains("01/05/2026"));
+
+    // The procuracy once, asked at least five days before expiry.
+    app.advance(50 * DAY_MS);
+    let officer = app.login("police.officer").await;
+    let late =
+        officer.post(&path, &format!("{path}/clock"), &[("event", "procuracy_requested"), ("on", "27/04/2026")]).await;
+    assert_eq!(late.status, 422);
+    assert!(late.body.contains("chậm nhất 5 ngày"));
+    let r =
+        officer.post(&path, &format!("{path}/clock"), &[("event", "procuracy_requested"), ("on", "20/04/2026")]).await;
+    assert_eq!(r.status, 303);
+    let waiting = officer.get("/reports?list=procuracy").await.body;
+    assert!(waiting.contains("TG-"), "on the procuracy list");
+    let r = officer
+        .post(&path, &format!("{path}/clock"), &[("event", "procuracy_granted"), ("on", "22/04/2026"), ("months", "2")])
+        .await;
+    assert_eq!(r.status, 303);
+    assert!(officer.get(&path).await.body.contains("01/07/2026"));
+    let again =
+        officer.post(&path, &format!("{path}/clock"), &[("event", "procuracy_requested"), ("on", "23/04/2026")]).await;
+    assert_eq!(again.status, 422, "a second procuracy extension");
+    assert!(again.body.contains("Viện kiểm sát chỉ gia hạn một lần"));
+
+    // An officer of another agency cannot decide it.
+    let border = app.login("border.officer").await;
+    let r = border
+        .post(
+            "/",
+            &format!("{path}/decide"),
+            &[("decision", "initiate"), ("number", "9"), ("decided_on", "23/04/2026")],
+        )
+        .await;
+    assert_eq!(r.status, 403);
+
+    // Impossible dates, then the decision.
+    let r = officer
+        .post(
+            &path,
+            &format!("{path}/decide"),
+            &[("decision", "initiate"), ("number", "15/QĐ-CSHS"), ("decided_on", "28/02/2026")],
+        )
+        .await;
+    assert_eq!(r.status, 422);
+    assert!(r.body.contains("Ngày này trước ngày tiếp nhận"));
+    let r = officer
+        .post(
+            &path,
+            &format!("{path}/decide"),
+            &[("decision", "initiate"), ("number", "15/QĐ-CSHS"), ("decided_on", "01/12/2026")],
+        )
+        .await;
+    assert_eq!(r.status, 422);
+    assert!(r.body.contains("Ngày này chưa đến"));
+    let r = officer
+        .post(
+            &path,
+            &format!("{path}/decide"),
+            &[
+                ("decision", "initiate"),
+                ("number", "15/QĐ-CSHS"),
+                ("decided_on", "23/04/2026"),
+                ("notified_on", "24/04/2026"),
+            ],
+        )
+        .await;
+    assert_eq!(r.status, 303, "{}", r.body);
+    let page = officer.get(&path).await.body;
+    assert!(page.contains("Khởi tố vụ án hình sự") && page.contains("15/QĐ-CSHS") && page.contains("đúng hạn"));
+    // Settled: no further clock steps.
+    let r = officer
+        .post(
+            &path,
+            &format!("{path}/clock"),
+            &[("event", "suspended"), ("on", "24/04/2026"), ("ground", "force_majeure")],
+        )
+        .await;
+    assert_eq!(r.status, 422);
+    let actions = app.audit_actions().await;
+    for a in [
+        "report.create",
+        "report.classify",
+        "report.complex_extension",
+        "report.procuracy_requested",
+        "report.procuracy_granted",
+        "report.decide",
+    ] {
+        assert!(actions.contains(&a.to_owned()), "{a} audited");
+    }
+});
+
+story!(overdue_and_suspended_reports_on_the_work_lists, |app| {
+    let path = intake(&app).await;
+    app.advance(17 * DAY_MS);
+    let officer = app.login("police.officer").await;
+    assert!(officer.get("/reports?list=due").await.body.contains("TG-"), "due within five days");
+    assert!(officer.get("/reports?list=due&mine=1").await.body.contains("TG-"), "assigned to this officer");
+    assert!(
+        !app.login("police.head").await.get("/reports?list=due&mine=1").await.body.contains("TG-"),
+        "not the head's own"
+    );
+    app.advance(5 * DAY_MS);
+    let officer = app.login("police.officer").await;
+    let overdue = officer.get("/reports?list=overdue").await.body;
+    assert!(overdue.contains("TG-"));
+    assert!(officer.get("/").await.body.contains("id=\"reports-overdue\">1<"));
+    // Overdue: it can no longer be suspended or extended.
+    let r = officer
+        .post(
+            &path,
+            &format!("{path}/clock"),
+            &[("event", "complex_extension"), ("on", "23/03/2026"), ("reason", "quá muộn rồi")],
+        )
+        .await;
+    assert_eq!(r.status, 422);
+    assert!(r.body.contains("Thời hạn đã hết"));
+});
+
+story!(suspension_needs_a_ground_and_stops_the_clock, |app| {
+    let path = intake(&app).await;
+    app.advance(5 * DAY_MS);
+    let officer = app.login("police.officer").await;
+    let r = officer.post(&path, &format!("{path}/clock"), &[("event", "suspended"), ("on", "05/03/2026")]).await;
+    assert_eq!(r.status, 422, "no ground");
+    let r = officer
+        .post(
+            &path,
+            &format!("{path}/clock"),
+            &[("event", "suspended"), ("on", "05/03/2026"), ("ground", "foreign_assistance")],
+        )
+        .await;
+    assert_eq!(r.status, 303);
+    app.advance(100 * DAY_MS);
+    let officer = app.login("police.officer").await;
+    assert!(!officer.get("/reports?list=overdue").await.body.contains("TG-"), "never overdue while suspended");
+    let r = officer.post(&path, &format!("{path}/clock"), &[("event", "resumed"), ("on", "31/05/2026")]).await;
+    assert_eq!(r.status, 303);
+    assert!(officer.get(&path).await.body.contains("30/06/2026"), "one month from resumption");
+});
+
+story!(bad_intake_is_refused_field_by_field_and_reporter_identity_is_sealed, |app| {
+    let clerk = app.login("police.clerk").await;
+    let r = clerk
+        .post(
+            "/reports/new",
+            "/reports",
+            &[("kind", "rumour"), ("channel", "hotline"), ("received_date", "31/02/2026"), ("summary", "ngắn")],
+        )
+        .await;
+    assert_eq!(r.status, 422);
+    for msg in [
+        "Hãy chọn một mục trong danh sách",
+        "Ngày không hợp lệ",
+        "Ghi tên người báo tin, hoặc chọn nặc danh",
+        "ít nhất 10 ký tự",
+    ] {
+        assert!(r.body.contains(msg), "{msg}");
+    }
+    assert!(
+        app.store.reports_of_agency(&app.agency_id("police").await, 10).await.expect("list").is_empty(),
+        "nothing written"
+    );
+    let path = intake(&app).await;
+    let names = haven_store::testing::column_bytes(&app.store.db, "reports", "reporter_name").await.expect("names");
+    assert!(!names.iter().any(|n| n.windows("Lê Thị Bích".len()).any(|w| w == "Lê Thị Bích".as_bytes())));
+    // Opening the reporter is audited with its purpose.
+    let officer = app.login("police.officer").await;
+    let shown = officer.post(&path, &format!("{path}/reveal"), &[("purpose", "case_work")]).await;
+    assert!(shown.body.contains("Lê Thị Bích") && shown.body.contains("Campuchia"));
+    assert!(app.audit_actions().await.contains(&"report.view_details".to_owned()));
+    // Another agency sees nothing of it.
+    assert_eq!(app.login("health.officer").await.get(&path).await.status, 403);
+});
