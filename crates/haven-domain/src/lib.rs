@@ -3,6 +3,7 @@
 
 pub mod access;
 pub mod account;
+pub mod cases;
 pub mod format;
 pub mod person;
 pub mod profile;

@@ -23,6 +23,7 @@ pub const SEALED_COLUMNS: &[(&str, &str, &[&str])] = &[
     ("break_glass", "id", &["reason"]),
     ("reports", "id", &["reporter_name", "reporter_contact", "summary", "classification_reason", "decision_reason"]),
     ("report_events", "id", &["reason"]),
+    ("criminal_cases", "id", &["verdict"]),
 ];
 
 fn new_key_id() -> KeyId {

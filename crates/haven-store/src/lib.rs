@@ -7,6 +7,7 @@ pub mod access;
 pub mod accounts;
 pub mod audit;
 pub mod bench;
+pub mod cases;
 pub mod crypto;
 pub mod db;
 pub mod directory;

@@ -69,8 +69,10 @@ impl Ctx {
 }
 
 fn nav_for(v: &Viewer, path: &str) -> Vec<NavItem> {
-    let items: [(&'static str, &'static str, Action); 7] = [
+    let items: [(&'static str, &'static str, Action); 9] = [
         ("/reports", "nav.reports", Action::ViewRecords),
+        ("/cases", "nav.cases", Action::ViewRecords),
+        ("/indicators", "nav.indicators", Action::ViewAggregates),
         ("/persons", "nav.persons", Action::ViewRecords),
         ("/supervision", "nav.supervision", Action::SuperviseAgency),
         ("/audit", "nav.audit", Action::ViewAudit),

@@ -1,4 +1,5 @@
--- Reports (denunciations, crime reports, recommendations for prosecution) and their clock events.
+-- Reports (denunciations, crime reports, recommendations for prosecution), their clock events, and the
+-- criminal cases opened from them.
 -- Dates of the legal clock are local calendar days in Viet Nam, stored as 'YYYY-MM-DD' text (sortable).
 -- Keep in step with ../sqlite/0002_reports.sql.
 
@@ -57,3 +58,32 @@ CREATE TABLE report_events (
     recorded_at BIGINT NOT NULL
 );
 CREATE INDEX report_events_report ON report_events(report_id, on_date);
+
+-- A criminal case, opened by a decision to initiate, through investigation, prosecution and trial.
+CREATE TABLE criminal_cases (
+    id TEXT PRIMARY KEY,
+    owner_agency_id TEXT NOT NULL REFERENCES agencies(id),
+    case_number TEXT NOT NULL,
+    offence_code TEXT NOT NULL,
+    opened_on TEXT NOT NULL,
+    offenders_identified_on TEXT,
+    to_procuracy_on TEXT,
+    indicted_on TEXT,
+    to_court_on TEXT,
+    tried_on TEXT,
+    verdict BYTEA,
+    appealed_on TEXT,
+    closed_on TEXT,
+    closed_reason TEXT,
+    investigation_suspended_on TEXT,
+    created_at BIGINT NOT NULL,
+    updated_at BIGINT NOT NULL
+);
+CREATE INDEX criminal_cases_owner ON criminal_cases(owner_agency_id, opened_on);
+
+CREATE TABLE case_reports (
+    case_id TEXT NOT NULL REFERENCES criminal_cases(id),
+    report_id TEXT NOT NULL REFERENCES reports(id),
+    PRIMARY KEY (case_id, report_id)
+);
+CREATE INDEX case_reports_report ON case_reports(report_id);

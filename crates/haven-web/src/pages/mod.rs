@@ -4,6 +4,7 @@ pub mod account;
 pub mod admin;
 pub mod audit;
 pub mod auth;
+pub mod cases;
 pub mod home;
 pub mod persons;
 pub mod reports;
@@ -21,6 +22,7 @@ pub fn routes() -> Router<AppState> {
         .merge(admin::routes())
         .merge(persons::routes())
         .merge(reports::routes())
+        .merge(cases::routes())
         .merge(supervision::routes())
         .merge(audit::routes())
 }

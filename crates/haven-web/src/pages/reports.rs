@@ -302,6 +302,8 @@ struct ReportPage {
     clock_events: &'static [&'static str],
     grounds: &'static [&'static str],
     decisions: &'static [&'static str],
+    /// The criminal case the report led to, once opened.
+    case_id: Option<String>,
 }
 
 async fn load(state: &AppState, viewer: &Viewer, id: &str) -> AppResult<ReportRow> {
@@ -367,7 +369,9 @@ async fn page(
         .map(|(_, n)| n.clone())
         .unwrap_or_default();
     let owner = r.owner_agency_id == viewer.agency.id;
+    let case_id = state.store.case_of_report(&r.id).await?;
     let page = ReportPage {
+        case_id,
         c,
         f,
         l: line(r, t),

@@ -244,3 +244,71 @@ story!(bad_intake_is_refused_field_by_field_and_reporter_identity_is_sealed, |ap
     // Another agency sees nothing of it.
     assert_eq!(app.login("health.officer").await.get(&path).await.status, 403);
 });
+
+story!(a_case_goes_from_initiation_to_trial_and_the_indicators_follow, |app| {
+    let path = intake(&app).await;
+    let officer = app.login("police.officer").await;
+    officer
+        .post(
+            &path,
+            &format!("{path}/classify"),
+            &[("outcome", "offence"), ("offence_code", "150"), ("reason", "Dấu hiệu mua bán người")],
+        )
+        .await;
+    let analyst = app.login("province.analyst").await;
+    let dash = analyst.get("/indicators?year=2026").await;
+    assert_eq!(dash.status, 200);
+    assert!(dash.body.contains("Tiếp nhận, phân loại"), "definitions shown");
+    // One report received and classified: 100%; nothing due yet for settlement.
+    let row = |body: &str, code: &str| -> String {
+        let at = body.find(&format!("id=\"indicator-{code}\"")).expect("row");
+        body[at..at + body[at..].find("</tr>").expect("end")].to_owned()
+    };
+    assert!(
+        row(&dash.body, "received_classified").contains("100%")
+            && row(&dash.body, "received_classified").contains("1 / 1")
+    );
+    assert!(row(&dash.body, "settled_on_time").contains("Chưa có số liệu"));
+    app.advance(5 * DAY_MS);
+    let officer = app.login("police.officer").await;
+    let r = officer
+        .post(
+            &path,
+            &format!("{path}/decide"),
+            &[("decision", "initiate"), ("number", "20/QĐ-CSHS"), ("decided_on", "05/03/2026")],
+        )
+        .await;
+    assert_eq!(r.status, 303, "{}", r.body);
+    let r = officer.post(&path, &format!("{path}/open-case"), &[("case_number", "07/2026/HS")]).await;
+    assert_eq!(r.status, 303, "{}", r.body);
+    let case = r.location.expect("case").split('?').next().expect("path").to_owned();
+    assert!(case.starts_with("/cases/"));
+    // Stages in order; a skipped one is refused.
+    let skip = officer.post(&case, &format!("{case}/stage"), &[("stage", "indicted"), ("on", "05/03/2026")]).await;
+    assert_eq!(skip.status, 422);
+    assert!(skip.body.contains("Cần ghi nhận giai đoạn trước đó"));
+    for (stage, on) in [
+        ("offenders_identified", "05/03/2026"),
+        ("to_procuracy", "06/03/2026"),
+        ("indicted", "06/03/2026"),
+        ("to_court", "06/03/2026"),
+        ("tried", "06/03/2026"),
+    ] {
+        let r = officer.post(&case, &format!("{case}/stage"), &[("stage", stage), ("on", on)]).await;
+        assert_eq!(r.status, 303, "{stage}: {}", r.body);
+    }
+    let timeline = officer.get(&case).await.body;
+    for step in ["Tố giác về tội phạm", "Khởi tố vụ án hình sự", "Truy tố", "Xét xử sơ thẩm"]
+    {
+        assert!(timeline.contains(step), "{step} on the timeline");
+    }
+    let analyst = app.login("province.analyst").await;
+    let dash = analyst.get("/indicators?year=2026").await.body;
+    for code in ["settled_on_time", "offenders_discovered", "prosecuted", "tried"] {
+        let r = row(&dash, code);
+        assert!(r.contains("100%") && r.contains("1 / 1") && r.contains("Đạt"), "{code}: {r}");
+    }
+    // Analysts see the numbers, not the records.
+    assert_eq!(analyst.get(&case).await.status, 403);
+    assert_eq!(analyst.get(&path).await.status, 403);
+});
