@@ -200,8 +200,18 @@ pub fn agency_defs() -> anyhow::Result<Vec<AgencyDef>> {
     parse_agencies(AGENCIES).map_err(|e| anyhow::anyhow!("demo agencies: {e}"))
 }
 
+/// How many reports a demo of `scale` persons gets: a province's year is a few hundred; benchmarks scale up.
+pub fn reports_for(scale: u64) -> u64 {
+    (scale / 10).clamp(if scale == 0 { 0 } else { 20 }, 1_000_000)
+}
+
 /// Load the demo province into an empty database. Returns false when data was already there.
 pub async fn load(store: &Store, password: &str, scale: u64) -> anyhow::Result<bool> {
+    load_with(store, password, scale, reports_for(scale)).await
+}
+
+/// Load the demo with a chosen number of persons and of reports (tests choose none of the latter).
+pub async fn load_with(store: &Store, password: &str, scale: u64, report_count: u64) -> anyhow::Result<bool> {
     if !store.agencies().await?.is_empty() {
         return Ok(false);
     }
@@ -234,6 +244,7 @@ pub async fn load(store: &Store, password: &str, scale: u64) -> anyhow::Result<b
     cmd.set_setting("demo", "1").await?;
     cmd.commit().await?;
     load_persons(store, scale).await?;
+    crate::demo_reports::load(store, report_count).await?;
     Ok(true)
 }
 

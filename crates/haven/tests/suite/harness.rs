@@ -111,11 +111,16 @@ pub const START: i64 = 1_772_330_400_000;
 
 impl TestApp {
     pub async fn start(backend: Backend) -> Option<TestApp> {
+        TestApp::start_with(backend, 0).await
+    }
+
+    /// Start with the demo's year of reports and cases as well (`reports` of them).
+    pub async fn start_with(backend: Backend, reports: u64) -> Option<TestApp> {
         let db = fresh_db(backend).await?;
         let keys = KeyFile::generate();
         let clock = Arc::new(ManualClock::new(START));
         let store = Store::open(&db.url, &keys, clock.clone()).await.expect("open store");
-        haven::demo::load(&store, PASSWORD, 40).await.expect("demo");
+        haven::demo::load_with(&store, PASSWORD, 40, reports).await.expect("demo");
         let state = AppState::new(store.clone(), Config { tls: false, province: haven::demo::PROVINCE.into() });
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
         let addr = listener.local_addr().expect("addr");

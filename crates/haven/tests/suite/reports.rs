@@ -312,3 +312,43 @@ story!(a_case_goes_from_initiation_to_trial_and_the_indicators_follow, |app| {
     assert_eq!(analyst.get(&case).await.status, 403);
     assert_eq!(analyst.get(&path).await.status, 403);
 });
+
+async fn demo_year(backend: Backend) {
+    let Some(app) = TestApp::start_with(backend, 400).await else { return };
+    let police = app.agency_id("police").await;
+    let all = app.store.reports_of_agency(&police, 1000).await.expect("reports");
+    assert!(all.len() > 200, "most reports go to the police: {}", all.len());
+    let settled = all.iter().filter(|r| r.decision_kind.is_some()).count();
+    let late = all.iter().filter(|r| r.decision_on_time == Some(false)).count();
+    let suspended = all.iter().filter(|r| r.suspended_since.is_some()).count();
+    let complex = all.iter().filter(|r| r.complex).count();
+    assert!(
+        settled > all.len() / 2 && late > 0 && suspended > 0 && complex > 20,
+        "settled {settled}, late {late}, suspended {suspended}, complex {complex}"
+    );
+    let cases = app.store.cases_of_agency(&police, 1000).await.expect("cases");
+    assert!((10..=150).contains(&cases.len()), "a few dozen cases: {}", cases.len());
+    assert!(cases.iter().any(|c| c.stages.iter().any(|(s, _)| s == "tried")), "some cases reach trial");
+    // Every stored clock replays under the rules, and the pages show the lists.
+    let officer = app.login("police.officer").await;
+    assert!(officer.get("/reports?list=overdue").await.body.contains("TG-"), "some are overdue");
+    let one = &all[0];
+    assert_eq!(officer.get(&format!("/reports/{}", one.id)).await.status, 200);
+    let analyst = app.login("province.analyst").await;
+    let dash = analyst.get("/indicators?year=2025").await.body;
+    assert!(
+        dash.contains("indicator-settled_on_time") && !dash.contains("Chưa có số liệu"),
+        "a year of data in every indicator"
+    );
+    assert!(app.store.verify_audit().await.expect("verify").ok());
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_demo_holds_a_realistic_year_sqlite() {
+    demo_year(Backend::Sqlite).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_demo_holds_a_realistic_year_postgres() {
+    demo_year(Backend::Postgres).await;
+}
