@@ -25,6 +25,11 @@ pub fn routes() -> Router<AppState> {
         .route("/me", get(me))
         .route("/persons", get(list_persons).post(create))
         .route("/persons/{id}", get(person))
+        .route("/reports", get(list_reports).post(create_report))
+        .route("/reports/{id}", get(report))
+        .route("/reports/{id}/classification", axum::routing::post(classify_report))
+        .route("/reports/{id}/clock", axum::routing::post(clock_report))
+        .route("/reports/{id}/decision", axum::routing::post(decide_report))
 }
 
 /// A token-authenticated caller whose roles permit `P`.
@@ -114,7 +119,6 @@ async fn create(
     Api(v, ..): Api<guards::CreateRecords>,
     body: axum::body::Bytes,
 ) -> AppResult<Response> {
-    let lang = v.lang();
     let Ok(p) = serde_json::from_slice::<NewPerson>(&body) else {
         return Err(AppError::BadRequest("json".into()));
     };
@@ -132,20 +136,161 @@ async fn create(
             let row = state.store.person(&id).await?.ok_or(AppError::NotFound)?;
             Ok((StatusCode::CREATED, Json(json!(row))).into_response())
         }
-        Err(errors) => {
-            let fields: Vec<_> = errors
-                .iter()
-                .map(|(f, k)| json!({ "field": f, "error": k.trim_start_matches("error."), "message": state.i18n.get(lang, k) }))
-                .collect();
-            Ok((
-                StatusCode::UNPROCESSABLE_ENTITY,
-                Json(json!({ "error": "validation", "message": state.i18n.get(lang, "form.error_summary"), "fields": fields, "request_id": v.request_id })),
-            )
-                .into_response())
-        }
+        Err(errors) => Ok(field_errors(&state, &v, &errors)),
     }
 }
 
 async fn openapi() -> Response {
     ([(axum::http::header::CONTENT_TYPE, "application/json")], include_str!("../openapi.json")).into_response()
+}
+
+/// Field errors as the API answers them: 422 with each field, its error code and message.
+fn field_errors(state: &AppState, v: &Viewer, errors: &[(String, String)]) -> Response {
+    let lang = v.lang();
+    let fields: Vec<_> = errors
+        .iter()
+        .map(
+            |(f, k)| json!({ "field": f, "error": k.trim_start_matches("error."), "message": state.i18n.get(lang, k) }),
+        )
+        .collect();
+    let body = json!({ "error": "validation", "message": state.i18n.get(lang, "form.error_summary"), "fields": fields, "request_id": v.request_id });
+    (StatusCode::UNPROCESSABLE_ENTITY, Json(body)).into_response()
+}
+
+fn parse_json<T: serde::de::DeserializeOwned>(body: &[u8]) -> AppResult<T> {
+    serde_json::from_slice(body).map_err(|_| AppError::BadRequest("json".into()))
+}
+
+#[derive(Deserialize)]
+struct ReportListQuery {
+    list: Option<String>,
+}
+
+async fn list_reports(
+    State(state): State<AppState>,
+    Api(v, ..): Api<guards::ViewRecords>,
+    axum::extract::Query(q): axum::extract::Query<ReportListQuery>,
+) -> AppResult<Json<serde_json::Value>> {
+    use haven_store::reports::WorkList;
+    let today = haven_domain::time::local_date(state.store.now()).unwrap_or(time::Date::MIN);
+    let soon = today + time::Duration::days(5);
+    let items = match q.list.as_deref() {
+        Some("due") => {
+            state.store.report_work_list(&v.agency.id, WorkList::DueBy { today, until: soon }, None, 500).await?
+        }
+        Some("overdue") => state.store.report_work_list(&v.agency.id, WorkList::Overdue { today }, None, 500).await?,
+        Some("procuracy") => state.store.report_work_list(&v.agency.id, WorkList::AwaitingProcuracy, None, 500).await?,
+        None | Some("all") => state.store.reports_of_agency(&v.agency.id, 500).await?,
+        Some(_) => return Err(AppError::BadRequest("list".into())),
+    };
+    Ok(Json(json!({ "items": items })))
+}
+
+#[derive(Deserialize)]
+struct NewReportJson {
+    kind: String,
+    channel: String,
+    /// dd/mm/yyyy (or yyyy-mm-dd), Viet Nam date.
+    received_date: String,
+    #[serde(default)]
+    received_time: String,
+    #[serde(default)]
+    anonymous: bool,
+    #[serde(default)]
+    reporter_name: String,
+    #[serde(default)]
+    reporter_contact: String,
+    summary: String,
+    #[serde(default)]
+    commune_code: String,
+    #[serde(default)]
+    assigned_to: String,
+}
+
+async fn create_report(
+    State(state): State<AppState>,
+    Api(v, ..): Api<guards::CreateRecords>,
+    body: axum::body::Bytes,
+) -> AppResult<Response> {
+    let j: NewReportJson = parse_json(&body)?;
+    let form = crate::pages::reports::NewReportForm {
+        kind: j.kind,
+        channel: j.channel,
+        received_date: j.received_date,
+        received_time: j.received_time,
+        anonymous: j.anonymous.then(|| "1".to_owned()),
+        reporter_name: j.reporter_name,
+        reporter_contact: j.reporter_contact,
+        summary: j.summary,
+        commune_code: j.commune_code,
+        assigned_to: j.assigned_to,
+    };
+    match crate::pages::reports::create_report(&state, &v, form).await? {
+        Ok(id) => {
+            let row = state.store.report(&id).await?.ok_or(AppError::NotFound)?;
+            Ok((StatusCode::CREATED, Json(json!(row))).into_response())
+        }
+        Err(errors) => Ok(field_errors(&state, &v, &errors)),
+    }
+}
+
+async fn report(
+    State(state): State<AppState>,
+    Api(v, ..): Api<guards::ViewRecords>,
+    Path(id): Path<String>,
+) -> AppResult<Json<serde_json::Value>> {
+    let r = state.store.report(&id).await?.ok_or(AppError::NotFound)?;
+    if !crate::pages::record_access(&state, &v, haven_store::reports::KIND, &id, &r.owner_agency_id).await?.allowed() {
+        return Err(AppError::Forbidden);
+    }
+    let events: Vec<_> = state
+        .store
+        .report_events(&id)
+        .await?
+        .into_iter()
+        .map(|e| json!({ "event": format!("{:?}", e.event), "on": e.event.date().to_string(), "ground": e.ground }))
+        .collect();
+    Ok(Json(json!({ "report": r, "events": events })))
+}
+
+async fn classify_report(
+    State(state): State<AppState>,
+    Api(v, ..): Api<guards::EditRecords>,
+    Path(id): Path<String>,
+    body: axum::body::Bytes,
+) -> AppResult<Response> {
+    let form: crate::pages::reports::ClassifyForm = parse_json(&body)?;
+    let r = crate::pages::reports::owned_report(&state, &v, &id).await?;
+    match crate::pages::reports::classify_report(&state, &v, &r, &form).await? {
+        Ok(()) => Ok(Json(json!(state.store.report(&id).await?)).into_response()),
+        Err(errors) => Ok(field_errors(&state, &v, &errors)),
+    }
+}
+
+async fn clock_report(
+    State(state): State<AppState>,
+    Api(v, ..): Api<guards::EditRecords>,
+    Path(id): Path<String>,
+    body: axum::body::Bytes,
+) -> AppResult<Response> {
+    let form: crate::pages::reports::ClockForm = parse_json(&body)?;
+    let r = crate::pages::reports::owned_report(&state, &v, &id).await?;
+    match crate::pages::reports::record_clock_event(&state, &v, &r, &form).await? {
+        Ok(()) => Ok(Json(json!(state.store.report(&id).await?)).into_response()),
+        Err(errors) => Ok(field_errors(&state, &v, &errors)),
+    }
+}
+
+async fn decide_report(
+    State(state): State<AppState>,
+    Api(v, ..): Api<guards::EditRecords>,
+    Path(id): Path<String>,
+    body: axum::body::Bytes,
+) -> AppResult<Response> {
+    let form: crate::pages::reports::DecideForm = parse_json(&body)?;
+    let r = crate::pages::reports::owned_report(&state, &v, &id).await?;
+    match crate::pages::reports::decide_report(&state, &v, &r, &form).await? {
+        Ok(()) => Ok(Json(json!(state.store.report(&id).await?)).into_response()),
+        Err(errors) => Ok(field_errors(&state, &v, &errors)),
+    }
 }

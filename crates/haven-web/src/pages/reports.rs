@@ -183,23 +183,23 @@ async fn new_form(
 }
 
 #[derive(Deserialize)]
-struct NewReportForm {
-    kind: String,
-    channel: String,
-    received_date: String,
+pub struct NewReportForm {
+    pub kind: String,
+    pub channel: String,
+    pub received_date: String,
     #[serde(default)]
-    received_time: String,
+    pub received_time: String,
     #[serde(default)]
-    anonymous: Option<String>,
+    pub anonymous: Option<String>,
     #[serde(default)]
-    reporter_name: String,
+    pub reporter_name: String,
     #[serde(default)]
-    reporter_contact: String,
-    summary: String,
+    pub reporter_contact: String,
+    pub summary: String,
     #[serde(default)]
-    commune_code: String,
+    pub commune_code: String,
     #[serde(default)]
-    assigned_to: String,
+    pub assigned_to: String,
 }
 
 /// Parse "HH:MM" (empty means the start of the day).
@@ -212,13 +212,20 @@ fn parse_time(s: &str) -> Option<time::Time> {
     time::Time::from_hms(h.parse().ok()?, m.parse().ok()?, 0).ok()
 }
 
-async fn create(
-    State(state): State<AppState>,
-    Can(viewer, ..): Can<guards::CreateRecords>,
-    c: Ctx,
-    CsrfForm(form, pairs): CsrfForm<NewReportForm>,
-) -> AppResult<Response> {
-    let mut f = FormState::from_pairs(&pairs);
+/// Field errors: (field, translation key).
+pub type FieldErrors = Vec<(String, String)>;
+
+fn errors_of(f: FormState) -> FieldErrors {
+    f.errors
+}
+
+/// Validate and record a new report for the viewer's agency; the pages and the API share it.
+pub async fn create_report(
+    state: &AppState,
+    viewer: &Viewer,
+    form: NewReportForm,
+) -> AppResult<Result<String, FieldErrors>> {
+    let mut f = FormState::default();
     let kind: Option<Kind> = from_code(&form.kind);
     if kind.is_none() {
         f.add("kind", "error.choice");
@@ -230,13 +237,12 @@ async fn create(
     let received = parse_date(&form.received_date)
         .zip(parse_time(&form.received_time))
         .map(|(d, t)| d.with_time(t).assume_offset(VN_OFFSET));
-    let received_at = received.map(to_millis);
-    match received_at {
+    match received.map(to_millis) {
         None => f.add("received_date", "error.date"),
         Some(at) if at > state.store.now() => f.add("received_date", "error.date_in_future"),
         _ => {}
     }
-    let anonymous = form.anonymous.is_some();
+    let anonymous = form.anonymous.as_deref().is_some_and(|a| !a.is_empty() && a != "0" && a != "false");
     if !anonymous && form.reporter_name.trim().is_empty() {
         f.add("reporter_name", "error.reporter_or_anonymous");
     }
@@ -257,7 +263,7 @@ async fn create(
         }
     }
     let (Some(kind), Some(channel), Some(received), false) = (kind, channel, received, f.has_errors()) else {
-        return new_page(&state, &viewer, c, f, StatusCode::UNPROCESSABLE_ENTITY).await;
+        return Ok(Err(errors_of(f)));
     };
     let received_on = received.date();
     let clock = Clock::new(&state.profile.clock, received_on);
@@ -275,7 +281,23 @@ async fn create(
     let mut cmd = state.store.command(&viewer.actor()).await?;
     let id = reports::create(&mut cmd, &state.store.keys, &viewer.agency.id, &new, &clock).await?;
     cmd.commit().await?;
-    Ok(Redirect::to(&format!("/reports/{id}?done=report_created")).into_response())
+    Ok(Ok(id))
+}
+
+async fn create(
+    State(state): State<AppState>,
+    Can(viewer, ..): Can<guards::CreateRecords>,
+    c: Ctx,
+    CsrfForm(form, pairs): CsrfForm<NewReportForm>,
+) -> AppResult<Response> {
+    match create_report(&state, &viewer, form).await? {
+        Ok(id) => Ok(Redirect::to(&format!("/reports/{id}?done=report_created")).into_response()),
+        Err(errors) => {
+            let mut f = FormState::from_pairs(&pairs);
+            f.errors = errors;
+            new_page(&state, &viewer, c, f, StatusCode::UNPROCESSABLE_ENTITY).await
+        }
+    }
 }
 
 pub struct EventLine {
@@ -434,28 +456,31 @@ async fn load_for_edit(state: &AppState, viewer: &Viewer, id: &str) -> AppResult
 }
 
 #[derive(Deserialize)]
-struct ClassifyForm {
-    outcome: String,
+pub struct ClassifyForm {
+    pub outcome: String,
     #[serde(default)]
-    offence_code: String,
+    pub offence_code: String,
     #[serde(default)]
-    forwarded_to: String,
-    reason: String,
+    pub forwarded_to: String,
+    pub reason: String,
 }
 
-async fn classify(
-    State(state): State<AppState>,
-    Can(viewer, ..): Can<guards::EditRecords>,
-    c: Ctx,
-    Path(id): Path<String>,
-    CsrfForm(form, pairs): CsrfForm<ClassifyForm>,
-) -> AppResult<Response> {
-    let r = load_for_edit(&state, &viewer, &id).await?;
+/// The report, if the viewer's agency owns it (only the owner changes a report).
+pub async fn owned_report(state: &AppState, viewer: &Viewer, id: &str) -> AppResult<ReportRow> {
+    load_for_edit(state, viewer, id).await
+}
+
+pub async fn classify_report(
+    state: &AppState,
+    viewer: &Viewer,
+    r: &ReportRow,
+    form: &ClassifyForm,
+) -> AppResult<Result<(), FieldErrors>> {
     let classification = match form.outcome.as_str() {
         "offence" => Classification::Offence { code: form.offence_code.trim().to_owned() },
         _ => Classification::NotRelated { forwarded_to: form.forwarded_to.trim().to_owned() },
     };
-    let mut f = FormState::from_pairs(&pairs);
+    let mut f = FormState::default();
     if r.decision_kind.is_some() {
         f.add("classify", "error.intake_settled");
     } else if let Err(e) = intake::classify(&state.profile.offences, &classification, &form.reason) {
@@ -467,35 +492,51 @@ async fn classify(
         f.add(field, e.key());
     }
     if f.has_errors() {
-        return page(&state, &viewer, c, r, None, f, StatusCode::UNPROCESSABLE_ENTITY).await;
+        return Ok(Err(errors_of(f)));
     }
     let mut cmd = state.store.command(&viewer.actor()).await?;
-    reports::classify(&mut cmd, &state.store.keys, &id, &classification, form.reason.trim()).await?;
+    reports::classify(&mut cmd, &state.store.keys, &r.id, &classification, form.reason.trim()).await?;
     cmd.commit().await?;
-    Ok(Redirect::to(&format!("/reports/{id}?done=report_classified")).into_response())
+    Ok(Ok(()))
 }
 
-#[derive(Deserialize)]
-struct ClockForm {
-    event: String,
-    on: String,
-    #[serde(default)]
-    months: String,
-    #[serde(default)]
-    ground: String,
-    #[serde(default)]
-    reason: String,
-}
-
-async fn clock_event(
+async fn classify(
     State(state): State<AppState>,
     Can(viewer, ..): Can<guards::EditRecords>,
     c: Ctx,
     Path(id): Path<String>,
-    CsrfForm(form, pairs): CsrfForm<ClockForm>,
+    CsrfForm(form, pairs): CsrfForm<ClassifyForm>,
 ) -> AppResult<Response> {
     let r = load_for_edit(&state, &viewer, &id).await?;
-    let mut f = FormState::from_pairs(&pairs);
+    match classify_report(&state, &viewer, &r, &form).await? {
+        Ok(()) => Ok(Redirect::to(&format!("/reports/{id}?done=report_classified")).into_response()),
+        Err(errors) => {
+            let mut f = FormState::from_pairs(&pairs);
+            f.errors = errors;
+            page(&state, &viewer, c, r, None, f, StatusCode::UNPROCESSABLE_ENTITY).await
+        }
+    }
+}
+
+#[derive(Deserialize)]
+pub struct ClockForm {
+    pub event: String,
+    pub on: String,
+    #[serde(default)]
+    pub months: String,
+    #[serde(default)]
+    pub ground: String,
+    #[serde(default)]
+    pub reason: String,
+}
+
+pub async fn record_clock_event(
+    state: &AppState,
+    viewer: &Viewer,
+    r: &ReportRow,
+    form: &ClockForm,
+) -> AppResult<Result<(), FieldErrors>> {
+    let mut f = FormState::default();
     let on = parse_date(&form.on);
     let months = form.months.trim().parse::<u32>().unwrap_or(0);
     let event = on.and_then(|on| match form.event.as_str() {
@@ -511,49 +552,65 @@ async fn clock_event(
     let mut after = None;
     match (on, event) {
         (None, _) => f.add("event_on", "error.date"),
-        (Some(on), _) if on > today(&state) => f.add("event_on", "error.date_in_future"),
+        (Some(on), _) if on > today(state) => f.add("event_on", "error.date_in_future"),
         (_, None) => f.add("event", "error.choice"),
         (_, Some(ClockEvent::Suspended { .. })) if ground.is_none() => f.add("ground", "error.choice"),
         (_, Some(ClockEvent::ComplexExtension { .. })) if form.reason.trim().chars().count() < 5 => {
             f.add("event_reason", "error.intake_reason")
         }
         _ if r.decision_kind.is_some() => f.add("event", "error.intake_settled"),
-        (_, Some(event)) => match clock_of(&state, &r).await?.apply(&state.profile.clock, event) {
+        (_, Some(event)) => match clock_of(state, r).await?.apply(&state.profile.clock, event) {
             Ok(next) => after = Some((event, next)),
             Err(e) => f.add("event", e.key()),
         },
     }
     let Some((event, next)) = after.filter(|_| !f.has_errors()) else {
-        return page(&state, &viewer, c, r, None, f, StatusCode::UNPROCESSABLE_ENTITY).await;
+        return Ok(Err(errors_of(f)));
     };
     let mut cmd = state.store.command(&viewer.actor()).await?;
-    reports::record_event(&mut cmd, &state.store.keys, &id, &event, ground, Some(form.reason.trim()), &next).await?;
+    reports::record_event(&mut cmd, &state.store.keys, &r.id, &event, ground, Some(form.reason.trim()), &next).await?;
     cmd.commit().await?;
-    Ok(Redirect::to(&format!("/reports/{id}?done=clock_recorded")).into_response())
+    Ok(Ok(()))
 }
 
-#[derive(Deserialize)]
-struct DecideForm {
-    decision: String,
-    number: String,
-    decided_on: String,
-    #[serde(default)]
-    notified_on: String,
-    #[serde(default)]
-    reason: String,
-    #[serde(default)]
-    transfer_to: String,
-}
-
-async fn decide(
+async fn clock_event(
     State(state): State<AppState>,
     Can(viewer, ..): Can<guards::EditRecords>,
     c: Ctx,
     Path(id): Path<String>,
-    CsrfForm(form, pairs): CsrfForm<DecideForm>,
+    CsrfForm(form, pairs): CsrfForm<ClockForm>,
 ) -> AppResult<Response> {
     let r = load_for_edit(&state, &viewer, &id).await?;
-    let mut f = FormState::from_pairs(&pairs);
+    match record_clock_event(&state, &viewer, &r, &form).await? {
+        Ok(()) => Ok(Redirect::to(&format!("/reports/{id}?done=clock_recorded")).into_response()),
+        Err(errors) => {
+            let mut f = FormState::from_pairs(&pairs);
+            f.errors = errors;
+            page(&state, &viewer, c, r, None, f, StatusCode::UNPROCESSABLE_ENTITY).await
+        }
+    }
+}
+
+#[derive(Deserialize)]
+pub struct DecideForm {
+    pub decision: String,
+    pub number: String,
+    pub decided_on: String,
+    #[serde(default)]
+    pub notified_on: String,
+    #[serde(default)]
+    pub reason: String,
+    #[serde(default)]
+    pub transfer_to: String,
+}
+
+pub async fn decide_report(
+    state: &AppState,
+    viewer: &Viewer,
+    r: &ReportRow,
+    form: &DecideForm,
+) -> AppResult<Result<(), FieldErrors>> {
+    let mut f = FormState::default();
     let decided_on = parse_date(&form.decided_on);
     let notified =
         if form.notified_on.trim().is_empty() { Ok(None) } else { parse_date(&form.notified_on).map(Some).ok_or(()) };
@@ -572,12 +629,12 @@ async fn decide(
             None
         }
     };
-    let mut on_time = None;
+    let mut accepted = None;
     if let (Some(kind), Some(decided_on), Ok(notified), false) = (kind, decided_on, notified, f.has_errors()) {
         let d = Decision { kind, number: form.number.clone(), decided_on, reporter_notified_on: notified };
-        let clock = clock_of(&state, &r).await?;
-        match intake::check_decision(&clock, r.classification.is_some(), r.decision_kind.is_some(), &d, today(&state)) {
-            Ok(t) => on_time = Some((d, t)),
+        let clock = clock_of(state, r).await?;
+        match intake::check_decision(&clock, r.classification.is_some(), r.decision_kind.is_some(), &d, today(state)) {
+            Ok(on_time) => accepted = Some((d, on_time)),
             Err(e) => {
                 let field = match e {
                     intake::IntakeError::NumberMissing => "number",
@@ -591,13 +648,31 @@ async fn decide(
             }
         }
     }
-    let Some((d, t)) = on_time else {
-        return page(&state, &viewer, c, r, None, f, StatusCode::UNPROCESSABLE_ENTITY).await;
+    let Some((d, on_time)) = accepted else {
+        return Ok(Err(errors_of(f)));
     };
     let mut cmd = state.store.command(&viewer.actor()).await?;
-    reports::decide(&mut cmd, &state.store.keys, &id, &d, t).await?;
+    reports::decide(&mut cmd, &state.store.keys, &r.id, &d, on_time).await?;
     cmd.commit().await?;
-    Ok(Redirect::to(&format!("/reports/{id}?done=report_decided")).into_response())
+    Ok(Ok(()))
+}
+
+async fn decide(
+    State(state): State<AppState>,
+    Can(viewer, ..): Can<guards::EditRecords>,
+    c: Ctx,
+    Path(id): Path<String>,
+    CsrfForm(form, pairs): CsrfForm<DecideForm>,
+) -> AppResult<Response> {
+    let r = load_for_edit(&state, &viewer, &id).await?;
+    match decide_report(&state, &viewer, &r, &form).await? {
+        Ok(()) => Ok(Redirect::to(&format!("/reports/{id}?done=report_decided")).into_response()),
+        Err(errors) => {
+            let mut f = FormState::from_pairs(&pairs);
+            f.errors = errors;
+            page(&state, &viewer, c, r, None, f, StatusCode::UNPROCESSABLE_ENTITY).await
+        }
+    }
 }
 
 #[cfg(test)]

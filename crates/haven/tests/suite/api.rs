@@ -59,7 +59,77 @@ story!(openapi_document_is_served, |app| {
     assert_eq!(r.status, 200);
     let doc: serde_json::Value = serde_json::from_str(&r.body).expect("json");
     assert_eq!(doc["openapi"], "3.1.0");
-    for p in ["/me", "/persons", "/persons/{id}"] {
+    for p in [
+        "/me",
+        "/persons",
+        "/persons/{id}",
+        "/reports",
+        "/reports/{id}",
+        "/reports/{id}/classification",
+        "/reports/{id}/clock",
+        "/reports/{id}/decision",
+    ] {
         assert!(doc["paths"][p].is_object(), "{p}");
     }
+});
+
+story!(reports_through_the_api_with_the_same_rules_as_the_pages, |app| {
+    let token = token_for(&app, "police.officer").await;
+    let c = app.client();
+    let (s, body) = c
+        .api_post(
+            &token,
+            "/api/v1/reports",
+            &json!({"kind": "denunciation", "channel": "fax", "received_date": "31/02/2026", "summary": "x"}),
+        )
+        .await;
+    assert_eq!(s, 422);
+    let fields: Vec<&str> =
+        body["fields"].as_array().expect("fields").iter().filter_map(|f| f["field"].as_str()).collect();
+    assert_eq!(fields, ["channel", "received_date", "reporter_name", "summary"]);
+    let (s, r) = c
+        .api_post(&token, "/api/v1/reports", &json!({"kind": "crime_report", "channel": "media", "received_date": "28/02/2026", "received_time": "16:00", "anonymous": true, "summary": "Báo đưa tin về đường dây đưa người qua biên giới"}))
+        .await;
+    assert_eq!(s, 201, "{r}");
+    assert_eq!(r["last_day"], "2026-03-20");
+    assert!(r.get("summary").is_none(), "sealed fields never leave through the API");
+    let id = r["id"].as_str().expect("id").to_owned();
+    let (s, _) = c
+        .api_post(
+            &token,
+            &format!("/api/v1/reports/{id}/decision"),
+            &json!({"decision": "initiate", "number": "1", "decided_on": "01/03/2026"}),
+        )
+        .await;
+    assert_eq!(s, 422, "not classified yet");
+    let (s, r) = c
+        .api_post(
+            &token,
+            &format!("/api/v1/reports/{id}/classification"),
+            &json!({"outcome": "offence", "offence_code": "348", "reason": "Tổ chức xuất cảnh trái phép"}),
+        )
+        .await;
+    assert_eq!((s, r["offence_code"].as_str()), (200, Some("348")));
+    let (s, r) = c
+        .api_post(
+            &token,
+            &format!("/api/v1/reports/{id}/clock"),
+            &json!({"event": "suspended", "on": "01/03/2026", "ground": "documents_pending"}),
+        )
+        .await;
+    assert_eq!((s, r["suspended_since"].as_str()), (200, Some("2026-03-01")));
+    let (s, list) = c.api_get(&token, "/api/v1/reports?list=overdue").await;
+    assert_eq!(s, 200);
+    assert_eq!(list["items"].as_array().map(Vec::len), Some(0), "a suspended report is never overdue");
+    let other = token_for(&app, "health.officer").await;
+    assert_eq!(c.api_get(&other, &format!("/api/v1/reports/{id}")).await.0, 403);
+    assert_eq!(
+        c.api_post(&other, &format!("/api/v1/reports/{id}/clock"), &json!({"event": "resumed", "on": "01/03/2026"}))
+            .await
+            .0,
+        403
+    );
+    let (s, one) = c.api_get(&token, &format!("/api/v1/reports/{id}")).await;
+    assert_eq!(s, 200);
+    assert_eq!(one["events"].as_array().map(Vec::len), Some(1));
 });

@@ -191,3 +191,33 @@ async fn breaking_the_glass_asks_for_a_reason() {
     assert!(page.contains("Đã mở truy cập khẩn cấp.") && page.contains("truy cập khẩn cấp"), "{page}");
     br.close().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_clerk_records_a_report_and_an_officer_settles_it() {
+    let Some(br) = browser().await else { return };
+    let app = TestApp::start(Backend::Sqlite).await.expect("app");
+    let b = &br.client;
+    log_in(b, &app, "police.clerk").await;
+    b.goto(&app.url("/reports/new")).await.expect("goto");
+    fill(b, "reporter_name", "Hồ Thị Lan").await;
+    fill(b, "summary", "Em gái được rủ sang Trung Quốc làm việc, nay mất liên lạc").await;
+    click(b, "save-report").await;
+    let page = text(b).await;
+    assert!(page.contains("Đã tiếp nhận") && page.contains("21/03/2026"), "{page}");
+    let report = b.current_url().await.expect("url").path().to_owned();
+    click(b, "logout").await;
+    log_in(b, &app, "police.officer").await;
+    b.goto(&app.url(&report)).await.expect("goto");
+    fill(b, "classify_reason", "Có dấu hiệu mua bán người qua biên giới").await;
+    click(b, "save-classification").await;
+    assert!(text(b).await.contains("Đã phân loại."));
+    fill(b, "number", "03/QĐ-CSHS").await;
+    fill(b, "decided_on", "01/03/2026").await;
+    click(b, "save-decision").await;
+    let page = text(b).await;
+    assert!(page.contains("Đã ghi quyết định giải quyết.") && page.contains("đúng hạn"), "{page}");
+    fill(b, "case_number", "01/2026/HS").await;
+    click(b, "open-case-button").await;
+    assert!(text(b).await.contains("Đã mở vụ án."));
+    br.close().await;
+}
