@@ -169,6 +169,53 @@ impl Store {
             .await?)
     }
 
+    /// The five indicators' (numerator, denominator) counted in SQL, in the order of `IndicatorId::ALL`. The
+    /// conditions mirror `haven_domain::reports::indicators::compute`, the reference that defines them; a
+    /// test checks both agree on the same data.
+    pub async fn indicator_counts(&self, period: Period, agency_id: Option<&str>) -> anyhow::Result<[(i64, i64); 5]> {
+        let (from, to) = (day(period.from), day(period.to));
+        // The end of the period's last day in Viet Nam, for instants.
+        let end_ms = haven_domain::time::to_millis(
+            (period.to + time::Duration::days(1)).midnight().assume_offset(haven_domain::time::VN_OFFSET),
+        );
+        // (numerator, denominator, table); `$1` and `$2` are the period's first and last day, `$3` (only in the
+        // first) the end of the last day as an instant.
+        let queries: [(&str, &str, &str); 5] = [
+            ("classified_at IS NOT NULL AND classified_at < $3", "received_on >= $1 AND received_on <= $2", "reports"),
+            (
+                "decision_on_time = 1 AND decision_on <= $2",
+                "received_on <= $2 AND ((decision_on >= $1 AND decision_on <= $2) OR (last_day >= $1 AND last_day <= $2 \
+                 AND (decision_on IS NULL OR decision_on >= $1)))",
+                "reports",
+            ),
+            ("offenders_identified_on <= $2", "opened_on >= $1 AND opened_on <= $2", "criminal_cases"),
+            ("indicted_on >= $1 AND indicted_on <= $2", "to_procuracy_on <= $2 AND (indicted_on IS NULL OR indicted_on >= $1)", "criminal_cases"),
+            ("tried_on >= $1 AND tried_on <= $2", "to_court_on <= $2 AND (tried_on IS NULL OR tried_on >= $1)", "criminal_cases"),
+        ];
+        let mut out = [(0, 0); 5];
+        for (i, (num, den, table)) in queries.iter().enumerate() {
+            let uses_end = num.contains("$3");
+            let owner = match (agency_id, uses_end) {
+                (None, _) => String::new(),
+                (Some(_), true) => " AND owner_agency_id = $4".into(),
+                (Some(_), false) => " AND owner_agency_id = $3".into(),
+            };
+            let sql = format!(
+                "SELECT CAST(COALESCE(SUM(CASE WHEN {num} THEN 1 ELSE 0 END), 0) AS BIGINT), CAST(COUNT(*) AS BIGINT) \
+                 FROM {table} WHERE ({den}){owner}"
+            );
+            let mut q = sqlx::query_as::<_, (i64, i64)>(&sql).bind(&from).bind(&to);
+            if uses_end {
+                q = q.bind(end_ms);
+            }
+            if let Some(a) = agency_id {
+                q = q.bind(a);
+            }
+            out[i] = q.fetch_one(self.db.pool()).await?;
+        }
+        Ok(out)
+    }
+
     /// Facts about every report and case that can bear on a period's indicators (received or opened before its
     /// end), optionally for one agency: the input of `haven_domain::reports::indicators::compute`.
     pub async fn indicator_facts(

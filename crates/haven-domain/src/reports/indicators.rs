@@ -95,21 +95,42 @@ pub struct Value {
     pub denominator: Vec<String>,
 }
 
-impl Value {
+/// An indicator as counts only (what the dashboard needs at scale).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Count {
+    pub id: IndicatorId,
+    pub numerator: u64,
+    pub denominator: u64,
+}
+
+impl Count {
     /// The share in per mille, or `None` when nothing was due (no denominator).
     pub fn per_mille(&self) -> Option<u32> {
-        (!self.denominator.is_empty()).then(|| (self.numerator.len() * 1000 / self.denominator.len()) as u32)
+        (self.denominator > 0).then(|| (self.numerator * 1000 / self.denominator) as u32)
     }
 
     /// Whether the target is met; `None` when there is nothing to measure.
     pub fn meets_target(&self) -> Option<bool> {
         let (target, strictly) = self.id.target();
-        let n = self.numerator.len() as u64 * 1000;
-        let d = self.denominator.len() as u64;
+        let (n, d) = (self.numerator * 1000, self.denominator);
         if d == 0 {
             return None;
         }
         Some(if strictly { n > u64::from(target) * d } else { n >= u64::from(target) * d })
+    }
+}
+
+impl Value {
+    pub fn count(&self) -> Count {
+        Count { id: self.id, numerator: self.numerator.len() as u64, denominator: self.denominator.len() as u64 }
+    }
+
+    pub fn per_mille(&self) -> Option<u32> {
+        self.count().per_mille()
+    }
+
+    pub fn meets_target(&self) -> Option<bool> {
+        self.count().meets_target()
     }
 }
 

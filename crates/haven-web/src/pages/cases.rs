@@ -10,7 +10,7 @@ use axum::routing::{get, post};
 use axum::Router;
 use haven_domain::cases::Stage;
 use haven_domain::format::{parse_date, Lang};
-use haven_domain::reports::indicators::{self, Period};
+use haven_domain::reports::indicators::{self, IndicatorId, Period};
 use haven_domain::time::local_date;
 use haven_store::cases::{self, CaseRow, NewCase, KIND};
 use serde::Deserialize;
@@ -257,8 +257,8 @@ async fn stage(
 
 pub struct IndicatorLine {
     pub code: &'static str,
-    pub numerator: usize,
-    pub denominator: usize,
+    pub numerator: u64,
+    pub denominator: u64,
     pub percent: String,
     pub target: String,
     pub status: &'static str,
@@ -290,16 +290,18 @@ async fn dashboard(
         (Date::from_calendar_date(year, Month::January, 1), Date::from_calendar_date(year, Month::December, 31));
     let (Ok(from), Ok(to)) = (from, to) else { return Err(AppError::BadRequest("year".into())) };
     let period = Period { from, to: to.min(today(&state)) };
-    let (reports, cases) = state.store.indicator_facts(period, None).await?;
+    let counts = state.store.indicator_counts(period, None).await?;
     let lang = c.lang;
-    let lines = indicators::compute(period, &reports, &cases)
+    let lines = IndicatorId::ALL
         .into_iter()
+        .zip(counts)
+        .map(|(id, (n, d))| indicators::Count { id, numerator: n.max(0) as u64, denominator: d.max(0) as u64 })
         .map(|v| {
             let (target, strictly) = v.id.target();
             IndicatorLine {
                 code: v.id.code(),
-                numerator: v.numerator.len(),
-                denominator: v.denominator.len(),
+                numerator: v.numerator,
+                denominator: v.denominator,
                 percent: v.per_mille().map(|p| percent(p, lang)).unwrap_or_else(|| "—".into()),
                 target: format!("{}{}", if strictly { "> " } else { "" }, percent(target, lang)),
                 status: match v.meets_target() {
