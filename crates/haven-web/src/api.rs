@@ -10,7 +10,6 @@ use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use axum::{Json, Router};
-use haven_domain::person::IdentityInput;
 use serde::Deserialize;
 use serde_json::json;
 
@@ -97,40 +96,12 @@ async fn person(
     Ok(Json(json!(p)))
 }
 
-#[derive(Deserialize)]
-struct NewPerson {
-    full_name: String,
-    #[serde(default)]
-    birth_date: String,
-    #[serde(default)]
-    sex: String,
-    #[serde(default)]
-    id_number: String,
-    #[serde(default)]
-    phone: String,
-    #[serde(default)]
-    address: String,
-    #[serde(default)]
-    commune_code: String,
-}
-
 async fn create(
     State(state): State<AppState>,
     Api(v, ..): Api<guards::CreateRecords>,
     body: axum::body::Bytes,
 ) -> AppResult<Response> {
-    let Ok(p) = serde_json::from_slice::<NewPerson>(&body) else {
-        return Err(AppError::BadRequest("json".into()));
-    };
-    let input = IdentityInput {
-        full_name: p.full_name,
-        birth_date: p.birth_date,
-        sex: p.sex,
-        id_number: p.id_number,
-        phone: p.phone,
-        address: p.address,
-        commune_code: p.commune_code,
-    };
+    let input = parse_json::<crate::pages::persons::NewPerson>(&body)?.input();
     match create_person(&state, &v, input).await? {
         Ok(id) => {
             let row = state.store.person(&id).await?.ok_or(AppError::NotFound)?;

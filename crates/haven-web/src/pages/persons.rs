@@ -147,25 +147,26 @@ async fn new_form(State(state): State<AppState>, Can(..): Can<guards::CreateReco
     Ok(ok(&NewPage { c, f: FormState::default(), communes }))
 }
 
+/// A new person as a form or the API sends it.
 #[derive(Deserialize)]
-struct NewPerson {
-    full_name: String,
+pub struct NewPerson {
+    pub full_name: String,
     #[serde(default)]
-    birth_date: String,
+    pub birth_date: String,
     #[serde(default)]
-    sex: String,
+    pub sex: String,
     #[serde(default)]
-    id_number: String,
+    pub id_number: String,
     #[serde(default)]
-    phone: String,
+    pub phone: String,
     #[serde(default)]
-    address: String,
+    pub address: String,
     #[serde(default)]
-    commune_code: String,
+    pub commune_code: String,
 }
 
 impl NewPerson {
-    fn input(self) -> IdentityInput {
+    pub fn input(self) -> IdentityInput {
         IdentityInput {
             full_name: self.full_name,
             birth_date: self.birth_date,
