@@ -372,6 +372,38 @@ impl Store {
         rows.into_iter().map(report_row).collect()
     }
 
+    /// Reports of the same agency from the same commune received within `days` of this one, not yet linked
+    /// to it: the candidates for "the same event reported twice".
+    pub async fn possible_duplicates(&self, r: &ReportRow, days: i64) -> anyhow::Result<Vec<ReportRow>> {
+        let (Some(commune), Some(received)) = (r.commune_code.as_deref(), parse_day(&r.received_on)) else {
+            return Ok(Vec::new());
+        };
+        let rows = sqlx::query(&format!(
+            "SELECT {ROW_COLS} FROM reports WHERE commune_code = $1 AND received_on >= $2 AND received_on <= $3 \
+             AND owner_agency_id = $4 AND id <> $5 AND id NOT IN (SELECT same_as FROM report_links WHERE report_id = $5) \
+             AND id NOT IN (SELECT report_id FROM report_links WHERE same_as = $5) ORDER BY received_on LIMIT 20"
+        ))
+        .bind(commune)
+        .bind(day(received - time::Duration::days(days)))
+        .bind(day(received + time::Duration::days(days)))
+        .bind(&r.owner_agency_id)
+        .bind(&r.id)
+        .fetch_all(self.db.pool())
+        .await?;
+        rows.into_iter().map(report_row).collect()
+    }
+
+    /// Reports linked to this one as the same event, either way round: (id, case code).
+    pub async fn same_event_reports(&self, report_id: &str) -> anyhow::Result<Vec<(String, String)>> {
+        Ok(sqlx::query_as(
+            "SELECT r.id, r.case_code FROM reports r WHERE r.id IN (SELECT same_as FROM report_links WHERE report_id = $1) \
+             OR r.id IN (SELECT report_id FROM report_links WHERE same_as = $1) ORDER BY r.received_on",
+        )
+        .bind(report_id)
+        .fetch_all(self.db.pool())
+        .await?)
+    }
+
     /// Reports of an agency, newest first.
     pub async fn reports_of_agency(&self, agency_id: &str, limit: i64) -> anyhow::Result<Vec<ReportRow>> {
         let rows = sqlx::query(&format!(
@@ -383,6 +415,18 @@ impl Store {
         .await?;
         rows.into_iter().map(report_row).collect()
     }
+}
+
+/// Record that two reports tell of the same event; both stay, with the link and its audit entry.
+pub async fn link_same_event(cmd: &mut Command, report_id: &str, same_as: &str) -> anyhow::Result<()> {
+    sqlx::query("INSERT INTO report_links (report_id, same_as, linked_by, linked_at) VALUES ($1, $2, $3, $4)")
+        .bind(report_id)
+        .bind(same_as)
+        .bind(&cmd.actor.user_id)
+        .bind(cmd.at)
+        .execute(&mut *cmd.tx)
+        .await?;
+    cmd.audit(Entry::new("report.link_same_event", KIND, report_id).fields(&["same_as"])).await
 }
 
 /// Open a report's sealed fields for a viewer entitled to them, recording the view.

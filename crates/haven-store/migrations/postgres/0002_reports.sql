@@ -58,6 +58,16 @@ CREATE TABLE report_events (
     recorded_at BIGINT NOT NULL
 );
 CREATE INDEX report_events_report ON report_events(report_id, on_date);
+CREATE INDEX reports_place ON reports(commune_code, received_on);
+
+-- Two reports of the same event, linked: both are kept, the later one names the earlier.
+CREATE TABLE report_links (
+    report_id TEXT NOT NULL REFERENCES reports(id),
+    same_as TEXT NOT NULL REFERENCES reports(id),
+    linked_by TEXT NOT NULL REFERENCES users(id),
+    linked_at BIGINT NOT NULL,
+    PRIMARY KEY (report_id, same_as)
+);
 
 -- A criminal case, opened by a decision to initiate, through investigation, prosecution and trial.
 CREATE TABLE criminal_cases (

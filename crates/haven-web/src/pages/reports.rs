@@ -31,6 +31,7 @@ pub fn routes() -> Router<AppState> {
         .route("/reports/{id}/classify", post(classify))
         .route("/reports/{id}/clock", post(clock_event))
         .route("/reports/{id}/decide", post(decide))
+        .route("/reports/{id}/same-event", post(same_event))
 }
 
 const KINDS: &[&str] = &["denunciation", "crime_report", "recommendation"];
@@ -326,7 +327,14 @@ struct ReportPage {
     decisions: &'static [&'static str],
     /// The criminal case the report led to, once opened.
     case_id: Option<String>,
+    /// Reports linked as the same event: (id, code).
+    same_event: Vec<(String, String)>,
+    /// Reports from the same commune within a week, offered for linking.
+    duplicates: Vec<Line>,
 }
+
+/// Reports received this close together in the same commune are offered as possibly the same event.
+const DUPLICATE_WINDOW_DAYS: i64 = 7;
 
 async fn load(state: &AppState, viewer: &Viewer, id: &str) -> AppResult<ReportRow> {
     let r = state.store.report(id).await?.ok_or(AppError::NotFound)?;
@@ -392,8 +400,16 @@ async fn page(
         .unwrap_or_default();
     let owner = r.owner_agency_id == viewer.agency.id;
     let case_id = state.store.case_of_report(&r.id).await?;
+    let same_event = state.store.same_event_reports(&r.id).await?;
+    let duplicates = if owner {
+        state.store.possible_duplicates(&r, DUPLICATE_WINDOW_DAYS).await?.into_iter().map(|d| line(d, t)).collect()
+    } else {
+        Vec::new()
+    };
     let page = ReportPage {
         case_id,
+        same_event,
+        duplicates,
         c,
         f,
         l: line(r, t),
@@ -673,6 +689,29 @@ async fn decide(
             page(&state, &viewer, c, r, None, f, StatusCode::UNPROCESSABLE_ENTITY).await
         }
     }
+}
+
+#[derive(Deserialize)]
+struct SameEventForm {
+    other: String,
+}
+
+/// Link this report to an earlier one as the same event; both records stay.
+async fn same_event(
+    State(state): State<AppState>,
+    Can(viewer, ..): Can<guards::EditRecords>,
+    Path(id): Path<String>,
+    CsrfForm(form, _): CsrfForm<SameEventForm>,
+) -> AppResult<Response> {
+    let r = load_for_edit(&state, &viewer, &id).await?;
+    let other = load_for_edit(&state, &viewer, &form.other).await?;
+    if !state.store.possible_duplicates(&r, DUPLICATE_WINDOW_DAYS).await?.iter().any(|d| d.id == other.id) {
+        return Err(AppError::BadRequest("not a candidate".into()));
+    }
+    let mut cmd = state.store.command(&viewer.actor()).await?;
+    reports::link_same_event(&mut cmd, &r.id, &other.id).await?;
+    cmd.commit().await?;
+    Ok(Redirect::to(&format!("/reports/{id}?done=same_event_linked")).into_response())
 }
 
 #[cfg(test)]

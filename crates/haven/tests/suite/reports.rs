@@ -390,3 +390,22 @@ async fn indicator_counts_in_sql_match_the_definitions_sqlite() {
 async fn indicator_counts_in_sql_match_the_definitions_postgres() {
     sql_counts_agree(Backend::Postgres).await;
 }
+
+story!(the_same_event_reported_twice_is_offered_for_linking, |app| {
+    let first = intake(&app).await;
+    app.advance(2 * DAY_MS);
+    let second = intake(&app).await;
+    let officer = app.login("police.officer").await;
+    let page = officer.get(&second).await.body;
+    assert!(page.contains("Có thể trùng sự việc"), "same commune, two days apart");
+    let first_id = first.trim_start_matches("/reports/");
+    let r = officer.post(&second, &format!("{second}/same-event"), &[("other", first_id)]).await;
+    assert_eq!(r.status, 303, "{}", r.body);
+    let page = officer.get(&second).await.body;
+    assert!(page.contains("Cùng sự việc với") && !page.contains("Có thể trùng sự việc"));
+    assert!(officer.get(&first).await.body.contains("Cùng sự việc với"), "the link shows from both sides");
+    // Both records are kept, and linking twice is refused.
+    assert_eq!(app.store.reports_of_agency(&app.agency_id("police").await, 10).await.expect("list").len(), 2);
+    assert_eq!(officer.post(&second, &format!("{second}/same-event"), &[("other", first_id)]).await.status, 400);
+    assert!(app.audit_actions().await.contains(&"report.link_same_event".to_owned()));
+});
