@@ -24,3 +24,78 @@ pub async fn raw_insert_commit(db: &Db, n: u64) -> anyhow::Result<f64> {
     }
     Ok(n as f64 / started.elapsed().as_secs_f64())
 }
+
+/// Fill a scratch database with `n` reports (and a case for every fortieth) spread over the year before
+/// `today`, written straight into the tables in large transactions: the indicator benchmark measures reading,
+/// and a million commands would only measure the disk. Sealed columns hold random bytes of realistic size.
+pub async fn fill_reports(db: &Db, owners: &[String], user_id: &str, today: time::Date, n: u64) -> anyhow::Result<()> {
+    let day = |d: time::Date| format!("{:04}-{:02}-{:02}", d.year(), u8::from(d.month()), d.day());
+    let mut seed = 0x9E37_79B9_7F4A_7C15_u64;
+    let mut next = move || {
+        seed ^= seed << 13;
+        seed ^= seed >> 7;
+        seed ^= seed << 17;
+        seed
+    };
+    let sealed = vec![0xA5u8; 180];
+    let mut done = 0;
+    while done < n {
+        let batch = 5_000.min(n - done);
+        let mut tx = db.begin_write().await?;
+        for i in 0..batch {
+            let id = crate::new_id();
+            let received = today - time::Duration::days((next() % 365) as i64);
+            let last = received + time::Duration::days(20 + if next() % 5 == 0 { 40 } else { 0 });
+            let decided = (next() % 10 < 8)
+                .then(|| received + time::Duration::days((next() % 30) as i64))
+                .filter(|d| *d <= today);
+            let owner = &owners[(next() % owners.len() as u64) as usize];
+            sqlx::query(
+                "INSERT INTO reports (id, owner_agency_id, case_code, kind, channel, received_at, received_on, received_by, \
+                 reporter_anonymous, summary, commune_code, classification, offence_code, classified_at, last_day, \
+                 decision_kind, decision_number, decision_on, decision_on_time, created_at, updated_at) \
+                 VALUES ($1, $2, $3, 'denunciation', 'hotline', $4, $5, $6, 1, $7, NULL, 'offence', '150', $4, $8, $9, $10, $11, $12, $4, $4)",
+            )
+            .bind(&id)
+            .bind(owner)
+            .bind(format!("TG-{:010}", done + i))
+            .bind(haven_domain::time::to_millis(received.midnight().assume_offset(haven_domain::time::VN_OFFSET)))
+            .bind(day(received))
+            .bind(user_id)
+            .bind(sealed.clone())
+            .bind(day(last))
+            .bind(decided.map(|_| "initiate"))
+            .bind(decided.map(|_| "1/QĐ"))
+            .bind(decided.map(day))
+            .bind(decided.map(|d| i64::from(d <= last)))
+            .execute(&mut *tx)
+            .await?;
+            if (done + i) % 40 == 0 {
+                if let Some(opened) = decided {
+                    let mut stage = |k: i64| {
+                        (next() % 10 < 8).then(|| opened + time::Duration::days(k)).filter(|d| *d <= today).map(day)
+                    };
+                    sqlx::query(
+                        "INSERT INTO criminal_cases (id, owner_agency_id, case_number, offence_code, opened_on, offenders_identified_on, \
+                         to_procuracy_on, indicted_on, to_court_on, tried_on, created_at, updated_at) \
+                         VALUES ($1, $2, $3, '150', $4, $5, $6, $7, $8, $9, 0, 0)",
+                    )
+                    .bind(crate::new_id())
+                    .bind(owner)
+                    .bind(format!("{}/HS", done + i))
+                    .bind(day(opened))
+                    .bind(stage(20))
+                    .bind(stage(90))
+                    .bind(stage(120))
+                    .bind(stage(125))
+                    .bind(stage(200))
+                    .execute(&mut *tx)
+                    .await?;
+                }
+            }
+        }
+        tx.commit().await?;
+        done += batch;
+    }
+    Ok(())
+}

@@ -75,3 +75,37 @@ pub async fn audit(entries: u64) -> anyhow::Result<(i64, f64)> {
     let _ = std::fs::remove_dir_all(&dir);
     Ok((report.entries, secs))
 }
+
+/// Time the five indicators for a year over `n` reports, and the overdue list of one agency.
+/// Returns (indicator timings in ms, overdue-list timings in ms).
+pub async fn indicators(url: Option<&str>, n: u64) -> anyhow::Result<(Vec<f64>, Vec<f64>)> {
+    use haven_domain::reports::indicators::Period;
+    let dir = scratch_dir("indicators");
+    std::fs::create_dir_all(&dir)?;
+    let url = url.map(str::to_owned).unwrap_or_else(|| haven_store::sqlite_url(&dir));
+    let store = Store::open(&url, &KeyFile::generate(), Arc::new(SystemClock)).await?;
+    crate::demo::load_with(&store, "bench password 1", 0, 0).await?;
+    let agencies = store.agencies().await?;
+    let owners: Vec<String> =
+        agencies.iter().filter(|a| a.code == "police" || a.code == "border").map(|a| a.id.clone()).collect();
+    let user = store.user_by_name("police.officer").await?.ok_or_else(|| anyhow::anyhow!("no demo officer"))?;
+    let today = haven_domain::time::local_date(store.now()).ok_or_else(|| anyhow::anyhow!("clock"))?;
+    haven_store::bench::fill_reports(&store.db, &owners, &user.id, today, n).await?;
+    // The year that holds every generated report: the 365 days up to today.
+    let year = Period { from: today - time::Duration::days(364), to: today };
+    let mut ind = Vec::new();
+    for _ in 0..7 {
+        let t = Instant::now();
+        store.indicator_counts(year, None).await?;
+        ind.push(t.elapsed().as_secs_f64() * 1000.0);
+    }
+    let mut lists = Vec::new();
+    for _ in 0..200 {
+        let t = Instant::now();
+        store.report_work_list(&owners[0], haven_store::reports::WorkList::Overdue { today }, None, 50).await?;
+        lists.push(t.elapsed().as_secs_f64() * 1000.0);
+    }
+    store.db.close().await;
+    let _ = std::fs::remove_dir_all(&dir);
+    Ok((ind, lists))
+}

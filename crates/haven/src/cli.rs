@@ -99,6 +99,12 @@ pub enum BenchCommand {
         #[arg(long, default_value_t = 1_000_000)]
         entries: u64,
     },
+    /// The five indicators for a year, and one agency's overdue list, over N reports in a scratch database
+    /// (SQLite, or the empty PostgreSQL database given with --database).
+    Indicators {
+        #[arg(long, default_value_t = 1_000_000)]
+        reports: u64,
+    },
 }
 
 #[derive(Subcommand)]
@@ -375,6 +381,27 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             println!("  mean   {c:>13.0}  {r:>9.0}  {:>4.0}%  (target: at least 50%)", 100.0 * c / r);
             println!("  command: seal 6 identity fields, 3 blind indexes, insert, audit entry, signed head, commit");
             println!("  raw: insert and commit a row of similar size into a table keyed by a UUID");
+        }
+        Command::Bench(BenchCommand::Indicators { reports }) => {
+            let (ind, lists) = crate::bench::indicators(g.database.as_deref(), reports).await?;
+            let pct = |v: &[f64], p: f64| {
+                let mut v = v.to_vec();
+                v.sort_by(f64::total_cmp);
+                v[((v.len() as f64 - 1.0) * p).round() as usize]
+            };
+            let backend =
+                if g.database.as_deref().is_some_and(|u| u.starts_with("postgres")) { "PostgreSQL" } else { "SQLite" };
+            println!("indicators over {reports} reports on {backend}:");
+            println!(
+                "  five indicators for a year, province-wide: median {:.1} ms, max {:.1} ms (target: under 200 ms)",
+                pct(&ind, 0.5),
+                pct(&ind, 1.0)
+            );
+            println!(
+                "  overdue list of one agency (first 50): p50 {:.2} ms, p99 {:.2} ms (target: p99 under 50 ms)",
+                pct(&lists, 0.5),
+                pct(&lists, 0.99)
+            );
         }
         Command::Bench(BenchCommand::Audit { entries }) => {
             let (n, secs) = crate::bench::audit(entries).await?;

@@ -44,7 +44,10 @@ CREATE INDEX reports_owner ON reports(owner_agency_id, id);
 -- The work lists: open reports of an agency by their last day.
 CREATE INDEX reports_due ON reports(owner_agency_id, decision_kind, last_day);
 CREATE INDEX reports_assigned ON reports(assigned_to, decision_kind, last_day);
-CREATE INDEX reports_received ON reports(received_on);
+-- The indicators count ranges of these dates; each index covers its count.
+CREATE INDEX reports_received ON reports(received_on, classified_at);
+CREATE INDEX reports_decided ON reports(decision_on, decision_on_time);
+CREATE INDEX reports_last_day ON reports(last_day, decision_on, received_on);
 
 CREATE TABLE report_events (
     id TEXT PRIMARY KEY,
