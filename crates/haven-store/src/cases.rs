@@ -9,17 +9,13 @@ use serde::Serialize;
 use time::Date;
 
 use crate::db::RowExt;
-use crate::reports::parse_day;
+use crate::reports::{day, parse_day};
 use crate::{new_id, Command, Entry, Store};
 
 pub const KIND: &str = "criminal_case";
 
 /// id, received on, classified at, decided on, decided on time, last day.
 type ReportFactRow = (String, String, Option<i64>, Option<String>, Option<i64>, Option<String>);
-
-fn day(d: Date) -> String {
-    format!("{:04}-{:02}-{:02}", d.year(), u8::from(d.month()), d.day())
-}
 
 fn column(stage: Stage) -> &'static str {
     match stage {

@@ -17,7 +17,7 @@ use crate::{new_id, Command, Entry, Store};
 pub const KIND: &str = "report";
 const TABLE: &str = "reports";
 
-fn day(d: Date) -> String {
+pub(crate) fn day(d: Date) -> String {
     format!("{:04}-{:02}-{:02}", d.year(), u8::from(d.month()), d.day())
 }
 
@@ -119,17 +119,6 @@ pub async fn classify(
     .await
 }
 
-fn event_code(e: &ClockEvent) -> &'static str {
-    match e {
-        ClockEvent::ComplexExtension { .. } => "complex_extension",
-        ClockEvent::ProcuracyRequested { .. } => "procuracy_requested",
-        ClockEvent::ProcuracyGranted { .. } => "procuracy_granted",
-        ClockEvent::ProcuracyRefused { .. } => "procuracy_refused",
-        ClockEvent::Suspended { .. } => "suspended",
-        ClockEvent::Resumed { .. } => "resumed",
-    }
-}
-
 /// Record a clock event the domain accepted, and the clock it led to.
 pub async fn record_event(
     cmd: &mut Command,
@@ -151,7 +140,7 @@ pub async fn record_event(
     )
     .bind(&id)
     .bind(report_id)
-    .bind(event_code(event))
+    .bind(event.code())
     .bind(day(event.date()))
     .bind(months)
     .bind(ground)
@@ -177,7 +166,7 @@ pub async fn record_event(
     .bind(report_id)
     .execute(&mut *cmd.tx)
     .await?;
-    cmd.audit(Entry::new(&format!("report.{}", event_code(event)), KIND, report_id).fields(&["clock", "reason"])).await
+    cmd.audit(Entry::new(&format!("report.{}", event.code()), KIND, report_id).fields(&["clock", "reason"])).await
 }
 
 /// Record the settling decision.

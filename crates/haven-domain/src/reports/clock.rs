@@ -78,6 +78,18 @@ pub enum ClockEvent {
 }
 
 impl ClockEvent {
+    /// Stable code, stored and used in translation keys (`clock_event.<code>`).
+    pub fn code(self) -> &'static str {
+        match self {
+            ClockEvent::ComplexExtension { .. } => "complex_extension",
+            ClockEvent::ProcuracyRequested { .. } => "procuracy_requested",
+            ClockEvent::ProcuracyGranted { .. } => "procuracy_granted",
+            ClockEvent::ProcuracyRefused { .. } => "procuracy_refused",
+            ClockEvent::Suspended { .. } => "suspended",
+            ClockEvent::Resumed { .. } => "resumed",
+        }
+    }
+
     pub fn date(self) -> Date {
         match self {
             ClockEvent::ComplexExtension { on }

@@ -11,7 +11,6 @@ use axum::Router;
 use haven_domain::cases::Stage;
 use haven_domain::format::{parse_date, Lang};
 use haven_domain::reports::indicators::{self, IndicatorId, Period};
-use haven_domain::time::local_date;
 use haven_store::cases::{self, CaseRow, NewCase, KIND};
 use serde::Deserialize;
 use time::{Date, Month};
@@ -19,6 +18,7 @@ use time::{Date, Month};
 use crate::ctx::{self as guards, Can, CsrfForm, Viewer};
 use crate::error::{AppError, AppResult};
 use crate::page::{ok, render, Ctx, FormState};
+use crate::pages::reports::today;
 use crate::AppState;
 
 pub fn routes() -> Router<AppState> {
@@ -28,10 +28,6 @@ pub fn routes() -> Router<AppState> {
         .route("/cases/{id}", get(show))
         .route("/cases/{id}/stage", post(stage))
         .route("/indicators", get(dashboard))
-}
-
-fn today(state: &AppState) -> Date {
-    local_date(state.store.now()).unwrap_or(Date::MIN)
 }
 
 fn display(d: &str) -> String {
@@ -146,14 +142,7 @@ async fn page(
             detail: r.case_code.clone(),
         });
         for e in state.store.report_events(&report_id).await? {
-            let code = match e.event {
-                haven_domain::reports::clock::ClockEvent::ComplexExtension { .. } => "complex_extension",
-                haven_domain::reports::clock::ClockEvent::ProcuracyRequested { .. } => "procuracy_requested",
-                haven_domain::reports::clock::ClockEvent::ProcuracyGranted { .. } => "procuracy_granted",
-                haven_domain::reports::clock::ClockEvent::ProcuracyRefused { .. } => "procuracy_refused",
-                haven_domain::reports::clock::ClockEvent::Suspended { .. } => "suspended",
-                haven_domain::reports::clock::ClockEvent::Resumed { .. } => "resumed",
-            };
+            let code = e.event.code();
             let d = e.event.date();
             let iso = format!("{:04}-{:02}-{:02}", d.year(), u8::from(d.month()), d.day());
             timeline.push(Step {

@@ -48,10 +48,9 @@ async fn lines(state: &AppState, viewer: &Viewer, rows: Vec<PersonRow>) -> AppRe
     let agencies = state.store.agencies().await?;
     let codes: Vec<&str> = rows.iter().filter_map(|p| p.commune_code.as_deref()).collect();
     let communes = state.store.unit_names(&codes).await?;
-    let now = state.store.now();
     let mut out = Vec::with_capacity(rows.len());
     for p in rows {
-        let accessible = decide(state, viewer, &p, now).await?.allowed();
+        let accessible = decide(state, viewer, &p).await?.allowed();
         let owner = agencies
             .iter()
             .find(|a| a.id == p.owner_agency_id)
@@ -65,7 +64,7 @@ async fn lines(state: &AppState, viewer: &Viewer, rows: Vec<PersonRow>) -> AppRe
     Ok(out)
 }
 
-async fn decide(state: &AppState, viewer: &Viewer, p: &PersonRow, _now: i64) -> AppResult<AccessDecision> {
+async fn decide(state: &AppState, viewer: &Viewer, p: &PersonRow) -> AppResult<AccessDecision> {
     Ok(crate::pages::record_access(state, viewer, KIND, &p.id, &p.owner_agency_id).await?)
 }
 
@@ -264,7 +263,7 @@ async fn person_page(
     status: StatusCode,
 ) -> AppResult<Response> {
     let now = state.store.now();
-    let decision = decide(state, viewer, &p, now).await?;
+    let decision = decide(state, viewer, &p).await?;
     let is_owner = decision == AccessDecision::Owner;
     let line = lines(state, viewer, vec![p.clone()]).await?.remove(0);
     if !decision.allowed() {
@@ -339,7 +338,7 @@ async fn reveal(
     CsrfForm(form, pairs): CsrfForm<RevealForm>,
 ) -> AppResult<Response> {
     let p = load(&state, &id).await?;
-    if !decide(&state, &viewer, &p, state.store.now()).await?.allowed() {
+    if !decide(&state, &viewer, &p).await?.allowed() {
         return person_page(&state, &viewer, c, p, None, FormState::default(), StatusCode::FORBIDDEN).await;
     }
     if !PURPOSES.contains(&form.purpose.as_str()) {

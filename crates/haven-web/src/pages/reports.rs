@@ -47,7 +47,8 @@ fn from_code<T: serde::de::DeserializeOwned>(code: &str) -> Option<T> {
     serde_json::from_value(serde_json::Value::String(code.to_owned())).ok()
 }
 
-fn today(state: &AppState) -> Date {
+/// Today in Viet Nam, by the server's clock.
+pub fn today(state: &AppState) -> Date {
     local_date(state.store.now()).unwrap_or(Date::MIN)
 }
 
@@ -374,14 +375,7 @@ async fn page(
         .await?
         .into_iter()
         .map(|e| EventLine {
-            kind: match e.event {
-                ClockEvent::ComplexExtension { .. } => "complex_extension",
-                ClockEvent::ProcuracyRequested { .. } => "procuracy_requested",
-                ClockEvent::ProcuracyGranted { .. } => "procuracy_granted",
-                ClockEvent::ProcuracyRefused { .. } => "procuracy_refused",
-                ClockEvent::Suspended { .. } => "suspended",
-                ClockEvent::Resumed { .. } => "resumed",
-            },
+            kind: e.event.code(),
             on: haven_domain::format::date(e.event.date()),
             months: match e.event {
                 ClockEvent::ProcuracyGranted { months, .. } => Some(months),
