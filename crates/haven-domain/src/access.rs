@@ -1,5 +1,6 @@
-//! Record-level access: a record belongs to an agency; anyone else sees it only through an unexpired,
-//! unrevoked grant (to their agency or to them personally) or an open break-the-glass window.
+//! Record-level access: a record belongs to an agency; anyone else sees it only because the procedure sent it
+//! to them (a report notified to the procuracy, a case file sent to the procuracy or the court), through an
+//! unexpired, unrevoked grant (to their agency or to them personally) or an open break-the-glass window.
 
 use serde::{Deserialize, Serialize};
 
@@ -32,6 +33,8 @@ pub struct AccessRequest<'a> {
     pub user_id: &'a str,
     pub agency_id: &'a str,
     pub owner_agency_id: &'a str,
+    /// Agencies the record was sent to by the procedure itself.
+    pub sent_to: &'a [&'a str],
     pub grants: &'a [Grant],
     pub break_glass: &'a [BreakGlass],
     pub now: Millis,
@@ -40,6 +43,7 @@ pub struct AccessRequest<'a> {
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum AccessDecision {
     Owner,
+    SentTo,
     Granted { grant_id: String },
     BrokenGlass { id: String },
     Denied,
@@ -51,10 +55,14 @@ impl AccessDecision {
     }
 }
 
-/// Decide record access. The owner agency wins, then a personal or agency grant, then break-the-glass.
+/// Decide record access. The owner agency wins, then an agency the record was sent to, then a personal or
+/// agency grant, then break-the-glass.
 pub fn decide(req: &AccessRequest<'_>) -> AccessDecision {
     if req.agency_id == req.owner_agency_id {
         return AccessDecision::Owner;
+    }
+    if req.sent_to.contains(&req.agency_id) {
+        return AccessDecision::SentTo;
     }
     let live = |g: &&Grant| !g.revoked && g.expires_at > req.now;
     let personal = req.grants.iter().filter(live).find(|g| g.grantee == Grantee::User(req.user_id.to_owned()));
@@ -111,7 +119,24 @@ mod tests {
     }
 
     fn req<'a>(grants: &'a [Grant], bg: &'a [BreakGlass], now: Millis) -> AccessRequest<'a> {
-        AccessRequest { user_id: "u1", agency_id: "health", owner_agency_id: "police", grants, break_glass: bg, now }
+        AccessRequest {
+            user_id: "u1",
+            agency_id: "health",
+            owner_agency_id: "police",
+            sent_to: &[],
+            grants,
+            break_glass: bg,
+            now,
+        }
+    }
+
+    #[test]
+    fn an_agency_sees_what_the_procedure_sent_it() {
+        let mut r = req(&[], &[], 0);
+        r.sent_to = &["procuracy", "court"];
+        assert_eq!(decide(&r), AccessDecision::Denied, "health was sent nothing");
+        r.agency_id = "court";
+        assert_eq!(decide(&r), AccessDecision::SentTo);
     }
 
     #[test]

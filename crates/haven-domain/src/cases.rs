@@ -47,6 +47,31 @@ impl Stage {
         Stage::ALL.into_iter().find(|s| s.code() == code)
     }
 
+    /// The agency that takes this step. The investigating body that owns the case may record any stage (it
+    /// transcribes the documents it receives); the procuracy and the court record their own steps once the
+    /// file has been sent to them.
+    pub fn taken_by(self) -> Holder {
+        match self {
+            Stage::Indicted | Stage::ToCourt => Holder::Procuracy,
+            Stage::Tried | Stage::Appealed => Holder::Court,
+            _ => Holder::Investigator,
+        }
+    }
+
+    /// The kind of agency the file goes to at this stage, which must be named.
+    pub fn sends_to(self) -> Option<&'static str> {
+        match self {
+            Stage::ToProcuracy => Some("procuracy"),
+            Stage::ToCourt => Some("court"),
+            _ => None,
+        }
+    }
+
+    /// Whether the stage needs a written detail: the reason for closing, the verdict, what was appealed.
+    pub fn needs_detail(self) -> bool {
+        matches!(self, Stage::Closed | Stage::Tried | Stage::Appealed)
+    }
+
     /// The stage that must come first, if any.
     fn requires(self) -> Option<Stage> {
         match self {
@@ -56,6 +81,106 @@ impl Stage {
             Stage::Appealed => Some(Stage::Tried),
             _ => None,
         }
+    }
+}
+
+/// Who takes a step of the procedure.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Holder {
+    Investigator,
+    Procuracy,
+    Court,
+}
+
+/// How a person is involved in a report or a case.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum PersonRole {
+    Victim,
+    Suspect,
+}
+
+impl PersonRole {
+    pub const ALL: [PersonRole; 2] = [PersonRole::Victim, PersonRole::Suspect];
+
+    pub fn code(self) -> &'static str {
+        match self {
+            PersonRole::Victim => "victim",
+            PersonRole::Suspect => "suspect",
+        }
+    }
+
+    pub fn from_code(code: &str) -> Option<PersonRole> {
+        PersonRole::ALL.into_iter().find(|r| r.code() == code)
+    }
+}
+
+/// A suspect's arrest, detention and release, each optional.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Custody {
+    pub arrested: Option<Date>,
+    pub detained: Option<Date>,
+    pub released: Option<Date>,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum CustodyError {
+    /// Only suspects are arrested, detained or sentenced.
+    NotSuspect,
+    InFuture,
+    /// Detention before the arrest, or release before either.
+    OutOfOrder,
+    /// A sentence before the case was tried.
+    NotTried,
+}
+
+impl CustodyError {
+    pub fn key(self) -> &'static str {
+        match self {
+            CustodyError::NotSuspect => "error.custody_not_suspect",
+            CustodyError::InFuture => "error.date_in_future",
+            CustodyError::OutOfOrder => "error.custody_order",
+            CustodyError::NotTried => "error.sentence_before_trial",
+        }
+    }
+}
+
+impl Custody {
+    pub fn is_empty(&self) -> bool {
+        *self == Custody::default()
+    }
+
+    /// Whether these dates (and a sentence, if any) may be recorded for a person in `role` of a case whose
+    /// progress is `progress`.
+    pub fn check(
+        &self,
+        role: PersonRole,
+        has_sentence: bool,
+        progress: &Progress,
+        today: Date,
+    ) -> Result<(), CustodyError> {
+        if role != PersonRole::Suspect && (!self.is_empty() || has_sentence) {
+            return Err(CustodyError::NotSuspect);
+        }
+        if [self.arrested, self.detained, self.released].into_iter().flatten().any(|d| d > today) {
+            return Err(CustodyError::InFuture);
+        }
+        if let (Some(a), Some(d)) = (self.arrested, self.detained) {
+            if d < a {
+                return Err(CustodyError::OutOfOrder);
+            }
+        }
+        if let Some(r) = self.released {
+            if self.arrested.or(self.detained).is_none()
+                || [self.arrested, self.detained].into_iter().flatten().any(|d| r < d)
+            {
+                return Err(CustodyError::OutOfOrder);
+            }
+        }
+        if has_sentence && progress.date_of(Stage::Tried).is_none() {
+            return Err(CustodyError::NotTried);
+        }
+        Ok(())
     }
 }
 
@@ -160,5 +285,62 @@ mod tests {
         for s in Stage::ALL {
             assert_eq!(Stage::from_code(s.code()), Some(s));
         }
+        for r in PersonRole::ALL {
+            assert_eq!(PersonRole::from_code(r.code()), Some(r));
+        }
+    }
+
+    #[test]
+    fn each_step_belongs_to_the_body_that_takes_it() {
+        assert_eq!(Stage::ToProcuracy.taken_by(), Holder::Investigator);
+        assert_eq!(Stage::Indicted.taken_by(), Holder::Procuracy);
+        assert_eq!(Stage::ToCourt.taken_by(), Holder::Procuracy);
+        assert_eq!(Stage::Tried.taken_by(), Holder::Court);
+        assert_eq!(Stage::ToProcuracy.sends_to(), Some("procuracy"));
+        assert_eq!(Stage::ToCourt.sends_to(), Some("court"));
+        assert!(Stage::Tried.needs_detail() && Stage::Closed.needs_detail() && !Stage::Indicted.needs_detail());
+    }
+
+    #[test]
+    fn custody_dates_follow_each_other_and_belong_to_suspects() {
+        let today = date!(2026 - 06 - 01);
+        let open = Progress { opened: Some(date!(2026 - 01 - 10)), reached: vec![] };
+        let c = |a, d, r| Custody { arrested: a, detained: d, released: r };
+        let ok = c(Some(date!(2026 - 01 - 05)), Some(date!(2026 - 01 - 08)), Some(date!(2026 - 05 - 08)));
+        assert_eq!(ok.check(PersonRole::Suspect, false, &open, today), Ok(()), "arrest may precede the case");
+        assert_eq!(ok.check(PersonRole::Victim, false, &open, today), Err(CustodyError::NotSuspect));
+        assert_eq!(Custody::default().check(PersonRole::Victim, false, &open, today), Ok(()));
+        assert_eq!(
+            c(Some(date!(2026 - 01 - 08)), Some(date!(2026 - 01 - 05)), None).check(
+                PersonRole::Suspect,
+                false,
+                &open,
+                today
+            ),
+            Err(CustodyError::OutOfOrder),
+            "detained before arrested"
+        );
+        assert_eq!(
+            c(None, Some(date!(2026 - 01 - 08)), Some(date!(2026 - 01 - 07))).check(
+                PersonRole::Suspect,
+                false,
+                &open,
+                today
+            ),
+            Err(CustodyError::OutOfOrder),
+            "released before detained"
+        );
+        assert_eq!(
+            c(None, None, Some(date!(2026 - 01 - 07))).check(PersonRole::Suspect, false, &open, today),
+            Err(CustodyError::OutOfOrder),
+            "released without custody"
+        );
+        assert_eq!(
+            c(Some(date!(2026 - 06 - 02)), None, None).check(PersonRole::Suspect, false, &open, today),
+            Err(CustodyError::InFuture)
+        );
+        assert_eq!(Custody::default().check(PersonRole::Suspect, true, &open, today), Err(CustodyError::NotTried));
+        let tried = Progress { opened: open.opened, reached: vec![(Stage::Tried, date!(2026 - 05 - 01))] };
+        assert_eq!(Custody::default().check(PersonRole::Suspect, true, &tried, today), Ok(()));
     }
 }

@@ -2,17 +2,141 @@
 //! are `haven_domain::cases`; this module stores each stage's date in its own column, so the indicators can
 //! count them with plain SQL.
 
-use haven_domain::cases::{Progress, Stage};
-use haven_domain::reports::indicators::{CaseFacts, Period, ReportFacts};
+use haven_domain::cases::{Custody, PersonRole, Progress, Stage};
+use haven_domain::reports::indicators::{CaseFacts, IndicatorId, Period, ReportFacts};
 use haven_domain::time::Millis;
 use serde::Serialize;
 use time::Date;
 
+use crate::crypto::Keyring;
 use crate::db::RowExt;
 use crate::reports::{day, parse_day};
 use crate::{new_id, Command, Entry, Store};
 
 pub const KIND: &str = "criminal_case";
+const TABLE: &str = "criminal_cases";
+
+/// Which records an indicator counts: all, or one agency's, or one commune's (or both).
+#[derive(Clone, Copy, Debug, Default)]
+pub struct Scope<'a> {
+    pub agency_id: Option<&'a str>,
+    pub commune_code: Option<&'a str>,
+}
+
+/// A record behind an indicator, in pseudonymous form.
+#[derive(Clone, Debug, Serialize)]
+pub struct IndicatorRecord {
+    /// `report` or `criminal_case`.
+    pub kind: &'static str,
+    pub id: String,
+    /// The report's case code or the case number.
+    pub code: String,
+    pub owner_agency_id: String,
+    /// Received (reports) or opened (cases).
+    pub on: String,
+    /// In the numerator.
+    pub counted: bool,
+}
+
+/// One count of an indicator in SQL. In `num` and `den`, `$1` and `$2` are the period's first and last day and
+/// `$3` (only where `uses_end`) the end of its last day as an instant.
+struct Part {
+    id: IndicatorId,
+    num: &'static str,
+    den: &'static str,
+    table: &'static str,
+    uses_end: bool,
+}
+
+/// The indicators as SQL. Indicator 2's denominator ("settled in the period, or fell due in it and not settled
+/// before") is two disjoint ranges that each follow an index: settled in the period (a decision never precedes
+/// receipt), plus fell due in it and not settled by its end; only the first can be in the numerator.
+const PARTS: [Part; 6] = [
+    Part {
+        id: IndicatorId::ReceivedAndClassified,
+        num: "classified_at IS NOT NULL AND classified_at < $3",
+        den: "received_on >= $1 AND received_on <= $2",
+        table: "reports",
+        uses_end: true,
+    },
+    Part {
+        id: IndicatorId::SettledOnTime,
+        num: "decision_on_time = 1",
+        den: "decision_on >= $1 AND decision_on <= $2",
+        table: "reports",
+        uses_end: false,
+    },
+    Part {
+        id: IndicatorId::SettledOnTime,
+        num: "1 = 0",
+        den: "last_day >= $1 AND last_day <= $2 AND (decision_on IS NULL OR decision_on > $2) AND received_on <= $2",
+        table: "reports",
+        uses_end: false,
+    },
+    Part {
+        id: IndicatorId::OffendersDiscovered,
+        num: "offenders_identified_on <= $2",
+        den: "opened_on >= $1 AND opened_on <= $2",
+        table: "criminal_cases",
+        uses_end: false,
+    },
+    Part {
+        id: IndicatorId::Prosecuted,
+        num: "indicted_on >= $1 AND indicted_on <= $2",
+        den: "to_procuracy_on <= $2 AND (indicted_on IS NULL OR indicted_on >= $1)",
+        table: "criminal_cases",
+        uses_end: false,
+    },
+    Part {
+        id: IndicatorId::Tried,
+        num: "tried_on >= $1 AND tried_on <= $2",
+        den: "to_court_on <= $2 AND (tried_on IS NULL OR tried_on >= $1)",
+        table: "criminal_cases",
+        uses_end: false,
+    },
+];
+
+/// The columns that count an indicator part: (numerator, denominator).
+const COUNTS: &str = "CAST(COALESCE(SUM(CASE WHEN {num} THEN 1 ELSE 0 END), 0) AS BIGINT), CAST(COUNT(*) AS BIGINT)";
+
+/// A value bound to an indicator query.
+enum Bind {
+    Text(String),
+    Int(i64),
+}
+
+impl Bind {
+    fn bind_as<'q, O>(
+        self,
+        q: sqlx::query::QueryAs<'q, sqlx::Any, O, sqlx::any::AnyArguments<'q>>,
+    ) -> sqlx::query::QueryAs<'q, sqlx::Any, O, sqlx::any::AnyArguments<'q>> {
+        match self {
+            Bind::Text(s) => q.bind(s),
+            Bind::Int(i) => q.bind(i),
+        }
+    }
+}
+
+impl Part {
+    /// `SELECT <cols> FROM <table> WHERE <den> <scope><tail>` with `{num}` in `cols` replaced, and its binds.
+    fn query(&self, period: Period, scope: Scope<'_>, cols: &str, tail: &str) -> (String, Vec<Bind>) {
+        let mut binds = vec![Bind::Text(day(period.from)), Bind::Text(day(period.to))];
+        if self.uses_end {
+            // The end of the period's last day in Viet Nam, as an instant.
+            let end = (period.to + time::Duration::days(1)).midnight().assume_offset(haven_domain::time::VN_OFFSET);
+            binds.push(Bind::Int(haven_domain::time::to_millis(end)));
+        }
+        let mut filter = String::new();
+        for (col, v) in [("owner_agency_id", scope.agency_id), ("commune_code", scope.commune_code)] {
+            if let Some(v) = v {
+                binds.push(Bind::Text(v.to_owned()));
+                filter.push_str(&format!(" AND {col} = ${}", binds.len()));
+            }
+        }
+        let cols = cols.replace("{num}", self.num);
+        (format!("SELECT {cols} FROM {} WHERE ({}){filter}{tail}", self.table, self.den), binds)
+    }
+}
 
 /// id, received on, classified at, decided on, decided on time, last day.
 type ReportFactRow = (String, String, Option<i64>, Option<String>, Option<i64>, Option<String>);
@@ -58,17 +182,77 @@ pub async fn open(cmd: &mut Command, owner_agency_id: &str, c: &NewCase<'_>) -> 
             .execute(&mut *cmd.tx)
             .await?;
     }
-    cmd.audit(Entry::new("case.open", KIND, &id).fields(&["case_number", "offence_code", "opened_on", "reports"]))
+    // The case takes the place of its first report, and every person its reports name.
+    if let Some(first) = c.report_ids.first() {
+        sqlx::query(
+            "UPDATE criminal_cases SET commune_code = (SELECT commune_code FROM reports WHERE id = $1) WHERE id = $2",
+        )
+        .bind(first)
+        .bind(&id)
+        .execute(&mut *cmd.tx)
         .await?;
+    }
+    let mut named: Vec<(String, String)> = Vec::new();
+    for r in c.report_ids {
+        let rows: Vec<(String, String)> =
+            sqlx::query_as("SELECT person_id, role FROM report_persons WHERE report_id = $1 ORDER BY added_at")
+                .bind(r)
+                .fetch_all(&mut *cmd.tx)
+                .await?;
+        for p in rows {
+            if !named.contains(&p) {
+                named.push(p);
+            }
+        }
+    }
+    for (person_id, role) in &named {
+        insert_person(cmd, &id, person_id, role).await?;
+    }
+    cmd.audit(Entry::new("case.open", KIND, &id).fields(&[
+        "case_number",
+        "offence_code",
+        "opened_on",
+        "reports",
+        "commune_code",
+        "persons",
+    ]))
+    .await?;
     Ok(id)
+}
+
+async fn insert_person(cmd: &mut Command, case_id: &str, person_id: &str, role: &str) -> anyhow::Result<()> {
+    sqlx::query(
+        "INSERT INTO case_persons (id, case_id, person_id, role, added_by, added_at, updated_at) \
+         VALUES ($1, $2, $3, $4, $5, $6, $6)",
+    )
+    .bind(new_id())
+    .bind(case_id)
+    .bind(person_id)
+    .bind(role)
+    .bind(&cmd.actor.user_id)
+    .bind(cmd.at)
+    .execute(&mut *cmd.tx)
+    .await?;
+    Ok(())
+}
+
+/// What a stage records besides its date.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct StageDetail<'a> {
+    /// The procuracy or court the file goes to (`Stage::sends_to`).
+    pub sent_to: Option<&'a str>,
+    /// The reason for closing (kept plain: it is one of the legal grounds in a few words), the verdict or
+    /// what was appealed (both sealed: they name people).
+    pub text: Option<&'a str>,
 }
 
 pub async fn record_stage(
     cmd: &mut Command,
+    keys: &Keyring,
     id: &str,
     stage: Stage,
     on: Date,
-    closed_reason: Option<&str>,
+    detail: StageDetail<'_>,
 ) -> anyhow::Result<()> {
     sqlx::query(&format!("UPDATE criminal_cases SET {} = $1, updated_at = $2 WHERE id = $3", column(stage)))
         .bind(day(on))
@@ -76,14 +260,147 @@ pub async fn record_stage(
         .bind(id)
         .execute(&mut *cmd.tx)
         .await?;
-    if let Some(reason) = closed_reason {
-        sqlx::query("UPDATE criminal_cases SET closed_reason = $1 WHERE id = $2")
-            .bind(reason)
-            .bind(id)
+    let mut fields = vec![column(stage)];
+    let plain = |col| move |v: &str| (col, Some(v.to_owned()), None);
+    let sealed = |col| move |v: &str| (col, None, Some(keys.seal(TABLE, col, id, v)));
+    let extra = match stage {
+        Stage::ToProcuracy => detail.sent_to.map(plain("procuracy_agency_id")),
+        Stage::ToCourt => detail.sent_to.map(plain("court_agency_id")),
+        Stage::Closed => detail.text.map(plain("closed_reason")),
+        Stage::Tried => detail.text.map(sealed("verdict")),
+        Stage::Appealed => detail.text.map(sealed("appeal_note")),
+        _ => None,
+    };
+    if let Some((col, text, bytes)) = extra {
+        let sql = format!("UPDATE criminal_cases SET {col} = $1 WHERE id = $2");
+        let q = match bytes {
+            Some(b) => sqlx::query(&sql).bind(b),
+            None => sqlx::query(&sql).bind(text),
+        };
+        q.bind(id).execute(&mut *cmd.tx).await?;
+        fields.push(col);
+    }
+    cmd.audit(Entry::new(&format!("case.{}", stage.code()), KIND, id).fields(&fields)).await
+}
+
+/// Name a person record as a victim or suspect of the case; false if already named in that role.
+pub async fn add_person(cmd: &mut Command, case_id: &str, person_id: &str, role: PersonRole) -> anyhow::Result<bool> {
+    let exists: Option<i64> =
+        sqlx::query_scalar("SELECT 1 FROM case_persons WHERE case_id = $1 AND person_id = $2 AND role = $3")
+            .bind(case_id)
+            .bind(person_id)
+            .bind(role.code())
+            .fetch_optional(&mut *cmd.tx)
+            .await?;
+    if exists.is_some() {
+        return Ok(false);
+    }
+    insert_person(cmd, case_id, person_id, role.code()).await?;
+    cmd.audit(Entry::new("case.add_person", KIND, case_id).fields(&["person_id", "role"])).await?;
+    Ok(true)
+}
+
+/// Record a suspect's custody dates and, after the trial, the sentence (sealed); `None` leaves it as it was.
+pub async fn set_custody(
+    cmd: &mut Command,
+    keys: &Keyring,
+    case_person_id: &str,
+    case_id: &str,
+    custody: &Custody,
+    sentence: Option<&str>,
+) -> anyhow::Result<()> {
+    sqlx::query(
+        "UPDATE case_persons SET arrested_on = $1, detained_on = $2, released_on = $3, updated_at = $4 \
+         WHERE id = $5 AND case_id = $6",
+    )
+    .bind(custody.arrested.map(day))
+    .bind(custody.detained.map(day))
+    .bind(custody.released.map(day))
+    .bind(cmd.at)
+    .bind(case_person_id)
+    .bind(case_id)
+    .execute(&mut *cmd.tx)
+    .await?;
+    let mut fields = vec!["arrested_on", "detained_on", "released_on"];
+    if let Some(s) = sentence {
+        sqlx::query("UPDATE case_persons SET sentence = $1 WHERE id = $2")
+            .bind(keys.seal("case_persons", "sentence", case_person_id, s))
+            .bind(case_person_id)
             .execute(&mut *cmd.tx)
             .await?;
+        fields.push("sentence");
     }
-    cmd.audit(Entry::new(&format!("case.{}", stage.code()), KIND, id).fields(&[column(stage)])).await
+    cmd.audit(Entry::new("case.custody", KIND, case_id).fields(&fields)).await
+}
+
+/// The case persons (their `case_persons` ids) named in a role, inside a command.
+pub async fn persons_in_role(cmd: &mut Command, case_id: &str, role: PersonRole) -> anyhow::Result<Vec<String>> {
+    Ok(sqlx::query_scalar("SELECT id FROM case_persons WHERE case_id = $1 AND role = $2 ORDER BY added_at, id")
+        .bind(case_id)
+        .bind(role.code())
+        .fetch_all(&mut *cmd.tx)
+        .await?)
+}
+
+/// A victim or suspect of a case, without the sealed sentence.
+#[derive(Clone, Debug, Serialize)]
+pub struct CasePerson {
+    pub id: String,
+    pub person_id: String,
+    pub person_code: String,
+    pub role: String,
+    pub arrested_on: Option<String>,
+    pub detained_on: Option<String>,
+    pub released_on: Option<String>,
+    pub has_sentence: bool,
+}
+
+impl CasePerson {
+    pub fn custody(&self) -> Custody {
+        let d = |s: &Option<String>| s.as_deref().and_then(parse_day);
+        Custody { arrested: d(&self.arrested_on), detained: d(&self.detained_on), released: d(&self.released_on) }
+    }
+}
+
+/// The judgment, opened for a viewer entitled to it.
+#[derive(Clone, Debug, Default, Serialize)]
+pub struct Judgment {
+    pub verdict: Option<String>,
+    pub appeal_note: Option<String>,
+    /// (person case code, sentence)
+    pub sentences: Vec<(String, String)>,
+}
+
+/// Open a case's verdict, appeal and sentences, recording the view and its purpose.
+pub async fn view_judgment(cmd: &mut Command, keys: &Keyring, id: &str, purpose: &str) -> anyhow::Result<Judgment> {
+    let (verdict, appeal): (Option<Vec<u8>>, Option<Vec<u8>>) =
+        sqlx::query_as("SELECT verdict, appeal_note FROM criminal_cases WHERE id = $1")
+            .bind(id)
+            .fetch_one(&mut *cmd.tx)
+            .await?;
+    let rows: Vec<(String, String, Vec<u8>)> = sqlx::query_as(
+        "SELECT cp.id, p.case_code, cp.sentence FROM case_persons cp JOIN persons p ON p.id = cp.person_id \
+         WHERE cp.case_id = $1 AND cp.sentence IS NOT NULL ORDER BY p.case_code",
+    )
+    .bind(id)
+    .fetch_all(&mut *cmd.tx)
+    .await?;
+    let mut sentences = Vec::with_capacity(rows.len());
+    for (cp, code, sealed) in rows {
+        sentences.push((code, keys.open("case_persons", "sentence", &cp, &sealed)?));
+    }
+    let judgment = Judgment {
+        verdict: keys.open_opt(TABLE, "verdict", id, verdict.as_deref())?,
+        appeal_note: keys.open_opt(TABLE, "appeal_note", id, appeal.as_deref())?,
+        sentences,
+    };
+    cmd.audit(Entry::new("case.view_judgment", KIND, id).purpose(purpose).fields(&[
+        "verdict",
+        "appeal_note",
+        "sentences",
+    ]))
+    .await?;
+    Ok(judgment)
 }
 
 #[derive(Clone, Debug, Serialize)]
@@ -97,9 +414,18 @@ pub struct CaseRow {
     pub stages: Vec<(String, String)>,
     pub closed_reason: Option<String>,
     pub created_at: Millis,
+    pub commune_code: Option<String>,
+    pub procuracy_agency_id: Option<String>,
+    pub court_agency_id: Option<String>,
+    pub has_verdict: bool,
 }
 
 impl CaseRow {
+    /// The agencies the procedure sent this case's file to.
+    pub fn sent_to(&self) -> Vec<&str> {
+        self.procuracy_agency_id.as_deref().into_iter().chain(self.court_agency_id.as_deref()).collect()
+    }
+
     pub fn progress(&self) -> Progress {
         Progress {
             opened: parse_day(&self.opened_on),
@@ -110,7 +436,9 @@ impl CaseRow {
 
 const CASE_COLS: &str =
     "id, owner_agency_id, case_number, offence_code, opened_on, offenders_identified_on, to_procuracy_on, \
-     indicted_on, to_court_on, tried_on, appealed_on, investigation_suspended_on, closed_on, closed_reason, created_at";
+     indicted_on, to_court_on, tried_on, appealed_on, investigation_suspended_on, closed_on, closed_reason, created_at, commune_code, \
+     procuracy_agency_id, court_agency_id, \
+     CAST(CASE WHEN verdict IS NULL AND appeal_note IS NULL THEN 0 ELSE 1 END AS BIGINT)";
 
 fn case_row(r: crate::db::Row) -> anyhow::Result<CaseRow> {
     let mut stages = Vec::new();
@@ -128,6 +456,10 @@ fn case_row(r: crate::db::Row) -> anyhow::Result<CaseRow> {
         stages,
         closed_reason: r.try_get(13)?,
         created_at: r.try_get(14)?,
+        commune_code: r.try_get(15)?,
+        procuracy_agency_id: r.try_get(16)?,
+        court_agency_id: r.try_get(17)?,
+        has_verdict: r.try_get::<i64, _>(18)? != 0,
     })
 }
 
@@ -149,6 +481,45 @@ impl Store {
         rows.into_iter().map(case_row).collect()
     }
 
+    /// Cases whose file was sent to this procuracy or court, newest first.
+    pub async fn cases_sent_to(&self, agency_id: &str, limit: i64) -> anyhow::Result<Vec<CaseRow>> {
+        let rows = sqlx::query(&format!(
+            "SELECT {CASE_COLS} FROM criminal_cases WHERE procuracy_agency_id = $1 \
+             UNION SELECT {CASE_COLS} FROM criminal_cases WHERE court_agency_id = $1 ORDER BY 5 DESC, 1 DESC LIMIT $2"
+        ))
+        .bind(agency_id)
+        .bind(limit)
+        .fetch_all(self.db.pool())
+        .await?;
+        rows.into_iter().map(case_row).collect()
+    }
+
+    /// The victims and suspects of a case, victims first.
+    pub async fn case_persons(&self, case_id: &str) -> anyhow::Result<Vec<CasePerson>> {
+        let rows = sqlx::query(
+            "SELECT cp.id, cp.person_id, p.case_code, cp.role, cp.arrested_on, cp.detained_on, cp.released_on, \
+             CAST(CASE WHEN cp.sentence IS NULL THEN 0 ELSE 1 END AS BIGINT) FROM case_persons cp JOIN persons p ON p.id = cp.person_id \
+             WHERE cp.case_id = $1 ORDER BY CASE cp.role WHEN 'victim' THEN 0 ELSE 1 END, cp.added_at, p.case_code",
+        )
+        .bind(case_id)
+        .fetch_all(self.db.pool())
+        .await?;
+        rows.into_iter()
+            .map(|r| {
+                Ok(CasePerson {
+                    id: r.try_get(0)?,
+                    person_id: r.try_get(1)?,
+                    person_code: r.try_get(2)?,
+                    role: r.try_get(3)?,
+                    arrested_on: r.try_get(4)?,
+                    detained_on: r.try_get(5)?,
+                    released_on: r.try_get(6)?,
+                    has_sentence: r.try_get::<i64, _>(7)? != 0,
+                })
+            })
+            .collect()
+    }
+
     /// The case a report led to, if any.
     pub async fn case_of_report(&self, report_id: &str) -> anyhow::Result<Option<String>> {
         Ok(sqlx::query_scalar("SELECT case_id FROM case_reports WHERE report_id = $1")
@@ -168,66 +539,75 @@ impl Store {
     /// The five indicators' (numerator, denominator) counted in SQL, in the order of `IndicatorId::ALL`. The
     /// conditions mirror `haven_domain::reports::indicators::compute`, the reference that defines them; a
     /// test checks both agree on the same data.
-    pub async fn indicator_counts(&self, period: Period, agency_id: Option<&str>) -> anyhow::Result<[(i64, i64); 5]> {
-        let (from, to) = (day(period.from), day(period.to));
-        // The end of the period's last day in Viet Nam, for instants.
-        let end_ms = haven_domain::time::to_millis(
-            (period.to + time::Duration::days(1)).midnight().assume_offset(haven_domain::time::VN_OFFSET),
-        );
-        // (numerator, denominator, table); `$1` and `$2` are the period's first and last day, `$3` (only in the
-        // first) the end of the last day as an instant. Indicator 2's denominator ("settled in the period, or
-        // fell due in it and not settled before") is counted as two disjoint ranges that each follow an index:
-        // settled in the period (a decision never precedes receipt), plus fell due in it and not settled by its
-        // end; only the first part can be in the numerator.
-        let queries: [(&str, &str, &str); 6] = [
-            ("classified_at IS NOT NULL AND classified_at < $3", "received_on >= $1 AND received_on <= $2", "reports"),
-            ("decision_on_time = 1", "decision_on >= $1 AND decision_on <= $2", "reports"),
-            (
-                "1 = 0",
-                "last_day >= $1 AND last_day <= $2 AND (decision_on IS NULL OR decision_on > $2) AND received_on <= $2",
-                "reports",
-            ),
-            ("offenders_identified_on <= $2", "opened_on >= $1 AND opened_on <= $2", "criminal_cases"),
-            (
-                "indicted_on >= $1 AND indicted_on <= $2",
-                "to_procuracy_on <= $2 AND (indicted_on IS NULL OR indicted_on >= $1)",
-                "criminal_cases",
-            ),
-            (
-                "tried_on >= $1 AND tried_on <= $2",
-                "to_court_on <= $2 AND (tried_on IS NULL OR tried_on >= $1)",
-                "criminal_cases",
-            ),
-        ];
-        let run = |i: usize| {
-            let (num, den, table) = queries[i];
-            let uses_end = num.contains("$3");
-            let owner = match (agency_id, uses_end) {
-                (None, _) => String::new(),
-                (Some(_), true) => " AND owner_agency_id = $4".into(),
-                (Some(_), false) => " AND owner_agency_id = $3".into(),
-            };
-            let sql = format!(
-                "SELECT CAST(COALESCE(SUM(CASE WHEN {num} THEN 1 ELSE 0 END), 0) AS BIGINT), CAST(COUNT(*) AS BIGINT) \
-                 FROM {table} WHERE ({den}){owner}"
-            );
-            let (from, to) = (from.clone(), to.clone());
+    pub async fn indicator_counts(&self, period: Period, scope: Scope<'_>) -> anyhow::Result<[(i64, i64); 5]> {
+        let run = |part: &'static Part| {
+            let (sql, binds) = part.query(period, scope, COUNTS, "");
             async move {
-                let mut q = sqlx::query_as::<_, (i64, i64)>(&sql).bind(from).bind(to);
-                if uses_end {
-                    q = q.bind(end_ms);
-                }
-                if let Some(a) = agency_id {
-                    q = q.bind(a);
+                let mut q = sqlx::query_as::<_, (i64, i64)>(&sql);
+                for b in binds {
+                    q = b.bind_as(q);
                 }
                 q.fetch_one(self.db.pool()).await
             }
         };
         // Each count scans its own index; running them side by side uses every core.
-        let (a, b, c, d, e, f) = tokio::try_join!(run(0), run(1), run(2), run(3), run(4), run(5))?;
-        let counts = [a, b, c, d, e, f];
-        let settled = (counts[1].0 + counts[2].0, counts[1].1 + counts[2].1);
-        Ok([counts[0], settled, counts[3], counts[4], counts[5]])
+        let (a, b, c, d, e, f) = tokio::try_join!(
+            run(&PARTS[0]),
+            run(&PARTS[1]),
+            run(&PARTS[2]),
+            run(&PARTS[3]),
+            run(&PARTS[4]),
+            run(&PARTS[5])
+        )?;
+        let mut out = [(0, 0); 5];
+        for (part, (n, d)) in PARTS.iter().zip([a, b, c, d, e, f]) {
+            let slot = &mut out[IndicatorId::ALL.iter().position(|i| *i == part.id).unwrap_or(0)];
+            *slot = (slot.0 + n, slot.1 + d);
+        }
+        Ok(out)
+    }
+
+    /// The records behind an indicator (its denominator, each marked with whether it is in the numerator),
+    /// at most `limit` of them, and the indicator's (numerator, denominator).
+    pub async fn indicator_records(
+        &self,
+        id: IndicatorId,
+        period: Period,
+        scope: Scope<'_>,
+        limit: i64,
+    ) -> anyhow::Result<(Vec<IndicatorRecord>, (i64, i64))> {
+        let mut records = Vec::new();
+        let mut total = (0, 0);
+        for part in PARTS.iter().filter(|p| p.id == id) {
+            let (code, date) =
+                if part.table == "reports" { ("case_code", "received_on") } else { ("case_number", "opened_on") };
+            let cols =
+                format!("id, {code}, owner_agency_id, {date}, CAST(CASE WHEN {{num}} THEN 1 ELSE 0 END AS BIGINT)");
+            let room = (limit - records.len() as i64).max(0);
+            let (sql, binds) = part.query(period, scope, &cols, &format!(" ORDER BY {date}, id LIMIT {room}"));
+            let mut q = sqlx::query_as::<_, (String, String, String, String, i64)>(&sql);
+            for b in binds {
+                q = b.bind_as(q);
+            }
+            for (rid, code, owner, on, counted) in q.fetch_all(self.db.pool()).await? {
+                records.push(IndicatorRecord {
+                    kind: if part.table == "reports" { crate::reports::KIND } else { KIND },
+                    id: rid,
+                    code,
+                    owner_agency_id: owner,
+                    on,
+                    counted: counted != 0,
+                });
+            }
+            let (sql, binds) = part.query(period, scope, COUNTS, "");
+            let mut q = sqlx::query_as::<_, (i64, i64)>(&sql);
+            for b in binds {
+                q = b.bind_as(q);
+            }
+            let (n, d) = q.fetch_one(self.db.pool()).await?;
+            total = (total.0 + n, total.1 + d);
+        }
+        Ok((records, total))
     }
 
     /// Facts about every report and case that can bear on a period's indicators (received or opened before its
@@ -235,16 +615,23 @@ impl Store {
     pub async fn indicator_facts(
         &self,
         period: Period,
-        agency_id: Option<&str>,
+        scope: Scope<'_>,
     ) -> anyhow::Result<(Vec<ReportFacts>, Vec<CaseFacts>)> {
         let end = day(period.to);
-        let filter = if agency_id.is_some() { " AND owner_agency_id = $2" } else { "" };
+        let mut filter = String::new();
+        let mut values = Vec::new();
+        for (col, v) in [("owner_agency_id", scope.agency_id), ("commune_code", scope.commune_code)] {
+            if let Some(v) = v {
+                values.push(v);
+                filter.push_str(&format!(" AND {col} = ${}", values.len() + 1));
+            }
+        }
         let sql = format!(
             "SELECT id, received_on, classified_at, decision_on, decision_on_time, last_day FROM reports WHERE received_on <= $1{filter}"
         );
         let mut q = sqlx::query_as::<_, ReportFactRow>(&sql).bind(&end);
-        if let Some(a) = agency_id {
-            q = q.bind(a);
+        for v in &values {
+            q = q.bind(*v);
         }
         let rows = q.fetch_all(self.db.pool()).await?;
         let reports = rows
@@ -261,8 +648,8 @@ impl Store {
             .collect();
         let sql = format!("SELECT {CASE_COLS} FROM criminal_cases WHERE opened_on <= $1{filter}");
         let mut q = sqlx::query(&sql).bind(&end);
-        if let Some(a) = agency_id {
-            q = q.bind(a);
+        for v in &values {
+            q = q.bind(*v);
         }
         let rows = q.fetch_all(self.db.pool()).await?;
         let mut cases = Vec::with_capacity(rows.len());

@@ -51,6 +51,12 @@ const MIGRATIONS: &[Migration] = &[
         sqlite: include_str!("../migrations/sqlite/0002_reports.sql"),
         postgres: include_str!("../migrations/postgres/0002_reports.sql"),
     },
+    Migration {
+        version: 3,
+        name: "case_people",
+        sqlite: include_str!("../migrations/sqlite/0003_case_people.sql"),
+        postgres: include_str!("../migrations/postgres/0003_case_people.sql"),
+    },
 ];
 
 impl Db {

@@ -23,7 +23,8 @@ pub const SEALED_COLUMNS: &[(&str, &str, &[&str])] = &[
     ("break_glass", "id", &["reason"]),
     ("reports", "id", &["reporter_name", "reporter_contact", "summary", "classification_reason", "decision_reason"]),
     ("report_events", "id", &["reason"]),
-    ("criminal_cases", "id", &["verdict"]),
+    ("criminal_cases", "id", &["verdict", "appeal_note"]),
+    ("case_persons", "id", &["sentence"]),
 ];
 
 fn new_key_id() -> KeyId {

@@ -3,6 +3,7 @@
 //! (last day, suspension, extensions) is stored beside the report so work lists are plain index scans.
 //! The clock itself is computed by `haven_domain::reports::clock`; this module stores what it decided.
 
+use haven_domain::cases::PersonRole;
 use haven_domain::person::case_code;
 use haven_domain::reports::clock::{Clock, ClockEvent, Phase};
 use haven_domain::reports::intake::{Channel, Classification, Decision, DecisionKind, Kind};
@@ -17,7 +18,8 @@ use crate::{new_id, Command, Entry, Store};
 pub const KIND: &str = "report";
 const TABLE: &str = "reports";
 
-pub(crate) fn day(d: Date) -> String {
+/// A date as stored: YYYY-MM-DD.
+pub fn day(d: Date) -> String {
     format!("{:04}-{:02}-{:02}", d.year(), u8::from(d.month()), d.day())
 }
 
@@ -230,12 +232,22 @@ pub struct ReportRow {
     pub transfer_to: Option<String>,
     pub reporter_notified_on: Option<String>,
     pub decision_on_time: Option<bool>,
+    /// The procuracy the report was notified to, and when.
+    pub procuracy_agency_id: Option<String>,
+    pub sent_to_procuracy_on: Option<String>,
+}
+
+impl ReportRow {
+    /// The agencies the procedure sent this report to.
+    pub fn sent_to(&self) -> Vec<&str> {
+        self.procuracy_agency_id.as_deref().into_iter().collect()
+    }
 }
 
 const ROW_COLS: &str = "id, owner_agency_id, case_code, kind, channel, received_at, received_on, received_by, assigned_to, \
      reporter_anonymous, commune_code, classification, offence_code, forwarded_to, last_day, suspended_since, complex, \
      procuracy_asked, procuracy_pending, decision_kind, decision_number, decision_on, transfer_to, reporter_notified_on, \
-     decision_on_time";
+     decision_on_time, procuracy_agency_id, sent_to_procuracy_on";
 
 fn report_row(r: crate::db::Row) -> anyhow::Result<ReportRow> {
     Ok(ReportRow {
@@ -264,6 +276,8 @@ fn report_row(r: crate::db::Row) -> anyhow::Result<ReportRow> {
         transfer_to: r.try_get(22)?,
         reporter_notified_on: r.try_get(23)?,
         decision_on_time: r.try_get::<Option<i64>, _>(24)?.map(|v| v != 0),
+        procuracy_agency_id: r.try_get(25)?,
+        sent_to_procuracy_on: r.try_get(26)?,
     })
 }
 
@@ -393,6 +407,44 @@ impl Store {
         .await?)
     }
 
+    /// A user's open, running reports whose last day is at most `until`: (overdue before `today`, in all).
+    pub async fn assigned_deadlines(&self, user_id: &str, today: Date, until: Date) -> anyhow::Result<(i64, i64)> {
+        Ok(sqlx::query_as(
+            "SELECT CAST(COALESCE(SUM(CASE WHEN last_day < $2 THEN 1 ELSE 0 END), 0) AS BIGINT), CAST(COUNT(*) AS BIGINT) \
+             FROM reports WHERE assigned_to = $1 AND decision_kind IS NULL AND last_day <= $3 AND suspended_since IS NULL",
+        )
+        .bind(user_id)
+        .bind(day(today))
+        .bind(day(until))
+        .fetch_one(self.db.pool())
+        .await?)
+    }
+
+    /// Reports notified to a procuracy, soonest last day first; with `pending`, only those whose extension
+    /// request awaits its answer.
+    pub async fn reports_sent_to(&self, agency_id: &str, pending: bool, limit: i64) -> anyhow::Result<Vec<ReportRow>> {
+        let pending = if pending { " AND procuracy_pending = 1" } else { "" };
+        let rows = sqlx::query(&format!(
+            "SELECT {ROW_COLS} FROM reports WHERE procuracy_agency_id = $1{pending} ORDER BY last_day, id LIMIT $2"
+        ))
+        .bind(agency_id)
+        .bind(limit)
+        .fetch_all(self.db.pool())
+        .await?;
+        rows.into_iter().map(report_row).collect()
+    }
+
+    /// The persons a report names: (person id, person case code, role), in the order they were added.
+    pub async fn report_persons(&self, report_id: &str) -> anyhow::Result<Vec<(String, String, String)>> {
+        Ok(sqlx::query_as(
+            "SELECT p.id, p.case_code, rp.role FROM report_persons rp JOIN persons p ON p.id = rp.person_id \
+             WHERE rp.report_id = $1 ORDER BY rp.added_at, p.case_code",
+        )
+        .bind(report_id)
+        .fetch_all(self.db.pool())
+        .await?)
+    }
+
     /// Reports of an agency, newest first.
     pub async fn reports_of_agency(&self, agency_id: &str, limit: i64) -> anyhow::Result<Vec<ReportRow>> {
         let rows = sqlx::query(&format!(
@@ -416,6 +468,48 @@ pub async fn link_same_event(cmd: &mut Command, report_id: &str, same_as: &str) 
         .execute(&mut *cmd.tx)
         .await?;
     cmd.audit(Entry::new("report.link_same_event", KIND, report_id).fields(&["same_as"])).await
+}
+
+/// Notify the report to a procuracy, which from then on sees it and answers its extension request.
+pub async fn send_to_procuracy(cmd: &mut Command, id: &str, procuracy_agency_id: &str, on: Date) -> anyhow::Result<()> {
+    sqlx::query(
+        "UPDATE reports SET procuracy_agency_id = $1, sent_to_procuracy_on = $2, updated_at = $3 WHERE id = $4",
+    )
+    .bind(procuracy_agency_id)
+    .bind(day(on))
+    .bind(cmd.at)
+    .bind(id)
+    .execute(&mut *cmd.tx)
+    .await?;
+    cmd.audit(Entry::new("report.send_to_procuracy", KIND, id).fields(&["procuracy_agency_id", "sent_to_procuracy_on"]))
+        .await
+}
+
+/// Name a person record as a possible victim or suspect of the report. Adding the same person in the same
+/// role twice changes nothing and returns false.
+pub async fn add_person(cmd: &mut Command, report_id: &str, person_id: &str, role: PersonRole) -> anyhow::Result<bool> {
+    let exists: Option<i64> =
+        sqlx::query_scalar("SELECT 1 FROM report_persons WHERE report_id = $1 AND person_id = $2 AND role = $3")
+            .bind(report_id)
+            .bind(person_id)
+            .bind(role.code())
+            .fetch_optional(&mut *cmd.tx)
+            .await?;
+    if exists.is_some() {
+        return Ok(false);
+    }
+    sqlx::query(
+        "INSERT INTO report_persons (report_id, person_id, role, added_by, added_at) VALUES ($1, $2, $3, $4, $5)",
+    )
+    .bind(report_id)
+    .bind(person_id)
+    .bind(role.code())
+    .bind(&cmd.actor.user_id)
+    .bind(cmd.at)
+    .execute(&mut *cmd.tx)
+    .await?;
+    cmd.audit(Entry::new("report.add_person", KIND, report_id).fields(&["person_id", "role"])).await?;
+    Ok(true)
 }
 
 /// Open a report's sealed fields for a viewer entitled to them, recording the view.

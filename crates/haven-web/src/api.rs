@@ -90,7 +90,10 @@ async fn person(
     Path(id): Path<String>,
 ) -> AppResult<Json<serde_json::Value>> {
     let p = state.store.person(&id).await?.ok_or(AppError::NotFound)?;
-    if !crate::pages::record_access(&state, &v, haven_store::persons::KIND, &id, &p.owner_agency_id).await?.allowed() {
+    if !crate::pages::record_access(&state, &v, haven_store::persons::KIND, &id, &p.owner_agency_id, &[])
+        .await?
+        .allowed()
+    {
         return Err(AppError::Forbidden);
     }
     Ok(Json(json!(p)))
@@ -211,7 +214,10 @@ async fn report(
     Path(id): Path<String>,
 ) -> AppResult<Json<serde_json::Value>> {
     let r = state.store.report(&id).await?.ok_or(AppError::NotFound)?;
-    if !crate::pages::record_access(&state, &v, haven_store::reports::KIND, &id, &r.owner_agency_id).await?.allowed() {
+    if !crate::pages::record_access(&state, &v, haven_store::reports::KIND, &id, &r.owner_agency_id, &r.sent_to())
+        .await?
+        .allowed()
+    {
         return Err(AppError::Forbidden);
     }
     let events: Vec<_> = state

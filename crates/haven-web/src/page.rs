@@ -34,6 +34,9 @@ pub struct Ctx {
     pub path: String,
     /// A translation key confirming what was just done (`?done=` after a redirect).
     pub done: Option<String>,
+    /// Reports assigned to the viewer that are overdue, and that fall due within five days (overdue ones
+    /// excluded): the banner on every page.
+    pub deadlines: Option<(i64, i64)>,
 }
 
 impl Ctx {
@@ -111,6 +114,7 @@ impl Ctx {
             csrf: ctx::expected_csrf(viewer, &parts.headers).unwrap_or_default(),
             path,
             done,
+            deadlines: None,
         }
     }
 }
@@ -123,7 +127,14 @@ impl FromRequestParts<AppState> for Ctx {
             Some(v) => Some(v.clone()),
             None => ctx::resolve_viewer(state, parts).await?,
         };
-        Ok(Ctx::build(state, viewer.as_ref(), parts))
+        let mut c = Ctx::build(state, viewer.as_ref(), parts);
+        if let Some(v) = viewer.as_ref().filter(|v| v.can(Action::EditRecords) && !v.must_enrol) {
+            let today = crate::pages::reports::today(state);
+            let until = today + time::Duration::days(crate::pages::reports::DUE_SOON_DAYS);
+            let (overdue, all) = state.store.assigned_deadlines(&v.user.id, today, until).await?;
+            c.deadlines = Some((overdue, all - overdue)).filter(|_| all > 0);
+        }
+        Ok(c)
     }
 }
 
@@ -190,6 +201,7 @@ pub fn error_page(state: &AppState, lang: Lang, status: StatusCode, key: &str, r
         csrf: String::new(),
         path: String::new(),
         done: None,
+        deadlines: None,
     };
     render(status, &ErrorPage { c, status: status.as_u16(), key, request_id })
 }

@@ -96,7 +96,7 @@ pub async fn indicators(url: Option<&str>, n: u64) -> anyhow::Result<(Vec<f64>, 
     let mut ind = Vec::new();
     for _ in 0..7 {
         let t = Instant::now();
-        store.indicator_counts(year, None).await?;
+        store.indicator_counts(year, Default::default()).await?;
         ind.push(t.elapsed().as_secs_f64() * 1000.0);
     }
     let mut lists = Vec::new();

@@ -60,6 +60,10 @@ pub enum Command {
         /// Number of demo person records.
         #[arg(long, default_value_t = 2000)]
         scale: u64,
+        /// Number of reports over the past year (default: a tenth of the person records, at least 20); up to
+        /// 1,000,000 for benchmarks.
+        #[arg(long, value_parser = clap::value_parser!(u64).range(0..=1_000_000))]
+        reports: Option<u64>,
         /// Load the data and exit without serving.
         #[arg(long)]
         load_only: bool,
@@ -302,12 +306,13 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             let (store, _) = open(&g).await?;
             serve(store, listen, tls).await?;
         }
-        Command::Demo { listen, scale, load_only } => {
+        Command::Demo { listen, scale, reports, load_only } => {
             let _lock = lock_data(&g.data, false)?;
             let (store, _) = open(&g).await?;
             let (password, file) = demo_password(&g.data)?;
-            if demo::load(&store, &password, scale).await? {
-                println!("Loaded the demo province (Da Nang city) with {scale} person records.");
+            let reports = reports.unwrap_or_else(|| demo::reports_for(scale));
+            if demo::load_with(&store, &password, scale, reports).await? {
+                println!("Loaded the demo province (Da Nang city) with {scale} person records and {reports} reports.");
             } else {
                 println!("The database already holds data; the demo was not loaded again.");
             }

@@ -3,14 +3,14 @@
 //! overdue; decisions to initiate open cases that move on through prosecution and trial. Deterministic, like
 //! the rest of the demo.
 
-use haven_domain::cases::Stage;
+use haven_domain::cases::{Custody, PersonRole, Stage};
 use haven_domain::person::Sex;
 use haven_domain::reports::clock::{Clock, ClockEvent, ClockRules};
 use haven_domain::reports::intake::{Channel, Classification, Decision, DecisionKind, Kind};
 use haven_domain::time::{local_date, to_millis, VN_OFFSET};
-use haven_store::cases::{self, NewCase};
+use haven_store::cases::{self, NewCase, StageDetail};
 use haven_store::reports::{self, NewReport};
-use haven_store::{Actor, Store};
+use haven_store::{persons, Actor, Store};
 use time::{Date, Duration, Time};
 
 use crate::demo::{Names, Rng};
@@ -51,9 +51,12 @@ pub async fn load(store: &Store, count: u64) -> anyhow::Result<()> {
     let rules = ClockRules::parse(RULES).map_err(|e| anyhow::anyhow!("clock rules: {e}"))?;
     let today = local_date(store.now()).ok_or_else(|| anyhow::anyhow!("clock out of range"))?;
     let names = Names::load();
-    let (communes, _) = crate::demo::communes(store).await?;
-    let police = store.agency_by_code("police").await?.ok_or_else(|| anyhow::anyhow!("no police agency"))?;
-    let border = store.agency_by_code("border").await?.ok_or_else(|| anyhow::anyhow!("no border agency"))?;
+    let (communes, mountain) = crate::demo::communes(store).await?;
+    let agency = |code: &'static str| async move {
+        store.agency_by_code(code).await?.ok_or_else(|| anyhow::anyhow!("no {code} agency in the demo"))
+    };
+    let (police, border) = (agency("police").await?, agency("border").await?);
+    let receivers = Receivers { procuracy: agency("procuracy").await?.id, court: agency("court").await?.id };
     let officer_of = |code: &str| format!("{code}.officer");
     let mut officers = Vec::new();
     for code in ["police", "border"] {
@@ -107,6 +110,11 @@ pub async fn load(store: &Store, count: u64) -> anyhow::Result<()> {
                 };
                 reports::classify(&mut cmd, &store.keys, &id, &c, "Căn cứ nội dung tố giác và xác minh ban đầu")
                     .await?;
+                // Reports of a suspected offence are notified to the procuracy within days.
+                let notified = classified_on + Duration::days(1 + rng.below(3) as i64);
+                if offence.is_some() && notified <= today {
+                    reports::send_to_procuracy(&mut cmd, &id, &receivers.procuracy, notified).await?;
+                }
             }
             // A fifth are complex; a few of those go to the procuracy; a few are suspended.
             let mut events = Vec::new();
@@ -172,6 +180,16 @@ pub async fn load(store: &Store, count: u64) -> anyhow::Result<()> {
                     };
                     reports::decide(&mut cmd, &store.keys, &id, &d, clock.on_time(decided_on)).await?;
                     if initiate {
+                        // The victim and one or two suspects, registered by the investigating body.
+                        let mut named = vec![PersonRole::Victim, PersonRole::Suspect];
+                        if rng.chance(400) {
+                            named.push(PersonRole::Suspect);
+                        }
+                        for role in named {
+                            let who = crate::demo::person(&mut rng, &names, &communes, &mountain);
+                            let person = persons::create(&mut cmd, &store.keys, &owner.id, &who).await?;
+                            reports::add_person(&mut cmd, &id, &person, role).await?;
+                        }
                         case_no += 1;
                         let number = format!("{case_no:02}/{}/HS", decided_on.year());
                         let ids = [id.clone()];
@@ -186,7 +204,7 @@ pub async fn load(store: &Store, count: u64) -> anyhow::Result<()> {
                             },
                         )
                         .await?;
-                        advance_case(&mut cmd, &mut rng, &case, decided_on, today).await?;
+                        advance_case(&mut cmd, &store.keys, &mut rng, &receivers, &case, decided_on, today).await?;
                     }
                 }
             }
@@ -197,14 +215,25 @@ pub async fn load(store: &Store, count: u64) -> anyhow::Result<()> {
     Ok(())
 }
 
-/// Move a case on through the procedure at a realistic pace, stopping at today.
+/// Where case files go.
+struct Receivers {
+    procuracy: String,
+    court: String,
+}
+
+/// Move a case on through the procedure at a realistic pace, stopping at today: suspects arrested and
+/// detained once identified, the file sent on, and a judgment with sentences.
 async fn advance_case(
     cmd: &mut haven_store::Command,
+    keys: &haven_store::crypto::Keyring,
     rng: &mut Rng,
+    to: &Receivers,
     id: &str,
     opened: Date,
     today: Date,
 ) -> anyhow::Result<()> {
+    let suspects = cases::persons_in_role(cmd, id, PersonRole::Suspect).await?;
+    let mut custody = Custody::default();
     let mut on = opened;
     let path = [
         (Stage::OffendersIdentified, 5, 40, 920),
@@ -218,7 +247,28 @@ async fn advance_case(
         if on > today || !rng.chance(chance) {
             break;
         }
-        cases::record_stage(cmd, id, stage, on, None).await?;
+        let detail = match stage {
+            Stage::ToProcuracy => StageDetail { sent_to: Some(&to.procuracy), text: None },
+            Stage::ToCourt => StageDetail { sent_to: Some(&to.court), text: None },
+            Stage::Tried => {
+                StageDetail { sent_to: None, text: Some("Tuyên bố các bị cáo phạm tội Mua bán người") }
+            }
+            _ => StageDetail::default(),
+        };
+        cases::record_stage(cmd, keys, id, stage, on, detail).await?;
+        let arrested = on + Duration::days(1);
+        if stage == Stage::OffendersIdentified && arrested <= today {
+            custody = Custody { arrested: Some(arrested), detained: Some(arrested), released: None };
+            for s in &suspects {
+                cases::set_custody(cmd, keys, s, id, &custody, None).await?;
+            }
+        }
+        if stage == Stage::Tried {
+            for s in &suspects {
+                let years = 5 + rng.below(10);
+                cases::set_custody(cmd, keys, s, id, &custody, Some(&format!("{years} năm tù"))).await?;
+            }
+        }
     }
     Ok(())
 }

@@ -75,6 +75,10 @@ impl IndicatorId {
         }
     }
 
+    pub fn from_code(code: &str) -> Option<IndicatorId> {
+        IndicatorId::ALL.into_iter().find(|i| i.code() == code)
+    }
+
     /// The plan's target, in per mille, and whether it must be exceeded (">") or reached.
     pub fn target(self) -> (u32, bool) {
         match self {

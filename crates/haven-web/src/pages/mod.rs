@@ -27,23 +27,29 @@ pub fn routes() -> Router<AppState> {
         .merge(audit::routes())
 }
 
-/// Whether the viewer may see a record of `kind` owned by `owner_agency_id`: the owner, a live grant, or an
-/// open break-the-glass window (`haven_domain::access::decide`).
+/// Whether the viewer may see a record of `kind` owned by `owner_agency_id`: the owner, an agency the
+/// procedure sent it to (`sent_to`), a live grant, or an open break-the-glass window
+/// (`haven_domain::access::decide`).
 pub async fn record_access(
     state: &AppState,
     viewer: &crate::ctx::Viewer,
     kind: &str,
     id: &str,
     owner_agency_id: &str,
+    sent_to: &[&str],
 ) -> anyhow::Result<haven_domain::AccessDecision> {
     if owner_agency_id == viewer.agency.id {
         return Ok(haven_domain::AccessDecision::Owner);
+    }
+    if sent_to.contains(&viewer.agency.id.as_str()) {
+        return Ok(haven_domain::AccessDecision::SentTo);
     }
     let (grants, bg) = state.store.access_inputs(kind, id).await?;
     Ok(haven_domain::access::decide(&haven_domain::AccessRequest {
         user_id: &viewer.user.id,
         agency_id: &viewer.agency.id,
         owner_agency_id,
+        sent_to,
         grants: &grants,
         break_glass: &bg,
         now: state.store.now(),

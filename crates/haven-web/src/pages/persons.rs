@@ -9,6 +9,7 @@ use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
 use axum::Router;
 use haven_domain::access::{self, AccessDecision, Grantee};
+use haven_domain::cases::PersonRole;
 use haven_domain::person::{normalise_phone, BirthDate, IdNumber, IdentityInput};
 use haven_domain::time::{local_date, DAY, MINUTE};
 use haven_store::access::{NewBreakGlass, NewGrant};
@@ -65,7 +66,7 @@ async fn lines(state: &AppState, viewer: &Viewer, rows: Vec<PersonRow>) -> AppRe
 }
 
 async fn decide(state: &AppState, viewer: &Viewer, p: &PersonRow) -> AppResult<AccessDecision> {
-    Ok(crate::pages::record_access(state, viewer, KIND, &p.id, &p.owner_agency_id).await?)
+    Ok(crate::pages::record_access(state, viewer, KIND, &p.id, &p.owner_agency_id, &[]).await?)
 }
 
 #[derive(Template)]
@@ -141,9 +142,26 @@ struct NewPage {
     communes: Vec<(String, String)>,
 }
 
-async fn new_form(State(state): State<AppState>, Can(..): Can<guards::CreateRecords>, c: Ctx) -> AppResult<Response> {
+#[derive(Deserialize)]
+struct NewQuery {
+    /// Name the new person on a record once created: `report:<id>` or `case:<id>`.
+    link: Option<String>,
+    role: Option<String>,
+}
+
+async fn new_form(
+    State(state): State<AppState>,
+    Can(..): Can<guards::CreateRecords>,
+    c: Ctx,
+    Query(q): Query<NewQuery>,
+) -> AppResult<Response> {
     let communes = state.store.communes(&state.config.province).await?;
-    Ok(ok(&NewPage { c, f: FormState::default(), communes }))
+    let mut f = FormState::default();
+    if let (Some(link), Some(role)) = (q.link, q.role) {
+        f.values.push(("link".into(), link));
+        f.values.push(("link_role".into(), role));
+    }
+    Ok(ok(&NewPage { c, f, communes }))
 }
 
 /// A new person as a form or the API sends it.
@@ -162,6 +180,11 @@ pub struct NewPerson {
     pub address: String,
     #[serde(default)]
     pub commune_code: String,
+    /// Pages only: the report or case (`report:<id>`, `case:<id>`) to name the new person on, and the role.
+    #[serde(default)]
+    pub link: String,
+    #[serde(default)]
+    pub link_role: String,
 }
 
 impl NewPerson {
@@ -207,8 +230,26 @@ async fn create(
     c: Ctx,
     CsrfForm(form, pairs): CsrfForm<NewPerson>,
 ) -> AppResult<Response> {
+    let link = link_target(&state, &viewer, &form.link, &form.link_role).await?;
     match create_person(&state, &viewer, form.input()).await? {
-        Ok(id) => Ok(Redirect::to(&format!("/persons/{id}?done=person_created")).into_response()),
+        Ok(id) => match link {
+            Some((target, role)) => {
+                let mut cmd = state.store.command(&viewer.actor()).await?;
+                let back = match &target {
+                    LinkTarget::Report(r) => {
+                        haven_store::reports::add_person(&mut cmd, r, &id, role).await?;
+                        format!("/reports/{r}?done=person_linked#persons")
+                    }
+                    LinkTarget::Case(k) => {
+                        haven_store::cases::add_person(&mut cmd, k, &id, role).await?;
+                        format!("/cases/{k}?done=person_linked#persons")
+                    }
+                };
+                cmd.commit().await?;
+                Ok(Redirect::to(&back).into_response())
+            }
+            None => Ok(Redirect::to(&format!("/persons/{id}?done=person_created")).into_response()),
+        },
         Err(errors) => {
             let mut f = FormState::from_pairs(&pairs);
             f.errors = errors;
@@ -216,6 +257,38 @@ async fn create(
             Ok(render(StatusCode::UNPROCESSABLE_ENTITY, &NewPage { c, f, communes }))
         }
     }
+}
+
+enum LinkTarget {
+    Report(String),
+    Case(String),
+}
+
+/// The record a new person is to be named on, if it exists and the viewer's agency owns it (only the owner
+/// changes a report or a case).
+async fn link_target(
+    state: &AppState,
+    viewer: &Viewer,
+    link: &str,
+    role: &str,
+) -> AppResult<Option<(LinkTarget, PersonRole)>> {
+    let Some(role) = PersonRole::from_code(role) else { return Ok(None) };
+    let target = match link.split_once(':') {
+        Some(("report", id)) => state
+            .store
+            .report(id)
+            .await?
+            .filter(|r| r.owner_agency_id == viewer.agency.id)
+            .map(|r| LinkTarget::Report(r.id)),
+        Some(("case", id)) => state
+            .store
+            .case(id)
+            .await?
+            .filter(|c| c.owner_agency_id == viewer.agency.id)
+            .map(|c| LinkTarget::Case(c.id)),
+        _ => None,
+    };
+    Ok(target.filter(|_| viewer.can(haven_domain::Action::EditRecords)).map(|t| (t, role)))
 }
 
 pub struct GrantLine {
@@ -298,6 +371,7 @@ async fn person_page(
     let page = PersonPage {
         decision: match decision {
             AccessDecision::Owner => "owner",
+            AccessDecision::SentTo => "sent_to",
             AccessDecision::Granted { .. } => "granted",
             AccessDecision::BrokenGlass { .. } => "break_glass",
             AccessDecision::Denied => "denied",

@@ -8,10 +8,12 @@ use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
 use axum::Router;
+use haven_domain::cases::PersonRole;
 use haven_domain::format::{parse_date, Lang};
 use haven_domain::reports::clock::{Clock, ClockEvent, Standing};
 use haven_domain::reports::intake::{self, Channel, Classification, Decision, DecisionKind, Kind};
 use haven_domain::time::{local, local_date, to_millis, VN_OFFSET};
+use haven_store::persons::PersonRow;
 use haven_store::reports::{self, NewReport, ReportDetails, ReportRow, WorkList, KIND};
 use serde::Deserialize;
 use time::{Date, Duration};
@@ -32,6 +34,8 @@ pub fn routes() -> Router<AppState> {
         .route("/reports/{id}/clock", post(clock_event))
         .route("/reports/{id}/decide", post(decide))
         .route("/reports/{id}/same-event", post(same_event))
+        .route("/reports/{id}/persons", post(add_person))
+        .route("/reports/{id}/procuracy", post(send_to_procuracy))
 }
 
 const KINDS: &[&str] = &["denunciation", "crime_report", "recommendation"];
@@ -41,7 +45,7 @@ const CLOCK_EVENTS: &[&str] =
 const SUSPENSION_GROUNDS: &[&str] = &["expert_examination", "foreign_assistance", "documents_pending", "force_majeure"];
 const DECISIONS: &[&str] = &["initiate", "not_initiate", "transfer"];
 /// "Due soon" means the last day is within this many days.
-const DUE_SOON_DAYS: i64 = 5;
+pub const DUE_SOON_DAYS: i64 = 5;
 
 fn from_code<T: serde::de::DeserializeOwned>(code: &str) -> Option<T> {
     serde_json::from_value(serde_json::Value::String(code.to_owned())).ok()
@@ -99,6 +103,8 @@ struct ListPage {
     mine: bool,
     lines: Vec<Line>,
     can_create: bool,
+    /// The viewer's agency is a procuracy: it has the lists of what was notified to it.
+    supervises: bool,
 }
 
 #[derive(Deserialize)]
@@ -131,10 +137,14 @@ async fn list(
         }
         "overdue" => state.store.report_work_list(&viewer.agency.id, WorkList::Overdue { today: t }, who, 200).await?,
         "procuracy" => state.store.report_work_list(&viewer.agency.id, WorkList::AwaitingProcuracy, who, 200).await?,
+        // What investigating bodies notified to this agency (a procuracy), and what awaits its answer.
+        "sent" => state.store.reports_sent_to(&viewer.agency.id, false, 200).await?,
+        "to_answer" => state.store.reports_sent_to(&viewer.agency.id, true, 200).await?,
         _ => state.store.reports_of_agency(&viewer.agency.id, 100).await?,
     };
     let lines = rows.into_iter().map(|r| line(r, t)).collect();
-    Ok(ok(&ListPage { c, list, mine, lines, can_create: viewer.can(haven_domain::Action::CreateRecords) }))
+    let supervises = viewer.agency.kind == "procuracy";
+    Ok(ok(&ListPage { c, list, mine, lines, can_create: viewer.can(haven_domain::Action::CreateRecords), supervises }))
 }
 
 #[derive(Template)]
@@ -330,8 +340,63 @@ struct ReportPage {
     case_id: Option<String>,
     /// Reports linked as the same event: (id, code).
     same_event: Vec<(String, String)>,
-    /// Reports from the same commune within a week, offered for linking.
+    /// Reports from the same commune within a week, or naming the same person, offered for linking.
     duplicates: Vec<Line>,
+    /// The persons the report names.
+    persons: Vec<PersonLink>,
+    roles: Vec<&'static str>,
+    /// The procuracy the report was notified to, and when.
+    procuracy: Option<(String, String)>,
+    /// Procuracies it may be notified to: (id, name).
+    procuracies: Vec<(String, String)>,
+    /// The viewer is the procuracy and may answer the extension request.
+    can_answer: bool,
+}
+
+/// A person named by a report or a case, in pseudonymous form; `open` when the viewer may open the record.
+pub struct PersonLink {
+    pub person_id: String,
+    pub code: String,
+    pub role: String,
+    pub open: bool,
+}
+
+/// Persons in pseudonymous form, each marked with whether the viewer may open its record.
+pub async fn person_links(
+    state: &AppState,
+    viewer: &Viewer,
+    rows: Vec<(String, String, String)>,
+) -> AppResult<Vec<PersonLink>> {
+    let mut links = Vec::with_capacity(rows.len());
+    for (person_id, code, role) in rows {
+        let open = match state.store.person(&person_id).await? {
+            Some(p) => {
+                crate::pages::record_access(state, viewer, haven_store::persons::KIND, &p.id, &p.owner_agency_id, &[])
+                    .await?
+                    .allowed()
+            }
+            None => false,
+        };
+        links.push(PersonLink { person_id, code, role, open });
+    }
+    Ok(links)
+}
+
+/// Active agencies of a kind (e.g. every procuracy), as (id, name in the page's language).
+pub async fn agencies_of_kind(state: &AppState, c: &Ctx, kind: &str) -> AppResult<Vec<(String, String)>> {
+    Ok(state
+        .store
+        .agencies()
+        .await?
+        .iter()
+        .filter(|a| a.active && a.kind == kind)
+        .map(|a| (a.id.clone(), c.agency_label(&a.name_vi, &a.name_en).to_owned()))
+        .collect())
+}
+
+/// An agency's name in the page's language.
+pub async fn agency_name(state: &AppState, c: &Ctx, id: &str) -> AppResult<String> {
+    Ok(state.store.agency(id).await?.map(|a| c.agency_label(&a.name_vi, &a.name_en).to_owned()).unwrap_or_default())
 }
 
 /// Reports received this close together in the same commune are offered as possibly the same event.
@@ -339,7 +404,7 @@ const DUPLICATE_WINDOW_DAYS: i64 = 7;
 
 async fn load(state: &AppState, viewer: &Viewer, id: &str) -> AppResult<ReportRow> {
     let r = state.store.report(id).await?.ok_or(AppError::NotFound)?;
-    if !crate::pages::record_access(state, viewer, KIND, id, &r.owner_agency_id).await?.allowed() {
+    if !crate::pages::record_access(state, viewer, KIND, id, &r.owner_agency_id, &r.sent_to()).await?.allowed() {
         return Err(AppError::Forbidden);
     }
     Ok(r)
@@ -393,6 +458,20 @@ async fn page(
         .map(|(_, n)| n.clone())
         .unwrap_or_default();
     let owner = r.owner_agency_id == viewer.agency.id;
+    let persons = person_links(state, viewer, state.store.report_persons(&r.id).await?).await?;
+    let procuracy = match (&r.procuracy_agency_id, &r.sent_to_procuracy_on) {
+        (Some(a), on) => Some((agency_name(state, &c, a).await?, display_day(on))),
+        _ => None,
+    };
+    let procuracies = if owner && r.procuracy_agency_id.is_none() {
+        agencies_of_kind(state, &c, "procuracy").await?
+    } else {
+        Vec::new()
+    };
+    let can_answer = r.procuracy_agency_id.as_deref() == Some(viewer.agency.id.as_str())
+        && r.procuracy_pending
+        && r.decision_kind.is_none()
+        && viewer.can(haven_domain::Action::EditRecords);
     let case_id = state.store.case_of_report(&r.id).await?;
     let same_event = state.store.same_event_reports(&r.id).await?;
     let duplicates = if owner {
@@ -418,6 +497,11 @@ async fn page(
         clock_events: CLOCK_EVENTS,
         grounds: SUSPENSION_GROUNDS,
         decisions: DECISIONS,
+        persons,
+        roles: PersonRole::ALL.iter().map(|r| r.code()).collect(),
+        procuracy,
+        procuracies,
+        can_answer,
     };
     Ok(render(status, &page))
 }
@@ -473,6 +557,19 @@ pub struct ClassifyForm {
     #[serde(default)]
     pub forwarded_to: String,
     pub reason: String,
+}
+
+/// The report, if the viewer may record this clock event on it: the owner any event; the procuracy the report
+/// was notified to only its answer to the extension request.
+pub async fn report_for_clock(state: &AppState, viewer: &Viewer, id: &str, event: &str) -> AppResult<ReportRow> {
+    let r = state.store.report(id).await?.ok_or(AppError::NotFound)?;
+    let owner = r.owner_agency_id == viewer.agency.id;
+    let answering = matches!(event, "procuracy_granted" | "procuracy_refused")
+        && r.procuracy_agency_id.as_deref() == Some(viewer.agency.id.as_str());
+    if !owner && !answering {
+        return Err(AppError::Forbidden);
+    }
+    Ok(r)
 }
 
 /// The report, if the viewer's agency owns it (only the owner changes a report).
@@ -590,7 +687,7 @@ async fn clock_event(
     Path(id): Path<String>,
     CsrfForm(form, pairs): CsrfForm<ClockForm>,
 ) -> AppResult<Response> {
-    let r = load_for_edit(&state, &viewer, &id).await?;
+    let r = report_for_clock(&state, &viewer, &id, &form.event).await?;
     match record_clock_event(&state, &viewer, &r, &form).await? {
         Ok(()) => Ok(Redirect::to(&format!("/reports/{id}?done=clock_recorded")).into_response()),
         Err(errors) => {
@@ -708,6 +805,136 @@ async fn same_event(
     Ok(Redirect::to(&format!("/reports/{id}?done=same_event_linked")).into_response())
 }
 
+#[derive(Deserialize)]
+pub struct PersonLinkForm {
+    /// The person's pseudonymous case code (HS-...).
+    pub person_code: String,
+    pub role: String,
+}
+
+/// A person record the viewer may open, found by its case code.
+pub async fn visible_person(state: &AppState, viewer: &Viewer, code: &str) -> AppResult<Option<PersonRow>> {
+    for p in state.store.find_persons_by_case_code(code).await? {
+        let kind = haven_store::persons::KIND;
+        if crate::pages::record_access(state, viewer, kind, &p.id, &p.owner_agency_id, &[]).await?.allowed() {
+            return Ok(Some(p));
+        }
+    }
+    Ok(None)
+}
+
+/// Read a person link form: the person (only one the viewer may open: a code alone never reveals whether
+/// a record exists) and the role.
+pub async fn person_link(
+    state: &AppState,
+    viewer: &Viewer,
+    form: &PersonLinkForm,
+) -> AppResult<Result<(PersonRow, PersonRole), FieldErrors>> {
+    let mut f = FormState::default();
+    let role = PersonRole::from_code(form.role.trim());
+    if role.is_none() {
+        f.add("role", "error.choice");
+    }
+    let person = visible_person(state, viewer, &form.person_code).await?;
+    if person.is_none() {
+        f.add("person_code", "error.person_not_found");
+    }
+    match (person, role) {
+        (Some(p), Some(role)) => Ok(Ok((p, role))),
+        _ => Ok(Err(errors_of(f))),
+    }
+}
+
+pub async fn add_report_person(
+    state: &AppState,
+    viewer: &Viewer,
+    r: &ReportRow,
+    form: &PersonLinkForm,
+) -> AppResult<Result<(), FieldErrors>> {
+    let (p, role) = match person_link(state, viewer, form).await? {
+        Ok(found) => found,
+        Err(errors) => return Ok(Err(errors)),
+    };
+    let mut cmd = state.store.command(&viewer.actor()).await?;
+    if reports::add_person(&mut cmd, &r.id, &p.id, role).await? {
+        cmd.commit().await?;
+    }
+    Ok(Ok(()))
+}
+
+async fn add_person(
+    State(state): State<AppState>,
+    Can(viewer, ..): Can<guards::EditRecords>,
+    c: Ctx,
+    Path(id): Path<String>,
+    CsrfForm(form, pairs): CsrfForm<PersonLinkForm>,
+) -> AppResult<Response> {
+    let r = load_for_edit(&state, &viewer, &id).await?;
+    match add_report_person(&state, &viewer, &r, &form).await? {
+        Ok(()) => Ok(Redirect::to(&format!("/reports/{id}?done=person_linked#persons")).into_response()),
+        Err(errors) => {
+            let mut f = FormState::from_pairs(&pairs);
+            f.errors = errors;
+            page(&state, &viewer, c, r, None, f, StatusCode::UNPROCESSABLE_ENTITY).await
+        }
+    }
+}
+
+#[derive(Deserialize)]
+pub struct ProcuracyForm {
+    pub procuracy: String,
+    pub on: String,
+}
+
+/// Notify a report to a procuracy, which then supervises its settlement.
+pub async fn notify_procuracy(
+    state: &AppState,
+    viewer: &Viewer,
+    r: &ReportRow,
+    form: &ProcuracyForm,
+) -> AppResult<Result<(), FieldErrors>> {
+    let mut f = FormState::default();
+    let agency = state.store.agency(form.procuracy.trim()).await?.filter(|a| a.active && a.kind == "procuracy");
+    if r.procuracy_agency_id.is_some() {
+        f.add("procuracy", "error.already_sent");
+    } else if agency.is_none() {
+        f.add("procuracy", "error.choice");
+    }
+    let received = parse_date(&r.received_on);
+    let on = parse_date(&form.on);
+    match on {
+        None => f.add("procuracy_on", "error.date"),
+        Some(d) if d > today(state) => f.add("procuracy_on", "error.date_in_future"),
+        Some(d) if received.is_some_and(|rec| d < rec) => f.add("procuracy_on", "error.date_before_receipt"),
+        Some(_) => {}
+    }
+    let (Some(agency), Some(on), false) = (agency, on, f.has_errors()) else {
+        return Ok(Err(errors_of(f)));
+    };
+    let mut cmd = state.store.command(&viewer.actor()).await?;
+    reports::send_to_procuracy(&mut cmd, &r.id, &agency.id, on).await?;
+    cmd.commit().await?;
+    Ok(Ok(()))
+}
+
+async fn send_to_procuracy(
+    State(state): State<AppState>,
+    Can(viewer, ..): Can<guards::EditRecords>,
+    c: Ctx,
+    Path(id): Path<String>,
+    CsrfForm(form, pairs): CsrfForm<ProcuracyForm>,
+) -> AppResult<Response> {
+    let r = load_for_edit(&state, &viewer, &id).await?;
+    match notify_procuracy(&state, &viewer, &r, &form).await? {
+        Ok(()) => Ok(Redirect::to(&format!("/reports/{id}?done=procuracy_notified")).into_response()),
+        Err(errors) => {
+            let mut f = FormState::from_pairs(&pairs);
+            f.errors = errors;
+            page(&state, &viewer, c, r, None, f, StatusCode::UNPROCESSABLE_ENTITY).await
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -716,7 +943,10 @@ mod tests {
     #[test]
     fn every_code_list_entry_is_translated() {
         let i = I18n::embedded();
-        let lists: [(&str, &[&str]); 7] = [
+        let roles: Vec<&str> = PersonRole::ALL.iter().map(|r| r.code()).collect();
+        let lists: [(&str, &[&str]); 9] = [
+            ("person_role", &roles),
+            ("custody", &["arrested", "detained", "released"]),
             ("report_kind", KINDS),
             ("channel", CHANNELS),
             ("clock_event", CLOCK_EVENTS),

@@ -287,16 +287,63 @@ story!(a_case_goes_from_initiation_to_trial_and_the_indicators_follow, |app| {
     let skip = officer.post(&case, &format!("{case}/stage"), &[("stage", "indicted"), ("on", "05/03/2026")]).await;
     assert_eq!(skip.status, 422);
     assert!(skip.body.contains("Cần ghi nhận giai đoạn trước đó"));
-    for (stage, on) in [
-        ("offenders_identified", "05/03/2026"),
-        ("to_procuracy", "06/03/2026"),
-        ("indicted", "06/03/2026"),
-        ("to_court", "06/03/2026"),
-        ("tried", "06/03/2026"),
-    ] {
-        let r = officer.post(&case, &format!("{case}/stage"), &[("stage", stage), ("on", on)]).await;
-        assert_eq!(r.status, 303, "{stage}: {}", r.body);
+    let r =
+        officer.post(&case, &format!("{case}/stage"), &[("stage", "offenders_identified"), ("on", "05/03/2026")]).await;
+    assert_eq!(r.status, 303, "{}", r.body);
+    // Sending the file names the procuracy; another kind of agency is refused.
+    let procuracy = app.agency_id("procuracy").await;
+    let court = app.agency_id("court").await;
+    let health = app.agency_id("health").await;
+    for wrong in ["", health.as_str()] {
+        let r = officer
+            .post(
+                &case,
+                &format!("{case}/stage"),
+                &[("stage", "to_procuracy"), ("on", "06/03/2026"), ("sent_to", wrong)],
+            )
+            .await;
+        assert_eq!(r.status, 422, "sent to {wrong:?}");
     }
+    assert!(app.login("procuracy.officer").await.get(&case).await.status == 403, "not yet sent");
+    let r = officer
+        .post(
+            &case,
+            &format!("{case}/stage"),
+            &[("stage", "to_procuracy"), ("on", "06/03/2026"), ("sent_to", &procuracy)],
+        )
+        .await;
+    assert_eq!(r.status, 303, "{}", r.body);
+    // The procuracy now sees the case and takes its own steps; the court's are not its to record.
+    let prosecutor = app.login("procuracy.officer").await;
+    assert!(prosecutor.get("/cases").await.body.contains("07/2026/HS"), "on the procuracy's list");
+    let r = prosecutor.post(&case, &format!("{case}/stage"), &[("stage", "indicted"), ("on", "06/03/2026")]).await;
+    assert_eq!(r.status, 303, "{}", r.body);
+    let r = prosecutor
+        .post(
+            &case,
+            &format!("{case}/stage"),
+            &[("stage", "tried"), ("on", "06/03/2026"), ("detail", "Bản án sơ thẩm")],
+        )
+        .await;
+    assert_eq!(r.status, 403, "the trial is the court's step");
+    let r = prosecutor
+        .post(&case, &format!("{case}/stage"), &[("stage", "to_court"), ("on", "06/03/2026"), ("sent_to", &court)])
+        .await;
+    assert_eq!(r.status, 303, "{}", r.body);
+    // The court records the judgment, which needs its content.
+    let judge = app.login("court.officer").await;
+    let r = judge.post(&case, &format!("{case}/stage"), &[("stage", "tried"), ("on", "06/03/2026")]).await;
+    assert_eq!(r.status, 422);
+    let verdict = "Bị cáo phạm tội Mua bán người theo khoản 2 Điều 150";
+    let r = judge
+        .post(&case, &format!("{case}/stage"), &[("stage", "tried"), ("on", "06/03/2026"), ("detail", verdict)])
+        .await;
+    assert_eq!(r.status, 303, "{}", r.body);
+    assert_eq!(
+        app.login("health.officer").await.get(&case).await.status,
+        403,
+        "sent to neither health nor anyone else"
+    );
     let timeline = officer.get(&case).await.body;
     for step in ["Tố giác về tội phạm", "Khởi tố vụ án hình sự", "Truy tố", "Xét xử sơ thẩm"]
     {
@@ -308,9 +355,173 @@ story!(a_case_goes_from_initiation_to_trial_and_the_indicators_follow, |app| {
         let r = row(&dash, code);
         assert!(r.contains("100%") && r.contains("1 / 1") && r.contains("Đạt"), "{code}: {r}");
     }
+    // The numbers lead to the records behind them: codes and dates only, opened only by those entitled.
+    let drill = analyst.get("/indicators/tried?year=2026").await;
+    assert_eq!(drill.status, 200);
+    assert!(drill.body.contains("07/2026/HS") && !drill.body.contains(&format!("href=\"{case}\"")), "{}", drill.body);
+    let own = app.login("police.head").await.get("/indicators/tried?year=2026").await.body;
+    assert!(own.contains(&format!("href=\"{case}\"")), "the owner's head opens it from the list");
+    // By agency and commune: the border guards and another commune have none of it.
+    let scoped = |q: &str| {
+        let analyst = &analyst;
+        let q = q.to_owned();
+        async move { analyst.get(&format!("/indicators?year=2026&{q}")).await.body }
+    };
+    assert!(row(&scoped("agency=police&commune=20900").await, "tried").contains("1 / 1"));
+    assert!(row(&scoped("agency=border").await, "tried").contains("0 / 0"));
+    assert!(row(&scoped("commune=20242").await, "tried").contains("0 / 0"));
+    let bad = analyst.get("/indicators?year=2026&from=31/12/2026&to=01/01/2026").await;
+    assert_eq!(bad.status, 422);
+    assert!(bad.body.contains("Kỳ không hợp lệ"));
     // Analysts see the numbers, not the records.
     assert_eq!(analyst.get(&case).await.status, 403);
     assert_eq!(analyst.get(&path).await.status, 403);
+    // The verdict is sealed; opening it is recorded with its purpose.
+    let stored = haven_store::testing::column_bytes(&app.store.db, "criminal_cases", "verdict").await.expect("verdict");
+    assert!(!stored.iter().any(|v| v.windows(verdict.len()).any(|w| w == verdict.as_bytes())));
+    let shown = judge.post(&case, &format!("{case}/judgment"), &[("purpose", "case_work")]).await;
+    assert!(shown.body.contains(verdict), "{}", shown.body);
+    assert!(app.audit_actions().await.contains(&"case.view_judgment".to_owned()));
+});
+
+story!(persons_are_named_on_reports_and_follow_into_the_case, |app| {
+    let path = intake(&app).await;
+    let report_id = path.trim_start_matches("/reports/").to_owned();
+    let officer = app.login("police.officer").await;
+    officer
+        .post(
+            &path,
+            &format!("{path}/classify"),
+            &[("outcome", "offence"), ("offence_code", "150"), ("reason", "Dấu hiệu mua bán người")],
+        )
+        .await;
+    // A new victim registered from the report comes back named on it.
+    let form = format!("/persons/new?link=report:{report_id}&role=victim");
+    assert!(officer.get(&form).await.body.contains("Bị hại, nạn nhân"), "the form says what the person will be");
+    let r = officer
+        .post(
+            &form,
+            "/persons",
+            &[
+                ("full_name", "Hồ Thị Mai"),
+                ("birth_date", "2004"),
+                ("sex", "f"),
+                ("link", &format!("report:{report_id}")),
+                ("link_role", "victim"),
+            ],
+        )
+        .await;
+    assert_eq!(r.status, 303, "{}", r.body);
+    assert!(r.location.as_deref().unwrap_or("").starts_with(&path), "back to the report");
+    // An existing suspect by code; a code of a record the officer may not open is "not found", like a wrong one.
+    let suspect = app.store.person(&app.a_person_of("police").await).await.expect("read").expect("person");
+    let other = app.store.person(&app.a_person_of("health").await).await.expect("read").expect("person");
+    for (code, status) in [("HS-00000-00000", 422), (other.case_code.as_str(), 422), (suspect.case_code.as_str(), 303)]
+    {
+        let r = officer.post(&path, &format!("{path}/persons"), &[("person_code", code), ("role", "suspect")]).await;
+        assert_eq!(r.status, status, "{code}");
+        if status == 422 {
+            assert!(r.body.contains("Không tìm thấy hồ sơ người"));
+        }
+    }
+    let page = officer.get(&path).await.body;
+    assert!(page.contains(&suspect.case_code) && !page.contains("Hồ Thị Mai"), "codes, not names");
+    // Another agency cannot name persons on it.
+    let border = app.login("border.officer").await;
+    let r = border
+        .post("/reports", &format!("{path}/persons"), &[("person_code", &suspect.case_code), ("role", "suspect")])
+        .await;
+    assert_eq!(r.status, 403);
+
+    // Notified to the procuracy, which then sees the report and answers the extension request itself.
+    let procuracy = app.agency_id("procuracy").await;
+    let r = officer.post(&path, &format!("{path}/procuracy"), &[("procuracy", &procuracy), ("on", "09/03/2026")]).await;
+    assert_eq!(r.status, 422, "not in the future");
+    let r = officer.post(&path, &format!("{path}/procuracy"), &[("procuracy", &procuracy), ("on", "01/03/2026")]).await;
+    assert_eq!(r.status, 303, "{}", r.body);
+    let prosecutor = app.login("procuracy.officer").await;
+    assert!(prosecutor.get("/reports?list=sent").await.body.contains("TG-"));
+    assert_eq!(prosecutor.get(&path).await.status, 200);
+    let r = prosecutor
+        .post(
+            &path,
+            &format!("{path}/classify"),
+            &[("outcome", "not_related"), ("forwarded_to", "x"), ("reason", "không liên quan")],
+        )
+        .await;
+    assert_eq!(r.status, 403, "the procuracy does not classify the body's report");
+    // On its last day the banner tells the assigned officer, on every page, and not the clerk.
+    app.advance(20 * DAY_MS);
+    let officer = app.login("police.officer").await;
+    let banner = officer.get("/persons").await.body;
+    assert!(banner.contains("id=\"deadline-banner\"") && banner.contains("đến hạn trong 5 ngày"), "{banner}");
+    assert!(!app.login("police.clerk").await.get("/").await.body.contains("deadline-banner"));
+    let r = officer
+        .post(
+            &path,
+            &format!("{path}/clock"),
+            &[("event", "complex_extension"), ("on", "20/03/2026"), ("reason", "Cần xác minh tại Campuchia")],
+        )
+        .await;
+    assert_eq!(r.status, 303, "{}", r.body);
+    assert!(!officer.get("/").await.body.contains("deadline-banner"), "two months now");
+    app.advance(30 * DAY_MS);
+    let officer = app.login("police.officer").await;
+    let r =
+        officer.post(&path, &format!("{path}/clock"), &[("event", "procuracy_requested"), ("on", "20/04/2026")]).await;
+    assert_eq!(r.status, 303, "{}", r.body);
+    let prosecutor = app.login("procuracy.officer").await;
+    assert!(prosecutor.get("/reports?list=to_answer").await.body.contains("TG-"));
+    let page = prosecutor.get(&path).await.body;
+    assert!(page.contains("Trả lời đề nghị gia hạn"));
+    let r = prosecutor
+        .post(
+            &path,
+            &format!("{path}/clock"),
+            &[("event", "complex_extension"), ("on", "21/04/2026"), ("reason", "thử ghi thay")],
+        )
+        .await;
+    assert_eq!(r.status, 403, "only its answer");
+    let r = prosecutor
+        .post(&path, &format!("{path}/clock"), &[("event", "procuracy_granted"), ("on", "20/04/2026"), ("months", "2")])
+        .await;
+    assert_eq!(r.status, 303, "{}", r.body);
+    assert!(!prosecutor.get("/reports?list=to_answer").await.body.contains("TG-"), "answered");
+
+    // Settled and a case opened: the persons follow into it.
+    app.advance(5 * DAY_MS);
+    let officer = app.login("police.officer").await;
+    officer
+        .post(
+            &path,
+            &format!("{path}/decide"),
+            &[("decision", "initiate"), ("number", "31/QĐ"), ("decided_on", "21/04/2026")],
+        )
+        .await;
+    let r = officer.post(&path, &format!("{path}/open-case"), &[("case_number", "12/2026/HS")]).await;
+    let case = r.location.expect("case").split('?').next().expect("path").to_owned();
+    let persons = app.store.case_persons(case.trim_start_matches("/cases/")).await.expect("persons");
+    assert_eq!(persons.iter().map(|p| p.role.as_str()).collect::<Vec<_>>(), ["victim", "suspect"]);
+    let (victim, accused) = (&persons[0], &persons[1]);
+    // Custody: only for suspects, in order, not in the future; the sentence only after the trial.
+    let custody = |cp: &str| format!("{case}/persons/{cp}/custody");
+    for (who, form, msg) in [
+        (&victim.id, vec![("arrested_on", "21/04/2026")], "Chỉ ghi ngày bắt"),
+        (&accused.id, vec![("arrested_on", "22/04/2026"), ("released_on", "21/04/2026")], "Các ngày không hợp lệ"),
+        (&accused.id, vec![("arrested_on", "22/05/2026")], "Ngày này chưa đến"),
+        (&accused.id, vec![("arrested_on", "21/04/2026"), ("sentence", "7 năm tù")], "Chỉ ghi hình phạt sau khi"),
+    ] {
+        let r = officer.post(&case, &custody(who), &form).await;
+        assert_eq!(r.status, 422, "{form:?}");
+        assert!(r.body.contains(msg), "{msg}: {}", r.body);
+    }
+    let r = officer
+        .post(&case, &custody(&accused.id), &[("arrested_on", "21/04/2026"), ("detained_on", "22/04/2026")])
+        .await;
+    assert_eq!(r.status, 303, "{}", r.body);
+    let page = officer.get(&case).await.body;
+    assert!(page.contains("22/04/2026") && page.contains("Ngày tạm giam"), "custody on the timeline");
+    assert!(app.audit_actions().await.contains(&"case.custody".to_owned()));
 });
 
 async fn demo_year(backend: Backend) {
@@ -368,12 +579,13 @@ async fn sql_counts_agree(backend: Backend) {
     let mut nonzero = 0;
     for period in periods {
         for agency in [None, Some(police.as_str())] {
-            let (reports, cases) = app.store.indicator_facts(period, agency).await.expect("facts");
+            let scope = haven_store::cases::Scope { agency_id: agency, commune_code: None };
+            let (reports, cases) = app.store.indicator_facts(period, scope).await.expect("facts");
             let reference: Vec<(i64, i64)> = compute(period, &reports, &cases)
                 .iter()
                 .map(|v| (v.numerator.len() as i64, v.denominator.len() as i64))
                 .collect();
-            let sql = app.store.indicator_counts(period, agency).await.expect("counts");
+            let sql = app.store.indicator_counts(period, scope).await.expect("counts");
             assert_eq!(sql.to_vec(), reference, "{period:?} {agency:?}");
             nonzero += reference.iter().filter(|(_, d)| *d > 0).count();
         }
