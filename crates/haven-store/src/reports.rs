@@ -375,25 +375,46 @@ impl Store {
         rows.into_iter().map(report_row).collect()
     }
 
-    /// Reports of the same agency from the same commune received within `days` of this one, not yet linked
-    /// to it: the candidates for "the same event reported twice".
+    /// Reports of the same agency that may tell of the same event, not yet linked to it: from the same commune
+    /// and received within `days` of this one, or naming one of the same persons. Two index look-ups, merged.
     pub async fn possible_duplicates(&self, r: &ReportRow, days: i64) -> anyhow::Result<Vec<ReportRow>> {
-        let (Some(commune), Some(received)) = (r.commune_code.as_deref(), parse_day(&r.received_on)) else {
-            return Ok(Vec::new());
-        };
+        const NOT_LINKED: &str = "AND id <> $1 AND id NOT IN (SELECT same_as FROM report_links WHERE report_id = $1) \
+             AND id NOT IN (SELECT report_id FROM report_links WHERE same_as = $1)";
+        let mut found = Vec::new();
+        if let (Some(commune), Some(received)) = (r.commune_code.as_deref(), parse_day(&r.received_on)) {
+            let rows = sqlx::query(&format!(
+                "SELECT {ROW_COLS} FROM reports WHERE commune_code = $2 AND received_on >= $3 AND received_on <= $4 \
+                 AND owner_agency_id = $5 {NOT_LINKED} ORDER BY received_on LIMIT 20"
+            ))
+            .bind(&r.id)
+            .bind(commune)
+            .bind(day(received - time::Duration::days(days)))
+            .bind(day(received + time::Duration::days(days)))
+            .bind(&r.owner_agency_id)
+            .fetch_all(self.db.pool())
+            .await?;
+            for row in rows {
+                found.push(report_row(row)?);
+            }
+        }
         let rows = sqlx::query(&format!(
-            "SELECT {ROW_COLS} FROM reports WHERE commune_code = $1 AND received_on >= $2 AND received_on <= $3 \
-             AND owner_agency_id = $4 AND id <> $5 AND id NOT IN (SELECT same_as FROM report_links WHERE report_id = $5) \
-             AND id NOT IN (SELECT report_id FROM report_links WHERE same_as = $5) ORDER BY received_on LIMIT 20"
+            "SELECT {ROW_COLS} FROM reports WHERE id IN (SELECT b.report_id FROM report_persons a \
+             JOIN report_persons b ON b.person_id = a.person_id WHERE a.report_id = $1) AND owner_agency_id = $2 \
+             {NOT_LINKED} ORDER BY received_on LIMIT 20"
         ))
-        .bind(commune)
-        .bind(day(received - time::Duration::days(days)))
-        .bind(day(received + time::Duration::days(days)))
-        .bind(&r.owner_agency_id)
         .bind(&r.id)
+        .bind(&r.owner_agency_id)
         .fetch_all(self.db.pool())
         .await?;
-        rows.into_iter().map(report_row).collect()
+        for row in rows {
+            let row = report_row(row)?;
+            if !found.iter().any(|f| f.id == row.id) {
+                found.push(row);
+            }
+        }
+        found.sort_by(|a, b| a.received_on.cmp(&b.received_on));
+        found.truncate(20);
+        Ok(found)
     }
 
     /// Reports linked to this one as the same event, either way round: (id, case code).

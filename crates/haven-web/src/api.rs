@@ -29,6 +29,15 @@ pub fn routes() -> Router<AppState> {
         .route("/reports/{id}/classification", axum::routing::post(classify_report))
         .route("/reports/{id}/clock", axum::routing::post(clock_report))
         .route("/reports/{id}/decision", axum::routing::post(decide_report))
+        .route("/reports/{id}/persons", axum::routing::post(report_person))
+        .route("/reports/{id}/procuracy", axum::routing::post(report_procuracy))
+        .route("/reports/{id}/case", axum::routing::post(open_case))
+        .route("/cases", get(list_cases))
+        .route("/cases/{id}", get(case))
+        .route("/cases/{id}/stage", axum::routing::post(case_stage))
+        .route("/cases/{id}/persons", axum::routing::post(case_person))
+        .route("/cases/{id}/persons/{person}/custody", axum::routing::post(case_custody))
+        .route("/indicators", get(indicators))
 }
 
 /// A token-authenticated caller whose roles permit `P`.
@@ -154,6 +163,8 @@ async fn list_reports(
         }
         Some("overdue") => state.store.report_work_list(&v.agency.id, WorkList::Overdue { today }, None, 500).await?,
         Some("procuracy") => state.store.report_work_list(&v.agency.id, WorkList::AwaitingProcuracy, None, 500).await?,
+        Some("sent") => state.store.reports_sent_to(&v.agency.id, false, 500).await?,
+        Some("to_answer") => state.store.reports_sent_to(&v.agency.id, true, 500).await?,
         None | Some("all") => state.store.reports_of_agency(&v.agency.id, 500).await?,
         Some(_) => return Err(AppError::BadRequest("list".into())),
     };
@@ -251,7 +262,7 @@ async fn clock_report(
     body: axum::body::Bytes,
 ) -> AppResult<Response> {
     let form: crate::pages::reports::ClockForm = parse_json(&body)?;
-    let r = crate::pages::reports::owned_report(&state, &v, &id).await?;
+    let r = crate::pages::reports::report_for_clock(&state, &v, &id, &form.event).await?;
     match crate::pages::reports::record_clock_event(&state, &v, &r, &form).await? {
         Ok(()) => Ok(Json(json!(state.store.report(&id).await?)).into_response()),
         Err(errors) => Ok(field_errors(&state, &v, &errors)),
@@ -269,5 +280,136 @@ async fn decide_report(
     match crate::pages::reports::decide_report(&state, &v, &r, &form).await? {
         Ok(()) => Ok(Json(json!(state.store.report(&id).await?)).into_response()),
         Err(errors) => Ok(field_errors(&state, &v, &errors)),
+    }
+}
+
+/// Answer a page-shared action that returns field errors: the record as JSON, or 422.
+async fn respond<T: serde::Serialize>(
+    state: &AppState,
+    v: &Viewer,
+    outcome: Result<(), crate::pages::reports::FieldErrors>,
+    status: StatusCode,
+    then: impl std::future::Future<Output = AppResult<T>>,
+) -> AppResult<Response> {
+    match outcome {
+        Ok(()) => Ok((status, Json(json!(then.await?))).into_response()),
+        Err(errors) => Ok(field_errors(state, v, &errors)),
+    }
+}
+
+async fn report_person(
+    State(state): State<AppState>,
+    Api(v, ..): Api<guards::EditRecords>,
+    Path(id): Path<String>,
+    body: axum::body::Bytes,
+) -> AppResult<Response> {
+    let form: crate::pages::reports::PersonLinkForm = parse_json(&body)?;
+    let r = crate::pages::reports::owned_report(&state, &v, &id).await?;
+    let outcome = crate::pages::reports::add_report_person(&state, &v, &r, &form).await?;
+    respond(&state, &v, outcome, StatusCode::OK, async { Ok(state.store.report_persons(&id).await?) }).await
+}
+
+async fn report_procuracy(
+    State(state): State<AppState>,
+    Api(v, ..): Api<guards::EditRecords>,
+    Path(id): Path<String>,
+    body: axum::body::Bytes,
+) -> AppResult<Response> {
+    let form: crate::pages::reports::ProcuracyForm = parse_json(&body)?;
+    let r = crate::pages::reports::owned_report(&state, &v, &id).await?;
+    let outcome = crate::pages::reports::notify_procuracy(&state, &v, &r, &form).await?;
+    respond(&state, &v, outcome, StatusCode::OK, async { Ok(state.store.report(&id).await?) }).await
+}
+
+async fn open_case(
+    State(state): State<AppState>,
+    Api(v, ..): Api<guards::EditRecords>,
+    Path(id): Path<String>,
+    body: axum::body::Bytes,
+) -> AppResult<Response> {
+    let form: crate::pages::cases::OpenCaseForm = parse_json(&body)?;
+    let r = crate::pages::reports::owned_report(&state, &v, &id).await?;
+    match crate::pages::cases::open_case_from(&state, &v, &r, &form).await? {
+        Ok(case_id) => Ok((StatusCode::CREATED, Json(json!(state.store.case(&case_id).await?))).into_response()),
+        Err(errors) => Ok(field_errors(&state, &v, &errors)),
+    }
+}
+
+async fn list_cases(
+    State(state): State<AppState>,
+    Api(v, ..): Api<guards::ViewRecords>,
+) -> AppResult<Json<serde_json::Value>> {
+    let own = state.store.cases_of_agency(&v.agency.id, 500).await?;
+    let sent = state.store.cases_sent_to(&v.agency.id, 500).await?;
+    Ok(Json(json!({ "items": own, "sent_to_us": sent })))
+}
+
+/// The case, if the caller may see it.
+async fn visible_case(state: &AppState, v: &Viewer, id: &str) -> AppResult<haven_store::cases::CaseRow> {
+    let c = state.store.case(id).await?.ok_or(AppError::NotFound)?;
+    if !crate::pages::record_access(state, v, haven_store::cases::KIND, id, &c.owner_agency_id, &c.sent_to())
+        .await?
+        .allowed()
+    {
+        return Err(AppError::Forbidden);
+    }
+    Ok(c)
+}
+
+async fn case(
+    State(state): State<AppState>,
+    Api(v, ..): Api<guards::ViewRecords>,
+    Path(id): Path<String>,
+) -> AppResult<Json<serde_json::Value>> {
+    let c = visible_case(&state, &v, &id).await?;
+    let persons = state.store.case_persons(&id).await?;
+    let reports = state.store.reports_of_case(&id).await?;
+    Ok(Json(json!({ "case": c, "persons": persons, "reports": reports })))
+}
+
+async fn case_stage(
+    State(state): State<AppState>,
+    Api(v, ..): Api<guards::EditRecords>,
+    Path(id): Path<String>,
+    body: axum::body::Bytes,
+) -> AppResult<Response> {
+    let form: crate::pages::cases::StageForm = parse_json(&body)?;
+    let c = visible_case(&state, &v, &id).await?;
+    let outcome = crate::pages::cases::record_case_stage(&state, &v, &c, &form).await?;
+    respond(&state, &v, outcome, StatusCode::OK, async { Ok(state.store.case(&id).await?) }).await
+}
+
+async fn case_person(
+    State(state): State<AppState>,
+    Api(v, ..): Api<guards::EditRecords>,
+    Path(id): Path<String>,
+    body: axum::body::Bytes,
+) -> AppResult<Response> {
+    let form: crate::pages::reports::PersonLinkForm = parse_json(&body)?;
+    let c = crate::pages::cases::owned_case(&state, &v, &id).await?;
+    let outcome = crate::pages::cases::add_case_person(&state, &v, &c, &form).await?;
+    respond(&state, &v, outcome, StatusCode::OK, async { Ok(state.store.case_persons(&id).await?) }).await
+}
+
+async fn case_custody(
+    State(state): State<AppState>,
+    Api(v, ..): Api<guards::EditRecords>,
+    Path((id, person)): Path<(String, String)>,
+    body: axum::body::Bytes,
+) -> AppResult<Response> {
+    let form: crate::pages::cases::CustodyForm = parse_json(&body)?;
+    let c = crate::pages::cases::owned_case(&state, &v, &id).await?;
+    let outcome = crate::pages::cases::set_case_custody(&state, &v, &c, &person, &form).await?;
+    respond(&state, &v, outcome, StatusCode::OK, async { Ok(state.store.case_persons(&id).await?) }).await
+}
+
+async fn indicators(
+    State(state): State<AppState>,
+    Api(v, ..): Api<guards::ViewAggregates>,
+    axum::extract::Query(q): axum::extract::Query<crate::pages::cases::IndicatorQuery>,
+) -> AppResult<Response> {
+    match crate::pages::cases::indicator_values(&state, &q).await? {
+        Ok(values) => Ok(Json(values).into_response()),
+        Err(key) => Ok(field_errors(&state, &v, &[("period".to_owned(), key.to_owned())])),
     }
 }

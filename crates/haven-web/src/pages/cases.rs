@@ -583,7 +583,7 @@ pub struct IndicatorLine {
 
 /// The period and scope of the indicators, as the dashboard's query string gives them.
 #[derive(Deserialize, Default)]
-struct IndicatorQuery {
+pub struct IndicatorQuery {
     year: Option<i32>,
     /// A period other than a calendar year: first and last day, dd/mm/yyyy.
     #[serde(default)]
@@ -766,6 +766,44 @@ async fn dashboard(
         c,
     };
     Ok(render(status, &page))
+}
+
+/// The five indicators for the query's period and scope, as the API gives them: each with its numerator,
+/// denominator, share in per mille, target and whether it is met; or the translation key of what is wrong
+/// with the query.
+pub async fn indicator_values(
+    state: &AppState,
+    q: &IndicatorQuery,
+) -> AppResult<Result<serde_json::Value, &'static str>> {
+    let sel = match select(state, q).await? {
+        Ok(sel) => sel,
+        Err(key) => return Ok(Err(key)),
+    };
+    let counts = state.store.indicator_counts(sel.period, sel.scope()).await?;
+    let values: Vec<_> = IndicatorId::ALL
+        .into_iter()
+        .zip(counts)
+        .map(|(id, (n, d))| {
+            let v = indicators::Count { id, numerator: n.max(0) as u64, denominator: d.max(0) as u64 };
+            let (target, strictly) = id.target();
+            serde_json::json!({
+                "code": id.code(),
+                "numerator": v.numerator,
+                "denominator": v.denominator,
+                "per_mille": v.per_mille(),
+                "target_per_mille": target,
+                "target_strictly_above": strictly,
+                "met": v.meets_target(),
+            })
+        })
+        .collect();
+    Ok(Ok(serde_json::json!({
+        "from": haven_store::reports::day(sel.period.from),
+        "to": haven_store::reports::day(sel.period.to),
+        "agency": sel.agency.as_ref().map(|a| a.code.clone()),
+        "commune": sel.commune.as_ref().map(|(c, _)| c.clone()),
+        "indicators": values,
+    })))
 }
 
 /// A record behind an indicator, and whether the viewer may open it.

@@ -68,6 +68,15 @@ story!(openapi_document_is_served, |app| {
         "/reports/{id}/classification",
         "/reports/{id}/clock",
         "/reports/{id}/decision",
+        "/reports/{id}/persons",
+        "/reports/{id}/procuracy",
+        "/reports/{id}/case",
+        "/cases",
+        "/cases/{id}",
+        "/cases/{id}/stage",
+        "/cases/{id}/persons",
+        "/cases/{id}/persons/{person}/custody",
+        "/indicators",
     ] {
         assert!(doc["paths"][p].is_object(), "{p}");
     }
@@ -132,4 +141,105 @@ story!(reports_through_the_api_with_the_same_rules_as_the_pages, |app| {
     let (s, one) = c.api_get(&token, &format!("/api/v1/reports/{id}")).await;
     assert_eq!(s, 200);
     assert_eq!(one["events"].as_array().map(Vec::len), Some(1));
+});
+
+story!(a_case_through_the_api_from_report_to_indictment, |app| {
+    let token = token_for(&app, "police.officer").await;
+    let c = app.client();
+    let (s, r) = c
+        .api_post(&token, "/api/v1/reports", &json!({"kind": "denunciation", "channel": "hotline", "received_date": "01/03/2026", "anonymous": true, "summary": "Người dân báo tin về một đường dây môi giới lấy chồng nước ngoài"}))
+        .await;
+    assert_eq!(s, 201, "{r}");
+    let id = r["id"].as_str().expect("id").to_owned();
+    let post = |path: String, body: serde_json::Value, token: String| {
+        let c = &c;
+        async move { c.api_post(&token, &format!("/api/v1{path}"), &body).await }
+    };
+    let (s, _) = post(format!("/reports/{id}/case"), json!({"case_number": "3/2026/HS"}), token.clone()).await;
+    assert_eq!(s, 422, "no decision to initiate yet");
+    post(
+        format!("/reports/{id}/classification"),
+        json!({"outcome": "offence", "offence_code": "150", "reason": "Dấu hiệu mua bán người"}),
+        token.clone(),
+    )
+    .await;
+    let suspect = app.store.person(&app.a_person_of("police").await).await.expect("read").expect("person");
+    let (s, persons) = post(
+        format!("/reports/{id}/persons"),
+        json!({"person_code": suspect.case_code, "role": "suspect"}),
+        token.clone(),
+    )
+    .await;
+    assert_eq!(s, 200, "{persons}");
+    let (s, body) = post(
+        format!("/reports/{id}/persons"),
+        json!({"person_code": suspect.case_code, "role": "witness"}),
+        token.clone(),
+    )
+    .await;
+    assert_eq!((s, body["fields"][0]["field"].as_str()), (422, Some("role")));
+    let procuracy = app.agency_id("procuracy").await;
+    let (s, r) =
+        post(format!("/reports/{id}/procuracy"), json!({"procuracy": procuracy, "on": "01/03/2026"}), token.clone())
+            .await;
+    assert_eq!((s, r["procuracy_agency_id"].as_str()), (200, Some(procuracy.as_str())));
+    post(
+        format!("/reports/{id}/decision"),
+        json!({"decision": "initiate", "number": "5/QĐ", "decided_on": "01/03/2026"}),
+        token.clone(),
+    )
+    .await;
+    let (s, case) = post(format!("/reports/{id}/case"), json!({"case_number": "3/2026/HS"}), token.clone()).await;
+    assert_eq!(s, 201, "{case}");
+    let case_id = case["id"].as_str().expect("case id").to_owned();
+    let (s, one) = c.api_get(&token, &format!("/api/v1/cases/{case_id}")).await;
+    assert_eq!(s, 200);
+    let person = one["persons"][0]["id"].as_str().expect("suspect followed the report").to_owned();
+    let (s, _) = post(
+        format!("/cases/{case_id}/persons/{person}/custody"),
+        json!({"arrested_on": "01/03/2026", "detained_on": "01/03/2026"}),
+        token.clone(),
+    )
+    .await;
+    assert_eq!(s, 200);
+    for (stage, extra) in [("offenders_identified", json!({})), ("to_procuracy", json!({"sent_to": procuracy}))] {
+        let mut body = json!({"stage": stage, "on": "01/03/2026"});
+        body.as_object_mut().expect("object").extend(extra.as_object().expect("object").clone());
+        let (s, r) = post(format!("/cases/{case_id}/stage"), body, token.clone()).await;
+        assert_eq!(s, 200, "{stage}: {r}");
+    }
+    let prosecutor = token_for(&app, "procuracy.officer").await;
+    let (s, list) = c.api_get(&prosecutor, "/api/v1/cases").await;
+    assert_eq!((s, list["sent_to_us"].as_array().map(Vec::len)), (200, Some(1)));
+    let (s, r) =
+        post(format!("/cases/{case_id}/stage"), json!({"stage": "indicted", "on": "01/03/2026"}), prosecutor.clone())
+            .await;
+    assert_eq!(s, 200, "{r}");
+    let (s, _) = post(
+        format!("/cases/{case_id}/stage"),
+        json!({"stage": "closed", "on": "01/03/2026", "detail": "Không có"}),
+        prosecutor.clone(),
+    )
+    .await;
+    assert_eq!(s, 403, "closing is not the procuracy's step here");
+    let health = token_for(&app, "health.officer").await;
+    assert_eq!(c.api_get(&health, &format!("/api/v1/cases/{case_id}")).await.0, 403);
+    // The indicators, as the dashboard counts them.
+    let analyst = token_for(&app, "province.analyst").await;
+    let (s, ind) = c.api_get(&analyst, "/api/v1/indicators?year=2026&agency=police").await;
+    assert_eq!(s, 200, "{ind}");
+    let prosecuted = ind["indicators"]
+        .as_array()
+        .expect("list")
+        .iter()
+        .find(|i| i["code"] == "prosecuted")
+        .expect("prosecuted")
+        .clone();
+    assert_eq!(
+        (prosecuted["numerator"].as_u64(), prosecuted["denominator"].as_u64(), prosecuted["met"].as_bool()),
+        (Some(1), Some(1), Some(true))
+    );
+    let (s, _) = c.api_get(&analyst, "/api/v1/indicators?from=31/12/2026&to=01/01/2026").await;
+    assert_eq!(s, 422);
+    assert_eq!(c.api_get(&token, "/api/v1/indicators").await.0, 403, "an officer without the aggregates right");
 });

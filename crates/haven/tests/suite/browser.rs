@@ -100,6 +100,16 @@ async fn click(c: &Client, id: &str) {
     panic!("clicking #{id} did not load a new page");
 }
 
+/// Choose an option of a select by its value.
+async fn choose(c: &Client, id: &str, value: &str) {
+    c.find(Locator::Css(&format!("#{id} option[value='{value}']")))
+        .await
+        .unwrap_or_else(|_| panic!("#{id} has no option {value}"))
+        .click()
+        .await
+        .expect("choose");
+}
+
 async fn text(c: &Client) -> String {
     c.find(Locator::Css("body")).await.expect("body").text().await.expect("text")
 }
@@ -219,5 +229,27 @@ async fn a_clerk_records_a_report_and_an_officer_settles_it() {
     fill(b, "case_number", "01/2026/HS").await;
     click(b, "open-case-button").await;
     assert!(text(b).await.contains("Đã mở vụ án."));
+    let case = b.current_url().await.expect("url").path().to_owned();
+    // The file goes to the procuracy, chosen from the list, and shows up on its side.
+    for (stage, receiver) in [("offenders_identified", None), ("to_procuracy", Some(app.agency_id("procuracy").await))]
+    {
+        choose(b, "stage-select", stage).await;
+        fill(b, "stage_on", "01/03/2026").await;
+        if let Some(r) = &receiver {
+            choose(b, "sent_to", r).await;
+        }
+        click(b, "save-stage").await;
+        assert!(text(b).await.contains("Đã ghi nhận giai đoạn."), "{stage}");
+    }
+    assert!(text(b).await.contains("Viện Kiểm sát nhân dân thành phố Đà Nẵng"));
+    click(b, "logout").await;
+    log_in(b, &app, "procuracy.officer").await;
+    b.goto(&app.url("/cases")).await.expect("goto");
+    assert!(text(b).await.contains("01/2026/HS"), "sent to the procuracy");
+    b.goto(&app.url(&case)).await.expect("goto");
+    choose(b, "stage-select", "indicted").await;
+    fill(b, "stage_on", "01/03/2026").await;
+    click(b, "save-stage").await;
+    assert!(text(b).await.contains("Đã ghi nhận giai đoạn."), "the procuracy indicts");
     br.close().await;
 }

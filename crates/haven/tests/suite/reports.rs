@@ -522,6 +522,22 @@ story!(persons_are_named_on_reports_and_follow_into_the_case, |app| {
     let page = officer.get(&case).await.body;
     assert!(page.contains("22/04/2026") && page.contains("Ngày tạm giam"), "custody on the timeline");
     assert!(app.audit_actions().await.contains(&"case.custody".to_owned()));
+
+    // A later report from another commune naming the same suspect is offered as possibly the same event.
+    let token = token_for(&app, "police.officer").await;
+    let c = app.client();
+    let body = serde_json::json!({"kind": "crime_report", "channel": "letter", "received_date": "24/04/2026", "commune_code": "20242", "anonymous": true, "summary": "Thư báo tin về người môi giới đưa phụ nữ sang Trung Quốc"});
+    let (s, later) = c.api_post(&token, "/api/v1/reports", &body).await;
+    assert_eq!(s, 201, "{later}");
+    assert!(!officer.get(&path).await.body.contains("Có thể trùng sự việc"), "another commune, weeks apart");
+    let later_id = later["id"].as_str().expect("id");
+    let link = serde_json::json!({"person_code": suspect.case_code, "role": "suspect"});
+    assert_eq!(c.api_post(&token, &format!("/api/v1/reports/{later_id}/persons"), &link).await.0, 200);
+    let page = officer.get(&path).await.body;
+    assert!(
+        page.contains("Có thể trùng sự việc") && page.contains(later["case_code"].as_str().expect("code")),
+        "the same person"
+    );
 });
 
 async fn demo_year(backend: Backend) {
