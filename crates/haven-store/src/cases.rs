@@ -49,9 +49,10 @@ struct Part {
 }
 
 /// The indicators as SQL. Indicator 2's denominator ("settled in the period, or fell due in it and not settled
-/// before") is two disjoint ranges that each follow an index: settled in the period (a decision never precedes
-/// receipt), plus fell due in it and not settled by its end; only the first can be in the numerator.
-const PARTS: [Part; 6] = [
+/// before") is three disjoint ranges that each follow an index: settled in the period (a decision never
+/// precedes receipt); fell due in it and still open; fell due in it and settled after its end. Only the first
+/// can be in the numerator.
+const PARTS: [Part; 7] = [
     Part {
         id: IndicatorId::ReceivedAndClassified,
         num: "classified_at IS NOT NULL AND classified_at < $3",
@@ -69,7 +70,14 @@ const PARTS: [Part; 6] = [
     Part {
         id: IndicatorId::SettledOnTime,
         num: "1 = 0",
-        den: "last_day >= $1 AND last_day <= $2 AND (decision_on IS NULL OR decision_on > $2) AND received_on <= $2",
+        den: "decision_on IS NULL AND last_day >= $1 AND last_day <= $2 AND received_on <= $2",
+        table: "reports",
+        uses_end: false,
+    },
+    Part {
+        id: IndicatorId::SettledOnTime,
+        num: "1 = 0",
+        den: "decision_on > $2 AND last_day >= $1 AND last_day <= $2 AND received_on <= $2",
         table: "reports",
         uses_end: false,
     },
@@ -551,16 +559,17 @@ impl Store {
             }
         };
         // Each count scans its own index; running them side by side uses every core.
-        let (a, b, c, d, e, f) = tokio::try_join!(
+        let (a, b, c, d, e, f, g) = tokio::try_join!(
             run(&PARTS[0]),
             run(&PARTS[1]),
             run(&PARTS[2]),
             run(&PARTS[3]),
             run(&PARTS[4]),
-            run(&PARTS[5])
+            run(&PARTS[5]),
+            run(&PARTS[6])
         )?;
         let mut out = [(0, 0); 5];
-        for (part, (n, d)) in PARTS.iter().zip([a, b, c, d, e, f]) {
+        for (part, (n, d)) in PARTS.iter().zip([a, b, c, d, e, f, g]) {
             let slot = &mut out[IndicatorId::ALL.iter().position(|i| *i == part.id).unwrap_or(0)];
             *slot = (slot.0 + n, slot.1 + d);
         }

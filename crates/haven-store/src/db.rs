@@ -57,6 +57,12 @@ const MIGRATIONS: &[Migration] = &[
         sqlite: include_str!("../migrations/sqlite/0003_case_people.sql"),
         postgres: include_str!("../migrations/postgres/0003_case_people.sql"),
     },
+    Migration {
+        version: 4,
+        name: "open_reports",
+        sqlite: include_str!("../migrations/sqlite/0004_open_reports.sql"),
+        postgres: include_str!("../migrations/postgres/0004_open_reports.sql"),
+    },
 ];
 
 impl Db {
@@ -229,6 +235,22 @@ impl Db {
     pub async fn checkpoint(&self) -> anyhow::Result<()> {
         if self.backend == Backend::Sqlite {
             self.pool.execute("PRAGMA wal_checkpoint(TRUNCATE)").await?;
+        }
+        Ok(())
+    }
+
+    /// Refresh the planner's statistics (and, on PostgreSQL, the visibility map that index-only scans rely on),
+    /// as autovacuum or a nightly `ANALYZE` would after a bulk load.
+    pub async fn analyze(&self) -> anyhow::Result<()> {
+        match self.backend {
+            Backend::Sqlite => {
+                self.pool.execute("ANALYZE").await?;
+            }
+            Backend::Postgres => {
+                for table in ["reports", "report_events", "criminal_cases", "case_reports"] {
+                    self.pool.execute(format!("VACUUM (ANALYZE) {table}").as_str()).await?;
+                }
+            }
         }
         Ok(())
     }
