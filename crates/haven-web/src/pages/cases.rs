@@ -21,6 +21,7 @@ use crate::error::{AppError, AppResult};
 use crate::page::{ok, render, Ctx, FormState};
 use crate::pages::persons::PURPOSES;
 use crate::pages::reports::{agencies_of_kind, agency_name, today, FieldErrors, PersonLinkForm};
+use crate::pages::sharing::{self, Sharing};
 use crate::AppState;
 
 pub fn routes() -> Router<AppState> {
@@ -32,6 +33,8 @@ pub fn routes() -> Router<AppState> {
         .route("/cases/{id}/persons", post(add_person))
         .route("/cases/{id}/persons/{person}/custody", post(custody))
         .route("/cases/{id}/judgment", post(judgment))
+        .route("/cases/{id}/grants", post(grant))
+        .route("/cases/{id}/grants/{grant}/revoke", post(revoke))
         .route("/indicators", get(dashboard))
         .route("/indicators/{code}", get(drill_down))
 }
@@ -159,6 +162,7 @@ struct CasePage {
     can_reveal: bool,
     purposes: &'static [&'static str],
     judgment: Option<Judgment>,
+    share: Option<Sharing>,
 }
 
 /// The case, if the viewer may see it, with how they came to.
@@ -308,6 +312,9 @@ async fn page(
         });
     }
     let can_edit = case.owner_agency_id == viewer.agency.id && viewer.can(haven_domain::Action::EditRecords);
+    let share =
+        sharing::section(state, viewer, &c, KIND, &case.id, &case.owner_agency_id, format!("/cases/{}", case.id))
+            .await?;
     let stages: Vec<&'static str> = stages_for(viewer, &case).into_iter().map(|s| s.code()).collect();
     let mut receivers = Vec::new();
     if !stages.is_empty() {
@@ -331,6 +338,7 @@ async fn page(
         can_reveal: viewer.can(haven_domain::Action::ViewIdentity),
         purposes: PURPOSES,
         judgment,
+        share,
     };
     Ok(render(status, &page))
 }
@@ -570,6 +578,40 @@ async fn judgment(
     let j = cases::view_judgment(&mut cmd, &state.store.keys, &id, &form.purpose).await?;
     cmd.commit().await?;
     page(&state, &viewer, c, case, FormState::default(), Some(j), StatusCode::OK).await
+}
+
+async fn grant(
+    State(state): State<AppState>,
+    Can(viewer, ..): Can<guards::GrantAccess>,
+    c: Ctx,
+    Path(id): Path<String>,
+    CsrfForm(form, pairs): CsrfForm<sharing::GrantForm>,
+) -> AppResult<Response> {
+    let case = owned_case(&state, &viewer, &id).await?;
+    match sharing::create(&state, &viewer, KIND, &id, &form).await? {
+        Ok(()) => Ok(Redirect::to(&format!("/cases/{id}?done=grant_created#share")).into_response()),
+        Err(errors) => {
+            let mut f = FormState::from_pairs(&pairs);
+            f.errors = errors;
+            page(&state, &viewer, c, case, f, None, StatusCode::UNPROCESSABLE_ENTITY).await
+        }
+    }
+}
+
+#[derive(Deserialize)]
+struct Empty {}
+
+async fn revoke(
+    State(state): State<AppState>,
+    Can(viewer, ..): Can<guards::GrantAccess>,
+    Path((id, grant_id)): Path<(String, String)>,
+    CsrfForm(_, _): CsrfForm<Empty>,
+) -> AppResult<Response> {
+    owned_case(&state, &viewer, &id).await?;
+    if !sharing::revoke(&state, &viewer, KIND, &id, &grant_id).await? {
+        return Err(AppError::NotFound);
+    }
+    Ok(Redirect::to(&format!("/cases/{id}?done=grant_revoked#share")).into_response())
 }
 
 pub struct IndicatorLine {

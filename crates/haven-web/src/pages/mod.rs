@@ -8,6 +8,7 @@ pub mod cases;
 pub mod home;
 pub mod persons;
 pub mod reports;
+pub mod sharing;
 pub mod supervision;
 
 use axum::Router;

@@ -8,17 +8,18 @@ use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
 use axum::Router;
-use haven_domain::access::{self, AccessDecision, Grantee};
+use haven_domain::access::{self, AccessDecision};
 use haven_domain::cases::PersonRole;
 use haven_domain::person::{normalise_phone, BirthDate, IdNumber, IdentityInput};
-use haven_domain::time::{local_date, DAY, MINUTE};
-use haven_store::access::{NewBreakGlass, NewGrant};
+use haven_domain::time::{local_date, MINUTE};
+use haven_store::access::NewBreakGlass;
 use haven_store::persons::{self, OpenedIdentity, PersonRow, KIND};
 use serde::Deserialize;
 
 use crate::ctx::{self as guards, Can, CsrfForm, Viewer};
 use crate::error::{AppError, AppResult};
 use crate::page::{ok, render, Ctx, FormState};
+use crate::pages::sharing::{self, Sharing};
 use crate::AppState;
 
 pub fn routes() -> Router<AppState> {
@@ -291,14 +292,6 @@ async fn link_target(
     Ok(target.filter(|_| viewer.can(haven_domain::Action::EditRecords)).map(|t| (t, role)))
 }
 
-pub struct GrantLine {
-    pub id: String,
-    pub grantee: String,
-    pub purpose: String,
-    pub expires_at: i64,
-    pub live: bool,
-}
-
 #[derive(Template)]
 #[template(path = "person.html")]
 struct PersonPage {
@@ -308,10 +301,8 @@ struct PersonPage {
     decision: &'static str,
     identity: Option<OpenedIdentity>,
     can_reveal: bool,
-    can_share: bool,
     purposes: &'static [&'static str],
-    grants: Vec<GrantLine>,
-    agencies: Vec<(String, String)>,
+    share: Option<Sharing>,
 }
 
 #[derive(Template)]
@@ -335,39 +326,14 @@ async fn person_page(
     f: FormState,
     status: StatusCode,
 ) -> AppResult<Response> {
-    let now = state.store.now();
     let decision = decide(state, viewer, &p).await?;
-    let is_owner = decision == AccessDecision::Owner;
     let line = lines(state, viewer, vec![p.clone()]).await?.remove(0);
     if !decision.allowed() {
         let page = DeniedPage { c, p: line, can_break_glass: viewer.can(haven_domain::Action::BreakGlass) };
         return Ok(render(StatusCode::FORBIDDEN, &page));
     }
-    let agencies = state.store.agencies().await?;
-    let name =
-        |id: &str| agencies.iter().find(|a| a.id == id).map(|a| c.agency_label(&a.name_vi, &a.name_en).to_owned());
-    let mut grants = Vec::new();
-    if is_owner {
-        for g in state.store.grants_on(KIND, &p.id).await? {
-            let grantee = match (&g.grantee_agency_id, &g.grantee_user_id) {
-                (Some(a), _) => name(a).unwrap_or_default(),
-                (None, Some(u)) => state.store.user(u).await?.map(|u| u.username).unwrap_or_default(),
-                _ => String::new(),
-            };
-            grants.push(GrantLine {
-                live: g.revoked_at.is_none() && g.expires_at > now,
-                id: g.id,
-                grantee,
-                purpose: g.purpose,
-                expires_at: g.expires_at,
-            });
-        }
-    }
-    let agency_choices = agencies
-        .iter()
-        .filter(|a| a.id != viewer.agency.id && a.active)
-        .map(|a| (a.code.clone(), c.agency_label(&a.name_vi, &a.name_en).to_owned()))
-        .collect();
+    let share =
+        sharing::section(state, viewer, &c, KIND, &p.id, &p.owner_agency_id, format!("/persons/{}", p.id)).await?;
     let page = PersonPage {
         decision: match decision {
             AccessDecision::Owner => "owner",
@@ -381,10 +347,8 @@ async fn person_page(
         p: line,
         identity,
         can_reveal: viewer.can(haven_domain::Action::ViewIdentity),
-        can_share: is_owner && viewer.can(haven_domain::Action::GrantAccess),
         purposes: PURPOSES,
-        grants,
-        agencies: agency_choices,
+        share,
     };
     Ok(render(status, &page))
 }
@@ -429,66 +393,25 @@ async fn reveal(
     person_page(&state, &viewer, c, p, identity, FormState::default(), StatusCode::OK).await
 }
 
-#[derive(Deserialize)]
-struct GrantForm {
-    #[serde(default)]
-    agency: String,
-    #[serde(default)]
-    username: String,
-    purpose: String,
-    days: String,
-}
-
 async fn grant(
     State(state): State<AppState>,
     Can(viewer, ..): Can<guards::GrantAccess>,
     c: Ctx,
     Path(id): Path<String>,
-    CsrfForm(form, pairs): CsrfForm<GrantForm>,
+    CsrfForm(form, pairs): CsrfForm<sharing::GrantForm>,
 ) -> AppResult<Response> {
     let p = load(&state, &id).await?;
     if p.owner_agency_id != viewer.agency.id {
         return Err(AppError::Forbidden);
     }
-    let mut f = FormState::from_pairs(&pairs);
-    let grantee = if !form.username.trim().is_empty() {
-        match state.store.user_by_name(form.username.trim()).await? {
-            Some(u) if !u.disabled => Some(Grantee::User(u.id)),
-            _ => {
-                f.add("username", "error.unknown_user");
-                None
-            }
+    match sharing::create(&state, &viewer, KIND, &id, &form).await? {
+        Ok(()) => Ok(Redirect::to(&format!("/persons/{id}?done=grant_created")).into_response()),
+        Err(errors) => {
+            let mut f = FormState::from_pairs(&pairs);
+            f.errors = errors;
+            person_page(&state, &viewer, c, p, None, f, StatusCode::UNPROCESSABLE_ENTITY).await
         }
-    } else {
-        match state.store.agency_by_code(form.agency.trim()).await? {
-            Some(a) if a.id != viewer.agency.id => Some(Grantee::Agency(a.id)),
-            _ => {
-                f.add("agency", "error.choice");
-                None
-            }
-        }
-    };
-    // A purpose from the list, never free text: it is kept in the clear in the grant and the audit log.
-    let purpose = form.purpose.trim();
-    if !PURPOSES.contains(&purpose) {
-        f.add("grant_purpose", "error.choice");
     }
-    let days = form.days.trim().parse::<i64>().ok().filter(|d| (1..=access::GRANT_MAX_DAYS).contains(d));
-    if days.is_none() {
-        f.add("days", "error.grant_days");
-    }
-    let (Some(grantee), Some(days), false) = (grantee, days, f.has_errors()) else {
-        return person_page(&state, &viewer, c, p, None, f, StatusCode::UNPROCESSABLE_ENTITY).await;
-    };
-    let mut cmd = state.store.command(&viewer.actor()).await?;
-    let expires_at = cmd.at + days * DAY;
-    haven_store::access::create_grant(
-        &mut cmd,
-        &NewGrant { record_kind: KIND, record_id: &id, grantee: &grantee, purpose, expires_at },
-    )
-    .await?;
-    cmd.commit().await?;
-    Ok(Redirect::to(&format!("/persons/{id}?done=grant_created")).into_response())
 }
 
 #[derive(Deserialize)]
@@ -504,12 +427,9 @@ async fn revoke(
     if p.owner_agency_id != viewer.agency.id {
         return Err(AppError::Forbidden);
     }
-    let mut cmd = state.store.command(&viewer.actor()).await?;
-    let done = haven_store::access::revoke_grant(&mut cmd, KIND, &id, &grant_id).await?;
-    if !done {
+    if !sharing::revoke(&state, &viewer, KIND, &id, &grant_id).await? {
         return Err(AppError::NotFound);
     }
-    cmd.commit().await?;
     Ok(Redirect::to(&format!("/persons/{id}?done=grant_revoked")).into_response())
 }
 

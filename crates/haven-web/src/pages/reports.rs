@@ -22,6 +22,7 @@ use crate::ctx::{self as guards, Can, CsrfForm, Viewer};
 use crate::error::{AppError, AppResult};
 use crate::page::{ok, render, Ctx, FormState};
 use crate::pages::persons::PURPOSES;
+use crate::pages::sharing::{self, Sharing};
 use crate::AppState;
 
 pub fn routes() -> Router<AppState> {
@@ -36,6 +37,8 @@ pub fn routes() -> Router<AppState> {
         .route("/reports/{id}/same-event", post(same_event))
         .route("/reports/{id}/persons", post(add_person))
         .route("/reports/{id}/procuracy", post(send_to_procuracy))
+        .route("/reports/{id}/grants", post(grant))
+        .route("/reports/{id}/grants/{grant}/revoke", post(revoke))
 }
 
 const KINDS: &[&str] = &["denunciation", "crime_report", "recommendation"];
@@ -351,6 +354,7 @@ struct ReportPage {
     procuracies: Vec<(String, String)>,
     /// The viewer is the procuracy and may answer the extension request.
     can_answer: bool,
+    share: Option<Sharing>,
 }
 
 /// A person named by a report or a case, in pseudonymous form; `open` when the viewer may open the record.
@@ -472,6 +476,8 @@ async fn page(
         && r.procuracy_pending
         && r.decision_kind.is_none()
         && viewer.can(haven_domain::Action::EditRecords);
+    let share =
+        sharing::section(state, viewer, &c, KIND, &r.id, &r.owner_agency_id, format!("/reports/{}", r.id)).await?;
     let case_id = state.store.case_of_report(&r.id).await?;
     let same_event = state.store.same_event_reports(&r.id).await?;
     let duplicates = if owner {
@@ -502,6 +508,7 @@ async fn page(
         procuracy,
         procuracies,
         can_answer,
+        share,
     };
     Ok(render(status, &page))
 }
@@ -933,6 +940,40 @@ async fn send_to_procuracy(
             page(&state, &viewer, c, r, None, f, StatusCode::UNPROCESSABLE_ENTITY).await
         }
     }
+}
+
+async fn grant(
+    State(state): State<AppState>,
+    Can(viewer, ..): Can<guards::GrantAccess>,
+    c: Ctx,
+    Path(id): Path<String>,
+    CsrfForm(form, pairs): CsrfForm<sharing::GrantForm>,
+) -> AppResult<Response> {
+    let r = load_for_edit(&state, &viewer, &id).await?;
+    match sharing::create(&state, &viewer, KIND, &id, &form).await? {
+        Ok(()) => Ok(Redirect::to(&format!("/reports/{id}?done=grant_created#share")).into_response()),
+        Err(errors) => {
+            let mut f = FormState::from_pairs(&pairs);
+            f.errors = errors;
+            page(&state, &viewer, c, r, None, f, StatusCode::UNPROCESSABLE_ENTITY).await
+        }
+    }
+}
+
+#[derive(Deserialize)]
+struct Empty {}
+
+async fn revoke(
+    State(state): State<AppState>,
+    Can(viewer, ..): Can<guards::GrantAccess>,
+    Path((id, grant_id)): Path<(String, String)>,
+    CsrfForm(_, _): CsrfForm<Empty>,
+) -> AppResult<Response> {
+    load_for_edit(&state, &viewer, &id).await?;
+    if !sharing::revoke(&state, &viewer, KIND, &id, &grant_id).await? {
+        return Err(AppError::NotFound);
+    }
+    Ok(Redirect::to(&format!("/reports/{id}?done=grant_revoked#share")).into_response())
 }
 
 #[cfg(test)]

@@ -382,6 +382,32 @@ story!(a_case_goes_from_initiation_to_trial_and_the_indicators_follow, |app| {
     let shown = judge.post(&case, &format!("{case}/judgment"), &[("purpose", "case_work")]).await;
     assert!(shown.body.contains(verdict), "{}", shown.body);
     assert!(app.audit_actions().await.contains(&"case.view_judgment".to_owned()));
+    // The support authority sees the case only while it is shared with it.
+    let health = app.login("health.officer").await;
+    assert_eq!(health.get(&case).await.status, 403);
+    let head = app.login("police.head").await;
+    let r = head
+        .post(&case, &format!("{case}/grants"), &[("agency", "health"), ("purpose", "support"), ("days", "400")])
+        .await;
+    assert_eq!(r.status, 422, "a grant runs at most a year");
+    let r = head
+        .post(&case, &format!("{case}/grants"), &[("agency", "health"), ("purpose", "support"), ("days", "30")])
+        .await;
+    assert_eq!(r.status, 303, "{}", r.body);
+    assert_eq!(health.get(&case).await.status, 200);
+    assert_eq!(
+        health
+            .post(&case, &format!("{case}/grants"), &[("agency", "women"), ("purpose", "support"), ("days", "30")])
+            .await
+            .status,
+        403,
+        "only the owner shares"
+    );
+    let case_id = case.trim_start_matches("/cases/");
+    let grant = app.store.grants_on("criminal_case", case_id).await.expect("grants").remove(0);
+    let r = head.post(&case, &format!("{case}/grants/{}/revoke", grant.id), &[]).await;
+    assert_eq!(r.status, 303);
+    assert_eq!(health.get(&case).await.status, 403, "revoked at once");
 });
 
 story!(persons_are_named_on_reports_and_follow_into_the_case, |app| {
