@@ -10,6 +10,7 @@ pub mod profile;
 pub mod reports;
 pub mod roles;
 pub mod time;
+pub mod victims;
 
 pub use access::{AccessDecision, AccessRequest, BreakGlass, Grant, Grantee};
 pub use roles::{Action, Role};

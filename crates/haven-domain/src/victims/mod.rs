@@ -1,0 +1,286 @@
+//! Victim protection: a case's status path and identification, the verification clock, the support regimes
+//! a person is entitled to (rules from the profile), and consent per purpose.
+
+pub mod consent;
+pub mod support;
+
+use serde::{Deserialize, Serialize};
+use time::{Date, Duration};
+
+/// Where a victim case stands (Law 53/2024, the path from signs to identification).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Status {
+    /// A person showing signs of having been trafficked.
+    Signs,
+    /// Being identified as a victim.
+    BeingIdentified,
+    Identified,
+    NotVictim,
+}
+
+impl Status {
+    pub const ALL: [Status; 4] = [Status::Signs, Status::BeingIdentified, Status::Identified, Status::NotVictim];
+
+    pub fn code(self) -> &'static str {
+        match self {
+            Status::Signs => "signs",
+            Status::BeingIdentified => "being_identified",
+            Status::Identified => "identified",
+            Status::NotVictim => "not_victim",
+        }
+    }
+
+    pub fn from_code(code: &str) -> Option<Status> {
+        Status::ALL.into_iter().find(|s| s.code() == code)
+    }
+}
+
+/// How the person came to the agency that received them.
+pub const RECEPTION_KINDS: &[&str] = &["commune", "border", "overseas_mission", "shelter", "police"];
+
+/// Evidence an identification may rest on (Law 53/2024 and its guidance).
+pub const EVIDENCE: &[&str] = &[
+    "procedural_body",
+    "rescuer",
+    "overseas_mission",
+    "foreign_authority",
+    "own_statement",
+    "relatives",
+    "offender_statement",
+    "other_victims",
+    "witnesses",
+    "rescued_with_victims",
+];
+
+/// The support authority verifies with the police within this many days of reception.
+pub const VERIFICATION_DAYS: i64 = 3;
+
+/// The last day for verification with the police.
+pub fn verification_due(received: Date) -> Date {
+    received + Duration::days(VERIFICATION_DAYS)
+}
+
+/// An identification proposed by an officer; it takes effect only when an agency head approves it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Identification {
+    pub outcome: Status,
+    pub decided_on: Date,
+    pub legal_basis: String,
+    pub evidence: Vec<String>,
+    pub certificate_number: String,
+    pub reasons: String,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum VictimError {
+    /// Only "identified" or "not a victim" may be decided.
+    NotAnOutcome,
+    /// The case already has a decided outcome.
+    AlreadyDecided,
+    /// A proposal already awaits approval.
+    Pending,
+    /// Nothing awaits approval.
+    NothingPending,
+    /// Approval is for an agency head other than the proposer.
+    NotApprover,
+    InFuture,
+    BeforeReception,
+    EvidenceMissing,
+    BasisMissing,
+    CertificateMissing,
+    ReasonsMissing,
+    Closed,
+}
+
+impl VictimError {
+    pub fn key(self) -> &'static str {
+        match self {
+            VictimError::NotAnOutcome => "error.choice",
+            VictimError::AlreadyDecided => "error.victim_decided",
+            VictimError::Pending => "error.victim_pending",
+            VictimError::NothingPending => "error.victim_nothing_pending",
+            VictimError::NotApprover => "error.victim_not_approver",
+            VictimError::InFuture => "error.date_in_future",
+            VictimError::BeforeReception => "error.victim_before_reception",
+            VictimError::EvidenceMissing => "error.victim_evidence",
+            VictimError::BasisMissing => "error.victim_basis",
+            VictimError::CertificateMissing => "error.victim_certificate",
+            VictimError::ReasonsMissing => "error.victim_reasons",
+            VictimError::Closed => "error.victim_closed",
+        }
+    }
+}
+
+/// What an identification proposal must hold, given the case's reception date and today. An identified
+/// victim needs a legal basis, at least one ground of evidence from the list and the certificate number; "not
+/// a victim" needs its reasons.
+pub fn check_identification(
+    current: Status,
+    pending: bool,
+    closed: bool,
+    received: Date,
+    today: Date,
+    id: &Identification,
+) -> Result<(), VictimError> {
+    if closed {
+        return Err(VictimError::Closed);
+    }
+    if matches!(current, Status::Identified | Status::NotVictim) {
+        return Err(VictimError::AlreadyDecided);
+    }
+    if pending {
+        return Err(VictimError::Pending);
+    }
+    if id.decided_on > today {
+        return Err(VictimError::InFuture);
+    }
+    if id.decided_on < received {
+        return Err(VictimError::BeforeReception);
+    }
+    match id.outcome {
+        Status::Identified => {
+            if id.legal_basis.trim().chars().count() < 3 {
+                return Err(VictimError::BasisMissing);
+            }
+            if id.evidence.is_empty() || id.evidence.iter().any(|e| !EVIDENCE.contains(&e.as_str())) {
+                return Err(VictimError::EvidenceMissing);
+            }
+            if id.certificate_number.trim().is_empty() {
+                return Err(VictimError::CertificateMissing);
+            }
+        }
+        Status::NotVictim => {
+            if id.reasons.trim().chars().count() < 5 {
+                return Err(VictimError::ReasonsMissing);
+            }
+        }
+        _ => return Err(VictimError::NotAnOutcome),
+    }
+    Ok(())
+}
+
+/// Whether `approver` may approve a pending proposal made by `proposer`: an agency head, not the proposer.
+pub fn check_approval(pending: bool, is_head: bool, approver: &str, proposer: &str) -> Result<(), VictimError> {
+    if !pending {
+        return Err(VictimError::NothingPending);
+    }
+    if !is_head || approver == proposer {
+        return Err(VictimError::NotApprover);
+    }
+    Ok(())
+}
+
+/// Whether a person born on `birth` (or in that year, when only the year is known) is a child on `on`. With
+/// only a year, the person counts as a child until the end of the year they turn 18: protection errs on the
+/// side of the child.
+pub fn is_child(birth: crate::person::BirthDate, on: Date) -> bool {
+    match birth {
+        crate::person::BirthDate::Full(d) => {
+            let year = d.year() + 18;
+            let day = d.day().min(d.month().length(year));
+            Date::from_calendar_date(year, d.month(), day).is_ok_and(|eighteenth| on < eighteenth)
+        }
+        crate::person::BirthDate::Year(y) => on.year() <= y + 18,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::person::BirthDate;
+    use time::macros::date;
+
+    fn proposal(outcome: Status) -> Identification {
+        Identification {
+            outcome,
+            decided_on: date!(2026 - 03 - 05),
+            legal_basis: "Điều 23 Luật 53/2024/QH15".into(),
+            evidence: vec!["rescuer".into(), "own_statement".into()],
+            certificate_number: "12/GXN".into(),
+            reasons: String::new(),
+        }
+    }
+
+    #[test]
+    fn identification_needs_its_grounds() {
+        let (rec, today) = (date!(2026 - 03 - 01), date!(2026 - 03 - 10));
+        let ok = proposal(Status::Identified);
+        assert_eq!(check_identification(Status::BeingIdentified, false, false, rec, today, &ok), Ok(()));
+        assert_eq!(
+            check_identification(Status::Identified, false, false, rec, today, &ok),
+            Err(VictimError::AlreadyDecided)
+        );
+        assert_eq!(check_identification(Status::Signs, true, false, rec, today, &ok), Err(VictimError::Pending));
+        assert_eq!(check_identification(Status::Signs, false, true, rec, today, &ok), Err(VictimError::Closed));
+        let mut bad = ok.clone();
+        bad.evidence = vec![];
+        assert_eq!(
+            check_identification(Status::Signs, false, false, rec, today, &bad),
+            Err(VictimError::EvidenceMissing)
+        );
+        bad.evidence = vec!["rumour".into()];
+        assert_eq!(
+            check_identification(Status::Signs, false, false, rec, today, &bad),
+            Err(VictimError::EvidenceMissing)
+        );
+        let mut bad = ok.clone();
+        bad.certificate_number = " ".into();
+        assert_eq!(
+            check_identification(Status::Signs, false, false, rec, today, &bad),
+            Err(VictimError::CertificateMissing)
+        );
+        let mut bad = ok.clone();
+        bad.decided_on = date!(2026 - 02 - 28);
+        assert_eq!(
+            check_identification(Status::Signs, false, false, rec, today, &bad),
+            Err(VictimError::BeforeReception)
+        );
+        bad.decided_on = date!(2026 - 03 - 11);
+        assert_eq!(check_identification(Status::Signs, false, false, rec, today, &bad), Err(VictimError::InFuture));
+        let mut not = proposal(Status::NotVictim);
+        assert_eq!(
+            check_identification(Status::Signs, false, false, rec, today, &not),
+            Err(VictimError::ReasonsMissing)
+        );
+        not.reasons = "Tự nguyện đi làm, không bị lừa hay cưỡng ép".into();
+        assert_eq!(check_identification(Status::Signs, false, false, rec, today, &not), Ok(()));
+        assert_eq!(
+            check_identification(Status::Signs, false, false, rec, today, &proposal(Status::BeingIdentified)),
+            Err(VictimError::NotAnOutcome)
+        );
+    }
+
+    #[test]
+    fn only_another_head_approves() {
+        assert_eq!(check_approval(true, true, "u2", "u1"), Ok(()));
+        assert_eq!(check_approval(true, true, "u1", "u1"), Err(VictimError::NotApprover));
+        assert_eq!(check_approval(true, false, "u2", "u1"), Err(VictimError::NotApprover));
+        assert_eq!(check_approval(false, true, "u2", "u1"), Err(VictimError::NothingPending));
+    }
+
+    #[test]
+    fn children_are_under_eighteen() {
+        let born = BirthDate::Full(date!(2008 - 03 - 05));
+        assert!(is_child(born, date!(2026 - 03 - 04)));
+        assert!(!is_child(born, date!(2026 - 03 - 05)), "adult on the eighteenth birthday");
+        let leap = BirthDate::Full(date!(2008 - 02 - 29));
+        assert!(is_child(leap, date!(2026 - 02 - 27)));
+        assert!(!is_child(leap, date!(2026 - 02 - 28)), "born on 29 February: adult on 28 February of a common year");
+        assert!(is_child(BirthDate::Year(2008), date!(2026 - 12 - 31)), "year only: a child to the end of the year");
+        assert!(!is_child(BirthDate::Year(2008), date!(2027 - 01 - 01)));
+    }
+
+    #[test]
+    fn verification_is_due_three_days_after_reception() {
+        assert_eq!(verification_due(date!(2026 - 02 - 27)), date!(2026 - 03 - 02));
+        assert_eq!(verification_due(date!(2024 - 02 - 27)), date!(2024 - 03 - 01), "leap year");
+    }
+
+    #[test]
+    fn codes_round_trip() {
+        for s in Status::ALL {
+            assert_eq!(Status::from_code(s.code()), Some(s));
+        }
+    }
+}
