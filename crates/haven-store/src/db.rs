@@ -63,6 +63,12 @@ const MIGRATIONS: &[Migration] = &[
         sqlite: include_str!("../migrations/sqlite/0004_open_reports.sql"),
         postgres: include_str!("../migrations/postgres/0004_open_reports.sql"),
     },
+    Migration {
+        version: 5,
+        name: "victims",
+        sqlite: include_str!("../migrations/sqlite/0005_victims.sql"),
+        postgres: include_str!("../migrations/postgres/0005_victims.sql"),
+    },
 ];
 
 impl Db {

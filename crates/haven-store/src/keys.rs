@@ -25,6 +25,10 @@ pub const SEALED_COLUMNS: &[(&str, &str, &[&str])] = &[
     ("report_events", "id", &["reason"]),
     ("criminal_cases", "id", &["verdict", "appeal_note"]),
     ("case_persons", "id", &["sentence"]),
+    ("victim_cases", "id", &["reasons"]),
+    ("victim_steps", "id", &["note"]),
+    ("supports", "id", &["note"]),
+    ("consents", "id", &["representative"]),
 ];
 
 fn new_key_id() -> KeyId {

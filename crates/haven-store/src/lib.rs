@@ -15,6 +15,7 @@ pub mod keys;
 pub mod persons;
 pub mod reports;
 pub mod testing;
+pub mod victims;
 
 use std::path::Path;
 use std::sync::Arc;

@@ -55,10 +55,12 @@ impl AppState {
     }
 }
 
-/// The profile's rules the pages apply: the criminal-procedure clock and the offence codes.
+/// The profile's rules the pages apply: the criminal-procedure clock, the offence codes and the support
+/// regimes.
 pub struct Profile {
     pub clock: haven_domain::reports::clock::ClockRules,
     pub offences: Vec<haven_domain::reports::intake::Offence>,
+    pub support: haven_domain::victims::support::SupportRules,
 }
 
 impl Profile {
@@ -68,9 +70,14 @@ impl Profile {
             "../../../profiles/vn/criminal-procedure.txt"
         ));
         let offences = haven_domain::reports::intake::parse_offences(include_str!("../../../profiles/vn/offences.txt"));
-        match (clock, offences) {
-            (Ok(clock), Ok(offences)) => Profile { clock, offences },
-            (clock, offences) => panic!("the embedded profile is malformed: {:?} {:?}", clock.err(), offences.err()),
+        let support = haven_domain::victims::support::SupportRules::parse(include_str!(
+            "../../../profiles/vn/support-regimes.txt"
+        ));
+        match (clock, offences, support) {
+            (Ok(clock), Ok(offences), Ok(support)) => Profile { clock, offences, support },
+            (clock, offences, support) => {
+                panic!("the embedded profile is malformed: {:?} {:?} {:?}", clock.err(), offences.err(), support.err())
+            }
         }
     }
 }

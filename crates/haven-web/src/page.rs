@@ -72,7 +72,8 @@ impl Ctx {
 }
 
 fn nav_for(v: &Viewer, path: &str) -> Vec<NavItem> {
-    let items: [(&'static str, &'static str, Action); 9] = [
+    let items: [(&'static str, &'static str, Action); 10] = [
+        ("/victims", "nav.victims", Action::ViewRecords),
         ("/reports", "nav.reports", Action::ViewRecords),
         ("/cases", "nav.cases", Action::ViewRecords),
         ("/indicators", "nav.indicators", Action::ViewAggregates),

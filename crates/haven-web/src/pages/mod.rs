@@ -10,6 +10,7 @@ pub mod persons;
 pub mod reports;
 pub mod sharing;
 pub mod supervision;
+pub mod victims;
 
 use axum::Router;
 
@@ -24,6 +25,7 @@ pub fn routes() -> Router<AppState> {
         .merge(persons::routes())
         .merge(reports::routes())
         .merge(cases::routes())
+        .merge(victims::routes())
         .merge(supervision::routes())
         .merge(audit::routes())
 }

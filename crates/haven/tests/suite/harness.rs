@@ -152,6 +152,23 @@ impl TestApp {
         c
     }
 
+    /// Create a user with the demo password and one role, and log them in.
+    pub async fn create_user(&self, name: &str, agency_id: &str, role: &str) -> Client {
+        let hash = haven_store::accounts::hash_password(PASSWORD.to_owned()).await.expect("hash");
+        let roles = [haven_domain::Role::from_code(role).expect("role")];
+        let mut cmd = self.store.command(&haven_store::Actor::system("test")).await.expect("command");
+        let user = haven_store::accounts::NewUser {
+            username: name,
+            display_name: name,
+            agency_id,
+            roles: &roles,
+            password_hash: &hash,
+        };
+        haven_store::accounts::create_user(&mut cmd, &user).await.expect("user");
+        cmd.commit().await.expect("commit");
+        self.login(name).await
+    }
+
     pub async fn audit_actions(&self) -> Vec<String> {
         haven_store::audit::browse(&self.store.db, &Default::default(), 10_000)
             .await

@@ -18,3 +18,4 @@ mod platform;
 mod process;
 mod reports;
 mod sessions;
+mod victims;

@@ -1,0 +1,532 @@
+//! Victim protection cases, their steps, supports and the person's consents. The rules (status path,
+//! identification, entitlement, consent) are `haven_domain::victims`; this module stores what they allowed.
+//! Identity stays on the person record: a victim case holds the person's id and its own pseudonymous code.
+
+use haven_domain::person::{case_code, BirthDate};
+use haven_domain::time::Millis;
+use haven_domain::victims::consent::Consent;
+use haven_domain::victims::support::Given;
+use haven_domain::victims::{verification_due, Identification, Status};
+use serde::Serialize;
+use time::Date;
+
+use crate::crypto::Keyring;
+use crate::db::RowExt;
+use crate::reports::{day, parse_day};
+use crate::{new_id, Command, Entry, Store};
+
+pub const KIND: &str = "victim_case";
+const TABLE: &str = "victim_cases";
+
+pub struct NewVictimCase<'a> {
+    pub person_id: &'a str,
+    pub reception_kind: &'a str,
+    pub received_on: Date,
+    pub commune_code: Option<&'a str>,
+    pub vietnamese: bool,
+    pub in_vietnam: bool,
+    pub accompanying_child: bool,
+    /// The officer who received the person (a name as written on the reception record).
+    pub officer: &'a str,
+    pub note: Option<&'a str>,
+}
+
+/// The person's birth date, opened inside the server only to decide whether they are a child; never shown.
+/// The use is recorded in the audit log.
+pub async fn birth_date_for_rules(
+    cmd: &mut Command,
+    keys: &Keyring,
+    person_id: &str,
+) -> anyhow::Result<Option<BirthDate>> {
+    let sealed: Option<Option<Vec<u8>>> = sqlx::query_scalar("SELECT birth_date FROM persons WHERE id = $1")
+        .bind(person_id)
+        .fetch_optional(&mut *cmd.tx)
+        .await?;
+    let Some(Some(sealed)) = sealed else { return Ok(None) };
+    let plain = keys.open("persons", "birth_date", person_id, &sealed)?;
+    cmd.audit(
+        Entry::new("person.age_check", crate::persons::KIND, person_id)
+            .purpose("child_protection")
+            .fields(&["birth_date"]),
+    )
+    .await?;
+    Ok(BirthDate::parse(&plain))
+}
+
+/// Open a victim case at reception, with its reception step. The case starts with "showing signs".
+pub async fn create(
+    cmd: &mut Command,
+    keys: &Keyring,
+    owner_agency_id: &str,
+    v: &NewVictimCase<'_>,
+    child: bool,
+) -> anyhow::Result<String> {
+    let id = new_id();
+    sqlx::query(
+        "INSERT INTO victim_cases (id, owner_agency_id, person_id, case_code, status, child, vietnamese, in_vietnam, \
+         accompanying_child, reception_kind, received_on, commune_code, received_by, verification_due, created_at, \
+         updated_at) VALUES ($1, $2, $3, $4, 'signs', $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $14)",
+    )
+    .bind(&id)
+    .bind(owner_agency_id)
+    .bind(v.person_id)
+    .bind(case_code("NN", &id))
+    .bind(i64::from(child))
+    .bind(i64::from(v.vietnamese))
+    .bind(i64::from(v.in_vietnam))
+    .bind(i64::from(v.accompanying_child))
+    .bind(v.reception_kind)
+    .bind(day(v.received_on))
+    .bind(v.commune_code)
+    .bind(&cmd.actor.user_id)
+    .bind(day(verification_due(v.received_on)))
+    .bind(cmd.at)
+    .execute(&mut *cmd.tx)
+    .await?;
+    cmd.audit(Entry::new("victim.create", KIND, &id).fields(&["person_id", "reception", "child", "situation"])).await?;
+    let agency = owner_agency_id.to_owned();
+    record_step(
+        cmd,
+        keys,
+        &id,
+        &NewStep {
+            kind: "reception",
+            on: v.received_on,
+            commune_code: v.commune_code,
+            agency_id: &agency,
+            officer: v.officer,
+            note: v.note,
+        },
+    )
+    .await?;
+    Ok(id)
+}
+
+pub struct NewStep<'a> {
+    pub kind: &'a str,
+    pub on: Date,
+    pub commune_code: Option<&'a str>,
+    pub agency_id: &'a str,
+    pub officer: &'a str,
+    pub note: Option<&'a str>,
+}
+
+/// Record a step. Verification with the police also moves a case showing signs to "being identified".
+pub async fn record_step(cmd: &mut Command, keys: &Keyring, case_id: &str, s: &NewStep<'_>) -> anyhow::Result<()> {
+    let id = new_id();
+    sqlx::query(
+        "INSERT INTO victim_steps (id, case_id, kind, on_date, commune_code, agency_id, officer, note, recorded_by, \
+         recorded_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
+    )
+    .bind(&id)
+    .bind(case_id)
+    .bind(s.kind)
+    .bind(day(s.on))
+    .bind(s.commune_code)
+    .bind(s.agency_id)
+    .bind(s.officer)
+    .bind(s.note.filter(|n| !n.is_empty()).map(|n| keys.seal("victim_steps", "note", &id, n)))
+    .bind(&cmd.actor.user_id)
+    .bind(cmd.at)
+    .execute(&mut *cmd.tx)
+    .await?;
+    if s.kind == "verification" {
+        sqlx::query(
+            "UPDATE victim_cases SET verified_on = COALESCE(verified_on, $1), \
+             status = CASE WHEN status = 'signs' THEN 'being_identified' ELSE status END, updated_at = $2 WHERE id = $3",
+        )
+        .bind(day(s.on))
+        .bind(cmd.at)
+        .bind(case_id)
+        .execute(&mut *cmd.tx)
+        .await?;
+    }
+    cmd.audit(
+        Entry::new(&format!("victim.step.{}", s.kind), KIND, case_id)
+            .fields(&["on", "place", "agency", "officer", "note"]),
+    )
+    .await
+}
+
+/// Record an identification proposal the domain accepted; it awaits an agency head's approval.
+pub async fn propose_identification(
+    cmd: &mut Command,
+    keys: &Keyring,
+    id: &str,
+    p: &Identification,
+) -> anyhow::Result<()> {
+    sqlx::query(
+        "UPDATE victim_cases SET proposed_outcome = $1, proposed_on = $2, proposed_by = $3, legal_basis = $4, \
+         evidence = $5, certificate_number = $6, reasons = $7, updated_at = $8 WHERE id = $9",
+    )
+    .bind(p.outcome.code())
+    .bind(day(p.decided_on))
+    .bind(&cmd.actor.user_id)
+    .bind(p.legal_basis.trim())
+    .bind(p.evidence.join(" "))
+    .bind(p.certificate_number.trim())
+    .bind(Some(p.reasons.trim()).filter(|r| !r.is_empty()).map(|r| keys.seal(TABLE, "reasons", id, r)))
+    .bind(cmd.at)
+    .bind(id)
+    .execute(&mut *cmd.tx)
+    .await?;
+    cmd.audit(Entry::new("victim.propose_identification", KIND, id).fields(&[
+        "outcome",
+        "decided_on",
+        "legal_basis",
+        "evidence",
+        "certificate_number",
+        "reasons",
+    ]))
+    .await
+}
+
+/// Approve the pending proposal: the case takes its outcome.
+pub async fn approve_identification(cmd: &mut Command, id: &str) -> anyhow::Result<()> {
+    sqlx::query(
+        "UPDATE victim_cases SET status = proposed_outcome, approved_by = $1, approved_at = $2, \
+         identified_on = CASE WHEN proposed_outcome = 'identified' THEN proposed_on ELSE NULL END, updated_at = $2 \
+         WHERE id = $3 AND proposed_outcome IS NOT NULL AND approved_by IS NULL",
+    )
+    .bind(&cmd.actor.user_id)
+    .bind(cmd.at)
+    .bind(id)
+    .execute(&mut *cmd.tx)
+    .await?;
+    cmd.audit(Entry::new("victim.approve_identification", KIND, id).fields(&["status", "approved_by"])).await
+}
+
+pub struct NewSupport<'a> {
+    pub regime: &'a str,
+    pub given: Given,
+    pub provider_agency_id: &'a str,
+    pub acknowledged: bool,
+    pub note: Option<&'a str>,
+}
+
+pub async fn give_support(cmd: &mut Command, keys: &Keyring, case_id: &str, s: &NewSupport<'_>) -> anyhow::Result<()> {
+    let id = new_id();
+    sqlx::query(
+        "INSERT INTO supports (id, case_id, regime, given_on, provider_agency_id, quantity, amount_vnd, acknowledged, \
+         note, recorded_by, recorded_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)",
+    )
+    .bind(&id)
+    .bind(case_id)
+    .bind(s.regime)
+    .bind(day(s.given.on))
+    .bind(s.provider_agency_id)
+    .bind(s.given.quantity as i64)
+    .bind(s.given.amount_vnd as i64)
+    .bind(i64::from(s.acknowledged))
+    .bind(s.note.filter(|n| !n.is_empty()).map(|n| keys.seal("supports", "note", &id, n)))
+    .bind(&cmd.actor.user_id)
+    .bind(cmd.at)
+    .execute(&mut *cmd.tx)
+    .await?;
+    cmd.audit(Entry::new("victim.support", KIND, case_id).fields(&[
+        "regime",
+        "given_on",
+        "provider",
+        "quantity",
+        "amount_vnd",
+        "acknowledged",
+    ]))
+    .await
+}
+
+pub struct NewConsentRow<'a> {
+    pub person_id: &'a str,
+    pub purpose: &'a str,
+    pub target: &'a str,
+    pub given_by: &'a str,
+    pub representative: Option<&'a str>,
+    pub given_on: Date,
+    pub expires_on: Option<Date>,
+}
+
+pub async fn record_consent(cmd: &mut Command, keys: &Keyring, c: &NewConsentRow<'_>) -> anyhow::Result<String> {
+    let id = new_id();
+    sqlx::query(
+        "INSERT INTO consents (id, person_id, purpose, target, given_by, representative, given_on, expires_on, \
+         recorded_by, recorded_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
+    )
+    .bind(&id)
+    .bind(c.person_id)
+    .bind(c.purpose)
+    .bind(c.target)
+    .bind(c.given_by)
+    .bind(c.representative.filter(|r| !r.is_empty()).map(|r| keys.seal("consents", "representative", &id, r)))
+    .bind(day(c.given_on))
+    .bind(c.expires_on.map(day))
+    .bind(&cmd.actor.user_id)
+    .bind(cmd.at)
+    .execute(&mut *cmd.tx)
+    .await?;
+    cmd.audit(Entry::new("consent.record", crate::persons::KIND, c.person_id).fields(&[
+        "purpose",
+        "target",
+        "given_by",
+        "given_on",
+        "expires_on",
+    ]))
+    .await?;
+    Ok(id)
+}
+
+/// Withdraw a consent from `on`; false when there is no such consent in force for the person.
+pub async fn withdraw_consent(cmd: &mut Command, person_id: &str, consent_id: &str, on: Date) -> anyhow::Result<bool> {
+    let n = sqlx::query(
+        "UPDATE consents SET withdrawn_on = $1, withdrawn_by = $2 WHERE id = $3 AND person_id = $4 AND withdrawn_on IS NULL",
+    )
+    .bind(day(on))
+    .bind(&cmd.actor.user_id)
+    .bind(consent_id)
+    .bind(person_id)
+    .execute(&mut *cmd.tx)
+    .await?
+    .rows_affected();
+    if n == 0 {
+        return Ok(false);
+    }
+    cmd.audit(Entry::new("consent.withdraw", crate::persons::KIND, person_id).fields(&["consent", "withdrawn_on"]))
+        .await?;
+    Ok(true)
+}
+
+/// A victim case without its sealed fields.
+#[derive(Clone, Debug, Serialize)]
+pub struct VictimCase {
+    pub id: String,
+    pub owner_agency_id: String,
+    pub person_id: String,
+    pub case_code: String,
+    pub status: String,
+    pub child: bool,
+    pub vietnamese: bool,
+    pub in_vietnam: bool,
+    pub accompanying_child: bool,
+    pub reception_kind: String,
+    pub received_on: String,
+    pub commune_code: Option<String>,
+    pub verification_due: String,
+    pub verified_on: Option<String>,
+    pub proposed_outcome: Option<String>,
+    pub proposed_on: Option<String>,
+    pub proposed_by: Option<String>,
+    pub legal_basis: Option<String>,
+    pub evidence: Option<String>,
+    pub certificate_number: Option<String>,
+    pub approved_by: Option<String>,
+    pub identified_on: Option<String>,
+    pub closed_on: Option<String>,
+    pub created_at: Millis,
+}
+
+impl VictimCase {
+    pub fn status(&self) -> Status {
+        Status::from_code(&self.status).unwrap_or(Status::Signs)
+    }
+    /// A proposal awaits approval.
+    pub fn pending(&self) -> bool {
+        self.proposed_outcome.is_some() && self.approved_by.is_none()
+    }
+    pub fn received(&self) -> Option<Date> {
+        parse_day(&self.received_on)
+    }
+    pub fn identified(&self) -> Option<Date> {
+        self.identified_on.as_deref().and_then(parse_day)
+    }
+}
+
+const COLS: &str =
+    "id, owner_agency_id, person_id, case_code, status, child, vietnamese, in_vietnam, accompanying_child, \
+     reception_kind, received_on, commune_code, verification_due, verified_on, proposed_outcome, proposed_on, \
+     proposed_by, legal_basis, evidence, certificate_number, approved_by, identified_on, closed_on, created_at";
+
+fn row(r: crate::db::Row) -> anyhow::Result<VictimCase> {
+    let flag = |i: usize| -> anyhow::Result<bool> { Ok(r.try_get::<i64, _>(i)? != 0) };
+    Ok(VictimCase {
+        id: r.try_get(0)?,
+        owner_agency_id: r.try_get(1)?,
+        person_id: r.try_get(2)?,
+        case_code: r.try_get(3)?,
+        status: r.try_get(4)?,
+        child: flag(5)?,
+        vietnamese: flag(6)?,
+        in_vietnam: flag(7)?,
+        accompanying_child: flag(8)?,
+        reception_kind: r.try_get(9)?,
+        received_on: r.try_get(10)?,
+        commune_code: r.try_get(11)?,
+        verification_due: r.try_get(12)?,
+        verified_on: r.try_get(13)?,
+        proposed_outcome: r.try_get(14)?,
+        proposed_on: r.try_get(15)?,
+        proposed_by: r.try_get(16)?,
+        legal_basis: r.try_get(17)?,
+        evidence: r.try_get(18)?,
+        certificate_number: r.try_get(19)?,
+        approved_by: r.try_get(20)?,
+        identified_on: r.try_get(21)?,
+        closed_on: r.try_get(22)?,
+        created_at: r.try_get(23)?,
+    })
+}
+
+/// A step as listed on the case page (the note stays sealed).
+#[derive(Clone, Debug, Serialize)]
+pub struct StepRow {
+    pub kind: String,
+    pub on: String,
+    pub commune_code: Option<String>,
+    pub agency_id: String,
+    pub officer: String,
+}
+
+#[derive(Clone, Debug, Serialize)]
+pub struct SupportRow {
+    pub regime: String,
+    pub given_on: String,
+    pub provider_agency_id: String,
+    pub quantity: i64,
+    pub amount_vnd: i64,
+    pub acknowledged: bool,
+}
+
+impl SupportRow {
+    pub fn given(&self) -> Option<Given> {
+        Some(Given {
+            on: parse_day(&self.given_on)?,
+            quantity: self.quantity.max(0) as u64,
+            amount_vnd: self.amount_vnd.max(0) as u64,
+        })
+    }
+}
+
+/// id, purpose, target, given by, given on, expires on, withdrawn on.
+type ConsentTuple = (String, String, String, String, String, Option<String>, Option<String>);
+
+#[derive(Clone, Debug, Serialize)]
+pub struct ConsentRow {
+    pub id: String,
+    pub purpose: String,
+    pub target: String,
+    pub given_by: String,
+    pub given_on: String,
+    pub expires_on: Option<String>,
+    pub withdrawn_on: Option<String>,
+}
+
+impl ConsentRow {
+    pub fn consent(&self) -> Option<Consent> {
+        Some(Consent {
+            purpose: self.purpose.clone(),
+            target: self.target.clone(),
+            given_on: parse_day(&self.given_on)?,
+            expires_on: self.expires_on.as_deref().and_then(parse_day),
+            withdrawn_on: self.withdrawn_on.as_deref().and_then(parse_day),
+        })
+    }
+}
+
+impl Store {
+    pub async fn victim_case(&self, id: &str) -> anyhow::Result<Option<VictimCase>> {
+        let r = sqlx::query(&format!("SELECT {COLS} FROM victim_cases WHERE id = $1"))
+            .bind(id)
+            .fetch_optional(self.db.pool())
+            .await?;
+        r.map(row).transpose()
+    }
+
+    /// An agency's victim cases, newest reception first.
+    pub async fn victim_cases_of_agency(&self, agency_id: &str, limit: i64) -> anyhow::Result<Vec<VictimCase>> {
+        let rows = sqlx::query(&format!(
+            "SELECT {COLS} FROM victim_cases WHERE owner_agency_id = $1 ORDER BY received_on DESC, id DESC LIMIT $2"
+        ))
+        .bind(agency_id)
+        .bind(limit)
+        .fetch_all(self.db.pool())
+        .await?;
+        rows.into_iter().map(row).collect()
+    }
+
+    /// An agency's cases still awaiting verification with the police, soonest due first.
+    pub async fn victims_awaiting_verification(&self, agency_id: &str, limit: i64) -> anyhow::Result<Vec<VictimCase>> {
+        let rows = sqlx::query(&format!(
+            "SELECT {COLS} FROM victim_cases WHERE owner_agency_id = $1 AND verified_on IS NULL AND closed_on IS NULL \
+             ORDER BY verification_due, id LIMIT $2"
+        ))
+        .bind(agency_id)
+        .bind(limit)
+        .fetch_all(self.db.pool())
+        .await?;
+        rows.into_iter().map(row).collect()
+    }
+
+    /// The victim cases of a person, newest first.
+    pub async fn victim_cases_of_person(&self, person_id: &str) -> anyhow::Result<Vec<VictimCase>> {
+        let rows =
+            sqlx::query(&format!("SELECT {COLS} FROM victim_cases WHERE person_id = $1 ORDER BY received_on DESC"))
+                .bind(person_id)
+                .fetch_all(self.db.pool())
+                .await?;
+        rows.into_iter().map(row).collect()
+    }
+
+    pub async fn victim_steps(&self, case_id: &str) -> anyhow::Result<Vec<StepRow>> {
+        let rows: Vec<(String, String, Option<String>, String, String)> = sqlx::query_as(
+            "SELECT kind, on_date, commune_code, agency_id, officer FROM victim_steps WHERE case_id = $1 ORDER BY on_date, recorded_at",
+        )
+        .bind(case_id)
+        .fetch_all(self.db.pool())
+        .await?;
+        Ok(rows
+            .into_iter()
+            .map(|(kind, on, commune_code, agency_id, officer)| StepRow { kind, on, commune_code, agency_id, officer })
+            .collect())
+    }
+
+    pub async fn supports(&self, case_id: &str) -> anyhow::Result<Vec<SupportRow>> {
+        let rows: Vec<(String, String, String, i64, i64, i64)> = sqlx::query_as(
+            "SELECT regime, given_on, provider_agency_id, quantity, amount_vnd, acknowledged FROM supports WHERE case_id = $1 \
+             ORDER BY given_on, recorded_at",
+        )
+        .bind(case_id)
+        .fetch_all(self.db.pool())
+        .await?;
+        Ok(rows
+            .into_iter()
+            .map(|(regime, given_on, provider_agency_id, quantity, amount_vnd, ack)| SupportRow {
+                regime,
+                given_on,
+                provider_agency_id,
+                quantity,
+                amount_vnd,
+                acknowledged: ack != 0,
+            })
+            .collect())
+    }
+
+    /// Every consent of a person, in force or not, oldest first: the history.
+    pub async fn consents(&self, person_id: &str) -> anyhow::Result<Vec<ConsentRow>> {
+        let rows: Vec<ConsentTuple> = sqlx::query_as(
+            "SELECT id, purpose, target, given_by, given_on, expires_on, withdrawn_on FROM consents WHERE person_id = $1 \
+             ORDER BY given_on, recorded_at",
+        )
+        .bind(person_id)
+        .fetch_all(self.db.pool())
+        .await?;
+        Ok(rows
+            .into_iter()
+            .map(|(id, purpose, target, given_by, given_on, expires_on, withdrawn_on)| ConsentRow {
+                id,
+                purpose,
+                target,
+                given_by,
+                given_on,
+                expires_on,
+                withdrawn_on,
+            })
+            .collect())
+    }
+}

@@ -1,0 +1,950 @@
+//! Victim protection cases: reception, verification with the police within three days, the steps between
+//! agencies, identification proposed by an officer and approved by an agency head, the supports the person is
+//! entitled to and what was given, and the person's consents. The rules are `haven_domain::victims`.
+
+use askama::Template;
+use axum::extract::{Path, State};
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Redirect, Response};
+use axum::routing::{get, post};
+use axum::Router;
+use haven_domain::format::{parse_date, Lang};
+use haven_domain::victims::consent::{self, NewConsent};
+use haven_domain::victims::support::{self, CaseDates, Given, Limit, Situation};
+use haven_domain::victims::{self as rules, Identification, Status, EVIDENCE, RECEPTION_KINDS};
+use haven_domain::Role;
+use haven_store::victims::{self, NewConsentRow, NewStep, NewSupport, NewVictimCase, VictimCase, KIND};
+use serde::Deserialize;
+use time::Date;
+
+use crate::ctx::{self as guards, Can, CsrfForm, Viewer};
+use crate::error::{AppError, AppResult};
+use crate::page::{ok, render, Ctx, FormState};
+use crate::pages::reports::{today, visible_person, FieldErrors};
+use crate::pages::sharing::{self, Sharing};
+use crate::AppState;
+
+pub fn routes() -> Router<AppState> {
+    Router::new()
+        .route("/victims", get(list).post(create))
+        .route("/victims/new", get(new_form))
+        .route("/victims/{id}", get(show))
+        .route("/victims/{id}/steps", post(step))
+        .route("/victims/{id}/identification", post(propose))
+        .route("/victims/{id}/approve", post(approve))
+        .route("/victims/{id}/supports", post(give))
+        .route("/victims/{id}/consents", post(consent))
+        .route("/victims/{id}/consents/{consent}/withdraw", post(withdraw))
+        .route("/victims/{id}/grants", post(grant))
+        .route("/victims/{id}/grants/{grant}/revoke", post(revoke))
+}
+
+/// Steps recorded after reception (reception itself opens the case).
+const STEP_KINDS: &[&str] = &["verification", "identification_interview", "rescue", "handover", "protection", "other"];
+
+fn display(d: &str) -> String {
+    parse_date(d).map(haven_domain::format::date).unwrap_or_default()
+}
+
+fn display_opt(d: &Option<String>) -> String {
+    d.as_deref().map(display).unwrap_or_default()
+}
+
+/// How verification stands: done, due (days left) or overdue.
+fn verification(v: &VictimCase, today: Date) -> (&'static str, i64) {
+    if v.verified_on.is_some() {
+        return ("verified", 0);
+    }
+    let due = parse_date(&v.verification_due).unwrap_or(today);
+    let left = (due - today).whole_days();
+    if left < 0 {
+        ("overdue", -left)
+    } else {
+        ("due", left)
+    }
+}
+
+pub struct Line {
+    pub v: VictimCase,
+    pub received: String,
+    pub due: String,
+    pub verification: &'static str,
+}
+
+fn line(v: VictimCase, today: Date) -> Line {
+    let (verification, _) = verification(&v, today);
+    Line { received: display(&v.received_on), due: display(&v.verification_due), verification, v }
+}
+
+#[derive(Template)]
+#[template(path = "victims.html")]
+struct ListPage {
+    c: Ctx,
+    awaiting: Vec<Line>,
+    lines: Vec<Line>,
+    can_create: bool,
+}
+
+async fn list(State(state): State<AppState>, Can(viewer, ..): Can<guards::ViewRecords>, c: Ctx) -> AppResult<Response> {
+    let t = today(&state);
+    let awaiting = state
+        .store
+        .victims_awaiting_verification(&viewer.agency.id, 200)
+        .await?
+        .into_iter()
+        .map(|v| line(v, t))
+        .collect();
+    let lines =
+        state.store.victim_cases_of_agency(&viewer.agency.id, 200).await?.into_iter().map(|v| line(v, t)).collect();
+    Ok(ok(&ListPage { c, awaiting, lines, can_create: viewer.can(haven_domain::Action::CreateRecords) }))
+}
+
+#[derive(Template)]
+#[template(path = "victim_new.html")]
+struct NewPage {
+    c: Ctx,
+    f: FormState,
+    kinds: &'static [&'static str],
+    communes: Vec<(String, String)>,
+    today: String,
+}
+
+async fn new_page(state: &AppState, c: Ctx, f: FormState, status: StatusCode) -> AppResult<Response> {
+    let communes = state.store.communes(&state.config.province).await?;
+    let today = haven_domain::format::date(today(state));
+    Ok(render(status, &NewPage { c, f, kinds: RECEPTION_KINDS, communes, today }))
+}
+
+async fn new_form(State(state): State<AppState>, Can(..): Can<guards::CreateRecords>, c: Ctx) -> AppResult<Response> {
+    new_page(&state, c, FormState::default(), StatusCode::OK).await
+}
+
+#[derive(Deserialize)]
+pub struct NewVictimForm {
+    pub person_code: String,
+    pub reception_kind: String,
+    pub received_on: String,
+    #[serde(default)]
+    pub commune_code: String,
+    /// Checkboxes: present when ticked.
+    #[serde(default)]
+    pub vietnamese: Option<String>,
+    #[serde(default)]
+    pub in_vietnam: Option<String>,
+    #[serde(default)]
+    pub accompanying_child: Option<String>,
+    #[serde(default)]
+    pub officer: String,
+    #[serde(default)]
+    pub note: String,
+}
+
+/// Open a victim case for a person the viewer may see; the child flag comes from the person's birth date.
+pub async fn create_case(
+    state: &AppState,
+    viewer: &Viewer,
+    form: &NewVictimForm,
+) -> AppResult<Result<String, FieldErrors>> {
+    let mut f = FormState::default();
+    let person = visible_person(state, viewer, &form.person_code).await?;
+    if person.is_none() {
+        f.add("person_code", "error.person_not_found");
+    }
+    if !RECEPTION_KINDS.contains(&form.reception_kind.as_str()) {
+        f.add("reception_kind", "error.choice");
+    }
+    let today = today(state);
+    let received = parse_date(&form.received_on);
+    match received {
+        None => f.add("received_on", "error.date"),
+        Some(d) if d > today => f.add("received_on", "error.date_in_future"),
+        Some(_) => {}
+    }
+    let commune = Some(form.commune_code.trim()).filter(|c| !c.is_empty());
+    if let Some(code) = commune {
+        if !state.store.unit_exists(code).await? {
+            f.add("commune_code", "error.choice");
+        }
+    }
+    let (Some(person), Some(received), false) = (person, received, f.has_errors()) else {
+        return Ok(Err(f.errors));
+    };
+    let officer =
+        if form.officer.trim().is_empty() { viewer.user.display_name.clone() } else { form.officer.trim().to_owned() };
+    let mut cmd = state.store.command(&viewer.actor()).await?;
+    let child = victims::birth_date_for_rules(&mut cmd, &state.store.keys, &person.id)
+        .await?
+        .is_some_and(|b| rules::is_child(b, received));
+    let new = NewVictimCase {
+        person_id: &person.id,
+        reception_kind: &form.reception_kind,
+        received_on: received,
+        commune_code: commune,
+        vietnamese: form.vietnamese.is_some(),
+        in_vietnam: form.in_vietnam.is_some(),
+        accompanying_child: form.accompanying_child.is_some(),
+        officer: &officer,
+        note: Some(form.note.trim()),
+    };
+    let id = victims::create(&mut cmd, &state.store.keys, &viewer.agency.id, &new, child).await?;
+    cmd.commit().await?;
+    Ok(Ok(id))
+}
+
+async fn create(
+    State(state): State<AppState>,
+    Can(viewer, ..): Can<guards::CreateRecords>,
+    c: Ctx,
+    CsrfForm(form, pairs): CsrfForm<NewVictimForm>,
+) -> AppResult<Response> {
+    match create_case(&state, &viewer, &form).await? {
+        Ok(id) => Ok(Redirect::to(&format!("/victims/{id}?done=victim_received")).into_response()),
+        Err(errors) => {
+            let mut f = FormState::from_pairs(&pairs);
+            f.errors = errors;
+            new_page(&state, c, f, StatusCode::UNPROCESSABLE_ENTITY).await
+        }
+    }
+}
+
+/// The case, if the viewer may see it.
+async fn load(state: &AppState, viewer: &Viewer, id: &str) -> AppResult<VictimCase> {
+    let v = state.store.victim_case(id).await?.ok_or(AppError::NotFound)?;
+    if !crate::pages::record_access(state, viewer, KIND, id, &v.owner_agency_id, &[]).await?.allowed() {
+        return Err(AppError::Forbidden);
+    }
+    Ok(v)
+}
+
+/// The case, if the viewer's agency owns it and the viewer may change records.
+async fn load_for_edit(state: &AppState, viewer: &Viewer, id: &str) -> AppResult<VictimCase> {
+    let v = state.store.victim_case(id).await?.ok_or(AppError::NotFound)?;
+    if v.owner_agency_id != viewer.agency.id {
+        return Err(AppError::Forbidden);
+    }
+    Ok(v)
+}
+
+fn situation(v: &VictimCase) -> Situation {
+    Situation {
+        status: v.status(),
+        vietnamese: v.vietnamese,
+        in_vietnam: v.in_vietnam,
+        accompanying_child: v.accompanying_child,
+    }
+}
+
+pub struct StepLine {
+    pub kind: String,
+    pub on: String,
+    pub place: String,
+    pub agency: String,
+    pub officer: String,
+}
+
+/// A regime the person is entitled to, and how it stands.
+pub struct Entitlement {
+    pub code: String,
+    pub name: String,
+    /// `not_given`, `given`, `days_left`, `due_by`, `overdue`.
+    pub standing: &'static str,
+    pub detail: String,
+}
+
+pub struct SupportLine {
+    pub regime: String,
+    pub on: String,
+    pub provider: String,
+    pub quantity: i64,
+    pub amount: String,
+    pub acknowledged: bool,
+}
+
+pub struct ConsentLine {
+    pub id: String,
+    pub purpose: String,
+    pub target: String,
+    pub given_by: String,
+    pub given_on: String,
+    pub expires_on: String,
+    pub withdrawn_on: String,
+    pub in_force: bool,
+}
+
+#[derive(Template)]
+#[template(path = "victim.html")]
+struct CasePage {
+    c: Ctx,
+    f: FormState,
+    v: VictimCase,
+    person_code: String,
+    person_open: bool,
+    received: String,
+    commune: String,
+    due: String,
+    verification: &'static str,
+    days: i64,
+    steps: Vec<StepLine>,
+    entitlements: Vec<Entitlement>,
+    supports: Vec<SupportLine>,
+    consents: Vec<ConsentLine>,
+    can_edit: bool,
+    can_approve: bool,
+    proposed_on: String,
+    step_kinds: &'static [&'static str],
+    evidence: &'static [&'static str],
+    agencies: Vec<(String, String)>,
+    agency_kinds: Vec<String>,
+    consent_purposes: &'static [&'static str],
+    communes: Vec<(String, String)>,
+    share: Option<Sharing>,
+}
+
+async fn page(
+    state: &AppState,
+    viewer: &Viewer,
+    c: Ctx,
+    v: VictimCase,
+    f: FormState,
+    status: StatusCode,
+) -> AppResult<Response> {
+    let t = today(state);
+    let all_agencies = state.store.agencies().await?;
+    let agency_label = |id: &str| {
+        all_agencies
+            .iter()
+            .find(|a| a.id == id)
+            .map(|a| c.agency_label(&a.name_vi, &a.name_en).to_owned())
+            .unwrap_or_default()
+    };
+    let person = state.store.person(&v.person_id).await?;
+    let person_code = person.as_ref().map(|p| p.case_code.clone()).unwrap_or_default();
+    let person_open = match &person {
+        Some(p) => {
+            crate::pages::record_access(state, viewer, haven_store::persons::KIND, &p.id, &p.owner_agency_id, &[])
+                .await?
+                .allowed()
+        }
+        None => false,
+    };
+    let mut steps = Vec::new();
+    for s in state.store.victim_steps(&v.id).await? {
+        let place = match &s.commune_code {
+            Some(code) => state.store.unit_name(code).await?.unwrap_or_default(),
+            None => String::new(),
+        };
+        steps.push(StepLine {
+            kind: s.kind,
+            on: display(&s.on),
+            place,
+            agency: agency_label(&s.agency_id),
+            officer: s.officer,
+        });
+    }
+    let given = state.store.supports(&v.id).await?;
+    let name_of = |code: &str| {
+        state
+            .profile
+            .support
+            .regime(code)
+            .map(|r| if c.lang == Lang::En { r.name_en.clone() } else { r.name_vi.clone() })
+            .unwrap_or_else(|| code.to_owned())
+    };
+    let entitlements = state
+        .profile
+        .support
+        .eligible(situation(&v))
+        .into_iter()
+        .map(|r| {
+            let mine: Vec<Given> = given.iter().filter(|g| g.regime == r.code).filter_map(|g| g.given()).collect();
+            let (standing, detail) = match support::standing(r, v.identified(), t, &mine) {
+                support::Standing::NotGiven => ("not_given", String::new()),
+                support::Standing::Given => ("given", String::new()),
+                support::Standing::DaysLeft(n) => ("days_left", n.to_string()),
+                support::Standing::DueBy(d) => ("due_by", haven_domain::format::date(d)),
+                support::Standing::Overdue => ("overdue", String::new()),
+            };
+            let detail = match (r.limit, standing) {
+                (Limit::Days(max), "not_given") => max.to_string(),
+                _ => detail,
+            };
+            Entitlement { code: r.code.clone(), name: name_of(&r.code), standing, detail }
+        })
+        .collect();
+    let supports = given
+        .iter()
+        .map(|g| SupportLine {
+            regime: name_of(&g.regime),
+            on: display(&g.given_on),
+            provider: agency_label(&g.provider_agency_id),
+            quantity: g.quantity,
+            amount: haven_domain::format::integer(g.amount_vnd, c.lang),
+            acknowledged: g.acknowledged,
+        })
+        .collect();
+    let mut consents = Vec::new();
+    for row in state.store.consents(&v.person_id).await? {
+        let in_force = row.consent().is_some_and(|k| k.in_force(t));
+        let target = match row.purpose.as_str() {
+            "share_agency" => agency_label(&row.target),
+            "share_agency_kind" => c.tk("kind", &row.target),
+            _ => String::new(),
+        };
+        consents.push(ConsentLine {
+            id: row.id,
+            purpose: row.purpose,
+            target,
+            given_by: row.given_by,
+            given_on: display(&row.given_on),
+            expires_on: display_opt(&row.expires_on),
+            withdrawn_on: display_opt(&row.withdrawn_on),
+            in_force,
+        });
+    }
+    let commune = match &v.commune_code {
+        Some(code) => state.store.unit_name(code).await?.unwrap_or_default(),
+        None => String::new(),
+    };
+    let owner = v.owner_agency_id == viewer.agency.id;
+    let can_edit = owner && viewer.can(haven_domain::Action::EditRecords);
+    let can_approve = owner
+        && v.pending()
+        && viewer.has_role(Role::AgencyHead)
+        && v.proposed_by.as_deref() != Some(viewer.user.id.as_str());
+    let (verification, days) = verification(&v, t);
+    let mut agency_kinds: Vec<String> = all_agencies.iter().map(|a| a.kind.clone()).collect();
+    agency_kinds.sort();
+    agency_kinds.dedup();
+    let agencies = all_agencies
+        .iter()
+        .filter(|a| a.active)
+        .map(|a| (a.id.clone(), c.agency_label(&a.name_vi, &a.name_en).to_owned()))
+        .collect();
+    let share =
+        sharing::section(state, viewer, &c, KIND, &v.id, &v.owner_agency_id, format!("/victims/{}", v.id)).await?;
+    let page = CasePage {
+        person_code,
+        person_open,
+        received: display(&v.received_on),
+        commune,
+        due: display(&v.verification_due),
+        verification,
+        days,
+        steps,
+        entitlements,
+        supports,
+        consents,
+        can_edit,
+        can_approve,
+        proposed_on: display_opt(&v.proposed_on),
+        step_kinds: STEP_KINDS,
+        evidence: EVIDENCE,
+        agencies,
+        agency_kinds,
+        consent_purposes: consent::PURPOSES,
+        communes: state.store.communes(&state.config.province).await?,
+        share,
+        v,
+        f,
+        c,
+    };
+    Ok(render(status, &page))
+}
+
+async fn show(
+    State(state): State<AppState>,
+    Can(viewer, ..): Can<guards::ViewRecords>,
+    c: Ctx,
+    Path(id): Path<String>,
+) -> AppResult<Response> {
+    let v = load(&state, &viewer, &id).await?;
+    page(&state, &viewer, c, v, FormState::default(), StatusCode::OK).await
+}
+
+/// Answer a form on the case page: back to the page with a confirmation, or the page again with the errors.
+async fn answer(
+    state: &AppState,
+    viewer: &Viewer,
+    c: Ctx,
+    v: VictimCase,
+    pairs: &[(String, String)],
+    outcome: Result<(), FieldErrors>,
+    done: &str,
+) -> AppResult<Response> {
+    match outcome {
+        Ok(()) => Ok(Redirect::to(&format!("/victims/{}?done={done}", v.id)).into_response()),
+        Err(errors) => {
+            let mut f = FormState::from_pairs(pairs);
+            f.errors = errors;
+            page(state, viewer, c, v, f, StatusCode::UNPROCESSABLE_ENTITY).await
+        }
+    }
+}
+
+#[derive(Deserialize)]
+pub struct StepForm {
+    pub kind: String,
+    pub on: String,
+    #[serde(default)]
+    pub commune_code: String,
+    #[serde(default)]
+    pub agency: String,
+    #[serde(default)]
+    pub officer: String,
+    #[serde(default)]
+    pub note: String,
+}
+
+pub async fn record_step(
+    state: &AppState,
+    viewer: &Viewer,
+    v: &VictimCase,
+    form: &StepForm,
+) -> AppResult<Result<(), FieldErrors>> {
+    let mut f = FormState::default();
+    if !STEP_KINDS.contains(&form.kind.as_str()) {
+        f.add("step_kind", "error.choice");
+    }
+    if v.closed_on.is_some() {
+        f.add("step_kind", "error.victim_closed");
+    }
+    let on = parse_date(&form.on);
+    match on {
+        None => f.add("step_on", "error.date"),
+        Some(d) if d > today(state) => f.add("step_on", "error.date_in_future"),
+        Some(d) if v.received().is_some_and(|r| d < r) => f.add("step_on", "error.victim_before_reception"),
+        Some(_) => {}
+    }
+    let agency_id =
+        if form.agency.trim().is_empty() { viewer.agency.id.clone() } else { form.agency.trim().to_owned() };
+    if state.store.agency(&agency_id).await?.filter(|a| a.active).is_none() {
+        f.add("step_agency", "error.choice");
+    }
+    let commune = Some(form.commune_code.trim()).filter(|c| !c.is_empty());
+    if let Some(code) = commune {
+        if !state.store.unit_exists(code).await? {
+            f.add("step_commune", "error.choice");
+        }
+    }
+    let officer = form.officer.trim();
+    if officer.chars().count() < 2 {
+        f.add("step_officer", "error.victim_officer");
+    }
+    let (Some(on), false) = (on, f.has_errors()) else { return Ok(Err(f.errors)) };
+    let mut cmd = state.store.command(&viewer.actor()).await?;
+    let step = NewStep {
+        kind: &form.kind,
+        on,
+        commune_code: commune,
+        agency_id: &agency_id,
+        officer,
+        note: Some(form.note.trim()),
+    };
+    victims::record_step(&mut cmd, &state.store.keys, &v.id, &step).await?;
+    cmd.commit().await?;
+    Ok(Ok(()))
+}
+
+async fn step(
+    State(state): State<AppState>,
+    Can(viewer, ..): Can<guards::EditRecords>,
+    c: Ctx,
+    Path(id): Path<String>,
+    CsrfForm(form, pairs): CsrfForm<StepForm>,
+) -> AppResult<Response> {
+    let v = load_for_edit(&state, &viewer, &id).await?;
+    let outcome = record_step(&state, &viewer, &v, &form).await?;
+    answer(&state, &viewer, c, v, &pairs, outcome, "step_recorded").await
+}
+
+#[derive(Deserialize)]
+pub struct IdentificationForm {
+    pub outcome: String,
+    pub decided_on: String,
+    #[serde(default)]
+    pub legal_basis: String,
+    /// Evidence codes from `haven_domain::victims::EVIDENCE`.
+    #[serde(default)]
+    pub evidence: Vec<String>,
+    #[serde(default)]
+    pub certificate_number: String,
+    #[serde(default)]
+    pub reasons: String,
+}
+
+pub async fn propose_identification(
+    state: &AppState,
+    viewer: &Viewer,
+    v: &VictimCase,
+    form: &IdentificationForm,
+) -> AppResult<Result<(), FieldErrors>> {
+    let Some(decided_on) = parse_date(&form.decided_on) else {
+        return Ok(Err(vec![("decided_on".into(), "error.date".into())]));
+    };
+    let proposal = Identification {
+        outcome: Status::from_code(&form.outcome).unwrap_or(Status::Signs),
+        decided_on,
+        legal_basis: form.legal_basis.clone(),
+        evidence: form.evidence.clone(),
+        certificate_number: form.certificate_number.clone(),
+        reasons: form.reasons.clone(),
+    };
+    let received = v.received().unwrap_or(decided_on);
+    if let Err(e) =
+        rules::check_identification(v.status(), v.pending(), v.closed_on.is_some(), received, today(state), &proposal)
+    {
+        let field = match e {
+            rules::VictimError::InFuture | rules::VictimError::BeforeReception => "decided_on",
+            rules::VictimError::EvidenceMissing => "evidence",
+            rules::VictimError::BasisMissing => "legal_basis",
+            rules::VictimError::CertificateMissing => "certificate_number",
+            rules::VictimError::ReasonsMissing => "reasons",
+            _ => "outcome",
+        };
+        return Ok(Err(vec![(field.into(), e.key().into())]));
+    }
+    let mut cmd = state.store.command(&viewer.actor()).await?;
+    victims::propose_identification(&mut cmd, &state.store.keys, &v.id, &proposal).await?;
+    cmd.commit().await?;
+    Ok(Ok(()))
+}
+
+/// The identification form as the page sends it: the ticked evidence boxes come as repeated `evidence` fields,
+/// which a form struct cannot hold, so they are read from the pairs.
+#[derive(Deserialize)]
+struct IdentificationPageForm {
+    outcome: String,
+    decided_on: String,
+    #[serde(default)]
+    legal_basis: String,
+    #[serde(default)]
+    certificate_number: String,
+    #[serde(default)]
+    reasons: String,
+}
+
+async fn propose(
+    State(state): State<AppState>,
+    Can(viewer, ..): Can<guards::EditRecords>,
+    c: Ctx,
+    Path(id): Path<String>,
+    CsrfForm(form, pairs): CsrfForm<IdentificationPageForm>,
+) -> AppResult<Response> {
+    let v = load_for_edit(&state, &viewer, &id).await?;
+    let form = IdentificationForm {
+        outcome: form.outcome,
+        decided_on: form.decided_on,
+        legal_basis: form.legal_basis,
+        evidence: pairs.iter().filter(|(k, _)| k == "evidence").map(|(_, v)| v.clone()).collect(),
+        certificate_number: form.certificate_number,
+        reasons: form.reasons,
+    };
+    let outcome = propose_identification(&state, &viewer, &v, &form).await?;
+    answer(&state, &viewer, c, v, &pairs, outcome, "identification_proposed").await
+}
+
+async fn approve(
+    State(state): State<AppState>,
+    Can(viewer, ..): Can<guards::EditRecords>,
+    c: Ctx,
+    Path(id): Path<String>,
+    CsrfForm(_, pairs): CsrfForm<Empty>,
+) -> AppResult<Response> {
+    let v = load_for_edit(&state, &viewer, &id).await?;
+    let outcome = match rules::check_approval(
+        v.pending(),
+        viewer.has_role(Role::AgencyHead),
+        &viewer.user.id,
+        v.proposed_by.as_deref().unwrap_or_default(),
+    ) {
+        Ok(()) => {
+            let mut cmd = state.store.command(&viewer.actor()).await?;
+            victims::approve_identification(&mut cmd, &v.id).await?;
+            cmd.commit().await?;
+            Ok(())
+        }
+        Err(e) => Err(vec![("approve".to_owned(), e.key().to_owned())]),
+    };
+    answer(&state, &viewer, c, v, &pairs, outcome, "identification_approved").await
+}
+
+#[derive(Deserialize)]
+struct Empty {}
+
+#[derive(Deserialize)]
+pub struct SupportForm {
+    pub regime: String,
+    pub given_on: String,
+    #[serde(default)]
+    pub quantity: String,
+    #[serde(default)]
+    pub amount_vnd: String,
+    #[serde(default)]
+    pub provider: String,
+    #[serde(default)]
+    pub acknowledged: Option<String>,
+    #[serde(default)]
+    pub note: String,
+}
+
+/// A whole number as people write it: digits with dots, commas or spaces between thousands.
+fn whole(s: &str) -> Option<u64> {
+    let digits: String = s.chars().filter(|c| !matches!(c, '.' | ',' | ' ')).collect();
+    if digits.is_empty() {
+        return Some(0);
+    }
+    digits.parse().ok()
+}
+
+pub async fn give_support(
+    state: &AppState,
+    viewer: &Viewer,
+    v: &VictimCase,
+    form: &SupportForm,
+) -> AppResult<Result<(), FieldErrors>> {
+    let mut f = FormState::default();
+    let on = parse_date(&form.given_on);
+    let quantity = whole(&form.quantity);
+    let amount = whole(&form.amount_vnd);
+    if on.is_none() {
+        f.add("given_on", "error.date");
+    }
+    if quantity.is_none() {
+        f.add("quantity", "error.number");
+    }
+    if amount.is_none() {
+        f.add("amount_vnd", "error.number");
+    }
+    let provider =
+        if form.provider.trim().is_empty() { viewer.agency.id.clone() } else { form.provider.trim().to_owned() };
+    if state.store.agency(&provider).await?.filter(|a| a.active).is_none() {
+        f.add("provider", "error.choice");
+    }
+    let (Some(on), Some(quantity), Some(amount), false) = (on, quantity, amount, f.has_errors()) else {
+        return Ok(Err(f.errors));
+    };
+    let new = Given { on, quantity, amount_vnd: amount };
+    let already: Vec<Given> = state
+        .store
+        .supports(&v.id)
+        .await?
+        .iter()
+        .filter(|g| g.regime == form.regime)
+        .filter_map(|g| g.given())
+        .collect();
+    let dates = CaseDates {
+        situation: situation(v),
+        received: v.received().unwrap_or(on),
+        identified_on: v.identified(),
+        today: today(state),
+    };
+    if let Err(e) = support::check_support(&state.profile.support, &form.regime, dates, &already, new) {
+        let field = match e {
+            support::SupportError::InFuture
+            | support::SupportError::BeforeReception
+            | support::SupportError::OutsideWindow => "given_on",
+            support::SupportError::OverDays { .. } | support::SupportError::QuantityMissing => "quantity",
+            support::SupportError::OverAmount { .. } => "amount_vnd",
+            _ => "regime",
+        };
+        return Ok(Err(vec![(field.into(), e.key().into())]));
+    }
+    let mut cmd = state.store.command(&viewer.actor()).await?;
+    let s = NewSupport {
+        regime: &form.regime,
+        given: new,
+        provider_agency_id: &provider,
+        acknowledged: form.acknowledged.is_some(),
+        note: Some(form.note.trim()),
+    };
+    victims::give_support(&mut cmd, &state.store.keys, &v.id, &s).await?;
+    cmd.commit().await?;
+    Ok(Ok(()))
+}
+
+async fn give(
+    State(state): State<AppState>,
+    Can(viewer, ..): Can<guards::EditRecords>,
+    c: Ctx,
+    Path(id): Path<String>,
+    CsrfForm(form, pairs): CsrfForm<SupportForm>,
+) -> AppResult<Response> {
+    let v = load_for_edit(&state, &viewer, &id).await?;
+    let outcome = give_support(&state, &viewer, &v, &form).await?;
+    answer(&state, &viewer, c, v, &pairs, outcome, "support_recorded").await
+}
+
+#[derive(Deserialize)]
+pub struct ConsentForm {
+    pub purpose: String,
+    #[serde(default)]
+    pub target_agency: String,
+    #[serde(default)]
+    pub target_kind: String,
+    pub given_by: String,
+    #[serde(default)]
+    pub representative: String,
+    pub given_on: String,
+    #[serde(default)]
+    pub expires_on: String,
+}
+
+pub async fn record_consent(
+    state: &AppState,
+    viewer: &Viewer,
+    v: &VictimCase,
+    form: &ConsentForm,
+) -> AppResult<Result<(), FieldErrors>> {
+    let given_on = parse_date(&form.given_on);
+    let expires =
+        if form.expires_on.trim().is_empty() { Ok(None) } else { parse_date(&form.expires_on).map(Some).ok_or(()) };
+    let (Some(given_on), Ok(expires_on)) = (given_on, expires) else {
+        let field = if given_on.is_none() { "consent_given_on" } else { "consent_expires_on" };
+        return Ok(Err(vec![(field.into(), "error.date".into())]));
+    };
+    let target = match form.purpose.as_str() {
+        "share_agency" => state.store.agency(form.target_agency.trim()).await?.map(|a| a.id).unwrap_or_default(),
+        "share_agency_kind" => {
+            let kind = form.target_kind.trim();
+            let known = state.store.agencies().await?.iter().any(|a| a.kind == kind);
+            if known {
+                kind.to_owned()
+            } else {
+                String::new()
+            }
+        }
+        _ => String::new(),
+    };
+    let new = NewConsent {
+        purpose: &form.purpose,
+        target: &target,
+        given_by: &form.given_by,
+        representative: &form.representative,
+        given_on,
+        expires_on,
+    };
+    if let Err(e) = consent::check(&new, v.child, today(state)) {
+        let field = match e {
+            consent::ConsentError::TargetMissing => "consent_target",
+            consent::ConsentError::RepresentativeRequired | consent::ConsentError::RepresentativeName => {
+                "representative"
+            }
+            consent::ConsentError::InFuture => "consent_given_on",
+            consent::ConsentError::ExpiryBeforeGiven => "consent_expires_on",
+            consent::ConsentError::UnknownPurpose => "consent_purpose",
+        };
+        return Ok(Err(vec![(field.into(), e.key().into())]));
+    }
+    let mut cmd = state.store.command(&viewer.actor()).await?;
+    let row = NewConsentRow {
+        person_id: &v.person_id,
+        purpose: &form.purpose,
+        target: &target,
+        given_by: &form.given_by,
+        representative: Some(form.representative.trim()),
+        given_on,
+        expires_on,
+    };
+    victims::record_consent(&mut cmd, &state.store.keys, &row).await?;
+    cmd.commit().await?;
+    Ok(Ok(()))
+}
+
+async fn consent(
+    State(state): State<AppState>,
+    Can(viewer, ..): Can<guards::EditRecords>,
+    c: Ctx,
+    Path(id): Path<String>,
+    CsrfForm(form, pairs): CsrfForm<ConsentForm>,
+) -> AppResult<Response> {
+    let v = load_for_edit(&state, &viewer, &id).await?;
+    let outcome = record_consent(&state, &viewer, &v, &form).await?;
+    answer(&state, &viewer, c, v, &pairs, outcome, "consent_recorded").await
+}
+
+async fn withdraw(
+    State(state): State<AppState>,
+    Can(viewer, ..): Can<guards::EditRecords>,
+    Path((id, consent_id)): Path<(String, String)>,
+    CsrfForm(_, _): CsrfForm<Empty>,
+) -> AppResult<Response> {
+    let v = load_for_edit(&state, &viewer, &id).await?;
+    let mut cmd = state.store.command(&viewer.actor()).await?;
+    if !victims::withdraw_consent(&mut cmd, &v.person_id, &consent_id, today(&state)).await? {
+        return Err(AppError::NotFound);
+    }
+    cmd.commit().await?;
+    Ok(Redirect::to(&format!("/victims/{id}?done=consent_withdrawn#consents")).into_response())
+}
+
+async fn grant(
+    State(state): State<AppState>,
+    Can(viewer, ..): Can<guards::GrantAccess>,
+    c: Ctx,
+    Path(id): Path<String>,
+    CsrfForm(form, pairs): CsrfForm<sharing::GrantForm>,
+) -> AppResult<Response> {
+    let v = load_for_edit(&state, &viewer, &id).await?;
+    let outcome = sharing::create(&state, &viewer, KIND, &id, &form).await?;
+    answer(&state, &viewer, c, v, &pairs, outcome, "grant_created").await
+}
+
+async fn revoke(
+    State(state): State<AppState>,
+    Can(viewer, ..): Can<guards::GrantAccess>,
+    Path((id, grant_id)): Path<(String, String)>,
+    CsrfForm(_, _): CsrfForm<Empty>,
+) -> AppResult<Response> {
+    load_for_edit(&state, &viewer, &id).await?;
+    if !sharing::revoke(&state, &viewer, KIND, &id, &grant_id).await? {
+        return Err(AppError::NotFound);
+    }
+    Ok(Redirect::to(&format!("/victims/{id}?done=grant_revoked#share")).into_response())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::i18n::I18n;
+
+    #[test]
+    fn every_code_and_error_is_translated() {
+        let i = I18n::embedded();
+        let statuses: Vec<&str> = Status::ALL.iter().map(|s| s.code()).collect();
+        let lists: [(&str, &[&str]); 9] = [
+            ("victim_status", &statuses),
+            ("reception", RECEPTION_KINDS),
+            ("victim_step", STEP_KINDS),
+            ("victim_step", &["reception"]),
+            ("evidence", EVIDENCE),
+            ("consent_purpose", consent::PURPOSES),
+            ("given_by", consent::GIVERS),
+            ("entitlement", &["not_given", "given", "days_left", "due_by", "overdue"]),
+            ("verification", &["verified", "due", "overdue"]),
+        ];
+        let mut keys: Vec<String> =
+            lists.iter().flat_map(|(l, codes)| codes.iter().map(move |c| format!("{l}.{c}"))).collect();
+        use rules::VictimError as V;
+        use support::SupportError as S;
+        keys.extend(
+            [V::AlreadyDecided, V::Pending, V::NothingPending, V::NotApprover, V::BeforeReception, V::EvidenceMissing]
+                .iter()
+                .chain(&[V::BasisMissing, V::CertificateMissing, V::ReasonsMissing, V::Closed])
+                .map(|e| e.key().to_owned()),
+        );
+        keys.extend(
+            [S::NotEntitled, S::OverDays { left: 0 }, S::OverAmount { left: 0 }, S::OutsideWindow, S::QuantityMissing]
+                .map(|e| e.key().to_owned()),
+        );
+        use consent::ConsentError as C;
+        keys.extend(
+            [C::TargetMissing, C::RepresentativeRequired, C::RepresentativeName, C::ExpiryBeforeGiven]
+                .map(|e| e.key().to_owned()),
+        );
+        for lang in [Lang::Vi, Lang::En] {
+            for k in &keys {
+                assert_ne!(i.get(lang, k), k.as_str(), "{k} in {lang:?}");
+            }
+        }
+    }
+}

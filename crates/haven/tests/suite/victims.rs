@@ -1,0 +1,250 @@
+//! Victim protection cases: a border guard receives a person returned from abroad, verification with the
+//! police within three days, identification proposed and approved by another head, supports within the
+//! profile's rules, consent per purpose with its history, and every refusal leaving the case as it was.
+
+use crate::harness::*;
+use crate::story;
+
+/// Register a person as `user`; returns (person id, case code).
+async fn person(app: &TestApp, user: &str, name: &str, birth: &str) -> (String, String) {
+    let c = app.login(user).await;
+    let r = c.post("/persons/new", "/persons", &[("full_name", name), ("birth_date", birth), ("sex", "f")]).await;
+    assert_eq!(r.status, 303, "{}", r.body);
+    let id = r.location.expect("location").trim_start_matches("/persons/").split('?').next().expect("id").to_owned();
+    let code = app.store.person(&id).await.expect("read").expect("person").case_code;
+    (id, code)
+}
+
+/// Receive a person as `user`; returns the case page path.
+async fn receive(app: &TestApp, user: &str, code: &str, extra: &[(&str, &str)]) -> String {
+    let c = app.login(user).await;
+    let mut form = vec![
+        ("person_code", code),
+        ("reception_kind", "border"),
+        ("received_on", "01/03/2026"),
+        ("commune_code", "20900"),
+        ("vietnamese", "1"),
+        ("in_vietnam", "1"),
+    ];
+    form.extend_from_slice(extra);
+    let r = c.post("/victims/new", "/victims", &form).await;
+    assert_eq!(r.status, 303, "{}", r.body);
+    r.location.expect("location").split('?').next().expect("path").to_owned()
+}
+
+story!(a_returned_person_is_received_verified_identified_and_supported, |app| {
+    let (_, code) = person(&app, "border.officer", "Vàng Thị Mỷ", "15/06/1999").await;
+    let case = receive(&app, "border.officer", &code, &[]).await;
+    let officer = app.login("border.officer").await;
+    let page = officer.get(&case).await.body;
+    assert!(page.contains("Có dấu hiệu là nạn nhân") && page.contains("04/03/2026"), "verification due in 3 days");
+    assert!(!page.contains("Vàng Thị Mỷ"), "the case shows codes, not names");
+    assert!(!page.contains("id=\"child-flag\""), "an adult");
+    assert!(officer.get("/victims").await.body.contains("Chờ xác minh"), "on the verification list");
+    // Entitled, while showing signs in Viet Nam, to (a) to (g) only.
+    assert!(page.contains("id=\"regime-g\"") && !page.contains("id=\"regime-k\""), "{page}");
+
+    // Verification with the police, two days after reception: the case moves on.
+    app.advance(2 * DAY_MS);
+    let officer = app.login("border.officer").await;
+    let police = app.agency_id("police").await;
+    let r = officer
+        .post(
+            &case,
+            &format!("{case}/steps"),
+            &[("kind", "verification"), ("on", "28/02/2026"), ("officer", "Đại úy Lò Văn Sáng")],
+        )
+        .await;
+    assert_eq!(r.status, 422, "before the reception");
+    let r = officer
+        .post(
+            &case,
+            &format!("{case}/steps"),
+            &[("kind", "verification"), ("on", "03/03/2026"), ("agency", &police), ("officer", "Đại úy Lò Văn Sáng")],
+        )
+        .await;
+    assert_eq!(r.status, 303, "{}", r.body);
+    let page = officer.get(&case).await.body;
+    assert!(page.contains("Đang được xác định là nạn nhân") && page.contains("Đã xác minh"), "{page}");
+
+    // Identification: grounds are required; the proposer cannot approve; another head can.
+    let r = officer
+        .post(
+            &case,
+            &format!("{case}/identification"),
+            &[
+                ("outcome", "identified"),
+                ("decided_on", "03/03/2026"),
+                ("legal_basis", "Điều 23 Luật 53/2024/QH15"),
+                ("certificate_number", "05/GXN"),
+            ],
+        )
+        .await;
+    assert_eq!(r.status, 422);
+    assert!(r.body.contains("Chọn ít nhất một căn cứ"));
+    let head = app.login("border.head").await;
+    let form = [
+        ("outcome", "identified"),
+        ("decided_on", "03/03/2026"),
+        ("legal_basis", "Điều 23 Luật 53/2024/QH15"),
+        ("evidence", "rescuer"),
+        ("evidence", "own_statement"),
+        ("certificate_number", "05/GXN"),
+    ];
+    let r = head.post(&case, &format!("{case}/identification"), &form).await;
+    assert_eq!(r.status, 303, "{}", r.body);
+    let r = head.post(&case, &format!("{case}/approve"), &[]).await;
+    assert_eq!(r.status, 422, "the proposer does not approve their own proposal");
+    assert!(r.body.contains("không phải người đề xuất"));
+    let r = officer.post(&case, &format!("{case}/approve"), &[]).await;
+    assert_eq!(r.status, 422, "an officer does not approve");
+    assert!(
+        app.store.victim_case(case.trim_start_matches("/victims/")).await.expect("read").expect("case").status
+            == "being_identified"
+    );
+    // A second head of the agency approves.
+    let clerk_agency = app.agency_id("border").await;
+    let second = app.create_user("border.head2", &clerk_agency, "head").await;
+    let r = second.post(&case, &format!("{case}/approve"), &[]).await;
+    assert_eq!(r.status, 303, "{}", r.body);
+    let page = officer.get(&case).await.body;
+    assert!(page.contains("id=\"victim-status\"><span class=\"tag\">Nạn nhân") && page.contains("05/GXN"), "{page}");
+    assert!(page.contains("id=\"regime-k\""), "now entitled to the hardship allowance");
+
+    // Supports within the rules: meals capped at 60 days in all; the allowance within 12 months.
+    for (regime, on, qty, status) in [
+        ("a", "03/03/2026", "40", 303),
+        ("a", "03/03/2026", "21", 422),
+        ("a", "03/03/2026", "20", 303),
+        ("k", "03/03/2026", "1", 303),
+        ("b", "05/03/2026", "1", 422),
+        ("z", "03/03/2026", "1", 422),
+    ] {
+        let r = officer
+            .post(
+                &case,
+                &format!("{case}/supports"),
+                &[
+                    ("regime", regime),
+                    ("given_on", on),
+                    ("quantity", qty),
+                    ("amount_vnd", "1.500.000"),
+                    ("acknowledged", "1"),
+                ],
+            )
+            .await;
+        assert_eq!(r.status, status, "{regime} {qty}: {}", r.body);
+    }
+    let page = officer.get(&case).await.body;
+    assert!(page.contains("1.500.000"), "amounts in Vietnamese notation");
+    let supports = app.store.supports(case.trim_start_matches("/victims/")).await.expect("supports");
+    assert_eq!(supports.len(), 3, "refusals change nothing");
+
+    // Consent per purpose, with its history: recorded, then withdrawn, never deleted.
+    let health = app.agency_id("health").await;
+    let r = officer
+        .post(
+            &case,
+            &format!("{case}/consents"),
+            &[("purpose", "share_agency"), ("given_by", "person"), ("given_on", "03/03/2026")],
+        )
+        .await;
+    assert_eq!(r.status, 422, "sharing names the agency");
+    let r = officer
+        .post(
+            &case,
+            &format!("{case}/consents"),
+            &[
+                ("purpose", "share_agency"),
+                ("target_agency", &health),
+                ("given_by", "person"),
+                ("given_on", "03/03/2026"),
+            ],
+        )
+        .await;
+    assert_eq!(r.status, 303, "{}", r.body);
+    let person_id =
+        app.store.victim_case(case.trim_start_matches("/victims/")).await.expect("read").expect("case").person_id;
+    let consent = app.store.consents(&person_id).await.expect("consents").remove(0);
+    let r = officer.post(&case, &format!("{case}/consents/{}/withdraw", consent.id), &[]).await;
+    assert_eq!(r.status, 303);
+    let history = app.store.consents(&person_id).await.expect("consents");
+    assert_eq!((history.len(), history[0].withdrawn_on.as_deref()), (1, Some("2026-03-03")));
+    assert!(officer.get(&case).await.body.contains("Đã rút ngày"));
+
+    // Another agency sees nothing of it without a grant.
+    assert_eq!(app.login("police.officer").await.get(&case).await.status, 403);
+    assert_eq!(
+        app.login("police.officer")
+            .await
+            .post(
+                "/victims",
+                &format!("{case}/steps"),
+                &[("kind", "other"), ("on", "03/03/2026"), ("officer", "Ai đó")]
+            )
+            .await
+            .status,
+        403
+    );
+    let actions = app.audit_actions().await;
+    for a in [
+        "victim.create",
+        "victim.step.reception",
+        "victim.step.verification",
+        "victim.propose_identification",
+        "victim.approve_identification",
+        "victim.support",
+        "consent.record",
+        "consent.withdraw",
+        "person.age_check",
+    ] {
+        assert!(actions.contains(&a.to_owned()), "{a} audited");
+    }
+});
+
+story!(a_child_is_flagged_and_consents_through_a_representative, |app| {
+    let (_, code) = person(&app, "health.officer", "Lò Thị Hoa", "2010").await;
+    let case = receive(&app, "health.officer", &code, &[("accompanying_child", "1")]).await;
+    let officer = app.login("health.officer").await;
+    let page = officer.get(&case).await.body;
+    assert!(page.contains("id=\"child-flag\""), "born in 2010: a child");
+    assert!(page.contains("id=\"regime-h\""), "accompanying children get general education");
+    let r = officer
+        .post(
+            &case,
+            &format!("{case}/consents"),
+            &[("purpose", "statistics"), ("given_by", "person"), ("given_on", "01/03/2026")],
+        )
+        .await;
+    assert_eq!(r.status, 422);
+    assert!(r.body.contains("người đại diện hợp pháp"));
+    let r = officer
+        .post(
+            &case,
+            &format!("{case}/consents"),
+            &[
+                ("purpose", "statistics"),
+                ("given_by", "representative"),
+                ("representative", "Mẹ: Lò Thị Dung"),
+                ("given_on", "01/03/2026"),
+            ],
+        )
+        .await;
+    assert_eq!(r.status, 303, "{}", r.body);
+    let stored = haven_store::testing::column_bytes(&app.store.db, "consents", "representative").await.expect("column");
+    let name = "Lò Thị Dung".as_bytes();
+    assert!(!stored.iter().any(|v| v.windows(name.len()).any(|w| w == name)), "the representative is sealed");
+    // Bad input at reception: an unknown code, a future date, an unknown kind.
+    let c = app.login("health.officer").await;
+    for (field, value) in
+        [("person_code", "HS-00000-00000"), ("received_on", "02/04/2026"), ("reception_kind", "teleport")]
+    {
+        let mut form =
+            vec![("person_code", code.as_str()), ("reception_kind", "commune"), ("received_on", "01/03/2026")];
+        form.retain(|(k, _)| *k != field);
+        form.push((field, value));
+        let r = c.post("/victims/new", "/victims", &form).await;
+        assert_eq!(r.status, 422, "{field}");
+    }
+    assert_eq!(app.store.victim_cases_of_agency(&app.agency_id("health").await, 10).await.expect("list").len(), 1);
+});
