@@ -61,6 +61,8 @@ pub enum Action {
     ManageAgencies,
     /// Set security policy (e.g. which roles must use a second factor).
     ManageSecurity,
+    /// Share a victim's record without their consent, recording the legal basis.
+    OverrideConsent,
 }
 
 impl Action {
@@ -78,6 +80,7 @@ impl Action {
             Action::ManageUsers => "manage_users",
             Action::ManageAgencies => "manage_agencies",
             Action::ManageSecurity => "manage_security",
+            Action::OverrideConsent => "override_consent",
         }
     }
 }
@@ -98,6 +101,7 @@ pub fn role_permits(role: Role, action: Action) -> bool {
                 | BreakGlass
                 | SuperviseAgency
                 | ViewAggregates
+                | OverrideConsent
         ),
         Role::CaseOfficer => {
             matches!(action, ViewRecords | ViewIdentity | CreateRecords | EditRecords | GrantAccess | BreakGlass)
@@ -139,6 +143,13 @@ mod tests {
         for r in Role::ALL {
             assert_eq!(role_permits(r, Action::ViewAudit), r == Role::Auditor);
             assert_eq!(role_permits(r, Action::ManageUsers), r == Role::SystemAdmin);
+        }
+    }
+
+    #[test]
+    fn only_a_head_overrides_consent() {
+        for r in Role::ALL {
+            assert_eq!(role_permits(r, Action::OverrideConsent), r == Role::AgencyHead, "{r:?}");
         }
     }
 

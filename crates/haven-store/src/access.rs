@@ -40,6 +40,10 @@ pub struct NewGrant<'a> {
     pub grantee: &'a Grantee,
     pub purpose: &'a str,
     pub expires_at: Millis,
+    /// The person's consent the grant rests on: withdrawing it revokes the grant.
+    pub consent_id: Option<&'a str>,
+    /// Without consent: the legal basis recorded by a user with the override right.
+    pub legal_basis: Option<&'a str>,
 }
 
 pub async fn create_grant(cmd: &mut Command, g: &NewGrant<'_>) -> anyhow::Result<String> {
@@ -50,7 +54,7 @@ pub async fn create_grant(cmd: &mut Command, g: &NewGrant<'_>) -> anyhow::Result
     };
     sqlx::query(
         "INSERT INTO grants (id, record_kind, record_id, grantee_agency_id, grantee_user_id, purpose, granted_by, \
-         granted_at, expires_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
+         granted_at, expires_at, consent_id, legal_basis) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)",
     )
     .bind(&id)
     .bind(g.record_kind)
@@ -61,12 +65,16 @@ pub async fn create_grant(cmd: &mut Command, g: &NewGrant<'_>) -> anyhow::Result
     .bind(&cmd.actor.user_id)
     .bind(cmd.at)
     .bind(g.expires_at)
+    .bind(g.consent_id)
+    .bind(g.legal_basis)
     .execute(&mut *cmd.tx)
     .await?;
-    cmd.audit(
-        Entry::new("grant.create", g.record_kind, g.record_id).purpose(g.purpose).fields(&["grantee", "expires_at"]),
-    )
-    .await?;
+    let (action, fields): (&str, &[&str]) = match (g.consent_id, g.legal_basis) {
+        (_, Some(_)) => ("grant.override_consent", &["grantee", "expires_at", "legal_basis"]),
+        (Some(_), None) => ("grant.create", &["grantee", "expires_at", "consent"]),
+        (None, None) => ("grant.create", &["grantee", "expires_at"]),
+    };
+    cmd.audit(Entry::new(action, g.record_kind, g.record_id).purpose(g.purpose).fields(fields)).await?;
     Ok(id)
 }
 
@@ -93,6 +101,38 @@ pub async fn revoke_grant(
         cmd.audit(Entry::new("grant.revoke", record_kind, record_id).fields(&["revoked_at"])).await?;
     }
     Ok(n == 1)
+}
+
+/// Revoke every live grant resting on a consent (when it is withdrawn); returns how many.
+pub async fn revoke_grants_of_consent(cmd: &mut Command, consent_id: &str) -> anyhow::Result<usize> {
+    let live: Vec<(String, String)> = sqlx::query_as(
+        "SELECT record_kind, record_id FROM grants WHERE consent_id = $1 AND revoked_at IS NULL ORDER BY granted_at",
+    )
+    .bind(consent_id)
+    .fetch_all(&mut *cmd.tx)
+    .await?;
+    sqlx::query("UPDATE grants SET revoked_at = $1, revoked_by = $2 WHERE consent_id = $3 AND revoked_at IS NULL")
+        .bind(cmd.at)
+        .bind(&cmd.actor.user_id)
+        .bind(consent_id)
+        .execute(&mut *cmd.tx)
+        .await?;
+    for (kind, id) in &live {
+        cmd.audit(Entry::new("grant.revoke", kind, id).purpose("consent_withdrawn").fields(&["revoked_at"])).await?;
+    }
+    Ok(live.len())
+}
+
+/// A grant made without consent, on a legal basis, as the agency head reviews it.
+#[derive(Clone, Debug, Serialize)]
+pub struct OverrideRow {
+    pub record_kind: String,
+    pub record_id: String,
+    pub grantee_agency_id: Option<String>,
+    pub grantee_user_id: Option<String>,
+    pub legal_basis: String,
+    pub granted_by: String,
+    pub granted_at: Millis,
 }
 
 pub struct NewBreakGlass<'a> {
@@ -200,6 +240,33 @@ impl Store {
     }
 
     /// Break-the-glass use on an agency's records, newest first, for its head to review.
+    /// Grants made by users of an agency without consent, on a legal basis, newest first.
+    pub async fn consent_overrides_of_agency(&self, agency_id: &str, limit: i64) -> anyhow::Result<Vec<OverrideRow>> {
+        let rows: Vec<(String, String, Option<String>, Option<String>, String, String, i64)> = sqlx::query_as(
+            "SELECT g.record_kind, g.record_id, g.grantee_agency_id, g.grantee_user_id, g.legal_basis, g.granted_by, \
+             g.granted_at FROM grants g JOIN users u ON u.id = g.granted_by WHERE u.agency_id = $1 \
+             AND g.legal_basis IS NOT NULL ORDER BY g.granted_at DESC LIMIT $2",
+        )
+        .bind(agency_id)
+        .bind(limit)
+        .fetch_all(self.db.pool())
+        .await?;
+        Ok(rows
+            .into_iter()
+            .map(|(record_kind, record_id, grantee_agency_id, grantee_user_id, legal_basis, granted_by, granted_at)| {
+                OverrideRow {
+                    record_kind,
+                    record_id,
+                    grantee_agency_id,
+                    grantee_user_id,
+                    legal_basis,
+                    granted_by,
+                    granted_at,
+                }
+            })
+            .collect())
+    }
+
     pub async fn break_glass_on_agency(&self, owner_agency_id: &str, limit: i64) -> anyhow::Result<Vec<BreakGlassRow>> {
         let rows = sqlx::query(
             "SELECT id, user_id, agency_id, record_kind, record_id, reason, opened_at, expires_at, reviewed_by \

@@ -69,6 +69,12 @@ const MIGRATIONS: &[Migration] = &[
         sqlite: include_str!("../migrations/sqlite/0005_victims.sql"),
         postgres: include_str!("../migrations/postgres/0005_victims.sql"),
     },
+    Migration {
+        version: 6,
+        name: "consent_grants",
+        sqlite: include_str!("../migrations/sqlite/0006_consent_grants.sql"),
+        postgres: include_str!("../migrations/postgres/0006_consent_grants.sql"),
+    },
 ];
 
 impl Db {

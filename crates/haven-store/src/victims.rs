@@ -290,6 +290,8 @@ pub async fn withdraw_consent(cmd: &mut Command, person_id: &str, consent_id: &s
     }
     cmd.audit(Entry::new("consent.withdraw", crate::persons::KIND, person_id).fields(&["consent", "withdrawn_on"]))
         .await?;
+    // The withdrawal takes effect at once on every grant that relied on it.
+    crate::access::revoke_grants_of_consent(cmd, consent_id).await?;
     Ok(true)
 }
 

@@ -38,6 +38,9 @@ pub fn allows_sharing(consents: &[Consent], agency_id: &str, agency_kind: &str, 
     })
 }
 
+/// A legal basis for sharing without consent is at least this long: a citation, not a word.
+pub const MIN_LEGAL_BASIS_CHARS: usize = 10;
+
 /// Whether the consents allow a purpose that names no agency (statistics, contact with the family, ...).
 pub fn allows(consents: &[Consent], purpose: &str, day: Date) -> bool {
     consents.iter().any(|c| c.purpose == purpose && c.in_force(day))

@@ -1,9 +1,12 @@
 //! Sharing a record of one's own agency with another agency or with one user, for a purpose from the list and
 //! for a limited time: the grant that `record_access` reads. Persons, reports and cases share these forms
-//! (`templates/share.html`).
+//! (`templates/share.html`). A victim's record (a victim case, or the person record of someone with one) is
+//! shared only with the person's consent for that agency or its kind; without it, only a user with the
+//! override right may share, recording the legal basis, and the agency head sees it on the supervision page.
 
 use haven_domain::access::{self, Grantee};
 use haven_domain::time::DAY;
+use haven_domain::victims::consent;
 use haven_store::access::NewGrant;
 use serde::Deserialize;
 
@@ -30,6 +33,21 @@ pub struct Sharing {
     /// Agencies it may be shared with: (code, name).
     pub agencies: Vec<(String, String)>,
     pub purposes: &'static [&'static str],
+    /// Sharing this record needs the person's consent.
+    pub needs_consent: bool,
+    /// The viewer may share it without consent on a legal basis.
+    pub can_override: bool,
+}
+
+/// The person whose consent sharing this record needs: the subject of a victim case, or a person who is one.
+pub async fn consent_subject(state: &AppState, kind: &str, id: &str) -> AppResult<Option<String>> {
+    Ok(match kind {
+        haven_store::victims::KIND => state.store.victim_case(id).await?.map(|v| v.person_id),
+        haven_store::persons::KIND => {
+            (!state.store.victim_cases_of_person(id).await?.is_empty()).then(|| id.to_owned())
+        }
+        _ => None,
+    })
 }
 
 /// The share section for a record of `owner_agency_id`, if the viewer's agency owns it and they may share.
@@ -69,7 +87,9 @@ pub async fn section(
         .filter(|a| a.id != viewer.agency.id && a.active)
         .map(|a| (a.code.clone(), c.agency_label(&a.name_vi, &a.name_en).to_owned()))
         .collect();
-    Ok(Some(Sharing { base, grants, agencies, purposes: PURPOSES }))
+    let needs_consent = consent_subject(state, kind, id).await?.is_some();
+    let can_override = viewer.can(haven_domain::Action::OverrideConsent);
+    Ok(Some(Sharing { base, grants, agencies, purposes: PURPOSES, needs_consent, can_override }))
 }
 
 #[derive(Deserialize)]
@@ -82,6 +102,9 @@ pub struct GrantForm {
     pub username: String,
     pub purpose: String,
     pub days: String,
+    /// Only without the person's consent, and only for a user with the override right.
+    #[serde(default)]
+    pub legal_basis: String,
 }
 
 /// Share a record the viewer's agency owns (the caller checks ownership).
@@ -122,13 +145,42 @@ pub async fn create(
     let (Some(grantee), Some(days), false) = (grantee, days, f.has_errors()) else {
         return Ok(Err(f.errors));
     };
+    // A victim's record: the person's consent for that agency, or a legal basis from a user who may override.
+    let (mut consent_id, mut legal_basis) = (None, None);
+    if let Some(person) = consent_subject(state, kind, id).await? {
+        let agency_id = match &grantee {
+            Grantee::Agency(a) => a.clone(),
+            Grantee::User(u) => state.store.user(u).await?.map(|u| u.agency_id).unwrap_or_default(),
+        };
+        let agency_kind = state.store.agency(&agency_id).await?.map(|a| a.kind).unwrap_or_default();
+        let today = crate::pages::reports::today(state);
+        let found = state.store.consents(&person).await?.into_iter().find(|r| {
+            r.consent()
+                .is_some_and(|c| consent::allows_sharing(std::slice::from_ref(&c), &agency_id, &agency_kind, today))
+        });
+        let basis = form.legal_basis.trim();
+        match found {
+            Some(r) => consent_id = Some(r.id),
+            None if !viewer.can(haven_domain::Action::OverrideConsent) => f.add("agency", "error.consent_missing"),
+            None if basis.chars().count() < consent::MIN_LEGAL_BASIS_CHARS => f.add("legal_basis", "error.legal_basis"),
+            None => legal_basis = Some(basis.to_owned()),
+        }
+        if f.has_errors() {
+            return Ok(Err(f.errors));
+        }
+    }
     let mut cmd = state.store.command(&viewer.actor()).await?;
     let expires_at = cmd.at + days * DAY;
-    haven_store::access::create_grant(
-        &mut cmd,
-        &NewGrant { record_kind: kind, record_id: id, grantee: &grantee, purpose, expires_at },
-    )
-    .await?;
+    let grant = NewGrant {
+        record_kind: kind,
+        record_id: id,
+        grantee: &grantee,
+        purpose,
+        expires_at,
+        consent_id: consent_id.as_deref(),
+        legal_basis: legal_basis.as_deref(),
+    };
+    haven_store::access::create_grant(&mut cmd, &grant).await?;
     cmd.commit().await?;
     Ok(Ok(()))
 }

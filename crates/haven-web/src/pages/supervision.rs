@@ -33,12 +33,22 @@ pub struct ViewLine {
     pub purpose: String,
 }
 
+/// A victim's record shared without consent, on a legal basis.
+pub struct OverrideLine {
+    pub at: i64,
+    pub user: String,
+    pub grantee: String,
+    pub href: String,
+    pub legal_basis: String,
+}
+
 #[derive(Template)]
 #[template(path = "supervision.html")]
 struct Overview {
     c: Ctx,
     break_glass: Vec<BgLine>,
     views: Vec<ViewLine>,
+    overrides: Vec<OverrideLine>,
 }
 
 async fn overview(
@@ -71,7 +81,25 @@ async fn overview(
         let user = state.store.user(&user_id).await?.map(|u| u.username).unwrap_or(user_id);
         views.push(ViewLine { at, user, record_id, case_code, purpose });
     }
-    Ok(ok(&Overview { c, break_glass, views }))
+    let mut overrides = Vec::new();
+    for o in state.store.consent_overrides_of_agency(&viewer.agency.id, 100).await? {
+        let user = state.store.user(&o.granted_by).await?.map(|u| u.username).unwrap_or_default();
+        let grantee = match (&o.grantee_agency_id, &o.grantee_user_id) {
+            (Some(a), _) => agencies
+                .iter()
+                .find(|x| &x.id == a)
+                .map(|x| c.agency_label(&x.name_vi, &x.name_en).to_owned())
+                .unwrap_or_default(),
+            (None, Some(u)) => state.store.user(u).await?.map(|u| u.username).unwrap_or_default(),
+            _ => String::new(),
+        };
+        let href = match o.record_kind.as_str() {
+            haven_store::victims::KIND => format!("/victims/{}", o.record_id),
+            _ => format!("/persons/{}", o.record_id),
+        };
+        overrides.push(OverrideLine { at: o.granted_at, user, grantee, href, legal_basis: o.legal_basis });
+    }
+    Ok(ok(&Overview { c, break_glass, views, overrides }))
 }
 
 #[derive(Deserialize)]

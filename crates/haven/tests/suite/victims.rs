@@ -165,27 +165,40 @@ story!(a_returned_person_is_received_verified_identified_and_supported, |app| {
     assert_eq!(r.status, 303, "{}", r.body);
     let person_id =
         app.store.victim_case(case.trim_start_matches("/victims/")).await.expect("read").expect("case").person_id;
+    // With that consent the case can be shared with the support authority; not with the police.
+    let share = |agency: &'static str| [("agency", agency), ("purpose", "support"), ("days", "30")];
+    let r = officer.post(&case, &format!("{case}/grants"), &share("health")).await;
+    assert_eq!(r.status, 303, "{}", r.body);
+    assert_eq!(app.login("health.officer").await.get(&case).await.status, 200);
+    let r = officer.post(&case, &format!("{case}/grants"), &share("police")).await;
+    assert_eq!(r.status, 422);
+    assert!(r.body.contains("chưa đồng ý chia sẻ với cơ quan này"));
+    // Without consent only a head may share, on a legal basis, and the head sees it on the supervision page.
+    let basis = "Điều 88 Bộ luật Tố tụng hình sự 2015: thu thập chứng cứ";
+    let override_form = |basis: &'static str| {
+        [("agency", "police"), ("purpose", "legal_proceedings"), ("days", "30"), ("legal_basis", basis)]
+    };
+    let r = head.post(&case, &format!("{case}/grants"), &override_form("luật")).await;
+    assert_eq!(r.status, 422, "a citation, not a word");
+    let r = head.post(&case, &format!("{case}/grants"), &override_form(basis)).await;
+    assert_eq!(r.status, 303, "{}", r.body);
+    assert!(head.get("/supervision").await.body.contains(basis));
+    assert!(app.audit_actions().await.contains(&"grant.override_consent".to_owned()));
+    // Withdrawing the consent ends the support authority's access at once; the legal-basis grant stays.
     let consent = app.store.consents(&person_id).await.expect("consents").remove(0);
     let r = officer.post(&case, &format!("{case}/consents/{}/withdraw", consent.id), &[]).await;
     assert_eq!(r.status, 303);
+    assert_eq!(app.login("health.officer").await.get(&case).await.status, 403, "consent withdrawn");
+    let police = app.login("police.officer").await;
+    assert_eq!(police.get(&case).await.status, 200, "shared on a legal basis");
     let history = app.store.consents(&person_id).await.expect("consents");
     assert_eq!((history.len(), history[0].withdrawn_on.as_deref()), (1, Some("2026-03-03")));
     assert!(officer.get(&case).await.body.contains("Đã rút ngày"));
 
-    // Another agency sees nothing of it without a grant.
-    assert_eq!(app.login("police.officer").await.get(&case).await.status, 403);
-    assert_eq!(
-        app.login("police.officer")
-            .await
-            .post(
-                "/victims",
-                &format!("{case}/steps"),
-                &[("kind", "other"), ("on", "03/03/2026"), ("officer", "Ai đó")]
-            )
-            .await
-            .status,
-        403
-    );
+    // An agency it is shared with sees the case but does not change it; others see nothing.
+    assert_eq!(app.login("women.officer").await.get(&case).await.status, 403);
+    let step = [("kind", "other"), ("on", "03/03/2026"), ("officer", "Ai đó")];
+    assert_eq!(police.post(&case, &format!("{case}/steps"), &step).await.status, 403);
     let actions = app.audit_actions().await;
     for a in [
         "victim.create",
