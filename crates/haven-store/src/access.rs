@@ -123,6 +123,9 @@ pub async fn revoke_grants_of_consent(cmd: &mut Command, consent_id: &str) -> an
     Ok(live.len())
 }
 
+/// record kind, record id, grantee agency, grantee user, legal basis, granted by, granted at.
+type OverrideTuple = (String, String, Option<String>, Option<String>, String, String, i64);
+
 /// A grant made without consent, on a legal basis, as the agency head reviews it.
 #[derive(Clone, Debug, Serialize)]
 pub struct OverrideRow {
@@ -242,7 +245,7 @@ impl Store {
     /// Break-the-glass use on an agency's records, newest first, for its head to review.
     /// Grants made by users of an agency without consent, on a legal basis, newest first.
     pub async fn consent_overrides_of_agency(&self, agency_id: &str, limit: i64) -> anyhow::Result<Vec<OverrideRow>> {
-        let rows: Vec<(String, String, Option<String>, Option<String>, String, String, i64)> = sqlx::query_as(
+        let rows: Vec<OverrideTuple> = sqlx::query_as(
             "SELECT g.record_kind, g.record_id, g.grantee_agency_id, g.grantee_user_id, g.legal_basis, g.granted_by, \
              g.granted_at FROM grants g JOIN users u ON u.id = g.granted_by WHERE u.agency_id = $1 \
              AND g.legal_basis IS NOT NULL ORDER BY g.granted_at DESC LIMIT $2",
