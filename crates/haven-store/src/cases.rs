@@ -169,7 +169,18 @@ pub struct NewCase<'a> {
     pub report_ids: &'a [String],
 }
 
-pub async fn open(cmd: &mut Command, owner_agency_id: &str, c: &NewCase<'_>) -> anyhow::Result<String> {
+/// Open a case from its reports. A report leads to one case only: if one of them already did (a second
+/// submission of the same form), that case is returned as `Err` and nothing is written.
+pub async fn open(cmd: &mut Command, owner_agency_id: &str, c: &NewCase<'_>) -> anyhow::Result<Result<String, String>> {
+    for r in c.report_ids {
+        let existing: Option<String> = sqlx::query_scalar("SELECT case_id FROM case_reports WHERE report_id = $1")
+            .bind(r)
+            .fetch_optional(&mut *cmd.tx)
+            .await?;
+        if let Some(existing) = existing {
+            return Ok(Err(existing));
+        }
+    }
     let id = new_id();
     sqlx::query(
         "INSERT INTO criminal_cases (id, owner_agency_id, case_number, offence_code, opened_on, created_at, updated_at) \
@@ -225,7 +236,7 @@ pub async fn open(cmd: &mut Command, owner_agency_id: &str, c: &NewCase<'_>) -> 
         "persons",
     ]))
     .await?;
-    Ok(id)
+    Ok(Ok(id))
 }
 
 async fn insert_person(cmd: &mut Command, case_id: &str, person_id: &str, role: &str) -> anyhow::Result<()> {
@@ -254,6 +265,7 @@ pub struct StageDetail<'a> {
     pub text: Option<&'a str>,
 }
 
+/// Record a stage the domain allowed; false (and nothing written) if it was reached meanwhile.
 pub async fn record_stage(
     cmd: &mut Command,
     keys: &Keyring,
@@ -261,13 +273,14 @@ pub async fn record_stage(
     stage: Stage,
     on: Date,
     detail: StageDetail<'_>,
-) -> anyhow::Result<()> {
-    sqlx::query(&format!("UPDATE criminal_cases SET {} = $1, updated_at = $2 WHERE id = $3", column(stage)))
-        .bind(day(on))
-        .bind(cmd.at)
-        .bind(id)
-        .execute(&mut *cmd.tx)
-        .await?;
+) -> anyhow::Result<bool> {
+    // Only if not reached meanwhile: two submissions of the same stage record it once.
+    let sql =
+        format!("UPDATE criminal_cases SET {0} = $1, updated_at = $2 WHERE id = $3 AND {0} IS NULL", column(stage));
+    let n = sqlx::query(&sql).bind(day(on)).bind(cmd.at).bind(id).execute(&mut *cmd.tx).await?.rows_affected();
+    if n == 0 {
+        return Ok(false);
+    }
     let mut fields = vec![column(stage)];
     let plain = |col| move |v: &str| (col, Some(v.to_owned()), None);
     let sealed = |col| move |v: &str| (col, None, Some(keys.seal(TABLE, col, id, v)));
@@ -288,7 +301,8 @@ pub async fn record_stage(
         q.bind(id).execute(&mut *cmd.tx).await?;
         fields.push(col);
     }
-    cmd.audit(Entry::new(&format!("case.{}", stage.code()), KIND, id).fields(&fields)).await
+    cmd.audit(Entry::new(&format!("case.{}", stage.code()), KIND, id).fields(&fields)).await?;
+    Ok(true)
 }
 
 /// Name a person record as a victim or suspect of the case; false if already named in that role.

@@ -444,7 +444,7 @@ impl Store {
     /// Reports notified to a procuracy, soonest last day first; with `pending`, only those whose extension
     /// request awaits its answer.
     pub async fn reports_sent_to(&self, agency_id: &str, pending: bool, limit: i64) -> anyhow::Result<Vec<ReportRow>> {
-        let pending = if pending { " AND procuracy_pending = 1" } else { "" };
+        let pending = if pending { " AND procuracy_pending = 1 AND decision_kind IS NULL" } else { "" };
         let rows = sqlx::query(&format!(
             "SELECT {ROW_COLS} FROM reports WHERE procuracy_agency_id = $1{pending} ORDER BY last_day, id LIMIT $2"
         ))
@@ -491,19 +491,33 @@ pub async fn link_same_event(cmd: &mut Command, report_id: &str, same_as: &str) 
     cmd.audit(Entry::new("report.link_same_event", KIND, report_id).fields(&["same_as"])).await
 }
 
-/// Notify the report to a procuracy, which from then on sees it and answers its extension request.
-pub async fn send_to_procuracy(cmd: &mut Command, id: &str, procuracy_agency_id: &str, on: Date) -> anyhow::Result<()> {
-    sqlx::query(
-        "UPDATE reports SET procuracy_agency_id = $1, sent_to_procuracy_on = $2, updated_at = $3 WHERE id = $4",
+/// Notify the report to a procuracy, which from then on sees it and answers its extension request. False (and
+/// nothing written) if it was notified meanwhile: a report goes to one procuracy.
+pub async fn send_to_procuracy(
+    cmd: &mut Command,
+    id: &str,
+    procuracy_agency_id: &str,
+    on: Date,
+) -> anyhow::Result<bool> {
+    let n = sqlx::query(
+        "UPDATE reports SET procuracy_agency_id = $1, sent_to_procuracy_on = $2, updated_at = $3 WHERE id = $4 \
+         AND procuracy_agency_id IS NULL",
     )
     .bind(procuracy_agency_id)
     .bind(day(on))
     .bind(cmd.at)
     .bind(id)
     .execute(&mut *cmd.tx)
+    .await?
+    .rows_affected();
+    if n == 0 {
+        return Ok(false);
+    }
+    cmd.audit(
+        Entry::new("report.send_to_procuracy", KIND, id).fields(&["procuracy_agency_id", "sent_to_procuracy_on"]),
+    )
     .await?;
-    cmd.audit(Entry::new("report.send_to_procuracy", KIND, id).fields(&["procuracy_agency_id", "sent_to_procuracy_on"]))
-        .await
+    Ok(true)
 }
 
 /// Name a person record as a possible victim or suspect of the report. Adding the same person in the same

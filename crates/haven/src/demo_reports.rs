@@ -203,7 +203,8 @@ pub async fn load(store: &Store, count: u64) -> anyhow::Result<()> {
                                 report_ids: &ids,
                             },
                         )
-                        .await?;
+                        .await?
+                        .map_err(|_| anyhow::anyhow!("a demo report led to two cases"))?;
                         advance_case(&mut cmd, &store.keys, &mut rng, &receivers, &case, decided_on, today).await?;
                     }
                 }

@@ -74,14 +74,15 @@ pub async fn open_case_from(
     }
     let mut cmd = state.store.command(&viewer.actor()).await?;
     let ids = [r.id.clone()];
-    let id = cases::open(
-        &mut cmd,
-        &viewer.agency.id,
-        &NewCase { case_number: number, offence_code: offence, opened_on: decided, report_ids: &ids },
-    )
-    .await?;
-    cmd.commit().await?;
-    Ok(Ok(id))
+    let new = NewCase { case_number: number, offence_code: offence, opened_on: decided, report_ids: &ids };
+    match cases::open(&mut cmd, &viewer.agency.id, &new).await? {
+        Ok(id) => {
+            cmd.commit().await?;
+            Ok(Ok(id))
+        }
+        // Opened meanwhile by a second submission: that case, and nothing written.
+        Err(existing) => Ok(Ok(existing)),
+    }
 }
 
 async fn open_case(
@@ -321,6 +322,7 @@ async fn page(
         receivers.extend(agencies_of_kind(state, &c, "procuracy").await?);
         receivers.extend(agencies_of_kind(state, &c, "court").await?);
     }
+    let can_reveal = crate::pages::may_unseal(viewer, &case.owner_agency_id, &case.sent_to());
     let page = CasePage {
         c,
         f,
@@ -335,7 +337,7 @@ async fn page(
         can_edit,
         stages,
         receivers,
-        can_reveal: viewer.can(haven_domain::Action::ViewIdentity),
+        can_reveal,
         purposes: PURPOSES,
         judgment,
         share,
@@ -406,7 +408,9 @@ pub async fn record_case_stage(
     let mut cmd = state.store.command(&viewer.actor()).await?;
     let detail =
         StageDetail { sent_to: receiver.as_ref().map(|a| a.id.as_str()), text: stage.needs_detail().then_some(detail) };
-    cases::record_stage(&mut cmd, &state.store.keys, &case.id, stage, on, detail).await?;
+    if !cases::record_stage(&mut cmd, &state.store.keys, &case.id, stage, on, detail).await? {
+        return Ok(Err(vec![("stage".into(), "error.stage_reached".into())]));
+    }
     cmd.commit().await?;
     Ok(Ok(()))
 }
@@ -569,6 +573,9 @@ async fn judgment(
     CsrfForm(form, pairs): CsrfForm<JudgmentForm>,
 ) -> AppResult<Response> {
     let case = load(&state, &viewer, &id).await?;
+    if !crate::pages::may_unseal(&viewer, &case.owner_agency_id, &case.sent_to()) {
+        return Err(AppError::Forbidden);
+    }
     if !PURPOSES.contains(&form.purpose.as_str()) {
         let mut f = FormState::from_pairs(&pairs);
         f.add("purpose", "error.choice");
@@ -655,7 +662,11 @@ struct Selection {
 async fn select(state: &AppState, q: &IndicatorQuery) -> AppResult<Result<Selection, &'static str>> {
     let today = today(state);
     let this_year = today.year();
-    let year = q.year.filter(|y| (2000..=this_year).contains(y)).unwrap_or(this_year);
+    let year = match q.year {
+        Some(y) if !(2000..=this_year).contains(&y) => return Ok(Err("error.period")),
+        Some(y) => y,
+        None => this_year,
+    };
     let (Ok(jan), Ok(dec)) =
         (Date::from_calendar_date(year, Month::January, 1), Date::from_calendar_date(year, Month::December, 31))
     else {

@@ -59,6 +59,13 @@ pub async fn record_access(
     }))
 }
 
+/// Whether the viewer's agency may open a record's sealed fields (a reporter's identity, a judgment): the
+/// owner and the agencies the procedure sent it to. A grant lets an agency read the record, not unseal it.
+pub fn may_unseal(viewer: &crate::ctx::Viewer, owner_agency_id: &str, sent_to: &[&str]) -> bool {
+    viewer.can(haven_domain::Action::ViewIdentity)
+        && (owner_agency_id == viewer.agency.id || sent_to.contains(&viewer.agency.id.as_str()))
+}
+
 /// A local path to go back to after a form: only paths on this site. Browsers drop tabs and newlines from
 /// URLs, so "/\t/host" would become "//host": anything but printable ASCII is refused outright.
 pub fn safe_back(back: &str) -> &str {

@@ -208,6 +208,16 @@ pub async fn create_person(
     viewer: &Viewer,
     input: IdentityInput,
 ) -> AppResult<Result<String, Vec<(String, String)>>> {
+    create_and_link(state, viewer, input, None).await
+}
+
+/// Create a person and, in the same transaction, name them on a report or case: both or neither.
+async fn create_and_link(
+    state: &AppState,
+    viewer: &Viewer,
+    input: IdentityInput,
+    link: Option<&(LinkTarget, PersonRole)>,
+) -> AppResult<Result<String, Vec<(String, String)>>> {
     let year = local_date(state.store.now()).map(|d| d.year()).unwrap_or(2100);
     let mut identity = match input.validate(year) {
         Ok(i) => i,
@@ -221,6 +231,15 @@ pub async fn create_person(
     identity.commune_code = identity.commune_code.filter(|c| !c.is_empty());
     let mut cmd = state.store.command(&viewer.actor()).await?;
     let id = persons::create(&mut cmd, &state.store.keys, &viewer.agency.id, &identity).await?;
+    match link {
+        Some((LinkTarget::Report(r), role)) => {
+            haven_store::reports::add_person(&mut cmd, r, &id, *role).await?;
+        }
+        Some((LinkTarget::Case(k), role)) => {
+            haven_store::cases::add_person(&mut cmd, k, &id, *role).await?;
+        }
+        None => {}
+    }
     cmd.commit().await?;
     Ok(Ok(id))
 }
@@ -232,25 +251,17 @@ async fn create(
     CsrfForm(form, pairs): CsrfForm<NewPerson>,
 ) -> AppResult<Response> {
     let link = link_target(&state, &viewer, &form.link, &form.link_role).await?;
-    match create_person(&state, &viewer, form.input()).await? {
-        Ok(id) => match link {
-            Some((target, role)) => {
-                let mut cmd = state.store.command(&viewer.actor()).await?;
-                let back = match &target {
-                    LinkTarget::Report(r) => {
-                        haven_store::reports::add_person(&mut cmd, r, &id, role).await?;
-                        format!("/reports/{r}?done=person_linked#persons")
-                    }
-                    LinkTarget::Case(k) => {
-                        haven_store::cases::add_person(&mut cmd, k, &id, role).await?;
-                        format!("/cases/{k}?done=person_linked#persons")
-                    }
-                };
-                cmd.commit().await?;
-                Ok(Redirect::to(&back).into_response())
-            }
-            None => Ok(Redirect::to(&format!("/persons/{id}?done=person_created")).into_response()),
-        },
+    if link.is_none() && !form.link.is_empty() {
+        // Asked to name the person on a record this user may not change: refuse rather than ignore it.
+        return Err(AppError::Forbidden);
+    }
+    match create_and_link(&state, &viewer, form.input(), link.as_ref()).await? {
+        Ok(id) => Ok(Redirect::to(&match &link {
+            Some((LinkTarget::Report(r), _)) => format!("/reports/{r}?done=person_linked#persons"),
+            Some((LinkTarget::Case(k), _)) => format!("/cases/{k}?done=person_linked#persons"),
+            None => format!("/persons/{id}?done=person_created"),
+        })
+        .into_response()),
         Err(errors) => {
             let mut f = FormState::from_pairs(&pairs);
             f.errors = errors;

@@ -485,6 +485,7 @@ async fn page(
     } else {
         Vec::new()
     };
+    let can_reveal = crate::pages::may_unseal(viewer, &r.owner_agency_id, &r.sent_to());
     let page = ReportPage {
         case_id,
         same_event,
@@ -497,7 +498,7 @@ async fn page(
         days_left,
         offence_name,
         can_edit: owner && viewer.can(haven_domain::Action::EditRecords),
-        can_reveal: viewer.can(haven_domain::Action::ViewIdentity),
+        can_reveal,
         purposes: PURPOSES,
         offences,
         clock_events: CLOCK_EVENTS,
@@ -536,6 +537,9 @@ async fn reveal(
     CsrfForm(form, pairs): CsrfForm<RevealForm>,
 ) -> AppResult<Response> {
     let r = load(&state, &viewer, &id).await?;
+    if !crate::pages::may_unseal(&viewer, &r.owner_agency_id, &r.sent_to()) {
+        return Err(AppError::Forbidden);
+    }
     if !PURPOSES.contains(&form.purpose.as_str()) {
         let mut f = FormState::from_pairs(&pairs);
         f.add("purpose", "error.choice");
@@ -566,14 +570,18 @@ pub struct ClassifyForm {
     pub reason: String,
 }
 
-/// The report, if the viewer may record this clock event on it: the owner any event; the procuracy the report
-/// was notified to only its answer to the extension request.
+/// The report, if the viewer may record this clock event on it: the owner any event except, once the report
+/// was notified to a procuracy, the answer to the extension request, which only that procuracy records.
 pub async fn report_for_clock(state: &AppState, viewer: &Viewer, id: &str, event: &str) -> AppResult<ReportRow> {
     let r = state.store.report(id).await?.ok_or(AppError::NotFound)?;
-    let owner = r.owner_agency_id == viewer.agency.id;
-    let answering = matches!(event, "procuracy_granted" | "procuracy_refused")
-        && r.procuracy_agency_id.as_deref() == Some(viewer.agency.id.as_str());
-    if !owner && !answering {
+    let answer = matches!(event, "procuracy_granted" | "procuracy_refused");
+    let allowed = match (answer, r.procuracy_agency_id.as_deref()) {
+        // Once notified, the procuracy answers its own extension requests; the body under supervision does not.
+        (true, Some(procuracy)) => procuracy == viewer.agency.id,
+        // Not notified: the owner transcribes the answer it received on paper.
+        _ => r.owner_agency_id == viewer.agency.id,
+    };
+    if !allowed {
         return Err(AppError::Forbidden);
     }
     Ok(r)
@@ -819,11 +827,13 @@ pub struct PersonLinkForm {
     pub role: String,
 }
 
-/// A person record the viewer may open, found by its case code.
+/// A person record the viewer's agency owns or holds a grant on, found by its case code: what may be named on a
+/// report or case or opened as a victim case. Break-the-glass opens a record for an emergency, not for this.
 pub async fn visible_person(state: &AppState, viewer: &Viewer, code: &str) -> AppResult<Option<PersonRow>> {
     for p in state.store.find_persons_by_case_code(code).await? {
         let kind = haven_store::persons::KIND;
-        if crate::pages::record_access(state, viewer, kind, &p.id, &p.owner_agency_id, &[]).await?.allowed() {
+        let decision = crate::pages::record_access(state, viewer, kind, &p.id, &p.owner_agency_id, &[]).await?;
+        if matches!(decision, haven_domain::AccessDecision::Owner | haven_domain::AccessDecision::Granted { .. }) {
             return Ok(Some(p));
         }
     }
@@ -919,7 +929,9 @@ pub async fn notify_procuracy(
         return Ok(Err(errors_of(f)));
     };
     let mut cmd = state.store.command(&viewer.actor()).await?;
-    reports::send_to_procuracy(&mut cmd, &r.id, &agency.id, on).await?;
+    if !reports::send_to_procuracy(&mut cmd, &r.id, &agency.id, on).await? {
+        return Ok(Err(vec![("procuracy".into(), "error.already_sent".into())]));
+    }
     cmd.commit().await?;
     Ok(Ok(()))
 }

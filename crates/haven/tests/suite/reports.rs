@@ -395,6 +395,8 @@ story!(a_case_goes_from_initiation_to_trial_and_the_indicators_follow, |app| {
         .await;
     assert_eq!(r.status, 303, "{}", r.body);
     assert_eq!(health.get(&case).await.status, 200);
+    let r = health.post(&case, &format!("{case}/judgment"), &[("purpose", "support")]).await;
+    assert_eq!(r.status, 403, "a grant lets an agency read the case, not unseal the judgment");
     assert_eq!(
         health
             .post(&case, &format!("{case}/grants"), &[("agency", "women"), ("purpose", "support"), ("days", "30")])
@@ -496,6 +498,8 @@ story!(persons_are_named_on_reports_and_follow_into_the_case, |app| {
     let r =
         officer.post(&path, &format!("{path}/clock"), &[("event", "procuracy_requested"), ("on", "20/04/2026")]).await;
     assert_eq!(r.status, 303, "{}", r.body);
+    let own_answer = [("event", "procuracy_granted"), ("on", "20/04/2026"), ("months", "2")];
+    assert_eq!(officer.post(&path, &format!("{path}/clock"), &own_answer).await.status, 403, "not its own answer");
     let prosecutor = app.login("procuracy.officer").await;
     assert!(prosecutor.get("/reports?list=to_answer").await.body.contains("TG-"));
     let page = prosecutor.get(&path).await.body;
