@@ -75,6 +75,12 @@ const MIGRATIONS: &[Migration] = &[
         sqlite: include_str!("../migrations/sqlite/0006_consent_grants.sql"),
         postgres: include_str!("../migrations/postgres/0006_consent_grants.sql"),
     },
+    Migration {
+        version: 7,
+        name: "referrals",
+        sqlite: include_str!("../migrations/sqlite/0007_referrals.sql"),
+        postgres: include_str!("../migrations/postgres/0007_referrals.sql"),
+    },
 ];
 
 impl Db {

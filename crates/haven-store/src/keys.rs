@@ -29,6 +29,7 @@ pub const SEALED_COLUMNS: &[(&str, &str, &[&str])] = &[
     ("victim_steps", "id", &["note"]),
     ("supports", "id", &["note"]),
     ("consents", "id", &["representative"]),
+    ("referrals", "id", &["purpose"]),
 ];
 
 fn new_key_id() -> KeyId {

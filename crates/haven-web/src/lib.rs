@@ -61,6 +61,7 @@ pub struct Profile {
     pub clock: haven_domain::reports::clock::ClockRules,
     pub offences: Vec<haven_domain::reports::intake::Offence>,
     pub support: haven_domain::victims::support::SupportRules,
+    pub referrals: haven_domain::victims::referral::ReferralKinds,
 }
 
 impl Profile {
@@ -73,11 +74,18 @@ impl Profile {
         let support = haven_domain::victims::support::SupportRules::parse(include_str!(
             "../../../profiles/vn/support-regimes.txt"
         ));
-        match (clock, offences, support) {
-            (Ok(clock), Ok(offences), Ok(support)) => Profile { clock, offences, support },
-            (clock, offences, support) => {
-                panic!("the embedded profile is malformed: {:?} {:?} {:?}", clock.err(), offences.err(), support.err())
-            }
+        let referrals = haven_domain::victims::referral::ReferralKinds::parse(include_str!(
+            "../../../profiles/vn/referral-kinds.txt"
+        ));
+        match (clock, offences, support, referrals) {
+            (Ok(clock), Ok(offences), Ok(support), Ok(referrals)) => Profile { clock, offences, support, referrals },
+            (clock, offences, support, referrals) => panic!(
+                "the embedded profile is malformed: {:?} {:?} {:?} {:?}",
+                clock.err(),
+                offences.err(),
+                support.err(),
+                referrals.err()
+            ),
         }
     }
 }

@@ -72,8 +72,9 @@ impl Ctx {
 }
 
 fn nav_for(v: &Viewer, path: &str) -> Vec<NavItem> {
-    let items: [(&'static str, &'static str, Action); 10] = [
+    let items: [(&'static str, &'static str, Action); 11] = [
         ("/victims", "nav.victims", Action::ViewRecords),
+        ("/referrals", "nav.referrals", Action::ViewRecords),
         ("/reports", "nav.reports", Action::ViewRecords),
         ("/cases", "nav.cases", Action::ViewRecords),
         ("/indicators", "nav.indicators", Action::ViewAggregates),

@@ -136,6 +136,8 @@ pub struct Step {
 pub struct PersonLine {
     pub p: CasePerson,
     pub open: bool,
+    /// A victim's protection cases the viewer may open (by ownership or grant): (id, code).
+    pub victim_cases: Vec<(String, String)>,
     pub arrested: String,
     pub detained: String,
     pub released: String,
@@ -304,7 +306,17 @@ async fn page(
             .allowed(),
             None => false,
         };
+        let mut victim_cases = Vec::new();
+        if p.role == "victim" {
+            for v in state.store.victim_cases_of_person(&p.person_id).await? {
+                let kind = haven_store::victims::KIND;
+                if crate::pages::record_access(state, viewer, kind, &v.id, &v.owner_agency_id, &[]).await?.allowed() {
+                    victim_cases.push((v.id, v.case_code));
+                }
+            }
+        }
         persons.push(PersonLine {
+            victim_cases,
             arrested: display_opt(&p.arrested_on),
             detained: display_opt(&p.detained_on),
             released: display_opt(&p.released_on),

@@ -26,6 +26,8 @@ struct HomePage {
     /// Reports due within five days, overdue, awaiting the procuracy.
     reports: Option<(usize, usize, usize)>,
     roles: Vec<&'static str>,
+    /// Victim cases awaiting verification with the police: due, overdue.
+    victims: Option<(usize, usize)>,
 }
 
 async fn home(State(state): State<AppState>, viewer: Viewer, c: Ctx) -> AppResult<Response> {
@@ -56,6 +58,18 @@ async fn home(State(state): State<AppState>, viewer: Viewer, c: Ctx) -> AppResul
     } else {
         None
     };
+    let victims = if viewer.can(Action::ViewRecords) {
+        let today = crate::pages::reports::today(&state);
+        let waiting = state.store.victims_awaiting_verification(&viewer.agency.id, 1000).await?;
+        let overdue = waiting
+            .iter()
+            .filter(|v| haven_domain::format::parse_date(&v.verification_due).is_some_and(|d| d < today))
+            .count();
+        Some((waiting.len() - overdue, overdue))
+    } else {
+        None
+    };
     let roles = viewer.user.roles.iter().map(|r| r.code()).collect();
-    Ok(ok(&HomePage { c, own_persons: own, shared_persons: shared, break_glass_open: bg, reports, roles }))
+    let page = HomePage { c, own_persons: own, shared_persons: shared, break_glass_open: bg, reports, roles, victims };
+    Ok(ok(&page))
 }

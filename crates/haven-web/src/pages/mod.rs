@@ -7,6 +7,7 @@ pub mod auth;
 pub mod cases;
 pub mod home;
 pub mod persons;
+pub mod referrals;
 pub mod reports;
 pub mod sharing;
 pub mod supervision;
@@ -26,6 +27,7 @@ pub fn routes() -> Router<AppState> {
         .merge(reports::routes())
         .merge(cases::routes())
         .merge(victims::routes())
+        .merge(referrals::routes())
         .merge(supervision::routes())
         .merge(audit::routes())
 }

@@ -107,6 +107,37 @@ pub struct GrantForm {
     pub legal_basis: String,
 }
 
+/// What a disclosure of a victim's information to an agency rests on.
+pub enum Disclosure {
+    /// The person's consent in force for that agency or its kind (its id).
+    Consent(String),
+    /// No consent: a legal basis recorded by a user with the override right.
+    LegalBasis(String),
+}
+
+/// Check a disclosure of a person's information to an agency: the consent it rests on, or the legal basis the
+/// viewer gives when they may override; otherwise the (field, translation key) of what is missing.
+pub async fn consent_or_basis(
+    state: &AppState,
+    viewer: &Viewer,
+    person_id: &str,
+    agency_id: &str,
+    legal_basis: &str,
+) -> AppResult<Result<Disclosure, (&'static str, &'static str)>> {
+    let agency_kind = state.store.agency(agency_id).await?.map(|a| a.kind).unwrap_or_default();
+    let today = crate::pages::reports::today(state);
+    let found = state.store.consents(person_id).await?.into_iter().find(|r| {
+        r.consent().is_some_and(|c| consent::allows_sharing(std::slice::from_ref(&c), agency_id, &agency_kind, today))
+    });
+    let basis = legal_basis.trim();
+    Ok(match found {
+        Some(r) => Ok(Disclosure::Consent(r.id)),
+        None if !viewer.can(haven_domain::Action::OverrideConsent) => Err(("agency", "error.consent_missing")),
+        None if basis.chars().count() < consent::MIN_LEGAL_BASIS_CHARS => Err(("legal_basis", "error.legal_basis")),
+        None => Ok(Disclosure::LegalBasis(basis.to_owned())),
+    })
+}
+
 /// Share a record the viewer's agency owns (the caller checks ownership).
 pub async fn create(
     state: &AppState,
@@ -152,21 +183,10 @@ pub async fn create(
             Grantee::Agency(a) => a.clone(),
             Grantee::User(u) => state.store.user(u).await?.map(|u| u.agency_id).unwrap_or_default(),
         };
-        let agency_kind = state.store.agency(&agency_id).await?.map(|a| a.kind).unwrap_or_default();
-        let today = crate::pages::reports::today(state);
-        let found = state.store.consents(&person).await?.into_iter().find(|r| {
-            r.consent()
-                .is_some_and(|c| consent::allows_sharing(std::slice::from_ref(&c), &agency_id, &agency_kind, today))
-        });
-        let basis = form.legal_basis.trim();
-        match found {
-            Some(r) => consent_id = Some(r.id),
-            None if !viewer.can(haven_domain::Action::OverrideConsent) => f.add("agency", "error.consent_missing"),
-            None if basis.chars().count() < consent::MIN_LEGAL_BASIS_CHARS => f.add("legal_basis", "error.legal_basis"),
-            None => legal_basis = Some(basis.to_owned()),
-        }
-        if f.has_errors() {
-            return Ok(Err(f.errors));
+        match consent_or_basis(state, viewer, &person, &agency_id, &form.legal_basis).await? {
+            Ok(Disclosure::Consent(c)) => consent_id = Some(c),
+            Ok(Disclosure::LegalBasis(b)) => legal_basis = Some(b),
+            Err((field, key)) => return Ok(Err(vec![(field.into(), key.into())])),
         }
     }
     let mut cmd = state.store.command(&viewer.actor()).await?;

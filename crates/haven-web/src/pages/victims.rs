@@ -20,6 +20,7 @@ use time::Date;
 use crate::ctx::{self as guards, Can, CsrfForm, Viewer};
 use crate::error::{AppError, AppResult};
 use crate::page::{ok, render, Ctx, FormState};
+use crate::pages::referrals::{self, ReferralLine};
 use crate::pages::reports::{today, visible_person, FieldErrors};
 use crate::pages::sharing::{self, Sharing};
 use crate::AppState;
@@ -35,6 +36,7 @@ pub fn routes() -> Router<AppState> {
         .route("/victims/{id}/supports", post(give))
         .route("/victims/{id}/consents", post(consent))
         .route("/victims/{id}/consents/{consent}/withdraw", post(withdraw))
+        .route("/victims/{id}/referrals", post(refer))
         .route("/victims/{id}/grants", post(grant))
         .route("/victims/{id}/grants/{grant}/revoke", post(revoke))
 }
@@ -298,6 +300,10 @@ struct CasePage {
     consent_purposes: &'static [&'static str],
     communes: Vec<(String, String)>,
     share: Option<Sharing>,
+    referrals: Vec<ReferralLine>,
+    /// (code, name) of each referral kind.
+    referral_kinds: Vec<(String, String)>,
+    can_override: bool,
 }
 
 async fn page(
@@ -422,6 +428,14 @@ async fn page(
         .collect();
     let share =
         sharing::section(state, viewer, &c, KIND, &v.id, &v.owner_agency_id, format!("/victims/{}", v.id)).await?;
+    let case_referrals = referrals::lines(state, &c, state.store.referrals_of_case(&v.id).await?).await?;
+    let referral_kinds = state
+        .profile
+        .referrals
+        .kinds
+        .iter()
+        .map(|k| (k.code.clone(), if c.lang == Lang::En { k.name_en.clone() } else { k.name_vi.clone() }))
+        .collect();
     let page = CasePage {
         person_code,
         person_open,
@@ -444,6 +458,9 @@ async fn page(
         consent_purposes: consent::PURPOSES,
         communes: state.store.communes(&state.config.province).await?,
         share,
+        referrals: case_referrals,
+        referral_kinds,
+        can_override: viewer.can(haven_domain::Action::OverrideConsent),
         v,
         f,
         c,
@@ -877,6 +894,18 @@ async fn withdraw(
     Ok(Redirect::to(&format!("/victims/{id}?done=consent_withdrawn#consents")).into_response())
 }
 
+async fn refer(
+    State(state): State<AppState>,
+    Can(viewer, ..): Can<guards::EditRecords>,
+    c: Ctx,
+    Path(id): Path<String>,
+    CsrfForm(form, pairs): CsrfForm<referrals::ReferralForm>,
+) -> AppResult<Response> {
+    let v = load_for_edit(&state, &viewer, &id).await?;
+    let outcome = referrals::send(&state, &viewer, &v, &form).await?;
+    answer(&state, &viewer, c, v, &pairs, outcome, "referral_sent").await
+}
+
 async fn grant(
     State(state): State<AppState>,
     Can(viewer, ..): Can<guards::GrantAccess>,
@@ -934,6 +963,12 @@ mod tests {
         );
         keys.extend(
             [S::NotEntitled, S::OverDays { left: 0 }, S::OverAmount { left: 0 }, S::OutsideWindow, S::QuantityMissing]
+                .map(|e| e.key().to_owned()),
+        );
+        keys.extend(haven_domain::victims::referral::Status::ALL.map(|s| format!("referral_status.{}", s.code())));
+        use haven_domain::victims::referral::ReferralError as R;
+        keys.extend(
+            [R::WrongReceiver, R::DueInPast, R::NoConsent, R::WrongStatus, R::ReasonMissing, R::PastDue]
                 .map(|e| e.key().to_owned()),
         );
         use consent::ConsentError as C;

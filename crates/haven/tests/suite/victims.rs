@@ -261,3 +261,89 @@ story!(a_child_is_flagged_and_consents_through_a_representative, |app| {
     }
     assert_eq!(app.store.victim_cases_of_agency(&app.agency_id("health").await, 10).await.expect("list").len(), 1);
 });
+
+story!(referrals_follow_consent_and_access_ends_when_it_is_withdrawn, |app| {
+    let (_, code) = person(&app, "border.officer", "Quàng Văn Tươi", "03/02/1995").await;
+    let case = receive(&app, "border.officer", &code, &[]).await;
+    let officer = app.login("border.officer").await;
+    let (health, police, procuracy) =
+        (app.agency_id("health").await, app.agency_id("police").await, app.agency_id("procuracy").await);
+    let refer = |kind: &'static str, to: String| {
+        let (app, case) = (&app, case.clone());
+        async move {
+            let officer = app.login("border.officer").await;
+            let form = [("kind", kind), ("to_agency", to.as_str()), ("purpose", "Hỗ trợ chỗ ở tạm thời")];
+            officer.post(&case, &format!("{case}/referrals"), &form).await
+        }
+    };
+    // No consent yet: refused, and nothing sent.
+    let r = refer("support", health.clone()).await;
+    assert_eq!(r.status, 422);
+    assert!(r.body.contains("chưa đồng ý chia sẻ"));
+    for (purpose, target) in [("share_agency_kind", "target_kind"), ("share_agency", "target_agency")] {
+        let value = if purpose == "share_agency" { police.as_str() } else { "social_support" };
+        let r = officer
+            .post(
+                &case,
+                &format!("{case}/consents"),
+                &[("purpose", purpose), (target, value), ("given_by", "person"), ("given_on", "01/03/2026")],
+            )
+            .await;
+        assert_eq!(r.status, 303, "{}", r.body);
+    }
+    assert_eq!(refer("support", procuracy).await.status, 422, "the procuracy does not take support referrals");
+    assert_eq!(refer("support", health.clone()).await.status, 303);
+    assert_eq!(refer("verification", police.clone()).await.status, 303);
+    let case_id = case.trim_start_matches("/victims/");
+    let referrals = app.store.referrals_of_case(case_id).await.expect("referrals");
+    assert_eq!(referrals.len(), 2, "refusals sent nothing");
+    assert!(referrals.iter().all(|r| r.consent_id.is_some()), "each rests on a consent");
+
+    // The support authority sees the referral, not the case, until it accepts.
+    let support = app.login("health.officer").await;
+    let list = support.get("/referrals").await.body;
+    assert!(list.contains(&referrals[0].case_code) && list.contains("Đề nghị hỗ trợ"), "{list}");
+    assert_eq!(support.get(&case).await.status, 403);
+    let r = support.post("/referrals", &format!("/referrals/{}/decline", referrals[0].id), &[("reason", "")]).await;
+    assert_eq!(r.status, 422, "declining needs a reason");
+    let r = support.post("/referrals", &format!("/referrals/{}/accept", referrals[0].id), &[]).await;
+    assert_eq!(r.status, 303, "{}", r.body);
+    assert_eq!(support.get(&case).await.status, 200, "accepted: the case opens");
+    assert_eq!(
+        app.login("police.officer")
+            .await
+            .post("/referrals", &format!("/referrals/{}/complete", referrals[0].id), &[])
+            .await
+            .status,
+        403,
+        "only the receiver answers"
+    );
+    let police_officer = app.login("police.officer").await;
+    let r = police_officer.post("/referrals", &format!("/referrals/{}/accept", referrals[1].id), &[]).await;
+    assert_eq!(r.status, 303);
+    assert_eq!(police_officer.get(&case).await.status, 200);
+
+    // The person withdraws consent for the police: the police lose access at once; the support authority keeps it.
+    let consents = app
+        .store
+        .consents(&app.store.victim_case(case_id).await.expect("read").expect("case").person_id)
+        .await
+        .expect("consents");
+    let for_police = consents.iter().find(|c| c.purpose == "share_agency").expect("police consent");
+    let r = officer.post(&case, &format!("{case}/consents/{}/withdraw", for_police.id), &[]).await;
+    assert_eq!(r.status, 303);
+    assert_eq!(police_officer.get(&case).await.status, 403, "withdrawn at once");
+    assert_eq!(support.get(&case).await.status, 200);
+    // Completing the referral ends the support authority's access too.
+    let r = support.post("/referrals", &format!("/referrals/{}/complete", referrals[0].id), &[]).await;
+    assert_eq!(r.status, 303);
+    assert_eq!(support.get(&case).await.status, 403, "completed");
+    let r = support.post("/referrals", &format!("/referrals/{}/complete", referrals[0].id), &[]).await;
+    assert_eq!(r.status, 422, "completed once");
+    let page = officer.get(&case).await.body;
+    assert!(page.contains("Hoàn thành") && page.contains("Đã nhận"), "the sender sees each status");
+    let actions = app.audit_actions().await;
+    for a in ["referral.send", "referral.accept", "referral.complete", "grant.revoke"] {
+        assert!(actions.contains(&a.to_owned()), "{a}");
+    }
+});
