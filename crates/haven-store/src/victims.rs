@@ -29,6 +29,8 @@ pub struct NewVictimCase<'a> {
     /// The officer who received the person (a name as written on the reception record).
     pub officer: &'a str,
     pub note: Option<&'a str>,
+    /// The person's earlier case, when they were trafficked again.
+    pub previous_case_id: Option<&'a str>,
 }
 
 /// The person's birth date, opened inside the server only to decide whether they are a child; never shown.
@@ -64,8 +66,9 @@ pub async fn create(
     let id = new_id();
     sqlx::query(
         "INSERT INTO victim_cases (id, owner_agency_id, person_id, case_code, status, child, vietnamese, in_vietnam, \
-         accompanying_child, reception_kind, received_on, commune_code, received_by, verification_due, created_at, \
-         updated_at) VALUES ($1, $2, $3, $4, 'signs', $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $14)",
+         accompanying_child, reception_kind, received_on, commune_code, received_by, verification_due, \
+         previous_case_id, created_at, updated_at) \
+         VALUES ($1, $2, $3, $4, 'signs', $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $15)",
     )
     .bind(&id)
     .bind(owner_agency_id)
@@ -80,6 +83,7 @@ pub async fn create(
     .bind(v.commune_code)
     .bind(&cmd.actor.user_id)
     .bind(day(verification_due(v.received_on)))
+    .bind(v.previous_case_id)
     .bind(cmd.at)
     .execute(&mut *cmd.tx)
     .await?;

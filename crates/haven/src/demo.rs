@@ -245,6 +245,8 @@ pub async fn load_with(store: &Store, password: &str, scale: u64, report_count: 
     cmd.commit().await?;
     load_persons(store, scale).await?;
     crate::demo_reports::load(store, report_count).await?;
+    // A province sees far fewer victims than reports: one case for every eight reports, at most 5,000.
+    crate::demo_victims::load(store, (report_count / 8).min(5_000)).await?;
     Ok(true)
 }
 

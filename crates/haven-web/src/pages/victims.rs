@@ -187,6 +187,7 @@ pub async fn create_case(
         accompanying_child: form.accompanying_child.is_some(),
         officer: &officer,
         note: Some(form.note.trim()),
+        previous_case_id: None,
     };
     let id = victims::create(&mut cmd, &state.store.keys, &viewer.agency.id, &new, child).await?;
     cmd.commit().await?;

@@ -253,3 +253,42 @@ async fn a_clerk_records_a_report_and_an_officer_settles_it() {
     assert!(text(b).await.contains("Đã ghi nhận giai đoạn."), "the procuracy indicts");
     br.close().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_border_guard_receives_a_victim_and_a_head_approves_the_identification() {
+    let Some(br) = browser().await else { return };
+    let app = TestApp::start(Backend::Sqlite).await.expect("app");
+    let b = &br.client;
+    let person = app.store.person(&app.a_person_of("border").await).await.expect("read").expect("person");
+    log_in(b, &app, "border.officer").await;
+    b.goto(&app.url("/victims/new")).await.expect("goto");
+    fill(b, "person_code", &person.case_code).await;
+    choose(b, "reception_kind", "border").await;
+    click(b, "save-victim").await;
+    let page = text(b).await;
+    assert!(page.contains("Đã tiếp nhận") && page.contains("04/03/2026"), "{page}");
+    let case = b.current_url().await.expect("url").path().to_owned();
+    choose(b, "step_kind", "verification").await;
+    fill(b, "step_on", "01/03/2026").await;
+    fill(b, "step_officer", "Đại úy Hà Văn Minh").await;
+    click(b, "save-step").await;
+    assert!(text(b).await.contains("Đang được xác định là nạn nhân"));
+    fill(b, "decided_on", "01/03/2026").await;
+    fill(b, "legal_basis", "Điều 23 Luật 53/2024/QH15").await;
+    b.find(Locator::Id("evidence-rescuer")).await.expect("evidence").click().await.expect("tick");
+    fill(b, "certificate_number", "07/GXN").await;
+    click(b, "propose").await;
+    assert!(text(b).await.contains("chờ thủ trưởng phê duyệt"));
+    click(b, "logout").await;
+    log_in(b, &app, "border.head").await;
+    b.goto(&app.url(&case)).await.expect("goto");
+    click(b, "approve").await;
+    let page = text(b).await;
+    assert!(page.contains("Đã phê duyệt kết quả xác định.") && page.contains("07/GXN"), "{page}");
+    choose(b, "regime", "a").await;
+    fill(b, "given_on", "01/03/2026").await;
+    fill(b, "quantity", "10").await;
+    click(b, "save-support").await;
+    assert!(text(b).await.contains("Còn số ngày: 50"), "meals: 10 of 60 days given");
+    br.close().await;
+}

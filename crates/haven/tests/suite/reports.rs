@@ -583,6 +583,17 @@ async fn demo_year(backend: Backend) {
         settled > all.len() / 2 && late > 0 && suspended > 0 && complex > 20,
         "settled {settled}, late {late}, suspended {suspended}, complex {complex}"
     );
+    // Victim cases beside the reports: children, identified victims, supports, referrals, one re-trafficked.
+    let mut victims = app.store.victim_cases_of_agency(&app.agency_id("border").await, 1000).await.expect("victims");
+    victims.extend(app.store.victim_cases_of_agency(&app.agency_id("health").await, 1000).await.expect("victims"));
+    assert!((30..=70).contains(&victims.len()), "one for every eight reports: {}", victims.len());
+    assert!(victims.iter().any(|v| v.child), "some children");
+    assert!(victims.iter().filter(|v| v.status == "identified").count() > 10, "most identified");
+    assert!(victims.iter().any(|v| v.verified_on.is_none()), "some still awaiting verification");
+    let again = victims.iter().filter(|v| victims.iter().filter(|w| w.person_id == v.person_id).count() == 2).count();
+    assert_eq!(again, 2, "one person trafficked again, with two cases");
+    let incoming = app.store.referrals_of_agency(&app.agency_id("health").await, true, 1000).await.expect("referrals");
+    assert!(incoming.iter().any(|r| r.status == "accepted") && incoming.iter().any(|r| r.status == "sent"));
     let cases = app.store.cases_of_agency(&police, 1000).await.expect("cases");
     assert!((10..=150).contains(&cases.len()), "a few dozen cases: {}", cases.len());
     assert!(cases.iter().any(|c| c.stages.iter().any(|(s, _)| s == "tried")), "some cases reach trial");

@@ -1,0 +1,225 @@
+//! Victim protection cases for the demo province, after the patterns of recent years: people returned from
+//! scam compounds in Cambodia (more and more of them men), women taken to China as brides, domestic cases
+//! found by communes, children, and one person trafficked again. Each goes through reception, verification,
+//! identification approved by a head, supports within the rules, consents and a referral to the support
+//! authority. Deterministic, like the rest of the demo.
+
+use haven_domain::person::{BirthDate, Sex};
+use haven_domain::time::local_date;
+use haven_domain::victims::support::{check_support, CaseDates, Given, Situation};
+use haven_domain::victims::{self as rules, Identification, Status};
+use haven_store::victims::{self as store, NewConsentRow, NewReferral, NewStep, NewSupport, NewVictimCase};
+use haven_store::{persons, Actor, Store};
+use time::{Date, Duration, Month};
+
+use crate::demo::{Names, Rng};
+
+const SUPPORT: &str = include_str!("../../../profiles/vn/support-regimes.txt");
+
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Pattern {
+    ScamCompound,
+    Bride,
+    Domestic,
+    Child,
+}
+
+fn actor(store_user: &haven_store::accounts::User) -> Actor {
+    Actor { user_id: store_user.id.clone(), agency_id: store_user.agency_id.clone(), request_id: "demo".into() }
+}
+
+/// Load `count` victim cases received over the year before today.
+pub async fn load(store: &Store, count: u64) -> anyhow::Result<()> {
+    if count == 0 {
+        return Ok(());
+    }
+    let rules_support = haven_domain::victims::support::SupportRules::parse(SUPPORT).map_err(|e| anyhow::anyhow!(e))?;
+    let today = local_date(store.now()).ok_or_else(|| anyhow::anyhow!("clock out of range"))?;
+    let names = Names::load();
+    let (communes, mountain) = crate::demo::communes(store).await?;
+    let agency = |code: &'static str| async move {
+        store.agency_by_code(code).await?.ok_or_else(|| anyhow::anyhow!("no {code} agency in the demo"))
+    };
+    let user = |name: String| async move {
+        store.user_by_name(&name).await?.ok_or_else(|| anyhow::anyhow!("no demo user {name}"))
+    };
+    let (border, health, police) = (agency("border").await?, agency("health").await?, agency("police").await?);
+    let mut rng = Rng::new(0x5649_4354_494d_0001);
+    let mut first: Option<(String, String, String)> = None;
+    for i in 0..count {
+        let pattern = match rng.below(20) {
+            0..=8 => Pattern::ScamCompound,
+            9..=13 => Pattern::Bride,
+            14..=17 => Pattern::Domestic,
+            _ => Pattern::Child,
+        };
+        let owner = if matches!(pattern, Pattern::ScamCompound | Pattern::Bride) { &border } else { &health };
+        let officer = user(format!("{}.officer", owner.code)).await?;
+        let head = user(format!("{}.head", owner.code)).await?;
+        let received = today - Duration::days(rng.below(330) as i64);
+        // The last case: the first person, trafficked again.
+        let again = (i == count - 1 && count > 1).then(|| first.clone()).flatten();
+        let mut cmd = store.command(&actor(&officer)).await?;
+        let (person_id, child) = match &again {
+            Some((person_id, _, _)) => (person_id.clone(), false),
+            None => {
+                let mut who = crate::demo::person(&mut rng, &names, &communes, &mountain);
+                match pattern {
+                    Pattern::Bride => who.sex = Sex::Female,
+                    Pattern::ScamCompound if rng.chance(550) => who.sex = Sex::Male,
+                    Pattern::Child => {
+                        let year = today.year() - 13 - rng.below(4) as i32;
+                        let month = Month::try_from(1 + rng.below(12) as u8).unwrap_or(Month::June);
+                        who.birth_date =
+                            Date::from_calendar_date(year, month, 1 + rng.below(28) as u8).ok().map(BirthDate::Full);
+                    }
+                    _ => {}
+                }
+                let child = who.birth_date.is_some_and(|b| rules::is_child(b, received));
+                (persons::create(&mut cmd, &store.keys, &owner.id, &who).await?, child)
+            }
+        };
+        let (reception_kind, in_vietnam) = match pattern {
+            Pattern::ScamCompound => ("border", true),
+            Pattern::Bride if rng.chance(500) => ("overseas_mission", false),
+            Pattern::Bride => ("border", true),
+            _ => ("commune", true),
+        };
+        let commune = rng.pick(&communes).clone();
+        let officer_name = officer.display_name.clone();
+        let new = NewVictimCase {
+            person_id: &person_id,
+            reception_kind,
+            received_on: received,
+            commune_code: Some(&commune),
+            vietnamese: true,
+            in_vietnam,
+            accompanying_child: false,
+            officer: &officer_name,
+            note: Some(match pattern {
+                Pattern::ScamCompound => "Trở về từ cơ sở lừa đảo trực tuyến tại Campuchia",
+                Pattern::Bride => "Bị đưa sang Trung Quốc để kết hôn trái phép",
+                Pattern::Domestic => "Bị ép làm việc không lương tại cơ sở trong nước",
+                Pattern::Child => "Trẻ em được phát hiện qua rà soát tại xã",
+            }),
+            previous_case_id: again.as_ref().map(|(_, case, _)| case.as_str()),
+        };
+        let case = store::create(&mut cmd, &store.keys, &owner.id, &new, child).await?;
+        if first.is_none() {
+            first = Some((person_id.clone(), case.clone(), owner.id.clone()));
+        }
+        // Consents: sharing with the support authority, statistics; a child's through the representative.
+        let (given_by, representative) = if child { ("representative", Some("Mẹ đẻ")) } else { ("person", None) };
+        for (purpose, target, chance) in [("share_agency_kind", "social_support", 900), ("statistics", "", 700)] {
+            if rng.chance(chance) {
+                let c = NewConsentRow {
+                    person_id: &person_id,
+                    purpose,
+                    target,
+                    given_by,
+                    representative,
+                    given_on: received,
+                    expires_on: None,
+                };
+                store::record_consent(&mut cmd, &store.keys, &c).await?;
+            }
+        }
+        // Verification with the police within a few days, unless the case is only days old.
+        let verified = received + Duration::days(1 + rng.below(4) as i64);
+        let mut status = Status::Signs;
+        if verified <= today && rng.chance(920) {
+            let step = NewStep {
+                kind: "verification",
+                on: verified,
+                commune_code: None,
+                agency_id: &police.id,
+                officer: "Cán bộ Công an",
+                note: None,
+            };
+            store::record_step(&mut cmd, &store.keys, &case, &step).await?;
+            status = Status::BeingIdentified;
+        }
+        cmd.commit().await?;
+        // Identification: proposed by the officer, approved by the head, for cases a few weeks old.
+        let decided = received + Duration::days(10 + rng.below(20) as i64);
+        let mut identified_on = None;
+        if status == Status::BeingIdentified && decided <= today && rng.chance(850) {
+            let outcome = if rng.chance(900) { Status::Identified } else { Status::NotVictim };
+            let proposal = Identification {
+                outcome,
+                decided_on: decided,
+                legal_basis: "Điều 23 Luật Phòng, chống mua bán người 2024".into(),
+                evidence: vec!["rescuer".into(), "own_statement".into()],
+                certificate_number: format!("{}/GXN", 10 + i),
+                reasons: if outcome == Status::NotVictim {
+                    "Tự nguyện đi làm, không bị lừa dối hay cưỡng ép".into()
+                } else {
+                    String::new()
+                },
+            };
+            let mut cmd = store.command(&actor(&officer)).await?;
+            store::propose_identification(&mut cmd, &store.keys, &case, &proposal).await?;
+            cmd.commit().await?;
+            let mut cmd = store.command(&actor(&head)).await?;
+            store::approve_identification(&mut cmd, &case).await?;
+            cmd.commit().await?;
+            status = outcome;
+            identified_on = (outcome == Status::Identified).then_some(decided);
+        }
+        // Supports within the rules: meals for some days, medical care, the allowance once identified.
+        let situation = Situation { status, vietnamese: true, in_vietnam, accompanying_child: false };
+        let dates = CaseDates { situation, received, identified_on, today };
+        let mut given: Vec<(&str, Given)> = Vec::new();
+        // A command commits only with an entry in the audit log: nothing given and nothing referred, nothing to commit.
+        let mut cmd = store.command(&actor(&officer)).await?;
+        for (regime, on, quantity, amount) in [
+            ("a", received, 5 + rng.below(30), 50_000 * (5 + rng.below(30))),
+            ("b", received + Duration::days(1), 1, 300_000 + 100_000 * rng.below(10)),
+            ("k", identified_on.unwrap_or(received) + Duration::days(15), 1, 1_500_000),
+        ] {
+            let new = Given { on, quantity, amount_vnd: amount };
+            let already: Vec<Given> = given.iter().filter(|(r, _)| *r == regime).map(|(_, g)| *g).collect();
+            if check_support(&rules_support, regime, dates, &already, new).is_ok() && rng.chance(850) {
+                let s =
+                    NewSupport { regime, given: new, provider_agency_id: &owner.id, acknowledged: true, note: None };
+                store::give_support(&mut cmd, &store.keys, &case, &s).await?;
+                given.push((regime, new));
+            }
+        }
+        // The border guards refer their cases to the support authority on the person's consent.
+        if owner.id == border.id {
+            let consents = store.consents(&person_id).await?;
+            let consent = consents.iter().find(|c| c.purpose == "share_agency_kind" && c.target == "social_support");
+            if let Some(consent) = consent {
+                let r = NewReferral {
+                    case_id: &case,
+                    kind: "support",
+                    from_agency_id: &border.id,
+                    to_agency_id: &health.id,
+                    purpose: "Tiếp nhận, hỗ trợ ban đầu và tái hòa nhập",
+                    due_on: (received + Duration::days(30)).max(today),
+                    consent_id: Some(&consent.id),
+                    legal_basis: None,
+                };
+                let referral = store::send_referral(&mut cmd, &store.keys, &r).await?;
+                cmd.commit().await?;
+                // Most are taken up by the support authority at once.
+                if rng.chance(700) {
+                    let receiver = user("health.officer".into()).await?;
+                    let mut cmd = store.command(&actor(&receiver)).await?;
+                    if let Some(row) = store.referral(&referral).await? {
+                        let until =
+                            (today + Duration::days(31)).midnight().assume_offset(haven_domain::time::VN_OFFSET);
+                        store::accept_referral(&mut cmd, &row, haven_domain::time::to_millis(until)).await?;
+                        cmd.commit().await?;
+                    }
+                }
+                continue;
+            }
+        }
+        if !given.is_empty() {
+            cmd.commit().await?;
+        }
+    }
+    Ok(())
+}
