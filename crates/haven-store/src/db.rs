@@ -81,6 +81,12 @@ const MIGRATIONS: &[Migration] = &[
         sqlite: include_str!("../migrations/sqlite/0007_referrals.sql"),
         postgres: include_str!("../migrations/postgres/0007_referrals.sql"),
     },
+    Migration {
+        version: 8,
+        name: "victim_context",
+        sqlite: include_str!("../migrations/sqlite/0008_victim_context.sql"),
+        postgres: include_str!("../migrations/postgres/0008_victim_context.sql"),
+    },
 ];
 
 impl Db {

@@ -299,6 +299,88 @@ pub async fn withdraw_consent(cmd: &mut Command, person_id: &str, consent_id: &s
     Ok(true)
 }
 
+/// The victim-centred context of a case, in HTCDS codes.
+pub struct Context<'a> {
+    pub exploitation: &'a [String],
+    pub control: &'a [String],
+    pub recruitment: &'a [String],
+    pub relationship: Option<&'a str>,
+    pub destination_country: Option<&'a str>,
+    /// The person's own wishes, in their words (sealed).
+    pub wishes: Option<&'a str>,
+}
+
+pub async fn set_context(cmd: &mut Command, keys: &Keyring, id: &str, c: &Context<'_>) -> anyhow::Result<()> {
+    let join = |v: &[String]| Some(v.join(" ")).filter(|s| !s.is_empty());
+    sqlx::query(
+        "UPDATE victim_cases SET exploitation = $1, control = $2, recruitment = $3, relationship = $4, \
+         destination_country = $5, wishes = $6, updated_at = $7 WHERE id = $8",
+    )
+    .bind(join(c.exploitation))
+    .bind(join(c.control))
+    .bind(join(c.recruitment))
+    .bind(c.relationship)
+    .bind(c.destination_country)
+    .bind(c.wishes.filter(|w| !w.is_empty()).map(|w| keys.seal(TABLE, "wishes", id, w)))
+    .bind(cmd.at)
+    .bind(id)
+    .execute(&mut *cmd.tx)
+    .await?;
+    cmd.audit(Entry::new("victim.context", KIND, id).fields(&[
+        "exploitation",
+        "control",
+        "recruitment",
+        "relationship",
+        "destination_country",
+        "wishes",
+    ]))
+    .await
+}
+
+pub struct NewEvent<'a> {
+    pub kind: &'a str,
+    pub country: &'a str,
+    pub place: Option<&'a str>,
+    pub on: Option<Date>,
+    pub description: Option<&'a str>,
+}
+
+pub async fn add_event(cmd: &mut Command, keys: &Keyring, case_id: &str, e: &NewEvent<'_>) -> anyhow::Result<()> {
+    let id = new_id();
+    sqlx::query(
+        "INSERT INTO trafficking_events (id, case_id, kind, country, place, on_date, description, recorded_by, \
+         recorded_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
+    )
+    .bind(&id)
+    .bind(case_id)
+    .bind(e.kind)
+    .bind(e.country)
+    .bind(e.place.filter(|p| !p.is_empty()))
+    .bind(e.on.map(day))
+    .bind(e.description.filter(|d| !d.is_empty()).map(|d| keys.seal("trafficking_events", "description", &id, d)))
+    .bind(&cmd.actor.user_id)
+    .bind(cmd.at)
+    .execute(&mut *cmd.tx)
+    .await?;
+    cmd.audit(Entry::new("victim.trafficking_event", KIND, case_id).fields(&[
+        "kind",
+        "country",
+        "place",
+        "on",
+        "description",
+    ]))
+    .await
+}
+
+/// A trafficking event as listed (its description stays sealed).
+#[derive(Clone, Debug, Serialize)]
+pub struct EventRow {
+    pub kind: String,
+    pub country: String,
+    pub place: Option<String>,
+    pub on: Option<String>,
+}
+
 /// A victim case without its sealed fields.
 #[derive(Clone, Debug, Serialize)]
 pub struct VictimCase {
@@ -326,9 +408,19 @@ pub struct VictimCase {
     pub identified_on: Option<String>,
     pub closed_on: Option<String>,
     pub created_at: Millis,
+    /// HTCDS codes, space-separated.
+    pub exploitation: Option<String>,
+    pub control: Option<String>,
+    pub recruitment: Option<String>,
+    pub relationship: Option<String>,
+    pub destination_country: Option<String>,
 }
 
 impl VictimCase {
+    /// The codes recorded for one of the context fields.
+    pub fn codes(field: &Option<String>) -> Vec<String> {
+        field.as_deref().unwrap_or_default().split_whitespace().map(str::to_owned).collect()
+    }
     pub fn status(&self) -> Status {
         Status::from_code(&self.status).unwrap_or(Status::Signs)
     }
@@ -347,7 +439,8 @@ impl VictimCase {
 const COLS: &str =
     "id, owner_agency_id, person_id, case_code, status, child, vietnamese, in_vietnam, accompanying_child, \
      reception_kind, received_on, commune_code, verification_due, verified_on, proposed_outcome, proposed_on, \
-     proposed_by, legal_basis, evidence, certificate_number, approved_by, identified_on, closed_on, created_at";
+     proposed_by, legal_basis, evidence, certificate_number, approved_by, identified_on, closed_on, created_at, \
+     exploitation, control, recruitment, relationship, destination_country";
 
 fn row(r: crate::db::Row) -> anyhow::Result<VictimCase> {
     let flag = |i: usize| -> anyhow::Result<bool> { Ok(r.try_get::<i64, _>(i)? != 0) };
@@ -376,6 +469,11 @@ fn row(r: crate::db::Row) -> anyhow::Result<VictimCase> {
         identified_on: r.try_get(21)?,
         closed_on: r.try_get(22)?,
         created_at: r.try_get(23)?,
+        exploitation: r.try_get(24)?,
+        control: r.try_get(25)?,
+        recruitment: r.try_get(26)?,
+        relationship: r.try_get(27)?,
+        destination_country: r.try_get(28)?,
     })
 }
 
@@ -477,6 +575,16 @@ impl Store {
                 .fetch_all(self.db.pool())
                 .await?;
         rows.into_iter().map(row).collect()
+    }
+
+    pub async fn trafficking_events(&self, case_id: &str) -> anyhow::Result<Vec<EventRow>> {
+        let rows: Vec<(String, String, Option<String>, Option<String>)> = sqlx::query_as(
+            "SELECT kind, country, place, on_date FROM trafficking_events WHERE case_id = $1 ORDER BY on_date, recorded_at",
+        )
+        .bind(case_id)
+        .fetch_all(self.db.pool())
+        .await?;
+        Ok(rows.into_iter().map(|(kind, country, place, on)| EventRow { kind, country, place, on }).collect())
     }
 
     pub async fn victim_steps(&self, case_id: &str) -> anyhow::Result<Vec<StepRow>> {

@@ -62,6 +62,8 @@ pub struct Profile {
     pub offences: Vec<haven_domain::reports::intake::Offence>,
     pub support: haven_domain::victims::support::SupportRules,
     pub referrals: haven_domain::victims::referral::ReferralKinds,
+    /// The HTCDS v2 code lists victim cases are recorded in.
+    pub htcds: haven_domain::victims::htcds::Picklists,
 }
 
 impl Profile {
@@ -77,14 +79,20 @@ impl Profile {
         let referrals = haven_domain::victims::referral::ReferralKinds::parse(include_str!(
             "../../../profiles/vn/referral-kinds.txt"
         ));
-        match (clock, offences, support, referrals) {
-            (Ok(clock), Ok(offences), Ok(support), Ok(referrals)) => Profile { clock, offences, support, referrals },
-            (clock, offences, support, referrals) => panic!(
-                "the embedded profile is malformed: {:?} {:?} {:?} {:?}",
+        let htcds = haven_domain::victims::htcds::Picklists::parse(include_str!(
+            "../../../profiles/standards/htcds-2.0-fields.csv"
+        ));
+        match (clock, offences, support, referrals, htcds) {
+            (Ok(clock), Ok(offences), Ok(support), Ok(referrals), Ok(htcds)) => {
+                Profile { clock, offences, support, referrals, htcds }
+            }
+            (clock, offences, support, referrals, htcds) => panic!(
+                "the embedded profile is malformed: {:?} {:?} {:?} {:?} {:?}",
                 clock.err(),
                 offences.err(),
                 support.err(),
-                referrals.err()
+                referrals.err(),
+                htcds.err()
             ),
         }
     }

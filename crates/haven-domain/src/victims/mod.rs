@@ -2,6 +2,7 @@
 //! a person is entitled to (rules from the profile), and consent per purpose.
 
 pub mod consent;
+pub mod htcds;
 pub mod referral;
 pub mod support;
 

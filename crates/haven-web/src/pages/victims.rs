@@ -11,7 +11,7 @@ use axum::Router;
 use haven_domain::format::{parse_date, Lang};
 use haven_domain::victims::consent::{self, NewConsent};
 use haven_domain::victims::support::{self, CaseDates, Given, Limit, Situation};
-use haven_domain::victims::{self as rules, Identification, Status, EVIDENCE, RECEPTION_KINDS};
+use haven_domain::victims::{self as rules, htcds, Identification, Status, EVIDENCE, RECEPTION_KINDS};
 use haven_domain::Role;
 use haven_store::victims::{self, NewConsentRow, NewStep, NewSupport, NewVictimCase, VictimCase, KIND};
 use serde::Deserialize;
@@ -37,9 +37,15 @@ pub fn routes() -> Router<AppState> {
         .route("/victims/{id}/consents", post(consent))
         .route("/victims/{id}/consents/{consent}/withdraw", post(withdraw))
         .route("/victims/{id}/referrals", post(refer))
+        .route("/victims/{id}/context", post(context))
+        .route("/victims/{id}/events", post(event))
         .route("/victims/{id}/grants", post(grant))
         .route("/victims/{id}/grants/{grant}/revoke", post(revoke))
 }
+
+/// Destination countries offered on the forms (ISO 3166-1 alpha-2), the common ones first.
+pub const COUNTRIES: &[&str] =
+    &["KH", "CN", "LA", "MM", "TH", "MY", "KR", "JP", "TW", "SG", "AE", "SA", "RU", "DE", "GB", "US"];
 
 /// Steps recorded after reception (reception itself opens the case).
 const STEP_KINDS: &[&str] = &["verification", "identification_interview", "rescue", "handover", "protection", "other"];
@@ -305,6 +311,14 @@ struct CasePage {
     /// (code, name) of each referral kind.
     referral_kinds: Vec<(String, String)>,
     can_override: bool,
+    /// HTCDS code lists: (field, codes), and the codes recorded for each.
+    exploitation: Vec<(String, bool)>,
+    control: Vec<(String, bool)>,
+    recruitment: Vec<(String, bool)>,
+    relationships: Vec<String>,
+    event_kinds: Vec<String>,
+    countries: &'static [&'static str],
+    events: Vec<haven_store::victims::EventRow>,
 }
 
 async fn page(
@@ -437,7 +451,24 @@ async fn page(
         .iter()
         .map(|k| (k.code.clone(), if c.lang == Lang::En { k.name_en.clone() } else { k.name_vi.clone() }))
         .collect();
+    let ticked = |field: &str, recorded: &Option<String>| -> Vec<(String, bool)> {
+        let have = VictimCase::codes(recorded);
+        state.profile.htcds.codes(field).into_iter().map(|c| (c.to_owned(), have.iter().any(|h| h == c))).collect()
+    };
+    let exploitation = ticked(htcds::EXPLOITATION, &v.exploitation);
+    let control = ticked(htcds::CONTROL, &v.control);
+    let recruitment = ticked(htcds::RECRUITMENT, &v.recruitment);
+    let relationships = state.profile.htcds.codes(htcds::RELATIONSHIP).into_iter().map(str::to_owned).collect();
+    let event_kinds = state.profile.htcds.codes(htcds::EVENT_TYPE).into_iter().map(str::to_owned).collect();
+    let events = state.store.trafficking_events(&v.id).await?;
     let page = CasePage {
+        exploitation,
+        control,
+        recruitment,
+        relationships,
+        event_kinds,
+        countries: COUNTRIES,
+        events,
         person_code,
         person_open,
         received: display(&v.received_on),
@@ -895,6 +926,154 @@ async fn withdraw(
     Ok(Redirect::to(&format!("/victims/{id}?done=consent_withdrawn#consents")).into_response())
 }
 
+/// The context form as the page sends it: the ticked codes come as repeated fields, read from the pairs.
+#[derive(Deserialize)]
+struct ContextPageForm {
+    #[serde(default)]
+    relationship: String,
+    #[serde(default)]
+    destination_country: String,
+    #[serde(default)]
+    wishes: String,
+}
+
+#[derive(Deserialize)]
+pub struct ContextForm {
+    #[serde(default)]
+    pub exploitation: Vec<String>,
+    #[serde(default)]
+    pub control: Vec<String>,
+    #[serde(default)]
+    pub recruitment: Vec<String>,
+    #[serde(default)]
+    pub relationship: String,
+    #[serde(default)]
+    pub destination_country: String,
+    #[serde(default)]
+    pub wishes: String,
+}
+
+/// Record the victim-centred context: every code must come from the standard's list.
+pub async fn set_context(
+    state: &AppState,
+    viewer: &Viewer,
+    v: &VictimCase,
+    form: &ContextForm,
+) -> AppResult<Result<(), FieldErrors>> {
+    let lists = &state.profile.htcds;
+    let mut f = FormState::default();
+    for (field, codes, name) in [
+        (htcds::EXPLOITATION, &form.exploitation, "exploitation"),
+        (htcds::CONTROL, &form.control, "control"),
+        (htcds::RECRUITMENT, &form.recruitment, "recruitment"),
+    ] {
+        if codes.iter().any(|c| !lists.contains(field, c)) {
+            f.add(name, "error.choice");
+        }
+    }
+    let relationship = Some(form.relationship.trim()).filter(|r| !r.is_empty());
+    if relationship.is_some_and(|r| !lists.contains(htcds::RELATIONSHIP, r)) {
+        f.add("relationship", "error.choice");
+    }
+    let country = Some(form.destination_country.trim()).filter(|c| !c.is_empty());
+    if country.is_some_and(|c| !htcds::is_country(c)) {
+        f.add("destination_country", "error.choice");
+    }
+    if f.has_errors() {
+        return Ok(Err(f.errors));
+    }
+    let mut cmd = state.store.command(&viewer.actor()).await?;
+    let c = victims::Context {
+        exploitation: &form.exploitation,
+        control: &form.control,
+        recruitment: &form.recruitment,
+        relationship,
+        destination_country: country,
+        wishes: Some(form.wishes.trim()),
+    };
+    victims::set_context(&mut cmd, &state.store.keys, &v.id, &c).await?;
+    cmd.commit().await?;
+    Ok(Ok(()))
+}
+
+async fn context(
+    State(state): State<AppState>,
+    Can(viewer, ..): Can<guards::EditRecords>,
+    c: Ctx,
+    Path(id): Path<String>,
+    CsrfForm(form, pairs): CsrfForm<ContextPageForm>,
+) -> AppResult<Response> {
+    let v = load_for_edit(&state, &viewer, &id).await?;
+    let all = |name: &str| pairs.iter().filter(|(k, _)| k == name).map(|(_, v)| v.clone()).collect::<Vec<_>>();
+    let form = ContextForm {
+        exploitation: all("exploitation"),
+        control: all("control"),
+        recruitment: all("recruitment"),
+        relationship: form.relationship,
+        destination_country: form.destination_country,
+        wishes: form.wishes,
+    };
+    let outcome = set_context(&state, &viewer, &v, &form).await?;
+    answer(&state, &viewer, c, v, &pairs, outcome, "context_recorded").await
+}
+
+#[derive(Deserialize)]
+pub struct EventForm {
+    pub kind: String,
+    pub country: String,
+    #[serde(default)]
+    pub place: String,
+    #[serde(default)]
+    pub on: String,
+    #[serde(default)]
+    pub description: String,
+}
+
+pub async fn add_event(
+    state: &AppState,
+    viewer: &Viewer,
+    v: &VictimCase,
+    form: &EventForm,
+) -> AppResult<Result<(), FieldErrors>> {
+    let mut f = FormState::default();
+    if !state.profile.htcds.contains(htcds::EVENT_TYPE, form.kind.trim()) {
+        f.add("event_kind", "error.choice");
+    }
+    if !htcds::is_country(form.country.trim()) {
+        f.add("event_country", "error.choice");
+    }
+    let on = if form.on.trim().is_empty() { Ok(None) } else { parse_date(&form.on).map(Some).ok_or(()) };
+    match on {
+        Err(()) => f.add("event_on", "error.date"),
+        Ok(Some(d)) if d > today(state) => f.add("event_on", "error.date_in_future"),
+        Ok(_) => {}
+    }
+    let (Ok(on), false) = (on, f.has_errors()) else { return Ok(Err(f.errors)) };
+    let mut cmd = state.store.command(&viewer.actor()).await?;
+    let e = victims::NewEvent {
+        kind: form.kind.trim(),
+        country: form.country.trim(),
+        place: Some(form.place.trim()),
+        on,
+        description: Some(form.description.trim()),
+    };
+    victims::add_event(&mut cmd, &state.store.keys, &v.id, &e).await?;
+    cmd.commit().await?;
+    Ok(Ok(()))
+}
+
+async fn event(
+    State(state): State<AppState>,
+    Can(viewer, ..): Can<guards::EditRecords>,
+    c: Ctx,
+    Path(id): Path<String>,
+    CsrfForm(form, pairs): CsrfForm<EventForm>,
+) -> AppResult<Response> {
+    let v = load_for_edit(&state, &viewer, &id).await?;
+    let outcome = add_event(&state, &viewer, &v, &form).await?;
+    answer(&state, &viewer, c, v, &pairs, outcome, "event_recorded").await
+}
+
 async fn refer(
     State(state): State<AppState>,
     Can(viewer, ..): Can<guards::EditRecords>,
@@ -954,6 +1133,11 @@ mod tests {
         ];
         let mut keys: Vec<String> =
             lists.iter().flat_map(|(l, codes)| codes.iter().map(move |c| format!("{l}.{c}"))).collect();
+        let profile = crate::Profile::embedded();
+        for field in [htcds::EXPLOITATION, htcds::CONTROL, htcds::RECRUITMENT, htcds::RELATIONSHIP, htcds::EVENT_TYPE] {
+            keys.extend(profile.htcds.codes(field).iter().map(|c| format!("htcds.{c}")));
+        }
+        keys.extend(COUNTRIES.iter().chain(&["VN"]).map(|c| format!("country.{c}")));
         use rules::VictimError as V;
         use support::SupportError as S;
         keys.extend(

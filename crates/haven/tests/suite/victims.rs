@@ -347,3 +347,48 @@ story!(referrals_follow_consent_and_access_ends_when_it_is_withdrawn, |app| {
         assert!(actions.contains(&a.to_owned()), "{a}");
     }
 });
+
+story!(the_trafficking_context_is_recorded_in_the_standard_codes, |app| {
+    let (_, code) = person(&app, "border.officer", "Lù Văn Sình", "1998").await;
+    let case = receive(&app, "border.officer", &code, &[]).await;
+    let officer = app.login("border.officer").await;
+    let wishes = "Muốn về quê làm ruộng, không muốn gặp báo chí";
+    let context = [
+        ("exploitation", "ForcedLabour"),
+        ("control", "DebtBondage"),
+        ("control", "WithholdsDocuments"),
+        ("recruitment", "ThroughOnlineSocialNetworks"),
+        ("relationship", "Acquainted"),
+        ("destination_country", "KH"),
+        ("wishes", wishes),
+    ];
+    let mut bad = context.to_vec();
+    bad.push(("exploitation", "Gambling"));
+    let r = officer.post(&case, &format!("{case}/context"), &bad).await;
+    assert_eq!(r.status, 422, "a code outside the standard");
+    let r = officer.post(&case, &format!("{case}/context"), &context).await;
+    assert_eq!(r.status, 303, "{}", r.body);
+    let page = officer.get(&case).await.body;
+    for shown in ["Lao động cưỡng bức", "Gán nợ", "Giữ giấy tờ tùy thân", "Qua mạng xã hội", "Người quen", "Campuchia"]
+    {
+        assert!(page.contains(shown), "{shown}");
+    }
+    assert!(!page.contains(wishes), "the wishes stay sealed");
+    let stored = haven_store::testing::column_bytes(&app.store.db, "victim_cases", "wishes").await.expect("column");
+    assert!(!stored.iter().any(|v| v.windows(wishes.len()).any(|w| w == wishes.as_bytes())));
+    for (form, status) in [
+        (vec![("kind", "Recruitment"), ("country", "VN"), ("place", "Trà My"), ("on", "10/01/2026")], 303),
+        (vec![("kind", "Exploitation"), ("country", "KH"), ("place", "Sihanoukville"), ("on", "01/02/2026")], 303),
+        (vec![("kind", "Exploitation"), ("country", "Cambodia")], 422),
+        (vec![("kind", "Holiday"), ("country", "KH")], 422),
+        (vec![("kind", "Transit"), ("country", "KH"), ("on", "01/05/2026")], 422),
+    ] {
+        let r = officer.post(&case, &format!("{case}/events"), &form).await;
+        assert_eq!(r.status, status, "{form:?}");
+    }
+    let events = app.store.trafficking_events(case.trim_start_matches("/victims/")).await.expect("events");
+    assert_eq!(
+        events.iter().map(|e| (e.kind.as_str(), e.country.as_str())).collect::<Vec<_>>(),
+        [("Recruitment", "VN"), ("Exploitation", "KH")]
+    );
+});

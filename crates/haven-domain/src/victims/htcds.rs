@@ -1,0 +1,104 @@
+//! The victim-centred code lists of IOM's Human Trafficking Case Data Standard (HTCDS) v2, read from the
+//! standard's own field list (`profiles/standards/htcds-2.0-fields.csv`), so Haven records forms of
+//! exploitation, means of control, recruitment and trafficking events in the standard's codes and exports them
+//! without a mapping.
+
+/// The standard's fields whose picklists Haven records.
+pub const EXPLOITATION: &str = "vic_TypeOfExploitation";
+pub const CONTROL: &str = "vic_MethodsOfControl";
+pub const RECRUITMENT: &str = "vic_MethodOfRecruitment";
+pub const RELATIONSHIP: &str = "vic_RelationshipToTrafficker";
+pub const EVENT_TYPE: &str = "hte_Type";
+
+const FIELDS: [&str; 5] = [EXPLOITATION, CONTROL, RECRUITMENT, RELATIONSHIP, EVENT_TYPE];
+
+/// A picklist: the field and its codes with their English labels, in the standard's order.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Picklist {
+    pub field: String,
+    pub values: Vec<(String, String)>,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Picklists {
+    pub lists: Vec<Picklist>,
+}
+
+impl Picklists {
+    /// Read the picklists Haven needs from the standard's CSV (values are separated by new lines or `;`).
+    pub fn parse(csv_text: &str) -> Result<Picklists, String> {
+        let mut reader = csv::Reader::from_reader(csv_text.as_bytes());
+        let headers = reader.headers().map_err(|e| e.to_string())?.clone();
+        let col = |name: &str| headers.iter().position(|h| h == name).ok_or(format!("no column {name}"));
+        let (field_col, names_col, labels_col) = (
+            col("Field Name including Prefix")?,
+            col("Value Names (if picklist)")?,
+            col("Value Labels (if picklist)")?,
+        );
+        let split = |s: &str| -> Vec<String> {
+            s.split(['\n', ';']).map(str::trim).filter(|v| !v.is_empty()).map(str::to_owned).collect()
+        };
+        let mut lists = Vec::new();
+        for record in reader.records() {
+            let record = record.map_err(|e| e.to_string())?;
+            let field = record.get(field_col).unwrap_or_default();
+            if !FIELDS.contains(&field) {
+                continue;
+            }
+            let names = split(record.get(names_col).unwrap_or_default());
+            let labels = split(record.get(labels_col).unwrap_or_default());
+            let values = names
+                .iter()
+                .enumerate()
+                .map(|(i, n)| (n.clone(), labels.get(i).cloned().unwrap_or_else(|| n.clone())))
+                .collect();
+            lists.push(Picklist { field: field.to_owned(), values });
+        }
+        for f in FIELDS {
+            if !lists.iter().any(|l| l.field == f) {
+                return Err(format!("the standard has no picklist {f}"));
+            }
+        }
+        Ok(Picklists { lists })
+    }
+
+    /// The codes of a field, in the standard's order.
+    pub fn codes(&self, field: &str) -> Vec<&str> {
+        self.lists.iter().filter(|l| l.field == field).flat_map(|l| l.values.iter().map(|(c, _)| c.as_str())).collect()
+    }
+
+    pub fn contains(&self, field: &str, code: &str) -> bool {
+        self.codes(field).contains(&code)
+    }
+}
+
+/// A country as ISO 3166-1 alpha-2 (the standard's choice): two capital letters.
+pub fn is_country(code: &str) -> bool {
+    code.len() == 2 && code.bytes().all(|b| b.is_ascii_uppercase())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn lists() -> Picklists {
+        Picklists::parse(include_str!("../../../../profiles/standards/htcds-2.0-fields.csv")).expect("standard")
+    }
+
+    #[test]
+    fn the_standard_gives_the_code_lists() {
+        let p = lists();
+        assert!(p.contains(EXPLOITATION, "ForcedLabour") && p.contains(EXPLOITATION, "ForcedMarriage"));
+        assert!(p.contains(CONTROL, "DebtBondage") && p.contains(CONTROL, "WithholdsDocuments"));
+        assert!(p.contains(RECRUITMENT, "ThroughOnlineSocialNetworks"));
+        assert_eq!(p.codes(RELATIONSHIP), ["Familial", "Acquainted", "Unaquainted"], "the standard's spelling");
+        assert_eq!(p.codes(EVENT_TYPE), ["Recruitment", "Transit", "Exploitation"]);
+        assert!(!p.contains(EXPLOITATION, "Gambling"));
+    }
+
+    #[test]
+    fn countries_are_two_capital_letters() {
+        assert!(is_country("KH") && is_country("CN"));
+        assert!(!is_country("kh") && !is_country("KHM") && !is_country(""));
+    }
+}
