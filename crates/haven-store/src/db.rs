@@ -87,6 +87,12 @@ const MIGRATIONS: &[Migration] = &[
         sqlite: include_str!("../migrations/sqlite/0008_victim_context.sql"),
         postgres: include_str!("../migrations/postgres/0008_victim_context.sql"),
     },
+    Migration {
+        version: 9,
+        name: "reintegration",
+        sqlite: include_str!("../migrations/sqlite/0009_reintegration.sql"),
+        postgres: include_str!("../migrations/postgres/0009_reintegration.sql"),
+    },
 ];
 
 impl Db {

@@ -55,6 +55,26 @@ pub const EVIDENCE: &[&str] = &[
     "rescued_with_victims",
 ];
 
+/// Protection measures (Law 53/2024): for the victim, the person being identified, accompanying children,
+/// relatives and people who help.
+pub const MEASURES: &[&str] = &["confidentiality", "guarding", "temporary_shelter", "relocation", "closed_trial"];
+pub const PROTECTED: &[&str] = &["victim", "child", "relative", "helper"];
+/// The areas of a reintegration plan.
+pub const GOAL_AREAS: &[&str] = &["housing", "schooling", "work", "health", "family"];
+/// The risk seen at a follow-up visit.
+pub const RISKS: &[&str] = &["low", "medium", "high"];
+/// Why a case is closed.
+pub const CLOSE_REASONS: &[&str] =
+    &["reintegrated", "moved_away", "declined_support", "transferred", "deceased", "not_victim"];
+/// At most this many visits are planned at once.
+pub const MAX_VISITS: u32 = 24;
+
+/// Follow-up visits: `count` of them, the first on `first`, then every `months` months (a visit due on the 31st
+/// falls on the last day of a shorter month).
+pub fn visit_schedule(first: Date, count: u32, months: u32) -> Vec<Date> {
+    (0..count.min(MAX_VISITS)).map(|i| crate::reports::clock::add_months(first, i * months)).collect()
+}
+
 /// The support authority verifies with the police within this many days of reception.
 pub const VERIFICATION_DAYS: i64 = 3;
 
@@ -271,6 +291,16 @@ mod tests {
         assert!(!is_child(leap, date!(2026 - 02 - 28)), "born on 29 February: adult on 28 February of a common year");
         assert!(is_child(BirthDate::Year(2008), date!(2026 - 12 - 31)), "year only: a child to the end of the year");
         assert!(!is_child(BirthDate::Year(2008), date!(2027 - 01 - 01)));
+    }
+
+    #[test]
+    fn visits_follow_the_schedule_to_month_ends() {
+        assert_eq!(
+            visit_schedule(date!(2026 - 01 - 31), 3, 1),
+            [date!(2026 - 01 - 31), date!(2026 - 02 - 28), date!(2026 - 03 - 31)]
+        );
+        assert_eq!(visit_schedule(date!(2026 - 01 - 10), 2, 3), [date!(2026 - 01 - 10), date!(2026 - 04 - 10)]);
+        assert_eq!(visit_schedule(date!(2026 - 01 - 10), 100, 1).len(), MAX_VISITS as usize, "capped");
     }
 
     #[test]

@@ -38,6 +38,12 @@ pub fn routes() -> Router<AppState> {
         .route("/victims/{id}/consents/{consent}/withdraw", post(withdraw))
         .route("/victims/{id}/referrals", post(refer))
         .route("/victims/{id}/context", post(context))
+        .route("/victims/{id}/measures", post(measure))
+        .route("/victims/{id}/goals", post(goal))
+        .route("/victims/{id}/visits/schedule", post(schedule))
+        .route("/victims/{id}/visits", post(visit))
+        .route("/victims/{id}/close", post(close))
+        .route("/victims/{id}/reopen", post(reopen))
         .route("/victims/{id}/events", post(event))
         .route("/victims/{id}/grants", post(grant))
         .route("/victims/{id}/grants/{grant}/revoke", post(revoke))
@@ -77,11 +83,21 @@ pub struct Line {
     pub received: String,
     pub due: String,
     pub verification: &'static str,
+    pub next_visit: String,
+    pub visit_late: bool,
 }
 
 fn line(v: VictimCase, today: Date) -> Line {
     let (verification, _) = verification(&v, today);
-    Line { received: display(&v.received_on), due: display(&v.verification_due), verification, v }
+    let next = v.next_visit_on.as_deref().and_then(parse_date);
+    Line {
+        received: display(&v.received_on),
+        due: display(&v.verification_due),
+        verification,
+        next_visit: next.map(haven_domain::format::date).unwrap_or_default(),
+        visit_late: next.is_some_and(|d| d < today),
+        v,
+    }
 }
 
 #[derive(Template)]
@@ -89,9 +105,13 @@ fn line(v: VictimCase, today: Date) -> Line {
 struct ListPage {
     c: Ctx,
     awaiting: Vec<Line>,
+    visits: Vec<Line>,
     lines: Vec<Line>,
     can_create: bool,
 }
+
+/// "Due this week": follow-up visits due within this many days (overdue ones included).
+pub const VISITS_DUE_DAYS: i64 = 7;
 
 async fn list(State(state): State<AppState>, Can(viewer, ..): Can<guards::ViewRecords>, c: Ctx) -> AppResult<Response> {
     let t = today(&state);
@@ -104,7 +124,9 @@ async fn list(State(state): State<AppState>, Can(viewer, ..): Can<guards::ViewRe
         .collect();
     let lines =
         state.store.victim_cases_of_agency(&viewer.agency.id, 200).await?.into_iter().map(|v| line(v, t)).collect();
-    Ok(ok(&ListPage { c, awaiting, lines, can_create: viewer.can(haven_domain::Action::CreateRecords) }))
+    let until = t + time::Duration::days(VISITS_DUE_DAYS);
+    let visits = state.store.visits_due(&viewer.agency.id, until, 200).await?.into_iter().map(|v| line(v, t)).collect();
+    Ok(ok(&ListPage { c, awaiting, visits, lines, can_create: viewer.can(haven_domain::Action::CreateRecords) }))
 }
 
 #[derive(Template)]
@@ -319,6 +341,33 @@ struct CasePage {
     event_kinds: Vec<String>,
     countries: &'static [&'static str],
     events: Vec<haven_store::victims::EventRow>,
+    measures: Vec<MeasureLine>,
+    goals: Vec<haven_store::victims::GoalRow>,
+    visits: Vec<VisitLine>,
+    measure_kinds: &'static [&'static str],
+    protected: &'static [&'static str],
+    goal_areas: &'static [&'static str],
+    risks: &'static [&'static str],
+    close_reasons: &'static [&'static str],
+    reception_kinds: &'static [&'static str],
+    previous_code: String,
+    closed_on: String,
+}
+
+pub struct MeasureLine {
+    pub kind: String,
+    pub for_whom: String,
+    pub starts: String,
+    pub ends: String,
+    pub agency: String,
+}
+
+pub struct VisitLine {
+    pub due: String,
+    pub visited: String,
+    pub risk: String,
+    pub officer: String,
+    pub late: bool,
 }
 
 async fn page(
@@ -461,7 +510,49 @@ async fn page(
     let relationships = state.profile.htcds.codes(htcds::RELATIONSHIP).into_iter().map(str::to_owned).collect();
     let event_kinds = state.profile.htcds.codes(htcds::EVENT_TYPE).into_iter().map(str::to_owned).collect();
     let events = state.store.trafficking_events(&v.id).await?;
+    let measures = state
+        .store
+        .protection_measures(&v.id)
+        .await?
+        .into_iter()
+        .map(|m| MeasureLine {
+            starts: display(&m.starts_on),
+            ends: display_opt(&m.ends_on),
+            agency: agency_label(&m.agency_id),
+            kind: m.kind,
+            for_whom: m.for_whom,
+        })
+        .collect();
+    let goals = state.store.reintegration_goals(&v.id).await?;
+    let visits = state
+        .store
+        .followups(&v.id)
+        .await?
+        .into_iter()
+        .map(|f| VisitLine {
+            late: f.visited_on.is_none() && parse_date(&f.due_on).is_some_and(|d| d < t),
+            due: display(&f.due_on),
+            visited: display_opt(&f.visited_on),
+            risk: f.risk.unwrap_or_default(),
+            officer: f.officer.unwrap_or_default(),
+        })
+        .collect();
+    let previous_code = match &v.previous_case_id {
+        Some(p) => state.store.victim_case(p).await?.map(|p| p.case_code).unwrap_or_default(),
+        None => String::new(),
+    };
     let page = CasePage {
+        measures,
+        goals,
+        visits,
+        measure_kinds: rules::MEASURES,
+        protected: rules::PROTECTED,
+        goal_areas: rules::GOAL_AREAS,
+        risks: rules::RISKS,
+        close_reasons: rules::CLOSE_REASONS,
+        reception_kinds: RECEPTION_KINDS,
+        previous_code,
+        closed_on: display_opt(&v.closed_on),
         exploitation,
         control,
         recruitment,
@@ -1074,6 +1165,289 @@ async fn event(
     answer(&state, &viewer, c, v, &pairs, outcome, "event_recorded").await
 }
 
+/// A date field: `None` when blank, `Err` when not a date.
+fn optional_date(s: &str) -> Result<Option<Date>, ()> {
+    if s.trim().is_empty() {
+        Ok(None)
+    } else {
+        parse_date(s).map(Some).ok_or(())
+    }
+}
+
+#[derive(Deserialize)]
+pub struct MeasureForm {
+    pub kind: String,
+    pub for_whom: String,
+    #[serde(default)]
+    pub relative: String,
+    pub starts_on: String,
+    #[serde(default)]
+    pub ends_on: String,
+    #[serde(default)]
+    pub agency: String,
+}
+
+pub async fn add_measure(
+    state: &AppState,
+    viewer: &Viewer,
+    v: &VictimCase,
+    form: &MeasureForm,
+) -> AppResult<Result<(), FieldErrors>> {
+    let mut f = FormState::default();
+    if !rules::MEASURES.contains(&form.kind.as_str()) {
+        f.add("measure_kind", "error.choice");
+    }
+    if !rules::PROTECTED.contains(&form.for_whom.as_str()) {
+        f.add("for_whom", "error.choice");
+    }
+    let relative = form.relative.trim();
+    if matches!(form.for_whom.as_str(), "relative" | "helper") && relative.chars().count() < 2 {
+        f.add("relative", "error.measure_relative");
+    }
+    let starts = parse_date(&form.starts_on);
+    let ends = optional_date(&form.ends_on);
+    match (starts, ends) {
+        (None, _) => f.add("measure_starts", "error.date"),
+        (_, Err(())) => f.add("measure_ends", "error.date"),
+        (Some(s), _) if s > today(state) => f.add("measure_starts", "error.date_in_future"),
+        (Some(s), Ok(Some(e))) if e < s => f.add("measure_ends", "error.measure_order"),
+        _ => {}
+    }
+    let agency = if form.agency.trim().is_empty() { viewer.agency.id.clone() } else { form.agency.trim().to_owned() };
+    if state.store.agency(&agency).await?.filter(|a| a.active).is_none() {
+        f.add("measure_agency", "error.choice");
+    }
+    let (Some(starts), Ok(ends), false) = (starts, ends, f.has_errors()) else { return Ok(Err(f.errors)) };
+    let mut cmd = state.store.command(&viewer.actor()).await?;
+    let m = victims::NewMeasure {
+        kind: &form.kind,
+        for_whom: &form.for_whom,
+        relative: Some(relative),
+        starts_on: starts,
+        ends_on: ends,
+        agency_id: &agency,
+    };
+    victims::add_measure(&mut cmd, &state.store.keys, &v.id, &m).await?;
+    cmd.commit().await?;
+    Ok(Ok(()))
+}
+
+async fn measure(
+    State(state): State<AppState>,
+    Can(viewer, ..): Can<guards::EditRecords>,
+    c: Ctx,
+    Path(id): Path<String>,
+    CsrfForm(form, pairs): CsrfForm<MeasureForm>,
+) -> AppResult<Response> {
+    let v = load_for_edit(&state, &viewer, &id).await?;
+    let outcome = add_measure(&state, &viewer, &v, &form).await?;
+    answer(&state, &viewer, c, v, &pairs, outcome, "measure_recorded").await
+}
+
+#[derive(Deserialize)]
+pub struct GoalForm {
+    pub area: String,
+    pub goal: String,
+}
+
+async fn goal(
+    State(state): State<AppState>,
+    Can(viewer, ..): Can<guards::EditRecords>,
+    c: Ctx,
+    Path(id): Path<String>,
+    CsrfForm(form, pairs): CsrfForm<GoalForm>,
+) -> AppResult<Response> {
+    let v = load_for_edit(&state, &viewer, &id).await?;
+    let outcome = if !rules::GOAL_AREAS.contains(&form.area.as_str()) {
+        Err(vec![("goal_area".to_owned(), "error.choice".to_owned())])
+    } else if form.goal.trim().chars().count() < 5 {
+        Err(vec![("goal".to_owned(), "error.goal".to_owned())])
+    } else {
+        let mut cmd = state.store.command(&viewer.actor()).await?;
+        victims::add_goal(&mut cmd, &state.store.keys, &v.id, &form.area, form.goal.trim()).await?;
+        cmd.commit().await?;
+        Ok(())
+    };
+    answer(&state, &viewer, c, v, &pairs, outcome, "goal_recorded").await
+}
+
+#[derive(Deserialize)]
+pub struct ScheduleForm {
+    pub first: String,
+    pub count: String,
+    pub months: String,
+}
+
+async fn schedule(
+    State(state): State<AppState>,
+    Can(viewer, ..): Can<guards::EditRecords>,
+    c: Ctx,
+    Path(id): Path<String>,
+    CsrfForm(form, pairs): CsrfForm<ScheduleForm>,
+) -> AppResult<Response> {
+    let v = load_for_edit(&state, &viewer, &id).await?;
+    let first = parse_date(&form.first);
+    let count = form.count.trim().parse::<u32>().ok().filter(|n| (1..=rules::MAX_VISITS).contains(n));
+    let months = form.months.trim().parse::<u32>().ok().filter(|n| (1..=12).contains(n));
+    let outcome = match (first, count, months) {
+        _ if v.closed_on.is_some() => Err(vec![("visit_first".to_owned(), "error.victim_closed".to_owned())]),
+        (None, _, _) => Err(vec![("visit_first".to_owned(), "error.date".to_owned())]),
+        (Some(d), _, _) if v.received().is_some_and(|r| d < r) => {
+            Err(vec![("visit_first".to_owned(), "error.victim_before_reception".to_owned())])
+        }
+        (_, None, _) => Err(vec![("visit_count".to_owned(), "error.visit_count".to_owned())]),
+        (_, _, None) => Err(vec![("visit_months".to_owned(), "error.visit_months".to_owned())]),
+        (Some(first), Some(count), Some(months)) => {
+            let mut cmd = state.store.command(&viewer.actor()).await?;
+            victims::schedule_visits(&mut cmd, &v.id, &rules::visit_schedule(first, count, months)).await?;
+            cmd.commit().await?;
+            Ok(())
+        }
+    };
+    answer(&state, &viewer, c, v, &pairs, outcome, "visits_scheduled").await
+}
+
+#[derive(Deserialize)]
+pub struct VisitForm {
+    pub on: String,
+    pub risk: String,
+    #[serde(default)]
+    pub note: String,
+    #[serde(default)]
+    pub officer: String,
+}
+
+pub async fn record_visit(
+    state: &AppState,
+    viewer: &Viewer,
+    v: &VictimCase,
+    form: &VisitForm,
+) -> AppResult<Result<(), FieldErrors>> {
+    let mut f = FormState::default();
+    let on = parse_date(&form.on);
+    match on {
+        None => f.add("visit_on", "error.date"),
+        Some(d) if d > today(state) => f.add("visit_on", "error.date_in_future"),
+        Some(d) if v.received().is_some_and(|r| d < r) => f.add("visit_on", "error.victim_before_reception"),
+        Some(_) => {}
+    }
+    if !rules::RISKS.contains(&form.risk.as_str()) {
+        f.add("risk", "error.choice");
+    }
+    if v.closed_on.is_some() {
+        f.add("visit_on", "error.victim_closed");
+    }
+    let (Some(on), false) = (on, f.has_errors()) else { return Ok(Err(f.errors)) };
+    let officer =
+        if form.officer.trim().is_empty() { viewer.user.display_name.clone() } else { form.officer.trim().to_owned() };
+    let mut cmd = state.store.command(&viewer.actor()).await?;
+    victims::record_visit(&mut cmd, &state.store.keys, &v.id, on, &form.risk, &form.note, &officer).await?;
+    cmd.commit().await?;
+    Ok(Ok(()))
+}
+
+async fn visit(
+    State(state): State<AppState>,
+    Can(viewer, ..): Can<guards::EditRecords>,
+    c: Ctx,
+    Path(id): Path<String>,
+    CsrfForm(form, pairs): CsrfForm<VisitForm>,
+) -> AppResult<Response> {
+    let v = load_for_edit(&state, &viewer, &id).await?;
+    let outcome = record_visit(&state, &viewer, &v, &form).await?;
+    answer(&state, &viewer, c, v, &pairs, outcome, "visit_recorded").await
+}
+
+#[derive(Deserialize)]
+pub struct CloseForm {
+    pub on: String,
+    pub reason: String,
+}
+
+async fn close(
+    State(state): State<AppState>,
+    Can(viewer, ..): Can<guards::EditRecords>,
+    c: Ctx,
+    Path(id): Path<String>,
+    CsrfForm(form, pairs): CsrfForm<CloseForm>,
+) -> AppResult<Response> {
+    let v = load_for_edit(&state, &viewer, &id).await?;
+    let on = parse_date(&form.on);
+    let outcome = match on {
+        _ if v.closed_on.is_some() => Err(vec![("close_on".to_owned(), "error.victim_closed".to_owned())]),
+        _ if !rules::CLOSE_REASONS.contains(&form.reason.as_str()) => {
+            Err(vec![("close_reason".to_owned(), "error.choice".to_owned())])
+        }
+        None => Err(vec![("close_on".to_owned(), "error.date".to_owned())]),
+        Some(d) if d > today(&state) => Err(vec![("close_on".to_owned(), "error.date_in_future".to_owned())]),
+        Some(d) if v.received().is_some_and(|r| d < r) => {
+            Err(vec![("close_on".to_owned(), "error.victim_before_reception".to_owned())])
+        }
+        Some(d) => {
+            let mut cmd = state.store.command(&viewer.actor()).await?;
+            if victims::close_case(&mut cmd, &v.id, d, &form.reason).await? {
+                cmd.commit().await?;
+                Ok(())
+            } else {
+                Err(vec![("close_on".to_owned(), "error.victim_closed".to_owned())])
+            }
+        }
+    };
+    answer(&state, &viewer, c, v, &pairs, outcome, "case_closed").await
+}
+
+#[derive(Deserialize)]
+pub struct ReopenForm {
+    pub received_on: String,
+    pub reception_kind: String,
+}
+
+/// The person was trafficked again: a new case for the same person, linked to this one.
+async fn reopen(
+    State(state): State<AppState>,
+    Can(viewer, ..): Can<guards::CreateRecords>,
+    c: Ctx,
+    Path(id): Path<String>,
+    CsrfForm(form, pairs): CsrfForm<ReopenForm>,
+) -> AppResult<Response> {
+    let v = load_for_edit(&state, &viewer, &id).await?;
+    let received = parse_date(&form.received_on);
+    let error = match received {
+        _ if v.closed_on.is_none() => Some(("reopen_on", "error.victim_open")),
+        _ if !RECEPTION_KINDS.contains(&form.reception_kind.as_str()) => Some(("reopen_kind", "error.choice")),
+        None => Some(("reopen_on", "error.date")),
+        Some(d) if d > today(&state) => Some(("reopen_on", "error.date_in_future")),
+        Some(d) if v.closed_on.as_deref().and_then(parse_date).is_some_and(|closed| d < closed) => {
+            Some(("reopen_on", "error.reopen_before_close"))
+        }
+        Some(_) => None,
+    };
+    let (Some(received), None) = (received, error) else {
+        let (field, key) = error.unwrap_or(("reopen_on", "error.date"));
+        return answer(&state, &viewer, c, v, &pairs, Err(vec![(field.into(), key.into())]), "").await;
+    };
+    let officer = viewer.user.display_name.clone();
+    let mut cmd = state.store.command(&viewer.actor()).await?;
+    let child = victims::birth_date_for_rules(&mut cmd, &state.store.keys, &v.person_id)
+        .await?
+        .is_some_and(|b| rules::is_child(b, received));
+    let new = NewVictimCase {
+        person_id: &v.person_id,
+        reception_kind: &form.reception_kind,
+        received_on: received,
+        commune_code: v.commune_code.as_deref(),
+        vietnamese: v.vietnamese,
+        in_vietnam: v.in_vietnam,
+        accompanying_child: false,
+        officer: &officer,
+        note: None,
+        previous_case_id: Some(&v.id),
+    };
+    let new_id = victims::create(&mut cmd, &state.store.keys, &viewer.agency.id, &new, child).await?;
+    cmd.commit().await?;
+    Ok(Redirect::to(&format!("/victims/{new_id}?done=victim_reopened")).into_response())
+}
+
 async fn refer(
     State(state): State<AppState>,
     Can(viewer, ..): Can<guards::EditRecords>,
@@ -1120,7 +1494,12 @@ mod tests {
     fn every_code_and_error_is_translated() {
         let i = I18n::embedded();
         let statuses: Vec<&str> = Status::ALL.iter().map(|s| s.code()).collect();
-        let lists: [(&str, &[&str]); 9] = [
+        let lists: [(&str, &[&str]); 14] = [
+            ("measure", rules::MEASURES),
+            ("protected", rules::PROTECTED),
+            ("goal_area", rules::GOAL_AREAS),
+            ("risk", rules::RISKS),
+            ("close_reason", rules::CLOSE_REASONS),
             ("victim_status", &statuses),
             ("reception", RECEPTION_KINDS),
             ("victim_step", STEP_KINDS),

@@ -392,3 +392,82 @@ story!(the_trafficking_context_is_recorded_in_the_standard_codes, |app| {
         [("Recruitment", "VN"), ("Exploitation", "KH")]
     );
 });
+
+story!(protection_reintegration_visits_closure_and_a_new_episode, |app| {
+    let (_, code) = person(&app, "health.officer", "Hà Thị Nhung", "12/12/2000").await;
+    let case = receive(&app, "health.officer", &code, &[]).await;
+    let officer = app.login("health.officer").await;
+    // Protection for a named relative needs the name; dates in order.
+    let measure = |for_whom: &'static str, relative: &'static str, ends: &'static str| {
+        [
+            ("kind", "guarding"),
+            ("for_whom", for_whom),
+            ("relative", relative),
+            ("starts_on", "01/03/2026"),
+            ("ends_on", ends),
+        ]
+    };
+    assert_eq!(officer.post(&case, &format!("{case}/measures"), &measure("relative", "", "")).await.status, 422);
+    assert_eq!(
+        officer.post(&case, &format!("{case}/measures"), &measure("victim", "", "28/02/2026")).await.status,
+        422
+    );
+    let r = officer.post(&case, &format!("{case}/measures"), &measure("relative", "Mẹ: Hà Thị Thu", "")).await;
+    assert_eq!(r.status, 303, "{}", r.body);
+    assert!(officer.get(&case).await.body.contains("Bảo vệ an toàn"));
+    // A plan, and visits every three months: the first is due this week.
+    let r = officer
+        .post(&case, &format!("{case}/goals"), &[("area", "work"), ("goal", "Học nghề may và tìm việc tại địa phương")])
+        .await;
+    assert_eq!(r.status, 303);
+    let r = officer
+        .post(&case, &format!("{case}/visits/schedule"), &[("first", "05/03/2026"), ("count", "30"), ("months", "3")])
+        .await;
+    assert_eq!(r.status, 422, "at most 24 visits");
+    let r = officer
+        .post(&case, &format!("{case}/visits/schedule"), &[("first", "05/03/2026"), ("count", "4"), ("months", "3")])
+        .await;
+    assert_eq!(r.status, 303, "{}", r.body);
+    assert!(officer.get("/victims").await.body.contains("id=\"visits-due\""), "due within the week");
+    // Ten days later the visit is overdue; recording it moves the next one to June.
+    app.advance(10 * DAY_MS);
+    let officer = app.login("health.officer").await;
+    let page = officer.get(&case).await.body;
+    assert!(page.contains("Quá hạn"), "an overdue visit is marked");
+    let r = officer
+        .post(
+            &case,
+            &format!("{case}/visits"),
+            &[("on", "10/03/2026"), ("risk", "medium"), ("note", "Bị người môi giới cũ liên lạc lại")],
+        )
+        .await;
+    assert_eq!(r.status, 303, "{}", r.body);
+    let v = app.store.victim_case(case.trim_start_matches("/victims/")).await.expect("read").expect("case");
+    assert_eq!(v.next_visit_on.as_deref(), Some("2026-06-05"));
+    assert!(!officer.get("/victims").await.body.contains("id=\"visits-due\""), "nothing due now");
+    // Closed, then trafficked again: a new case for the same person, linked to the old one.
+    let r = officer
+        .post(&case, &format!("{case}/reopen"), &[("received_on", "11/03/2026"), ("reception_kind", "commune")])
+        .await;
+    assert_eq!(r.status, 422, "the case is still open");
+    let r = officer.post(&case, &format!("{case}/close"), &[("on", "11/03/2026"), ("reason", "reintegrated")]).await;
+    assert_eq!(r.status, 303);
+    assert_eq!(
+        officer.post(&case, &format!("{case}/visits"), &[("on", "11/03/2026"), ("risk", "low")]).await.status,
+        422,
+        "closed"
+    );
+    let r = officer
+        .post(&case, &format!("{case}/reopen"), &[("received_on", "11/03/2026"), ("reception_kind", "commune")])
+        .await;
+    assert_eq!(r.status, 303, "{}", r.body);
+    let new_case = r.location.expect("location").split('?').next().expect("path").to_owned();
+    let page = officer.get(&new_case).await.body;
+    assert!(page.contains("id=\"previous-case\"") && page.contains(&v.case_code), "linked to the earlier episode");
+    let person_cases = app.store.victim_cases_of_person(&v.person_id).await.expect("cases");
+    assert_eq!(person_cases.len(), 2);
+    let stored =
+        haven_store::testing::column_bytes(&app.store.db, "protection_measures", "relative").await.expect("column");
+    let name = "Hà Thị Thu".as_bytes();
+    assert!(!stored.iter().any(|s| s.windows(name.len()).any(|w| w == name)), "the relative is sealed");
+});
