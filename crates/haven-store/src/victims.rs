@@ -1011,6 +1011,9 @@ pub struct GoalRow {
     pub status: String,
 }
 
+/// due on, visited on, risk, officer.
+type VisitTuple = (String, Option<String>, Option<String>, Option<String>);
+
 #[derive(Clone, Debug, Serialize)]
 pub struct VisitRow {
     pub due_on: String,
@@ -1050,7 +1053,7 @@ impl Store {
     }
 
     pub async fn followups(&self, case_id: &str) -> anyhow::Result<Vec<VisitRow>> {
-        let rows: Vec<(String, Option<String>, Option<String>, Option<String>)> = sqlx::query_as(
+        let rows: Vec<VisitTuple> = sqlx::query_as(
             "SELECT due_on, visited_on, risk, officer FROM followups WHERE case_id = $1 ORDER BY due_on, recorded_at",
         )
         .bind(case_id)
