@@ -99,3 +99,60 @@ pub async fn fill_reports(db: &Db, owners: &[String], user_id: &str, today: time
     }
     Ok(())
 }
+
+/// Fill a database with `n` victim cases of the given agencies (each with its person record), received over the
+/// year before `today`, a third with a follow-up visit planned within the next year; written straight into the
+/// tables like `fill_reports`. The victim benchmark measures reading.
+pub async fn fill_victims(db: &Db, owners: &[String], user_id: &str, today: time::Date, n: u64) -> anyhow::Result<()> {
+    let day = |d: time::Date| format!("{:04}-{:02}-{:02}", d.year(), u8::from(d.month()), d.day());
+    let mut seed = 0x2545_F491_4F6C_DD1D_u64;
+    let mut next = move || {
+        seed ^= seed << 13;
+        seed ^= seed >> 7;
+        seed ^= seed << 17;
+        seed
+    };
+    let sealed = vec![0x5Au8; 120];
+    let mut done = 0;
+    while done < n {
+        let batch = 5_000.min(n - done);
+        let mut tx = db.begin_write().await?;
+        for i in 0..batch {
+            let (person, case) = (crate::new_id(), crate::new_id());
+            let owner = &owners[(next() % owners.len() as u64) as usize];
+            sqlx::query(
+                "INSERT INTO persons (id, owner_agency_id, case_code, full_name, sex, name_bidx, created_by, created_at, \
+                 updated_at) VALUES ($1, $2, $3, $4, $4, $5, $6, 0, 0)",
+            )
+            .bind(&person)
+            .bind(owner)
+            .bind(format!("HS-B{:09}", done + i))
+            .bind(sealed.clone())
+            .bind(format!("bench{}", done + i))
+            .bind(user_id)
+            .execute(&mut *tx)
+            .await?;
+            let received = today - time::Duration::days((next() % 365) as i64);
+            let visit = (next() % 3 == 0).then(|| today + time::Duration::days((next() % 365) as i64 - 30));
+            sqlx::query(
+                "INSERT INTO victim_cases (id, owner_agency_id, person_id, case_code, status, child, vietnamese, \
+                 in_vietnam, accompanying_child, reception_kind, received_on, received_by, verification_due, verified_on, \
+                 next_visit_on, created_at, updated_at) VALUES ($1, $2, $3, $4, 'identified', 0, 1, 1, 0, 'border', $5, \
+                 $6, $7, $7, $8, 0, 0)",
+            )
+            .bind(&case)
+            .bind(owner)
+            .bind(&person)
+            .bind(format!("NN-B{:09}", done + i))
+            .bind(day(received))
+            .bind(user_id)
+            .bind(day(received + time::Duration::days(3)))
+            .bind(visit.map(day))
+            .execute(&mut *tx)
+            .await?;
+        }
+        tx.commit().await?;
+        done += batch;
+    }
+    Ok(())
+}

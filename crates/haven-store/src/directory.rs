@@ -29,6 +29,8 @@ pub struct Agency {
 #[derive(Default)]
 pub struct Cache {
     units: RwLock<Option<Arc<HashMap<String, String>>>>,
+    /// The communes of a province, in name order, as every form with a place lists them.
+    communes: RwLock<HashMap<String, Arc<Vec<(String, String)>>>>,
     agencies: RwLock<Option<(Instant, Arc<Vec<Agency>>)>>,
     /// Person counts per agency for the home page: counting a large agency's records takes tens of
     /// milliseconds, and the card does not need to be exact to the second.
@@ -59,6 +61,9 @@ impl Cache {
     fn clear_units(&self) {
         if let Ok(mut u) = self.units.write() {
             *u = None;
+        }
+        if let Ok(mut c) = self.communes.write() {
+            c.clear();
         }
     }
 }
@@ -184,10 +189,18 @@ impl Store {
 
     /// Communes (code, name) under a province, by name.
     pub async fn communes(&self, province: &str) -> anyhow::Result<Vec<(String, String)>> {
-        Ok(sqlx::query_as("SELECT code, name FROM admin_units WHERE parent_code = $1 ORDER BY name")
-            .bind(province)
-            .fetch_all(self.db.pool())
-            .await?)
+        if let Some(c) = self.cache.communes.read().ok().and_then(|g| g.get(province).cloned()) {
+            return Ok(c.as_ref().clone());
+        }
+        let rows: Vec<(String, String)> =
+            sqlx::query_as("SELECT code, name FROM admin_units WHERE parent_code = $1 ORDER BY name")
+                .bind(province)
+                .fetch_all(self.db.pool())
+                .await?;
+        if let Ok(mut g) = self.cache.communes.write() {
+            g.insert(province.to_owned(), Arc::new(rows.clone()));
+        }
+        Ok(rows)
     }
 
     pub async fn unit_name(&self, code: &str) -> anyhow::Result<Option<String>> {

@@ -111,3 +111,90 @@ pub async fn indicators(url: Option<&str>, n: u64) -> anyhow::Result<(Vec<f64>, 
     let _ = std::fs::remove_dir_all(&dir);
     Ok((ind, lists))
 }
+
+/// Fill an empty database for the victim benchmarks: the demo agencies and accounts, `cases` victim cases written
+/// directly, and one case built through the ordinary commands with 50 steps, 30 supports and 20 visits. Returns
+/// the big case's page path and the timings (ms) of the health department's "due this week" list.
+pub async fn victims(store: &Store, cases: u64) -> anyhow::Result<(String, Vec<f64>)> {
+    use haven_domain::victims::support::Given;
+    use haven_store::victims::{self as v, NewStep, NewSupport, NewVictimCase};
+    anyhow::ensure!(
+        crate::demo::load_with(store, "bench password 1", 0, 0).await?,
+        "the database is not empty: give an empty data folder"
+    );
+    let agencies = store.agencies().await?;
+    let id_of = |code: &str| agencies.iter().find(|a| a.code == code).map(|a| a.id.clone()).unwrap_or_default();
+    let owners = [id_of("health"), id_of("border")];
+    let officer = store.user_by_name("health.officer").await?.ok_or_else(|| anyhow::anyhow!("no demo officer"))?;
+    let today = haven_domain::time::local_date(store.now()).ok_or_else(|| anyhow::anyhow!("clock"))?;
+    haven_store::bench::fill_victims(&store.db, &owners, &officer.id, today, cases).await?;
+    store.db.analyze().await?;
+    // The big case, through the commands a case officer's pages use.
+    let actor = Actor { user_id: officer.id.clone(), agency_id: owners[0].clone(), request_id: "bench".into() };
+    let names = Names::load();
+    let (communes, mountain) = crate::demo::communes(store).await?;
+    let mut rng = Rng::new(7);
+    let received = today - time::Duration::days(200);
+    let mut cmd = store.command(&actor).await?;
+    let person = persons::create(
+        &mut cmd,
+        &store.keys,
+        &owners[0],
+        &crate::demo::person(&mut rng, &names, &communes, &mountain),
+    )
+    .await?;
+    let new = NewVictimCase {
+        person_id: &person,
+        reception_kind: "border",
+        received_on: received,
+        commune_code: communes.first().map(String::as_str),
+        vietnamese: true,
+        in_vietnam: true,
+        accompanying_child: false,
+        officer: "Cán bộ tiếp nhận",
+        note: Some("Trở về từ Campuchia"),
+        previous_case_id: None,
+    };
+    let case = v::create(&mut cmd, &store.keys, &owners[0], &new, false).await?;
+    for i in 0..49 {
+        let kind = ["verification", "identification_interview", "handover", "protection", "other"][i % 5];
+        let step = NewStep {
+            kind,
+            on: received + time::Duration::days(i as i64),
+            commune_code: None,
+            agency_id: &owners[i % 2],
+            officer: "Cán bộ phụ trách",
+            note: Some("Ghi chú công tác"),
+        };
+        v::record_step(&mut cmd, &store.keys, &case, &step).await?;
+    }
+    for i in 0..30 {
+        let regime = ["a", "b", "c", "d", "g"][i % 5];
+        let given = Given { on: received + time::Duration::days(i as i64), quantity: 1, amount_vnd: 200_000 };
+        let s = NewSupport { regime, given, provider_agency_id: &owners[0], acknowledged: true, note: None };
+        v::give_support(&mut cmd, &store.keys, &case, &s).await?;
+    }
+    let visits: Vec<time::Date> = (0..20).map(|i| received + time::Duration::days(10 * i)).collect();
+    v::schedule_visits(&mut cmd, &case, &visits).await?;
+    for i in 0..15 {
+        v::record_visit(
+            &mut cmd,
+            &store.keys,
+            &case,
+            received + time::Duration::days(10 * i),
+            "low",
+            "Ổn định",
+            "Cán bộ xã",
+        )
+        .await?;
+    }
+    cmd.commit().await?;
+    let until = today + time::Duration::days(7);
+    let mut lists = Vec::with_capacity(200);
+    for _ in 0..200 {
+        let t = Instant::now();
+        store.visits_due(&owners[0], until, 200).await?;
+        lists.push(t.elapsed().as_secs_f64() * 1000.0);
+    }
+    Ok((format!("/victims/{case}"), lists))
+}

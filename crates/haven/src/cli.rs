@@ -109,6 +109,13 @@ pub enum BenchCommand {
         #[arg(long, default_value_t = 1_000_000)]
         reports: u64,
     },
+    /// Fill the data folder's (empty) database with the demo agencies, N victim cases and one case with 50
+    /// steps, 30 supports and 20 visits; time an agency's "due this week" list, and print the big case's page
+    /// for `bench/victims.sh` to load with 16 clients.
+    Victims {
+        #[arg(long, default_value_t = 100_000)]
+        cases: u64,
+    },
 }
 
 #[derive(Subcommand)]
@@ -272,6 +279,13 @@ async fn shutdown() {
     tokio::select! { _ = ctrl_c => {}, _ = term => {} }
 }
 
+/// The `p`th percentile (0 to 100) of timings, nearest rank.
+fn percentile(v: &[f64], p: f64) -> f64 {
+    let mut v = v.to_vec();
+    v.sort_by(f64::total_cmp);
+    v.get(((v.len().max(1) as f64 - 1.0) * p / 100.0).round() as usize).copied().unwrap_or(f64::NAN)
+}
+
 /// The demo password: HAVEN_DEMO_PASSWORD, or a random one kept in the data folder (never printed).
 fn demo_password(data: &Path) -> anyhow::Result<(String, Option<PathBuf>)> {
     if let Ok(p) = std::env::var("HAVEN_DEMO_PASSWORD") {
@@ -389,11 +403,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         }
         Command::Bench(BenchCommand::Indicators { reports }) => {
             let (ind, lists) = crate::bench::indicators(g.database.as_deref(), reports).await?;
-            let pct = |v: &[f64], p: f64| {
-                let mut v = v.to_vec();
-                v.sort_by(f64::total_cmp);
-                v[((v.len() as f64 - 1.0) * p).round() as usize]
-            };
+            let pct = |v: &[f64], p: f64| percentile(v, p * 100.0);
             let backend =
                 if g.database.as_deref().is_some_and(|u| u.starts_with("postgres")) { "PostgreSQL" } else { "SQLite" };
             println!("indicators over {reports} reports on {backend}:");
@@ -407,6 +417,15 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                 pct(&lists, 0.5),
                 pct(&lists, 0.99)
             );
+        }
+        Command::Bench(BenchCommand::Victims { cases }) => {
+            let _lock = lock_data(&g.data, false)?;
+            let (store, _) = open(&g).await?;
+            let (page, lists) = crate::bench::victims(&store, cases).await?;
+            let (p50, p99) = (percentile(&lists, 50.0), percentile(&lists, 99.0));
+            println!("victim cases: {cases} in the database");
+            println!("  due-this-week list of one agency (first 200): p50 {p50:.2} ms, p99 {p99:.2} ms over {} runs (target: p99 under 50 ms)", lists.len());
+            println!("  case with 50 steps, 30 supports, 20 visits: {page}");
         }
         Command::Bench(BenchCommand::Audit { entries }) => {
             let (n, secs) = crate::bench::audit(entries).await?;

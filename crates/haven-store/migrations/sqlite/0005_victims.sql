@@ -36,7 +36,7 @@ CREATE TABLE victim_cases (
 );
 -- The work list: an agency's cases still awaiting verification, by due day.
 CREATE INDEX victim_cases_due ON victim_cases(owner_agency_id, verified_on, verification_due);
-CREATE INDEX victim_cases_owner ON victim_cases(owner_agency_id, received_on);
+CREATE INDEX victim_cases_owner ON victim_cases(owner_agency_id, received_on, id);
 CREATE INDEX victim_cases_person ON victim_cases(person_id);
 
 -- Reception, verification, rescue, handover and the other steps, each with its place, agency and officer.

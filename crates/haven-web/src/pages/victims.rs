@@ -387,7 +387,20 @@ async fn page(
             .map(|a| c.agency_label(&a.name_vi, &a.name_en).to_owned())
             .unwrap_or_default()
     };
-    let person = state.store.person(&v.person_id).await?;
+    // The case's parts are independent reads: fetch them side by side.
+    let st = &state.store;
+    let (person, step_rows, given, consent_rows, referral_rows, events, measure_rows, goals, visit_rows, communes) = tokio::try_join!(
+        st.person(&v.person_id),
+        st.victim_steps(&v.id),
+        st.supports(&v.id),
+        st.consents(&v.person_id),
+        st.referrals_of_case(&v.id),
+        st.trafficking_events(&v.id),
+        st.protection_measures(&v.id),
+        st.reintegration_goals(&v.id),
+        st.followups(&v.id),
+        st.communes(&state.config.province),
+    )?;
     let person_code = person.as_ref().map(|p| p.case_code.clone()).unwrap_or_default();
     let person_open = match &person {
         Some(p) => {
@@ -398,7 +411,7 @@ async fn page(
         None => false,
     };
     let mut steps = Vec::new();
-    for s in state.store.victim_steps(&v.id).await? {
+    for s in step_rows {
         let place = match &s.commune_code {
             Some(code) => state.store.unit_name(code).await?.unwrap_or_default(),
             None => String::new(),
@@ -411,7 +424,6 @@ async fn page(
             officer: s.officer,
         });
     }
-    let given = state.store.supports(&v.id).await?;
     let name_of = |code: &str| {
         state
             .profile
@@ -453,7 +465,7 @@ async fn page(
         })
         .collect();
     let mut consents = Vec::new();
-    for row in state.store.consents(&v.person_id).await? {
+    for row in consent_rows {
         let in_force = row.consent().is_some_and(|k| k.in_force(t));
         let target = match row.purpose.as_str() {
             "share_agency" => agency_label(&row.target),
@@ -492,7 +504,7 @@ async fn page(
         .collect();
     let share =
         sharing::section(state, viewer, &c, KIND, &v.id, &v.owner_agency_id, format!("/victims/{}", v.id)).await?;
-    let case_referrals = referrals::lines(state, &c, state.store.referrals_of_case(&v.id).await?).await?;
+    let case_referrals = referrals::lines(state, &c, referral_rows).await?;
     let referral_kinds = state
         .profile
         .referrals
@@ -509,11 +521,7 @@ async fn page(
     let recruitment = ticked(htcds::RECRUITMENT, &v.recruitment);
     let relationships = state.profile.htcds.codes(htcds::RELATIONSHIP).into_iter().map(str::to_owned).collect();
     let event_kinds = state.profile.htcds.codes(htcds::EVENT_TYPE).into_iter().map(str::to_owned).collect();
-    let events = state.store.trafficking_events(&v.id).await?;
-    let measures = state
-        .store
-        .protection_measures(&v.id)
-        .await?
+    let measures = measure_rows
         .into_iter()
         .map(|m| MeasureLine {
             starts: display(&m.starts_on),
@@ -523,11 +531,7 @@ async fn page(
             for_whom: m.for_whom,
         })
         .collect();
-    let goals = state.store.reintegration_goals(&v.id).await?;
-    let visits = state
-        .store
-        .followups(&v.id)
-        .await?
+    let visits = visit_rows
         .into_iter()
         .map(|f| VisitLine {
             late: f.visited_on.is_none() && parse_date(&f.due_on).is_some_and(|d| d < t),
@@ -579,7 +583,7 @@ async fn page(
         agencies,
         agency_kinds,
         consent_purposes: consent::PURPOSES,
-        communes: state.store.communes(&state.config.province).await?,
+        communes,
         share,
         referrals: case_referrals,
         referral_kinds,
