@@ -26,11 +26,14 @@ pub struct Agency {
 /// Directory data read on every page, kept in memory. Unit names change only when a profile is loaded; the
 /// agency list is re-read after AGENCY_TTL so that other servers' changes show up (this server's own changes
 /// clear it at once).
+/// (code, name) of each commune of a province, in name order.
+type Communes = Vec<(String, String)>;
+
 #[derive(Default)]
 pub struct Cache {
     units: RwLock<Option<Arc<HashMap<String, String>>>>,
     /// The communes of a province, in name order, as every form with a place lists them.
-    communes: RwLock<HashMap<String, Arc<Vec<(String, String)>>>>,
+    communes: RwLock<HashMap<String, Arc<Communes>>>,
     agencies: RwLock<Option<(Instant, Arc<Vec<Agency>>)>>,
     /// Person counts per agency for the home page: counting a large agency's records takes tens of
     /// milliseconds, and the card does not need to be exact to the second.

@@ -440,6 +440,37 @@ impl VictimCase {
     }
 }
 
+/// A victim case as lists show it: the few columns a work list needs, so a list of hundreds stays cheap.
+#[derive(Clone, Debug, Serialize)]
+pub struct VictimLine {
+    pub id: String,
+    pub person_id: String,
+    pub case_code: String,
+    pub status: String,
+    pub child: bool,
+    pub received_on: String,
+    pub verification_due: String,
+    pub verified_on: Option<String>,
+    pub next_visit_on: Option<String>,
+}
+
+const LINE_COLS: &str =
+    "id, person_id, case_code, status, child, received_on, verification_due, verified_on, next_visit_on";
+
+fn line_row(r: crate::db::Row) -> anyhow::Result<VictimLine> {
+    Ok(VictimLine {
+        id: r.try_get(0)?,
+        person_id: r.try_get(1)?,
+        case_code: r.try_get(2)?,
+        status: r.try_get(3)?,
+        child: r.try_get::<i64, _>(4)? != 0,
+        received_on: r.try_get(5)?,
+        verification_due: r.try_get(6)?,
+        verified_on: r.try_get(7)?,
+        next_visit_on: r.try_get(8)?,
+    })
+}
+
 const COLS: &str =
     "id, owner_agency_id, person_id, case_code, status, child, vietnamese, in_vietnam, accompanying_child, \
      reception_kind, received_on, commune_code, verification_due, verified_on, proposed_outcome, proposed_on, \
@@ -550,28 +581,41 @@ impl Store {
     }
 
     /// An agency's victim cases, newest reception first.
-    pub async fn victim_cases_of_agency(&self, agency_id: &str, limit: i64) -> anyhow::Result<Vec<VictimCase>> {
+    pub async fn victim_cases_of_agency(&self, agency_id: &str, limit: i64) -> anyhow::Result<Vec<VictimLine>> {
         let rows = sqlx::query(&format!(
-            "SELECT {COLS} FROM victim_cases WHERE owner_agency_id = $1 ORDER BY received_on DESC, id DESC LIMIT $2"
+            "SELECT {LINE_COLS} FROM victim_cases WHERE owner_agency_id = $1 ORDER BY received_on DESC, id DESC LIMIT $2"
         ))
         .bind(agency_id)
         .bind(limit)
         .fetch_all(self.db.pool())
         .await?;
-        rows.into_iter().map(row).collect()
+        rows.into_iter().map(line_row).collect()
+    }
+
+    /// An agency's open cases awaiting verification with the police: (due from today on, overdue).
+    pub async fn verification_counts(&self, agency_id: &str, today: Date) -> anyhow::Result<(i64, i64)> {
+        Ok(sqlx::query_as(
+            "SELECT CAST(COALESCE(SUM(CASE WHEN verification_due >= $2 THEN 1 ELSE 0 END), 0) AS BIGINT), \
+             CAST(COALESCE(SUM(CASE WHEN verification_due < $2 THEN 1 ELSE 0 END), 0) AS BIGINT) FROM victim_cases \
+             WHERE owner_agency_id = $1 AND verified_on IS NULL AND closed_on IS NULL",
+        )
+        .bind(agency_id)
+        .bind(day(today))
+        .fetch_one(self.db.pool())
+        .await?)
     }
 
     /// An agency's cases still awaiting verification with the police, soonest due first.
-    pub async fn victims_awaiting_verification(&self, agency_id: &str, limit: i64) -> anyhow::Result<Vec<VictimCase>> {
+    pub async fn victims_awaiting_verification(&self, agency_id: &str, limit: i64) -> anyhow::Result<Vec<VictimLine>> {
         let rows = sqlx::query(&format!(
-            "SELECT {COLS} FROM victim_cases WHERE owner_agency_id = $1 AND verified_on IS NULL AND closed_on IS NULL \
+            "SELECT {LINE_COLS} FROM victim_cases WHERE owner_agency_id = $1 AND verified_on IS NULL AND closed_on IS NULL \
              ORDER BY verification_due, id LIMIT $2"
         ))
         .bind(agency_id)
         .bind(limit)
         .fetch_all(self.db.pool())
         .await?;
-        rows.into_iter().map(row).collect()
+        rows.into_iter().map(line_row).collect()
     }
 
     /// The victim cases of a person, newest first.
@@ -1066,15 +1110,15 @@ impl Store {
     }
 
     /// An agency's open cases with a visit due by `until` (overdue ones included), soonest first.
-    pub async fn visits_due(&self, agency_id: &str, until: Date, limit: i64) -> anyhow::Result<Vec<VictimCase>> {
+    pub async fn visits_due(&self, agency_id: &str, until: Date, limit: i64) -> anyhow::Result<Vec<VictimLine>> {
         let rows = sqlx::query(&format!(
-            "SELECT {COLS} FROM victim_cases WHERE owner_agency_id = $1 AND next_visit_on <= $2 ORDER BY next_visit_on, id LIMIT $3"
+            "SELECT {LINE_COLS} FROM victim_cases WHERE owner_agency_id = $1 AND next_visit_on <= $2 ORDER BY next_visit_on, id LIMIT $3"
         ))
         .bind(agency_id)
         .bind(day(until))
         .bind(limit)
         .fetch_all(self.db.pool())
         .await?;
-        rows.into_iter().map(row).collect()
+        rows.into_iter().map(line_row).collect()
     }
 }

@@ -40,4 +40,4 @@ CREATE INDEX followups_case ON followups(case_id, due_on);
 
 -- The next visit not yet made, kept on the case so an agency's due list is one index range.
 ALTER TABLE victim_cases ADD COLUMN next_visit_on TEXT;
-CREATE INDEX victim_cases_visits ON victim_cases(owner_agency_id, next_visit_on);
+CREATE INDEX victim_cases_visits ON victim_cases(owner_agency_id, next_visit_on, id);

@@ -35,7 +35,7 @@ CREATE TABLE victim_cases (
     updated_at BIGINT NOT NULL
 );
 -- The work list: an agency's cases still awaiting verification, by due day.
-CREATE INDEX victim_cases_due ON victim_cases(owner_agency_id, verified_on, verification_due);
+CREATE INDEX victim_cases_due ON victim_cases(owner_agency_id, verified_on, verification_due, id);
 CREATE INDEX victim_cases_owner ON victim_cases(owner_agency_id, received_on, id);
 CREATE INDEX victim_cases_person ON victim_cases(person_id);
 

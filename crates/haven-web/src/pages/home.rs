@@ -27,7 +27,7 @@ struct HomePage {
     reports: Option<(usize, usize, usize)>,
     roles: Vec<&'static str>,
     /// Victim cases awaiting verification with the police: due, overdue.
-    victims: Option<(usize, usize)>,
+    victims: Option<(i64, i64)>,
 }
 
 async fn home(State(state): State<AppState>, viewer: Viewer, c: Ctx) -> AppResult<Response> {
@@ -59,13 +59,9 @@ async fn home(State(state): State<AppState>, viewer: Viewer, c: Ctx) -> AppResul
         None
     };
     let victims = if viewer.can(Action::ViewRecords) {
-        let today = crate::pages::reports::today(&state);
-        let waiting = state.store.victims_awaiting_verification(&viewer.agency.id, 1000).await?;
-        let overdue = waiting
-            .iter()
-            .filter(|v| haven_domain::format::parse_date(&v.verification_due).is_some_and(|d| d < today))
-            .count();
-        Some((waiting.len() - overdue, overdue))
+        let (due, overdue) =
+            state.store.verification_counts(&viewer.agency.id, crate::pages::reports::today(&state)).await?;
+        Some((due, overdue))
     } else {
         None
     };

@@ -13,7 +13,7 @@ use haven_domain::victims::consent::{self, NewConsent};
 use haven_domain::victims::support::{self, CaseDates, Given, Limit, Situation};
 use haven_domain::victims::{self as rules, htcds, Identification, Status, EVIDENCE, RECEPTION_KINDS};
 use haven_domain::Role;
-use haven_store::victims::{self, NewConsentRow, NewStep, NewSupport, NewVictimCase, VictimCase, KIND};
+use haven_store::victims::{self, NewConsentRow, NewStep, NewSupport, NewVictimCase, VictimCase, VictimLine, KIND};
 use serde::Deserialize;
 use time::Date;
 
@@ -65,11 +65,11 @@ fn display_opt(d: &Option<String>) -> String {
 }
 
 /// How verification stands: done, due (days left) or overdue.
-fn verification(v: &VictimCase, today: Date) -> (&'static str, i64) {
-    if v.verified_on.is_some() {
+fn verification(verified_on: &Option<String>, verification_due: &str, today: Date) -> (&'static str, i64) {
+    if verified_on.is_some() {
         return ("verified", 0);
     }
-    let due = parse_date(&v.verification_due).unwrap_or(today);
+    let due = parse_date(verification_due).unwrap_or(today);
     let left = (due - today).whole_days();
     if left < 0 {
         ("overdue", -left)
@@ -79,7 +79,7 @@ fn verification(v: &VictimCase, today: Date) -> (&'static str, i64) {
 }
 
 pub struct Line {
-    pub v: VictimCase,
+    pub v: VictimLine,
     pub received: String,
     pub due: String,
     pub verification: &'static str,
@@ -87,8 +87,8 @@ pub struct Line {
     pub visit_late: bool,
 }
 
-fn line(v: VictimCase, today: Date) -> Line {
-    let (verification, _) = verification(&v, today);
+fn line(v: VictimLine, today: Date) -> Line {
+    let (verification, _) = verification(&v.verified_on, &v.verification_due, today);
     let next = v.next_visit_on.as_deref().and_then(parse_date);
     Line {
         received: display(&v.received_on),
@@ -493,7 +493,7 @@ async fn page(
         && v.pending()
         && viewer.has_role(Role::AgencyHead)
         && v.proposed_by.as_deref() != Some(viewer.user.id.as_str());
-    let (verification, days) = verification(&v, t);
+    let (verification, days) = verification(&v.verified_on, &v.verification_due, t);
     let mut agency_kinds: Vec<String> = all_agencies.iter().map(|a| a.kind.clone()).collect();
     agency_kinds.sort();
     agency_kinds.dedup();
