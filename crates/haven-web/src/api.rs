@@ -38,6 +38,15 @@ pub fn routes() -> Router<AppState> {
         .route("/cases/{id}/persons", axum::routing::post(case_person))
         .route("/cases/{id}/persons/{person}/custody", axum::routing::post(case_custody))
         .route("/indicators", get(indicators))
+        .route("/victims", get(list_victims).post(create_victim))
+        .route("/victims/{id}", get(victim))
+        .route("/victims/{id}/steps", axum::routing::post(victim_step))
+        .route("/victims/{id}/identification", axum::routing::post(victim_identification))
+        .route("/victims/{id}/approval", axum::routing::post(victim_approve))
+        .route("/victims/{id}/supports", axum::routing::post(victim_support))
+        .route("/victims/{id}/consents", axum::routing::post(victim_consent))
+        .route("/victims/{id}/referrals", axum::routing::post(victim_referral))
+        .route("/victims/{id}/context", axum::routing::post(victim_context))
 }
 
 /// A token-authenticated caller whose roles permit `P`.
@@ -412,4 +421,209 @@ async fn indicators(
         Ok(values) => Ok(Json(values).into_response()),
         Err(key) => Ok(field_errors(&state, &v, &[("period".to_owned(), key.to_owned())])),
     }
+}
+
+/// A new victim case as the API sends it.
+#[derive(Deserialize)]
+struct NewVictimJson {
+    person_code: String,
+    reception_kind: String,
+    /// dd/mm/yyyy (or yyyy-mm-dd).
+    received_on: String,
+    #[serde(default)]
+    commune_code: String,
+    #[serde(default = "yes")]
+    vietnamese: bool,
+    #[serde(default = "yes")]
+    in_vietnam: bool,
+    #[serde(default)]
+    accompanying_child: bool,
+    #[serde(default)]
+    officer: String,
+    #[serde(default)]
+    note: String,
+}
+
+fn yes() -> bool {
+    true
+}
+
+async fn list_victims(
+    State(state): State<AppState>,
+    Api(v, ..): Api<guards::ViewRecords>,
+) -> AppResult<Json<serde_json::Value>> {
+    let today = crate::pages::reports::today(&state);
+    let until = today + time::Duration::days(crate::pages::victims::VISITS_DUE_DAYS);
+    Ok(Json(json!({
+        "awaiting_verification": state.store.victims_awaiting_verification(&v.agency.id, 500).await?,
+        "visits_due": state.store.visits_due(&v.agency.id, until, 500).await?,
+        "items": state.store.victim_cases_of_agency(&v.agency.id, 500).await?,
+    })))
+}
+
+async fn create_victim(
+    State(state): State<AppState>,
+    Api(v, ..): Api<guards::CreateRecords>,
+    body: axum::body::Bytes,
+) -> AppResult<Response> {
+    let j: NewVictimJson = parse_json(&body)?;
+    let flag = |b: bool| b.then(|| "1".to_owned());
+    let form = crate::pages::victims::NewVictimForm {
+        person_code: j.person_code,
+        reception_kind: j.reception_kind,
+        received_on: j.received_on,
+        commune_code: j.commune_code,
+        vietnamese: flag(j.vietnamese),
+        in_vietnam: flag(j.in_vietnam),
+        accompanying_child: flag(j.accompanying_child),
+        officer: j.officer,
+        note: j.note,
+    };
+    match crate::pages::victims::create_case(&state, &v, &form).await? {
+        Ok(id) => Ok((StatusCode::CREATED, Json(json!(state.store.victim_case(&id).await?))).into_response()),
+        Err(errors) => Ok(field_errors(&state, &v, &errors)),
+    }
+}
+
+async fn victim(
+    State(state): State<AppState>,
+    Api(v, ..): Api<guards::ViewRecords>,
+    Path(id): Path<String>,
+) -> AppResult<Json<serde_json::Value>> {
+    let case = crate::pages::victims::visible_case(&state, &v, &id).await?;
+    let entitlements: Vec<_> = crate::pages::victims::entitlements(&state, &case)
+        .await?
+        .into_iter()
+        .map(|(code, standing, detail)| json!({ "regime": code, "standing": standing, "detail": detail }))
+        .collect();
+    Ok(Json(json!({
+        "case": case,
+        "steps": state.store.victim_steps(&id).await?,
+        "supports": state.store.supports(&id).await?,
+        "entitlements": entitlements,
+        "consents": state.store.consents(&case.person_id).await?,
+        "referrals": state.store.referrals_of_case(&id).await?,
+        "trafficking_events": state.store.trafficking_events(&id).await?,
+        "protection_measures": state.store.protection_measures(&id).await?,
+        "visits": state.store.followups(&id).await?,
+    })))
+}
+
+/// Answer a change to a victim case: the case as it now stands, or 422 with the fields.
+async fn victim_changed(
+    state: &AppState,
+    v: &Viewer,
+    id: &str,
+    outcome: Result<(), crate::pages::reports::FieldErrors>,
+) -> AppResult<Response> {
+    respond(state, v, outcome, StatusCode::OK, async { Ok(state.store.victim_case(id).await?) }).await
+}
+
+async fn victim_step(
+    State(state): State<AppState>,
+    Api(v, ..): Api<guards::EditRecords>,
+    Path(id): Path<String>,
+    body: axum::body::Bytes,
+) -> AppResult<Response> {
+    let form: crate::pages::victims::StepForm = parse_json(&body)?;
+    let case = crate::pages::victims::owned_case(&state, &v, &id).await?;
+    let outcome = crate::pages::victims::record_step(&state, &v, &case, &form).await?;
+    victim_changed(&state, &v, &id, outcome).await
+}
+
+async fn victim_identification(
+    State(state): State<AppState>,
+    Api(v, ..): Api<guards::EditRecords>,
+    Path(id): Path<String>,
+    body: axum::body::Bytes,
+) -> AppResult<Response> {
+    let form: crate::pages::victims::IdentificationForm = parse_json(&body)?;
+    let case = crate::pages::victims::owned_case(&state, &v, &id).await?;
+    let outcome = crate::pages::victims::propose_identification(&state, &v, &case, &form).await?;
+    victim_changed(&state, &v, &id, outcome).await
+}
+
+async fn victim_approve(
+    State(state): State<AppState>,
+    Api(v, ..): Api<guards::EditRecords>,
+    Path(id): Path<String>,
+) -> AppResult<Response> {
+    let case = crate::pages::victims::owned_case(&state, &v, &id).await?;
+    let outcome = crate::pages::victims::approve_identification(&state, &v, &case).await?;
+    victim_changed(&state, &v, &id, outcome).await
+}
+
+/// A support as the API sends it.
+#[derive(Deserialize)]
+struct SupportJson {
+    regime: String,
+    given_on: String,
+    #[serde(default)]
+    quantity: u64,
+    #[serde(default)]
+    amount_vnd: u64,
+    #[serde(default)]
+    provider: String,
+    #[serde(default)]
+    acknowledged: bool,
+    #[serde(default)]
+    note: String,
+}
+
+async fn victim_support(
+    State(state): State<AppState>,
+    Api(v, ..): Api<guards::EditRecords>,
+    Path(id): Path<String>,
+    body: axum::body::Bytes,
+) -> AppResult<Response> {
+    let j: SupportJson = parse_json(&body)?;
+    let form = crate::pages::victims::SupportForm {
+        regime: j.regime,
+        given_on: j.given_on,
+        quantity: j.quantity.to_string(),
+        amount_vnd: j.amount_vnd.to_string(),
+        provider: j.provider,
+        acknowledged: j.acknowledged.then(|| "1".to_owned()),
+        note: j.note,
+    };
+    let case = crate::pages::victims::owned_case(&state, &v, &id).await?;
+    let outcome = crate::pages::victims::give_support(&state, &v, &case, &form).await?;
+    victim_changed(&state, &v, &id, outcome).await
+}
+
+async fn victim_consent(
+    State(state): State<AppState>,
+    Api(v, ..): Api<guards::EditRecords>,
+    Path(id): Path<String>,
+    body: axum::body::Bytes,
+) -> AppResult<Response> {
+    let form: crate::pages::victims::ConsentForm = parse_json(&body)?;
+    let case = crate::pages::victims::owned_case(&state, &v, &id).await?;
+    let outcome = crate::pages::victims::record_consent(&state, &v, &case, &form).await?;
+    let person = case.person_id.clone();
+    respond(&state, &v, outcome, StatusCode::OK, async { Ok(state.store.consents(&person).await?) }).await
+}
+
+async fn victim_referral(
+    State(state): State<AppState>,
+    Api(v, ..): Api<guards::EditRecords>,
+    Path(id): Path<String>,
+    body: axum::body::Bytes,
+) -> AppResult<Response> {
+    let form: crate::pages::referrals::ReferralForm = parse_json(&body)?;
+    let case = crate::pages::victims::owned_case(&state, &v, &id).await?;
+    let outcome = crate::pages::referrals::send(&state, &v, &case, &form).await?;
+    respond(&state, &v, outcome, StatusCode::OK, async { Ok(state.store.referrals_of_case(&id).await?) }).await
+}
+
+async fn victim_context(
+    State(state): State<AppState>,
+    Api(v, ..): Api<guards::EditRecords>,
+    Path(id): Path<String>,
+    body: axum::body::Bytes,
+) -> AppResult<Response> {
+    let form: crate::pages::victims::ContextForm = parse_json(&body)?;
+    let case = crate::pages::victims::owned_case(&state, &v, &id).await?;
+    let outcome = crate::pages::victims::set_context(&state, &v, &case, &form).await?;
+    victim_changed(&state, &v, &id, outcome).await
 }

@@ -795,21 +795,57 @@ async fn approve(
     CsrfForm(_, pairs): CsrfForm<Empty>,
 ) -> AppResult<Response> {
     let v = load_for_edit(&state, &viewer, &id).await?;
-    let outcome = match rules::check_approval(
-        v.pending(),
-        viewer.has_role(Role::AgencyHead),
-        &viewer.user.id,
-        v.proposed_by.as_deref().unwrap_or_default(),
-    ) {
-        Ok(()) => {
-            let mut cmd = state.store.command(&viewer.actor()).await?;
-            victims::approve_identification(&mut cmd, &v.id).await?;
-            cmd.commit().await?;
-            Ok(())
-        }
-        Err(e) => Err(vec![("approve".to_owned(), e.key().to_owned())]),
-    };
+    let outcome = approve_identification(&state, &viewer, &v).await?;
     answer(&state, &viewer, c, v, &pairs, outcome, "identification_approved").await
+}
+
+/// Approve the pending identification: an agency head of the owning agency, not the proposer.
+pub async fn approve_identification(
+    state: &AppState,
+    viewer: &Viewer,
+    v: &VictimCase,
+) -> AppResult<Result<(), FieldErrors>> {
+    let proposer = v.proposed_by.as_deref().unwrap_or_default();
+    if let Err(e) = rules::check_approval(v.pending(), viewer.has_role(Role::AgencyHead), &viewer.user.id, proposer) {
+        return Ok(Err(vec![("approve".to_owned(), e.key().to_owned())]));
+    }
+    let mut cmd = state.store.command(&viewer.actor()).await?;
+    victims::approve_identification(&mut cmd, &v.id).await?;
+    cmd.commit().await?;
+    Ok(Ok(()))
+}
+
+/// The case, if the viewer's agency owns it (for the API).
+pub async fn owned_case(state: &AppState, viewer: &Viewer, id: &str) -> AppResult<VictimCase> {
+    load_for_edit(state, viewer, id).await
+}
+
+/// The case, if the viewer may see it (for the API).
+pub async fn visible_case(state: &AppState, viewer: &Viewer, id: &str) -> AppResult<VictimCase> {
+    load(state, viewer, id).await
+}
+
+/// What the person is entitled to now, and how each regime stands: (code, standing, detail).
+pub async fn entitlements(state: &AppState, v: &VictimCase) -> AppResult<Vec<(String, &'static str, String)>> {
+    let given = state.store.supports(&v.id).await?;
+    let t = today(state);
+    Ok(state
+        .profile
+        .support
+        .eligible(situation(v))
+        .into_iter()
+        .map(|r| {
+            let mine: Vec<Given> = given.iter().filter(|g| g.regime == r.code).filter_map(|g| g.given()).collect();
+            let (standing, detail) = match support::standing(r, v.identified(), t, &mine) {
+                support::Standing::NotGiven => ("not_given", String::new()),
+                support::Standing::Given => ("given", String::new()),
+                support::Standing::DaysLeft(n) => ("days_left", n.to_string()),
+                support::Standing::DueBy(d) => ("due_by", haven_store::reports::day(d)),
+                support::Standing::Overdue => ("overdue", String::new()),
+            };
+            (r.code.clone(), standing, detail)
+        })
+        .collect())
 }
 
 #[derive(Deserialize)]

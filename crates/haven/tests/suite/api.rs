@@ -77,6 +77,15 @@ story!(openapi_document_is_served, |app| {
         "/cases/{id}/persons",
         "/cases/{id}/persons/{person}/custody",
         "/indicators",
+        "/victims",
+        "/victims/{id}",
+        "/victims/{id}/steps",
+        "/victims/{id}/identification",
+        "/victims/{id}/approval",
+        "/victims/{id}/supports",
+        "/victims/{id}/consents",
+        "/victims/{id}/referrals",
+        "/victims/{id}/context",
     ] {
         assert!(doc["paths"][p].is_object(), "{p}");
     }
@@ -242,4 +251,93 @@ story!(a_case_through_the_api_from_report_to_indictment, |app| {
     let (s, _) = c.api_get(&analyst, "/api/v1/indicators?from=31/12/2026&to=01/01/2026").await;
     assert_eq!(s, 422);
     assert_eq!(c.api_get(&token, "/api/v1/indicators").await.0, 403, "an officer without the aggregates right");
+});
+
+story!(a_victim_case_through_the_api, |app| {
+    let border = token_for(&app, "border.officer").await;
+    let c = app.client();
+    let person = app.store.person(&app.a_person_of("border").await).await.expect("read").expect("person");
+    let post = |path: String, body: serde_json::Value, token: String| {
+        let c = &c;
+        async move { c.api_post(&token, &format!("/api/v1{path}"), &body).await }
+    };
+    let (s, bad) = post(
+        "/victims".into(),
+        json!({"person_code": person.case_code, "reception_kind": "teleport", "received_on": "01/03/2026"}),
+        border.clone(),
+    )
+    .await;
+    assert_eq!((s, bad["fields"][0]["field"].as_str()), (422, Some("reception_kind")));
+    let (s, case) = post(
+        "/victims".into(),
+        json!({"person_code": person.case_code, "reception_kind": "border", "received_on": "01/03/2026"}),
+        border.clone(),
+    )
+    .await;
+    assert_eq!(s, 201, "{case}");
+    let id = case["id"].as_str().expect("id").to_owned();
+    let police = app.agency_id("police").await;
+    let (s, after) = post(
+        format!("/victims/{id}/steps"),
+        json!({"kind": "verification", "on": "01/03/2026", "agency": police, "officer": "Đại úy Lò Văn Sáng"}),
+        border.clone(),
+    )
+    .await;
+    assert_eq!((s, after["status"].as_str()), (200, Some("being_identified")));
+    let proposal = json!({"outcome": "identified", "decided_on": "01/03/2026", "legal_basis": "Điều 23 Luật 53/2024/QH15", "evidence": ["rescuer"], "certificate_number": "09/GXN"});
+    assert_eq!(post(format!("/victims/{id}/identification"), proposal, border.clone()).await.0, 200);
+    assert_eq!(
+        post(format!("/victims/{id}/approval"), json!({}), border.clone()).await.0,
+        422,
+        "an officer does not approve"
+    );
+    let head = token_for(&app, "border.head").await;
+    let (s, approved) = post(format!("/victims/{id}/approval"), json!({}), head).await;
+    assert_eq!((s, approved["status"].as_str()), (200, Some("identified")));
+    let (s, _) = post(
+        format!("/victims/{id}/supports"),
+        json!({"regime": "a", "given_on": "01/03/2026", "quantity": 61}),
+        border.clone(),
+    )
+    .await;
+    assert_eq!(s, 422, "over the 60-day cap");
+    assert_eq!(post(format!("/victims/{id}/supports"), json!({"regime": "k", "given_on": "01/03/2026", "quantity": 1, "amount_vnd": 1500000, "acknowledged": true}), border.clone()).await.0, 200);
+    assert_eq!(
+        post(
+            format!("/victims/{id}/referrals"),
+            json!({"kind": "support", "to_agency": app.agency_id("health").await}),
+            border.clone()
+        )
+        .await
+        .0,
+        422,
+        "no consent yet"
+    );
+    assert_eq!(post(format!("/victims/{id}/consents"), json!({"purpose": "share_agency_kind", "target_kind": "social_support", "given_by": "person", "given_on": "01/03/2026"}), border.clone()).await.0, 200);
+    let (s, referrals) = post(
+        format!("/victims/{id}/referrals"),
+        json!({"kind": "support", "to_agency": app.agency_id("health").await}),
+        border.clone(),
+    )
+    .await;
+    assert_eq!((s, referrals.as_array().map(Vec::len)), (200, Some(1)));
+    assert_eq!(
+        post(
+            format!("/victims/{id}/context"),
+            json!({"exploitation": ["ForcedLabour"], "destination_country": "KH"}),
+            border.clone()
+        )
+        .await
+        .0,
+        200
+    );
+    let (s, one) = c.api_get(&border, &format!("/api/v1/victims/{id}")).await;
+    assert_eq!(s, 200);
+    assert!(one["entitlements"]
+        .as_array()
+        .expect("list")
+        .iter()
+        .any(|e| e["regime"] == "k" && e["standing"] == "given"));
+    assert_eq!(one["case"]["destination_country"], "KH");
+    assert_eq!(c.api_get(&token_for(&app, "police.officer").await, &format!("/api/v1/victims/{id}")).await.0, 403);
 });
