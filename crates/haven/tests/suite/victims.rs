@@ -471,3 +471,48 @@ story!(protection_reintegration_visits_closure_and_a_new_episode, |app| {
     let name = "Hà Thị Thu".as_bytes();
     assert!(!stored.iter().any(|s| s.windows(name.len()).any(|w| w == name)), "the relative is sealed");
 });
+
+story!(every_role_of_every_agency_sees_a_victim_case_only_as_entitled, |app| {
+    let (_, code) = person(&app, "health.officer", "Mùa Thị Dợ", "2001").await;
+    let case = receive(&app, "health.officer", &code, &[]).await;
+    let accounts = haven::demo::accounts(&haven::demo::agency_defs().expect("agencies"));
+    let may_read = |agency: &str, role: haven_domain::Role, shared_with: &[&str]| {
+        let reads = haven_domain::roles::permits(&[role], haven_domain::Action::ViewRecords);
+        reads && (agency == "health" || shared_with.contains(&agency))
+    };
+    let check = |shared_with: &'static [&'static str]| {
+        let (app, case, accounts) = (&app, case.clone(), &accounts);
+        async move {
+            for a in accounts.iter() {
+                let c = app.login(&a.username).await;
+                let page = c.get(&case).await;
+                let expected = if may_read(&a.agency, a.roles[0], shared_with) { 200 } else { 403 };
+                assert_eq!(page.status, expected, "{} with grants to {shared_with:?}", a.username);
+                assert!(!page.body.contains("Mùa Thị Dợ"), "{}: the name never shows on the case", a.username);
+                let api = c.get(&format!("/api/v1{case}")).await;
+                assert_ne!(api.status, 200, "{}: the API takes tokens only", a.username);
+            }
+        }
+    };
+    check(&[]).await;
+    // Shared with the police on the person's consent: the police's readers see it, nobody else does.
+    let officer = app.login("health.officer").await;
+    let r = officer
+        .post(
+            &case,
+            &format!("{case}/consents"),
+            &[
+                ("purpose", "share_agency_kind"),
+                ("target_kind", "police"),
+                ("given_by", "person"),
+                ("given_on", "01/03/2026"),
+            ],
+        )
+        .await;
+    assert_eq!(r.status, 303);
+    let r = officer
+        .post(&case, &format!("{case}/grants"), &[("agency", "police"), ("purpose", "verification"), ("days", "7")])
+        .await;
+    assert_eq!(r.status, 303, "{}", r.body);
+    check(&["police"]).await;
+});
