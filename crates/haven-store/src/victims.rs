@@ -1051,8 +1051,26 @@ pub struct MeasureRow {
 
 #[derive(Clone, Debug, Serialize)]
 pub struct GoalRow {
+    pub id: String,
     pub area: String,
     pub status: String,
+}
+
+/// Mark a goal of the case met or dropped; false if there is no such open goal.
+pub async fn set_goal_status(cmd: &mut Command, case_id: &str, goal_id: &str, status: &str) -> anyhow::Result<bool> {
+    let n =
+        sqlx::query("UPDATE reintegration_goals SET status = $1 WHERE id = $2 AND case_id = $3 AND status = 'open'")
+            .bind(status)
+            .bind(goal_id)
+            .bind(case_id)
+            .execute(&mut *cmd.tx)
+            .await?
+            .rows_affected();
+    if n == 0 {
+        return Ok(false);
+    }
+    cmd.audit(Entry::new("victim.goal_status", KIND, case_id).fields(&["goal", "status"])).await?;
+    Ok(true)
 }
 
 /// due on, visited on, risk, officer.
@@ -1088,12 +1106,12 @@ impl Store {
 
     /// The plan's goals by area and status; the goal text stays sealed.
     pub async fn reintegration_goals(&self, case_id: &str) -> anyhow::Result<Vec<GoalRow>> {
-        let rows: Vec<(String, String)> =
-            sqlx::query_as("SELECT area, status FROM reintegration_goals WHERE case_id = $1 ORDER BY recorded_at")
+        let rows: Vec<(String, String, String)> =
+            sqlx::query_as("SELECT id, area, status FROM reintegration_goals WHERE case_id = $1 ORDER BY recorded_at")
                 .bind(case_id)
                 .fetch_all(self.db.pool())
                 .await?;
-        Ok(rows.into_iter().map(|(area, status)| GoalRow { area, status }).collect())
+        Ok(rows.into_iter().map(|(id, area, status)| GoalRow { id, area, status }).collect())
     }
 
     pub async fn followups(&self, case_id: &str) -> anyhow::Result<Vec<VisitRow>> {

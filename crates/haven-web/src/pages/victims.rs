@@ -40,6 +40,7 @@ pub fn routes() -> Router<AppState> {
         .route("/victims/{id}/context", post(context))
         .route("/victims/{id}/measures", post(measure))
         .route("/victims/{id}/goals", post(goal))
+        .route("/victims/{id}/goals/{goal}", post(goal_status))
         .route("/victims/{id}/visits/schedule", post(schedule))
         .route("/victims/{id}/visits", post(visit))
         .route("/victims/{id}/close", post(close))
@@ -1312,6 +1313,31 @@ async fn goal(
 }
 
 #[derive(Deserialize)]
+struct GoalStatusForm {
+    status: String,
+}
+
+/// A goal of the plan is met or dropped.
+async fn goal_status(
+    State(state): State<AppState>,
+    Can(viewer, ..): Can<guards::EditRecords>,
+    c: Ctx,
+    Path((id, goal)): Path<(String, String)>,
+    CsrfForm(form, pairs): CsrfForm<GoalStatusForm>,
+) -> AppResult<Response> {
+    let v = load_for_edit(&state, &viewer, &id).await?;
+    if !matches!(form.status.as_str(), "met" | "dropped") {
+        return answer(&state, &viewer, c, v, &pairs, Err(vec![("goal".into(), "error.choice".into())]), "").await;
+    }
+    let mut cmd = state.store.command(&viewer.actor()).await?;
+    if !victims::set_goal_status(&mut cmd, &v.id, &goal, &form.status).await? {
+        return Err(AppError::NotFound);
+    }
+    cmd.commit().await?;
+    Ok(Redirect::to(&format!("/victims/{id}?done=goal_recorded#reintegration")).into_response())
+}
+
+#[derive(Deserialize)]
 pub struct ScheduleForm {
     pub first: String,
     pub count: String,
@@ -1534,10 +1560,11 @@ mod tests {
     fn every_code_and_error_is_translated() {
         let i = I18n::embedded();
         let statuses: Vec<&str> = Status::ALL.iter().map(|s| s.code()).collect();
-        let lists: [(&str, &[&str]); 14] = [
+        let lists: [(&str, &[&str]); 15] = [
             ("measure", rules::MEASURES),
             ("protected", rules::PROTECTED),
             ("goal_area", rules::GOAL_AREAS),
+            ("goal_status", &["open", "met", "dropped"]),
             ("risk", rules::RISKS),
             ("close_reason", rules::CLOSE_REASONS),
             ("victim_status", &statuses),

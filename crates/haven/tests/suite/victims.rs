@@ -420,6 +420,15 @@ story!(protection_reintegration_visits_closure_and_a_new_episode, |app| {
         .post(&case, &format!("{case}/goals"), &[("area", "work"), ("goal", "Học nghề may và tìm việc tại địa phương")])
         .await;
     assert_eq!(r.status, 303);
+    let goal = app.store.reintegration_goals(case.trim_start_matches("/victims/")).await.expect("goals").remove(0);
+    let r = officer.post(&case, &format!("{case}/goals/{}", goal.id), &[("status", "met")]).await;
+    assert_eq!(r.status, 303);
+    assert_eq!(
+        officer.post(&case, &format!("{case}/goals/{}", goal.id), &[("status", "met")]).await.status,
+        404,
+        "met once"
+    );
+    assert!(officer.get(&case).await.body.contains("Đã đạt"));
     let r = officer
         .post(&case, &format!("{case}/visits/schedule"), &[("first", "05/03/2026"), ("count", "30"), ("months", "3")])
         .await;
