@@ -177,6 +177,20 @@ async fn give(state: &AppState, viewer: &Viewer, c: Ctx, id: &str, a: Answer, re
     if let Err(e) = referral::answer(status, a, reason, due, today(state)) {
         return list_page(state, viewer, c, Some(e.key())).await;
     }
+    if a == Answer::Accept && r.legal_basis.is_none() {
+        // The consent the referral rests on must still be in force: a withdrawal before acceptance ends it.
+        let case = state.store.victim_case(&r.case_id).await?.ok_or(AppError::NotFound)?;
+        let t = today(state);
+        let in_force = state
+            .store
+            .consents(&case.person_id)
+            .await?
+            .iter()
+            .any(|k| Some(&k.id) == r.consent_id.as_ref() && k.consent().is_some_and(|k| k.in_force(t)));
+        if !in_force {
+            return list_page(state, viewer, c, Some(referral::ReferralError::NoConsent.key())).await;
+        }
+    }
     let mut cmd = state.store.command(&viewer.actor()).await?;
     let done = match a {
         Answer::Accept => {

@@ -342,6 +342,39 @@ story!(referrals_follow_consent_and_access_ends_when_it_is_withdrawn, |app| {
     assert_eq!(r.status, 422, "completed once");
     let page = officer.get(&case).await.body;
     assert!(page.contains("Hoàn thành") && page.contains("Đã nhận"), "the sender sees each status");
+    // A consent withdrawn before the receiver answers: the referral can no longer be accepted.
+    assert_eq!(refer("verification", police.clone()).await.status, 422, "the police's consent is gone");
+    let r = officer
+        .post(
+            &case,
+            &format!("{case}/consents"),
+            &[
+                ("purpose", "share_agency_kind"),
+                ("target_kind", "womens_union"),
+                ("given_by", "person"),
+                ("given_on", "01/03/2026"),
+            ],
+        )
+        .await;
+    assert_eq!(r.status, 303);
+    assert_eq!(refer("reintegration", app.agency_id("women").await).await.status, 303);
+    let person = app.store.victim_case(case_id).await.expect("read").expect("case").person_id;
+    let for_women = app
+        .store
+        .consents(&person)
+        .await
+        .expect("consents")
+        .into_iter()
+        .find(|c| c.target == "womens_union")
+        .expect("consent");
+    assert_eq!(officer.post(&case, &format!("{case}/consents/{}/withdraw", for_women.id), &[]).await.status, 303);
+    let women = app.login("women.officer").await;
+    let pending =
+        app.store.referrals_of_agency(&app.agency_id("women").await, true, 10).await.expect("referrals").remove(0);
+    let r = women.post("/referrals", &format!("/referrals/{}/accept", pending.id), &[]).await;
+    assert_eq!(r.status, 422);
+    assert!(r.body.contains("chưa đồng ý"), "{}", r.body);
+    assert_eq!(women.get(&case).await.status, 403);
     let actions = app.audit_actions().await;
     for a in ["referral.send", "referral.accept", "referral.complete", "grant.revoke"] {
         assert!(actions.contains(&a.to_owned()), "{a}");
