@@ -19,6 +19,9 @@ pub struct Grant {
     pub grantee: Grantee,
     pub expires_at: Millis,
     pub revoked: bool,
+    /// The parts of the record the grant opens, as space-separated codes the record kind defines (a referral
+    /// opens only what it needs); `None` opens the whole record.
+    pub scope: Option<String>,
 }
 
 #[derive(Clone, Debug)]
@@ -44,8 +47,15 @@ pub struct AccessRequest<'a> {
 pub enum AccessDecision {
     Owner,
     SentTo,
-    Granted { grant_id: String },
-    BrokenGlass { id: String },
+    /// Through a grant; `scope` as in [`Grant::scope`], joined over every live grant when none opens the
+    /// whole record.
+    Granted {
+        grant_id: String,
+        scope: Option<String>,
+    },
+    BrokenGlass {
+        id: String,
+    },
     Denied,
 }
 
@@ -64,11 +74,23 @@ pub fn decide(req: &AccessRequest<'_>) -> AccessDecision {
     if req.sent_to.contains(&req.agency_id) {
         return AccessDecision::SentTo;
     }
-    let live = |g: &&Grant| !g.revoked && g.expires_at > req.now;
-    let personal = req.grants.iter().filter(live).find(|g| g.grantee == Grantee::User(req.user_id.to_owned()));
-    let agency = req.grants.iter().filter(live).find(|g| g.grantee == Grantee::Agency(req.agency_id.to_owned()));
-    if let Some(g) = personal.or(agency) {
-        return AccessDecision::Granted { grant_id: g.id.clone() };
+    let mine = |g: &&Grant| {
+        !g.revoked
+            && g.expires_at > req.now
+            && (g.grantee == Grantee::User(req.user_id.to_owned())
+                || g.grantee == Grantee::Agency(req.agency_id.to_owned()))
+    };
+    let live: Vec<&Grant> = req.grants.iter().filter(mine).collect();
+    // A grant of the whole record wins over scoped ones; scoped grants add up.
+    if let Some(g) = live.iter().find(|g| g.scope.is_none()) {
+        return AccessDecision::Granted { grant_id: g.id.clone(), scope: None };
+    }
+    if let Some(first) = live.first() {
+        let mut parts: Vec<&str> =
+            live.iter().flat_map(|g| g.scope.as_deref().unwrap_or("").split_whitespace()).collect();
+        parts.sort_unstable();
+        parts.dedup();
+        return AccessDecision::Granted { grant_id: first.id.clone(), scope: Some(parts.join(" ")) };
     }
     if let Some(b) = req.break_glass.iter().find(|b| b.user_id == req.user_id && b.expires_at > req.now) {
         return AccessDecision::BrokenGlass { id: b.id.clone() };
@@ -115,7 +137,7 @@ mod tests {
     use super::*;
 
     fn grant(id: &str, grantee: Grantee, expires_at: Millis, revoked: bool) -> Grant {
-        Grant { id: id.into(), grantee, expires_at, revoked }
+        Grant { id: id.into(), grantee, expires_at, revoked, scope: None }
     }
 
     fn req<'a>(grants: &'a [Grant], bg: &'a [BreakGlass], now: Millis) -> AccessRequest<'a> {
@@ -157,9 +179,30 @@ mod tests {
         assert!(decide(&req(&g, &[], 99)).allowed());
         assert_eq!(decide(&req(&g, &[], 100)), AccessDecision::Denied, "expiry is exclusive");
         let g = [grant("g2", Grantee::User("u1".into()), 100, false)];
-        assert_eq!(decide(&req(&g, &[], 5)), AccessDecision::Granted { grant_id: "g2".into() });
+        assert_eq!(decide(&req(&g, &[], 5)), AccessDecision::Granted { grant_id: "g2".into(), scope: None });
         let g = [grant("g3", Grantee::User("u2".into()), 100, false)];
         assert_eq!(decide(&req(&g, &[], 5)), AccessDecision::Denied, "someone else's grant");
+    }
+
+    #[test]
+    fn scoped_grants_add_up_and_a_whole_grant_wins() {
+        let scoped = |id: &str, scope: &str| Grant {
+            scope: Some(scope.into()),
+            ..grant(id, Grantee::Agency("health".into()), 100, false)
+        };
+        let g = [scoped("g1", "support steps"), scoped("g2", "person support")];
+        assert_eq!(
+            decide(&req(&g, &[], 5)),
+            AccessDecision::Granted { grant_id: "g1".into(), scope: Some("person steps support".into()) }
+        );
+        let g = [scoped("g1", "support"), grant("g2", Grantee::User("u1".into()), 100, false)];
+        assert_eq!(decide(&req(&g, &[], 5)), AccessDecision::Granted { grant_id: "g2".into(), scope: None });
+        let g = [scoped("g1", "support"), grant("g2", Grantee::User("u1".into()), 100, true)];
+        assert_eq!(
+            decide(&req(&g, &[], 5)),
+            AccessDecision::Granted { grant_id: "g1".into(), scope: Some("support".into()) },
+            "a revoked whole grant does not widen a scoped one"
+        );
     }
 
     #[test]

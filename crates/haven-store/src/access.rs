@@ -19,6 +19,8 @@ pub struct GrantRow {
     pub granted_at: Millis,
     pub expires_at: Millis,
     pub revoked_at: Option<Millis>,
+    /// The parts of the record the grant opens; `None` is the whole record.
+    pub scope: Option<String>,
 }
 
 #[derive(Clone, Debug, Serialize)]
@@ -44,6 +46,8 @@ pub struct NewGrant<'a> {
     pub consent_id: Option<&'a str>,
     /// Without consent: the legal basis recorded by a user with the override right.
     pub legal_basis: Option<&'a str>,
+    /// The parts of the record it opens; `None` is the whole record.
+    pub scope: Option<&'a str>,
 }
 
 pub async fn create_grant(cmd: &mut Command, g: &NewGrant<'_>) -> anyhow::Result<String> {
@@ -54,7 +58,7 @@ pub async fn create_grant(cmd: &mut Command, g: &NewGrant<'_>) -> anyhow::Result
     };
     sqlx::query(
         "INSERT INTO grants (id, record_kind, record_id, grantee_agency_id, grantee_user_id, purpose, granted_by, \
-         granted_at, expires_at, consent_id, legal_basis) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)",
+         granted_at, expires_at, consent_id, legal_basis, scope) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)",
     )
     .bind(&id)
     .bind(g.record_kind)
@@ -67,6 +71,7 @@ pub async fn create_grant(cmd: &mut Command, g: &NewGrant<'_>) -> anyhow::Result
     .bind(g.expires_at)
     .bind(g.consent_id)
     .bind(g.legal_basis)
+    .bind(g.scope)
     .execute(&mut *cmd.tx)
     .await?;
     let (action, fields): (&str, &[&str]) = match (g.consent_id, g.legal_basis) {
@@ -197,14 +202,15 @@ fn grant_row(r: crate::db::Row) -> anyhow::Result<GrantRow> {
         granted_at: r.try_get(5)?,
         expires_at: r.try_get(6)?,
         revoked_at: r.try_get(7)?,
+        scope: r.try_get(8)?,
     })
 }
 
 impl Store {
     pub async fn grants_on(&self, record_kind: &str, record_id: &str) -> anyhow::Result<Vec<GrantRow>> {
         let rows = sqlx::query(
-            "SELECT id, grantee_agency_id, grantee_user_id, purpose, granted_by, granted_at, expires_at, revoked_at \
-             FROM grants WHERE record_kind = $1 AND record_id = $2 ORDER BY granted_at DESC",
+            "SELECT id, grantee_agency_id, grantee_user_id, purpose, granted_by, granted_at, expires_at, revoked_at, \
+             scope FROM grants WHERE record_kind = $1 AND record_id = $2 ORDER BY granted_at DESC",
         )
         .bind(record_kind)
         .bind(record_id)
@@ -229,7 +235,13 @@ impl Store {
                     (None, Some(u)) => Grantee::User(u),
                     (None, None) => return None,
                 };
-                Some(Grant { id: g.id, grantee, expires_at: g.expires_at, revoked: g.revoked_at.is_some() })
+                Some(Grant {
+                    id: g.id,
+                    grantee,
+                    expires_at: g.expires_at,
+                    revoked: g.revoked_at.is_some(),
+                    scope: g.scope,
+                })
             })
             .collect();
         let rows: Vec<(String, String, i64)> =

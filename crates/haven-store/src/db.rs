@@ -93,6 +93,12 @@ const MIGRATIONS: &[Migration] = &[
         sqlite: include_str!("../migrations/sqlite/0009_reintegration.sql"),
         postgres: include_str!("../migrations/postgres/0009_reintegration.sql"),
     },
+    Migration {
+        version: 10,
+        name: "scoped_grants",
+        sqlite: include_str!("../migrations/sqlite/0010_scoped_grants.sql"),
+        postgres: include_str!("../migrations/postgres/0010_scoped_grants.sql"),
+    },
 ];
 
 impl Db {

@@ -733,9 +733,16 @@ pub async fn send_referral(cmd: &mut Command, keys: &Keyring, r: &NewReferral<'_
     Ok(id)
 }
 
-/// Accept a referral: the receiving agency may read the case until the end of the due day, on the consent or
-/// legal basis the referral rests on. False if it was answered meanwhile.
-pub async fn accept_referral(cmd: &mut Command, r: &ReferralRow, until: Millis) -> anyhow::Result<bool> {
+/// Accept a referral: the receiving agency may read the parts of the case in `scope` (and, when
+/// `person_id` is given, the person record behind it) until the end of the due day, on the consent or legal
+/// basis the referral rests on. False if it was answered meanwhile.
+pub async fn accept_referral(
+    cmd: &mut Command,
+    r: &ReferralRow,
+    until: Millis,
+    scope: &str,
+    person_id: Option<&str>,
+) -> anyhow::Result<bool> {
     let grantee = haven_domain::access::Grantee::Agency(r.to_agency_id.clone());
     let grant = crate::access::NewGrant {
         record_kind: KIND,
@@ -745,6 +752,7 @@ pub async fn accept_referral(cmd: &mut Command, r: &ReferralRow, until: Millis) 
         expires_at: until,
         consent_id: r.consent_id.as_deref(),
         legal_basis: r.legal_basis.as_deref(),
+        scope: Some(scope),
     };
     let n = sqlx::query(
         "UPDATE referrals SET status = 'accepted', answered_by = $1, answered_at = $2 WHERE id = $3 AND status = 'sent'",
@@ -759,8 +767,19 @@ pub async fn accept_referral(cmd: &mut Command, r: &ReferralRow, until: Millis) 
         return Ok(false);
     }
     let grant_id = crate::access::create_grant(cmd, &grant).await?;
-    sqlx::query("UPDATE referrals SET grant_id = $1 WHERE id = $2")
+    let person_grant_id = match person_id {
+        Some(p) => Some(
+            crate::access::create_grant(
+                cmd,
+                &crate::access::NewGrant { record_kind: crate::persons::KIND, record_id: p, scope: None, ..grant },
+            )
+            .await?,
+        ),
+        None => None,
+    };
+    sqlx::query("UPDATE referrals SET grant_id = $1, person_grant_id = $2 WHERE id = $3")
         .bind(&grant_id)
+        .bind(&person_grant_id)
         .bind(&r.id)
         .execute(&mut *cmd.tx)
         .await?;
@@ -803,6 +822,9 @@ pub async fn complete_referral(cmd: &mut Command, r: &ReferralRow) -> anyhow::Re
     if let Some(g) = &r.grant_id {
         crate::access::revoke_grant(cmd, KIND, &r.case_id, g).await?;
     }
+    if let Some(g) = &r.person_grant_id {
+        crate::access::revoke_grant(cmd, crate::persons::KIND, &r.person_id, g).await?;
+    }
     cmd.audit(Entry::new("referral.complete", KIND, &r.case_id).fields(&["referral"])).await?;
     Ok(true)
 }
@@ -822,11 +844,13 @@ pub struct ReferralRow {
     pub sent_at: Millis,
     pub decline_reason: Option<String>,
     pub grant_id: Option<String>,
+    pub person_grant_id: Option<String>,
+    pub person_id: String,
 }
 
 const REFERRAL_COLS: &str =
     "r.id, r.case_id, v.case_code, r.kind, r.from_agency_id, r.to_agency_id, r.due_on, r.status, \
-     r.consent_id, r.legal_basis, r.sent_at, r.decline_reason, r.grant_id";
+     r.consent_id, r.legal_basis, r.sent_at, r.decline_reason, r.grant_id, r.person_grant_id, v.person_id";
 
 fn referral_row(r: crate::db::Row) -> anyhow::Result<ReferralRow> {
     Ok(ReferralRow {
@@ -843,6 +867,8 @@ fn referral_row(r: crate::db::Row) -> anyhow::Result<ReferralRow> {
         sent_at: r.try_get(10)?,
         decline_reason: r.try_get(11)?,
         grant_id: r.try_get(12)?,
+        person_grant_id: r.try_get(13)?,
+        person_id: r.try_get(14)?,
     })
 }
 

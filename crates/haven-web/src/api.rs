@@ -490,23 +490,43 @@ async fn victim(
     Api(v, ..): Api<guards::ViewRecords>,
     Path(id): Path<String>,
 ) -> AppResult<Json<serde_json::Value>> {
-    let case = crate::pages::victims::visible_case(&state, &v, &id).await?;
-    let entitlements: Vec<_> = crate::pages::victims::entitlements(&state, &case)
-        .await?
-        .into_iter()
-        .map(|(code, standing, detail)| json!({ "regime": code, "standing": standing, "detail": detail }))
-        .collect();
-    Ok(Json(json!({
-        "case": case,
-        "steps": state.store.victim_steps(&id).await?,
-        "supports": state.store.supports(&id).await?,
-        "entitlements": entitlements,
-        "consents": state.store.consents(&case.person_id).await?,
-        "referrals": state.store.referrals_of_case(&id).await?,
-        "trafficking_events": state.store.trafficking_events(&id).await?,
-        "protection_measures": state.store.protection_measures(&id).await?,
-        "visits": state.store.followups(&id).await?,
-    })))
+    let (case, parts) = crate::pages::victims::visible_case(&state, &v, &id).await?;
+    // An agency reading the case on a referral gets only the parts the referral opens; the rest is absent.
+    let st = &state.store;
+    let mut out = serde_json::Map::new();
+    if parts.steps {
+        out.insert("steps".into(), json!(st.victim_steps(&id).await?));
+    }
+    if parts.support {
+        let entitlements: Vec<_> = crate::pages::victims::entitlements(&state, &case)
+            .await?
+            .into_iter()
+            .map(|(code, standing, detail)| json!({ "regime": code, "standing": standing, "detail": detail }))
+            .collect();
+        out.insert("supports".into(), json!(st.supports(&id).await?));
+        out.insert("entitlements".into(), json!(entitlements));
+    }
+    if parts.consents {
+        out.insert("consents".into(), json!(st.consents(&case.person_id).await?));
+    }
+    let mut referrals = st.referrals_of_case(&id).await?;
+    if !parts.referrals {
+        referrals.retain(|r| r.to_agency_id == v.agency.id);
+    }
+    out.insert("referrals".into(), json!(referrals));
+    if parts.context {
+        out.insert("trafficking_events".into(), json!(st.trafficking_events(&id).await?));
+    }
+    if parts.protection {
+        out.insert("protection_measures".into(), json!(st.protection_measures(&id).await?));
+    }
+    if parts.reintegration {
+        out.insert("visits".into(), json!(st.followups(&id).await?));
+        out.insert("goals".into(), json!(st.reintegration_goals(&id).await?));
+    }
+    out.insert("parts".into(), json!(parts));
+    out.insert("case".into(), json!(case));
+    Ok(Json(serde_json::Value::Object(out)))
 }
 
 /// Answer a change to a victim case: the case as it now stands, or 422 with the fields.

@@ -15,6 +15,7 @@ use time::{Date, Duration, Month};
 use crate::demo::{Names, Rng};
 
 const SUPPORT: &str = include_str!("../../../profiles/vn/support-regimes.txt");
+const REFERRALS: &str = include_str!("../../../profiles/vn/referral-kinds.txt");
 
 #[derive(Clone, Copy, PartialEq, Eq)]
 enum Pattern {
@@ -34,6 +35,8 @@ pub async fn load(store: &Store, count: u64) -> anyhow::Result<()> {
         return Ok(());
     }
     let rules_support = haven_domain::victims::support::SupportRules::parse(SUPPORT).map_err(|e| anyhow::anyhow!(e))?;
+    let referral_kinds =
+        haven_domain::victims::referral::ReferralKinds::parse(REFERRALS).map_err(|e| anyhow::anyhow!(e))?;
     let today = local_date(store.now()).ok_or_else(|| anyhow::anyhow!("clock out of range"))?;
     let names = Names::load();
     let (communes, mountain) = crate::demo::communes(store).await?;
@@ -210,7 +213,9 @@ pub async fn load(store: &Store, count: u64) -> anyhow::Result<()> {
                     if let Some(row) = store.referral(&referral).await? {
                         let until =
                             (today + Duration::days(31)).midnight().assume_offset(haven_domain::time::VN_OFFSET);
-                        store::accept_referral(&mut cmd, &row, haven_domain::time::to_millis(until)).await?;
+                        let scope = referral_kinds.scope(&row.kind);
+                        let until = haven_domain::time::to_millis(until);
+                        store::accept_referral(&mut cmd, &row, until, &scope, Some(&row.person_id)).await?;
                         cmd.commit().await?;
                     }
                 }

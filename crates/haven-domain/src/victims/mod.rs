@@ -66,6 +66,70 @@ pub const RISKS: &[&str] = &["low", "medium", "high"];
 /// Why a case is closed.
 pub const CLOSE_REASONS: &[&str] =
     &["reintegrated", "moved_away", "declined_support", "transferred", "deceased", "not_victim"];
+/// The parts of a victim case a scoped grant can open (a referral opens only what its kind needs). The
+/// summary (code, status, reception, verification clock) is always shown to anyone who may see the case;
+/// `person` opens the person record behind it.
+pub const CASE_PARTS: &[&str] = &[
+    "steps",
+    "identification",
+    "support",
+    "context",
+    "protection",
+    "reintegration",
+    "consents",
+    "referrals",
+    "person",
+];
+
+/// Which parts of a victim case a viewer sees.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+pub struct Parts {
+    pub steps: bool,
+    pub identification: bool,
+    pub support: bool,
+    pub context: bool,
+    pub protection: bool,
+    pub reintegration: bool,
+    pub consents: bool,
+    pub referrals: bool,
+    pub person: bool,
+}
+
+impl Parts {
+    pub const ALL: Parts = Parts {
+        steps: true,
+        identification: true,
+        support: true,
+        context: true,
+        protection: true,
+        reintegration: true,
+        consents: true,
+        referrals: true,
+        person: true,
+    };
+
+    /// The parts a grant's scope opens: `None` is the whole case; unknown codes open nothing.
+    pub fn from_scope(scope: Option<&str>) -> Parts {
+        let Some(scope) = scope else { return Parts::ALL };
+        let has = |code: &str| scope.split_whitespace().any(|c| c == code);
+        Parts {
+            steps: has("steps"),
+            identification: has("identification"),
+            support: has("support"),
+            context: has("context"),
+            protection: has("protection"),
+            reintegration: has("reintegration"),
+            consents: has("consents"),
+            referrals: has("referrals"),
+            person: has("person"),
+        }
+    }
+
+    pub fn is_all(self) -> bool {
+        self == Parts::ALL
+    }
+}
+
 /// At most this many visits are planned at once.
 pub const MAX_VISITS: u32 = 24;
 
@@ -210,6 +274,16 @@ pub fn is_child(birth: crate::person::BirthDate, on: Date) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_scope_opens_only_its_parts() {
+        assert!(Parts::from_scope(None).is_all());
+        assert!(Parts::from_scope(Some(&CASE_PARTS.join(" "))).is_all());
+        let p = Parts::from_scope(Some("support person bogus"));
+        assert!(p.support && p.person);
+        assert!(!p.steps && !p.context && !p.identification && !p.protection && !p.consents);
+        assert_eq!(Parts::from_scope(Some("")), Parts::from_scope(Some("unknown")));
+    }
     use crate::person::BirthDate;
     use time::macros::date;
 

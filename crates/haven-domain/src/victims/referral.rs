@@ -13,6 +13,8 @@ pub struct ReferralKind {
     /// Agency kinds that may receive it.
     pub to: Vec<String>,
     pub days: u32,
+    /// The parts of the case an accepted referral opens to the receiver (codes of [`super::CASE_PARTS`]).
+    pub parts: Vec<String>,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -29,21 +31,31 @@ impl ReferralKinds {
                 continue;
             }
             let f: Vec<&str> = line.split('|').map(str::trim).collect();
-            let [code, vi, en, to, days] = f[..] else {
-                return Err(format!("line {}: expected 5 fields separated by |", n + 1));
+            let [code, vi, en, to, days, parts] = f[..] else {
+                return Err(format!("line {}: expected 6 fields separated by |", n + 1));
             };
+            let parts: Vec<String> = parts.split_whitespace().map(str::to_owned).collect();
+            if let Some(bad) = parts.iter().find(|p| !super::CASE_PARTS.contains(&p.as_str())) {
+                return Err(format!("line {}: unknown case part {bad}", n + 1));
+            }
             let days = days.parse().map_err(|_| format!("line {}: days", n + 1))?;
             let to: Vec<String> = to.split_whitespace().map(str::to_owned).collect();
             if code.is_empty() || to.is_empty() || kinds.iter().any(|k| k.code == code) {
                 return Err(format!("line {}: missing or repeated code, or no receiving agency kind", n + 1));
             }
-            kinds.push(ReferralKind { code: code.into(), name_vi: vi.into(), name_en: en.into(), to, days });
+            kinds.push(ReferralKind { code: code.into(), name_vi: vi.into(), name_en: en.into(), to, days, parts });
         }
         Ok(ReferralKinds { kinds })
     }
 
     pub fn kind(&self, code: &str) -> Option<&ReferralKind> {
         self.kinds.iter().find(|k| k.code == code)
+    }
+
+    /// The grant scope an accepted referral of this kind gives: its parts, space-separated. An unknown kind
+    /// (dropped from the profile since it was sent) opens nothing beyond the case summary.
+    pub fn scope(&self, code: &str) -> String {
+        self.kind(code).map(|k| k.parts.join(" ")).unwrap_or_default()
     }
 }
 
@@ -183,7 +195,21 @@ mod tests {
 
     #[test]
     fn malformed_kinds_are_refused() {
-        assert!(ReferralKinds::parse("a | b | c | police | soon").is_err());
-        assert!(ReferralKinds::parse("a | b | c |  | 3").is_err());
+        assert!(ReferralKinds::parse("a | b | c | police | soon | steps").is_err());
+        assert!(ReferralKinds::parse("a | b | c |  | 3 | steps").is_err());
+        assert!(ReferralKinds::parse("a | b | c | police | 3").is_err(), "parts missing");
+        assert!(ReferralKinds::parse("a | b | c | police | 3 | steps gossip").is_err(), "unknown part");
+        assert!(ReferralKinds::parse("a | b | c | police | 3 | steps person").is_ok());
+    }
+
+    #[test]
+    fn each_kind_opens_what_it_needs() {
+        let k = kinds();
+        let support = super::super::Parts::from_scope(Some(&k.scope("support")));
+        assert!(support.support && !support.context && !support.identification, "{support:?}");
+        let verification = super::super::Parts::from_scope(Some(&k.scope("verification")));
+        assert!(verification.person && verification.context && !verification.support);
+        assert!(super::super::Parts::from_scope(Some(&k.scope("handover"))).is_all(), "a handover opens the case");
+        assert_eq!(k.scope("gone"), "", "a kind no longer in the profile opens nothing");
     }
 }

@@ -196,7 +196,10 @@ async fn give(state: &AppState, viewer: &Viewer, c: Ctx, id: &str, a: Answer, re
         Answer::Accept => {
             // Access lasts to the end of the due day in Viet Nam.
             let until = (due + time::Duration::days(1)).midnight().assume_offset(haven_domain::time::VN_OFFSET);
-            victims::accept_referral(&mut cmd, &r, haven_domain::time::to_millis(until)).await?
+            // The receiver reads only the parts of the case its kind of referral needs.
+            let scope = state.profile.referrals.scope(&r.kind);
+            let person = haven_domain::victims::Parts::from_scope(Some(&scope)).person.then_some(r.person_id.as_str());
+            victims::accept_referral(&mut cmd, &r, haven_domain::time::to_millis(until), &scope, person).await?
         }
         Answer::Decline => victims::decline_referral(&mut cmd, &r, reason).await?,
         Answer::Complete => victims::complete_referral(&mut cmd, &r).await?,

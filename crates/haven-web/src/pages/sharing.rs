@@ -199,6 +199,7 @@ pub async fn create(
         expires_at,
         consent_id: consent_id.as_deref(),
         legal_basis: legal_basis.as_deref(),
+        scope: None,
     };
     haven_store::access::create_grant(&mut cmd, &grant).await?;
     cmd.commit().await?;

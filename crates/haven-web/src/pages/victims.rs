@@ -8,10 +8,11 @@ use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
 use axum::Router;
+use haven_domain::access::AccessDecision;
 use haven_domain::format::{parse_date, Lang};
 use haven_domain::victims::consent::{self, NewConsent};
 use haven_domain::victims::support::{self, CaseDates, Given, Limit, Situation};
-use haven_domain::victims::{self as rules, htcds, Identification, Status, EVIDENCE, RECEPTION_KINDS};
+use haven_domain::victims::{self as rules, htcds, Identification, Parts, Status, EVIDENCE, RECEPTION_KINDS};
 use haven_domain::Role;
 use haven_store::victims::{self, NewConsentRow, NewStep, NewSupport, NewVictimCase, VictimCase, VictimLine, KIND};
 use serde::Deserialize;
@@ -248,6 +249,40 @@ async fn load(state: &AppState, viewer: &Viewer, id: &str) -> AppResult<VictimCa
     Ok(v)
 }
 
+/// The parts of a case the viewer sees: all of it for the owner, an agency it was shared with on consent or a
+/// break-the-glass window; only what a referral's kind names for an agency that accepted a referral.
+pub async fn case_parts(state: &AppState, viewer: &Viewer, v: &VictimCase) -> AppResult<Parts> {
+    let decision = crate::pages::record_access(state, viewer, KIND, &v.id, &v.owner_agency_id, &[]).await?;
+    Ok(match decision {
+        AccessDecision::Granted { scope, .. } => Parts::from_scope(scope.as_deref()),
+        AccessDecision::Denied => Parts::from_scope(Some("")),
+        _ => Parts::ALL,
+    })
+}
+
+/// Blank the fields of parts the viewer does not see, so neither a page nor the API can show them.
+pub fn redact(v: &mut VictimCase, parts: Parts) {
+    if !parts.identification {
+        v.proposed_outcome = None;
+        v.proposed_on = None;
+        v.proposed_by = None;
+        v.legal_basis = None;
+        v.evidence = None;
+        v.certificate_number = None;
+        v.approved_by = None;
+    }
+    if !parts.context {
+        v.exploitation = None;
+        v.control = None;
+        v.recruitment = None;
+        v.relationship = None;
+        v.destination_country = None;
+    }
+    if !parts.reintegration {
+        v.next_visit_on = None;
+    }
+}
+
 /// The case, if the viewer's agency owns it and the viewer may change records.
 async fn load_for_edit(state: &AppState, viewer: &Viewer, id: &str) -> AppResult<VictimCase> {
     let v = state.store.victim_case(id).await?.ok_or(AppError::NotFound)?;
@@ -309,6 +344,8 @@ struct CasePage {
     c: Ctx,
     f: FormState,
     v: VictimCase,
+    /// The parts of the case this viewer sees (all but for an agency reading it on a referral).
+    parts: Parts,
     person_code: String,
     person_open: bool,
     received: String,
@@ -375,11 +412,13 @@ async fn page(
     state: &AppState,
     viewer: &Viewer,
     c: Ctx,
-    v: VictimCase,
+    mut v: VictimCase,
     f: FormState,
     status: StatusCode,
 ) -> AppResult<Response> {
     let t = today(state);
+    let parts = case_parts(state, viewer, &v).await?;
+    redact(&mut v, parts);
     let all_agencies = state.store.agencies().await?;
     let agency_label = |id: &str| {
         all_agencies
@@ -390,7 +429,18 @@ async fn page(
     };
     // The case's parts are independent reads: fetch them side by side.
     let st = &state.store;
-    let (person, step_rows, given, consent_rows, referral_rows, events, measure_rows, goals, visit_rows, communes) = tokio::try_join!(
+    let (
+        person,
+        mut step_rows,
+        mut given,
+        mut consent_rows,
+        mut referral_rows,
+        mut events,
+        mut measure_rows,
+        mut goals,
+        mut visit_rows,
+        communes,
+    ) = tokio::try_join!(
         st.person(&v.person_id),
         st.victim_steps(&v.id),
         st.supports(&v.id),
@@ -402,8 +452,35 @@ async fn page(
         st.followups(&v.id),
         st.communes(&state.config.province),
     )?;
+    if !parts.is_all() {
+        // Read side by side for the common case; what a referral does not open is dropped before rendering.
+        // A receiver sees the referrals made to its own agency even without the referrals part.
+        if !parts.steps {
+            step_rows.clear();
+        }
+        if !parts.support {
+            given.clear();
+        }
+        if !parts.consents {
+            consent_rows.clear();
+        }
+        if !parts.referrals {
+            referral_rows.retain(|r| r.to_agency_id == viewer.agency.id);
+        }
+        if !parts.context {
+            events.clear();
+        }
+        if !parts.protection {
+            measure_rows.clear();
+        }
+        if !parts.reintegration {
+            goals.clear();
+            visit_rows.clear();
+        }
+    }
     let person_code = person.as_ref().map(|p| p.case_code.clone()).unwrap_or_default();
     let person_open = match &person {
+        Some(_) if !parts.person => false,
         Some(p) => {
             crate::pages::record_access(state, viewer, haven_store::persons::KIND, &p.id, &p.owner_agency_id, &[])
                 .await?
@@ -547,6 +624,7 @@ async fn page(
         None => String::new(),
     };
     let page = CasePage {
+        parts,
         measures,
         goals,
         visits,
@@ -822,8 +900,11 @@ pub async fn owned_case(state: &AppState, viewer: &Viewer, id: &str) -> AppResul
 }
 
 /// The case, if the viewer may see it (for the API).
-pub async fn visible_case(state: &AppState, viewer: &Viewer, id: &str) -> AppResult<VictimCase> {
-    load(state, viewer, id).await
+pub async fn visible_case(state: &AppState, viewer: &Viewer, id: &str) -> AppResult<(VictimCase, Parts)> {
+    let mut v = load(state, viewer, id).await?;
+    let parts = case_parts(state, viewer, &v).await?;
+    redact(&mut v, parts);
+    Ok((v, parts))
 }
 
 /// What the person is entitled to now, and how each regime stands: (code, standing, detail).

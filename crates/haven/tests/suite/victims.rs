@@ -304,11 +304,27 @@ story!(referrals_follow_consent_and_access_ends_when_it_is_withdrawn, |app| {
     let list = support.get("/referrals").await.body;
     assert!(list.contains(&referrals[0].case_code) && list.contains("Đề nghị hỗ trợ"), "{list}");
     assert_eq!(support.get(&case).await.status, 403);
+    let person_page =
+        format!("/persons/{}", app.store.victim_case(case_id).await.expect("read").expect("case").person_id);
+    assert_eq!(support.get(&person_page).await.status, 403, "nor the person record before acceptance");
     let r = support.post("/referrals", &format!("/referrals/{}/decline", referrals[0].id), &[("reason", "")]).await;
     assert_eq!(r.status, 422, "declining needs a reason");
     let r = support.post("/referrals", &format!("/referrals/{}/accept", referrals[0].id), &[]).await;
     assert_eq!(r.status, 303, "{}", r.body);
-    assert_eq!(support.get(&case).await.status, 200, "accepted: the case opens");
+    let page = support.get(&case).await;
+    assert_eq!(page.status, 200, "accepted: the case opens");
+    // Only what a support referral needs: entitlements and supports and the person, not the trafficking
+    // context, the steps, the identification or the consents.
+    assert!(page.body.contains("id=\"referral-scope\"") && page.body.contains("id=\"entitlements\""), "{}", page.body);
+    for hidden in ["id=\"context\"", "id=\"steps\"", "id=\"identification\"", "id=\"consents\"", "id=\"protection\""] {
+        assert!(!page.body.contains(hidden), "a support referral does not open {hidden}");
+    }
+    assert_eq!(support.get(&person_page).await.status, 200, "the person record opens with the case");
+    let token = token_for(&app, "health.officer").await;
+    let (status, json) = app.client().api_get(&token, &format!("/api/v1{case}")).await;
+    assert_eq!(status, 200);
+    assert!(json.get("entitlements").is_some() && json.get("steps").is_none() && json.get("consents").is_none());
+    assert!(json["case"]["legal_basis"].is_null() && json["case"]["exploitation"].is_null(), "{json}");
     assert_eq!(
         app.login("police.officer")
             .await
@@ -321,7 +337,10 @@ story!(referrals_follow_consent_and_access_ends_when_it_is_withdrawn, |app| {
     let police_officer = app.login("police.officer").await;
     let r = police_officer.post("/referrals", &format!("/referrals/{}/accept", referrals[1].id), &[]).await;
     assert_eq!(r.status, 303);
-    assert_eq!(police_officer.get(&case).await.status, 200);
+    let page = police_officer.get(&case).await.body;
+    assert!(page.contains("id=\"steps\"") && page.contains("id=\"context\""), "a verification opens the steps");
+    assert!(!page.contains("id=\"entitlements\""), "but not the supports");
+    assert!(!page.contains("Quàng Văn Tươi"), "the name shows only on the person page, with a purpose");
 
     // The person withdraws consent for the police: the police lose access at once; the support authority keeps it.
     let consents = app
@@ -333,11 +352,13 @@ story!(referrals_follow_consent_and_access_ends_when_it_is_withdrawn, |app| {
     let r = officer.post(&case, &format!("{case}/consents/{}/withdraw", for_police.id), &[]).await;
     assert_eq!(r.status, 303);
     assert_eq!(police_officer.get(&case).await.status, 403, "withdrawn at once");
+    assert_eq!(police_officer.get(&person_page).await.status, 403, "the person record too");
     assert_eq!(support.get(&case).await.status, 200);
     // Completing the referral ends the support authority's access too.
     let r = support.post("/referrals", &format!("/referrals/{}/complete", referrals[0].id), &[]).await;
     assert_eq!(r.status, 303);
     assert_eq!(support.get(&case).await.status, 403, "completed");
+    assert_eq!(support.get(&person_page).await.status, 403, "the person record closes with it");
     let r = support.post("/referrals", &format!("/referrals/{}/complete", referrals[0].id), &[]).await;
     assert_eq!(r.status, 422, "completed once");
     let page = officer.get(&case).await.body;
