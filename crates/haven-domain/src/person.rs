@@ -94,6 +94,65 @@ pub fn normalise_phone(s: &str) -> Option<String> {
     (9..=11).contains(&digits.len()).then_some(digits)
 }
 
+/// A passport number as printed: letters and digits, 6 to 12 of them (Vietnamese passports are one letter and
+/// seven digits; foreign ones vary). Spaces and dashes are dropped and letters upper-cased.
+pub fn normalise_passport(s: &str) -> Option<String> {
+    let p: String = s.chars().filter(|c| !matches!(c, ' ' | '-')).flat_map(char::to_uppercase).collect();
+    ((6..=12).contains(&p.len()) && p.bytes().all(|b| b.is_ascii_alphanumeric())).then_some(p)
+}
+
+/// Other names a person is known by (an alias, a name on a foreign document, a maiden name), one per line or
+/// separated by semicolons; empty ones and repeats are dropped.
+pub fn parse_other_names(s: &str) -> Vec<String> {
+    let mut out: Vec<String> = Vec::new();
+    for n in s.split(['\n', ';']).map(tidy_name).filter(|n| !n.is_empty()) {
+        if !out.contains(&n) {
+            out.push(n);
+        }
+    }
+    out
+}
+
+/// How a relative is related to the person.
+pub const RELATIONS: &[&str] = &["parent", "spouse", "child", "sibling", "guardian", "other"];
+
+/// What an attachment to a person record is.
+pub const ATTACHMENT_KINDS: &[&str] = &["photo", "id_document", "document"];
+
+/// The largest attachment accepted: a phone photo or a scanned document.
+pub const MAX_ATTACHMENT_BYTES: usize = 8 * 1024 * 1024;
+
+/// The type of an uploaded file, from its first bytes (never from the name or what the browser claims):
+/// JPEG, PNG or PDF, the formats an office scans and photographs to. Anything else is refused.
+pub fn sniff_attachment(bytes: &[u8]) -> Option<&'static str> {
+    if bytes.starts_with(&[0xFF, 0xD8, 0xFF]) {
+        Some("image/jpeg")
+    } else if bytes.starts_with(b"\x89PNG\r\n\x1a\n") {
+        Some("image/png")
+    } else if bytes.starts_with(b"%PDF-") {
+        Some("application/pdf")
+    } else {
+        None
+    }
+}
+
+/// A file name safe to offer back in a download: the last path part, without control or quoting characters,
+/// at most 100 characters; an empty result becomes `fallback`.
+pub fn safe_file_name(name: &str, fallback: &str) -> String {
+    let last = name.rsplit(['/', '\\']).next().unwrap_or("");
+    let clean: String = last
+        .chars()
+        .filter(|c| !c.is_control() && !matches!(c, '"' | '\\' | ';' | '<' | '>' | '|' | ':' | '*' | '?'))
+        .take(100)
+        .collect();
+    let clean = clean.trim().trim_start_matches('.').to_owned();
+    if clean.is_empty() {
+        fallback.to_owned()
+    } else {
+        clean
+    }
+}
+
 /// Collapse runs of whitespace and trim; names keep their diacritics and their order.
 pub fn tidy_name(s: &str) -> String {
     s.split_whitespace().collect::<Vec<_>>().join(" ")
@@ -109,6 +168,16 @@ pub struct IdentityInput {
     pub phone: String,
     pub address: String,
     pub commune_code: String,
+    /// One per line or separated by semicolons.
+    pub other_names: String,
+    pub ethnicity: String,
+    /// ISO 3166-1 alpha-2; empty is unknown.
+    pub nationality: String,
+    pub passport: String,
+    /// The language the person speaks best.
+    pub language: String,
+    /// "1", "true" or "on" when an interpreter is needed.
+    pub interpreter: String,
 }
 
 /// A validated identity.
@@ -121,6 +190,12 @@ pub struct Identity {
     pub phone: Option<String>,
     pub address: String,
     pub commune_code: Option<String>,
+    pub other_names: Vec<String>,
+    pub ethnicity: Option<String>,
+    pub nationality: Option<String>,
+    pub passport: Option<String>,
+    pub language: Option<String>,
+    pub interpreter: bool,
 }
 
 /// A field-level validation failure: the form field and the translation key of its message.
@@ -178,8 +253,49 @@ impl IdentityInput {
             errors.push(FieldError { field: "address", key: "error.too_long" });
         }
         let commune_code = Some(self.commune_code.trim().to_owned()).filter(|c| !c.is_empty());
+        let other_names = parse_other_names(&self.other_names);
+        if other_names.len() > 10 || other_names.iter().any(|n| n.chars().count() > 200) {
+            errors.push(FieldError { field: "other_names", key: "error.too_long" });
+        }
+        let short = |v: &str, field: &'static str, errors: &mut Vec<FieldError>| {
+            let v = tidy_name(v);
+            if v.chars().count() > 60 {
+                errors.push(FieldError { field, key: "error.too_long" });
+            }
+            Some(v).filter(|v| !v.is_empty())
+        };
+        let ethnicity = short(&self.ethnicity, "ethnicity", &mut errors);
+        let language = short(&self.language, "language", &mut errors);
+        let nationality = Some(self.nationality.trim().to_uppercase()).filter(|n| !n.is_empty());
+        if nationality.as_deref().is_some_and(|n| !crate::victims::htcds::is_country(n)) {
+            errors.push(FieldError { field: "nationality", key: "error.choice" });
+        }
+        let passport = if self.passport.trim().is_empty() {
+            None
+        } else {
+            let parsed = normalise_passport(&self.passport);
+            if parsed.is_none() {
+                errors.push(FieldError { field: "passport", key: "error.passport" });
+            }
+            parsed
+        };
+        let interpreter = matches!(self.interpreter.trim(), "1" | "true" | "on");
         if errors.is_empty() {
-            Ok(Identity { full_name, birth_date, sex, id_number, phone, address, commune_code })
+            Ok(Identity {
+                full_name,
+                birth_date,
+                sex,
+                id_number,
+                phone,
+                address,
+                commune_code,
+                other_names,
+                ethnicity,
+                nationality,
+                passport,
+                language,
+                interpreter,
+            })
         } else {
             Err(errors)
         }
@@ -264,6 +380,43 @@ mod tests {
         assert_eq!(input.validate(2026).err().map(|e| e[0].field), Some("birth_date"));
         let ok = IdentityInput { birth_date: "2001".into(), ..input }.validate(2026);
         assert_eq!(ok.map(|i| i.full_name), Ok("Nguyễn Thị Hoà".into()));
+    }
+
+    #[test]
+    fn passports_other_names_and_nationality() {
+        assert_eq!(normalise_passport("c 1234567"), Some("C1234567".into()));
+        assert_eq!(normalise_passport("E-12 34"), None, "too short");
+        assert_eq!(normalise_passport("C123456#"), None);
+        assert_eq!(parse_other_names("Mai; Nguyễn  Mai\n\nMai"), ["Mai", "Nguyễn Mai"]);
+        let input = IdentityInput {
+            full_name: "Lò Thị Mai".into(),
+            nationality: "vn".into(),
+            passport: "c1234567".into(),
+            interpreter: "on".into(),
+            ethnicity: " Thái ".into(),
+            ..Default::default()
+        };
+        let ok = input.clone().validate(2026).expect("valid");
+        assert_eq!(ok.nationality.as_deref(), Some("VN"));
+        assert_eq!(ok.passport.as_deref(), Some("C1234567"));
+        assert_eq!(ok.ethnicity.as_deref(), Some("Thái"));
+        assert!(ok.interpreter);
+        let bad = IdentityInput { nationality: "Viet Nam".into(), passport: "12".into(), ..input };
+        let fields: Vec<_> = bad.validate(2026).err().unwrap_or_default().iter().map(|e| e.field).collect();
+        assert_eq!(fields, ["nationality", "passport"]);
+    }
+
+    #[test]
+    fn uploads_are_typed_by_their_bytes_and_names_made_safe() {
+        assert_eq!(sniff_attachment(b"%PDF-1.7 ..."), Some("application/pdf"));
+        assert_eq!(sniff_attachment(&[0xFF, 0xD8, 0xFF, 0xE0]), Some("image/jpeg"));
+        assert_eq!(sniff_attachment(b"\x89PNG\r\n\x1a\n...."), Some("image/png"));
+        assert_eq!(sniff_attachment(b"<html><script>"), None);
+        assert_eq!(sniff_attachment(b"MZ\x90\x00"), None, "an executable named photo.jpg");
+        assert_eq!(safe_file_name("C:\\fakepath\\giấy tờ.pdf", "x"), "giấy tờ.pdf");
+        assert_eq!(safe_file_name("../../etc/passwd", "x"), "passwd");
+        assert_eq!(safe_file_name("a\"; b.pdf\r\n", "x"), "a b.pdf");
+        assert_eq!(safe_file_name("...", "tep"), "tep");
     }
 
     #[test]

@@ -202,6 +202,7 @@ pub enum BlindKind {
     Phone,
     Name,
     RecoveryCode,
+    Passport,
 }
 
 impl Keyring {
@@ -237,24 +238,33 @@ impl Keyring {
 
     /// Seal one field value.
     pub fn seal(&self, table: &str, column: &str, record_id: &str, plain: &str) -> Vec<u8> {
+        self.seal_bytes(table, column, record_id, plain.as_bytes())
+    }
+
+    /// Seal bytes (an attached photo or document) the same way as a field.
+    pub fn seal_bytes(&self, table: &str, column: &str, record_id: &str, plain: &[u8]) -> Vec<u8> {
         let mut out = Vec::with_capacity(1 + KEY_ID_LEN + NONCE_LEN + plain.len() + 16);
         out.push(FORMAT_V1);
         out.extend_from_slice(&self.active);
         let cipher = &self.field_keys[&self.active];
-        out.extend_from_slice(&seal_raw(cipher, plain.as_bytes(), &field_aad(table, column, record_id)));
+        out.extend_from_slice(&seal_raw(cipher, plain, &field_aad(table, column, record_id)));
         out
     }
 
     /// Open one field value; an error means tampering, a wrong key or a value moved from elsewhere.
     pub fn open(&self, table: &str, column: &str, record_id: &str, sealed: &[u8]) -> anyhow::Result<String> {
+        Ok(String::from_utf8(self.open_bytes(table, column, record_id, sealed)?)?)
+    }
+
+    /// Open sealed bytes.
+    pub fn open_bytes(&self, table: &str, column: &str, record_id: &str, sealed: &[u8]) -> anyhow::Result<Vec<u8>> {
         if sealed.len() < 1 + KEY_ID_LEN || sealed[0] != FORMAT_V1 {
             bail!("{table}.{column}: unknown ciphertext format");
         }
         let id: KeyId = sealed[1..1 + KEY_ID_LEN].try_into()?;
         let cipher = self.field_keys.get(&id).with_context(|| format!("{table}.{column}: data key not found"))?;
-        let plain = open_raw(cipher, &sealed[1 + KEY_ID_LEN..], &field_aad(table, column, record_id))
-            .with_context(|| format!("{table}.{column} of {record_id} does not authenticate"))?;
-        Ok(String::from_utf8(plain)?)
+        open_raw(cipher, &sealed[1 + KEY_ID_LEN..], &field_aad(table, column, record_id))
+            .with_context(|| format!("{table}.{column} of {record_id} does not authenticate"))
     }
 
     pub fn seal_opt(&self, table: &str, column: &str, id: &str, plain: Option<&str>) -> Option<Vec<u8>> {

@@ -99,6 +99,12 @@ const MIGRATIONS: &[Migration] = &[
         sqlite: include_str!("../migrations/sqlite/0010_scoped_grants.sql"),
         postgres: include_str!("../migrations/postgres/0010_scoped_grants.sql"),
     },
+    Migration {
+        version: 11,
+        name: "person_details",
+        sqlite: include_str!("../migrations/sqlite/0011_person_details.sql"),
+        postgres: include_str!("../migrations/postgres/0011_person_details.sql"),
+    },
 ];
 
 impl Db {

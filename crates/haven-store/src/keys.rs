@@ -18,7 +18,26 @@ use crate::Store;
 /// Every sealed column: table, id column, columns. Rotation walks this list, so a new sealed column must be
 /// added here (a test checks that no blob column is missing).
 pub const SEALED_COLUMNS: &[(&str, &str, &[&str])] = &[
-    ("persons", "id", &["full_name", "birth_date", "sex", "id_number", "phone", "address"]),
+    (
+        "persons",
+        "id",
+        &[
+            "full_name",
+            "birth_date",
+            "sex",
+            "id_number",
+            "phone",
+            "address",
+            "other_names",
+            "ethnicity",
+            "nationality",
+            "passport",
+            "language",
+        ],
+    ),
+    ("person_relatives", "id", &["full_name", "phone", "address"]),
+    ("person_attachments", "id", &["file_name", "content"]),
+    ("person_merges", "id", &["reason"]),
     ("users", "id", &["totp_secret"]),
     ("break_glass", "id", &["reason"]),
     ("reports", "id", &["reporter_name", "reporter_contact", "summary", "classification_reason", "decision_reason"]),
@@ -167,15 +186,17 @@ pub async fn rotate(store: &Store, old: &KeyFile, data_dir: &Path) -> anyhow::Re
     .await?;
     let mut count = 0u64;
     for (table, id_col, cols) in SEALED_COLUMNS {
-        let sql = format!("SELECT {id_col}, {} FROM {table}", cols.join(", "));
-        let rows = sqlx::query(&sql).fetch_all(&mut *cmd.tx).await?;
-        for row in rows {
-            let id: String = row.try_get(0)?;
+        // Row by row: attachments are megabytes each, and a table of them must not be held in memory at once.
+        let ids: Vec<String> =
+            sqlx::query_scalar(&format!("SELECT {id_col} FROM {table}")).fetch_all(&mut *cmd.tx).await?;
+        let sql = format!("SELECT {} FROM {table} WHERE {id_col} = $1", cols.join(", "));
+        for id in ids {
+            let row = sqlx::query(&sql).bind(&id).fetch_one(&mut *cmd.tx).await?;
             for (i, col) in cols.iter().enumerate() {
-                let sealed: Option<Vec<u8>> = row.try_get(i + 1)?;
+                let sealed: Option<Vec<u8>> = row.try_get(i)?;
                 let Some(sealed) = sealed else { continue };
-                let plain = store.keys.open(table, col, &id, &sealed)?;
-                let resealed = next_ring.seal(table, col, &id, &plain);
+                let plain = store.keys.open_bytes(table, col, &id, &sealed)?;
+                let resealed = next_ring.seal_bytes(table, col, &id, &plain);
                 sqlx::query(&format!("UPDATE {table} SET {col} = $1 WHERE {id_col} = $2"))
                     .bind(resealed)
                     .bind(&id)

@@ -20,6 +20,8 @@ pub struct PersonRow {
     pub case_code: String,
     pub commune_code: Option<String>,
     pub created_at: Millis,
+    /// Set when this record was merged into another record of the same person; it stays as the trail.
+    pub merged_into: Option<String>,
 }
 
 /// An opened identity.
@@ -31,9 +33,61 @@ pub struct OpenedIdentity {
     pub id_number: Option<String>,
     pub phone: Option<String>,
     pub address: Option<String>,
+    pub other_names: Vec<String>,
+    pub ethnicity: Option<String>,
+    pub nationality: Option<String>,
+    pub passport: Option<String>,
+    pub language: Option<String>,
+    pub interpreter: bool,
+    pub commune_code: Option<String>,
 }
 
-pub const IDENTITY_FIELDS: &[&str] = &["full_name", "birth_date", "sex", "id_number", "phone", "address"];
+/// The sealed identity columns, in the order [`sealed_values`] gives them.
+pub const IDENTITY_FIELDS: &[&str] = &[
+    "full_name",
+    "birth_date",
+    "sex",
+    "id_number",
+    "phone",
+    "address",
+    "other_names",
+    "ethnicity",
+    "nationality",
+    "passport",
+    "language",
+];
+
+/// Other names are stored one per line.
+fn join_names(names: &[String]) -> Option<String> {
+    Some(names.join("\n")).filter(|n| !n.is_empty())
+}
+
+/// The plaintext of every sealed identity column, in [`IDENTITY_FIELDS`] order.
+fn sealed_values(who: &Identity) -> [Option<String>; 11] {
+    [
+        Some(who.full_name.clone()),
+        who.birth_date.map(|b| b.encode()),
+        Some(who.sex.code().to_owned()),
+        who.id_number.as_ref().map(|n| n.as_str().to_owned()),
+        who.phone.clone(),
+        Some(who.address.clone()).filter(|a| !a.is_empty()),
+        join_names(&who.other_names),
+        who.ethnicity.clone(),
+        who.nationality.clone(),
+        who.passport.clone(),
+        who.language.clone(),
+    ]
+}
+
+/// Blind indexes of an identity: (ID number, phone, name, passport).
+fn blind_indexes(keys: &Keyring, who: &Identity) -> (Option<String>, Option<String>, String, Option<String>) {
+    (
+        who.id_number.as_ref().map(|n| keys.blind(BlindKind::IdNumber, n.as_str())),
+        who.phone.as_deref().map(|p| keys.blind(BlindKind::Phone, p)),
+        keys.blind(BlindKind::Name, &haven_linkage::normalise::canonical(&who.full_name)),
+        who.passport.as_deref().map(|p| keys.blind(BlindKind::Passport, p)),
+    )
+}
 
 /// Create a person owned by `owner_agency_id`.
 pub async fn create(
@@ -43,34 +97,71 @@ pub async fn create(
     who: &Identity,
 ) -> anyhow::Result<String> {
     let id = new_id();
-    let seal = |col: &str, v: &str| keys.seal(TABLE, col, &id, v);
-    let birth = who.birth_date.map(|b| b.encode());
-    let id_number = who.id_number.as_ref().map(|n| n.as_str().to_owned());
-    sqlx::query(
-        "INSERT INTO persons (id, owner_agency_id, case_code, full_name, birth_date, sex, id_number, phone, address, \
-         commune_code, id_number_bidx, phone_bidx, name_bidx, created_by, created_at, updated_at) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $15)",
-    )
-    .bind(&id)
-    .bind(owner_agency_id)
-    .bind(case_code("HS", &id))
-    .bind(seal("full_name", &who.full_name))
-    .bind(birth.as_deref().map(|b| seal("birth_date", b)))
-    .bind(seal("sex", who.sex.code()))
-    .bind(id_number.as_deref().map(|n| seal("id_number", n)))
-    .bind(who.phone.as_deref().map(|p| seal("phone", p)))
-    .bind(Some(who.address.as_str()).filter(|a| !a.is_empty()).map(|a| seal("address", a)))
-    .bind(&who.commune_code)
-    .bind(id_number.as_deref().map(|n| keys.blind(BlindKind::IdNumber, n)))
-    .bind(who.phone.as_deref().map(|p| keys.blind(BlindKind::Phone, p)))
-    .bind(keys.blind(BlindKind::Name, &haven_linkage::normalise::canonical(&who.full_name)))
-    .bind(&cmd.actor.user_id)
-    .bind(cmd.at)
-    .execute(&mut *cmd.tx)
-    .await?;
+    let values = sealed_values(who);
+    let (id_bidx, phone_bidx, name_bidx, passport_bidx) = blind_indexes(keys, who);
+    let sql = format!(
+        "INSERT INTO persons (id, owner_agency_id, case_code, commune_code, id_number_bidx, phone_bidx, name_bidx, \
+         passport_bidx, interpreter, created_by, created_at, updated_at, {}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, \
+         $9, $10, $11, $11, {})",
+        IDENTITY_FIELDS.join(", "),
+        (12..12 + IDENTITY_FIELDS.len()).map(|i| format!("${i}")).collect::<Vec<_>>().join(", ")
+    );
+    let mut q = sqlx::query(&sql)
+        .bind(&id)
+        .bind(owner_agency_id)
+        .bind(case_code("HS", &id))
+        .bind(&who.commune_code)
+        .bind(id_bidx)
+        .bind(phone_bidx)
+        .bind(name_bidx)
+        .bind(passport_bidx)
+        .bind(i64::from(who.interpreter))
+        .bind(&cmd.actor.user_id)
+        .bind(cmd.at);
+    for (col, v) in IDENTITY_FIELDS.iter().zip(values) {
+        q = q.bind(v.map(|v| keys.seal(TABLE, col, &id, &v)));
+    }
+    q.execute(&mut *cmd.tx).await?;
     cmd.persons_changed = true;
     cmd.audit(Entry::new("person.create", KIND, &id).fields(IDENTITY_FIELDS)).await?;
     Ok(id)
+}
+
+/// Open every sealed identity column of a person, with the plain columns beside them; no audit entry (the
+/// callers write theirs).
+async fn open_identity(cmd: &mut Command, keys: &Keyring, id: &str) -> anyhow::Result<Option<OpenedIdentity>> {
+    let row = sqlx::query(&format!(
+        "SELECT {}, interpreter, commune_code FROM persons WHERE id = $1",
+        IDENTITY_FIELDS.join(", ")
+    ))
+    .bind(id)
+    .fetch_optional(&mut *cmd.tx)
+    .await?;
+    let Some(r) = row else { return Ok(None) };
+    let mut v = Vec::with_capacity(IDENTITY_FIELDS.len());
+    for (i, col) in IDENTITY_FIELDS.iter().enumerate() {
+        v.push(keys.open_opt(TABLE, col, id, r.try_get::<Option<Vec<u8>>, _>(i)?.as_deref())?);
+    }
+    let n = IDENTITY_FIELDS.len();
+    let interpreter: i64 = r.try_get(n)?;
+    let commune_code: Option<String> = r.try_get(n + 1)?;
+    let mut v = v.into_iter();
+    let mut next = || v.next().flatten();
+    Ok(Some(OpenedIdentity {
+        full_name: next().unwrap_or_default(),
+        birth_date: next(),
+        sex: next().unwrap_or_default(),
+        id_number: next(),
+        phone: next(),
+        address: next(),
+        other_names: next().map(|n| n.lines().map(str::to_owned).collect()).unwrap_or_default(),
+        ethnicity: next(),
+        nationality: next(),
+        passport: next(),
+        language: next(),
+        interpreter: interpreter != 0,
+        commune_code,
+    }))
 }
 
 /// Open a person's identity and record the view, with its purpose, in the same transaction.
@@ -80,25 +171,342 @@ pub async fn view_identity(
     id: &str,
     purpose: &str,
 ) -> anyhow::Result<Option<OpenedIdentity>> {
-    let row = sqlx::query("SELECT full_name, birth_date, sex, id_number, phone, address FROM persons WHERE id = $1")
-        .bind(id)
-        .fetch_optional(&mut *cmd.tx)
-        .await?;
-    let Some(r) = row else { return Ok(None) };
-    let open = |i: usize, col: &str| -> anyhow::Result<Option<String>> {
-        keys.open_opt(TABLE, col, id, r.try_get::<Option<Vec<u8>>, _>(i)?.as_deref())
-    };
-    let opened = OpenedIdentity {
-        full_name: open(0, "full_name")?.unwrap_or_default(),
-        birth_date: open(1, "birth_date")?,
-        sex: open(2, "sex")?.unwrap_or_default(),
-        id_number: open(3, "id_number")?,
-        phone: open(4, "phone")?,
-        address: open(5, "address")?,
-    };
+    let Some(opened) = open_identity(cmd, keys, id).await? else { return Ok(None) };
     cmd.audit(Entry::new("person.view_identity", KIND, id).purpose(purpose).fields(IDENTITY_FIELDS)).await?;
     Ok(Some(opened))
 }
+
+/// Correct a person's identity. Returns the names of the fields that changed (none: nothing written, and the
+/// caller has nothing to commit). Opening the old values to compare happens inside the server only.
+pub async fn update(cmd: &mut Command, keys: &Keyring, id: &str, who: &Identity) -> anyhow::Result<Vec<&'static str>> {
+    let Some(old) = open_identity(cmd, keys, id).await? else { return Ok(Vec::new()) };
+    let old_values: [Option<String>; 11] = [
+        Some(old.full_name.clone()),
+        old.birth_date.clone(),
+        Some(old.sex.clone()),
+        old.id_number.clone(),
+        old.phone.clone(),
+        old.address.clone(),
+        join_names(&old.other_names),
+        old.ethnicity.clone(),
+        old.nationality.clone(),
+        old.passport.clone(),
+        old.language.clone(),
+    ];
+    let new_values = sealed_values(who);
+    let mut changed: Vec<&'static str> = IDENTITY_FIELDS
+        .iter()
+        .zip(old_values.iter().zip(new_values.iter()))
+        .filter(|(_, (o, n))| o != n)
+        .map(|(col, _)| *col)
+        .collect();
+    if old.interpreter != who.interpreter {
+        changed.push("interpreter");
+    }
+    if old.commune_code != who.commune_code {
+        changed.push("commune_code");
+    }
+    if changed.is_empty() {
+        return Ok(changed);
+    }
+    let (id_bidx, phone_bidx, name_bidx, passport_bidx) = blind_indexes(keys, who);
+    let sql = format!(
+        "UPDATE persons SET commune_code = $1, id_number_bidx = $2, phone_bidx = $3, name_bidx = $4, \
+         passport_bidx = $5, interpreter = $6, updated_at = $7, {} WHERE id = $8",
+        IDENTITY_FIELDS.iter().enumerate().map(|(i, c)| format!("{c} = ${}", i + 9)).collect::<Vec<_>>().join(", ")
+    );
+    let mut q = sqlx::query(&sql)
+        .bind(&who.commune_code)
+        .bind(id_bidx)
+        .bind(phone_bidx)
+        .bind(name_bidx)
+        .bind(passport_bidx)
+        .bind(i64::from(who.interpreter))
+        .bind(cmd.at)
+        .bind(id);
+    for (col, v) in IDENTITY_FIELDS.iter().zip(new_values) {
+        q = q.bind(v.map(|v| keys.seal(TABLE, col, id, &v)));
+    }
+    q.execute(&mut *cmd.tx).await?;
+    cmd.persons_changed = true;
+    cmd.audit(Entry::new("person.update", KIND, id).fields(&changed)).await?;
+    Ok(changed)
+}
+
+/// A relative or other contact of a person, as entered.
+pub struct NewRelative<'a> {
+    pub relation: &'a str,
+    pub full_name: &'a str,
+    pub phone: Option<&'a str>,
+    pub address: Option<&'a str>,
+}
+
+pub async fn add_relative(
+    cmd: &mut Command,
+    keys: &Keyring,
+    person_id: &str,
+    r: &NewRelative<'_>,
+) -> anyhow::Result<String> {
+    let id = new_id();
+    const T: &str = "person_relatives";
+    sqlx::query(
+        "INSERT INTO person_relatives (id, person_id, relation, full_name, phone, address, created_by, created_at) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
+    )
+    .bind(&id)
+    .bind(person_id)
+    .bind(r.relation)
+    .bind(keys.seal(T, "full_name", &id, r.full_name))
+    .bind(keys.seal_opt(T, "phone", &id, r.phone))
+    .bind(keys.seal_opt(T, "address", &id, r.address))
+    .bind(&cmd.actor.user_id)
+    .bind(cmd.at)
+    .execute(&mut *cmd.tx)
+    .await?;
+    cmd.audit(Entry::new("person.add_relative", KIND, person_id).fields(&[
+        "relation",
+        "full_name",
+        "phone",
+        "address",
+    ]))
+    .await?;
+    Ok(id)
+}
+
+/// An opened relative.
+#[derive(Clone, Debug, Serialize)]
+pub struct OpenedRelative {
+    pub relation: String,
+    pub full_name: String,
+    pub phone: Option<String>,
+    pub address: Option<String>,
+}
+
+/// Open a person's relatives; call inside the command that records the identity view.
+pub async fn open_relatives(cmd: &mut Command, keys: &Keyring, person_id: &str) -> anyhow::Result<Vec<OpenedRelative>> {
+    const T: &str = "person_relatives";
+    let rows = sqlx::query(
+        "SELECT id, relation, full_name, phone, address FROM person_relatives WHERE person_id = $1 ORDER BY created_at, id",
+    )
+    .bind(person_id)
+    .fetch_all(&mut *cmd.tx)
+    .await?;
+    let mut out = Vec::with_capacity(rows.len());
+    for r in rows {
+        let id: String = r.try_get(0)?;
+        out.push(OpenedRelative {
+            relation: r.try_get(1)?,
+            full_name: keys.open(T, "full_name", &id, &r.try_get::<Vec<u8>, _>(2)?)?,
+            phone: keys.open_opt(T, "phone", &id, r.try_get::<Option<Vec<u8>>, _>(3)?.as_deref())?,
+            address: keys.open_opt(T, "address", &id, r.try_get::<Option<Vec<u8>>, _>(4)?.as_deref())?,
+        });
+    }
+    Ok(out)
+}
+
+/// A photo or document to attach, already checked (type from its bytes, size within bounds).
+pub struct NewAttachment<'a> {
+    pub kind: &'a str,
+    pub file_name: &'a str,
+    pub content_type: &'a str,
+    pub bytes: &'a [u8],
+}
+
+pub async fn add_attachment(
+    cmd: &mut Command,
+    keys: &Keyring,
+    person_id: &str,
+    a: &NewAttachment<'_>,
+) -> anyhow::Result<String> {
+    let id = new_id();
+    const T: &str = "person_attachments";
+    sqlx::query(
+        "INSERT INTO person_attachments (id, person_id, kind, file_name, content_type, size, content, created_by, \
+         created_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
+    )
+    .bind(&id)
+    .bind(person_id)
+    .bind(a.kind)
+    .bind(keys.seal(T, "file_name", &id, a.file_name))
+    .bind(a.content_type)
+    .bind(a.bytes.len() as i64)
+    .bind(keys.seal_bytes(T, "content", &id, a.bytes))
+    .bind(&cmd.actor.user_id)
+    .bind(cmd.at)
+    .execute(&mut *cmd.tx)
+    .await?;
+    cmd.audit(Entry::new("person.attach", KIND, person_id).fields(&["kind", "file"])).await?;
+    Ok(id)
+}
+
+/// An attachment as listed: no name (it may name the person) and no content.
+#[derive(Clone, Debug, Serialize)]
+pub struct AttachmentRow {
+    pub id: String,
+    pub kind: String,
+    pub content_type: String,
+    pub size: i64,
+    pub created_at: Millis,
+}
+
+/// An opened attachment.
+pub struct OpenedAttachment {
+    pub file_name: String,
+    pub content_type: String,
+    pub bytes: Vec<u8>,
+}
+
+/// Open one attachment of a person and record the view with its purpose; `None` if it is not this person's.
+pub async fn open_attachment(
+    cmd: &mut Command,
+    keys: &Keyring,
+    person_id: &str,
+    attachment_id: &str,
+    purpose: &str,
+) -> anyhow::Result<Option<OpenedAttachment>> {
+    const T: &str = "person_attachments";
+    let row =
+        sqlx::query("SELECT file_name, content_type, content FROM person_attachments WHERE id = $1 AND person_id = $2")
+            .bind(attachment_id)
+            .bind(person_id)
+            .fetch_optional(&mut *cmd.tx)
+            .await?;
+    let Some(r) = row else { return Ok(None) };
+    let opened = OpenedAttachment {
+        file_name: keys.open(T, "file_name", attachment_id, &r.try_get::<Vec<u8>, _>(0)?)?,
+        content_type: r.try_get(1)?,
+        bytes: keys.open_bytes(T, "content", attachment_id, &r.try_get::<Vec<u8>, _>(2)?)?,
+    };
+    cmd.audit(Entry::new("person.view_attachment", KIND, person_id).purpose(purpose).fields(&["file"])).await?;
+    Ok(Some(opened))
+}
+
+/// Attachment names, opened inside the command that records the identity view: (attachment id, name).
+pub async fn open_attachment_names(
+    cmd: &mut Command,
+    keys: &Keyring,
+    person_id: &str,
+) -> anyhow::Result<Vec<(String, String)>> {
+    let rows: Vec<(String, Vec<u8>)> =
+        sqlx::query_as("SELECT id, file_name FROM person_attachments WHERE person_id = $1 ORDER BY created_at, id")
+            .bind(person_id)
+            .fetch_all(&mut *cmd.tx)
+            .await?;
+    rows.into_iter()
+        .map(|(id, sealed)| Ok((id.clone(), keys.open("person_attachments", "file_name", &id, &sealed)?)))
+        .collect()
+}
+
+/// Fold `merged` into `survivor`, two records of one person in the same agency: every report, case, victim
+/// case, consent, relative and attachment of the merged record moves to the survivor, the merged record's
+/// names join the survivor's other names, and the merged record stays, marked, as the trail. False when either
+/// record is already merged away or they are the same record.
+pub async fn merge(
+    cmd: &mut Command,
+    keys: &Keyring,
+    survivor: &str,
+    merged: &str,
+    reason: &str,
+) -> anyhow::Result<bool> {
+    let n = sqlx::query(
+        "UPDATE persons SET merged_into = $1, updated_at = $2 WHERE id = $3 AND merged_into IS NULL AND id <> $1 \
+         AND EXISTS (SELECT 1 FROM persons s WHERE s.id = $1 AND s.merged_into IS NULL)",
+    )
+    .bind(survivor)
+    .bind(cmd.at)
+    .bind(merged)
+    .execute(&mut *cmd.tx)
+    .await?
+    .rows_affected();
+    if n == 0 {
+        return Ok(false);
+    }
+    let mut moved = Vec::new();
+    // A link the survivor already has (same report or case, same role) is not doubled: the merged record's
+    // copy is dropped and the survivor's kept.
+    sqlx::query(
+        "DELETE FROM report_persons WHERE person_id = $1 AND EXISTS (SELECT 1 FROM report_persons s \
+         WHERE s.person_id = $2 AND s.report_id = report_persons.report_id AND s.role = report_persons.role)",
+    )
+    .bind(merged)
+    .bind(survivor)
+    .execute(&mut *cmd.tx)
+    .await?;
+    sqlx::query(
+        "DELETE FROM case_persons WHERE person_id = $1 AND EXISTS (SELECT 1 FROM case_persons s \
+         WHERE s.person_id = $2 AND s.case_id = case_persons.case_id AND s.role = case_persons.role)",
+    )
+    .bind(merged)
+    .bind(survivor)
+    .execute(&mut *cmd.tx)
+    .await?;
+    for (table, label) in [
+        ("report_persons", "reports"),
+        ("case_persons", "cases"),
+        ("victim_cases", "victim_cases"),
+        ("consents", "consents"),
+        ("person_relatives", "relatives"),
+        ("person_attachments", "attachments"),
+    ] {
+        let n = sqlx::query(&format!("UPDATE {table} SET person_id = $1 WHERE person_id = $2"))
+            .bind(survivor)
+            .bind(merged)
+            .execute(&mut *cmd.tx)
+            .await?
+            .rows_affected();
+        moved.push(format!("{label}={n}"));
+    }
+    // The names the merged record was known by become other names of the survivor.
+    let (Some(keep), Some(gone)) = (open_identity(cmd, keys, survivor).await?, open_identity(cmd, keys, merged).await?)
+    else {
+        anyhow::bail!("merging records that vanished");
+    };
+    let mut names = keep.other_names.clone();
+    for n in std::iter::once(&gone.full_name).chain(gone.other_names.iter()) {
+        if *n != keep.full_name && !names.contains(n) {
+            names.push(n.clone());
+        }
+    }
+    if names != keep.other_names {
+        sqlx::query("UPDATE persons SET other_names = $1, updated_at = $2 WHERE id = $3")
+            .bind(join_names(&names).map(|n| keys.seal(TABLE, "other_names", survivor, &n)))
+            .bind(cmd.at)
+            .bind(survivor)
+            .execute(&mut *cmd.tx)
+            .await?;
+    }
+    let id = new_id();
+    sqlx::query(
+        "INSERT INTO person_merges (id, survivor_id, merged_id, reason, moved, merged_by, merged_at) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7)",
+    )
+    .bind(&id)
+    .bind(survivor)
+    .bind(merged)
+    .bind(keys.seal("person_merges", "reason", &id, reason))
+    .bind(moved.join(" "))
+    .bind(&cmd.actor.user_id)
+    .bind(cmd.at)
+    .execute(&mut *cmd.tx)
+    .await?;
+    cmd.persons_changed = true;
+    cmd.audit(Entry::new("person.merge", KIND, survivor).fields(&["merged", "reason", "other_names"])).await?;
+    cmd.audit(Entry::new("person.merged_into", KIND, merged).fields(&["survivor"])).await?;
+    Ok(true)
+}
+
+/// A merge as the survivor's page lists it.
+#[derive(Clone, Debug, Serialize)]
+pub struct MergeRow {
+    pub merged_id: String,
+    pub merged_code: String,
+    pub moved: String,
+    pub merged_by: String,
+    pub merged_at: Millis,
+}
+
+/// An entry of who opened a person's identity or files, or changed them: (at, user id, action, purpose).
+pub type ViewRow = (Millis, String, String, String);
 
 fn person_row(r: crate::db::Row) -> anyhow::Result<PersonRow> {
     Ok(PersonRow {
@@ -107,10 +515,13 @@ fn person_row(r: crate::db::Row) -> anyhow::Result<PersonRow> {
         case_code: r.try_get(2)?,
         commune_code: r.try_get(3)?,
         created_at: r.try_get(4)?,
+        merged_into: r.try_get(5)?,
     })
 }
 
-const ROW_COLS: &str = "id, owner_agency_id, case_code, commune_code, created_at";
+const ROW_COLS: &str = "id, owner_agency_id, case_code, commune_code, created_at, merged_into";
+/// List pages: the covering index's columns (those rows are never merged away).
+const LIST_COLS: &str = "id, owner_agency_id, case_code, commune_code, created_at, CAST(NULL AS TEXT)";
 
 /// A page of a list, newest first, continued with a cursor.
 pub struct Page<T> {
@@ -139,7 +550,8 @@ impl Store {
         let rows = match after {
             Some(after) => {
                 sqlx::query(&format!(
-                    "SELECT {ROW_COLS} FROM persons WHERE owner_agency_id = $1 AND id < $2 ORDER BY id DESC LIMIT $3"
+                    "SELECT {LIST_COLS} FROM persons WHERE owner_agency_id = $1 AND merged_into IS NULL AND id < $2 \
+                     ORDER BY id DESC LIMIT $3"
                 ))
                 .bind(agency_id)
                 .bind(after)
@@ -149,7 +561,8 @@ impl Store {
             }
             None => {
                 sqlx::query(&format!(
-                    "SELECT {ROW_COLS} FROM persons WHERE owner_agency_id = $1 ORDER BY id DESC LIMIT $2"
+                    "SELECT {LIST_COLS} FROM persons WHERE owner_agency_id = $1 AND merged_into IS NULL \
+                     ORDER BY id DESC LIMIT $2"
                 ))
                 .bind(agency_id)
                 .bind(limit + 1)
@@ -196,10 +609,11 @@ impl Store {
                 }
             }
         }
-        let n: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM persons WHERE owner_agency_id = $1")
-            .bind(agency_id)
-            .fetch_one(self.db.pool())
-            .await?;
+        let n: i64 =
+            sqlx::query_scalar("SELECT COUNT(*) FROM persons WHERE owner_agency_id = $1 AND merged_into IS NULL")
+                .bind(agency_id)
+                .fetch_one(self.db.pool())
+                .await?;
         if let Ok(mut counts) = self.cache.person_counts.write() {
             counts.insert(agency_id.to_owned(), (std::time::Instant::now(), n));
         }
@@ -216,7 +630,7 @@ impl Store {
         let rows = sqlx::query(&format!(
             "SELECT {} FROM persons p WHERE p.id IN (SELECT g.record_id FROM grants g WHERE g.record_kind = $1 \
              AND g.revoked_at IS NULL AND g.expires_at > $2 AND (g.grantee_agency_id = $3 OR g.grantee_user_id = $4)) \
-             ORDER BY p.id DESC LIMIT 200",
+             AND p.merged_into IS NULL ORDER BY p.id DESC LIMIT 200",
             ROW_COLS.split(", ").map(|c| format!("p.{c}")).collect::<Vec<_>>().join(", ")
         ))
         .bind(KIND)
@@ -231,7 +645,7 @@ impl Store {
     /// Exact look-up by a normalised ID number or phone through the blind indexes.
     pub async fn find_persons_by_id_number(&self, normalised: &str) -> anyhow::Result<Vec<PersonRow>> {
         let rows =
-            sqlx::query(&format!("SELECT {ROW_COLS} FROM persons WHERE id_number_bidx = $1 ORDER BY id DESC LIMIT 50"))
+            sqlx::query(&format!("SELECT {ROW_COLS} FROM persons WHERE id_number_bidx = $1 AND merged_into IS NULL ORDER BY id DESC LIMIT 50"))
                 .bind(self.keys.blind(BlindKind::IdNumber, normalised))
                 .fetch_all(self.db.pool())
                 .await?;
@@ -239,12 +653,87 @@ impl Store {
     }
 
     pub async fn find_persons_by_phone(&self, normalised: &str) -> anyhow::Result<Vec<PersonRow>> {
-        let rows =
-            sqlx::query(&format!("SELECT {ROW_COLS} FROM persons WHERE phone_bidx = $1 ORDER BY id DESC LIMIT 50"))
-                .bind(self.keys.blind(BlindKind::Phone, normalised))
-                .fetch_all(self.db.pool())
-                .await?;
+        let rows = sqlx::query(&format!(
+            "SELECT {ROW_COLS} FROM persons WHERE phone_bidx = $1 AND merged_into IS NULL ORDER BY id DESC LIMIT 50"
+        ))
+        .bind(self.keys.blind(BlindKind::Phone, normalised))
+        .fetch_all(self.db.pool())
+        .await?;
         rows.into_iter().map(person_row).collect()
+    }
+
+    pub async fn find_persons_by_passport(&self, normalised: &str) -> anyhow::Result<Vec<PersonRow>> {
+        let rows = sqlx::query(&format!(
+            "SELECT {ROW_COLS} FROM persons WHERE passport_bidx = $1 AND merged_into IS NULL ORDER BY id DESC LIMIT 50"
+        ))
+        .bind(self.keys.blind(BlindKind::Passport, normalised))
+        .fetch_all(self.db.pool())
+        .await?;
+        rows.into_iter().map(person_row).collect()
+    }
+
+    /// Attachments of a person, oldest first, without names or contents.
+    pub async fn attachments(&self, person_id: &str) -> anyhow::Result<Vec<AttachmentRow>> {
+        let rows: Vec<(String, String, String, i64, i64)> = sqlx::query_as(
+            "SELECT id, kind, content_type, size, created_at FROM person_attachments WHERE person_id = $1 \
+             ORDER BY created_at, id",
+        )
+        .bind(person_id)
+        .fetch_all(self.db.pool())
+        .await?;
+        Ok(rows
+            .into_iter()
+            .map(|(id, kind, content_type, size, created_at)| AttachmentRow {
+                id,
+                kind,
+                content_type,
+                size,
+                created_at,
+            })
+            .collect())
+    }
+
+    /// How many relatives a person record names (the names open with the identity).
+    pub async fn count_relatives(&self, person_id: &str) -> anyhow::Result<i64> {
+        Ok(sqlx::query_scalar("SELECT COUNT(*) FROM person_relatives WHERE person_id = $1")
+            .bind(person_id)
+            .fetch_one(self.db.pool())
+            .await?)
+    }
+
+    /// Records merged into this one, newest first.
+    pub async fn merges_into(&self, survivor: &str) -> anyhow::Result<Vec<MergeRow>> {
+        let rows: Vec<(String, String, String, String, i64)> = sqlx::query_as(
+            "SELECT m.merged_id, p.case_code, m.moved, m.merged_by, m.merged_at FROM person_merges m \
+             JOIN persons p ON p.id = m.merged_id WHERE m.survivor_id = $1 ORDER BY m.merged_at DESC",
+        )
+        .bind(survivor)
+        .fetch_all(self.db.pool())
+        .await?;
+        Ok(rows
+            .into_iter()
+            .map(|(merged_id, merged_code, moved, merged_by, merged_at)| MergeRow {
+                merged_id,
+                merged_code,
+                moved,
+                merged_by,
+                merged_at,
+            })
+            .collect())
+    }
+
+    /// Who opened a person's identity or files, or changed them, newest first (for the agency head).
+    pub async fn identity_views_of_person(&self, person_id: &str, limit: i64) -> anyhow::Result<Vec<ViewRow>> {
+        Ok(sqlx::query_as(
+            "SELECT at, actor_user_id, action, purpose FROM audit_log WHERE record_kind = $1 AND record_id = $2 \
+             AND action IN ('person.view_identity', 'person.view_attachment', 'person.update', 'person.merge') \
+             ORDER BY seq DESC LIMIT $3",
+        )
+        .bind(KIND)
+        .bind(person_id)
+        .bind(limit)
+        .fetch_all(self.db.pool())
+        .await?)
     }
 
     pub async fn find_persons_by_case_code(&self, code: &str) -> anyhow::Result<Vec<PersonRow>> {

@@ -248,6 +248,86 @@ impl<T: DeserializeOwned + Send> FromRequest<AppState> for CsrfForm<T> {
     }
 }
 
+/// A file sent in a multipart form.
+pub struct Upload {
+    /// The name the browser gave; never trusted for the type, and made safe before it is shown again.
+    pub file_name: String,
+    pub bytes: Vec<u8>,
+}
+
+/// A multipart form (a file upload) whose `csrf` field matched: its text fields and its one file, if any.
+/// The body limit is the route's (`DefaultBodyLimit` on the upload route).
+pub struct CsrfUpload {
+    pub fields: Vec<(String, String)>,
+    pub file: Option<Upload>,
+}
+
+impl CsrfUpload {
+    pub fn field(&self, name: &str) -> &str {
+        self.fields.iter().find(|(k, _)| k == name).map(|(_, v)| v.as_str()).unwrap_or("")
+    }
+}
+
+impl FromRequest<AppState> for CsrfUpload {
+    type Rejection = AppError;
+
+    async fn from_request(req: Request, state: &AppState) -> Result<Self, Self::Rejection> {
+        let (mut parts, body) = req.into_parts();
+        let viewer = match parts.extensions.get::<Viewer>() {
+            Some(v) => Some(v.clone()),
+            None => resolve_viewer(state, &parts).await?,
+        };
+        if let Some(v) = &viewer {
+            parts.extensions.insert(v.clone());
+        }
+        let expected = expected_csrf(viewer.as_ref(), &parts.headers);
+        let req = Request::from_parts(parts, body);
+        let mut multipart = axum::extract::Multipart::from_request(req, state)
+            .await
+            .map_err(|_| AppError::BadRequest("multipart".into()))?;
+        let mut fields = Vec::new();
+        let mut file = None;
+        loop {
+            let field = match multipart.next_field().await {
+                Ok(Some(f)) => f,
+                Ok(None) => break,
+                Err(e) if e.status() == axum::http::StatusCode::PAYLOAD_TOO_LARGE => return Err(AppError::TooLarge),
+                Err(_) => return Err(AppError::BadRequest("multipart".into())),
+            };
+            let name = field.name().unwrap_or("").to_owned();
+            match field.file_name().map(str::to_owned) {
+                Some(file_name) if file.is_none() => {
+                    let bytes = field.bytes().await.map_err(|e| {
+                        if e.status() == axum::http::StatusCode::PAYLOAD_TOO_LARGE {
+                            AppError::TooLarge
+                        } else {
+                            AppError::BadRequest("multipart".into())
+                        }
+                    })?;
+                    // A file input left empty still sends a part, with no name and no bytes.
+                    if !(file_name.is_empty() && bytes.is_empty()) {
+                        file = Some(Upload { file_name, bytes: bytes.to_vec() });
+                    }
+                }
+                Some(_) => return Err(AppError::BadRequest("one file per form".into())),
+                None => {
+                    let text = field.text().await.map_err(|_| AppError::BadRequest("multipart".into()))?;
+                    if text.len() > MAX_FORM_BYTES {
+                        return Err(AppError::TooLarge);
+                    }
+                    fields.push((name, text));
+                }
+            }
+        }
+        let given = fields.iter().find(|(k, _)| k == "csrf").map(|(_, v)| v.as_str());
+        match (expected, given) {
+            (Some(e), Some(g)) if !e.is_empty() && constant_time_eq(e.as_bytes(), g.as_bytes()) => {}
+            _ => return Err(AppError::Csrf),
+        }
+        Ok(CsrfUpload { fields, file })
+    }
+}
+
 /// The language of a request: the user's choice when logged in, else the language cookie, else Vietnamese.
 pub fn request_lang(viewer: Option<&Viewer>, headers: &HeaderMap) -> Lang {
     viewer.map(Viewer::lang).or_else(|| cookie(headers, LANG_COOKIE).and_then(Lang::from_code)).unwrap_or(Lang::Vi)

@@ -145,6 +145,10 @@ pub fn person(rng: &mut Rng, names: &Names, communes: &[String], mountain: &[Str
         format!("{prefix}{:07}", rng.below(10_000_000))
     });
     let address = format!("Thôn {}", 1 + rng.below(12));
+    // The mountain communes of the former Quang Nam are home to the Cơ Tu, Xơ Đăng and Giẻ Triêng; some older
+    // people there need an interpreter.
+    let ethnicity = if ethnic { *rng.pick(&["Cơ Tu", "Xơ Đăng", "Giẻ Triêng"]) } else { "Kinh" };
+    let interpreter = ethnic && year < 1975 && rng.chance(400);
     Identity {
         full_name: names.full_name(rng, sex, ethnic),
         birth_date: Some(birth),
@@ -153,6 +157,12 @@ pub fn person(rng: &mut Rng, names: &Names, communes: &[String], mountain: &[Str
         phone,
         address,
         commune_code: Some(commune),
+        other_names: Vec::new(),
+        ethnicity: Some(ethnicity.to_owned()),
+        nationality: Some("VN".to_owned()),
+        passport: None,
+        language: ethnic.then(|| format!("Tiếng {ethnicity}")),
+        interpreter,
     }
 }
 

@@ -230,6 +230,29 @@ impl Client {
         Self::resp(self.http.get(format!("{}{path}", self.base)).send().await.expect("GET")).await
     }
 
+    /// POST a file upload (multipart) the way a browser does, with the token of the page it came from.
+    pub async fn upload(&self, from_page: &str, path: &str, fields: &[(&str, &str)], file: (&str, Vec<u8>)) -> Resp {
+        let page = self.get(from_page).await;
+        assert_eq!(page.status, 200, "GET {from_page}: {}", page.body);
+        let mut form = reqwest::multipart::Form::new().text("csrf", Self::csrf_of(&page.body));
+        for (k, v) in fields {
+            form = form.text(k.to_string(), v.to_string());
+        }
+        form = form.part("file", reqwest::multipart::Part::bytes(file.1).file_name(file.0.to_owned()));
+        let r = self.http.post(format!("{}{path}", self.base)).multipart(form).send().await.expect("POST");
+        Self::resp(r).await
+    }
+
+    /// GET or POST and keep the raw bytes of the answer (a download).
+    pub async fn post_for_bytes(&self, from_page: &str, path: &str, form: &[(&str, &str)]) -> (u16, Vec<u8>) {
+        let page = self.get(from_page).await;
+        let token = Self::csrf_of(&page.body);
+        let mut all: Vec<(&str, &str)> = vec![("csrf", &token)];
+        all.extend_from_slice(form);
+        let r = self.http.post(format!("{}{path}", self.base)).form(&all).send().await.expect("POST");
+        (r.status().as_u16(), r.bytes().await.map(|b| b.to_vec()).unwrap_or_default())
+    }
+
     /// POST a form as it is, without adding a CSRF token.
     pub async fn post_raw(&self, path: &str, form: &[(&str, &str)]) -> Resp {
         Self::resp(self.http.post(format!("{}{path}", self.base)).form(form).send().await.expect("POST")).await

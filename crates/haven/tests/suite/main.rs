@@ -14,6 +14,7 @@ mod browser;
 mod encryption;
 mod errors;
 mod need_to_know;
+mod persons;
 mod platform;
 mod process;
 mod reports;

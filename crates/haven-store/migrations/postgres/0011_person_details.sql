@@ -1,0 +1,55 @@
+-- The rest of a person's identity, sealed per field like the rest: other names, ethnicity, nationality,
+-- passport (with a blind index for exact look-up), the language spoken and whether an interpreter is needed;
+-- relatives and their contacts; photos and documents as sealed attachments; and merges of two records of one
+-- person, with the trail kept (the merged record stays, pointing at the one it was merged into).
+-- Keep in step with the other database's 0011_person_details.sql.
+ALTER TABLE persons ADD COLUMN other_names BYTEA;
+ALTER TABLE persons ADD COLUMN ethnicity BYTEA;
+ALTER TABLE persons ADD COLUMN nationality BYTEA;
+ALTER TABLE persons ADD COLUMN passport BYTEA;
+ALTER TABLE persons ADD COLUMN passport_bidx TEXT;
+ALTER TABLE persons ADD COLUMN language BYTEA;
+ALTER TABLE persons ADD COLUMN interpreter BIGINT NOT NULL DEFAULT 0;
+ALTER TABLE persons ADD COLUMN merged_into TEXT REFERENCES persons(id);
+CREATE INDEX persons_passport ON persons(passport_bidx);
+-- Lists show records that were not merged away; the covering index keeps to them.
+CREATE INDEX persons_owner_live ON persons(owner_agency_id, id, case_code, commune_code, created_at)
+    WHERE merged_into IS NULL;
+DROP INDEX persons_owner;
+
+CREATE TABLE person_relatives (
+    id TEXT PRIMARY KEY,
+    person_id TEXT NOT NULL REFERENCES persons(id),
+    relation TEXT NOT NULL,
+    full_name BYTEA NOT NULL,
+    phone BYTEA,
+    address BYTEA,
+    created_by TEXT NOT NULL REFERENCES users(id),
+    created_at BIGINT NOT NULL
+);
+CREATE INDEX person_relatives_person ON person_relatives(person_id, created_at);
+
+CREATE TABLE person_attachments (
+    id TEXT PRIMARY KEY,
+    person_id TEXT NOT NULL REFERENCES persons(id),
+    kind TEXT NOT NULL,
+    file_name BYTEA NOT NULL,
+    content_type TEXT NOT NULL,
+    size BIGINT NOT NULL,
+    content BYTEA NOT NULL,
+    created_by TEXT NOT NULL REFERENCES users(id),
+    created_at BIGINT NOT NULL
+);
+CREATE INDEX person_attachments_person ON person_attachments(person_id, created_at);
+
+CREATE TABLE person_merges (
+    id TEXT PRIMARY KEY,
+    survivor_id TEXT NOT NULL REFERENCES persons(id),
+    merged_id TEXT NOT NULL REFERENCES persons(id),
+    reason BYTEA NOT NULL,
+    moved TEXT NOT NULL,
+    merged_by TEXT NOT NULL REFERENCES users(id),
+    merged_at BIGINT NOT NULL
+);
+CREATE UNIQUE INDEX person_merges_merged ON person_merges(merged_id);
+CREATE INDEX person_merges_survivor ON person_merges(survivor_id, merged_at);
