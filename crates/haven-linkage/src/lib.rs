@@ -1,4 +1,8 @@
-//! Record linkage for Haven, usable without the server: normalisation of Vietnamese names (this module),
-//! with comparisons, blocking and Fellegi-Sunter scoring to follow. Pure functions, no I/O.
+//! Record linkage for Haven, usable without the server: normalisation of Vietnamese names, dates and document
+//! numbers ([`normalise`]), field comparisons with agreement levels ([`compare`]), and linking two lists with
+//! blocking, Fellegi-Sunter scoring (m by EM, u from random pairs, term-frequency adjustment), one-to-one
+//! assignment and explanations ([`link`]). Pure functions, no I/O.
 
+pub mod compare;
+pub mod link;
 pub mod normalise;

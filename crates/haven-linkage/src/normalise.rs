@@ -99,9 +99,110 @@ pub fn fold(name: &str) -> String {
         .join(" ")
 }
 
+/// Regional spellings of one surname (a naming taboo in the South turned Hoàng into Huỳnh and Vũ into Võ):
+/// each folded variant and the form it compares as.
+const SURNAME_VARIANTS: &[(&str, &str)] = &[("huynh", "hoang"), ("vo", "vu")];
+
+/// The folded tokens of a name, with regional surname variants brought to one form. Order is kept; callers
+/// that ignore order sort them.
+pub fn name_tokens(name: &str) -> Vec<String> {
+    fold(name)
+        .split(' ')
+        .filter(|t| !t.is_empty())
+        .map(|t| {
+            let t = t.trim_matches(|c: char| !c.is_alphanumeric());
+            SURNAME_VARIANTS
+                .iter()
+                .find(|(v, _)| *v == t)
+                .map(|(_, to)| (*to).to_owned())
+                .unwrap_or_else(|| t.to_owned())
+        })
+        .filter(|t| !t.is_empty())
+        .collect()
+}
+
+/// A date as records give it: sometimes only the year.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub struct LooseDate {
+    pub year: i32,
+    pub month: Option<u8>,
+    pub day: Option<u8>,
+}
+
+impl LooseDate {
+    pub fn full(&self) -> bool {
+        self.month.is_some() && self.day.is_some()
+    }
+}
+
+/// Read a date written as dd/mm/yyyy (also with - or .), yyyy-mm-dd, yyyymmdd or a bare year. A day and month
+/// that cannot be a date in that order (13/25/1990) are taken the other way round, as lists from abroad write
+/// them; days and months are checked for range, not against the calendar (records carry 30/02 typos too).
+pub fn parse_date(s: &str) -> Option<LooseDate> {
+    let s = s.trim();
+    let nums: Vec<&str> = s.split(['/', '-', '.', ' ']).filter(|p| !p.is_empty()).collect();
+    let num = |p: &str| p.parse::<i32>().ok();
+    let ok_year = |y: i32| (1800..=2200).contains(&y);
+    let (year, month, day) = match nums.as_slice() {
+        [one] if one.len() == 4 => (num(one)?, None, None),
+        [one] if one.len() == 8 && one.bytes().all(|b| b.is_ascii_digit()) => {
+            (num(&one[..4])?, Some(num(&one[4..6])?), Some(num(&one[6..])?))
+        }
+        [y, m, d] if y.len() == 4 => (num(y)?, Some(num(m)?), Some(num(d)?)),
+        [d, m, y] if y.len() == 4 => (num(y)?, Some(num(m)?), Some(num(d)?)),
+        [m, y] if y.len() == 4 => (num(y)?, Some(num(m)?), None),
+        _ => return None,
+    };
+    if !ok_year(year) {
+        return None;
+    }
+    let (mut month, mut day) = (month, day);
+    if let (Some(m), Some(d)) = (month, day) {
+        if m > 12 && d <= 12 {
+            (month, day) = (Some(d), Some(m));
+        }
+    }
+    let month = match month {
+        Some(m) if (1..=12).contains(&m) => Some(m as u8),
+        Some(_) => return None,
+        None => None,
+    };
+    let day = match day {
+        Some(d) if (1..=31).contains(&d) => Some(d as u8),
+        Some(_) => return None,
+        None => None,
+    };
+    Some(LooseDate { year, month, day })
+}
+
+/// An identity document number for comparison: letters and digits only, upper case.
+pub fn document_number(s: &str) -> String {
+    s.chars().filter(char::is_ascii_alphanumeric).map(|c| c.to_ascii_uppercase()).collect()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn surname_variants_and_order() {
+        assert_eq!(name_tokens("Huỳnh Thị Hoà"), ["hoang", "thi", "hoa"]);
+        assert_eq!(name_tokens("VÕ văn  Nam"), ["vu", "van", "nam"]);
+        assert_eq!(name_tokens("Nguyễn-Thị, Lan"), ["nguyen-thi", "lan"]);
+    }
+
+    #[test]
+    fn dates_in_every_shape() {
+        let full = Some(LooseDate { year: 1990, month: Some(3), day: Some(5) });
+        for s in ["05/03/1990", "5-3-1990", "1990-03-05", "19900305", "05.03.1990"] {
+            assert_eq!(parse_date(s), full, "{s}");
+        }
+        assert_eq!(parse_date("1990"), Some(LooseDate { year: 1990, month: None, day: None }));
+        assert_eq!(parse_date("03/25/1990"), Some(LooseDate { year: 1990, month: Some(3), day: Some(25) }));
+        assert_eq!(parse_date("40/40/1990"), None);
+        assert_eq!(parse_date("tháng 3"), None);
+        assert_eq!(parse_date("0190"), None);
+    }
 
     #[test]
     fn both_tone_placements_are_one_name() {

@@ -89,6 +89,28 @@ pub enum Command {
     /// Measure Haven against its peers (see docs/benchmarks.md).
     #[command(subcommand)]
     Bench(BenchCommand),
+    /// Link two CSV files one-to-one (no database needed) and write left id, right id, probability and an
+    /// explanation for every linked pair.
+    Match {
+        #[arg(long)]
+        left: PathBuf,
+        #[arg(long)]
+        right: PathBuf,
+        /// The column of the left file that identifies a row.
+        #[arg(long)]
+        left_id: String,
+        #[arg(long)]
+        right_id: String,
+        /// KIND[/LABEL]=LEFTCOL[+COL...]:RIGHTCOL[+COL...], repeated; KIND is name, dob, sex, place, idnum,
+        /// text or exact. Leave a side empty when its file lacks the field.
+        #[arg(long = "field", required = true)]
+        fields: Vec<String>,
+        #[arg(long)]
+        out: PathBuf,
+        /// Pairs at or above this probability are linked.
+        #[arg(long, default_value_t = 0.5)]
+        threshold: f64,
+    },
 }
 
 #[derive(Subcommand)]
@@ -315,6 +337,21 @@ async fn user_by_name(store: &Store, name: &str) -> anyhow::Result<haven_store::
 pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
     let g = cli.global;
     match cli.command {
+        Command::Match { left, right, left_id, right_id, fields, out, threshold } => {
+            let fields =
+                fields.iter().map(|f| crate::matching::FieldArg::parse(f)).collect::<anyhow::Result<Vec<_>>>()?;
+            let started = std::time::Instant::now();
+            let s = crate::matching::run(&left, &right, &left_id, &right_id, &fields, &out, threshold)?;
+            eprintln!(
+                "linked {} of {} x {} records ({} pairs compared) in {:.2} s; written to {}",
+                s.links,
+                s.left,
+                s.right,
+                s.candidates,
+                started.elapsed().as_secs_f64(),
+                out.display()
+            );
+        }
         Command::Serve { listen, tls } => {
             let _lock = lock_data(&g.data, false)?;
             let (store, _) = open(&g).await?;

@@ -6,3 +6,4 @@ pub mod cli;
 pub mod demo;
 pub mod demo_reports;
 pub mod demo_victims;
+pub mod matching;

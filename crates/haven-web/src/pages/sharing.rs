@@ -87,7 +87,8 @@ pub async fn section(
         .filter(|a| a.id != viewer.agency.id && a.active)
         .map(|a| (a.code.clone(), c.agency_label(&a.name_vi, &a.name_en).to_owned()))
         .collect();
-    let needs_consent = consent_subject(state, kind, id).await?.is_some();
+    // Every victim case has its person: no need to read the case again to know.
+    let needs_consent = kind == haven_store::victims::KIND || consent_subject(state, kind, id).await?.is_some();
     let can_override = viewer.can(haven_domain::Action::OverrideConsent);
     Ok(Some(Sharing { base, grants, agencies, purposes: PURPOSES, needs_consent, can_override }))
 }
