@@ -136,10 +136,7 @@ pub fn prepare(kind: Kind, raw: &str) -> Option<Prepared> {
     }
 }
 
-/// Jaro-Winkler similarity, from `strsim`.
-fn jw(a: &str, b: &str) -> f64 {
-    strsim::jaro_winkler(a, b)
-}
+use crate::similarity::at_least;
 
 /// Compare two prepared values of one kind.
 pub fn compare(kind: Kind, a: &Prepared, b: &Prepared) -> Option<u8> {
@@ -148,13 +145,9 @@ pub fn compare(kind: Kind, a: &Prepared, b: &Prepared) -> Option<u8> {
         (Kind::Date, Prepared::Date(a), Prepared::Date(b)) => Some(compare_dates(a, b)),
         (Kind::Sex, Prepared::Sex(a), Prepared::Sex(b)) => Some(u8::from(a == b)),
         (Kind::IdNumber, Prepared::Str(a), Prepared::Str(b)) => compare_ids(a, b),
-        (Kind::Place | Kind::Text, Prepared::Str(a), Prepared::Str(b)) => Some(if a == b {
-            2
-        } else if jw(a, b) >= 0.9 {
-            1
-        } else {
-            0
-        }),
+        (Kind::Place | Kind::Text, Prepared::Str(a), Prepared::Str(b)) => {
+            Some(if a == b { 2 } else { u8::from(at_least(a, b, 0.9)) })
+        }
         (Kind::Exact, Prepared::Str(a), Prepared::Str(b)) => Some(u8::from(a == b)),
         _ => None,
     }
@@ -171,11 +164,11 @@ fn compare_names(a: &PreparedName, b: &PreparedName) -> u8 {
     // written first. One-part names need a close spelling; longer ones allow a typo in each part.
     let (short, long) = if a.tokens.len() <= b.tokens.len() { (a, b) } else { (b, a) };
     let threshold = if short.tokens.len() == 1 && long.tokens.len() == 1 { 0.92 } else { 0.9 };
-    let all_found = short.tokens.iter().all(|t| long.tokens.iter().any(|u| t == u || jw(t, u) >= threshold));
+    let all_found = short.tokens.iter().all(|t| long.tokens.iter().any(|u| t == u || at_least(t, u, threshold)));
     if all_found && (short.tokens.len() >= 2 || long.tokens.len() == 1) {
         return 2;
     }
-    if jw(&a.folded, &b.folded) >= 0.88 {
+    if at_least(&a.folded, &b.folded, 0.88) {
         return 1;
     }
     0

@@ -6,3 +6,4 @@
 pub mod compare;
 pub mod link;
 pub mod normalise;
+pub mod similarity;

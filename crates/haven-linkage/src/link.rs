@@ -58,7 +58,7 @@ impl Default for Options {
         Options {
             threshold: 0.5,
             max_block: 400,
-            u_samples: 200_000,
+            u_samples: 100_000,
             em_iterations: 40,
             threads: std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1).min(8),
         }
@@ -109,25 +109,75 @@ fn levels_of(fields: &[Field], left: &Table, l: usize, right: &Table, r: usize, 
     }
 }
 
+/// Blocking keys are kept as 64-bit hashes of their text: the index holds no strings, and two keys that happen
+/// to share a hash only add a pair to compare.
+fn key_hash(text: &[u8]) -> u64 {
+    // FNV-1a, then the splitmix64 finaliser so every bit depends on every byte (the table uses the low bits).
+    let mut h: u64 = 0xcbf2_9ce4_8422_2325;
+    for b in text {
+        h ^= u64::from(*b);
+        h = h.wrapping_mul(0x0100_0000_01b3);
+    }
+    h ^= h >> 30;
+    h = h.wrapping_mul(0xbf58_476d_1ce4_e5b9);
+    h ^= h >> 27;
+    h = h.wrapping_mul(0x94d0_49bb_1331_11eb);
+    h ^ (h >> 31)
+}
+
+/// Writes keys into a reused buffer and keeps their hashes.
+struct Keys<'a> {
+    out: &'a mut Vec<u64>,
+    buf: &'a mut String,
+}
+
+impl Keys<'_> {
+    fn push(&mut self, args: std::fmt::Arguments<'_>) {
+        use std::fmt::Write;
+        self.buf.clear();
+        let _ = self.buf.write_fmt(args);
+        self.out.push(key_hash(self.buf.as_bytes()));
+    }
+}
+
+/// A hasher for keys that are already hashes.
+#[derive(Default)]
+struct PassThrough(u64);
+
+impl std::hash::Hasher for PassThrough {
+    fn finish(&self) -> u64 {
+        self.0
+    }
+    fn write(&mut self, bytes: &[u8]) {
+        self.0 = key_hash(bytes);
+    }
+    fn write_u64(&mut self, n: u64) {
+        self.0 = n;
+    }
+}
+
+type Index = HashMap<u64, Vec<u32>, std::hash::BuildHasherDefault<PassThrough>>;
+
 /// Blocking keys of one record: several, so that one bad field does not hide a match.
-fn block_keys(fields: &[Field], t: &Table, row: usize, out: &mut Vec<String>) {
+fn block_keys(fields: &[Field], t: &Table, row: usize, out: &mut Vec<u64>, buf: &mut String) {
     out.clear();
+    let mut k = Keys { out, buf };
     let mut tokens: Vec<&str> = Vec::new();
-    let mut years: Vec<i32> = Vec::new();
-    let mut day_months: Vec<String> = Vec::new();
+    let mut year = None;
+    let mut day_months: Vec<(usize, u8, u8)> = Vec::new();
     for (f, field) in fields.iter().enumerate() {
         match (&t.values[f][row], field.kind) {
             (Some(Prepared::Name(n)), _) => tokens.extend(n.tokens.iter().map(String::as_str)),
             (Some(Prepared::Date(d)), _) => {
-                years.push(d.year);
+                year = year.or(Some(d.year));
                 if let (Some(m), Some(day)) = (d.month, d.day) {
-                    out.push(format!("d{f}|{}-{m}-{day}", d.year));
+                    k.push(format_args!("d{f}|{}-{m}-{day}", d.year));
                     // Day and month swapped, or the year mistyped: the other two parts still agree.
-                    out.push(format!("s{f}|{}-{}-{}", d.year, m.min(day), m.max(day)));
-                    day_months.push(format!("{f}|{m}-{day}"));
+                    k.push(format_args!("s{f}|{}-{}-{}", d.year, m.min(day), m.max(day)));
+                    day_months.push((f, m, day));
                 }
             }
-            (Some(Prepared::Str(s)), Kind::IdNumber) if s.len() >= 6 => out.push(format!("i{f}|{s}")),
+            (Some(Prepared::Str(s)), Kind::IdNumber) if s.len() >= 6 => k.push(format_args!("i{f}|{s}")),
             _ => {}
         }
     }
@@ -135,27 +185,39 @@ fn block_keys(fields: &[Field], t: &Table, row: usize, out: &mut Vec<String>) {
     if tokens.is_empty() {
         return;
     }
-    let year = years.first().map(|y| y.to_string()).unwrap_or_default();
+    let year = year.unwrap_or(0);
+    let name = tokens.join(" ");
     // The whole name in any order.
-    out.push(format!("n|{}", tokens.join(" ")));
+    k.push(format_args!("n|{name}"));
     // Every two parts of the name with the year: a dropped middle name or a reordered name still meets.
     for i in 0..tokens.len() {
         for j in i + 1..tokens.len() {
-            out.push(format!("p|{} {}|{year}", tokens[i], tokens[j]));
+            k.push(format_args!("p|{} {}|{year}", tokens[i], tokens[j]));
         }
     }
     // The first letters of every part with the year: a typo late in a part still meets.
-    let prefixes: Vec<String> = tokens.iter().map(|t| t.chars().take(2).collect()).collect();
-    out.push(format!("x|{}|{year}", prefixes.join(" ")));
-    // The name with each other exact field (a postcode, a commune): the date may be wrong.
+    let prefixes: Vec<&str> = tokens.iter().map(|t| t.get(..2).unwrap_or(t)).collect();
+    k.push(format_args!("x|{}|{year}", prefixes.join(" ")));
+    // Each part of the name, and each address line, with each place or code (a commune, a postcode): the date
+    // may be wrong, or the name parts in the wrong fields.
+    let texts: Vec<&str> = fields
+        .iter()
+        .enumerate()
+        .filter_map(|(f, field)| match (&t.values[f][row], field.kind) {
+            (Some(Prepared::Str(s)), Kind::Text) => Some(s.as_str()),
+            _ => None,
+        })
+        .collect();
     for (f, field) in fields.iter().enumerate() {
         if let (Some(Prepared::Str(s)), Kind::Place | Kind::Exact) = (&t.values[f][row], field.kind) {
-            out.push(format!("o{f}|{}|{s}", tokens.join(" ")));
+            for token in tokens.iter().chain(&texts) {
+                k.push(format_args!("o{f}|{token}|{s}"));
+            }
         }
     }
     // The name with the day and month of birth: the year may be off.
-    for dm in day_months {
-        out.push(format!("m{dm}|{}", tokens.join(" ")));
+    for (f, m, day) in day_months {
+        k.push(format_args!("m{f}|{m}-{day}|{name}"));
     }
 }
 
@@ -171,18 +233,42 @@ impl Rng {
     }
 }
 
-/// u from random pairs: almost all random pairs are non-matches.
-fn estimate_u(fields: &[Field], left: &Table, right: &Table, samples: usize) -> Vec<Vec<f64>> {
+/// Level counts over `n` random pairs drawn with `seed`.
+fn count_random_levels(fields: &[Field], left: &Table, right: &Table, n: usize, seed: u64) -> Vec<Vec<f64>> {
     let mut counts: Vec<Vec<f64>> = fields.iter().map(|f| vec![0.0; f.kind.levels()]).collect();
-    let mut rng = Rng(0x9e37_79b9_7f4a_7c15);
+    let mut rng = Rng(seed);
     let mut levels = Vec::with_capacity(fields.len());
-    let n = samples.min(left.len().saturating_mul(right.len()));
     for _ in 0..n {
         levels.clear();
         levels_of(fields, left, rng.below(left.len()), right, rng.below(right.len()), &mut levels);
         for (f, l) in levels.iter().enumerate() {
             if *l != MISSING {
                 counts[f][*l as usize] += 1.0;
+            }
+        }
+    }
+    counts
+}
+
+/// u from random pairs (almost all random pairs are non-matches), drawn on several threads.
+fn estimate_u(fields: &[Field], left: &Table, right: &Table, samples: usize, threads: usize) -> Vec<Vec<f64>> {
+    let n = samples.min(left.len().saturating_mul(right.len()));
+    let threads = threads.max(1);
+    let parts: Vec<Vec<Vec<f64>>> = std::thread::scope(|s| {
+        let handles: Vec<_> = (0..threads)
+            .map(|t| {
+                let share = n / threads + usize::from(t < n % threads);
+                let seed = 0x9e37_79b9_7f4a_7c15 ^ (t as u64 + 1).wrapping_mul(0xbf58_476d_1ce4_e5b9);
+                s.spawn(move || count_random_levels(fields, left, right, share, seed))
+            })
+            .collect();
+        handles.into_iter().map(|h| h.join().unwrap_or_default()).collect()
+    });
+    let mut counts: Vec<Vec<f64>> = fields.iter().map(|f| vec![0.0; f.kind.levels()]).collect();
+    for part in parts {
+        for (f, levels) in part.iter().enumerate() {
+            for (l, c) in levels.iter().enumerate() {
+                counts[f][l] += c;
             }
         }
     }
@@ -331,15 +417,16 @@ fn candidates(
     fields: &[Field],
     left: &Table,
     right: &Table,
-    index: &HashMap<String, Vec<u32>>,
+    index: &Index,
     rows: std::ops::Range<usize>,
 ) -> Candidates {
     let mut pairs = Vec::new();
     let mut levels = Vec::new();
     let mut keys = Vec::new();
+    let mut buf = String::new();
     let mut found: Vec<u32> = Vec::new();
     for l in rows {
-        block_keys(fields, left, l, &mut keys);
+        block_keys(fields, left, l, &mut keys, &mut buf);
         found.clear();
         for k in &keys {
             if let Some(rs) = index.get(k) {
@@ -359,10 +446,11 @@ fn candidates(
 /// Link two lists one-to-one.
 pub fn link(fields: &[Field], left: &Table, right: &Table, opts: &Options) -> Linkage {
     // Index the right list by every blocking key, dropping keys too common to be useful.
-    let mut index: HashMap<String, Vec<u32>> = HashMap::new();
+    let mut index = Index::default();
     let mut keys = Vec::new();
+    let mut buf = String::new();
     for r in 0..right.len() {
-        block_keys(fields, right, r, &mut keys);
+        block_keys(fields, right, r, &mut keys, &mut buf);
         for k in keys.drain(..) {
             index.entry(k).or_default().push(r as u32);
         }
@@ -391,7 +479,7 @@ pub fn link(fields: &[Field], left: &Table, right: &Table, opts: &Options) -> Li
         levels.extend(l);
     }
 
-    let u = estimate_u(fields, left, right, opts.u_samples);
+    let u = estimate_u(fields, left, right, opts.u_samples, threads);
     let mut patterns: HashMap<Vec<u8>, f64> = HashMap::new();
     for chunk in levels.chunks(n.max(1)) {
         *patterns.entry(chunk.to_vec()).or_default() += 1.0;

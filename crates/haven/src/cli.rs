@@ -301,6 +301,13 @@ async fn shutdown() {
     tokio::select! { _ = ctrl_c => {}, _ = term => {} }
 }
 
+/// This process's peak resident memory in KiB (Linux: VmHWM in /proc/self/status).
+pub fn peak_memory() -> Option<u64> {
+    let status = std::fs::read_to_string("/proc/self/status").ok()?;
+    let line = status.lines().find(|l| l.starts_with("VmHWM:"))?;
+    line.split_whitespace().nth(1)?.parse().ok()
+}
+
 /// The `p`th percentile (0 to 100) of timings, nearest rank.
 fn percentile(v: &[f64], p: f64) -> f64 {
     let mut v = v.to_vec();
@@ -343,12 +350,13 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             let started = std::time::Instant::now();
             let s = crate::matching::run(&left, &right, &left_id, &right_id, &fields, &out, threshold)?;
             eprintln!(
-                "linked {} of {} x {} records ({} pairs compared) in {:.2} s; written to {}",
+                "linked {} of {} x {} records ({} pairs compared) in {:.2} s, peak memory {}; written to {}",
                 s.links,
                 s.left,
                 s.right,
                 s.candidates,
                 started.elapsed().as_secs_f64(),
+                peak_memory().map(|k| format!("{} MiB", k / 1024)).unwrap_or_else(|| "unknown".into()),
                 out.display()
             );
         }
