@@ -131,13 +131,40 @@ struct Keys<'a> {
     buf: &'a mut String,
 }
 
+/// The family of a blocking key, kept in the top three bits of its hash. The model is trained the way Splink
+/// trains it: in one session per family, on the pairs that family's keys found, leaving out the fields those
+/// keys agree on by construction (pairs found by name all agree on the name, so they cannot say how often
+/// matches agree on it). Other keys only find candidates.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Family {
+    Other = 0,
+    /// The whole name, in any order.
+    Name = 1,
+    /// The full date of birth.
+    Date = 2,
+    /// The identity number.
+    Id = 3,
+}
+
+const FAMILY_SHIFT: u32 = 61;
+const FAMILY_MASK: u64 = 0b111 << FAMILY_SHIFT;
+
 impl Keys<'_> {
-    fn push(&mut self, args: std::fmt::Arguments<'_>) {
+    fn push_in(&mut self, family: Family, args: std::fmt::Arguments<'_>) {
         use std::fmt::Write;
         self.buf.clear();
         let _ = self.buf.write_fmt(args);
-        self.out.push(key_hash(self.buf.as_bytes()));
+        let h = key_hash(self.buf.as_bytes()) & !FAMILY_MASK;
+        self.out.push(h | ((family as u64) << FAMILY_SHIFT));
     }
+    fn push(&mut self, args: std::fmt::Arguments<'_>) {
+        self.push_in(Family::Other, args);
+    }
+}
+
+/// The families of a key, as a bit set over [`Family`].
+fn family_bit(key: u64) -> u8 {
+    1 << ((key & FAMILY_MASK) >> FAMILY_SHIFT)
 }
 
 /// A hasher for keys that are already hashes.
@@ -171,13 +198,15 @@ fn block_keys(fields: &[Field], t: &Table, row: usize, out: &mut Vec<u64>, buf: 
             (Some(Prepared::Date(d)), _) => {
                 year = year.or(Some(d.year));
                 if let (Some(m), Some(day)) = (d.month, d.day) {
-                    k.push(format_args!("d{f}|{}-{m}-{day}", d.year));
+                    k.push_in(Family::Date, format_args!("d{f}|{}-{m}-{day}", d.year));
                     // Day and month swapped, or the year mistyped: the other two parts still agree.
                     k.push(format_args!("s{f}|{}-{}-{}", d.year, m.min(day), m.max(day)));
                     day_months.push((f, m, day));
                 }
             }
-            (Some(Prepared::Str(s)), Kind::IdNumber) if s.len() >= 6 => k.push(format_args!("i{f}|{s}")),
+            (Some(Prepared::Str(s)), Kind::IdNumber) if s.len() >= 6 => {
+                k.push_in(Family::Id, format_args!("i{f}|{s}"));
+            }
             _ => {}
         }
     }
@@ -188,7 +217,7 @@ fn block_keys(fields: &[Field], t: &Table, row: usize, out: &mut Vec<u64>, buf: 
     let year = year.unwrap_or(0);
     let name = tokens.join(" ");
     // The whole name in any order.
-    k.push(format_args!("n|{name}"));
+    k.push_in(Family::Name, format_args!("n|{name}"));
     // Every two parts of the name with the year: a dropped middle name or a reordered name still meets.
     for i in 0..tokens.len() {
         for j in i + 1..tokens.len() {
@@ -282,6 +311,104 @@ fn estimate_u(fields: &[Field], left: &Table, right: &Table, samples: usize, thr
         .collect()
 }
 
+/// m for every field, from one EM session per key family (Splink's way): each session learns the fields its
+/// keys do not agree on by construction; a field's m is the average over the sessions that learned it,
+/// weighed by the matches each found. A field no session could learn keeps the default.
+fn train(
+    fields: &[Field],
+    pairs: &[(u32, u32, u8)],
+    levels: &[u8],
+    u: &[Vec<f64>],
+    expected_matches: f64,
+    iterations: usize,
+) -> (Vec<Vec<f64>>, f64) {
+    let n = fields.len().max(1);
+    let mut found_matches: f64 = 0.0;
+    let mut sum: Vec<Vec<f64>> = fields.iter().map(|f| vec![0.0; f.kind.levels()]).collect();
+    let mut weight = vec![0.0; fields.len()];
+    for (family, kind) in [(Family::Name, Kind::Name), (Family::Date, Kind::Date), (Family::Id, Kind::IdNumber)] {
+        let bit = 1u8 << family as u8;
+        let mut patterns: HashMap<Vec<u8>, f64> = HashMap::new();
+        let mut count = 0usize;
+        for (chunk, (_, _, families)) in levels.chunks(n).zip(pairs) {
+            if families & bit != 0 {
+                let p: Vec<u8> =
+                    chunk.iter().zip(fields).map(|(l, f)| if f.kind == kind { MISSING } else { *l }).collect();
+                *patterns.entry(p).or_default() += 1.0;
+                count += 1;
+            }
+        }
+        // Too few pairs say nothing.
+        if count < 20 {
+            continue;
+        }
+        let (lambda, m) = estimate_m(fields, &patterns, u, expected_matches / count as f64, iterations);
+        let matches = lambda * count as f64;
+        found_matches = found_matches.max(matches);
+        for (f, field) in fields.iter().enumerate() {
+            if field.kind != kind {
+                for (l, v) in m[f].iter().enumerate() {
+                    sum[f][l] += v * matches;
+                }
+                weight[f] += matches;
+            }
+        }
+    }
+    let defaults = default_m(fields);
+    let m = sum
+        .into_iter()
+        .zip(weight)
+        .zip(defaults)
+        .map(|((s, w), d)| if w > 0.0 { s.iter().map(|x| x / w).collect() } else { d })
+        .collect();
+    (m, found_matches)
+}
+
+/// m before any training: agreement likelier the closer it is.
+fn default_m(fields: &[Field]) -> Vec<Vec<f64>> {
+    fields
+        .iter()
+        .map(|f| {
+            let n = f.kind.levels();
+            let raw: Vec<f64> = (0..n).map(|l| ((l + 1) * (l + 1)) as f64).collect();
+            let total: f64 = raw.iter().sum();
+            raw.iter().map(|x| x / total).collect()
+        })
+        .collect()
+}
+
+/// The share of matches among the candidates, by EM with m and u fixed.
+fn estimate_lambda(
+    patterns: &HashMap<Vec<u8>, f64>,
+    m: &[Vec<f64>],
+    u: &[Vec<f64>],
+    lambda0: f64,
+    iterations: usize,
+) -> f64 {
+    let total: f64 = patterns.values().sum();
+    let mut lambda = lambda0.clamp(1e-9, 0.5);
+    for _ in 0..iterations.max(1) {
+        let mut matched = 0.0;
+        for (pattern, count) in patterns {
+            let (mut pm, mut pu) = (lambda, 1.0 - lambda);
+            for (f, l) in pattern.iter().enumerate() {
+                if *l != MISSING {
+                    pm *= m[f][*l as usize];
+                    pu *= u[f][*l as usize];
+                }
+            }
+            matched += pm / (pm + pu) * count;
+        }
+        let next = (matched / total.max(1.0)).clamp(1e-9, 1.0 - 1e-9);
+        let done = (next - lambda).abs() < 1e-7;
+        lambda = next;
+        if done {
+            break;
+        }
+    }
+    lambda
+}
+
 /// m and lambda by expectation-maximisation over the candidate pairs' agreement patterns, u held fixed.
 fn estimate_m(
     fields: &[Field],
@@ -290,15 +417,7 @@ fn estimate_m(
     lambda0: f64,
     iterations: usize,
 ) -> (f64, Vec<Vec<f64>>) {
-    let mut m: Vec<Vec<f64>> = fields
-        .iter()
-        .map(|f| {
-            let n = f.kind.levels();
-            let raw: Vec<f64> = (0..n).map(|l| ((l + 1) * (l + 1)) as f64).collect();
-            let total: f64 = raw.iter().sum();
-            raw.iter().map(|x| x / total).collect()
-        })
-        .collect();
+    let mut m = default_m(fields);
     let mut lambda = lambda0.clamp(1e-6, 0.5);
     let total: f64 = patterns.values().sum();
     for _ in 0..iterations {
@@ -409,8 +528,9 @@ fn probability(weight: f64) -> f64 {
     }
 }
 
-/// Candidate pairs (left row, right row) and their levels, flattened with `fields.len()` per pair.
-type Candidates = (Vec<(u32, u32)>, Vec<u8>);
+/// Candidate pairs (left row, right row, the families of the keys that found it) and their levels, flattened
+/// with `fields.len()` per pair.
+type Candidates = (Vec<(u32, u32, u8)>, Vec<u8>);
 
 /// Candidate pairs of one slice of the left list, with their levels.
 fn candidates(
@@ -424,20 +544,27 @@ fn candidates(
     let mut levels = Vec::new();
     let mut keys = Vec::new();
     let mut buf = String::new();
-    let mut found: Vec<u32> = Vec::new();
+    let mut found: Vec<(u32, u8)> = Vec::new();
     for l in rows {
         block_keys(fields, left, l, &mut keys, &mut buf);
         found.clear();
         for k in &keys {
             if let Some(rs) = index.get(k) {
-                found.extend_from_slice(rs);
+                let bit = family_bit(*k);
+                found.extend(rs.iter().map(|r| (*r, bit)));
             }
         }
-        found.sort_unstable();
-        found.dedup();
-        for r in &found {
-            pairs.push((l as u32, *r));
-            levels_of(fields, left, l, right, *r as usize, &mut levels);
+        found.sort_unstable_by_key(|f| f.0);
+        let mut i = 0;
+        while i < found.len() {
+            let r = found[i].0;
+            let mut families = 0u8;
+            while i < found.len() && found[i].0 == r {
+                families |= found[i].1;
+                i += 1;
+            }
+            pairs.push((l as u32, r, families));
+            levels_of(fields, left, l, right, r as usize, &mut levels);
         }
     }
     (pairs, levels)
@@ -480,19 +607,27 @@ pub fn link(fields: &[Field], left: &Table, right: &Table, opts: &Options) -> Li
     }
 
     let u = estimate_u(fields, left, right, opts.u_samples, threads);
-    let mut patterns: HashMap<Vec<u8>, f64> = HashMap::new();
-    for chunk in levels.chunks(n.max(1)) {
-        *patterns.entry(chunk.to_vec()).or_default() += 1.0;
-    }
     let expected_matches = left.len().min(right.len()) as f64;
-    let lambda0 = expected_matches / pairs.len().max(1) as f64;
-    let (lambda, m) = estimate_m(fields, &patterns, &u, lambda0, opts.em_iterations);
+    let (m, found) = train(fields, &pairs, &levels, &u, expected_matches, opts.em_iterations);
+    // The share of matches among all candidates: the most matches a training session found (each sees the
+    // matches its keys reach); without any session, EM over all candidates with m and u fixed. EM over all
+    // candidates overstates it when sessions exist: candidates agree far more often than the random pairs u
+    // came from.
+    let lambda = if found > 0.0 {
+        (found.min(expected_matches) / pairs.len().max(1) as f64).clamp(1e-9, 0.5)
+    } else {
+        let mut all: HashMap<Vec<u8>, f64> = HashMap::new();
+        for chunk in levels.chunks(n.max(1)) {
+            *all.entry(chunk.to_vec()).or_default() += 1.0;
+        }
+        estimate_lambda(&all, &m, &u, expected_matches / pairs.len().max(1) as f64, opts.em_iterations)
+    };
     let model = Model { lambda, m, u, tf: term_frequencies(fields, left, right) };
 
     let mut scored: Vec<Pair> = pairs
         .iter()
         .enumerate()
-        .filter_map(|(i, (l, r))| {
+        .filter_map(|(i, (l, r, _))| {
             let (weight, probability) = model.score(fields, &levels[i * n..(i + 1) * n], left, *l as usize);
             (probability >= opts.threshold).then_some(Pair {
                 left: *l as usize,

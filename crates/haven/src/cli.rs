@@ -138,6 +138,22 @@ pub enum BenchCommand {
         #[arg(long, default_value_t = 100_000)]
         cases: u64,
     },
+    /// Write a linkage test set as two CSV files in OUT (no database): `synthetic` (N people on both sides, with
+    /// typos on the right) or `vietnamese` (an absentee register and a returnee list, 60% of whom are absentees
+    /// written the way foreign lists write them).
+    LinkageData {
+        #[arg(long)]
+        set: String,
+        #[arg(long)]
+        left: usize,
+        /// Only for `vietnamese`.
+        #[arg(long, default_value_t = 0)]
+        right: usize,
+        #[arg(long)]
+        out: PathBuf,
+        #[arg(long, default_value_t = 1)]
+        seed: u64,
+    },
 }
 
 #[derive(Subcommand)]
@@ -344,6 +360,15 @@ async fn user_by_name(store: &Store, name: &str) -> anyhow::Result<haven_store::
 pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
     let g = cli.global;
     match cli.command {
+        Command::Bench(BenchCommand::LinkageData { set, left, right, out, seed }) => {
+            std::fs::create_dir_all(&out)?;
+            match set.as_str() {
+                "synthetic" => crate::linkage_data::synthetic(left, &out, seed)?,
+                "vietnamese" => crate::linkage_data::vietnamese(left, right, 600, &out, seed)?,
+                other => anyhow::bail!("unknown set {other}: synthetic or vietnamese"),
+            }
+            println!("written to {}", out.display());
+        }
         Command::Match { left, right, left_id, right_id, fields, out, threshold } => {
             let fields =
                 fields.iter().map(|f| crate::matching::FieldArg::parse(f)).collect::<anyhow::Result<Vec<_>>>()?;

@@ -6,4 +6,5 @@ pub mod cli;
 pub mod demo;
 pub mod demo_reports;
 pub mod demo_victims;
+pub mod linkage_data;
 pub mod matching;
