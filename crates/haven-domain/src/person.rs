@@ -113,6 +113,9 @@ pub fn parse_other_names(s: &str) -> Vec<String> {
     out
 }
 
+/// The most other names a record holds.
+pub const MAX_OTHER_NAMES: usize = 10;
+
 /// How a relative is related to the person.
 pub const RELATIONS: &[&str] = &["parent", "spouse", "child", "sibling", "guardian", "other"];
 
@@ -136,21 +139,34 @@ pub fn sniff_attachment(bytes: &[u8]) -> Option<&'static str> {
     }
 }
 
-/// A file name safe to offer back in a download: the last path part, without control or quoting characters,
-/// at most 100 characters; an empty result becomes `fallback`.
-pub fn safe_file_name(name: &str, fallback: &str) -> String {
+/// Invisible formatting characters (bidirectional overrides, zero-width characters) that can make
+/// "photo\u{202e}gnp.exe" read as "photoexe.png".
+fn is_format_char(c: char) -> bool {
+    matches!(c, '\u{00ad}' | '\u{061c}' | '\u{200b}'..='\u{200f}' | '\u{202a}'..='\u{202e}' | '\u{2060}'..='\u{2069}' | '\u{feff}')
+}
+
+/// A file name safe to offer back in a download: the last path part, without control, formatting or quoting
+/// characters, at most 100 characters, ending in the extension of the type read from the file's bytes (a PDF
+/// named "scan.html" is saved as "scan.pdf"); an empty result becomes `fallback`.
+pub fn safe_file_name(name: &str, content_type: &str, fallback: &str) -> String {
     let last = name.rsplit(['/', '\\']).next().unwrap_or("");
     let clean: String = last
         .chars()
-        .filter(|c| !c.is_control() && !matches!(c, '"' | '\\' | ';' | '<' | '>' | '|' | ':' | '*' | '?'))
+        .filter(|c| {
+            !c.is_control() && !is_format_char(*c) && !matches!(c, '"' | '\\' | ';' | '<' | '>' | '|' | ':' | '*' | '?')
+        })
         .take(100)
         .collect();
-    let clean = clean.trim().trim_start_matches('.').to_owned();
-    if clean.is_empty() {
-        fallback.to_owned()
-    } else {
-        clean
-    }
+    let clean = clean.trim().trim_start_matches('.');
+    let stem = clean.rsplit_once('.').map(|(s, _)| s).unwrap_or(clean).trim();
+    let stem = if stem.is_empty() { fallback } else { stem };
+    let ext = match content_type {
+        "image/jpeg" => "jpg",
+        "image/png" => "png",
+        "application/pdf" => "pdf",
+        _ => "bin",
+    };
+    format!("{stem}.{ext}")
 }
 
 /// Collapse runs of whitespace and trim; names keep their diacritics and their order.
@@ -254,7 +270,7 @@ impl IdentityInput {
         }
         let commune_code = Some(self.commune_code.trim().to_owned()).filter(|c| !c.is_empty());
         let other_names = parse_other_names(&self.other_names);
-        if other_names.len() > 10 || other_names.iter().any(|n| n.chars().count() > 200) {
+        if other_names.len() > MAX_OTHER_NAMES || other_names.iter().any(|n| n.chars().count() > 200) {
             errors.push(FieldError { field: "other_names", key: "error.too_long" });
         }
         let short = |v: &str, field: &'static str, errors: &mut Vec<FieldError>| {
@@ -413,10 +429,12 @@ mod tests {
         assert_eq!(sniff_attachment(b"\x89PNG\r\n\x1a\n...."), Some("image/png"));
         assert_eq!(sniff_attachment(b"<html><script>"), None);
         assert_eq!(sniff_attachment(b"MZ\x90\x00"), None, "an executable named photo.jpg");
-        assert_eq!(safe_file_name("C:\\fakepath\\giấy tờ.pdf", "x"), "giấy tờ.pdf");
-        assert_eq!(safe_file_name("../../etc/passwd", "x"), "passwd");
-        assert_eq!(safe_file_name("a\"; b.pdf\r\n", "x"), "a b.pdf");
-        assert_eq!(safe_file_name("...", "tep"), "tep");
+        assert_eq!(safe_file_name("C:\\fakepath\\giấy tờ.pdf", "application/pdf", "x"), "giấy tờ.pdf");
+        assert_eq!(safe_file_name("../../etc/passwd", "image/png", "x"), "passwd.png");
+        assert_eq!(safe_file_name("a\"; b.pdf\r\n", "application/pdf", "x"), "a b.pdf");
+        assert_eq!(safe_file_name("...", "image/jpeg", "tep"), "tep.jpg");
+        assert_eq!(safe_file_name("scan.html", "application/pdf", "x"), "scan.pdf", "the type decides the extension");
+        assert_eq!(safe_file_name("photo\u{202e}gnp.exe", "image/png", "x"), "photognp.png");
     }
 
     #[test]

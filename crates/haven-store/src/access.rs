@@ -108,6 +108,20 @@ pub async fn revoke_grant(
     Ok(n == 1)
 }
 
+/// Revoke a grant by its id, on whatever record it now names (a person record may have been merged since it
+/// was made); false when it is not live.
+pub async fn revoke_grant_by_id(cmd: &mut Command, grant_id: &str) -> anyhow::Result<bool> {
+    let record: Option<(String, String)> =
+        sqlx::query_as("SELECT record_kind, record_id FROM grants WHERE id = $1 AND revoked_at IS NULL")
+            .bind(grant_id)
+            .fetch_optional(&mut *cmd.tx)
+            .await?;
+    match record {
+        Some((kind, id)) => revoke_grant(cmd, &kind, &id, grant_id).await,
+        None => Ok(false),
+    }
+}
+
 /// Revoke every live grant resting on a consent (when it is withdrawn); returns how many.
 pub async fn revoke_grants_of_consent(cmd: &mut Command, consent_id: &str) -> anyhow::Result<usize> {
     let live: Vec<(String, String)> = sqlx::query_as(

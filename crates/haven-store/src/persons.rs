@@ -10,6 +10,9 @@ use crate::db::RowExt;
 use crate::{new_id, Command, Entry, Store};
 
 pub const KIND: &str = "person";
+/// The scope of a grant that lets an agency read a person record but not name the person on records of its
+/// own (open a victim case, add them to a report): what an accepted referral gives.
+pub const READ_ONLY: &str = "read";
 const TABLE: &str = "persons";
 
 /// What anyone allowed to list records sees: no identity.
@@ -164,15 +167,35 @@ async fn open_identity(cmd: &mut Command, keys: &Keyring, id: &str) -> anyhow::R
     }))
 }
 
-/// Open a person's identity and record the view, with its purpose, in the same transaction.
+/// Every sealed identity column, and the relatives and file names that open with them on the person page.
+const VIEW_WITH_RELATED: &[&str] = &[
+    "full_name",
+    "birth_date",
+    "sex",
+    "id_number",
+    "phone",
+    "address",
+    "other_names",
+    "ethnicity",
+    "nationality",
+    "passport",
+    "language",
+    "relatives",
+    "file_names",
+];
+
+/// Open a person's identity and record the view, with its purpose, in the same transaction. `related`: the
+/// caller also opens the relatives and file names in this command, and the entry says so.
 pub async fn view_identity(
     cmd: &mut Command,
     keys: &Keyring,
     id: &str,
     purpose: &str,
+    related: bool,
 ) -> anyhow::Result<Option<OpenedIdentity>> {
     let Some(opened) = open_identity(cmd, keys, id).await? else { return Ok(None) };
-    cmd.audit(Entry::new("person.view_identity", KIND, id).purpose(purpose).fields(IDENTITY_FIELDS)).await?;
+    let fields = if related { VIEW_WITH_RELATED } else { IDENTITY_FIELDS };
+    cmd.audit(Entry::new("person.view_identity", KIND, id).purpose(purpose).fields(fields)).await?;
     Ok(Some(opened))
 }
 
@@ -397,30 +420,76 @@ pub async fn open_attachment_names(
         .collect()
 }
 
-/// Fold `merged` into `survivor`, two records of one person in the same agency: every report, case, victim
-/// case, consent, relative and attachment of the merged record moves to the survivor, the merged record's
-/// names join the survivor's other names, and the merged record stays, marked, as the trail. False when either
-/// record is already merged away or they are the same record.
+/// What came of a merge.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Merge {
+    Done,
+    /// One of the records was merged away meanwhile, or they are the same record.
+    Gone,
+    /// Both records are on one case in one role and the one to merge away carries custody dates or a
+    /// sentence: settle that on the case first, so nothing is lost.
+    CustodyOnBoth,
+    /// Records of another agency (a victim case, a report, a case) name the record to merge away: that agency
+    /// decides about its own records.
+    OtherAgencies,
+}
+
+/// Fold `merged` into `survivor`, two records of one person in `agency_id`: every report, case, victim case,
+/// consent, relative and attachment of the merged record moves to the survivor, the merged record's names join
+/// the survivor's other names, and the merged record stays, marked, as the trail.
 pub async fn merge(
     cmd: &mut Command,
     keys: &Keyring,
+    agency_id: &str,
     survivor: &str,
     merged: &str,
     reason: &str,
-) -> anyhow::Result<bool> {
-    let n = sqlx::query(
-        "UPDATE persons SET merged_into = $1, updated_at = $2 WHERE id = $3 AND merged_into IS NULL AND id <> $1 \
-         AND EXISTS (SELECT 1 FROM persons s WHERE s.id = $1 AND s.merged_into IS NULL)",
-    )
-    .bind(survivor)
-    .bind(cmd.at)
-    .bind(merged)
-    .execute(&mut *cmd.tx)
-    .await?
-    .rows_affected();
-    if n == 0 {
-        return Ok(false);
+) -> anyhow::Result<Merge> {
+    if survivor == merged {
+        return Ok(Merge::Gone);
     }
+    // Take both rows first: two merges crossing each other (A into B, B into A) cannot both pass.
+    let locked = sqlx::query("UPDATE persons SET updated_at = $1 WHERE id IN ($2, $3) AND merged_into IS NULL")
+        .bind(cmd.at)
+        .bind(survivor)
+        .bind(merged)
+        .execute(&mut *cmd.tx)
+        .await?
+        .rows_affected();
+    if locked != 2 {
+        return Ok(Merge::Gone);
+    }
+    let custody: i64 = sqlx::query_scalar(
+        "SELECT COUNT(*) FROM case_persons m WHERE m.person_id = $1 AND (m.arrested_on IS NOT NULL \
+         OR m.detained_on IS NOT NULL OR m.released_on IS NOT NULL OR m.sentence IS NOT NULL) AND EXISTS \
+         (SELECT 1 FROM case_persons s WHERE s.person_id = $2 AND s.case_id = m.case_id AND s.role = m.role)",
+    )
+    .bind(merged)
+    .bind(survivor)
+    .fetch_one(&mut *cmd.tx)
+    .await?;
+    if custody > 0 {
+        return Ok(Merge::CustodyOnBoth);
+    }
+    let foreign: i64 = sqlx::query_scalar(
+        "SELECT (SELECT COUNT(*) FROM victim_cases WHERE person_id = $1 AND owner_agency_id <> $2) \
+         + (SELECT COUNT(*) FROM report_persons rp JOIN reports r ON r.id = rp.report_id \
+            WHERE rp.person_id = $1 AND r.owner_agency_id <> $2) \
+         + (SELECT COUNT(*) FROM case_persons cp JOIN criminal_cases c ON c.id = cp.case_id \
+            WHERE cp.person_id = $1 AND c.owner_agency_id <> $2)",
+    )
+    .bind(merged)
+    .bind(agency_id)
+    .fetch_one(&mut *cmd.tx)
+    .await?;
+    if foreign > 0 {
+        return Ok(Merge::OtherAgencies);
+    }
+    sqlx::query("UPDATE persons SET merged_into = $1 WHERE id = $2")
+        .bind(survivor)
+        .bind(merged)
+        .execute(&mut *cmd.tx)
+        .await?;
     let mut moved = Vec::new();
     // A link the survivor already has (same report or case, same role) is not doubled: the merged record's
     // copy is dropped and the survivor's kept.
@@ -463,7 +532,8 @@ pub async fn merge(
     };
     let mut names = keep.other_names.clone();
     for n in std::iter::once(&gone.full_name).chain(gone.other_names.iter()) {
-        if *n != keep.full_name && !names.contains(n) {
+        // As many as a correction accepts, so the record stays correctable.
+        if *n != keep.full_name && !names.contains(n) && names.len() < haven_domain::person::MAX_OTHER_NAMES {
             names.push(n.clone());
         }
     }
@@ -492,7 +562,7 @@ pub async fn merge(
     cmd.persons_changed = true;
     cmd.audit(Entry::new("person.merge", KIND, survivor).fields(&["merged", "reason", "other_names"])).await?;
     cmd.audit(Entry::new("person.merged_into", KIND, merged).fields(&["survivor"])).await?;
-    Ok(true)
+    Ok(Merge::Done)
 }
 
 /// A merge as the survivor's page lists it.
@@ -520,8 +590,8 @@ fn person_row(r: crate::db::Row) -> anyhow::Result<PersonRow> {
 }
 
 const ROW_COLS: &str = "id, owner_agency_id, case_code, commune_code, created_at, merged_into";
-/// List pages: the covering index's columns (those rows are never merged away).
-const LIST_COLS: &str = "id, owner_agency_id, case_code, commune_code, created_at, CAST(NULL AS TEXT)";
+/// List pages read what the covering index holds (migration 0011).
+const LIST_COLS: &str = ROW_COLS;
 
 /// A page of a list, newest first, continued with a cursor.
 pub struct Page<T> {
@@ -645,31 +715,51 @@ impl Store {
     /// Exact look-up by a normalised ID number or phone through the blind indexes.
     pub async fn find_persons_by_id_number(&self, normalised: &str) -> anyhow::Result<Vec<PersonRow>> {
         let rows =
-            sqlx::query(&format!("SELECT {ROW_COLS} FROM persons WHERE id_number_bidx = $1 AND merged_into IS NULL ORDER BY id DESC LIMIT 50"))
+            sqlx::query(&format!("SELECT {ROW_COLS} FROM persons WHERE id_number_bidx = $1 ORDER BY id DESC LIMIT 50"))
                 .bind(self.keys.blind(BlindKind::IdNumber, normalised))
                 .fetch_all(self.db.pool())
                 .await?;
-        rows.into_iter().map(person_row).collect()
+        self.follow_merges(rows.into_iter().map(person_row).collect::<anyhow::Result<_>>()?).await
     }
 
     pub async fn find_persons_by_phone(&self, normalised: &str) -> anyhow::Result<Vec<PersonRow>> {
-        let rows = sqlx::query(&format!(
-            "SELECT {ROW_COLS} FROM persons WHERE phone_bidx = $1 AND merged_into IS NULL ORDER BY id DESC LIMIT 50"
-        ))
-        .bind(self.keys.blind(BlindKind::Phone, normalised))
-        .fetch_all(self.db.pool())
-        .await?;
-        rows.into_iter().map(person_row).collect()
+        let rows =
+            sqlx::query(&format!("SELECT {ROW_COLS} FROM persons WHERE phone_bidx = $1 ORDER BY id DESC LIMIT 50"))
+                .bind(self.keys.blind(BlindKind::Phone, normalised))
+                .fetch_all(self.db.pool())
+                .await?;
+        self.follow_merges(rows.into_iter().map(person_row).collect::<anyhow::Result<_>>()?).await
     }
 
     pub async fn find_persons_by_passport(&self, normalised: &str) -> anyhow::Result<Vec<PersonRow>> {
-        let rows = sqlx::query(&format!(
-            "SELECT {ROW_COLS} FROM persons WHERE passport_bidx = $1 AND merged_into IS NULL ORDER BY id DESC LIMIT 50"
-        ))
-        .bind(self.keys.blind(BlindKind::Passport, normalised))
-        .fetch_all(self.db.pool())
-        .await?;
-        rows.into_iter().map(person_row).collect()
+        let rows =
+            sqlx::query(&format!("SELECT {ROW_COLS} FROM persons WHERE passport_bidx = $1 ORDER BY id DESC LIMIT 50"))
+                .bind(self.keys.blind(BlindKind::Passport, normalised))
+                .fetch_all(self.db.pool())
+                .await?;
+        self.follow_merges(rows.into_iter().map(person_row).collect::<anyhow::Result<_>>()?).await
+    }
+
+    /// Look-ups lead to the living record: a record merged into another is replaced by that one (the merged
+    /// record's numbers and code stay findable), each record once.
+    async fn follow_merges(&self, rows: Vec<PersonRow>) -> anyhow::Result<Vec<PersonRow>> {
+        let mut out: Vec<PersonRow> = Vec::with_capacity(rows.len());
+        for mut p in rows {
+            // Merges form chains at most as long as the records merged; stop at a generous bound.
+            for _ in 0..16 {
+                match p.merged_into.clone() {
+                    Some(next) => match self.person(&next).await? {
+                        Some(n) => p = n,
+                        None => break,
+                    },
+                    None => break,
+                }
+            }
+            if p.merged_into.is_none() && !out.iter().any(|o| o.id == p.id) {
+                out.push(p);
+            }
+        }
+        Ok(out)
     }
 
     /// Attachments of a person, oldest first, without names or contents.
@@ -726,7 +816,8 @@ impl Store {
     pub async fn identity_views_of_person(&self, person_id: &str, limit: i64) -> anyhow::Result<Vec<ViewRow>> {
         Ok(sqlx::query_as(
             "SELECT at, actor_user_id, action, purpose FROM audit_log WHERE record_kind = $1 AND record_id = $2 \
-             AND action IN ('person.view_identity', 'person.view_attachment', 'person.update', 'person.merge') \
+             AND action IN ('person.view_identity', 'person.view_attachment', 'person.update', 'person.merge', \
+             'person.add_relative', 'person.attach') \
              ORDER BY seq DESC LIMIT $3",
         )
         .bind(KIND)
@@ -741,6 +832,6 @@ impl Store {
             .bind(code.trim().to_uppercase())
             .fetch_all(self.db.pool())
             .await?;
-        rows.into_iter().map(person_row).collect()
+        self.follow_merges(rows.into_iter().map(person_row).collect::<anyhow::Result<_>>()?).await
     }
 }

@@ -771,7 +771,13 @@ pub async fn accept_referral(
         Some(p) => Some(
             crate::access::create_grant(
                 cmd,
-                &crate::access::NewGrant { record_kind: crate::persons::KIND, record_id: p, scope: None, ..grant },
+                // Read only: the receiver sees the person, but cannot name them on records of its own.
+                &crate::access::NewGrant {
+                    record_kind: crate::persons::KIND,
+                    record_id: p,
+                    scope: Some(crate::persons::READ_ONLY),
+                    ..grant
+                },
             )
             .await?,
         ),
@@ -823,7 +829,7 @@ pub async fn complete_referral(cmd: &mut Command, r: &ReferralRow) -> anyhow::Re
         crate::access::revoke_grant(cmd, KIND, &r.case_id, g).await?;
     }
     if let Some(g) = &r.person_grant_id {
-        crate::access::revoke_grant(cmd, crate::persons::KIND, &r.person_id, g).await?;
+        crate::access::revoke_grant_by_id(cmd, g).await?;
     }
     cmd.audit(Entry::new("referral.complete", KIND, &r.case_id).fields(&["referral"])).await?;
     Ok(true)

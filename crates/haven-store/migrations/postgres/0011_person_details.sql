@@ -12,9 +12,9 @@ ALTER TABLE persons ADD COLUMN language BYTEA;
 ALTER TABLE persons ADD COLUMN interpreter BIGINT NOT NULL DEFAULT 0;
 ALTER TABLE persons ADD COLUMN merged_into TEXT REFERENCES persons(id);
 CREATE INDEX persons_passport ON persons(passport_bidx);
--- Lists show records that were not merged away; the covering index keeps to them.
-CREATE INDEX persons_owner_live ON persons(owner_agency_id, id, case_code, commune_code, created_at)
-    WHERE merged_into IS NULL;
+-- Lists show records that were not merged away: "merged_into IS NULL" is an equality on the index's second
+-- column, then the id range, with what a list shows in the index.
+CREATE INDEX persons_owner_live ON persons(owner_agency_id, merged_into, id, case_code, commune_code, created_at);
 DROP INDEX persons_owner;
 
 CREATE TABLE person_relatives (

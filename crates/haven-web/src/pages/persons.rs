@@ -30,7 +30,8 @@ pub fn routes() -> Router<AppState> {
         .route("/persons/new", get(new_form))
         .route("/persons/{id}", get(show))
         .route("/persons/{id}/reveal", post(reveal))
-        .route("/persons/{id}/edit", get(edit_form).post(edit))
+        .route("/persons/{id}/correct", post(edit_form))
+        .route("/persons/{id}/edit", post(edit))
         .route("/persons/{id}/relatives", post(add_relative))
         .route(
             "/persons/{id}/attachments",
@@ -134,10 +135,15 @@ async fn search(
     let (kind, rows) = if is_code {
         ("case_code", state.store.find_persons_by_case_code(&query).await?)
     } else if let Some(id) = IdNumber::parse(&query) {
-        ("id_number", state.store.find_persons_by_id_number(id.as_str()).await?)
+        // Some passports are all digits: look there too.
+        let mut rows = state.store.find_persons_by_id_number(id.as_str()).await?;
+        with_passport(&state, &query, &mut rows).await?;
+        ("id_number", rows)
     } else if let Some(phone) = normalise_phone(&query).filter(|_| !query.contains('-')) {
-        ("phone", state.store.find_persons_by_phone(&phone).await?)
-    } else if let Some(passport) = normalise_passport(&query).filter(|p| p.bytes().any(|b| b.is_ascii_alphabetic())) {
+        let mut rows = state.store.find_persons_by_phone(&phone).await?;
+        with_passport(&state, &query, &mut rows).await?;
+        ("phone", rows)
+    } else if let Some(passport) = normalise_passport(&query) {
         ("passport", state.store.find_persons_by_passport(&passport).await?)
     } else {
         ("case_code", state.store.find_persons_by_case_code(&query).await?)
@@ -150,13 +156,26 @@ async fn search(
     Ok(ok(&ListPage { c, view: String::new(), q: query, lines, next: None, can_create, searched: true }))
 }
 
+/// Add the records whose passport number is `query` (when it can be one) to a look-up's results.
+async fn with_passport(state: &AppState, query: &str, rows: &mut Vec<PersonRow>) -> AppResult<()> {
+    if let Some(passport) = normalise_passport(query) {
+        for p in state.store.find_persons_by_passport(&passport).await? {
+            if !rows.iter().any(|r| r.id == p.id) {
+                rows.push(p);
+            }
+        }
+    }
+    Ok(())
+}
+
 #[derive(Template)]
 #[template(path = "person_new.html")]
 struct NewPage {
     c: Ctx,
     f: FormState,
     communes: Vec<(String, String)>,
-    countries: &'static [&'static str],
+    /// Nationalities offered, with a stored one outside the usual list.
+    countries: Vec<String>,
     /// Where the form posts: a new record, or the correction of one.
     action: String,
     editing: bool,
@@ -164,7 +183,12 @@ struct NewPage {
 
 impl NewPage {
     fn new(c: Ctx, f: FormState, communes: Vec<(String, String)>) -> NewPage {
-        NewPage { c, f, communes, countries: NATIONALITIES, action: "/persons".into(), editing: false }
+        let mut countries: Vec<String> = NATIONALITIES.iter().map(|c| (*c).to_owned()).collect();
+        let stored = f.value("nationality").to_owned();
+        if !stored.is_empty() && !countries.contains(&stored) {
+            countries.push(stored);
+        }
+        NewPage { c, f, communes, countries, action: "/persons".into(), editing: false }
     }
 }
 
@@ -568,7 +592,7 @@ async fn reveal(
 async fn open_for_page(state: &AppState, viewer: &Viewer, id: &str, purpose: &str) -> AppResult<Option<Opened>> {
     let keys = &state.store.keys;
     let mut cmd = state.store.command(&viewer.actor()).await?;
-    let Some(mut identity) = persons::view_identity(&mut cmd, keys, id, purpose).await? else {
+    let Some(mut identity) = persons::view_identity(&mut cmd, keys, id, purpose, true).await? else {
         return Ok(None);
     };
     let relatives = persons::open_relatives(&mut cmd, keys, id).await?;
@@ -592,16 +616,23 @@ async fn load_for_edit(state: &AppState, viewer: &Viewer, id: &str) -> AppResult
     Ok(p)
 }
 
-/// The correction form, filled with the identity as it stands: opening it is an audited view.
+/// The correction form, filled with the identity as it stands. Opening it is an audited view with the purpose
+/// the officer chose, so it is a POST: a link followed or prefetched never writes a view in anyone's name.
 async fn edit_form(
     State(state): State<AppState>,
     Can(viewer, ..): Can<guards::EditRecords>,
     c: Ctx,
     Path(id): Path<String>,
+    CsrfForm(form, pairs): CsrfForm<RevealForm>,
 ) -> AppResult<Response> {
     let p = load_for_edit(&state, &viewer, &id).await?;
+    if !PURPOSES.contains(&form.purpose.as_str()) {
+        let mut f = FormState::from_pairs(&pairs);
+        f.add("purpose", "error.choice");
+        return person_page(&state, &viewer, c, p, None, f, StatusCode::UNPROCESSABLE_ENTITY).await;
+    }
     let mut cmd = state.store.command(&viewer.actor()).await?;
-    let Some(i) = persons::view_identity(&mut cmd, &state.store.keys, &p.id, "case_work").await? else {
+    let Some(i) = persons::view_identity(&mut cmd, &state.store.keys, &p.id, &form.purpose, false).await? else {
         return Err(AppError::NotFound);
     };
     cmd.commit().await?;
@@ -765,8 +796,7 @@ async fn attach(
     let Some((file, content_type)) = checked.filter(|_| f.errors.is_empty()) else {
         return person_page(&state, &viewer, c, p, None, f, StatusCode::UNPROCESSABLE_ENTITY).await;
     };
-    let name =
-        rules::safe_file_name(&file.file_name, &format!("{kind}.{}", content_type.rsplit('/').next().unwrap_or("bin")));
+    let name = rules::safe_file_name(&file.file_name, content_type, &kind);
     let mut cmd = state.store.command(&viewer.actor()).await?;
     let attachment = persons::NewAttachment { kind: &kind, file_name: &name, content_type, bytes: &file.bytes };
     persons::add_attachment(&mut cmd, &state.store.keys, &id, &attachment).await?;
@@ -861,10 +891,16 @@ async fn merge(
         return person_page(&state, &viewer, c, p, None, f, StatusCode::UNPROCESSABLE_ENTITY).await;
     };
     let mut cmd = state.store.command(&viewer.actor()).await?;
-    if !persons::merge(&mut cmd, &state.store.keys, &id, &other.id, reason).await? {
+    let refused = match persons::merge(&mut cmd, &state.store.keys, &viewer.agency.id, &id, &other.id, reason).await? {
+        persons::Merge::Done => None,
         // Merged meanwhile by a colleague.
-        f.add("other", "error.merge_other");
+        persons::Merge::Gone => Some("error.merge_other"),
+        persons::Merge::CustodyOnBoth => Some("error.merge_custody"),
+        persons::Merge::OtherAgencies => Some("error.merge_other_agencies"),
+    };
+    if let Some(key) = refused {
         drop(cmd);
+        f.add("other", key);
         return person_page(&state, &viewer, c, p, None, f, StatusCode::UNPROCESSABLE_ENTITY).await;
     }
     cmd.commit().await?;

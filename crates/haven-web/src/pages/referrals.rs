@@ -198,7 +198,12 @@ async fn give(state: &AppState, viewer: &Viewer, c: Ctx, id: &str, a: Answer, re
             let until = (due + time::Duration::days(1)).midnight().assume_offset(haven_domain::time::VN_OFFSET);
             // The receiver reads only the parts of the case its kind of referral needs.
             let scope = state.profile.referrals.scope(&r.kind);
-            let person = haven_domain::victims::Parts::from_scope(Some(&scope)).person.then_some(r.person_id.as_str());
+            // The person record opens with the case only when the referring agency owns it: an agency reading a
+            // record on a grant does not pass it on.
+            let owner = state.store.person(&r.person_id).await?.map(|p| p.owner_agency_id);
+            let person = (haven_domain::victims::Parts::from_scope(Some(&scope)).person
+                && owner.as_deref() == Some(r.from_agency_id.as_str()))
+            .then_some(r.person_id.as_str());
             victims::accept_referral(&mut cmd, &r, haven_domain::time::to_millis(until), &scope, person).await?
         }
         Answer::Decline => victims::decline_referral(&mut cmd, &r, reason).await?,

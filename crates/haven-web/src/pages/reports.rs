@@ -827,13 +827,18 @@ pub struct PersonLinkForm {
     pub role: String,
 }
 
-/// A person record the viewer's agency owns or holds a grant on, found by its case code: what may be named on a
-/// report or case or opened as a victim case. Break-the-glass opens a record for an emergency, not for this.
+/// A person record the viewer's agency owns or holds a whole grant on, found by its case code (a merged
+/// record's code leads to the record it was merged into): what may be named on a report or case or opened as a
+/// victim case. Break-the-glass opens a record for an emergency, and a referral's read-only grant serves the
+/// referral, not this.
 pub async fn visible_person(state: &AppState, viewer: &Viewer, code: &str) -> AppResult<Option<PersonRow>> {
     for p in state.store.find_persons_by_case_code(code).await? {
         let kind = haven_store::persons::KIND;
         let decision = crate::pages::record_access(state, viewer, kind, &p.id, &p.owner_agency_id, &[]).await?;
-        if matches!(decision, haven_domain::AccessDecision::Owner | haven_domain::AccessDecision::Granted { .. }) {
+        if matches!(
+            decision,
+            haven_domain::AccessDecision::Owner | haven_domain::AccessDecision::Granted { scope: None, .. }
+        ) {
             return Ok(Some(p));
         }
     }

@@ -18,7 +18,7 @@ async fn all_identities(store: &Store) -> Vec<(String, OpenedIdentity)> {
             let page = store.persons_of_agency(&agency.id, after.as_deref(), 200).await.expect("page");
             let mut cmd = store.command(&Actor::system("test")).await.expect("cmd");
             for p in &page.items {
-                let id = persons::view_identity(&mut cmd, &store.keys, &p.id, "case_work")
+                let id = persons::view_identity(&mut cmd, &store.keys, &p.id, "case_work", false)
                     .await
                     .expect("open")
                     .expect("exists");

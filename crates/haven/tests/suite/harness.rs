@@ -243,7 +243,16 @@ impl Client {
         Self::resp(r).await
     }
 
-    /// GET or POST and keep the raw bytes of the answer (a download).
+    /// POST a file upload with a given CSRF token (a forged one, to test the check).
+    pub async fn upload_with_token(&self, path: &str, token: &str, file: (&str, Vec<u8>)) -> Resp {
+        let form = reqwest::multipart::Form::new()
+            .text("csrf", token.to_owned())
+            .text("kind", "photo")
+            .part("file", reqwest::multipart::Part::bytes(file.1).file_name(file.0.to_owned()));
+        Self::resp(self.http.post(format!("{}{path}", self.base)).multipart(form).send().await.expect("POST")).await
+    }
+
+    /// POST a form and keep the raw bytes of the answer (a download).
     pub async fn post_for_bytes(&self, from_page: &str, path: &str, form: &[(&str, &str)]) -> (u16, Vec<u8>) {
         let page = self.get(from_page).await;
         let token = Self::csrf_of(&page.body);

@@ -213,7 +213,7 @@ async fn backup_while_serving_and_restore_gives_identical_records() {
         .await
         .expect("page");
     let mut cmd = copy.command(&haven_store::Actor::system("test")).await.expect("cmd");
-    assert!(haven_store::persons::view_identity(&mut cmd, &copy.keys, &any.items[0].id, "case_work")
+    assert!(haven_store::persons::view_identity(&mut cmd, &copy.keys, &any.items[0].id, "case_work", false)
         .await
         .expect("open")
         .is_some());

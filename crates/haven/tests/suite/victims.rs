@@ -266,6 +266,9 @@ story!(referrals_follow_consent_and_access_ends_when_it_is_withdrawn, |app| {
     let (_, code) = person(&app, "border.officer", "Quàng Văn Tươi", "03/02/1995").await;
     let case = receive(&app, "border.officer", &code, &[]).await;
     let officer = app.login("border.officer").await;
+    // The trafficking context is recorded, so that a receiver not meant to see it would notice.
+    let context = [("exploitation", "ForcedLabour"), ("destination_country", "KH")];
+    assert_eq!(officer.post(&case, &format!("{case}/context"), &context).await.status, 303);
     let (health, police, procuracy) =
         (app.agency_id("health").await, app.agency_id("police").await, app.agency_id("procuracy").await);
     let refer = |kind: &'static str, to: String| {
@@ -324,7 +327,14 @@ story!(referrals_follow_consent_and_access_ends_when_it_is_withdrawn, |app| {
     let (status, json) = app.client().api_get(&token, &format!("/api/v1{case}")).await;
     assert_eq!(status, 200);
     assert!(json.get("entitlements").is_some() && json.get("steps").is_none() && json.get("consents").is_none());
-    assert!(json["case"]["legal_basis"].is_null() && json["case"]["exploitation"].is_null(), "{json}");
+    assert!(json["case"]["exploitation"].is_null() && json["case"]["destination_country"].is_null(), "{json}");
+    assert!(json.get("trafficking_events").is_none() && json.get("protection_measures").is_none());
+    // Reading the person for the referral is not owning them: the receiver cannot open a case of its own on
+    // the person, which would show it everything the referral hides.
+    let own = [("person_code", code.as_str()), ("reception_kind", "commune"), ("received_on", "02/03/2026")];
+    let r = support.post("/victims/new", "/victims", &own).await;
+    assert_eq!(r.status, 422, "{}", r.body);
+    assert!(app.store.victim_cases_of_agency(&health, 10).await.expect("list").is_empty());
     assert_eq!(
         app.login("police.officer")
             .await
