@@ -3,7 +3,7 @@
 //! values cannot be compared, like an old 9-digit ID card against a 12-digit citizen ID). Values are prepared
 //! once per record ([`prepare`]) so a comparison does no parsing or allocation in the common case.
 
-use crate::normalise::{canonical, document_number, fold, name_tokens, parse_date, LooseDate};
+use crate::normalise::{canonical, document_number, fold, name_tokens, parse_date, place_name, LooseDate};
 
 /// What a field holds, which decides how it is prepared and compared.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
@@ -131,7 +131,8 @@ pub fn prepare(kind: Kind, raw: &str) -> Option<Prepared> {
             _ => None,
         },
         Kind::IdNumber => Some(document_number(raw)).filter(|d| !d.is_empty()).map(Prepared::Str),
-        Kind::Place | Kind::Text => Some(fold(raw)).filter(|s| !s.is_empty()).map(Prepared::Str),
+        Kind::Place => Some(place_name(raw).0).filter(|s| !s.is_empty()).map(Prepared::Str),
+        Kind::Text => Some(fold(raw)).filter(|s| !s.is_empty()).map(Prepared::Str),
         Kind::Exact => Some(Prepared::Str(raw.to_owned())),
     }
 }

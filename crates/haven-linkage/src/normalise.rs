@@ -175,6 +175,30 @@ pub fn parse_date(s: &str) -> Option<LooseDate> {
     Some(LooseDate { year, month, day })
 }
 
+/// Words that say what kind of unit a place is, dropped before comparing ("Xã Tà Lu" and "Tà Lu" are one
+/// commune), folded.
+const UNIT_WORDS: &[&str] =
+    &["xa", "phuong", "thi tran", "thon", "ban", "to", "huyen", "quan", "thi xa", "tinh", "thanh pho", "tp"];
+
+/// A place as written, split into its name and the district after it ("Xã Lộc Tân, huyện Điện Bàn" is
+/// ("loc tan", Some("dien ban"))), folded and without unit words.
+pub fn place_name(raw: &str) -> (String, Option<String>) {
+    let strip = |part: &str| {
+        let mut p = fold(part);
+        for w in UNIT_WORDS {
+            if let Some(rest) = p.strip_prefix(&format!("{w} ")) {
+                p = rest.to_owned();
+                break;
+            }
+        }
+        p.trim().to_owned()
+    };
+    let mut parts = raw.split(',').map(str::trim).filter(|p| !p.is_empty());
+    let name = parts.next().map(strip).unwrap_or_default();
+    let district = parts.next().map(strip).filter(|d| !d.is_empty());
+    (name, district)
+}
+
 /// An identity document number for comparison: letters and digits only, upper case.
 pub fn document_number(s: &str) -> String {
     s.chars().filter(char::is_ascii_alphanumeric).map(|c| c.to_ascii_uppercase()).collect()
@@ -189,6 +213,13 @@ mod tests {
         assert_eq!(name_tokens("Huỳnh Thị Hoà"), ["hoang", "thi", "hoa"]);
         assert_eq!(name_tokens("VÕ văn  Nam"), ["vu", "van", "nam"]);
         assert_eq!(name_tokens("Nguyễn-Thị, Lan"), ["nguyen-thi", "lan"]);
+    }
+
+    #[test]
+    fn places_without_unit_words() {
+        assert_eq!(place_name("Xã Lộc Tân, huyện Điện Bàn"), ("loc tan".into(), Some("dien ban".into())));
+        assert_eq!(place_name("Phường Hội An"), ("hoi an".into(), None));
+        assert_eq!(place_name("Tà Lu"), ("ta lu".into(), None));
     }
 
     #[test]

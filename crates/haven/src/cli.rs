@@ -110,6 +110,9 @@ pub enum Command {
         /// Pairs at or above this probability are linked.
         #[arg(long, default_value_t = 0.5)]
         threshold: f64,
+        /// CSV of renamed or merged places (old name, district, new name): old names compare as new ones.
+        #[arg(long)]
+        place_aliases: Option<PathBuf>,
     },
 }
 
@@ -369,11 +372,21 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             }
             println!("written to {}", out.display());
         }
-        Command::Match { left, right, left_id, right_id, fields, out, threshold } => {
+        Command::Match { left, right, left_id, right_id, fields, out, threshold, place_aliases } => {
+            let aliases = place_aliases.as_deref().map(crate::matching::PlaceAliases::read).transpose()?;
             let fields =
                 fields.iter().map(|f| crate::matching::FieldArg::parse(f)).collect::<anyhow::Result<Vec<_>>>()?;
             let started = std::time::Instant::now();
-            let s = crate::matching::run(&left, &right, &left_id, &right_id, &fields, &out, threshold)?;
+            let s = crate::matching::run(&crate::matching::Job {
+                left: &left,
+                right: &right,
+                left_id: &left_id,
+                right_id: &right_id,
+                fields: &fields,
+                out: &out,
+                threshold,
+                aliases: aliases.as_ref(),
+            })?;
             eprintln!(
                 "linked {} of {} x {} records ({} pairs compared) in {:.2} s, peak memory {}; written to {}",
                 s.links,

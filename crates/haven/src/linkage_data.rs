@@ -273,6 +273,12 @@ pub fn vietnamese(n_left: usize, n_right: usize, share: u64, dir: &Path, seed: u
     }
     left.flush()?;
     right.flush()?;
+    let mut aliases = writer(&dir.join("vietnamese_place_aliases.csv"))?;
+    aliases.write_record(["old", "district", "new"])?;
+    for (old, district, new) in &places {
+        aliases.write_record([old, district, new])?;
+    }
+    aliases.flush()?;
     let mut readme = std::fs::File::create(dir.join("vietnamese_README.txt"))?;
     writeln!(readme, "{n_left} absentees, {n_right} returnees of whom {matched} are absentees (seed {seed}).")?;
     Ok(())

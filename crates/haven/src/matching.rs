@@ -2,11 +2,14 @@
 //! and for offices that receive lists (a foreign authority's list of returnees against a commune's absentees).
 //! Nothing is written but the output file; values are never printed.
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
+
+use std::collections::HashMap;
 
 use anyhow::{bail, Context};
 use haven_linkage::compare::Kind;
 use haven_linkage::link::{explain, explain_line, link, Field, Options, Table};
+use haven_linkage::normalise::place_name;
 
 /// One `--field` argument: `KIND[/LABEL]=LEFTCOL[+COL...]:RIGHTCOL[+COL...]`. Columns joined with `+` are
 /// read as one value (given name + surname). A side may be left empty when its file lacks the field
@@ -74,6 +77,49 @@ fn read_csv(path: &Path, id: &str, fields: &[Vec<String>]) -> anyhow::Result<Csv
     Ok(Csv { ids, columns })
 }
 
+/// Places renamed or merged (the 2025 merger of communes): old name, its district (may be empty), new name.
+/// A place written under its old name, with or without the district, compares as the new one.
+pub struct PlaceAliases(HashMap<String, String>);
+
+impl PlaceAliases {
+    pub fn read(path: &Path) -> anyhow::Result<PlaceAliases> {
+        let mut reader = csv::Reader::from_path(path).with_context(|| format!("opening {}", path.display()))?;
+        let mut map = HashMap::new();
+        let mut ambiguous = std::collections::HashSet::new();
+        for (n, record) in reader.records().enumerate() {
+            let record = record.with_context(|| format!("{} line {}", path.display(), n + 2))?;
+            let (old, district, new) =
+                (record.get(0).unwrap_or(""), record.get(1).unwrap_or(""), record.get(2).unwrap_or(""));
+            let (old, _) = place_name(old);
+            let (district, _) = place_name(district);
+            if old.is_empty() || new.trim().is_empty() {
+                continue;
+            }
+            map.insert(format!("{old}|{district}"), new.trim().to_owned());
+            // The old name alone, when no other district has a commune of that name.
+            match map.get(&old) {
+                Some(existing) if existing != new.trim() => {
+                    ambiguous.insert(old.clone());
+                }
+                _ => {
+                    map.insert(old.clone(), new.trim().to_owned());
+                }
+            }
+        }
+        for a in ambiguous {
+            map.remove(&a);
+        }
+        Ok(PlaceAliases(map))
+    }
+
+    /// The current name of a place as written, or the place as it was.
+    pub fn apply(&self, raw: &str) -> String {
+        let (name, district) = place_name(raw);
+        let by_district = district.and_then(|d| self.0.get(&format!("{name}|{d}")));
+        by_district.or_else(|| self.0.get(&name)).cloned().unwrap_or_else(|| raw.to_owned())
+    }
+}
+
 /// What a run did, for the summary line.
 pub struct Summary {
     pub left: usize,
@@ -82,16 +128,22 @@ pub struct Summary {
     pub links: usize,
 }
 
-/// Link `left` and `right` and write `left_id,right_id,probability,explanation` per linked pair to `out`.
-pub fn run(
-    left: &Path,
-    right: &Path,
-    left_id: &str,
-    right_id: &str,
-    field_args: &[FieldArg],
-    out: &PathBuf,
-    threshold: f64,
-) -> anyhow::Result<Summary> {
+/// One run of `haven match`.
+pub struct Job<'a> {
+    pub left: &'a Path,
+    pub right: &'a Path,
+    pub left_id: &'a str,
+    pub right_id: &'a str,
+    pub fields: &'a [FieldArg],
+    pub out: &'a Path,
+    /// Pairs at or above this probability are linked.
+    pub threshold: f64,
+    pub aliases: Option<&'a PlaceAliases>,
+}
+
+/// Link the job's two files and write `left_id,right_id,probability,explanation` per linked pair.
+pub fn run(job: &Job<'_>) -> anyhow::Result<Summary> {
+    let Job { left, right, left_id, right_id, fields: field_args, out, threshold, aliases } = *job;
     if field_args.is_empty() {
         bail!("give at least one --field");
     }
@@ -104,8 +156,17 @@ pub fn run(
         bail!("no field is present in both files");
     }
     let fields: Vec<Field> = used.iter().map(|f| Field { label: f.label.clone(), kind: f.kind }).collect();
-    let l = read_csv(left, left_id, &used.iter().map(|f| f.left.clone()).collect::<Vec<_>>())?;
-    let r = read_csv(right, right_id, &used.iter().map(|f| f.right.clone()).collect::<Vec<_>>())?;
+    let mut l = read_csv(left, left_id, &used.iter().map(|f| f.left.clone()).collect::<Vec<_>>())?;
+    let mut r = read_csv(right, right_id, &used.iter().map(|f| f.right.clone()).collect::<Vec<_>>())?;
+    if let Some(aliases) = aliases {
+        for (f, field) in fields.iter().enumerate() {
+            if field.kind == Kind::Place {
+                for v in l.columns[f].iter_mut().chain(r.columns[f].iter_mut()) {
+                    *v = aliases.apply(v);
+                }
+            }
+        }
+    }
     let lt = Table::prepare(&fields, l.ids, &l.columns);
     let rt = Table::prepare(&fields, r.ids, &r.columns);
     let opts = Options { threshold, ..Options::default() };
@@ -123,6 +184,24 @@ pub fn run(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn old_commune_names_become_new_ones() {
+        let dir = std::env::temp_dir().join(format!("haven-aliases-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).expect("dir");
+        let path = dir.join("aliases.csv");
+        std::fs::write(
+            &path,
+            "old,district,new\nLộc Tân,Điện Bàn,Điện Lộc\nHòa Phước,Hòa Vang,Hòa Tiến\nHòa Phước,Duy Xuyên,Duy Phước\n",
+        )
+        .expect("write");
+        let a = PlaceAliases::read(&path).expect("read");
+        assert_eq!(a.apply("Xã Lộc Tân, huyện Điện Bàn"), "Điện Lộc");
+        assert_eq!(a.apply("Loc Tan"), "Điện Lộc", "a unique old name alone");
+        assert_eq!(a.apply("Hòa Phước"), "Hòa Phước", "two districts had a Hòa Phước: left as written");
+        assert_eq!(a.apply("Xã Hòa Phước, huyện Duy Xuyên"), "Duy Phước");
+        std::fs::remove_dir_all(&dir).ok();
+    }
 
     #[test]
     fn field_arguments() {
