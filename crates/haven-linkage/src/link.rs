@@ -68,7 +68,7 @@ impl Default for Options {
 /// The estimated Fellegi-Sunter model.
 #[derive(Clone, Debug)]
 pub struct Model {
-    /// The share of candidate pairs that are matches.
+    /// The chance that two records taken at random are a match (over all pairs, as u is).
     pub lambda: f64,
     /// m[field][level]: P(level | match).
     pub m: Vec<Vec<f64>>,
@@ -342,7 +342,11 @@ fn train(
         if count < 20 {
             continue;
         }
-        let (lambda, m) = estimate_m(fields, &patterns, u, expected_matches / count as f64, iterations);
+        // A list of n people holds at most n matches: the match class cannot grow past that share of the
+        // session's pairs (without the bound, EM can settle on "same sex" as the match class when most pairs
+        // share a common name).
+        let bound = expected_matches / count as f64;
+        let (lambda, m) = estimate_m(fields, &patterns, u, bound, bound, iterations);
         let matches = lambda * count as f64;
         found_matches = found_matches.max(matches);
         for (f, field) in fields.iter().enumerate() {
@@ -415,6 +419,7 @@ fn estimate_m(
     patterns: &HashMap<Vec<u8>, f64>,
     u: &[Vec<f64>],
     lambda0: f64,
+    max_lambda: f64,
     iterations: usize,
 ) -> (f64, Vec<Vec<f64>>) {
     let mut m = default_m(fields);
@@ -441,7 +446,7 @@ fn estimate_m(
                 }
             }
         }
-        let next_lambda = (matched / total).clamp(1e-9, 1.0 - 1e-9);
+        let next_lambda = (matched / total).clamp(1e-9, max_lambda.clamp(1e-9, 1.0 - 1e-9));
         let mut change = (next_lambda - lambda).abs();
         for f in 0..fields.len() {
             let n = m_num[f].len() as f64;
@@ -609,19 +614,23 @@ pub fn link(fields: &[Field], left: &Table, right: &Table, opts: &Options) -> Li
     let u = estimate_u(fields, left, right, opts.u_samples, threads);
     let expected_matches = left.len().min(right.len()) as f64;
     let (m, found) = train(fields, &pairs, &levels, &u, expected_matches, opts.em_iterations);
-    // The share of matches among all candidates: the most matches a training session found (each sees the
-    // matches its keys reach); without any session, EM over all candidates with m and u fixed. EM over all
-    // candidates overstates it when sessions exist: candidates agree far more often than the random pairs u
-    // came from.
-    let lambda = if found > 0.0 {
-        (found.min(expected_matches) / pairs.len().max(1) as f64).clamp(1e-9, 0.5)
+    // The prior: the chance that two records taken at random are the same person, over all pairs, not only the
+    // candidates. u comes from random pairs, so a pair's weights already count the agreement blocking looked
+    // for; a prior among candidates would count it twice, and a common name with the same birth year would
+    // pass for a match. The number of matches is the most a training session found (each sees the matches its
+    // keys reach); without any session, EM over the candidates with m and u fixed.
+    let all_pairs = (left.len() as f64 * right.len() as f64).max(1.0);
+    let matches = if found > 0.0 {
+        found.min(expected_matches)
     } else {
         let mut all: HashMap<Vec<u8>, f64> = HashMap::new();
         for chunk in levels.chunks(n.max(1)) {
             *all.entry(chunk.to_vec()).or_default() += 1.0;
         }
-        estimate_lambda(&all, &m, &u, expected_matches / pairs.len().max(1) as f64, opts.em_iterations)
+        let share = estimate_lambda(&all, &m, &u, expected_matches / pairs.len().max(1) as f64, opts.em_iterations);
+        (share * pairs.len() as f64).min(expected_matches)
     };
+    let lambda = (matches / all_pairs).clamp(1e-12, 0.5);
     let model = Model { lambda, m, u, tf: term_frequencies(fields, left, right) };
 
     let mut scored: Vec<Pair> = pairs
