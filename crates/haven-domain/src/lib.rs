@@ -7,6 +7,7 @@ pub mod cases;
 pub mod format;
 pub mod person;
 pub mod profile;
+pub mod registers;
 pub mod reports;
 pub mod roles;
 pub mod time;

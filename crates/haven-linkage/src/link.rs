@@ -66,7 +66,7 @@ impl Default for Options {
 }
 
 /// The estimated Fellegi-Sunter model.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, serde::Serialize, serde::Deserialize)]
 pub struct Model {
     /// The chance that two records taken at random are a match (over all pairs, as u is).
     pub lambda: f64,
@@ -74,7 +74,9 @@ pub struct Model {
     pub m: Vec<Vec<f64>>,
     /// u[field][level]: P(level | non-match).
     pub u: Vec<Vec<f64>>,
-    /// For fields weighed by term frequency: the share of records holding each value.
+    /// For fields weighed by term frequency: the share of records holding each value. Never stored: its keys
+    /// are the values themselves (names), so a saved model carries m, u and the prior only.
+    #[serde(skip)]
     pub tf: Vec<Option<HashMap<String, f64>>>,
 }
 
@@ -99,7 +101,7 @@ pub struct Linkage {
 /// No level: the comparison gave no evidence.
 const MISSING: u8 = u8::MAX;
 
-fn levels_of(fields: &[Field], left: &Table, l: usize, right: &Table, r: usize, out: &mut Vec<u8>) {
+pub(crate) fn levels_of(fields: &[Field], left: &Table, l: usize, right: &Table, r: usize, out: &mut Vec<u8>) {
     for (f, field) in fields.iter().enumerate() {
         let level = match (&left.values[f][l], &right.values[f][r]) {
             (Some(a), Some(b)) => compare(field.kind, a, b).unwrap_or(MISSING),
@@ -498,7 +500,7 @@ impl Model {
         let top = fields[f].kind.levels() as u8 - 1;
         let exact = level == top || (fields[f].kind == Kind::Name && level == top - 1);
         if exact {
-            if let (Some(tf), Some(key)) = (&self.tf[f], value.and_then(Prepared::tf_key)) {
+            if let (Some(Some(tf)), Some(key)) = (self.tf.get(f), value.and_then(Prepared::tf_key)) {
                 if let Some(share) = tf.get(key) {
                     // Never let a rare value outweigh what the level itself can say by more than a factor of
                     // 100, nor a common one fall below the level's own u.

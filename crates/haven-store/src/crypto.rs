@@ -203,6 +203,8 @@ pub enum BlindKind {
     Name,
     RecoveryCode,
     Passport,
+    /// A record-linkage key (name parts with a birth year, a birth date, ...): see `haven_linkage::probe`.
+    MatchKey,
 }
 
 impl Keyring {

@@ -105,6 +105,12 @@ const MIGRATIONS: &[Migration] = &[
         sqlite: include_str!("../migrations/sqlite/0011_person_details.sql"),
         postgres: include_str!("../migrations/postgres/0011_person_details.sql"),
     },
+    Migration {
+        version: 12,
+        name: "registers",
+        sqlite: include_str!("../migrations/sqlite/0012_registers.sql"),
+        postgres: include_str!("../migrations/postgres/0012_registers.sql"),
+    },
 ];
 
 impl Db {

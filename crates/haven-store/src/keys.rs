@@ -53,6 +53,11 @@ pub const SEALED_COLUMNS: &[(&str, &str, &[&str])] = &[
     ("supports", "id", &["note"]),
     ("consents", "id", &["representative"]),
     ("referrals", "id", &["purpose"]),
+    ("absentees", "id", &["destination", "contact", "reported_by", "household", "note"]),
+    ("absentee_reviews", "id", &["note"]),
+    ("handover_batches", "id", &["note"]),
+    ("returnees", "id", &["answers", "reason"]),
+    ("imports", "id", &["file_name"]),
 ];
 
 fn new_key_id() -> KeyId {

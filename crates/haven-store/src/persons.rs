@@ -476,7 +476,9 @@ pub async fn merge(
          + (SELECT COUNT(*) FROM report_persons rp JOIN reports r ON r.id = rp.report_id \
             WHERE rp.person_id = $1 AND r.owner_agency_id <> $2) \
          + (SELECT COUNT(*) FROM case_persons cp JOIN criminal_cases c ON c.id = cp.case_id \
-            WHERE cp.person_id = $1 AND c.owner_agency_id <> $2)",
+            WHERE cp.person_id = $1 AND c.owner_agency_id <> $2) \
+         + (SELECT COUNT(*) FROM absentees WHERE person_id = $1 AND owner_agency_id <> $2) \
+         + (SELECT COUNT(*) FROM returnees WHERE person_id = $1 AND owner_agency_id <> $2)",
     )
     .bind(merged)
     .bind(agency_id)
@@ -516,6 +518,8 @@ pub async fn merge(
         ("consents", "consents"),
         ("person_relatives", "relatives"),
         ("person_attachments", "attachments"),
+        ("absentees", "absentees"),
+        ("returnees", "returnees"),
     ] {
         let n = sqlx::query(&format!("UPDATE {table} SET person_id = $1 WHERE person_id = $2"))
             .bind(survivor)
@@ -525,6 +529,8 @@ pub async fn merge(
             .rows_affected();
         moved.push(format!("{label}={n}"));
     }
+    // The merged record is no longer matched on its own: the survivor is.
+    sqlx::query("DELETE FROM match_keys WHERE person_id = $1").bind(merged).execute(&mut *cmd.tx).await?;
     // The names the merged record was known by become other names of the survivor.
     let (Some(keep), Some(gone)) = (open_identity(cmd, keys, survivor).await?, open_identity(cmd, keys, merged).await?)
     else {

@@ -64,6 +64,10 @@ pub struct Profile {
     pub referrals: haven_domain::victims::referral::ReferralKinds,
     /// The HTCDS v2 code lists victim cases are recorded in.
     pub htcds: haven_domain::victims::htcds::Picklists,
+    /// The interview form for returned citizens.
+    pub screening: haven_domain::registers::screening::Form,
+    /// Border gates and airports where people are handed back.
+    pub gates: Vec<haven_domain::registers::screening::Gate>,
 }
 
 impl Profile {
@@ -82,17 +86,23 @@ impl Profile {
         let htcds = haven_domain::victims::htcds::Picklists::parse(include_str!(
             "../../../profiles/standards/htcds-2.0-fields.csv"
         ));
-        match (clock, offences, support, referrals, htcds) {
-            (Ok(clock), Ok(offences), Ok(support), Ok(referrals), Ok(htcds)) => {
-                Profile { clock, offences, support, referrals, htcds }
+        let screening =
+            haven_domain::registers::screening::Form::parse(include_str!("../../../profiles/vn/screening.txt"));
+        let gates =
+            haven_domain::registers::screening::parse_gates(include_str!("../../../profiles/vn/border-gates.txt"));
+        match (clock, offences, support, referrals, htcds, screening, gates) {
+            (Ok(clock), Ok(offences), Ok(support), Ok(referrals), Ok(htcds), Ok(screening), Ok(gates)) => {
+                Profile { clock, offences, support, referrals, htcds, screening, gates }
             }
-            (clock, offences, support, referrals, htcds) => panic!(
-                "the embedded profile is malformed: {:?} {:?} {:?} {:?} {:?}",
+            (clock, offences, support, referrals, htcds, screening, gates) => panic!(
+                "the embedded profile is malformed: {:?} {:?} {:?} {:?} {:?} {:?} {:?}",
                 clock.err(),
                 offences.err(),
                 support.err(),
                 referrals.err(),
-                htcds.err()
+                htcds.err(),
+                screening.err(),
+                gates.err()
             ),
         }
     }

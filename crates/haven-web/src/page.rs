@@ -72,9 +72,12 @@ impl Ctx {
 }
 
 fn nav_for(v: &Viewer, path: &str) -> Vec<NavItem> {
-    let items: [(&'static str, &'static str, Action); 11] = [
+    let items: [(&'static str, &'static str, Action); 14] = [
         ("/victims", "nav.victims", Action::ViewRecords),
         ("/referrals", "nav.referrals", Action::ViewRecords),
+        ("/absentees", "nav.absentees", Action::ViewRecords),
+        ("/handovers", "nav.handovers", Action::ViewRecords),
+        ("/matches", "nav.matches", Action::ViewRecords),
         ("/reports", "nav.reports", Action::ViewRecords),
         ("/cases", "nav.cases", Action::ViewRecords),
         ("/indicators", "nav.indicators", Action::ViewAggregates),

@@ -6,8 +6,10 @@ pub mod audit;
 pub mod auth;
 pub mod cases;
 pub mod home;
+pub mod matches;
 pub mod persons;
 pub mod referrals;
+pub mod registers;
 pub mod reports;
 pub mod sharing;
 pub mod supervision;
@@ -28,6 +30,8 @@ pub fn routes() -> Router<AppState> {
         .merge(cases::routes())
         .merge(victims::routes())
         .merge(referrals::routes())
+        .merge(registers::routes())
+        .merge(matches::routes())
         .merge(supervision::routes())
         .merge(audit::routes())
 }

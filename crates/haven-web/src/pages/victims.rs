@@ -220,6 +220,8 @@ pub async fn create_case(
         previous_case_id: None,
     };
     let id = victims::create(&mut cmd, &state.store.keys, &viewer.agency.id, &new, child).await?;
+    // Known victims are matched against returnees and absentees like any register entry.
+    haven_store::matches::index_and_propose(&mut cmd, &state.store.keys, &person.id).await?;
     cmd.commit().await?;
     Ok(Ok(id))
 }

@@ -17,6 +17,7 @@ mod need_to_know;
 mod persons;
 mod platform;
 mod process;
+mod registers;
 mod reports;
 mod sessions;
 mod victims;

@@ -1,0 +1,490 @@
+//! Candidate matches between the people in the registers (absentees, returnees, victims), found by
+//! `haven-linkage` inside the server. Each register person is indexed under blind match keys (keyed hashes of
+//! name parts with a birth year, of a birth date, of an ID number), so the keys on disk say nothing; a new entry
+//! looks up the people sharing a key, opens only those in memory and scores them. A run over the whole
+//! registers ([`sweep`]) trains the model by EM and finds what entry-time matching missed. Every pair is kept
+//! with its decision: a rejected pair is never proposed again, a confirmed one links or merges the records.
+
+use std::collections::HashSet;
+
+use haven_linkage::compare::Kind;
+use haven_linkage::link::{link, Evidence, Field, Model, Options, Table};
+use haven_linkage::probe;
+use serde::Serialize;
+
+use crate::crypto::{BlindKind, Keyring};
+use crate::db::RowExt;
+use crate::{new_id, Command, Entry, Store};
+
+pub const CANDIDATE: &str = "match_candidate";
+/// Probability from which a pair is proposed for review.
+pub const THRESHOLD: f64 = 0.5;
+/// Most records opened and scored for one new entry: the ones sharing the most keys.
+const MAX_POOL: i64 = 200;
+const MODEL: &str = "registers";
+
+/// The fields compared, in the order explanations list them.
+pub const FIELDS: [(&str, Kind); 5] = [
+    ("name", Kind::Name),
+    ("dob", Kind::Date),
+    ("sex", Kind::Sex),
+    ("idnum", Kind::IdNumber),
+    ("commune", Kind::Exact),
+];
+
+pub fn fields() -> Vec<Field> {
+    FIELDS.iter().map(|(l, k)| Field { label: (*l).into(), kind: *k }).collect()
+}
+
+/// What matching reads of a person, opened in memory only.
+struct Opened {
+    id: String,
+    values: [String; 5],
+}
+
+/// Sealed name, birth date, sex and ID number, and the plain commune code.
+type SealedPerson = (Vec<u8>, Option<Vec<u8>>, Vec<u8>, Option<Vec<u8>>, Option<String>);
+
+/// Open what matching compares, for the given people (merged-away records are skipped).
+async fn open_people(tx: &mut crate::db::Tx, keys: &Keyring, ids: &[String]) -> anyhow::Result<Vec<Opened>> {
+    let mut out = Vec::with_capacity(ids.len());
+    for id in ids {
+        let row: Option<SealedPerson> = sqlx::query_as(
+            "SELECT full_name, birth_date, sex, id_number, commune_code FROM persons \
+             WHERE id = $1 AND merged_into IS NULL",
+        )
+        .bind(id)
+        .fetch_optional(&mut **tx)
+        .await?;
+        let Some((name, birth, sex, idn, commune)) = row else { continue };
+        out.push(Opened {
+            id: id.clone(),
+            values: [
+                keys.open("persons", "full_name", id, &name)?,
+                keys.open_opt("persons", "birth_date", id, birth.as_deref())?.unwrap_or_default(),
+                keys.open("persons", "sex", id, &sex)?,
+                keys.open_opt("persons", "id_number", id, idn.as_deref())?.unwrap_or_default(),
+                commune.unwrap_or_default(),
+            ],
+        });
+    }
+    Ok(out)
+}
+
+fn table(people: &[Opened]) -> Table {
+    let raw: Vec<Vec<String>> =
+        (0..FIELDS.len()).map(|f| people.iter().map(|p| p.values[f].clone()).collect()).collect();
+    Table::prepare(&fields(), people.iter().map(|p| p.id.clone()).collect(), &raw)
+}
+
+fn blind_keys(keys: &Keyring, p: &Opened) -> Vec<String> {
+    let [name, birth, _, idn, _] = &p.values;
+    let mut out: Vec<String> = probe::index_keys(name, Some(birth.as_str()).filter(|b| !b.is_empty()), Some(idn))
+        .iter()
+        .map(|k| keys.blind(BlindKind::MatchKey, k))
+        .collect();
+    out.sort();
+    out.dedup();
+    out
+}
+
+/// An explanation as stored: `label=level:weight` per field, `label=-` without evidence. It names levels,
+/// never values.
+pub fn encode_evidence(evidence: &[Evidence]) -> String {
+    evidence
+        .iter()
+        .map(|e| match e.level {
+            Some(l) => format!("{}={l}:{:.1}", e.label, e.weight),
+            None => format!("{}=-", e.label),
+        })
+        .collect::<Vec<_>>()
+        .join(";")
+}
+
+/// One field's part in a stored explanation.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct Part {
+    pub label: String,
+    pub level: Option<u8>,
+    pub weight: f64,
+}
+
+pub fn decode_evidence(s: &str) -> Vec<Part> {
+    s.split(';')
+        .filter_map(|p| {
+            let (label, rest) = p.split_once('=')?;
+            let (level, weight) = match rest.split_once(':') {
+                Some((l, w)) => (l.parse().ok(), w.parse().unwrap_or(0.0)),
+                None => (None, 0.0),
+            };
+            Some(Part { label: label.to_owned(), level, weight })
+        })
+        .collect()
+}
+
+async fn saved_model(tx: &mut crate::db::Tx) -> anyhow::Result<Option<Model>> {
+    let text: Option<String> = sqlx::query_scalar("SELECT model FROM linkage_models WHERE name = $1")
+        .bind(MODEL)
+        .fetch_optional(&mut **tx)
+        .await?;
+    Ok(text.and_then(|t| serde_json::from_str::<Model>(&t).ok()).filter(|m| m.m.len() == FIELDS.len()))
+}
+
+/// Index a register person under their match keys, replacing older keys (after a correction).
+pub async fn index_person(cmd: &mut Command, keys: &Keyring, person_id: &str) -> anyhow::Result<()> {
+    let people = open_people(&mut cmd.tx, keys, &[person_id.to_owned()]).await?;
+    let Some(p) = people.first() else { return Ok(()) };
+    write_keys(cmd, &p.id, &blind_keys(keys, p)).await?;
+    cmd.audit(Entry::new("person.match_index", crate::persons::KIND, person_id).purpose("matching").fields(&[
+        "full_name",
+        "birth_date",
+        "id_number",
+    ]))
+    .await
+}
+
+async fn write_keys(cmd: &mut Command, person_id: &str, blind: &[String]) -> anyhow::Result<()> {
+    sqlx::query("DELETE FROM match_keys WHERE person_id = $1").bind(person_id).execute(&mut *cmd.tx).await?;
+    for k in blind {
+        sqlx::query("INSERT INTO match_keys (key, person_id) VALUES ($1, $2) ON CONFLICT DO NOTHING")
+            .bind(k)
+            .bind(person_id)
+            .execute(&mut *cmd.tx)
+            .await?;
+    }
+    Ok(())
+}
+
+/// The two people of a pair in the order the table keeps them.
+fn ordered<'a>(a: &'a str, b: &'a str) -> (&'a str, &'a str) {
+    if a <= b {
+        (a, b)
+    } else {
+        (b, a)
+    }
+}
+
+/// Store a proposed pair unless the pair is known (proposed, decided, or the same record); true when new.
+async fn propose(
+    cmd: &mut Command,
+    a: &str,
+    b: &str,
+    probability: f64,
+    evidence: &str,
+    source: &str,
+) -> anyhow::Result<bool> {
+    if a == b {
+        return Ok(false);
+    }
+    let (a, b) = ordered(a, b);
+    let id = new_id();
+    let n = sqlx::query(
+        "INSERT INTO match_candidates (id, person_a, person_b, probability_bp, evidence, source, status, created_at) \
+         VALUES ($1, $2, $3, $4, $5, $6, 'open', $7) ON CONFLICT DO NOTHING",
+    )
+    .bind(&id)
+    .bind(a)
+    .bind(b)
+    .bind((probability * 10_000.0).round() as i64)
+    .bind(evidence)
+    .bind(source)
+    .bind(cmd.at)
+    .execute(&mut *cmd.tx)
+    .await?
+    .rows_affected();
+    if n == 1 {
+        cmd.audit(Entry::new("match.propose", CANDIDATE, &id).fields(&["pair", "probability", "evidence"])).await?;
+    }
+    Ok(n == 1)
+}
+
+/// Index a new register person and propose at once the people they may be: those sharing a match key,
+/// opened in memory and scored. Returns how many pairs were proposed.
+pub async fn index_and_propose(cmd: &mut Command, keys: &Keyring, person_id: &str) -> anyhow::Result<usize> {
+    let me = open_people(&mut cmd.tx, keys, &[person_id.to_owned()]).await?;
+    let Some(p) = me.first() else { return Ok(0) };
+    let blind = blind_keys(keys, p);
+    write_keys(cmd, person_id, &blind).await?;
+    let mut proposed = 0;
+    let mut opened = 1;
+    if !blind.is_empty() {
+        let marks = (0..blind.len()).map(|i| format!("${}", i + 2)).collect::<Vec<_>>().join(", ");
+        let sql = format!(
+            "SELECT person_id FROM match_keys WHERE key IN ({marks}) AND person_id <> $1 GROUP BY person_id \
+             ORDER BY COUNT(*) DESC, person_id LIMIT {MAX_POOL}"
+        );
+        let mut q = sqlx::query_scalar::<_, String>(&sql).bind(person_id);
+        for k in &blind {
+            q = q.bind(k);
+        }
+        let ids: Vec<String> = q.fetch_all(&mut *cmd.tx).await?;
+        let pool = open_people(&mut cmd.tx, keys, &ids).await?;
+        opened += pool.len();
+        if !pool.is_empty() {
+            let f = fields();
+            let records: i64 = sqlx::query_scalar("SELECT CAST(COUNT(DISTINCT person_id) AS BIGINT) FROM match_keys")
+                .fetch_one(&mut *cmd.tx)
+                .await?;
+            let mut model =
+                saved_model(&mut cmd.tx).await?.unwrap_or_else(|| probe::starting_model(&f, records as usize));
+            model.lambda = probe::prior(records as usize);
+            let (probe_t, pool_t) = (table(&me), table(&pool));
+            for s in probe::score(&f, &model, &probe_t, &pool_t, THRESHOLD) {
+                if propose(cmd, person_id, &pool[s.row].id, s.probability, &encode_evidence(&s.evidence), "entry")
+                    .await?
+                {
+                    proposed += 1;
+                }
+            }
+        }
+    }
+    cmd.audit(
+        Entry::new("person.match", crate::persons::KIND, person_id).purpose(&format!("matching:{opened}")).fields(&[
+            "full_name",
+            "birth_date",
+            "sex",
+            "id_number",
+        ]),
+    )
+    .await?;
+    Ok(proposed)
+}
+
+/// What a run over the registers did.
+#[derive(Clone, Debug, Default, Serialize)]
+pub struct SweepReport {
+    pub returnees: usize,
+    pub others: usize,
+    pub compared: usize,
+    pub proposed: usize,
+}
+
+/// Link every returnee against every absentee and victim one-to-one, train the model by EM on the way (it is
+/// then used for matching at entry), and propose the pairs not yet known. Opens the registers in memory
+/// only; the audit entry says how many records were opened.
+pub async fn sweep(cmd: &mut Command, keys: &Keyring) -> anyhow::Result<SweepReport> {
+    let left_ids: Vec<String> = sqlx::query_scalar(
+        "SELECT DISTINCT r.person_id FROM returnees r JOIN persons p ON p.id = r.person_id \
+         WHERE p.merged_into IS NULL ORDER BY r.person_id",
+    )
+    .fetch_all(&mut *cmd.tx)
+    .await?;
+    let left_set: HashSet<&String> = left_ids.iter().collect();
+    let right_ids: Vec<String> = sqlx::query_scalar::<_, String>(
+        "SELECT person_id FROM absentees UNION SELECT person_id FROM victim_cases ORDER BY 1",
+    )
+    .fetch_all(&mut *cmd.tx)
+    .await?
+    .into_iter()
+    .filter(|id| !left_set.contains(id))
+    .collect();
+    let left = open_people(&mut cmd.tx, keys, &left_ids).await?;
+    let right = open_people(&mut cmd.tx, keys, &right_ids).await?;
+    let mut report = SweepReport { returnees: left.len(), others: right.len(), ..SweepReport::default() };
+    if !left.is_empty() && !right.is_empty() {
+        let f = fields();
+        let (lt, rt) = (table(&left), table(&right));
+        let linkage = link(&f, &lt, &rt, &Options::default());
+        report.compared = linkage.candidates;
+        for pair in &linkage.links {
+            let evidence = haven_linkage::link::explain(&f, &linkage.model, &lt, pair.left, &rt, pair.right);
+            if propose(
+                cmd,
+                &left[pair.left].id,
+                &right[pair.right].id,
+                pair.probability,
+                &encode_evidence(&evidence),
+                "sweep",
+            )
+            .await?
+            {
+                report.proposed += 1;
+            }
+        }
+        let saved = serde_json::to_string(&linkage.model)?;
+        sqlx::query("DELETE FROM linkage_models WHERE name = $1").bind(MODEL).execute(&mut *cmd.tx).await?;
+        sqlx::query("INSERT INTO linkage_models (name, model, records, trained_at) VALUES ($1, $2, $3, $4)")
+            .bind(MODEL)
+            .bind(saved)
+            .bind((left.len() + right.len()) as i64)
+            .bind(cmd.at)
+            .execute(&mut *cmd.tx)
+            .await?;
+    }
+    cmd.audit(
+        Entry::new("match.sweep", CANDIDATE, MODEL)
+            .purpose(&format!("matching:{}", report.returnees + report.others))
+            .fields(&["full_name", "birth_date", "sex", "id_number"]),
+    )
+    .await?;
+    Ok(report)
+}
+
+/// A reviewer's decision on a pair.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Decision {
+    /// The same person: the records stay apart (they may belong to different agencies) and are linked.
+    Same,
+    /// The same person, and the one record was merged into the other (done by the caller in the command).
+    Merged,
+    /// Different people: never proposed again.
+    Different,
+}
+
+impl Decision {
+    pub fn code(self) -> &'static str {
+        match self {
+            Decision::Same => "same",
+            Decision::Merged => "merged",
+            Decision::Different => "different",
+        }
+    }
+}
+
+/// Decide an open pair; `false` when it was decided meanwhile.
+pub async fn decide(cmd: &mut Command, c: &CandidateRow, d: Decision) -> anyhow::Result<bool> {
+    let n = sqlx::query(
+        "UPDATE match_candidates SET status = $1, decided_by = $2, decided_at = $3 WHERE id = $4 AND status = 'open'",
+    )
+    .bind(d.code())
+    .bind(&cmd.actor.user_id)
+    .bind(cmd.at)
+    .bind(&c.id)
+    .execute(&mut *cmd.tx)
+    .await?
+    .rows_affected();
+    if n != 1 {
+        return Ok(false);
+    }
+    if d != Decision::Different {
+        sqlx::query(
+            "INSERT INTO person_links (id, person_a, person_b, candidate_id, created_by, created_at) \
+             VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT DO NOTHING",
+        )
+        .bind(new_id())
+        .bind(&c.person_a)
+        .bind(&c.person_b)
+        .bind(&c.id)
+        .bind(&cmd.actor.user_id)
+        .bind(cmd.at)
+        .execute(&mut *cmd.tx)
+        .await?;
+    }
+    cmd.audit(Entry::new(&format!("match.{}", d.code()), CANDIDATE, &c.id).fields(&["decision"])).await?;
+    Ok(true)
+}
+
+#[derive(Clone, Debug, Serialize)]
+pub struct CandidateRow {
+    pub id: String,
+    pub person_a: String,
+    pub person_b: String,
+    pub probability: f64,
+    pub evidence: String,
+    pub source: String,
+    pub status: String,
+    pub created_at: i64,
+}
+
+impl CandidateRow {
+    pub fn other(&self, person_id: &str) -> &str {
+        if self.person_a == person_id {
+            &self.person_b
+        } else {
+            &self.person_a
+        }
+    }
+}
+
+const CANDIDATE_COLS: &str =
+    "c.id, c.person_a, c.person_b, c.probability_bp, c.evidence, c.source, c.status, c.created_at";
+
+fn candidate_row(r: sqlx::any::AnyRow) -> anyhow::Result<CandidateRow> {
+    Ok(CandidateRow {
+        id: r.try_get(0)?,
+        person_a: r.try_get(1)?,
+        person_b: r.try_get(2)?,
+        probability: r.try_get::<i64, _>(3)? as f64 / 10_000.0,
+        evidence: r.try_get(4)?,
+        source: r.try_get(5)?,
+        status: r.try_get(6)?,
+        created_at: r.try_get(7)?,
+    })
+}
+
+impl Store {
+    pub async fn candidate(&self, id: &str) -> anyhow::Result<Option<CandidateRow>> {
+        let r = sqlx::query(&format!("SELECT {CANDIDATE_COLS} FROM match_candidates c WHERE c.id = $1"))
+            .bind(id)
+            .fetch_optional(self.db.pool())
+            .await?;
+        r.map(candidate_row).transpose()
+    }
+
+    /// Open pairs with a record of the agency on either side, most probable first.
+    pub async fn open_candidates_of_agency(&self, agency_id: &str, limit: i64) -> anyhow::Result<Vec<CandidateRow>> {
+        let rows = sqlx::query(&format!(
+            "SELECT {CANDIDATE_COLS} FROM match_candidates c JOIN persons a ON a.id = c.person_a \
+             JOIN persons b ON b.id = c.person_b WHERE c.status = 'open' \
+             AND (a.owner_agency_id = $1 OR b.owner_agency_id = $1) \
+             AND a.merged_into IS NULL AND b.merged_into IS NULL \
+             ORDER BY c.probability_bp DESC, c.id LIMIT $2"
+        ))
+        .bind(agency_id)
+        .bind(limit)
+        .fetch_all(self.db.pool())
+        .await?;
+        rows.into_iter().map(candidate_row).collect()
+    }
+
+    /// Every pair a person is in, open or decided.
+    pub async fn candidates_of_person(&self, person_id: &str) -> anyhow::Result<Vec<CandidateRow>> {
+        let rows = sqlx::query(&format!(
+            "SELECT {CANDIDATE_COLS} FROM match_candidates c WHERE c.person_a = $1 OR c.person_b = $1 \
+             ORDER BY c.probability_bp DESC, c.id"
+        ))
+        .bind(person_id)
+        .fetch_all(self.db.pool())
+        .await?;
+        rows.into_iter().map(candidate_row).collect()
+    }
+
+    /// The records linked to a person as the same person.
+    pub async fn linked_people(&self, person_id: &str) -> anyhow::Result<Vec<String>> {
+        Ok(sqlx::query_scalar(
+            "SELECT CASE WHEN person_a = $1 THEN person_b ELSE person_a END FROM person_links \
+             WHERE person_a = $1 OR person_b = $1 ORDER BY created_at",
+        )
+        .bind(person_id)
+        .fetch_all(self.db.pool())
+        .await?)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn explanations_store_levels_and_weights_never_values() {
+        let ev = vec![
+            Evidence { label: "name".into(), level: Some(3), meaning: "x", weight: 8.04 },
+            Evidence { label: "idnum".into(), level: None, meaning: "y", weight: 0.0 },
+        ];
+        let s = encode_evidence(&ev);
+        assert_eq!(s, "name=3:8.0;idnum=-");
+        assert_eq!(
+            decode_evidence(&s),
+            vec![
+                Part { label: "name".into(), level: Some(3), weight: 8.0 },
+                Part { label: "idnum".into(), level: None, weight: 0.0 }
+            ]
+        );
+    }
+
+    #[test]
+    fn pairs_are_kept_in_one_order() {
+        assert_eq!(ordered("b", "a"), ("a", "b"));
+        assert_eq!(ordered("a", "b"), ("a", "b"));
+    }
+}

@@ -1,0 +1,216 @@
+//! The people registers: a commune's long-term absentees reviewed in rounds, a border guard's handover batch and
+//! screening, candidate matches shown at entry with their explanation, decisions remembered, and victim cases
+//! opened from a register.
+
+use crate::harness::*;
+use crate::story;
+
+fn path_of(r: &Resp) -> String {
+    r.location.as_deref().expect("location").split('?').next().expect("path").to_owned()
+}
+
+async fn add_absentee(c: &Client, fields: &[(&str, &str)]) -> Resp {
+    c.post("/absentees/new", "/absentees", fields).await
+}
+
+async fn add_returnee(c: &Client, batch: &str, fields: &[(&str, &str)]) -> Resp {
+    c.post(batch, &format!("{batch}/people"), fields).await
+}
+
+story!(registers_match_a_returnee_to_an_absentee_and_open_victim_cases, |app| {
+    let commune = app.login("pc-tramy.officer").await;
+    // Bad input: a name is needed and an absence cannot start in the future; nothing is saved.
+    let before = app.count_persons("pc-tramy").await;
+    let r =
+        add_absentee(&commune, &[("full_name", ""), ("commune_code", "20900"), ("absent_since", "2027"), ("sex", "f")])
+            .await;
+    assert_eq!(r.status, 422);
+    assert!(r.body.contains("Cần điền mục này") && r.body.contains("Ngày này chưa đến"), "{}", r.body);
+    assert_eq!(app.count_persons("pc-tramy").await, before);
+
+    let r = add_absentee(
+        &commune,
+        &[
+            ("full_name", "Hồ Thị Hoà"),
+            ("birth_date", "05/03/1998"),
+            ("sex", "f"),
+            ("commune_code", "20900"),
+            ("absent_since", "2023"),
+            ("destination", "Sang Lào làm thuê theo lời rủ của người quen"),
+            ("reported_by", "Mẹ đẻ"),
+        ],
+    )
+    .await;
+    assert_eq!(r.status, 303, "{}", r.body);
+    let absentee = path_of(&r);
+    let page = commune.get(&absentee).await.body;
+    assert!(page.contains("Xã Trà My") && page.contains("2023") && !page.contains("Sang Lào"), "details stay sealed");
+    let stored = haven_store::testing::column_bytes(&app.store.db, "absentees", "destination").await.expect("column");
+    assert!(!stored.iter().any(|v| v.windows(4).any(|w| w == "Sang".as_bytes())), "sealed at rest");
+    let opened = commune.post(&absentee, &format!("{absentee}/details"), &[("purpose", "case_work")]).await;
+    assert_eq!(opened.status, 200);
+    assert!(opened.body.contains("Sang Lào làm thuê") && opened.body.contains("Mẹ đẻ"));
+    assert!(app.audit_actions().await.contains(&"absentee.view_details".to_owned()));
+    // Another agency does not see the commune's register.
+    assert_eq!(app.login("police.officer").await.get(&absentee).await.status, 403);
+
+    // A border guard records a handover batch; bad input names each field.
+    let border = app.login("border.officer").await;
+    let r = border
+        .post(
+            "/handovers",
+            "/handovers",
+            &[("handed_on", "02/03/2026"), ("gate", "nowhere"), ("country", "VN"), ("authority", "")],
+        )
+        .await;
+    assert_eq!(r.status, 422);
+    assert!(r.body.contains("Ngày này chưa đến") && r.body.contains("Hãy chọn một mục trong danh sách"));
+    let r = border
+        .post(
+            "/handovers",
+            "/handovers",
+            &[
+                ("handed_on", "20/02/2026"),
+                ("gate", "nam_giang"),
+                ("country", "LA"),
+                ("authority", "Công an tỉnh Sê Kông"),
+            ],
+        )
+        .await;
+    assert_eq!(r.status, 303, "{}", r.body);
+    let batch = path_of(&r);
+
+    // The Lao list writes the given name first, without diacritics, with day and month swapped.
+    let r =
+        add_returnee(&border, &batch, &[("full_name", "HOA THI HO"), ("birth_date", "03/05/1998"), ("sex", "f")]).await;
+    assert_eq!(r.status, 303, "{}", r.body);
+    let returnee = path_of(&r);
+    let page = border.get(&returnee).await.body;
+    assert!(page.contains("Người vắng mặt") && page.contains("VM-"), "the absentee is proposed at once: {page}");
+    assert!(page.contains("Cùng tên khi bỏ dấu hoặc đổi thứ tự") && page.contains("Đảo ngày và tháng"), "{page}");
+    assert!(!page.contains(&absentee), "the border guard gets no link into the commune's register");
+    // Someone with no likely match gets none.
+    let r = add_returnee(&border, &batch, &[("full_name", "Trần Văn Nam"), ("birth_date", "1979"), ("sex", "m")]).await;
+    assert!(border.get(&path_of(&r)).await.body.contains("Không tìm thấy người có thể trùng"));
+
+    // Both agencies see the pair in their queue; the border guard confirms it.
+    let queue = border.get("/matches").await.body;
+    let id = queue.split("id=\"match-").nth(1).expect("a pair").split('"').next().expect("id").to_owned();
+    assert!(commune.get("/matches").await.body.contains(&format!("match-{id}")));
+    assert_eq!(
+        border.post("/matches", &format!("/matches/{id}"), &[("decision", "merge")]).await.status,
+        403,
+        "a merge needs both records"
+    );
+    let r = border.post("/matches", &format!("/matches/{id}"), &[("decision", "same")]).await;
+    assert_eq!(r.status, 303);
+    assert!(!border.get("/matches").await.body.contains(&format!("match-{id}")), "decided pairs leave the queue");
+    assert!(app.audit_actions().await.contains(&"match.same".to_owned()));
+
+    // A pair rejected is never proposed again, not even by a run over the whole registers.
+    add_absentee(
+        &commune,
+        &[("full_name", "Lê Văn Tám"), ("birth_date", "1990"), ("sex", "m"), ("commune_code", "20900")],
+    )
+    .await;
+    let r = add_returnee(&border, &batch, &[("full_name", "Le Van Tam"), ("birth_date", "1990"), ("sex", "m")]).await;
+    let tam = path_of(&r);
+    let page = border.get(&tam).await.body;
+    let pair = page.split("id=\"match-").nth(1).expect("proposed").split('"').next().expect("id").to_owned();
+    let r = border.post("/matches", &format!("/matches/{pair}"), &[("decision", "different")]).await;
+    assert_eq!(r.status, 303);
+    let head = app.login("border.head").await;
+    let swept = head.post("/matches", "/matches/sweep", &[]).await;
+    assert_eq!(swept.status, 200);
+    assert!(swept.body.contains("id=\"sweep-report\""));
+    assert!(!head.get("/matches").await.body.contains(&format!("match-{pair}")));
+    assert!(border.get(&tam).await.body.contains("Không phải cùng người"));
+
+    // Screening: the indicators point to trafficking, so "irregular migrant" needs a fuller reason.
+    let r = border
+        .post(
+            &returnee,
+            &returnee,
+            &[
+                ("yes", "deceived_job"),
+                ("yes", "confined"),
+                ("classification", "irregular_migrant"),
+                ("reason", "Tự đi"),
+            ],
+        )
+        .await;
+    assert_eq!(r.status, 422);
+    assert!(r.body.contains("có dấu hiệu mua bán người"), "{}", r.body);
+    let r = border
+        .post(
+            &returnee,
+            &returnee,
+            &[
+                ("yes", "deceived_job"),
+                ("yes", "confined"),
+                ("classification", "suspected_victim"),
+                ("reason", "Bị ép làm lừa đảo qua mạng, bị nhốt"),
+            ],
+        )
+        .await;
+    assert_eq!(r.status, 303, "{}", r.body);
+    let victim = path_of(&r);
+    assert!(victim.starts_with("/victims/"));
+    assert!(border.get(&victim).await.status == 200);
+    let page = border.get(&returnee).await.body;
+    assert!(page.contains("Nghi là nạn nhân") && page.contains("Công việc thực tế có khác hẳn"), "{page}");
+    let again = border.post(&returnee, &returnee, &[("classification", "other"), ("reason", "x")]).await;
+    assert_eq!(again.status, 422, "screened once");
+
+    // A review round: outcomes are dated inside the round; "suspected trafficked" opens a victim case.
+    let r = commune
+        .post(
+            "/absentees/rounds",
+            "/absentees/rounds",
+            &[("name", "Rà soát quý I/2026"), ("starts_on", "01/03/2026"), ("ends_on", "01/01/2026")],
+        )
+        .await;
+    assert_eq!(r.status, 422);
+    let r = commune
+        .post(
+            "/absentees/rounds",
+            "/absentees/rounds",
+            &[("name", "Rà soát quý I/2026"), ("starts_on", "01/01/2026"), ("ends_on", "31/03/2026")],
+        )
+        .await;
+    assert_eq!(r.status, 303, "{}", r.body);
+    let page = commune.get(&absentee).await.body;
+    let round = page
+        .split("name=\"round_id\"><option value=\"")
+        .nth(1)
+        .expect("a round")
+        .split('"')
+        .next()
+        .expect("id")
+        .to_owned();
+    let r = commune
+        .post(
+            &absentee,
+            &format!("{absentee}/review"),
+            &[("round_id", &round), ("outcome", "missing"), ("outcome_on", "15/12/2025")],
+        )
+        .await;
+    assert_eq!(r.status, 422);
+    assert!(r.body.contains("Ngày nằm ngoài đợt rà soát"));
+    let r = commune
+        .post(
+            &absentee,
+            &format!("{absentee}/review"),
+            &[("round_id", &round), ("outcome", "suspected_trafficked"), ("outcome_on", "01/03/2026")],
+        )
+        .await;
+    assert_eq!(r.status, 303, "{}", r.body);
+    assert!(path_of(&r).starts_with("/victims/"), "a victim case opened from the register");
+    let rounds = commune.get("/absentees/rounds").await.body;
+    assert!(rounds.contains("Nghi bị mua bán") && rounds.contains("Xã Trà My"));
+    let counts = app.store.round_counts(&app.agency_id("pc-tramy").await, &round).await.expect("counts");
+    let suspected: i64 =
+        counts.iter().filter(|k| k.outcome.as_deref() == Some("suspected_trafficked")).map(|k| k.count).sum();
+    let pending: i64 = counts.iter().filter(|k| k.outcome.is_none()).map(|k| k.count).sum();
+    assert_eq!((suspected, pending >= 1), (1, true), "{counts:?}");
+});
