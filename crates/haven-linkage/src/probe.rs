@@ -48,7 +48,7 @@ pub fn index_keys(name: &str, birth: Option<&str>, id_number: Option<&str>) -> V
 /// full name, about one in sixty a birth year); m what records of one person share after the usual errors.
 fn starting_levels(kind: Kind) -> (Vec<f64>, Vec<f64>) {
     let (m, u): (&[f64], &[f64]) = match kind {
-        Kind::Name => (&[0.02, 0.05, 0.13, 0.30, 0.50], &[0.970, 0.025, 0.004, 0.0008, 0.0002]),
+        Kind::Name => (&[0.02, 0.05, 0.13, 0.30, 0.50], &[0.975, 0.023, 0.0012, 0.0005, 0.0003]),
         Kind::Date => (&[0.02, 0.08, 0.10, 0.05, 0.75], &[0.955, 0.0334, 0.0115, 0.00005, 0.0001]),
         Kind::Sex => (&[0.03, 0.97], &[0.5, 0.5]),
         Kind::IdNumber => (&[0.05, 0.10, 0.85], &[0.99998, 0.00001, 0.00001]),

@@ -17,8 +17,9 @@ use crate::db::RowExt;
 use crate::{new_id, Command, Entry, Store};
 
 pub const CANDIDATE: &str = "match_candidate";
-/// Probability from which a pair is proposed for review.
-pub const THRESHOLD: f64 = 0.5;
+/// Probability from which a pair found at entry is proposed for review: lower than the one-to-one linking
+/// threshold, because a person decides each pair and a missed returnee costs more than a rejected pair.
+pub const THRESHOLD: f64 = 0.2;
 /// Most records opened and scored for one new entry: the ones sharing the most keys.
 const MAX_POOL: i64 = 200;
 const MODEL: &str = "registers";

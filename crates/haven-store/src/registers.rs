@@ -369,11 +369,10 @@ pub async fn open_screening(
     purpose: &str,
 ) -> anyhow::Result<Option<(String, String)>> {
     type Sealed = (Option<Vec<u8>>, Option<Vec<u8>>);
-    let row: Option<Sealed> =
-        sqlx::query_as("SELECT answers, reason FROM returnees WHERE id = $1")
-            .bind(returnee_id)
-            .fetch_optional(&mut *cmd.tx)
-            .await?;
+    let row: Option<Sealed> = sqlx::query_as("SELECT answers, reason FROM returnees WHERE id = $1")
+        .bind(returnee_id)
+        .fetch_optional(&mut *cmd.tx)
+        .await?;
     let Some((Some(answers), Some(reason))) = row else { return Ok(None) };
     let answers = keys.open("returnees", "answers", returnee_id, &answers)?;
     let reason = keys.open("returnees", "reason", returnee_id, &reason)?;

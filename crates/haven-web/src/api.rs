@@ -4,7 +4,7 @@
 
 use std::marker::PhantomData;
 
-use axum::extract::{FromRequestParts, Path, State};
+use axum::extract::{FromRequestParts, Path, Query, State};
 use axum::http::request::Parts;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
@@ -47,6 +47,16 @@ pub fn routes() -> Router<AppState> {
         .route("/victims/{id}/consents", axum::routing::post(victim_consent))
         .route("/victims/{id}/referrals", axum::routing::post(victim_referral))
         .route("/victims/{id}/context", axum::routing::post(victim_context))
+        .route("/absentees", get(list_absentees).post(create_absentee))
+        .route("/absentees/{id}", get(absentee))
+        .route("/absentees/{id}/reviews", axum::routing::post(absentee_review))
+        .route("/review-rounds", get(list_rounds).post(create_round))
+        .route("/handovers", get(list_batches).post(create_batch))
+        .route("/handovers/{id}", get(batch))
+        .route("/handovers/{id}/people", axum::routing::post(add_returnee))
+        .route("/returnees/{id}/screening", axum::routing::post(screen_returnee))
+        .route("/matches", get(list_matches))
+        .route("/matches/{id}", axum::routing::post(decide_match))
 }
 
 /// A token-authenticated caller whose roles permit `P`.
@@ -646,4 +656,198 @@ async fn victim_context(
     let case = crate::pages::victims::owned_case(&state, &v, &id).await?;
     let outcome = crate::pages::victims::set_context(&state, &v, &case, &form).await?;
     victim_changed(&state, &v, &id, outcome).await
+}
+
+// ---------------------------------------------------------------------------------------------------------
+// People registers: absentees, review rounds, handover batches, screening and the review queue of matches.
+
+/// An absentee entry with its reviews and candidate matches, for the owning agency (or a grant).
+async fn absentee_json(state: &AppState, v: &Viewer, id: &str) -> AppResult<serde_json::Value> {
+    let a = state.store.absentee(id).await?.ok_or(AppError::NotFound)?;
+    if !crate::pages::record_access(state, v, haven_store::registers::ABSENTEE, id, &a.owner_agency_id, &[])
+        .await?
+        .allowed()
+    {
+        return Err(AppError::Forbidden);
+    }
+    let reviews = state.store.reviews_of_absentee(id).await?;
+    let candidates = state.store.candidates_of_person(&a.person_id).await?;
+    Ok(json!({ "absentee": a, "reviews": reviews, "candidates": candidates }))
+}
+
+#[derive(serde::Deserialize)]
+struct AbsenteeQuery {
+    #[serde(default)]
+    commune: String,
+    #[serde(default)]
+    after: String,
+}
+
+async fn list_absentees(
+    State(state): State<AppState>,
+    Api(v, ..): Api<guards::ViewRecords>,
+    Query(q): Query<AbsenteeQuery>,
+) -> AppResult<Response> {
+    let opt = |s: &str| Some(s.trim().to_owned()).filter(|s| !s.is_empty());
+    let (commune, after) = (opt(&q.commune), opt(&q.after));
+    let rows = state.store.absentees_of_agency(&v.agency.id, commune.as_deref(), after.as_deref(), 100).await?;
+    Ok(Json(json!({ "absentees": rows })).into_response())
+}
+
+async fn create_absentee(
+    State(state): State<AppState>,
+    Api(v, ..): Api<guards::CreateRecords>,
+    body: axum::body::Bytes,
+) -> AppResult<Response> {
+    let form: crate::pages::registers::AbsenteeForm = parse_json(&body)?;
+    match crate::pages::registers::add_absentee(&state, &v, &form, None, None).await? {
+        Ok(id) => Ok((StatusCode::CREATED, Json(absentee_json(&state, &v, &id).await?)).into_response()),
+        Err(errors) => Ok(field_errors(&state, &v, &errors)),
+    }
+}
+
+async fn absentee(
+    State(state): State<AppState>,
+    Api(v, ..): Api<guards::ViewRecords>,
+    Path(id): Path<String>,
+) -> AppResult<Response> {
+    Ok(Json(absentee_json(&state, &v, &id).await?).into_response())
+}
+
+async fn absentee_review(
+    State(state): State<AppState>,
+    Api(v, ..): Api<guards::EditRecords>,
+    Path(id): Path<String>,
+    body: axum::body::Bytes,
+) -> AppResult<Response> {
+    let form: crate::pages::registers::ReviewForm = parse_json(&body)?;
+    let a = state.store.absentee(&id).await?.ok_or(AppError::NotFound)?;
+    match crate::pages::registers::record_review(&state, &v, &a, &form).await? {
+        Ok(victim) => {
+            let mut out = absentee_json(&state, &v, &id).await?;
+            out["victim_case_id"] = json!(victim);
+            Ok(Json(out).into_response())
+        }
+        Err(errors) => Ok(field_errors(&state, &v, &errors)),
+    }
+}
+
+async fn list_rounds(State(state): State<AppState>, Api(v, ..): Api<guards::ViewRecords>) -> AppResult<Response> {
+    let mut out = Vec::new();
+    for r in state.store.rounds_of_agency(&v.agency.id).await? {
+        let counts = state.store.round_counts(&v.agency.id, &r.id).await?;
+        out.push(json!({ "round": r, "counts": counts }));
+    }
+    Ok(Json(json!({ "rounds": out })).into_response())
+}
+
+async fn create_round(
+    State(state): State<AppState>,
+    Api(v, ..): Api<guards::EditRecords>,
+    body: axum::body::Bytes,
+) -> AppResult<Response> {
+    let form: crate::pages::registers::RoundForm = parse_json(&body)?;
+    match crate::pages::registers::create_round(&state, &v, &form).await? {
+        Ok(id) => Ok((StatusCode::CREATED, Json(json!(state.store.round(&id).await?))).into_response()),
+        Err(errors) => Ok(field_errors(&state, &v, &errors)),
+    }
+}
+
+async fn batch_json(state: &AppState, v: &Viewer, id: &str) -> AppResult<serde_json::Value> {
+    let b = state.store.batch(id).await?.ok_or(AppError::NotFound)?;
+    if !crate::pages::record_access(state, v, haven_store::registers::BATCH, id, &b.owner_agency_id, &[])
+        .await?
+        .allowed()
+    {
+        return Err(AppError::Forbidden);
+    }
+    let people = state.store.returnees_of_batch(id).await?;
+    Ok(json!({ "batch": b, "people": people }))
+}
+
+async fn list_batches(State(state): State<AppState>, Api(v, ..): Api<guards::ViewRecords>) -> AppResult<Response> {
+    Ok(Json(json!({ "handovers": state.store.batches_of_agency(&v.agency.id, 200).await? })).into_response())
+}
+
+async fn create_batch(
+    State(state): State<AppState>,
+    Api(v, ..): Api<guards::CreateRecords>,
+    body: axum::body::Bytes,
+) -> AppResult<Response> {
+    let form: crate::pages::registers::BatchForm = parse_json(&body)?;
+    match crate::pages::registers::create_batch(&state, &v, &form).await? {
+        Ok(id) => Ok((StatusCode::CREATED, Json(batch_json(&state, &v, &id).await?)).into_response()),
+        Err(errors) => Ok(field_errors(&state, &v, &errors)),
+    }
+}
+
+async fn batch(
+    State(state): State<AppState>,
+    Api(v, ..): Api<guards::ViewRecords>,
+    Path(id): Path<String>,
+) -> AppResult<Response> {
+    Ok(Json(batch_json(&state, &v, &id).await?).into_response())
+}
+
+async fn add_returnee(
+    State(state): State<AppState>,
+    Api(v, ..): Api<guards::CreateRecords>,
+    Path(id): Path<String>,
+    body: axum::body::Bytes,
+) -> AppResult<Response> {
+    let form: crate::pages::registers::PersonFields = parse_json(&body)?;
+    let b = state.store.batch(&id).await?.ok_or(AppError::NotFound)?;
+    match crate::pages::registers::add_returnee(&state, &v, &b, &form, None, None).await? {
+        Ok(rid) => {
+            let r = state.store.returnee(&rid).await?.ok_or(AppError::NotFound)?;
+            let candidates = state.store.candidates_of_person(&r.person_id).await?;
+            Ok((StatusCode::CREATED, Json(json!({ "returnee": r, "candidates": candidates }))).into_response())
+        }
+        Err(errors) => Ok(field_errors(&state, &v, &errors)),
+    }
+}
+
+async fn screen_returnee(
+    State(state): State<AppState>,
+    Api(v, ..): Api<guards::EditRecords>,
+    Path(id): Path<String>,
+    body: axum::body::Bytes,
+) -> AppResult<Response> {
+    let form: crate::pages::registers::ScreeningForm = parse_json(&body)?;
+    let r = state.store.returnee(&id).await?.ok_or(AppError::NotFound)?;
+    let b = state.store.batch(&r.batch_id).await?.ok_or(AppError::NotFound)?;
+    match crate::pages::registers::screen(&state, &v, &r, &b, &form).await? {
+        Ok(victim) => {
+            Ok(Json(json!({ "returnee": state.store.returnee(&id).await?, "victim_case_id": victim })).into_response())
+        }
+        Err(errors) => Ok(field_errors(&state, &v, &errors)),
+    }
+}
+
+async fn list_matches(State(state): State<AppState>, Api(v, ..): Api<guards::ViewRecords>) -> AppResult<Response> {
+    let rows = state.store.open_candidates_of_agency(&v.agency.id, 200).await?;
+    let out: Vec<_> = rows
+        .into_iter()
+        .map(|m| {
+            let parts = haven_store::matches::decode_evidence(&m.evidence);
+            json!({ "candidate": m, "explanation": parts })
+        })
+        .collect();
+    Ok(Json(json!({ "matches": out })).into_response())
+}
+
+async fn decide_match(
+    State(state): State<AppState>,
+    Api(v, ..): Api<guards::EditRecords>,
+    Path(id): Path<String>,
+    body: axum::body::Bytes,
+) -> AppResult<Response> {
+    let form: crate::pages::matches::DecisionForm = parse_json(&body)?;
+    let m = state.store.candidate(&id).await?.ok_or(AppError::NotFound)?;
+    use crate::pages::matches::Decided;
+    match crate::pages::matches::decide_pair(&state, &v, &m, form.decision.trim()).await? {
+        Decided::Done(_) => Ok(Json(json!(state.store.candidate(&id).await?)).into_response()),
+        Decided::Stale => Ok(field_errors(&state, &v, &[("decision".into(), "error.match_decided".into())])),
+        Decided::Refused(key) => Ok(field_errors(&state, &v, &[("decision".into(), key.into())])),
+    }
 }

@@ -257,6 +257,8 @@ pub async fn load_with(store: &Store, password: &str, scale: u64, report_count: 
     crate::demo_reports::load(store, report_count).await?;
     // A province sees far fewer victims than reports: one case for every eight reports, at most 5,000.
     crate::demo_victims::load(store, (report_count / 8).min(5_000)).await?;
+    // Each commune keeps its absentee list; the border guard has received a few handover batches.
+    crate::demo_registers::load(store, (report_count / 10).min(2_000)).await?;
     Ok(true)
 }
 

@@ -79,7 +79,10 @@ pub async fn load(store: &Store, count: u64) -> anyhow::Result<()> {
                     _ => {}
                 }
                 let child = who.birth_date.is_some_and(|b| rules::is_child(b, received));
-                (persons::create(&mut cmd, &store.keys, &owner.id, &who).await?, child)
+                let id = persons::create(&mut cmd, &store.keys, &owner.id, &who).await?;
+                // Known victims are matched against returnees and absentees.
+                haven_store::matches::index_person(&mut cmd, &store.keys, &id).await?;
+                (id, child)
             }
         };
         let (reception_kind, in_vietnam) = match pattern {

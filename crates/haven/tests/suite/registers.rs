@@ -214,3 +214,72 @@ story!(registers_match_a_returnee_to_an_absentee_and_open_victim_cases, |app| {
     let pending: i64 = counts.iter().filter(|k| k.outcome.is_none()).map(|k| k.count).sum();
     assert_eq!((suspected, pending >= 1), (1, true), "{counts:?}");
 });
+
+story!(registers_through_the_api, |app| {
+    let commune = token_for(&app, "pc-namgiang.officer").await;
+    let c = app.client();
+    let before = app.count_persons("pc-namgiang").await;
+    let (status, body) =
+        c.api_post(&commune, "/api/v1/absentees", &serde_json::json!({ "full_name": "Zơ Râm Thị Bốn" })).await;
+    assert_eq!(status, 422);
+    assert_eq!(body["fields"][0]["field"], "commune_code", "{body}");
+    assert_eq!(app.count_persons("pc-namgiang").await, before, "nothing saved");
+    let (status, body) = c
+        .api_post(
+            &commune,
+            "/api/v1/absentees",
+            &serde_json::json!({ "full_name": "Zơ Râm Thị Bốn", "birth_date": "12/08/2001", "sex": "f", "commune_code": "20707", "absent_since": "2024" }),
+        )
+        .await;
+    assert_eq!(status, 201, "{body}");
+    assert_eq!(body["absentee"]["commune_code"], "20707");
+    assert!(body["absentee"]["case_code"].as_str().is_some_and(|c| c.starts_with("VM-")));
+    assert!(body.to_string().find("Zơ Râm").is_none(), "the API answers with codes, not names");
+
+    let border = token_for(&app, "border.officer").await;
+    let (status, batch) = c
+        .api_post(&border, "/api/v1/handovers", &serde_json::json!({ "handed_on": "01/02/2026", "gate": "nam_giang", "country": "LA", "authority": "Công an tỉnh Sê Kông" }))
+        .await;
+    assert_eq!(status, 201, "{batch}");
+    let batch_id = batch["batch"]["id"].as_str().expect("id").to_owned();
+    let (status, r) = c
+        .api_post(
+            &border,
+            &format!("/api/v1/handovers/{batch_id}/people"),
+            &serde_json::json!({ "full_name": "BON ZO RAM THI", "birth_date": "08/12/2001", "sex": "f" }),
+        )
+        .await;
+    assert_eq!(status, 201, "{r}");
+    assert_eq!(r["candidates"].as_array().map(Vec::len), Some(1), "{r}");
+    let (status, queue) = c.api_get(&border, "/api/v1/matches").await;
+    assert_eq!(status, 200);
+    let m = &queue["matches"][0];
+    assert!(
+        m["explanation"].as_array().is_some_and(|e| e.iter().any(|p| p["label"] == "dob" && p["level"] == 3)),
+        "{m}"
+    );
+    let id = m["candidate"]["id"].as_str().expect("id").to_owned();
+    let (status, _) =
+        c.api_post(&commune, &format!("/api/v1/matches/{id}"), &serde_json::json!({ "decision": "maybe" })).await;
+    assert_eq!(status, 400);
+    let (status, decided) =
+        c.api_post(&commune, &format!("/api/v1/matches/{id}"), &serde_json::json!({ "decision": "different" })).await;
+    assert_eq!((status, decided["status"].as_str()), (200, Some("different")));
+    let (status, again) =
+        c.api_post(&border, &format!("/api/v1/matches/{id}"), &serde_json::json!({ "decision": "same" })).await;
+    assert_eq!((status, again["fields"][0]["error"].as_str()), (422, Some("match_decided")));
+    // The screening form's codes are checked.
+    let rid = r["returnee"]["id"].as_str().expect("id");
+    let (status, s) = c
+        .api_post(
+            &border,
+            &format!("/api/v1/returnees/{rid}/screening"),
+            &serde_json::json!({ "yes": ["no_such_question"], "classification": "other", "reason": "x" }),
+        )
+        .await;
+    assert_eq!(status, 422, "{s}");
+    let (status, s) = c
+        .api_post(&border, &format!("/api/v1/returnees/{rid}/screening"), &serde_json::json!({ "yes": ["recruited_by_broker"], "classification": "other", "reason": "Đi theo người quen, tự về" }))
+        .await;
+    assert_eq!((status, s["returnee"]["classification"].as_str()), (200, Some("other")), "{s}");
+});
