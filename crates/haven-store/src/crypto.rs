@@ -205,6 +205,8 @@ pub enum BlindKind {
     Passport,
     /// A record-linkage key (name parts with a birth year, a birth date, ...): see `haven_linkage::probe`.
     MatchKey,
+    /// A spreadsheet's SHA-256, so a file imported once is recognised.
+    ImportFile,
 }
 
 impl Keyring {

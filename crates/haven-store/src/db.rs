@@ -111,6 +111,12 @@ const MIGRATIONS: &[Migration] = &[
         sqlite: include_str!("../migrations/sqlite/0012_registers.sql"),
         postgres: include_str!("../migrations/postgres/0012_registers.sql"),
     },
+    Migration {
+        version: 13,
+        name: "import_uploads",
+        sqlite: include_str!("../migrations/sqlite/0013_import_uploads.sql"),
+        postgres: include_str!("../migrations/postgres/0013_import_uploads.sql"),
+    },
 ];
 
 impl Db {

@@ -58,6 +58,7 @@ pub const SEALED_COLUMNS: &[(&str, &str, &[&str])] = &[
     ("handover_batches", "id", &["note"]),
     ("returnees", "id", &["answers", "reason"]),
     ("imports", "id", &["file_name"]),
+    ("import_uploads", "id", &["file_name", "content"]),
 ];
 
 fn new_key_id() -> KeyId {

@@ -6,6 +6,7 @@ pub mod api;
 pub mod ctx;
 pub mod error;
 pub mod i18n;
+pub mod imports;
 pub mod page;
 pub mod pages;
 
@@ -41,6 +42,9 @@ pub struct AppState {
     /// When this process last noted activity on each session, so that a burst of requests on one session
     /// writes its last-seen time once, not once per request racing for the write lock.
     pub touched: Arc<std::sync::Mutex<std::collections::HashMap<String, i64>>>,
+    /// Imports running in this process: upload id to progress. The import itself is one transaction, so its
+    /// progress cannot be read from the database until it ends; the result is (the `imports` row).
+    pub imports: Arc<std::sync::Mutex<std::collections::HashMap<String, pages::imports::Progress>>>,
 }
 
 impl AppState {
@@ -51,6 +55,7 @@ impl AppState {
             config: Arc::new(config),
             profile: Arc::new(Profile::embedded()),
             touched: Arc::default(),
+            imports: Arc::default(),
         }
     }
 }
@@ -121,6 +126,7 @@ pub fn router(state: AppState) -> Router {
         .nest("/api/v1", api::routes())
         .route("/health", get(health))
         .route("/static/haven.css", get(stylesheet))
+        .route("/static/import.js", get(import_script))
         .fallback(not_found)
         .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
         .layer(middleware::from_fn_with_state(state.clone(), render_errors))
@@ -140,6 +146,15 @@ async fn stylesheet() -> Response {
     (
         [(header::CONTENT_TYPE, "text/css; charset=utf-8"), (header::CACHE_CONTROL, "public, max-age=3600")],
         include_str!("../static/haven.css"),
+    )
+        .into_response()
+}
+
+/// Updates an import's progress bar without reloading (the page refreshes itself without scripts).
+async fn import_script() -> Response {
+    (
+        [(header::CONTENT_TYPE, "text/javascript; charset=utf-8"), (header::CACHE_CONTROL, "public, max-age=3600")],
+        include_str!("../static/import.js"),
     )
         .into_response()
 }

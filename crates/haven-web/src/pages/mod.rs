@@ -6,6 +6,7 @@ pub mod audit;
 pub mod auth;
 pub mod cases;
 pub mod home;
+pub mod imports;
 pub mod matches;
 pub mod persons;
 pub mod referrals;
@@ -32,6 +33,7 @@ pub fn routes() -> Router<AppState> {
         .merge(referrals::routes())
         .merge(registers::routes())
         .merge(matches::routes())
+        .merge(imports::routes())
         .merge(supervision::routes())
         .merge(audit::routes())
 }

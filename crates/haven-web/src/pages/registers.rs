@@ -69,7 +69,7 @@ pub struct PersonFields {
 }
 
 impl PersonFields {
-    fn input(&self) -> IdentityInput {
+    pub fn input(&self) -> IdentityInput {
         IdentityInput {
             full_name: self.full_name.clone(),
             birth_date: self.birth_date.clone(),
@@ -106,7 +106,7 @@ async fn validate_person(
     }
 }
 
-fn opt(s: &str) -> Option<&str> {
+pub(crate) fn opt(s: &str) -> Option<&str> {
     Some(s.trim()).filter(|s| !s.is_empty())
 }
 
@@ -133,7 +133,7 @@ pub struct AbsenteeForm {
 }
 
 /// Longest free text a register field takes.
-const MAX_TEXT: usize = 2000;
+pub(crate) const MAX_TEXT: usize = 2000;
 
 /// Check an absentee entry beyond the person: the commune (required: the register is per commune), when the
 /// person went away, and the lengths of the free texts.
@@ -209,14 +209,14 @@ pub async fn add_absentee(
     Ok(Ok(id))
 }
 
-struct AbsenteeWrite<'a> {
-    identity: &'a haven_domain::person::Identity,
-    form: &'a AbsenteeForm,
-    since: Option<BirthDate>,
-    import_id: Option<&'a str>,
+pub(crate) struct AbsenteeWrite<'a> {
+    pub identity: &'a haven_domain::person::Identity,
+    pub form: &'a AbsenteeForm,
+    pub since: Option<BirthDate>,
+    pub import_id: Option<&'a str>,
 }
 
-async fn write_absentee(
+pub(crate) async fn write_absentee(
     cmd: &mut Command,
     state: &AppState,
     agency: &str,
@@ -939,7 +939,7 @@ pub async fn add_returnee(
     Ok(Ok(id))
 }
 
-async fn write_returnee(
+pub(crate) async fn write_returnee(
     cmd: &mut Command,
     state: &AppState,
     agency: &str,

@@ -13,6 +13,7 @@ mod audit_chain;
 mod browser;
 mod encryption;
 mod errors;
+mod imports;
 mod need_to_know;
 mod persons;
 mod platform;

@@ -1,0 +1,389 @@
+//! Importing a register from a spreadsheet, shared by the import pages and `haven import`: the fields each
+//! register takes, the column mapping, checking every row with the same rules as a single entry (every error
+//! reported at once, in the user's language), and the commit: all rows in one transaction or none, progress
+//! reported as it goes, and the same file never imported twice for the same register.
+
+use std::collections::HashMap;
+
+use haven_domain::person::{BirthDate, IdentityInput};
+use haven_domain::registers::sheet::Sheet;
+use haven_linkage::normalise::{fold, place_name};
+use haven_store::imports::{self, Upload};
+
+use crate::ctx::Viewer;
+use crate::error::{AppError, AppResult};
+use crate::pages::registers::{self as reg, AbsenteeForm, AbsenteeWrite, PersonFields};
+use crate::AppState;
+
+/// What an import fills.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Kind {
+    /// A commune's absentee list (the target is the default commune, or empty when a column gives it).
+    Absentees,
+    /// The people of a handover batch (the target is the batch).
+    Returnees,
+}
+
+impl Kind {
+    pub fn code(self) -> &'static str {
+        match self {
+            Kind::Absentees => "absentees",
+            Kind::Returnees => "returnees",
+        }
+    }
+
+    pub fn from_code(code: &str) -> Option<Kind> {
+        match code {
+            "absentees" => Some(Kind::Absentees),
+            "returnees" => Some(Kind::Returnees),
+            _ => None,
+        }
+    }
+
+    /// The fields a row may give, in the order the mapping form lists them.
+    pub fn fields(self) -> &'static [&'static str] {
+        match self {
+            Kind::Absentees => &[
+                "full_name",
+                "other_names",
+                "birth_date",
+                "sex",
+                "id_number",
+                "passport",
+                "phone",
+                "address",
+                "commune_code",
+                "absent_since",
+                "destination",
+                "contact",
+                "reported_by",
+                "household",
+                "note",
+            ],
+            Kind::Returnees => &[
+                "full_name",
+                "other_names",
+                "birth_date",
+                "sex",
+                "id_number",
+                "passport",
+                "phone",
+                "address",
+                "commune_code",
+                "nationality",
+            ],
+        }
+    }
+}
+
+/// Which column holds each field: `field=column;...` as stored.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Mapping(pub Vec<(String, usize)>);
+
+impl Mapping {
+    pub fn parse(s: &str) -> Mapping {
+        Mapping(
+            s.split(';')
+                .filter_map(|p| {
+                    let (f, c) = p.split_once('=')?;
+                    Some((f.to_owned(), c.parse().ok()?))
+                })
+                .collect(),
+        )
+    }
+
+    pub fn encode(&self) -> String {
+        self.0.iter().map(|(f, c)| format!("{f}={c}")).collect::<Vec<_>>().join(";")
+    }
+
+    pub fn column(&self, field: &str) -> Option<usize> {
+        self.0.iter().find(|(f, _)| f == field).map(|(_, c)| *c)
+    }
+
+    fn value<'a>(&self, field: &str, row: &'a [String]) -> &'a str {
+        self.column(field).and_then(|c| row.get(c)).map(String::as_str).unwrap_or("")
+    }
+
+    /// Keep only known fields and columns that exist; one column per field.
+    pub fn for_sheet(self, kind: Kind, columns: usize) -> Mapping {
+        Mapping(self.0.into_iter().filter(|(f, c)| kind.fields().contains(&f.as_str()) && *c < columns).collect())
+    }
+}
+
+/// The mapping for a file: the one chosen for it, the agency's for this template, or a guess from the headers.
+pub async fn mapping_for(
+    state: &AppState,
+    agency_id: &str,
+    kind: Kind,
+    sheet: &Sheet,
+    chosen: Option<&str>,
+) -> AppResult<Mapping> {
+    let width = sheet.headers.len();
+    if let Some(m) = chosen {
+        return Ok(Mapping::parse(m).for_sheet(kind, width));
+    }
+    let signature = haven_domain::registers::sheet::signature(&sheet.headers);
+    if let Some(m) = state.store.import_template(agency_id, kind.code(), &signature).await? {
+        return Ok(Mapping::parse(&m).for_sheet(kind, width));
+    }
+    let guessed = haven_domain::registers::sheet::guess_mapping(&sheet.headers, kind.fields());
+    Ok(Mapping(guessed.into_iter().filter_map(|(f, c)| Some((f, c?))).collect()))
+}
+
+/// One row's problem: the spreadsheet row (as numbered in the file, the header being row 1), the field and the
+/// translation key of the message.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct RowError {
+    pub row: usize,
+    pub field: String,
+    pub key: String,
+}
+
+/// A row ready to write.
+pub enum Checked {
+    Absentee(Box<(AbsenteeForm, haven_domain::person::Identity, Option<BirthDate>)>),
+    Returnee(Box<haven_domain::person::Identity>),
+}
+
+/// The province's communes by code and by folded name (without "xã", "phường"), for lists that write either.
+pub struct Communes(HashMap<String, String>);
+
+impl Communes {
+    pub async fn load(state: &AppState) -> AppResult<Communes> {
+        let mut map = HashMap::new();
+        for (code, name) in state.store.communes(&state.config.province).await? {
+            map.insert(place_name(&name).0, code.clone());
+            map.insert(code.clone(), code);
+        }
+        Ok(Communes(map))
+    }
+
+    pub fn resolve(&self, written: &str) -> Option<&str> {
+        let w = written.trim();
+        self.0.get(w).or_else(|| self.0.get(&place_name(w).0)).map(String::as_str)
+    }
+}
+
+/// Sex as lists write it: Nam / Nữ, M / F, male / female; empty is unknown.
+fn sex_code(written: &str) -> Option<&'static str> {
+    match fold(written).as_str() {
+        "" => Some("u"),
+        "nam" | "m" | "male" | "1" => Some("m"),
+        "nu" | "f" | "female" | "2" => Some("f"),
+        "u" | "khong ro" | "unknown" => Some("u"),
+        _ => None,
+    }
+}
+
+/// Check every row of a sheet; every error at once, or the rows ready to write. `default_commune`: the commune
+/// of an absentee list without a commune column.
+pub fn check_rows(
+    kind: Kind,
+    sheet: &Sheet,
+    mapping: &Mapping,
+    communes: &Communes,
+    default_commune: Option<&str>,
+    today: time::Date,
+) -> Result<Vec<Checked>, Vec<RowError>> {
+    let mut errors = Vec::new();
+    let mut out = Vec::with_capacity(sheet.rows.len());
+    let this_year = today.year();
+    for (i, row) in sheet.rows.iter().enumerate() {
+        let line = i + 2;
+        let mut err =
+            |field: &str, key: &str| errors.push(RowError { row: line, field: field.into(), key: key.into() });
+        let v = |f: &str| mapping.value(f, row).to_owned();
+        let commune_written = v("commune_code");
+        let commune = if commune_written.is_empty() {
+            default_commune.map(str::to_owned)
+        } else {
+            match communes.resolve(&commune_written) {
+                Some(c) => Some(c.to_owned()),
+                None => {
+                    err("commune_code", "error.import_commune");
+                    None
+                }
+            }
+        };
+        let sex = match sex_code(&v("sex")) {
+            Some(s) => s,
+            None => {
+                err("sex", "error.choice");
+                "u"
+            }
+        };
+        let person = PersonFields {
+            full_name: v("full_name"),
+            other_names: v("other_names"),
+            birth_date: v("birth_date"),
+            sex: sex.into(),
+            id_number: v("id_number"),
+            passport: v("passport"),
+            phone: v("phone"),
+            address: v("address"),
+            commune_code: commune.clone().unwrap_or_default(),
+            nationality: v("nationality"),
+        };
+        let input: IdentityInput = person.input();
+        let identity = match input.validate(this_year) {
+            Ok(i) => Some(i),
+            Err(e) => {
+                for fe in e {
+                    err(fe.field, fe.key);
+                }
+                None
+            }
+        };
+        match kind {
+            Kind::Absentees => {
+                let form = AbsenteeForm {
+                    person,
+                    absent_since: v("absent_since"),
+                    destination: v("destination"),
+                    contact: v("contact"),
+                    reported_by: v("reported_by"),
+                    household: v("household"),
+                    note: v("note"),
+                };
+                let since = match reg::check_absentee(&form, today) {
+                    Ok(s) => s,
+                    Err(e) => {
+                        for (f, k) in e {
+                            // A missing commune was already reported when the column named an unknown one.
+                            if f != "commune_code" || commune_written.is_empty() {
+                                err(&f, &k);
+                            }
+                        }
+                        None
+                    }
+                };
+                if let Some(identity) = identity {
+                    out.push(Checked::Absentee(Box::new((form, identity, since))));
+                }
+            }
+            Kind::Returnees => {
+                if let Some(identity) = identity {
+                    out.push(Checked::Returnee(Box::new(identity)));
+                }
+            }
+        }
+    }
+    if errors.is_empty() {
+        Ok(out)
+    } else {
+        Err(errors)
+    }
+}
+
+/// How a commit ended.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Committed {
+    /// Rows written.
+    Done(usize),
+    /// The same file was imported for the same register meanwhile: nothing written.
+    AlreadyImported,
+}
+
+/// Write every row in one transaction, reporting progress as (rows written, rows in all); the import is
+/// recorded under the upload's id and the mapping remembered for the template.
+pub async fn commit(
+    state: &AppState,
+    viewer: &Viewer,
+    upload: &Upload,
+    sheet: &Sheet,
+    mapping: &Mapping,
+    rows: Vec<Checked>,
+    progress: &(dyn Fn(usize, usize) + Send + Sync),
+) -> AppResult<Committed> {
+    let kind = Kind::from_code(&upload.kind).ok_or_else(|| AppError::BadRequest("kind".into()))?;
+    if upload.owner_agency_id != viewer.agency.id {
+        return Err(AppError::Forbidden);
+    }
+    let batch = match kind {
+        Kind::Returnees => {
+            let b = state.store.batch(&upload.target).await?.ok_or(AppError::NotFound)?;
+            if b.owner_agency_id != viewer.agency.id {
+                return Err(AppError::Forbidden);
+            }
+            Some(b)
+        }
+        Kind::Absentees => None,
+    };
+    let total = rows.len();
+    let mut cmd = state.store.command(&viewer.actor()).await?;
+    for (i, row) in rows.iter().enumerate() {
+        match row {
+            Checked::Absentee(b) => {
+                let (form, identity, since) = b.as_ref();
+                let w = AbsenteeWrite { identity, form, since: *since, import_id: Some(&upload.id) };
+                reg::write_absentee(&mut cmd, state, &viewer.agency.id, &w).await?;
+            }
+            Checked::Returnee(identity) => {
+                let batch_id = batch.as_ref().map(|b| b.id.as_str()).unwrap_or_default();
+                reg::write_returnee(&mut cmd, state, &viewer.agency.id, batch_id, identity, Some(&upload.id)).await?;
+            }
+        }
+        if (i + 1) % 25 == 0 || i + 1 == total {
+            progress(i + 1, total);
+        }
+    }
+    if !imports::record_import(&mut cmd, &state.store.keys, upload, total as i64).await? {
+        return Ok(Committed::AlreadyImported);
+    }
+    let signature = haven_domain::registers::sheet::signature(&sheet.headers);
+    imports::save_template(&mut cmd, &viewer.agency.id, kind.code(), &signature, &mapping.encode()).await?;
+    cmd.commit().await?;
+    Ok(Committed::Done(total))
+}
+
+/// A row-error report as CSV, in the user's language: row, column (the file's own header), message. Values
+/// are not repeated (they may identify someone); cells that a spreadsheet would run as formulas are
+/// neutralised.
+pub fn error_report(errors: &[RowError], sheet: &Sheet, mapping: &Mapping, label: impl Fn(&str) -> String) -> Vec<u8> {
+    let mut w = csv::Writer::from_writer(b"\xef\xbb\xbf".to_vec());
+    let _ = w.write_record([label("imports.row"), label("imports.column"), label("imports.message")]);
+    for e in errors {
+        let column = mapping
+            .column(&e.field)
+            .and_then(|c| sheet.headers.get(c).cloned())
+            .unwrap_or_else(|| label(&format!("imports.field.{}", e.field)));
+        let _ = w.write_record([e.row.to_string(), neutralise(&column), neutralise(&label(&e.key))]);
+    }
+    w.into_inner().unwrap_or_default()
+}
+
+/// A cell a spreadsheet would read as a formula, made plain text.
+pub fn neutralise(s: &str) -> String {
+    if s.starts_with(['=', '+', '-', '@', '\t', '\r']) {
+        format!("'{s}")
+    } else {
+        s.to_owned()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn mappings_read_back_and_drop_what_a_sheet_lacks() {
+        let m = Mapping::parse("full_name=1;birth_date=2;bogus=3;sex=9;x");
+        assert_eq!(m.encode(), "full_name=1;birth_date=2;bogus=3;sex=9");
+        let kept = m.for_sheet(Kind::Returnees, 4);
+        assert_eq!(kept, Mapping(vec![("full_name".into(), 1), ("birth_date".into(), 2)]));
+    }
+
+    #[test]
+    fn sex_as_lists_write_it() {
+        assert_eq!(sex_code("Nữ"), Some("f"));
+        assert_eq!(sex_code("NAM"), Some("m"));
+        assert_eq!(sex_code(""), Some("u"));
+        assert_eq!(sex_code("?"), None);
+    }
+
+    #[test]
+    fn report_cells_never_run_as_formulas() {
+        assert_eq!(neutralise("=HYPERLINK(\"x\")"), "'=HYPERLINK(\"x\")");
+        assert_eq!(neutralise("Họ tên"), "Họ tên");
+    }
+}

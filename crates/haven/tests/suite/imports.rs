@@ -1,0 +1,197 @@
+//! Spreadsheet import: a commune's absentee list typed in the old VNI encoding, read and previewed, every bad
+//! row reported (and downloadable) with nothing saved, then all rows committed together with a progress page;
+//! the same file again creates nothing; bad files are refused with a reason; a returnee list imported into a
+//! handover batch is matched at once.
+
+use crate::harness::*;
+use crate::story;
+
+/// A CSV typed in VNI, as Windows-1252 bytes.
+fn vni_csv(text: &str) -> Vec<u8> {
+    let vni = haven_domain::registers::sheet::unicode_to_vni(text);
+    let (bytes, _, bad) = encoding_rs::WINDOWS_1252.encode(&vni);
+    assert!(!bad);
+    bytes.into_owned()
+}
+
+fn upload_id(r: &Resp) -> String {
+    let loc = r.location.as_deref().unwrap_or_else(|| panic!("redirect expected: {} {}", r.status, r.body));
+    loc.trim_start_matches("/imports/").to_owned()
+}
+
+/// The hidden mapping fields of a preview page's commit or report form.
+fn hidden_fields(body: &str, form_action: &str) -> Vec<(String, String)> {
+    let form =
+        body.split(&format!("action=\"{form_action}\"")).nth(1).expect("form").split("</form>").next().expect("end");
+    form.split("<input type=\"hidden\" name=\"")
+        .skip(1)
+        .filter_map(|p| {
+            let (name, rest) = p.split_once('"')?;
+            let value = rest.split("value=\"").nth(1)?.split('"').next()?;
+            (name != "csrf").then(|| (name.to_owned(), value.to_owned()))
+        })
+        .collect()
+}
+
+async fn wait_done(c: &Client, id: &str) -> String {
+    for _ in 0..200 {
+        let s = c.get(&format!("/imports/{id}/status")).await;
+        let v: serde_json::Value = serde_json::from_str(&s.body).expect("json");
+        if v["state"] != "running" && v["state"] != "waiting" {
+            return c.get(&format!("/imports/{id}/progress")).await.body;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    panic!("the import did not end");
+}
+
+story!(a_commune_imports_its_absentee_list, |app| {
+    let clerk = app.login("pc-tramy.clerk").await;
+    let form = "/imports?kind=absentees";
+    // Bad files: a PDF, a formula, an empty sheet.
+    let r = clerk.upload(form, "/imports", &[("kind", "absentees")], ("ds.csv", b"%PDF-1.7 trailer".to_vec())).await;
+    assert_eq!(r.status, 422);
+    assert!(r.body.contains("Đây không phải tệp Excel (.xlsx) hoặc CSV"), "{}", r.body);
+    let r =
+        clerk.upload(form, "/imports", &[("kind", "absentees")], ("ds.csv", b"Ho ten,Tuoi\nA,=1+2\n".to_vec())).await;
+    assert_eq!(r.status, 422);
+    assert!(r.body.contains("Có ô chứa công thức") && r.body.contains("(B2)"), "{}", r.body);
+
+    let before = app.count_persons("pc-tramy").await;
+    let text = "STT,Họ và tên,Ngày sinh,Giới tính,Số CCCD,Xã,Vắng từ,Nơi đến\n\
+                1,Hồ Văn Đức,12/04/1995,Nam,,Trà My,2022,Sang Campuchia\n\
+                2,Nguyễn Thị Hường,31/02/1999,Nữ,,Trà My,2023,Trung Quốc\n\
+                3,Lê Thị Thu,1990,Nữ,12345,Xã Đâu Đó,2030,\n";
+    let r = clerk.upload(form, "/imports", &[("kind", "absentees")], ("danh-sach.csv", vni_csv(text))).await;
+    assert_eq!(r.status, 303, "{}", r.body);
+    let id = upload_id(&r);
+    let preview = clerk.get(&format!("/imports/{id}")).await.body;
+    assert!(preview.contains("VNI (phông VNI cũ)") && preview.contains("Hồ Văn Đức"), "read from VNI: {preview}");
+    // Columns guessed from the Vietnamese headers.
+    assert!(preview.contains("<option value=\"1\" selected>Họ và tên</option>"), "{preview}");
+    let check = |pairs: Vec<(String, String)>| {
+        let clerk = &clerk;
+        let id = id.clone();
+        async move {
+            let refs: Vec<(&str, &str)> = pairs.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
+            clerk.post(&format!("/imports/{id}"), &format!("/imports/{id}/check"), &refs).await
+        }
+    };
+    let mapping: Vec<(String, String)> = [
+        ("map.full_name", "1"),
+        ("map.birth_date", "2"),
+        ("map.sex", "3"),
+        ("map.id_number", "4"),
+        ("map.commune_code", "5"),
+        ("map.absent_since", "6"),
+        ("map.destination", "7"),
+    ]
+    .iter()
+    .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
+    .collect();
+    let r = check(mapping.clone()).await;
+    assert_eq!(r.status, 422);
+    for expected in ["Ngày sinh không hợp lệ", "12 chữ số", "Không có xã, phường nào của tỉnh", "Ngày này chưa đến"]
+    {
+        assert!(r.body.contains(expected), "{expected}: {}", r.body);
+    }
+    assert_eq!(app.count_persons("pc-tramy").await, before, "nothing saved while rows are wrong");
+    // The report lists every error by row and column, in Vietnamese, without the values.
+    let report_fields = hidden_fields(&r.body, &format!("/imports/{id}/report"));
+    let refs: Vec<(&str, &str)> = report_fields.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
+    let (status, csv) = clerk.post_for_bytes(&format!("/imports/{id}"), &format!("/imports/{id}/report"), &refs).await;
+    assert_eq!(status, 200);
+    let csv = String::from_utf8(csv).expect("utf-8");
+    assert!(csv.contains("Dòng,Cột,Lỗi") && csv.contains("3,Ngày sinh,") && csv.contains("4,Số CCCD,"), "{csv}");
+    assert!(!csv.contains("Hường") && !csv.contains("Lê Thị Thu"), "no names in the report");
+
+    // The corrected file: all rows committed together, with a progress page.
+    let fixed = "STT,Họ và tên,Ngày sinh,Giới tính,Số CCCD,Xã,Vắng từ,Nơi đến\n\
+                 1,Hồ Văn Đức,12/04/1995,Nam,,Trà My,2022,Sang Campuchia\n\
+                 2,Nguyễn Thị Hường,28/02/1999,Nữ,,Trà My,2023,Trung Quốc\n\
+                 3,Lê Thị Thu,1990,Nữ,,Xã Trà My,2024,\n";
+    let r = clerk.upload(form, "/imports", &[("kind", "absentees")], ("danh-sach.csv", vni_csv(fixed))).await;
+    let id2 = upload_id(&r);
+    // The mapping chosen for the first file is remembered for files with the same columns.
+    let preview = clerk.get(&format!("/imports/{id2}")).await.body;
+    assert!(preview.contains("<option value=\"6\" selected>Vắng từ</option>"), "{preview}");
+    let refs: Vec<(&str, &str)> = mapping.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
+    let r = clerk.post(&format!("/imports/{id2}"), &format!("/imports/{id2}/check"), &refs).await;
+    assert_eq!(r.status, 200, "{}", r.body);
+    assert!(r.body.contains("id=\"import-ready\""));
+    let commit_fields = hidden_fields(&r.body, &format!("/imports/{id2}/commit"));
+    let refs: Vec<(&str, &str)> = commit_fields.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
+    let r = clerk.post(&format!("/imports/{id2}"), &format!("/imports/{id2}/commit"), &refs).await;
+    assert_eq!(r.status, 303, "{}", r.body);
+    let done = wait_done(&clerk, &id2).await;
+    assert!(done.contains("id=\"import-done\"") && done.contains("3 dòng"), "{done}");
+    assert_eq!(app.count_persons("pc-tramy").await, before + 3);
+    let list = app.login("pc-tramy.officer").await.get("/absentees").await.body;
+    assert!(list.matches("/absentees/").count() >= 3);
+    assert!(app.audit_actions().await.contains(&"import.commit".to_owned()));
+
+    // The same file again: recognised, nothing new.
+    let r = clerk.upload(form, "/imports", &[("kind", "absentees")], ("ban-sao.csv", vni_csv(fixed))).await;
+    assert_eq!(r.status, 200);
+    assert!(r.body.contains("id=\"imported-before\""), "{}", r.body);
+    assert_eq!(app.count_persons("pc-tramy").await, before + 3);
+    // Another agency cannot open the upload or follow the import.
+    let other = app.login("pc-haichau.clerk").await;
+    assert_eq!(other.get(&format!("/imports/{id}")).await.status, 403);
+    assert_eq!(other.get(&format!("/imports/{id2}/progress")).await.status, 403);
+});
+
+story!(a_returnee_list_imported_into_a_batch_is_matched_at_once, |app| {
+    let commune = app.login("pc-namgiang.officer").await;
+    let r = commune
+        .post(
+            "/absentees/new",
+            "/absentees",
+            &[("full_name", "Bríu Thị Lan"), ("birth_date", "07/11/2000"), ("sex", "f"), ("commune_code", "20707")],
+        )
+        .await;
+    assert_eq!(r.status, 303);
+    let border = app.login("border.officer").await;
+    let r = border
+        .post(
+            "/handovers",
+            "/handovers",
+            &[
+                ("handed_on", "10/02/2026"),
+                ("gate", "nam_giang"),
+                ("country", "LA"),
+                ("authority", "Công an tỉnh Sê Kông"),
+            ],
+        )
+        .await;
+    let batch = r.location.expect("batch").split('?').next().expect("path").to_owned();
+    let batch_id = batch.trim_start_matches("/handovers/").to_owned();
+    // A list from abroad, in UTF-16 with given names first.
+    let text = "Name,Date of birth,Sex,Passport\nLAN BRIU THI,11/07/2000,F,C1234567\nSOMPHONE VONG,1992,M,\n";
+    let mut bytes = vec![0xff, 0xfe];
+    bytes.extend(text.encode_utf16().flat_map(u16::to_le_bytes));
+    let form = format!("/imports?kind=returnees&batch={batch_id}");
+    let r = border.upload(&form, "/imports", &[("kind", "returnees"), ("batch", &batch_id)], ("list.csv", bytes)).await;
+    let id = upload_id(&r);
+    let preview = border.get(&format!("/imports/{id}")).await.body;
+    assert!(preview.contains("UTF-16") && preview.contains("LAN BRIU THI"));
+    let r = border
+        .post(
+            &format!("/imports/{id}"),
+            &format!("/imports/{id}/check"),
+            &[("map.full_name", "0"), ("map.birth_date", "1"), ("map.sex", "2"), ("map.passport", "3")],
+        )
+        .await;
+    assert_eq!(r.status, 200, "{}", r.body);
+    let fields = hidden_fields(&r.body, &format!("/imports/{id}/commit"));
+    let refs: Vec<(&str, &str)> = fields.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
+    border.post(&format!("/imports/{id}"), &format!("/imports/{id}/commit"), &refs).await;
+    wait_done(&border, &id).await;
+    let page = border.get(&batch).await.body;
+    assert_eq!(page.matches("/returnees/").count(), 2, "{page}");
+    let queue = border.get("/matches").await.body;
+    assert!(queue.contains("Đảo ngày và tháng") && queue.contains("Người vắng mặt"), "matched at once: {queue}");
+    // Another agency's batch cannot be imported into.
+    let police = app.login("police.officer").await;
+    assert_eq!(police.get(&format!("/imports?kind=returnees&batch={batch_id}")).await.status, 403);
+});
