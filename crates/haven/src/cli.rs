@@ -114,6 +114,32 @@ pub enum Command {
         #[arg(long)]
         place_aliases: Option<PathBuf>,
     },
+    /// Import a spreadsheet (XLSX or CSV) into a register: every row checked first, then all rows or none.
+    Import {
+        /// absentees or returnees.
+        #[arg(long)]
+        kind: String,
+        #[arg(long)]
+        file: PathBuf,
+        /// The user importing: the records belong to their agency, and the audit log names them.
+        #[arg(long)]
+        user: String,
+        /// Absentees: the commune of a list without a commune column.
+        #[arg(long)]
+        commune: Option<String>,
+        /// Returnees: the handover batch.
+        #[arg(long)]
+        batch: Option<String>,
+        /// CSV text encoding: utf-8, utf-16le, utf-16be, windows-1258 or vni (default: detected).
+        #[arg(long)]
+        encoding: Option<String>,
+        /// FIELD=COLUMN (the header, or the column's number from 1), repeated; default: remembered or guessed.
+        #[arg(long = "map")]
+        map: Vec<String>,
+        /// Check every row and stop.
+        #[arg(long)]
+        check: bool,
+    },
 }
 
 #[derive(Subcommand)]
@@ -432,6 +458,25 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             println!("Migrations are up to date.");
         }
         Command::User(cmd) => user(&g, cmd).await?,
+        Command::Import { kind, file, user, commune, batch, encoding, map, check } => {
+            let (store, _) = open(&g).await?;
+            let state = AppState::new(store.clone(), Config { tls: false, province: demo::PROVINCE.into() });
+            let job = crate::importing::Job {
+                kind: &kind,
+                file: &file,
+                user: &user,
+                commune: commune.as_deref(),
+                batch: batch.as_deref(),
+                encoding: encoding.as_deref(),
+                map: &map,
+                check_only: check,
+            };
+            let outcome = crate::importing::run(&state, &job).await;
+            store.db.close().await;
+            if let crate::importing::Outcome::RowErrors(_) = outcome? {
+                return Ok(ExitCode::from(2));
+            }
+        }
         Command::Keys(KeysCommand::Rotate) => {
             let (store, kf) = open(&g).await?;
             let r = keys::rotate(&store, &kf, &g.data).await?;

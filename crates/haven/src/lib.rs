@@ -7,5 +7,6 @@ pub mod demo;
 pub mod demo_registers;
 pub mod demo_reports;
 pub mod demo_victims;
+pub mod importing;
 pub mod linkage_data;
 pub mod matching;

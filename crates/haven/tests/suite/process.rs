@@ -289,3 +289,36 @@ async fn cli_adds_a_user_whose_token_answers_me() {
     assert!(!out.status.success());
     assert!(String::from_utf8_lossy(&out.stderr).contains("key file"));
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn cli_imports_a_spreadsheet_once_and_refuses_bad_rows() {
+    let dir = TempDir::new("import");
+    run_ok({
+        let mut c = haven(dir.path(), None);
+        c.args(["demo", "--load-only", "--scale", "5"]);
+        c
+    });
+    let list = dir.path().join("danh-sach.csv");
+    std::fs::write(&list, "Họ và tên;Ngày sinh;Giới tính;Xã;Vắng từ\nPơ Loong Thị Blang;01/02/1990;Nữ;Trà My;2021\nA Lăng Đàn;1993;Nam;Xã Trà My;2022\n")
+        .expect("list");
+    let import = |file: &std::path::Path| {
+        let mut c = haven(dir.path(), None);
+        c.args(["import", "--kind", "absentees", "--user", "pc-tramy.clerk", "--file"]).arg(file);
+        c.output().expect("run")
+    };
+    let out = import(&list);
+    let err = String::from_utf8_lossy(&out.stderr).into_owned();
+    assert!(out.status.success(), "{err}");
+    assert!(err.contains("Importing: 2 / 2 rows") && err.contains("Imported 2 rows"), "{err}");
+    assert!(!err.contains("Blang") && !err.contains("Lăng"), "no names printed");
+    let out = import(&list);
+    let err = String::from_utf8_lossy(&out.stderr).into_owned();
+    assert!(out.status.success() && err.contains("Không tạo thêm bản ghi nào"), "{err}");
+    let bad = dir.path().join("bad.csv");
+    std::fs::write(&bad, "Họ và tên,Ngày sinh,Xã\nNguyễn Văn A,31/02/1990,Trà My\n,1990,Nơi Không Có\n").expect("bad");
+    let out = import(&bad);
+    let err = String::from_utf8_lossy(&out.stderr).into_owned();
+    assert_eq!(out.status.code(), Some(2), "{err}");
+    assert!(err.contains("row 2, Ngày sinh") && err.contains("row 3, Họ và tên") && err.contains("row 3, Xã"), "{err}");
+    assert!(err.contains("nothing was saved"));
+}

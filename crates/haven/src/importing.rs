@@ -1,0 +1,176 @@
+//! `haven import`: a spreadsheet into a register from the command line, with the pages' rules. The file is
+//! read (XLSX, or CSV in a detected or chosen encoding), its columns mapped (given with `--map`, remembered for
+//! the template, or guessed from the headers), every row checked (every error printed, nothing saved), then all
+//! rows written in one transaction while a progress line counts them. The same file twice creates nothing.
+//! Names and other values are never printed.
+
+use std::io::Write;
+use std::path::Path;
+
+use anyhow::{bail, Context};
+use haven_domain::format::Lang;
+use haven_domain::registers::sheet::{self, Encoding};
+use haven_domain::Action;
+use haven_store::imports::{self, Upload};
+use haven_web::ctx::Viewer;
+use haven_web::imports::{check_rows, commit, mapping_for, Committed, Communes, Kind, Mapping};
+use haven_web::AppState;
+
+pub struct Job<'a> {
+    pub kind: &'a str,
+    pub file: &'a Path,
+    pub user: &'a str,
+    pub commune: Option<&'a str>,
+    pub batch: Option<&'a str>,
+    pub encoding: Option<&'a str>,
+    /// FIELD=COLUMN, the column by its header or its number from 1.
+    pub map: &'a [String],
+    /// Check only.
+    pub check_only: bool,
+}
+
+/// What happened, for the exit code.
+#[derive(Debug, PartialEq, Eq)]
+pub enum Outcome {
+    Imported(usize),
+    AlreadyImported,
+    Checked(usize),
+    RowErrors(usize),
+}
+
+/// Read `--map` arguments against the file's headers.
+fn parse_map(kind: Kind, headers: &[String], args: &[String]) -> anyhow::Result<Mapping> {
+    let mut out = Vec::new();
+    for a in args {
+        let (field, col) = a.split_once('=').context("--map takes FIELD=COLUMN")?;
+        if !kind.fields().contains(&field.trim()) {
+            bail!("unknown field {field:?}; this register takes: {}", kind.fields().join(", "));
+        }
+        let col = col.trim();
+        let index = match col.parse::<usize>() {
+            Ok(n) if (1..=headers.len()).contains(&n) => n - 1,
+            _ => headers
+                .iter()
+                .position(|h| h.trim() == col)
+                .with_context(|| format!("no column {col:?} in the file"))?,
+        };
+        out.push((field.trim().to_owned(), index));
+    }
+    Ok(Mapping(out))
+}
+
+pub async fn run(state: &AppState, job: &Job<'_>) -> anyhow::Result<Outcome> {
+    let kind = Kind::from_code(job.kind).context("--kind is absentees or returnees")?;
+    let user = state.store.user_by_name(job.user).await?.with_context(|| format!("no user {}", job.user))?;
+    if user.disabled {
+        bail!("user {} is disabled", job.user);
+    }
+    let agency = state.store.agency(&user.agency_id).await?.context("the user's agency is missing")?;
+    let lang = Lang::from_code(&user.lang).unwrap_or(Lang::Vi);
+    let viewer = Viewer { user, agency, session: None, request_id: "cli-import".into(), must_enrol: false };
+    if !viewer.can(Action::CreateRecords) {
+        bail!("user {} may not create records", job.user);
+    }
+    let target = match kind {
+        Kind::Returnees => {
+            let id = job.batch.context("--batch is needed for returnees")?;
+            let b = state.store.batch(id).await?.context("no such handover batch")?;
+            if b.owner_agency_id != viewer.agency.id {
+                bail!("the batch belongs to another agency");
+            }
+            b.id
+        }
+        Kind::Absentees => match job.commune {
+            Some(c) if !state.store.unit_exists(c).await? => bail!("no commune with code {c}"),
+            Some(c) => c.to_owned(),
+            None => String::new(),
+        },
+    };
+    let encoding =
+        match job.encoding {
+            None => None,
+            Some(e) => Some(Encoding::from_code(e).with_context(|| {
+                format!("unknown encoding {e}; one of {}", Encoding::ALL.map(|e| e.code()).join(", "))
+            })?),
+        };
+    let bytes = std::fs::read(job.file).with_context(|| format!("reading {}", job.file.display()))?;
+    let say = |key: &str| state.i18n.get(lang, key).to_owned();
+    let sheet = match sheet::read(&bytes, encoding) {
+        Ok(s) => s,
+        Err(e) => bail!("{}{}", say(e.key()), e.place().map(|p| format!(" ({p})")).unwrap_or_default()),
+    };
+    eprintln!(
+        "{}: {} rows, {} columns{}",
+        job.file.display(),
+        sheet.rows.len(),
+        sheet.headers.len(),
+        sheet.encoding.map(|e| format!(", {}", e.code())).unwrap_or_default()
+    );
+    let hash = imports::file_hash(&state.store.keys, &bytes);
+    if let Some(earlier) = state.store.import_of_file(&viewer.agency.id, kind.code(), &target, &hash).await? {
+        let when = haven_domain::format::date_time(earlier.created_at);
+        eprintln!("{} {when} (import {}). {}", say("imports.already"), earlier.id, say("imports.nothing_new"));
+        return Ok(Outcome::AlreadyImported);
+    }
+    let mapping = if job.map.is_empty() {
+        mapping_for(state, &viewer.agency.id, kind, &sheet, None).await.map_err(|e| anyhow::anyhow!("{e:?}"))?
+    } else {
+        parse_map(kind, &sheet.headers, job.map)?
+    };
+    for (field, col) in &mapping.0 {
+        eprintln!("  {field:<14} <- {}", sheet.headers[*col]);
+    }
+    if mapping.column("full_name").is_none() {
+        bail!("no column holds the full name: give --map full_name=COLUMN");
+    }
+    let communes = Communes::load(state).await.map_err(|e| anyhow::anyhow!("{e:?}"))?;
+    let today = haven_domain::time::local_date(state.store.now()).context("clock out of range")?;
+    let default_commune = Some(target.as_str()).filter(|t| kind == Kind::Absentees && !t.is_empty());
+    let rows = match check_rows(kind, &sheet, &mapping, &communes, default_commune, today) {
+        Ok(rows) => rows,
+        Err(errors) => {
+            for e in &errors {
+                let column =
+                    mapping.column(&e.field).and_then(|c| sheet.headers.get(c).cloned()).unwrap_or(e.field.clone());
+                eprintln!("row {}, {column}: {}", e.row, say(&e.key));
+            }
+            eprintln!("{} rows to correct; nothing was saved.", errors.len());
+            return Ok(Outcome::RowErrors(errors.len()));
+        }
+    };
+    if job.check_only {
+        eprintln!("{}: {} rows.", say("imports.ready"), rows.len());
+        return Ok(Outcome::Checked(rows.len()));
+    }
+    let upload = Upload {
+        id: haven_store::new_id(),
+        owner_agency_id: viewer.agency.id.clone(),
+        user_id: viewer.user.id.clone(),
+        kind: kind.code().into(),
+        target,
+        file_name: job.file.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default(),
+        content: Vec::new(),
+        file_hash: hash,
+        encoding: sheet.encoding.map(|e| e.code().to_owned()),
+        mapping: Some(mapping.encode()),
+        created_at: state.store.now(),
+    };
+    let progress = |done: usize, total: usize| {
+        eprint!("\rImporting: {done} / {total} rows");
+        let _ = std::io::stderr().flush();
+    };
+    let outcome = commit(state, &viewer, &upload, &sheet, &mapping, rows, &progress)
+        .await
+        .map_err(|e| anyhow::anyhow!("{e:?}"))?;
+    eprintln!();
+    Ok(match outcome {
+        Committed::Done(n) => {
+            eprintln!("Imported {n} rows (import {}).", upload.id);
+            Outcome::Imported(n)
+        }
+        Committed::AlreadyImported => {
+            eprintln!("{}", say("error.import_again"));
+            Outcome::AlreadyImported
+        }
+    })
+}
