@@ -55,7 +55,7 @@ pub struct CandidateLine {
 }
 
 /// Where a person stands in the registers: the first register entry found, for a pair's side.
-async fn side(state: &AppState, viewer: &Viewer, c: &Ctx, person_id: &str) -> AppResult<Side> {
+pub async fn side(state: &AppState, viewer: &Viewer, c: &Ctx, person_id: &str) -> AppResult<Side> {
     let agencies = state.store.agencies().await?;
     let agency_name = |id: &str| {
         agencies

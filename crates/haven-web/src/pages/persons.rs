@@ -395,6 +395,11 @@ async fn link_target(
 #[derive(Template)]
 #[template(path = "person.html")]
 struct PersonPage {
+    /// Register entries of the person: (register, code, link for the owning agency).
+    registers: Vec<(&'static str, String, Option<String>)>,
+    /// Records confirmed as the same person.
+    same_as: Vec<crate::pages::matches::Side>,
+    candidates: Vec<crate::pages::matches::CandidateLine>,
     c: Ctx,
     f: FormState,
     p: Line,
@@ -525,7 +530,26 @@ async fn person_page(
             .map(|(at, who, action, purpose)| ViewLine { at, who: name_of(&who), action, purpose })
             .collect()
     });
+    // Where the person stands in the registers, the records confirmed as the same person, and the pairs
+    // matching proposed.
+    let mut registers = Vec::new();
+    for a in state.store.absentees_of_person(&p.id).await? {
+        let link = (a.owner_agency_id == viewer.agency.id).then(|| format!("/absentees/{}", a.id));
+        registers.push(("absentee", a.case_code, link));
+    }
+    for r in state.store.returnees_of_person(&p.id).await? {
+        let link = (r.owner_agency_id == viewer.agency.id).then(|| format!("/returnees/{}", r.id));
+        registers.push(("returnee", r.case_code, link));
+    }
+    let mut same_as = Vec::new();
+    for other in state.store.linked_people(&p.id).await? {
+        same_as.push(crate::pages::matches::side(state, viewer, &c, &other).await?);
+    }
+    let candidates = crate::pages::matches::candidate_lines(state, viewer, &c, &p.id).await?;
     let page = PersonPage {
+        registers,
+        same_as,
+        candidates,
         can_edit: may_edit(viewer, &p),
         attachments,
         relative_count: state.store.count_relatives(&p.id).await?,

@@ -106,6 +106,12 @@ story!(registers_match_a_returnee_to_an_absentee_and_open_victim_cases, |app| {
     assert_eq!(r.status, 303);
     assert!(!border.get("/matches").await.body.contains(&format!("match-{id}")), "decided pairs leave the queue");
     assert!(app.audit_actions().await.contains(&"match.same".to_owned()));
+    // The returnee's person record now shows the commune's entry as the same person, by its code only.
+    let page = border.get(&returnee).await.body;
+    let person = page.split("href=\"/persons/").nth(1).expect("person link").split('"').next().expect("id").to_owned();
+    let record = border.get(&format!("/persons/{person}")).await.body;
+    assert!(record.contains("Cùng một người với") && record.contains("Người vắng mặt") && record.contains("VM-"), "{record}");
+    assert!(!record.contains(&absentee), "no link into the commune's register");
 
     // A pair rejected is never proposed again, not even by a run over the whole registers.
     add_absentee(
