@@ -278,3 +278,87 @@ mod tests {
         assert_eq!(fold("Bh'riu"), "bh'riu");
     }
 }
+
+/// Properties that hold for any input, not only the examples above.
+#[cfg(test)]
+mod properties {
+    use proptest::prelude::*;
+    use unicode_normalization::UnicodeNormalization;
+
+    use super::*;
+    use crate::compare::{compare, prepare, Kind};
+
+    /// Syllables of Vietnamese names, with their diacritics, in both tone placements where they differ.
+    const SYLLABLES: &[&str] = &[
+        "Nguyễn", "Trần", "Lê", "Phạm", "Hoàng", "Huỳnh", "Vũ", "Võ", "Đặng", "Bùi", "Đỗ", "Hồ", "Ngô", "Dương", "Thị",
+        "Văn", "Hữu", "Đức", "Thanh", "Hoà", "Hòa", "Thuý", "Thúy", "Khoẻ", "Khỏe", "Quyên", "Ánh", "Hương", "Tuấn",
+        "Uyên", "Bríu", "Zơ", "Râm", "Pơ", "Loong",
+    ];
+
+    fn name() -> impl Strategy<Value = Vec<&'static str>> {
+        proptest::collection::vec(proptest::sample::select(SYLLABLES), 2..5)
+    }
+
+    /// Any text, with Vietnamese letters, combining marks and odd spacing among the rest.
+    fn text() -> impl Strategy<Value = String> {
+        proptest::collection::vec(
+            prop_oneof![
+                proptest::sample::select(SYLLABLES).prop_map(str::to_owned),
+                "[ \\t]{0,3}".prop_map(|s: String| s),
+                any::<char>().prop_map(|c| c.to_string()),
+                Just("\u{300}".to_owned()),
+                Just("\u{323}".to_owned()),
+            ],
+            0..12,
+        )
+        .prop_map(|parts| parts.concat())
+    }
+
+    proptest! {
+        #[test]
+        fn folding_is_idempotent(s in text()) {
+            let once = fold(&s);
+            prop_assert_eq!(fold(&once), once);
+        }
+
+        #[test]
+        fn canonical_form_is_idempotent_and_ignores_unicode_form(s in text()) {
+            let c = canonical(&s);
+            prop_assert_eq!(canonical(&c), c.clone());
+            let nfd: String = s.nfd().collect();
+            prop_assert_eq!(canonical(&nfd), c);
+        }
+
+        #[test]
+        fn name_order_does_not_matter(parts in name(), rotate in 0usize..4, upper in any::<bool>()) {
+            let written = parts.join(" ");
+            let mut shuffled = parts.clone();
+            let k = rotate % shuffled.len();
+            shuffled.rotate_left(k);
+            let mut other = shuffled.join(" ");
+            if upper {
+                other = fold(&other).to_uppercase();
+            }
+            let (a, b) = (prepare(Kind::Name, &written), prepare(Kind::Name, &other));
+            let level = compare(Kind::Name, a.as_ref().expect("a name"), b.as_ref().expect("a name"));
+            // Same name without diacritics or in another order, or the same name outright.
+            prop_assert!(level >= Some(3), "{written} / {other}: {level:?}");
+        }
+
+        #[test]
+        fn written_dates_read_back(y in 1900i32..2100, m in 1u8..=12, d in 1u8..=28) {
+            for written in [format!("{d:02}/{m:02}/{y}"), format!("{y}-{m:02}-{d:02}"), format!("{y}{m:02}{d:02}"), format!("{d}.{m}.{y}")] {
+                prop_assert_eq!(parse_date(&written), Some(LooseDate { year: y, month: Some(m), day: Some(d) }), "{}", written);
+            }
+        }
+
+        #[test]
+        fn nothing_panics_on_any_input(s in any::<String>()) {
+            let _ = canonical(&s);
+            let _ = name_tokens(&s);
+            let _ = parse_date(&s);
+            let _ = place_name(&s);
+            let _ = document_number(&s);
+        }
+    }
+}

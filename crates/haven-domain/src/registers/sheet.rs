@@ -776,3 +776,25 @@ mod tests {
         assert_eq!(signature(&headers), signature(&headers.iter().map(|h| h.to_uppercase()).collect::<Vec<_>>()));
     }
 }
+
+/// Properties of the readers over any input.
+#[cfg(test)]
+mod properties {
+    use proptest::prelude::*;
+
+    use super::*;
+
+    proptest! {
+        #[test]
+        fn vni_round_trips_any_vietnamese_text(s in "[a-zA-Z0-9 ,.àáảãạăắằẳẵặâấầẩẫậèéẻẽẹêếềểễệìíỉĩịòóỏõọôốồổỗộơớờởỡợùúủũụưứừửữựỳýỷỹỵđĐÀÁẢÃẠĂẮẰẲẴẶÂẤẦẨẪẬÈÉẺẼẸÊẾỀỂỄỆÌÍỈĨỊÒÓỎÕỌÔỐỒỔỖỘƠỚỜỞỠỢÙÚỦŨỤƯỨỪỬỮỰỲÝỶỸỴ]{0,40}") {
+            prop_assert_eq!(vni_to_unicode(&unicode_to_vni(&s)), s);
+        }
+
+        #[test]
+        fn any_bytes_are_read_or_refused_never_a_panic(bytes in proptest::collection::vec(any::<u8>(), 0..2048)) {
+            if let Ok(sheet) = read(&bytes, None) {
+                prop_assert!(sheet.rows.iter().all(|r| r.len() == sheet.headers.len()));
+            }
+        }
+    }
+}

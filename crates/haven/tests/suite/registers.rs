@@ -110,7 +110,10 @@ story!(registers_match_a_returnee_to_an_absentee_and_open_victim_cases, |app| {
     let page = border.get(&returnee).await.body;
     let person = page.split("href=\"/persons/").nth(1).expect("person link").split('"').next().expect("id").to_owned();
     let record = border.get(&format!("/persons/{person}")).await.body;
-    assert!(record.contains("Cùng một người với") && record.contains("Người vắng mặt") && record.contains("VM-"), "{record}");
+    assert!(
+        record.contains("Cùng một người với") && record.contains("Người vắng mặt") && record.contains("VM-"),
+        "{record}"
+    );
     assert!(!record.contains(&absentee), "no link into the commune's register");
 
     // A pair rejected is never proposed again, not even by a run over the whole registers.
