@@ -292,3 +292,71 @@ async fn a_border_guard_receives_a_victim_and_a_head_approves_the_identification
     assert!(text(b).await.contains("Còn số ngày: 50"), "meals: 10 of 60 days given");
     br.close().await;
 }
+
+/// Wait until the page's text contains `needle` (pages that update themselves).
+async fn wait_for_text(c: &Client, needle: &str) -> String {
+    for _ in 0..200 {
+        let page = text(c).await;
+        if page.contains(needle) {
+            return page;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    panic!("the page never showed {needle:?}: {}", text(c).await);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_commune_imports_its_list_and_a_border_guard_confirms_a_match() {
+    let Some(br) = browser().await else { return };
+    let app = TestApp::start(Backend::Sqlite).await.expect("app");
+    let b = &br.client;
+    // A commune clerk imports the absentee list, choosing the column the guess missed.
+    let dir = TempDir::new("import-file");
+    let file = dir.path().join("vang-mat.csv");
+    std::fs::write(
+        &file,
+        "STT,Họ và tên,Sinh ngày,Giới tính,Xã\n1,Đinh Thị Mơ,02/09/1997,Nữ,Trà My\n2,Hồ Văn Lực,1988,Nam,Trà My\n",
+    )
+    .expect("file");
+    log_in(b, &app, "pc-tramy.clerk").await;
+    b.goto(&app.url("/imports?kind=absentees")).await.expect("goto");
+    b.find(Locator::Id("file")).await.expect("file input").send_keys(&file.display().to_string()).await.expect("file");
+    click(b, "upload").await;
+    let page = text(b).await;
+    assert!(page.contains("Đinh Thị Mơ") && page.contains("Hệ thống đọc tệp như sau"), "{page}");
+    // "Sinh ngày" is not a header the guess knows: the clerk maps it.
+    choose(b, "map-birth_date", "2").await;
+    click(b, "check-import").await;
+    assert!(text(b).await.contains("Mọi dòng đều hợp lệ"));
+    click(b, "commit-import").await;
+    let done = wait_for_text(b, "Đã nhập xong").await;
+    assert!(done.contains("2 dòng"), "{done}");
+    click(b, "logout").await;
+
+    // A border guard records a handover; the returnee written the foreign way is matched at once.
+    log_in(b, &app, "border.officer").await;
+    b.goto(&app.url("/handovers")).await.expect("goto");
+    fill(b, "handed_on", "25/02/2026").await;
+    choose(b, "gate", "nam_giang").await;
+    choose(b, "country", "LA").await;
+    fill(b, "authority", "Công an tỉnh Sê Kông").await;
+    click(b, "save-batch").await;
+    fill(b, "full_name", "MO DINH THI").await;
+    fill(b, "birth_date", "09/02/1997").await;
+    choose(b, "sex", "f").await;
+    click(b, "save-returnee").await;
+    let page = text(b).await;
+    assert!(page.contains("Người vắng mặt") && page.contains("Cùng tên khi bỏ dấu hoặc đổi thứ tự"), "{page}");
+    b.goto(&app.url("/matches")).await.expect("goto");
+    let old = b.find(Locator::Css("html")).await.expect("page");
+    b.find(Locator::Css("button[value='same']")).await.expect("decision").click().await.expect("click");
+    for _ in 0..100 {
+        if old.tag_name().await.is_err() {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    let page = wait_for_text(b, "Đã liên kết hai hồ sơ là cùng một người").await;
+    assert!(page.contains("Không có cặp nào chờ xem xét"), "{page}");
+    br.close().await;
+}
