@@ -151,18 +151,38 @@ pub struct Communes(HashMap<String, String>);
 impl Communes {
     pub async fn load(state: &AppState) -> AppResult<Communes> {
         let mut map = HashMap::new();
-        for (code, name) in state.store.communes(&state.config.province).await? {
+        let current = state.store.communes(&state.config.province).await?;
+        // Old names first, so a current name that an old commune also bore means the current unit.
+        for (old, district, code) in RENAMES.iter().filter(|(_, _, code)| current.iter().any(|(c, _)| c == code)) {
+            map.insert(format!("{}|{}", place_name(old).0, place_name(district).0), code.clone());
+            map.insert(place_name(old).0, code.clone());
+        }
+        for (code, name) in current {
             map.insert(place_name(&name).0, code.clone());
             map.insert(code.clone(), code);
         }
         Ok(Communes(map))
     }
 
+    /// A commune as written: its code, its current name, or an old name ("Xã Trà Sơn, huyện Bắc Trà My").
     pub fn resolve(&self, written: &str) -> Option<&str> {
         let w = written.trim();
-        self.0.get(w).or_else(|| self.0.get(&place_name(w).0)).map(String::as_str)
+        let (name, district) = place_name(w);
+        let by_district = district.and_then(|d| self.0.get(&format!("{name}|{d}")));
+        self.0.get(w).or(by_district).or_else(|| self.0.get(&name)).map(String::as_str)
     }
 }
+
+/// Old commune names and the 2025 unit that carries them (`profiles/vn/commune-renames.csv`): (old name, old
+/// district, new code).
+static RENAMES: std::sync::LazyLock<Vec<(String, String, String)>> = std::sync::LazyLock::new(|| {
+    let mut reader = csv::Reader::from_reader(include_str!("../../../profiles/vn/commune-renames.csv").as_bytes());
+    reader
+        .records()
+        .filter_map(Result::ok)
+        .filter_map(|r| Some((r.get(0)?.to_owned(), r.get(1)?.to_owned(), r.get(3)?.to_owned())))
+        .collect()
+});
 
 /// Sex as lists write it: Nam / Nữ, M / F, male / female; empty is unknown.
 fn sex_code(written: &str) -> Option<&'static str> {
@@ -371,6 +391,15 @@ mod tests {
         assert_eq!(m.encode(), "full_name=1;birth_date=2;bogus=3;sex=9");
         let kept = m.for_sheet(Kind::Returnees, 4);
         assert_eq!(kept, Mapping(vec![("full_name".into(), 1), ("birth_date".into(), 2)]));
+    }
+
+    #[test]
+    fn the_renames_file_reads_and_names_current_units() {
+        assert!(RENAMES.len() >= 90, "{}", RENAMES.len());
+        let units = include_str!("../../../profiles/vn/admin-units.csv");
+        for (old, _, code) in RENAMES.iter() {
+            assert!(units.contains(&format!(",{code},")), "{old} maps to unknown unit {code}");
+        }
     }
 
     #[test]

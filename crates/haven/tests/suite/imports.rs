@@ -109,7 +109,7 @@ story!(a_commune_imports_its_absentee_list, |app| {
     let fixed = "STT,Họ và tên,Ngày sinh,Giới tính,Số CCCD,Xã,Vắng từ,Nơi đến\n\
                  1,Hồ Văn Đức,12/04/1995,Nam,,Trà My,2022,Sang Campuchia\n\
                  2,Nguyễn Thị Hường,28/02/1999,Nữ,,Trà My,2023,Trung Quốc\n\
-                 3,Lê Thị Thu,1990,Nữ,,Xã Trà My,2024,\n";
+                 3,Lê Thị Thu,1990,Nữ,,\"Xã Trà Sơn, huyện Bắc Trà My\",2024,\n";
     let r = clerk.upload(form, "/imports", &[("kind", "absentees")], ("danh-sach.csv", vni_csv(fixed))).await;
     let id2 = upload_id(&r);
     // The mapping chosen for the first file is remembered for files with the same columns.
@@ -126,6 +126,9 @@ story!(a_commune_imports_its_absentee_list, |app| {
     let done = wait_done(&clerk, &id2).await;
     assert!(done.contains("id=\"import-done\"") && done.contains("3 dòng"), "{done}");
     assert_eq!(app.count_persons("pc-tramy").await, before + 3);
+    // The old commune name (before the 2025 merger) was read as the unit that carries it now.
+    let counts = app.store.absentee_counts(&app.agency_id("pc-tramy").await).await.expect("counts");
+    assert_eq!(counts, vec![("20900".to_owned(), 3)], "all three in Trà My");
     let list = app.login("pc-tramy.officer").await.get("/absentees").await.body;
     assert!(list.matches("/absentees/").count() >= 3);
     assert!(app.audit_actions().await.contains(&"import.commit".to_owned()));
