@@ -9,5 +9,6 @@ fuzz_target!(|data: &[u8]| {
     if let Ok(s) = sheet::read(data, None) {
         assert!(s.rows.iter().all(|r| r.len() == s.headers.len()));
         assert!(s.rows.len() <= sheet::MAX_ROWS);
+        assert_eq!(s.lines.len(), s.rows.len());
     }
 });

@@ -208,8 +208,7 @@ pub fn check_rows(
     let mut errors = Vec::new();
     let mut out = Vec::with_capacity(sheet.rows.len());
     let this_year = today.year();
-    for (i, row) in sheet.rows.iter().enumerate() {
-        let line = i + 2;
+    for (row, &line) in sheet.rows.iter().zip(&sheet.lines) {
         let mut err =
             |field: &str, key: &str| errors.push(RowError { row: line, field: field.into(), key: key.into() });
         let v = |f: &str| mapping.value(f, row).to_owned();

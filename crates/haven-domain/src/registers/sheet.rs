@@ -100,6 +100,9 @@ impl SheetError {
 pub struct Sheet {
     pub headers: Vec<String>,
     pub rows: Vec<Vec<String>>,
+    /// The number of each data row in the file, as the spreadsheet numbers it (or the CSV line): empty rows
+    /// are dropped, and an error names the row a person sees.
+    pub lines: Vec<usize>,
     /// For CSV: the encoding it was read in.
     pub encoding: Option<Encoding>,
 }
@@ -146,8 +149,21 @@ fn read_xlsx(bytes: &[u8]) -> Result<Sheet, SheetError> {
 }
 
 fn read_xlsx_within(bytes: &[u8], max_unpacked: u64) -> Result<Sheet, SheetError> {
-    // Look at the archive's directory before unpacking anything: sizes as declared, then as read.
     let mut archive = zip::ZipArchive::new(Cursor::new(bytes)).map_err(|_| SheetError::Unreadable)?;
+    check_unpacked_size(&mut archive, max_unpacked)?;
+    let path = first_sheet_path(&mut archive)?;
+    if let Some(cell) = first_formula(&mut archive, &path)? {
+        return Err(SheetError::Formula(cell));
+    }
+    // The cells are read with calamine, which indexes its tables with what the file says: a damaged
+    // workbook (a shared-string number past the end of the table, a row number that overflows) makes it
+    // panic. Such a file is unreadable, not a reason to take down the request or the import.
+    std::panic::catch_unwind(|| read_cells(bytes)).unwrap_or(Err(SheetError::Unreadable))
+}
+
+/// Look at the archive's directory before unpacking anything (sizes as declared), then unpack with a cap
+/// and count, since a declared size can lie: a zip bomb is refused before it costs memory.
+fn check_unpacked_size(archive: &mut zip::ZipArchive<Cursor<&[u8]>>, max_unpacked: u64) -> Result<(), SheetError> {
     let mut declared: u64 = 0;
     for i in 0..archive.len() {
         let f = archive.by_index_raw(i).map_err(|_| SheetError::Unreadable)?;
@@ -156,7 +172,6 @@ fn read_xlsx_within(bytes: &[u8], max_unpacked: u64) -> Result<Sheet, SheetError
     if declared > max_unpacked {
         return Err(SheetError::TooLarge);
     }
-    // A declared size can lie: unpack with a cap and count.
     let mut total: u64 = 0;
     for i in 0..archive.len() {
         let f = archive.by_index(i).map_err(|_| SheetError::Unreadable)?;
@@ -168,6 +183,103 @@ fn read_xlsx_within(bytes: &[u8], max_unpacked: u64) -> Result<Sheet, SheetError
             return Err(SheetError::TooLarge);
         }
     }
+    Ok(())
+}
+
+/// The path in the archive of the workbook's first sheet: the first `<sheet>` of `xl/workbook.xml`, through
+/// its relationship in `xl/_rels/workbook.xml.rels` (the order calamine lists sheets in).
+fn first_sheet_path(archive: &mut zip::ZipArchive<Cursor<&[u8]>>) -> Result<String, SheetError> {
+    let mut rel_id = None;
+    scan_xml(archive, "xl/workbook.xml", |name, attrs| {
+        if name == b"sheet" {
+            rel_id = attr(attrs, b"id");
+            return rel_id.is_some();
+        }
+        false
+    })?;
+    let rel_id = rel_id.ok_or(SheetError::Empty)?;
+    let mut target = None;
+    scan_xml(archive, "xl/_rels/workbook.xml.rels", |name, attrs| {
+        if name == b"Relationship" && attr(attrs, b"Id").as_deref() == Some(rel_id.as_str()) {
+            target = attr(attrs, b"Target");
+            return true;
+        }
+        false
+    })?;
+    let target = target.ok_or(SheetError::Unreadable)?;
+    Ok(match target.strip_prefix('/') {
+        Some(absolute) => absolute.to_owned(),
+        None => format!("xl/{target}"),
+    })
+}
+
+/// The address of the first cell of the sheet at `path` that holds a formula, if any. Read here rather than
+/// with calamine's formula reader, which expands every shared formula's range and sizes a table by the
+/// formula's index as the file states them: a few bytes could ask it for gigabytes.
+fn first_formula(archive: &mut zip::ZipArchive<Cursor<&[u8]>>, path: &str) -> Result<Option<String>, SheetError> {
+    let (mut row, mut col) = (0u32, 0u32);
+    let mut cell = String::new();
+    let mut found = None;
+    scan_xml(archive, path, |name, attrs| {
+        match name {
+            b"row" => {
+                row = attr(attrs, b"r").and_then(|r| r.parse::<u32>().ok()).map_or(row + 1, |r| r.max(1));
+                col = 0;
+            }
+            b"c" => {
+                col += 1;
+                cell = attr(attrs, b"r")
+                    .filter(|r| r.len() <= 10 && r.bytes().all(|b| b.is_ascii_alphanumeric()))
+                    .unwrap_or_else(|| cell_name(row.saturating_sub(1), col - 1));
+            }
+            b"f" => {
+                found = Some(cell.clone());
+                return true;
+            }
+            _ => {}
+        }
+        false
+    })?;
+    Ok(found)
+}
+
+/// Stream the start tags of an XML part of the archive to `visit` (local name, tag) until it returns true.
+fn scan_xml(
+    archive: &mut zip::ZipArchive<Cursor<&[u8]>>,
+    path: &str,
+    mut visit: impl FnMut(&[u8], &quick_xml::events::BytesStart) -> bool,
+) -> Result<(), SheetError> {
+    use quick_xml::events::Event;
+    let part = archive.by_name(path).map_err(|_| SheetError::Unreadable)?;
+    let mut xml = quick_xml::Reader::from_reader(std::io::BufReader::new(part));
+    let mut buf = Vec::new();
+    loop {
+        match xml.read_event_into(&mut buf) {
+            Ok(Event::Start(e) | Event::Empty(e)) => {
+                if visit(e.local_name().as_ref(), &e) {
+                    return Ok(());
+                }
+            }
+            Ok(Event::Eof) => return Ok(()),
+            Err(_) => return Err(SheetError::Unreadable),
+            Ok(_) => {}
+        }
+        buf.clear();
+    }
+}
+
+/// An attribute's value by its local name (`r:id` is `id`).
+fn attr(tag: &quick_xml::events::BytesStart, name: &[u8]) -> Option<String> {
+    tag.attributes()
+        .flatten()
+        .find(|a| a.key.local_name().as_ref() == name)
+        .and_then(|a| String::from_utf8(a.value.into_owned()).ok())
+}
+
+/// The cells of the first sheet, streamed: only cells with text are kept, and the rows and columns they
+/// span are bounded as they come, so a file that names a far cell (XFD1048576) is refused rather than
+/// laid out as a grid of seventeen billion cells.
+fn read_cells(bytes: &[u8]) -> Result<Sheet, SheetError> {
     let mut book: Xlsx<_> = Xlsx::new(Cursor::new(bytes)).map_err(|_| SheetError::Unreadable)?;
     let name = book.sheet_names().first().cloned().ok_or(SheetError::Empty)?;
     if let Some(Ok(merged)) = book.worksheet_merge_cells(&name) {
@@ -179,21 +291,37 @@ fn read_xlsx_within(bytes: &[u8], max_unpacked: u64) -> Result<Sheet, SheetError
             )));
         }
     }
-    let formulas = book.worksheet_formula(&name).map_err(|_| SheetError::Unreadable)?;
-    if let Some((r, c, _)) = formulas.used_cells().find(|(_, _, f)| !f.is_empty()) {
-        let (r0, c0) = formulas.start().unwrap_or((0, 0));
-        return Err(SheetError::Formula(cell_name(r0 + r as u32, c0 + c as u32)));
+    let mut reader = book.worksheet_cells_reader(&name).map_err(|_| SheetError::Unreadable)?;
+    let mut cells: std::collections::BTreeMap<u32, Vec<(u32, String)>> = std::collections::BTreeMap::new();
+    let (mut first_col, mut last_col) = (u32::MAX, 0u32);
+    while let Some(cell) = reader.next_cell().map_err(|_| SheetError::Unreadable)? {
+        let text = cell_text(&Data::from(cell.get_value().clone()));
+        if text.is_empty() {
+            continue;
+        }
+        let (r, c) = cell.get_position();
+        first_col = first_col.min(c);
+        last_col = last_col.max(c);
+        if last_col - first_col >= MAX_COLUMNS as u32 {
+            return Err(SheetError::TooManyColumns);
+        }
+        cells.entry(r).or_default().push((c, text));
+        if cells.len() > MAX_ROWS + 1 {
+            return Err(SheetError::TooManyRows);
+        }
     }
-    let range = book.worksheet_range(&name).map_err(|_| SheetError::Unreadable)?;
-    if range.height() > MAX_ROWS + 1 {
-        return Err(SheetError::TooManyRows);
-    }
-    if range.width() > MAX_COLUMNS {
-        return Err(SheetError::TooManyColumns);
-    }
-    let mut rows: Vec<Vec<String>> = range.rows().map(|r| r.iter().map(cell_text).collect()).collect();
     // Rows above the header and columns left of the data are not part of the list.
-    rows.retain(|r| r.iter().any(|c| !c.is_empty()));
+    let width = last_col.saturating_sub(first_col) as usize + 1;
+    let rows = cells
+        .into_iter()
+        .map(|(r, row)| {
+            let mut out = vec![String::new(); width];
+            for (c, text) in row {
+                out[(c - first_col) as usize] = text;
+            }
+            (r as usize + 1, out)
+        })
+        .collect();
     finish(rows, None)
 }
 
@@ -506,28 +634,28 @@ fn read_csv(bytes: &[u8], encoding: Option<Encoding>) -> Result<Sheet, SheetErro
         if rows.len() > MAX_ROWS + 1 {
             return Err(SheetError::TooManyRows);
         }
+        let line = record.position().map_or(rows.len() + 1, |p| p.line() as usize);
         let row: Vec<String> = record.iter().map(|c| c.trim().to_owned()).collect();
-        if row.iter().any(|c| !c.is_empty()) {
-            rows.push(row);
-        }
-    }
-    for (r, row) in rows.iter().enumerate() {
         if let Some(c) = row.iter().position(|c| c.starts_with('=')) {
-            return Err(SheetError::Formula(cell_name(r as u32, c as u32)));
+            return Err(SheetError::Formula(cell_name(line as u32 - 1, c as u32)));
+        }
+        if row.iter().any(|c| !c.is_empty()) {
+            rows.push((line, row));
         }
     }
     finish(rows, Some(enc))
 }
 
 /// The first row is the header; every row is cut or padded to its width.
-fn finish(mut rows: Vec<Vec<String>>, encoding: Option<Encoding>) -> Result<Sheet, SheetError> {
-    if rows.len() > MAX_ROWS + 1 {
+fn finish(mut numbered: Vec<(usize, Vec<String>)>, encoding: Option<Encoding>) -> Result<Sheet, SheetError> {
+    if numbered.len() > MAX_ROWS + 1 {
         return Err(SheetError::TooManyRows);
     }
-    if rows.len() < 2 {
+    if numbered.len() < 2 {
         return Err(SheetError::Empty);
     }
-    let mut headers = rows.remove(0);
+    let (_, mut headers) = numbered.remove(0);
+    let (lines, mut rows): (Vec<usize>, Vec<Vec<String>>) = numbered.into_iter().unzip();
     while headers.last().is_some_and(String::is_empty) {
         headers.pop();
     }
@@ -550,7 +678,7 @@ fn finish(mut rows: Vec<Vec<String>>, encoding: Option<Encoding>) -> Result<Shee
             }
         }
     }
-    Ok(Sheet { headers, rows, encoding })
+    Ok(Sheet { headers, rows, lines, encoding })
 }
 
 /// A fingerprint of a header row, to remember the mapping of files of one template: the headers folded
@@ -750,6 +878,78 @@ mod tests {
         });
         assert!(read_xlsx_within(&bytes, 1_000_000).is_ok());
         assert_eq!(read_xlsx_within(&bytes, 20_000), Err(SheetError::TooLarge));
+    }
+
+    #[test]
+    fn a_far_cell_is_refused_without_laying_out_the_grid() {
+        // Three cells, the last at the sheet's far corner: read as a grid, this is 17 billion cells.
+        let far = workbook(|s| {
+            s.write_string(0, 0, "Ho ten").expect("cell");
+            s.write_string(1, 0, "A").expect("cell");
+            s.write_string(1_048_575, 16_383, "x").expect("cell");
+        });
+        assert_eq!(read(&far, None), Err(SheetError::TooManyColumns));
+        // Far down the same column, the row is read and keeps the number the spreadsheet shows.
+        let low = workbook(|s| {
+            s.write_string(0, 0, "Ho ten").expect("cell");
+            s.write_string(1, 0, "A").expect("cell");
+            s.write_string(1_048_575, 0, "B").expect("cell");
+        });
+        let sheet = read(&low, None).expect("read");
+        assert_eq!(sheet.rows, vec![vec!["A".to_owned()], vec!["B".to_owned()]]);
+        assert_eq!(sheet.lines, vec![2, 1_048_576]);
+    }
+
+    /// A workbook written part by part, to say what no spreadsheet program would write.
+    fn raw_workbook(cells: &str) -> Vec<u8> {
+        use std::io::Write;
+        let mut zip = zip::ZipWriter::new(Cursor::new(Vec::new()));
+        let stored = zip::write::SimpleFileOptions::default().compression_method(zip::CompressionMethod::Stored);
+        let parts = [
+            (
+                "[Content_Types].xml",
+                r#"<?xml version="1.0" encoding="UTF-8"?><Types xmlns="http://schemas.openxmlformats.org/package/2006/content-types"><Default Extension="rels" ContentType="application/vnd.openxmlformats-package.relationships+xml"/><Default Extension="xml" ContentType="application/xml"/><Override PartName="/xl/workbook.xml" ContentType="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet.main+xml"/><Override PartName="/xl/worksheets/data.xml" ContentType="application/vnd.openxmlformats-officedocument.spreadsheetml.worksheet+xml"/></Types>"#.to_owned(),
+            ),
+            (
+                "_rels/.rels",
+                r#"<?xml version="1.0" encoding="UTF-8"?><Relationships xmlns="http://schemas.openxmlformats.org/package/2006/relationships"><Relationship Id="rId1" Type="http://schemas.openxmlformats.org/officeDocument/2006/relationships/officeDocument" Target="xl/workbook.xml"/></Relationships>"#.to_owned(),
+            ),
+            (
+                "xl/workbook.xml",
+                r#"<?xml version="1.0" encoding="UTF-8"?><workbook xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main" xmlns:r="http://schemas.openxmlformats.org/officeDocument/2006/relationships"><sheets><sheet name="DS" sheetId="1" r:id="rId7"/></sheets></workbook>"#.to_owned(),
+            ),
+            (
+                "xl/_rels/workbook.xml.rels",
+                r#"<?xml version="1.0" encoding="UTF-8"?><Relationships xmlns="http://schemas.openxmlformats.org/package/2006/relationships"><Relationship Id="rId7" Type="http://schemas.openxmlformats.org/officeDocument/2006/relationships/worksheet" Target="worksheets/data.xml"/></Relationships>"#.to_owned(),
+            ),
+            (
+                "xl/worksheets/data.xml",
+                format!(
+                    r#"<?xml version="1.0" encoding="UTF-8"?><worksheet xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main"><sheetData><row r="1"><c r="A1" t="inlineStr"><is><t>Ho ten</t></is></c></row>{cells}</sheetData></worksheet>"#
+                ),
+            ),
+        ];
+        for (name, text) in parts {
+            zip.start_file(name, stored).expect("part");
+            zip.write_all(text.as_bytes()).expect("write");
+        }
+        zip.finish().expect("zip").into_inner()
+    }
+
+    #[test]
+    fn hostile_workbooks_are_refused_not_obeyed() {
+        let plain = raw_workbook(r#"<row r="2"><c r="A2" t="inlineStr"><is><t>Lò Thị Mai</t></is></c></row>"#);
+        assert_eq!(read(&plain, None).expect("read").rows, vec![vec!["Lò Thị Mai".to_owned()]]);
+        // A shared formula whose index asks for four billion slots, and whose range spans a whole column.
+        let shared =
+            raw_workbook(r#"<row r="2"><c r="B2"><f t="shared" si="4000000000" ref="B2:B1048576"/><v>1</v></c></row>"#);
+        assert_eq!(read(&shared, None), Err(SheetError::Formula("B2".into())));
+        // A shared-string number past the end of a table that is not there.
+        let dangling = raw_workbook(r#"<row r="2"><c r="A2" t="s"><v>99</v></c></row>"#);
+        assert_eq!(read(&dangling, None), Err(SheetError::Unreadable));
+        // A cell address whose row number overflows.
+        let overflow = raw_workbook(r#"<row r="2"><c r="A99999999999" t="inlineStr"><is><t>x</t></is></c></row>"#);
+        assert!(read(&overflow, None).is_err());
     }
 
     #[test]
