@@ -661,6 +661,15 @@ async fn victim_context(
 // ---------------------------------------------------------------------------------------------------------
 // People registers: absentees, review rounds, handover batches, screening and the review queue of matches.
 
+/// The pairs a person is in, seen from their side, as the viewer may know them.
+async fn pair_views(state: &AppState, v: &Viewer, person_id: &str) -> AppResult<Vec<crate::pages::matches::PairView>> {
+    let mut out = Vec::new();
+    for m in state.store.candidates_of_person(person_id).await? {
+        out.push(crate::pages::matches::pair_view(state, v, m, person_id).await?);
+    }
+    Ok(out)
+}
+
 /// An absentee entry with its reviews and candidate matches, for the owning agency (or a grant).
 async fn absentee_json(state: &AppState, v: &Viewer, id: &str) -> AppResult<serde_json::Value> {
     let a = state.store.absentee(id).await?.ok_or(AppError::NotFound)?;
@@ -671,7 +680,7 @@ async fn absentee_json(state: &AppState, v: &Viewer, id: &str) -> AppResult<serd
         return Err(AppError::Forbidden);
     }
     let reviews = state.store.reviews_of_absentee(id).await?;
-    let candidates = state.store.candidates_of_person(&a.person_id).await?;
+    let candidates = pair_views(state, v, &a.person_id).await?;
     Ok(json!({ "absentee": a, "reviews": reviews, "candidates": candidates }))
 }
 
@@ -800,7 +809,7 @@ async fn add_returnee(
     match crate::pages::registers::add_returnee(&state, &v, &b, &form, None, None).await? {
         Ok(rid) => {
             let r = state.store.returnee(&rid).await?.ok_or(AppError::NotFound)?;
-            let candidates = state.store.candidates_of_person(&r.person_id).await?;
+            let candidates = pair_views(&state, &v, &r.person_id).await?;
             Ok((StatusCode::CREATED, Json(json!({ "returnee": r, "candidates": candidates }))).into_response())
         }
         Err(errors) => Ok(field_errors(&state, &v, &errors)),
@@ -825,14 +834,11 @@ async fn screen_returnee(
 }
 
 async fn list_matches(State(state): State<AppState>, Api(v, ..): Api<guards::ViewRecords>) -> AppResult<Response> {
-    let rows = state.store.open_candidates_of_agency(&v.agency.id, 200).await?;
-    let out: Vec<_> = rows
-        .into_iter()
-        .map(|m| {
-            let parts = haven_store::matches::decode_evidence(&m.evidence);
-            json!({ "candidate": m, "explanation": parts })
-        })
-        .collect();
+    let mut out = Vec::new();
+    for m in state.store.open_candidates_of_agency(&v.agency.id, 200).await? {
+        let from = crate::pages::matches::viewer_side(&state, &v, &m).await?;
+        out.push(crate::pages::matches::pair_view(&state, &v, m, &from).await?);
+    }
     Ok(Json(json!({ "matches": out })).into_response())
 }
 
@@ -846,7 +852,11 @@ async fn decide_match(
     let m = state.store.candidate(&id).await?.ok_or(AppError::NotFound)?;
     use crate::pages::matches::Decided;
     match crate::pages::matches::decide_pair(&state, &v, &m, form.decision.trim()).await? {
-        Decided::Done(_) => Ok(Json(json!(state.store.candidate(&id).await?)).into_response()),
+        Decided::Done(_) => {
+            let m = state.store.candidate(&id).await?.ok_or(AppError::NotFound)?;
+            let from = crate::pages::matches::viewer_side(&state, &v, &m).await?;
+            Ok(Json(crate::pages::matches::pair_view(&state, &v, m, &from).await?).into_response())
+        }
         Decided::Stale => Ok(field_errors(&state, &v, &[("decision".into(), "error.match_decided".into())])),
         Decided::Refused(key) => Ok(field_errors(&state, &v, &[("decision".into(), key.into())])),
     }

@@ -11,7 +11,7 @@ use axum::routing::{get, post};
 use axum::Router;
 use haven_store::matches::{self, CandidateRow, Decision};
 use haven_store::persons::{self, Merge};
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 
 use crate::ctx::{self as guards, Can, CsrfForm, Viewer};
 use crate::error::{AppError, AppResult};
@@ -33,8 +33,85 @@ pub struct PartLine {
     pub agrees: bool,
 }
 
-/// The other side of a pair, as the viewer may see it: its register, code and agency; a link only when the
-/// viewer's agency owns it.
+/// One side of a pair as the viewer may know it. A record of the viewer's agency shows its register, code
+/// and a link; a record of another agency shows only which agency holds it: its register and code would
+/// tell, for one, that the person is a known victim.
+#[derive(Clone, Debug, Serialize)]
+pub struct SideView {
+    /// returnee, absentee, victim, person, or `other` for another agency's record.
+    pub register: &'static str,
+    pub code: Option<String>,
+    pub agency_id: String,
+    pub link: Option<String>,
+}
+
+/// A pair as the viewer may know it, for the pages and the API. The explanation (which fields agreed, and
+/// how strongly) speaks of identity fields: it is given only to those who may see identities.
+#[derive(Clone, Debug, Serialize)]
+pub struct PairView {
+    pub id: String,
+    pub probability: f64,
+    pub status: String,
+    pub source: String,
+    pub this: SideView,
+    pub other: SideView,
+    pub explanation: Vec<matches::Part>,
+    pub can_decide: bool,
+    pub can_merge: bool,
+}
+
+/// Where a person stands in the registers: the first register entry found, for a pair's side.
+pub async fn side_view(state: &AppState, viewer: &Viewer, person_id: &str) -> AppResult<SideView> {
+    let p = state.store.person(person_id).await?.ok_or(AppError::NotFound)?;
+    if p.owner_agency_id != viewer.agency.id {
+        return Ok(SideView { register: "other", code: None, agency_id: p.owner_agency_id, link: None });
+    }
+    let mine = |owner: &str| owner == viewer.agency.id;
+    let view = |register, code, owner: String, link: String| SideView {
+        register,
+        code: Some(code),
+        link: mine(&owner).then_some(link),
+        agency_id: owner,
+    };
+    if let Some(r) = state.store.returnees_of_person(person_id).await?.into_iter().next() {
+        return Ok(view("returnee", r.case_code, r.owner_agency_id, format!("/returnees/{}", r.id)));
+    }
+    if let Some(a) = state.store.absentees_of_person(person_id).await?.into_iter().next() {
+        return Ok(view("absentee", a.case_code, a.owner_agency_id, format!("/absentees/{}", a.id)));
+    }
+    if let Some(v) = state.store.victim_cases_of_person(person_id).await?.into_iter().next() {
+        return Ok(view("victim", v.case_code, v.owner_agency_id, format!("/victims/{}", v.id)));
+    }
+    Ok(view("person", p.case_code, p.owner_agency_id, format!("/persons/{}", p.id)))
+}
+
+/// A pair seen from `from`'s side.
+pub async fn pair_view(state: &AppState, viewer: &Viewer, m: CandidateRow, from: &str) -> AppResult<PairView> {
+    let this = side_view(state, viewer, from).await?;
+    let other = side_view(state, viewer, m.other(from)).await?;
+    let (mine_a, mine_b) = if m.person_a == from {
+        (this.register != "other", other.register != "other")
+    } else {
+        (other.register != "other", this.register != "other")
+    };
+    let open = m.status == "open";
+    let edit = viewer.can(haven_domain::Action::EditRecords);
+    let explanation =
+        if viewer.can(haven_domain::Action::ViewIdentity) { matches::decode_evidence(&m.evidence) } else { Vec::new() };
+    Ok(PairView {
+        probability: m.probability,
+        can_decide: open && (mine_a || mine_b) && edit,
+        can_merge: open && mine_a && mine_b && edit,
+        id: m.id,
+        status: m.status,
+        source: m.source,
+        this,
+        other,
+        explanation,
+    })
+}
+
+/// The other side of a pair, in words.
 pub struct Side {
     pub register: &'static str,
     pub code: String,
@@ -54,39 +131,29 @@ pub struct CandidateLine {
     pub can_merge: bool,
 }
 
-/// Where a person stands in the registers: the first register entry found, for a pair's side.
+/// A side in words: the agency by name in the viewer's language.
 pub async fn side(state: &AppState, viewer: &Viewer, c: &Ctx, person_id: &str) -> AppResult<Side> {
-    let agencies = state.store.agencies().await?;
-    let agency_name = |id: &str| {
-        agencies
-            .iter()
-            .find(|a| a.id == id)
-            .map(|a| c.agency_label(&a.name_vi, &a.name_en).to_owned())
-            .unwrap_or_default()
-    };
-    let mine = |owner: &str| owner == viewer.agency.id;
-    if let Some(r) = state.store.returnees_of_person(person_id).await?.into_iter().next() {
-        let link = mine(&r.owner_agency_id).then(|| format!("/returnees/{}", r.id));
-        return Ok(Side { register: "returnee", code: r.case_code, agency: agency_name(&r.owner_agency_id), link });
-    }
-    if let Some(a) = state.store.absentees_of_person(person_id).await?.into_iter().next() {
-        let link = mine(&a.owner_agency_id).then(|| format!("/absentees/{}", a.id));
-        return Ok(Side { register: "absentee", code: a.case_code, agency: agency_name(&a.owner_agency_id), link });
-    }
-    if let Some(v) = state.store.victim_cases_of_person(person_id).await?.into_iter().next() {
-        let link = mine(&v.owner_agency_id).then(|| format!("/victims/{}", v.id));
-        return Ok(Side { register: "victim", code: v.case_code, agency: agency_name(&v.owner_agency_id), link });
-    }
-    let p = state.store.person(person_id).await?.ok_or(AppError::NotFound)?;
-    let link = mine(&p.owner_agency_id).then(|| format!("/persons/{}", p.id));
-    Ok(Side { register: "person", code: p.case_code, agency: agency_name(&p.owner_agency_id), link })
+    let view = side_view(state, viewer, person_id).await?;
+    words(state, c, view).await
+}
+
+async fn words(state: &AppState, c: &Ctx, view: SideView) -> AppResult<Side> {
+    let agency = state
+        .store
+        .agencies()
+        .await?
+        .iter()
+        .find(|a| a.id == view.agency_id)
+        .map(|a| c.agency_label(&a.name_vi, &a.name_en).to_owned())
+        .unwrap_or_default();
+    Ok(Side { register: view.register, code: view.code.unwrap_or_default(), agency, link: view.link })
 }
 
 async fn line(state: &AppState, viewer: &Viewer, c: &Ctx, m: CandidateRow, from: &str) -> AppResult<CandidateLine> {
-    let this = side(state, viewer, c, from).await?;
-    let other = side(state, viewer, c, m.other(from)).await?;
-    let parts = matches::decode_evidence(&m.evidence)
-        .into_iter()
+    let v = pair_view(state, viewer, m, from).await?;
+    let parts = v
+        .explanation
+        .iter()
         .map(|p| {
             // The fields are fixed ([`matches::FIELDS`]): each label names its levels' translations.
             PartLine {
@@ -100,24 +167,23 @@ async fn line(state: &AppState, viewer: &Viewer, c: &Ctx, m: CandidateRow, from:
             }
         })
         .collect();
-    let owners = (
-        state.store.person(&m.person_a).await?.map(|p| p.owner_agency_id),
-        state.store.person(&m.person_b).await?.map(|p| p.owner_agency_id),
-    );
-    let mine_a = owners.0.as_deref() == Some(viewer.agency.id.as_str());
-    let mine_b = owners.1.as_deref() == Some(viewer.agency.id.as_str());
-    let open = m.status == "open";
     Ok(CandidateLine {
-        id: m.id.clone(),
-        percent: format!("{:.1}", m.probability * 100.0),
-        status: m.status.clone(),
-        source: m.source.clone(),
-        this,
-        other,
+        percent: format!("{:.1}", v.probability * 100.0),
+        this: words(state, c, v.this).await?,
+        other: words(state, c, v.other).await?,
+        id: v.id,
+        status: v.status,
+        source: v.source,
         parts,
-        can_decide: open && (mine_a || mine_b) && viewer.can(haven_domain::Action::EditRecords),
-        can_merge: open && mine_a && mine_b && viewer.can(haven_domain::Action::EditRecords),
+        can_decide: v.can_decide,
+        can_merge: v.can_merge,
     })
+}
+
+/// Which side of a pair the viewer's agency sees it from: its own record when it has one on the pair.
+pub async fn viewer_side(state: &AppState, viewer: &Viewer, m: &CandidateRow) -> AppResult<String> {
+    let a_mine = state.store.person(&m.person_a).await?.is_some_and(|p| p.owner_agency_id == viewer.agency.id);
+    Ok(if a_mine { m.person_a.clone() } else { m.person_b.clone() })
 }
 
 /// The pairs a person is in, for the register pages, seen from that person's side.
@@ -154,12 +220,10 @@ async fn queue_page(
 ) -> AppResult<Response> {
     let mut lines = Vec::new();
     for m in state.store.open_candidates_of_agency(&viewer.agency.id, 200).await? {
-        // Seen from the agency's own record when it has one on the pair.
-        let a_mine = state.store.person(&m.person_a).await?.is_some_and(|p| p.owner_agency_id == viewer.agency.id);
-        let from = if a_mine { m.person_a.clone() } else { m.person_b.clone() };
+        let from = viewer_side(state, viewer, &m).await?;
         lines.push(line(state, viewer, &c, m, &from).await?);
     }
-    let can_sweep = viewer.can(haven_domain::Action::SuperviseAgency);
+    let can_sweep = may_sweep(viewer);
     Ok(render(status, &QueuePage { c, f, lines, can_sweep, swept }))
 }
 
@@ -184,7 +248,16 @@ async fn sweep(
     queue_page(&state, &viewer, c, FormState::default(), Some(report), StatusCode::OK).await
 }
 
+/// A run over the whole registers opens every agency's register people in memory: it is for the head of a
+/// provincial agency, not of a commune (whose own entries are matched as they are written).
+pub fn may_sweep(viewer: &Viewer) -> bool {
+    viewer.can(haven_domain::Action::SuperviseAgency) && viewer.agency.level == "province"
+}
+
 pub async fn run_sweep(state: &AppState, viewer: &Viewer) -> AppResult<matches::SweepReport> {
+    if !may_sweep(viewer) {
+        return Err(AppError::Forbidden);
+    }
     let mut cmd = state.store.command(&viewer.actor()).await?;
     let report = matches::sweep(&mut cmd, &state.store.keys).await?;
     cmd.commit().await?;

@@ -86,7 +86,8 @@ story!(registers_match_a_returnee_to_an_absentee_and_open_victim_cases, |app| {
     assert_eq!(r.status, 303, "{}", r.body);
     let returnee = path_of(&r);
     let page = border.get(&returnee).await.body;
-    assert!(page.contains("Người vắng mặt") && page.contains("VM-"), "the absentee is proposed at once: {page}");
+    assert!(page.contains("Hồ sơ của Ủy ban nhân dân xã Trà My"), "the absentee is proposed at once: {page}");
+    assert!(!page.contains("VM-"), "another agency's record shows only who holds it, not its register or code");
     assert!(page.contains("Cùng tên khi bỏ dấu hoặc đổi thứ tự") && page.contains("Đảo ngày và tháng"), "{page}");
     assert!(!page.contains(&absentee), "the border guard gets no link into the commune's register");
     // Someone with no likely match gets none.
@@ -96,7 +97,15 @@ story!(registers_match_a_returnee_to_an_absentee_and_open_victim_cases, |app| {
     // Both agencies see the pair in their queue; the border guard confirms it.
     let queue = border.get("/matches").await.body;
     let id = queue.split("id=\"match-").nth(1).expect("a pair").split('"').next().expect("id").to_owned();
-    assert!(commune.get("/matches").await.body.contains(&format!("match-{id}")));
+    let theirs = commune.get("/matches").await.body;
+    assert!(theirs.contains(&format!("match-{id}")) && theirs.contains("VM-"), "the commune sees its own entry");
+    assert!(theirs.contains("Hồ sơ của Bộ Chỉ huy Bộ đội Biên phòng") && !theirs.contains("HH-"), "{theirs}");
+    // Someone who may not see identities sees the pair, not which fields agreed.
+    let clerk_agency = app.agency_id("pc-tramy").await;
+    let clerk = app.create_user("tramy.clerk", &clerk_agency, "clerk").await;
+    let queue = clerk.get("/matches").await.body;
+    assert!(queue.contains(&format!("match-{id}")) && !queue.contains("Đảo ngày và tháng"), "{queue}");
+    assert!(queue.contains("Chỉ người được xem thông tin nhân thân"));
     assert_eq!(
         border.post("/matches", &format!("/matches/{id}"), &[("decision", "merge")]).await.status,
         403,
@@ -111,9 +120,10 @@ story!(registers_match_a_returnee_to_an_absentee_and_open_victim_cases, |app| {
     let person = page.split("href=\"/persons/").nth(1).expect("person link").split('"').next().expect("id").to_owned();
     let record = border.get(&format!("/persons/{person}")).await.body;
     assert!(
-        record.contains("Cùng một người với") && record.contains("Người vắng mặt") && record.contains("VM-"),
+        record.contains("Cùng một người với") && record.contains("Hồ sơ của Ủy ban nhân dân xã Trà My"),
         "{record}"
     );
+    assert!(!record.contains("VM-"), "{record}");
     assert!(!record.contains(&absentee), "no link into the commune's register");
 
     // A pair rejected is never proposed again, not even by a run over the whole registers.
@@ -128,6 +138,10 @@ story!(registers_match_a_returnee_to_an_absentee_and_open_victim_cases, |app| {
     let pair = page.split("id=\"match-").nth(1).expect("proposed").split('"').next().expect("id").to_owned();
     let r = border.post("/matches", &format!("/matches/{pair}"), &[("decision", "different")]).await;
     assert_eq!(r.status, 303);
+    let commune_head_agency = app.agency_id("pc-tramy").await;
+    let commune_head = app.create_user("tramy.head", &commune_head_agency, "head").await;
+    assert!(!commune_head.get("/matches").await.body.contains("id=\"sweep\""));
+    assert_eq!(commune_head.post("/matches", "/matches/sweep", &[]).await.status, 403, "a commune does not sweep");
     let head = app.login("border.head").await;
     let swept = head.post("/matches", "/matches/sweep", &[]).await;
     assert_eq!(swept.status, 200);
@@ -267,7 +281,10 @@ story!(registers_through_the_api, |app| {
         m["explanation"].as_array().is_some_and(|e| e.iter().any(|p| p["label"] == "dob" && p["level"] == 3)),
         "{m}"
     );
-    let id = m["candidate"]["id"].as_str().expect("id").to_owned();
+    assert_eq!(m["this"]["register"], "returnee", "{m}");
+    assert_eq!((m["other"]["register"].as_str(), m["other"]["code"].is_null()), (Some("other"), true), "{m}");
+    assert!(m.get("person_a").is_none() && !m.to_string().contains("person_"), "no raw person ids: {m}");
+    let id = m["id"].as_str().expect("id").to_owned();
     let (status, _) =
         c.api_post(&commune, &format!("/api/v1/matches/{id}"), &serde_json::json!({ "decision": "maybe" })).await;
     assert_eq!(status, 400);
