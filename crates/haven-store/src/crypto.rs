@@ -207,6 +207,8 @@ pub enum BlindKind {
     MatchKey,
     /// A spreadsheet's SHA-256, so a file imported once is recognised.
     ImportFile,
+    /// A spreadsheet's header row, folded: a file without a header row has a person's details there.
+    ImportTemplate,
 }
 
 impl Keyring {

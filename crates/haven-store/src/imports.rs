@@ -110,26 +110,24 @@ pub async fn set_mapping(cmd: &mut Command, id: &str, encoding: Option<&str>, ma
     cmd.audit(Entry::new("import.mapping", KIND, id).fields(&["mapping"])).await
 }
 
-/// Remember a template's mapping for the agency's next file with the same header row.
+/// Remember a template's mapping for the agency's next file with the same header row. The header row is kept
+/// only as a blind index: in a file without one, the first row is a person's details.
 pub async fn save_template(
     cmd: &mut Command,
+    keys: &Keyring,
     agency_id: &str,
     kind: &str,
     signature: &str,
     mapping: &str,
 ) -> anyhow::Result<()> {
-    sqlx::query("DELETE FROM import_templates WHERE owner_agency_id = $1 AND kind = $2 AND signature = $3")
-        .bind(agency_id)
-        .bind(kind)
-        .bind(signature)
-        .execute(&mut *cmd.tx)
-        .await?;
     sqlx::query(
-        "INSERT INTO import_templates (owner_agency_id, kind, signature, mapping, updated_at) VALUES ($1, $2, $3, $4, $5)",
+        "INSERT INTO import_templates (owner_agency_id, kind, signature, mapping, updated_at) \
+         VALUES ($1, $2, $3, $4, $5) ON CONFLICT (owner_agency_id, kind, signature) \
+         DO UPDATE SET mapping = excluded.mapping, updated_at = excluded.updated_at",
     )
     .bind(agency_id)
     .bind(kind)
-    .bind(signature)
+    .bind(keys.blind(BlindKind::ImportTemplate, signature))
     .bind(mapping)
     .bind(cmd.at)
     .execute(&mut *cmd.tx)
@@ -246,7 +244,7 @@ impl Store {
         )
         .bind(agency_id)
         .bind(kind)
-        .bind(signature)
+        .bind(self.keys.blind(BlindKind::ImportTemplate, signature))
         .fetch_optional(self.db.pool())
         .await?)
     }

@@ -79,6 +79,7 @@ impl Store {
             directory_changed: false,
             persons_changed: false,
             cache: self.cache.clone(),
+            matching: None,
         })
     }
 
@@ -107,6 +108,9 @@ pub struct Command {
     /// Set by commands that add person records, so cached counts are dropped on commit.
     pub(crate) persons_changed: bool,
     cache: Arc<directory::Cache>,
+    /// The matching model and the count of indexed people, read once per command: an import of thousands
+    /// of rows matches each against the same model.
+    pub(crate) matching: Option<matches::Loaded>,
 }
 
 impl Command {

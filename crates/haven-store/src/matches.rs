@@ -131,6 +131,28 @@ async fn saved_model(tx: &mut crate::db::Tx) -> anyhow::Result<Option<Model>> {
     Ok(text.and_then(|t| serde_json::from_str::<Model>(&t).ok()).filter(|m| m.m.len() == FIELDS.len()))
 }
 
+/// The model matching at entry uses, with the prior for the number of people indexed.
+pub(crate) struct Loaded {
+    model: Model,
+    records: usize,
+}
+
+/// The command's model: read (and the indexed people counted) on first use, then kept for the command, its
+/// prior following the people the command indexes.
+async fn loaded_model(cmd: &mut Command) -> anyhow::Result<&Model> {
+    if cmd.matching.is_none() {
+        let records: i64 = sqlx::query_scalar("SELECT CAST(COUNT(DISTINCT person_id) AS BIGINT) FROM match_keys")
+            .fetch_one(&mut *cmd.tx)
+            .await?;
+        let records = records as usize;
+        let model = saved_model(&mut cmd.tx).await?.unwrap_or_else(|| probe::starting_model(&fields(), records));
+        cmd.matching = Some(Loaded { model, records });
+    }
+    let loaded = cmd.matching.as_mut().expect("loaded above");
+    loaded.model.lambda = probe::prior(loaded.records);
+    Ok(&loaded.model)
+}
+
 /// Index a register person under their match keys, replacing older keys (after a correction).
 pub async fn index_person(cmd: &mut Command, keys: &Keyring, person_id: &str) -> anyhow::Result<()> {
     let people = open_people(&mut cmd.tx, keys, &[person_id.to_owned()]).await?;
@@ -154,6 +176,91 @@ async fn write_keys(cmd: &mut Command, person_id: &str, blind: &[String]) -> any
             .await?;
     }
     Ok(())
+}
+
+/// Whether a person is indexed for matching (a register person).
+pub async fn is_indexed(cmd: &mut Command, person_id: &str) -> anyhow::Result<bool> {
+    let n: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM match_keys WHERE person_id = $1")
+        .bind(person_id)
+        .fetch_one(&mut *cmd.tx)
+        .await?;
+    Ok(n > 0)
+}
+
+/// A pair as a merge moves it: id, the two people, status, who decided and when.
+type PairState = (String, String, String, String, Option<String>, Option<i64>);
+
+/// After a merge, the merged record's pairs and "same person" links become the survivor's. A pair the
+/// survivor already has with the same person stays with the merged record as history, except that a
+/// decision on it ("different") settles the survivor's pair if that is still open: the person was judged
+/// not to be that other person under either record. Returns (pairs moved, links moved).
+pub(crate) async fn move_pairs(cmd: &mut Command, survivor: &str, merged: &str) -> anyhow::Result<(usize, usize)> {
+    let mut moved = (0, 0);
+    let pairs: Vec<PairState> = sqlx::query_as(
+        "SELECT id, person_a, person_b, status, decided_by, decided_at FROM match_candidates \
+         WHERE person_a = $1 OR person_b = $1",
+    )
+    .bind(merged)
+    .fetch_all(&mut *cmd.tx)
+    .await?;
+    for (id, a, b, status, decided_by, decided_at) in pairs {
+        let other = if a == merged { b } else { a };
+        if other == survivor {
+            continue;
+        }
+        let (na, nb) = ordered(survivor, &other);
+        let existing: Option<(String, String)> =
+            sqlx::query_as("SELECT id, status FROM match_candidates WHERE person_a = $1 AND person_b = $2")
+                .bind(na)
+                .bind(nb)
+                .fetch_optional(&mut *cmd.tx)
+                .await?;
+        match existing {
+            None => {
+                sqlx::query("UPDATE match_candidates SET person_a = $1, person_b = $2 WHERE id = $3")
+                    .bind(na)
+                    .bind(nb)
+                    .bind(&id)
+                    .execute(&mut *cmd.tx)
+                    .await?;
+                moved.0 += 1;
+            }
+            Some((kept, kept_status)) if kept_status == "open" && status == "different" => {
+                sqlx::query("UPDATE match_candidates SET status = $1, decided_by = $2, decided_at = $3 WHERE id = $4")
+                    .bind(&status)
+                    .bind(decided_by)
+                    .bind(decided_at)
+                    .bind(&kept)
+                    .execute(&mut *cmd.tx)
+                    .await?;
+            }
+            Some(_) => {}
+        }
+    }
+    let links: Vec<(String, String, String)> =
+        sqlx::query_as("SELECT id, person_a, person_b FROM person_links WHERE person_a = $1 OR person_b = $1")
+            .bind(merged)
+            .fetch_all(&mut *cmd.tx)
+            .await?;
+    for (id, a, b) in links {
+        let other = if a == merged { b } else { a };
+        if other == survivor {
+            continue;
+        }
+        let (na, nb) = ordered(survivor, &other);
+        let n = sqlx::query(
+            "UPDATE person_links SET person_a = $1, person_b = $2 WHERE id = $3 AND NOT EXISTS \
+             (SELECT 1 FROM person_links l WHERE l.person_a = $1 AND l.person_b = $2)",
+        )
+        .bind(na)
+        .bind(nb)
+        .bind(&id)
+        .execute(&mut *cmd.tx)
+        .await?
+        .rows_affected();
+        moved.1 += n as usize;
+    }
+    Ok(moved)
 }
 
 /// The two people of a pair in the order the table keeps them.
@@ -206,6 +313,9 @@ pub async fn index_and_propose(cmd: &mut Command, keys: &Keyring, person_id: &st
     let Some(p) = me.first() else { return Ok(0) };
     let blind = blind_keys(keys, p);
     write_keys(cmd, person_id, &blind).await?;
+    if let Some(loaded) = cmd.matching.as_mut() {
+        loaded.records += 1;
+    }
     let mut proposed = 0;
     let mut opened = 1;
     if !blind.is_empty() {
@@ -223,12 +333,7 @@ pub async fn index_and_propose(cmd: &mut Command, keys: &Keyring, person_id: &st
         opened += pool.len();
         if !pool.is_empty() {
             let f = fields();
-            let records: i64 = sqlx::query_scalar("SELECT CAST(COUNT(DISTINCT person_id) AS BIGINT) FROM match_keys")
-                .fetch_one(&mut *cmd.tx)
-                .await?;
-            let mut model =
-                saved_model(&mut cmd.tx).await?.unwrap_or_else(|| probe::starting_model(&f, records as usize));
-            model.lambda = probe::prior(records as usize);
+            let model = loaded_model(cmd).await?.clone();
             let (probe_t, pool_t) = (table(&me), table(&pool));
             for s in probe::score(&f, &model, &probe_t, &pool_t, THRESHOLD) {
                 if propose(cmd, person_id, &pool[s.row].id, s.probability, &encode_evidence(&s.evidence), "entry")
@@ -258,10 +363,13 @@ pub struct SweepReport {
     pub others: usize,
     pub compared: usize,
     pub proposed: usize,
+    /// Register people found without match keys (entered before matching existed) and indexed now.
+    pub indexed: usize,
 }
 
 /// Link every returnee against every absentee and victim one-to-one, train the model by EM on the way (it is
-/// then used for matching at entry), and propose the pairs not yet known. Opens the registers in memory
+/// then used for matching at entry), and propose the pairs not yet known. Register people entered before
+/// matching existed are indexed on the way. Opens the registers in memory
 /// only; the audit entry says how many records were opened.
 pub async fn sweep(cmd: &mut Command, keys: &Keyring) -> anyhow::Result<SweepReport> {
     let left_ids: Vec<String> = sqlx::query_scalar(
@@ -282,6 +390,15 @@ pub async fn sweep(cmd: &mut Command, keys: &Keyring) -> anyhow::Result<SweepRep
     let left = open_people(&mut cmd.tx, keys, &left_ids).await?;
     let right = open_people(&mut cmd.tx, keys, &right_ids).await?;
     let mut report = SweepReport { returnees: left.len(), others: right.len(), ..SweepReport::default() };
+    let indexed: HashSet<String> = sqlx::query_scalar("SELECT DISTINCT person_id FROM match_keys")
+        .fetch_all(&mut *cmd.tx)
+        .await?
+        .into_iter()
+        .collect();
+    for p in left.iter().chain(&right).filter(|p| !indexed.contains(&p.id)) {
+        write_keys(cmd, &p.id, &blind_keys(keys, p)).await?;
+        report.indexed += 1;
+    }
     if !left.is_empty() && !right.is_empty() {
         let f = fields();
         let (lt, rt) = (table(&left), table(&right));

@@ -253,6 +253,12 @@ pub async fn update(cmd: &mut Command, keys: &Keyring, id: &str, who: &Identity)
     q.execute(&mut *cmd.tx).await?;
     cmd.persons_changed = true;
     cmd.audit(Entry::new("person.update", KIND, id).fields(&changed)).await?;
+    // A register person is matched under what the record now says: the corrected name or date may be
+    // someone's on another list.
+    let compared = ["full_name", "birth_date", "sex", "id_number", "commune_code"];
+    if changed.iter().any(|c| compared.contains(c)) && crate::matches::is_indexed(cmd, id).await? {
+        crate::matches::index_and_propose(cmd, keys, id).await?;
+    }
     Ok(changed)
 }
 
@@ -529,8 +535,15 @@ pub async fn merge(
             .rows_affected();
         moved.push(format!("{label}={n}"));
     }
-    // The merged record is no longer matched on its own: the survivor is.
+    // The merged record is no longer matched on its own: the survivor is, with its pairs and links.
+    let indexed = crate::matches::is_indexed(cmd, merged).await? || crate::matches::is_indexed(cmd, survivor).await?;
     sqlx::query("DELETE FROM match_keys WHERE person_id = $1").bind(merged).execute(&mut *cmd.tx).await?;
+    let (pairs, links) = crate::matches::move_pairs(cmd, survivor, merged).await?;
+    moved.push(format!("match_pairs={pairs}"));
+    moved.push(format!("same_person_links={links}"));
+    if indexed {
+        crate::matches::index_person(cmd, keys, survivor).await?;
+    }
     // The names the merged record was known by become other names of the survivor.
     let (Some(keep), Some(gone)) = (open_identity(cmd, keys, survivor).await?, open_identity(cmd, keys, merged).await?)
     else {

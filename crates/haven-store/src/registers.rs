@@ -104,6 +104,22 @@ pub struct NewReview<'a> {
 
 /// Record an absentee's outcome in a round; a second outcome in the same round corrects the first (the audit
 /// log keeps both).
+/// The victim case opened from an entry's outcome in a round, if any (read inside the command). A corrected
+/// outcome keeps the link: the case opened stays, and is closed on its own page if it was a mistake.
+pub async fn victim_case_of_review(
+    cmd: &mut Command,
+    absentee_id: &str,
+    round_id: &str,
+) -> anyhow::Result<Option<String>> {
+    let link: Option<Option<String>> =
+        sqlx::query_scalar("SELECT victim_case_id FROM absentee_reviews WHERE absentee_id = $1 AND round_id = $2")
+            .bind(absentee_id)
+            .bind(round_id)
+            .fetch_optional(&mut *cmd.tx)
+            .await?;
+    Ok(link.flatten())
+}
+
 pub async fn record_review(cmd: &mut Command, keys: &Keyring, r: &NewReview<'_>) -> anyhow::Result<String> {
     let existing: Option<String> =
         sqlx::query_scalar("SELECT id FROM absentee_reviews WHERE absentee_id = $1 AND round_id = $2")

@@ -6,7 +6,7 @@
 use std::collections::HashMap;
 
 use haven_domain::person::{BirthDate, IdentityInput};
-use haven_domain::registers::sheet::Sheet;
+use haven_domain::registers::sheet::{self, Sheet};
 use haven_linkage::normalise::{fold, place_name};
 use haven_store::imports::{self, Upload};
 
@@ -146,30 +146,44 @@ pub enum Checked {
 }
 
 /// The province's communes by code and by folded name (without "xã", "phường"), for lists that write either.
-pub struct Communes(HashMap<String, String>);
+/// `None`: an old name that communes of several districts bore, which needs its district.
+pub struct Communes(HashMap<String, Option<String>>);
 
 impl Communes {
     pub async fn load(state: &AppState) -> AppResult<Communes> {
-        let mut map = HashMap::new();
         let current = state.store.communes(&state.config.province).await?;
-        // Old names first, so a current name that an old commune also bore means the current unit.
-        for (old, district, code) in RENAMES.iter().filter(|(_, _, code)| current.iter().any(|(c, _)| c == code)) {
-            map.insert(format!("{}|{}", place_name(old).0, place_name(district).0), code.clone());
-            map.insert(place_name(old).0, code.clone());
-        }
-        for (code, name) in current {
-            map.insert(place_name(&name).0, code.clone());
-            map.insert(code.clone(), code);
-        }
-        Ok(Communes(map))
+        Ok(Communes::build(&current, &RENAMES))
     }
 
-    /// A commune as written: its code, its current name, or an old name ("Xã Trà Sơn, huyện Bắc Trà My").
-    pub fn resolve(&self, written: &str) -> Option<&str> {
+    fn build(current: &[(String, String)], renames: &[(String, String, String)]) -> Communes {
+        let mut map: HashMap<String, Option<String>> = HashMap::new();
+        // Old names first, so a current name that an old commune also bore means the current unit.
+        for (old, district, code) in renames.iter().filter(|(_, _, code)| current.iter().any(|(c, _)| c == code)) {
+            let name = place_name(old).0;
+            map.insert(format!("{name}|{}", place_name(district).0), Some(code.clone()));
+            let bare = map.entry(name).or_insert_with(|| Some(code.clone()));
+            if bare.as_deref() != Some(code.as_str()) {
+                *bare = None;
+            }
+        }
+        for (code, name) in current {
+            map.insert(place_name(name).0, Some(code.clone()));
+            map.insert(code.clone(), Some(code.clone()));
+        }
+        Communes(map)
+    }
+
+    /// A commune as written: its code, its current name, or an old name ("Xã Trà Sơn, huyện Bắc Trà My");
+    /// otherwise the key of the reason it is not known.
+    pub fn resolve(&self, written: &str) -> Result<&str, &'static str> {
         let w = written.trim();
         let (name, district) = place_name(w);
         let by_district = district.and_then(|d| self.0.get(&format!("{name}|{d}")));
-        self.0.get(w).or(by_district).or_else(|| self.0.get(&name)).map(String::as_str)
+        match self.0.get(w).or(by_district).or_else(|| self.0.get(&name)) {
+            Some(Some(code)) => Ok(code),
+            Some(None) => Err("error.import_commune_ambiguous"),
+            None => Err("error.import_commune"),
+        }
     }
 }
 
@@ -217,9 +231,9 @@ pub fn check_rows(
             default_commune.map(str::to_owned)
         } else {
             match communes.resolve(&commune_written) {
-                Some(c) => Some(c.to_owned()),
-                None => {
-                    err("commune_code", "error.import_commune");
+                Ok(c) => Some(c.to_owned()),
+                Err(key) => {
+                    err("commune_code", key);
                     None
                 }
             }
@@ -236,9 +250,9 @@ pub fn check_rows(
             other_names: v("other_names"),
             birth_date: v("birth_date"),
             sex: sex.into(),
-            id_number: v("id_number"),
+            id_number: sheet::id_number_cell(&v("id_number")),
             passport: v("passport"),
-            phone: v("phone"),
+            phone: sheet::phone_cell(&v("phone")),
             address: v("address"),
             commune_code: commune.clone().unwrap_or_default(),
             nationality: v("nationality"),
@@ -350,7 +364,8 @@ pub async fn commit(
         return Ok(Committed::AlreadyImported);
     }
     let signature = haven_domain::registers::sheet::signature(&sheet.headers);
-    imports::save_template(&mut cmd, &viewer.agency.id, kind.code(), &signature, &mapping.encode()).await?;
+    imports::save_template(&mut cmd, &state.store.keys, &viewer.agency.id, kind.code(), &signature, &mapping.encode())
+        .await?;
     cmd.commit().await?;
     Ok(Committed::Done(total))
 }
@@ -399,6 +414,19 @@ mod tests {
         for (old, _, code) in RENAMES.iter() {
             assert!(units.contains(&format!(",{code},")), "{old} maps to unknown unit {code}");
         }
+    }
+
+    #[test]
+    fn old_commune_names_resolve_with_their_district_when_two_bore_them() {
+        let current =
+            [("20669".to_owned(), "Xã Quế Phước".to_owned()), ("20242".to_owned(), "Phường Hải Châu".to_owned())];
+        let communes = Communes::build(&current, &RENAMES);
+        assert_eq!(communes.resolve("Xã Phước Ninh"), Err("error.import_commune_ambiguous"));
+        assert_eq!(communes.resolve("Xã Phước Ninh, huyện Quế Sơn"), Ok("20669"));
+        assert_eq!(communes.resolve("Phường Phước Ninh, quận Hải Châu"), Ok("20242"));
+        assert_eq!(communes.resolve("Quế Phước"), Ok("20669"));
+        assert_eq!(communes.resolve("20242"), Ok("20242"));
+        assert_eq!(communes.resolve("Xã Không Có"), Err("error.import_commune"));
     }
 
     #[test]

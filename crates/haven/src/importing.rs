@@ -38,6 +38,11 @@ pub enum Outcome {
     RowErrors(usize),
 }
 
+/// A column's letter as spreadsheets name it (A, B, ..., AA).
+fn column_letter(col: usize) -> String {
+    sheet::cell_name(0, col as u32).trim_end_matches('1').to_owned()
+}
+
 /// Read `--map` arguments against the file's headers.
 fn parse_map(kind: Kind, headers: &[String], args: &[String]) -> anyhow::Result<Mapping> {
     let mut out = Vec::new();
@@ -117,8 +122,10 @@ pub async fn run(state: &AppState, job: &Job<'_>) -> anyhow::Result<Outcome> {
     } else {
         parse_map(kind, &sheet.headers, job.map)?
     };
+    // Columns are named by letter, never by their header: in a file without a header row, the first row is a
+    // person's details, and what the terminal shows may end up in a log.
     for (field, col) in &mapping.0 {
-        eprintln!("  {field:<14} <- {}", sheet.headers[*col]);
+        eprintln!("  {field:<14} <- {}", column_letter(*col));
     }
     if mapping.column("full_name").is_none() {
         bail!("no column holds the full name: give --map full_name=COLUMN");
@@ -130,9 +137,8 @@ pub async fn run(state: &AppState, job: &Job<'_>) -> anyhow::Result<Outcome> {
         Ok(rows) => rows,
         Err(errors) => {
             for e in &errors {
-                let column =
-                    mapping.column(&e.field).and_then(|c| sheet.headers.get(c).cloned()).unwrap_or(e.field.clone());
-                eprintln!("row {}, {column}: {}", e.row, say(&e.key));
+                let column = mapping.column(&e.field).map(column_letter).unwrap_or_default();
+                eprintln!("row {}, {column} ({}): {}", e.row, e.field, say(&e.key));
             }
             eprintln!("{} rows to correct; nothing was saved.", errors.len());
             return Ok(Outcome::RowErrors(errors.len()));

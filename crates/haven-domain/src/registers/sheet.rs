@@ -681,6 +681,28 @@ fn finish(mut numbered: Vec<(usize, Vec<String>)>, encoding: Option<Encoding>) -
     Ok(Sheet { headers, rows, lines, encoding })
 }
 
+/// An ID number as a spreadsheet kept it. A number typed into a cell formatted as a number loses its leading
+/// zero: every 12-digit citizen ID starts with one (the province code 001-096), as do the old 9-digit IDs of
+/// some provinces, so 11 and 8 digits are read as 12 and 9 with the zero put back.
+pub fn id_number_cell(cell: &str) -> String {
+    let digits = !cell.is_empty() && cell.bytes().all(|b| b.is_ascii_digit());
+    match cell.len() {
+        11 | 8 if digits => format!("0{cell}"),
+        _ => cell.to_owned(),
+    }
+}
+
+/// A phone number as a spreadsheet kept it: Vietnamese numbers start with 0 (10 digits for a mobile, 11 for a
+/// landline with its area code), so 9 or 10 digits without it are read with the zero put back.
+pub fn phone_cell(cell: &str) -> String {
+    let digits = cell.bytes().all(|b| b.is_ascii_digit());
+    if matches!(cell.len(), 9 | 10) && digits && !cell.starts_with('0') {
+        format!("0{cell}")
+    } else {
+        cell.to_owned()
+    }
+}
+
 /// A fingerprint of a header row, to remember the mapping of files of one template: the headers folded
 /// (no case, diacritics or extra spaces), in order.
 pub fn signature(headers: &[String]) -> String {
@@ -950,6 +972,25 @@ mod tests {
         // A cell address whose row number overflows.
         let overflow = raw_workbook(r#"<row r="2"><c r="A99999999999" t="inlineStr"><is><t>x</t></is></c></row>"#);
         assert!(read(&overflow, None).is_err());
+    }
+
+    #[test]
+    fn numbers_typed_as_numbers_get_their_leading_zero_back() {
+        assert_eq!(id_number_cell("48195012345"), "048195012345");
+        assert_eq!(id_number_cell("12345678"), "012345678");
+        assert_eq!(id_number_cell("048195012345"), "048195012345");
+        assert_eq!(id_number_cell("201234567"), "201234567");
+        assert_eq!(id_number_cell("B1234567"), "B1234567", "a passport stays as written");
+        assert_eq!(phone_cell("905123456"), "0905123456");
+        assert_eq!(phone_cell("0905123456"), "0905123456");
+        assert_eq!(phone_cell("2363822123"), "02363822123");
+        assert_eq!(phone_cell("+84905123456"), "+84905123456");
+        // As calamine reads a number cell: the whole number without ".0".
+        let bytes = workbook(|s| {
+            s.write_string(0, 0, "CCCD").expect("cell");
+            s.write_number(1, 0, 48_195_012_345.0).expect("cell");
+        });
+        assert_eq!(id_number_cell(&read(&bytes, None).expect("read").rows[0][0]), "048195012345");
     }
 
     #[test]

@@ -512,13 +512,9 @@ pub async fn record_review(
         return Ok(Err(errors));
     };
     let mut cmd = state.store.command(&viewer.actor()).await?;
-    let already: Option<String> = state
-        .store
-        .reviews_of_absentee(&a.id)
-        .await?
-        .into_iter()
-        .find(|r| r.round_id == round.id)
-        .and_then(|r| r.victim_case_id);
+    // Read in the command, which holds the write lock: two officers recording the same entry at once
+    // open one victim case, not two.
+    let already = registers::victim_case_of_review(&mut cmd, &a.id, &round.id).await?;
     let victim = if outcome == Outcome::SuspectedTrafficked && already.is_none() {
         Some(open_victim_case(&mut cmd, state, viewer, &a.person_id, "commune", on, Some(&a.commune_code)).await?)
     } else {

@@ -346,7 +346,10 @@ async fn a_commune_imports_its_list_and_a_border_guard_confirms_a_match() {
     choose(b, "sex", "f").await;
     click(b, "save-returnee").await;
     let page = text(b).await;
-    assert!(page.contains("Người vắng mặt") && page.contains("Cùng tên khi bỏ dấu hoặc đổi thứ tự"), "{page}");
+    assert!(
+        page.contains("Hồ sơ của Ủy ban nhân dân") && page.contains("Cùng tên khi bỏ dấu hoặc đổi thứ tự"),
+        "{page}"
+    );
     b.goto(&app.url("/matches")).await.expect("goto");
     let old = b.find(Locator::Css("html")).await.expect("page");
     b.find(Locator::Css("button[value='same']")).await.expect("decision").click().await.expect("click");

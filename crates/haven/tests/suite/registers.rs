@@ -309,3 +309,89 @@ story!(registers_through_the_api, |app| {
         .await;
     assert_eq!((status, s["returnee"]["classification"].as_str()), (200, Some("other")), "{s}");
 });
+
+story!(corrections_merges_and_old_records_keep_matching_true, |app| {
+    let commune = app.login("pc-tramy.officer").await;
+    let r = add_absentee(
+        &commune,
+        &[("full_name", "Nguyễn Thị Lan"), ("birth_date", "10/03/1995"), ("sex", "f"), ("commune_code", "20900")],
+    )
+    .await;
+    assert_eq!(r.status, 303, "{}", r.body);
+    let border = app.login("border.officer").await;
+    let r = border
+        .post(
+            "/handovers",
+            "/handovers",
+            &[
+                ("handed_on", "20/02/2026"),
+                ("gate", "nam_giang"),
+                ("country", "CN"),
+                ("authority", "Công an Bằng Tường"),
+            ],
+        )
+        .await;
+    let batch = path_of(&r);
+    let person_of = |page: &str| {
+        format!(
+            "/persons/{}",
+            page.split("href=\"/persons/").nth(1).expect("person link").split('"').next().expect("id")
+        )
+    };
+
+    // Typed wrong at the gate: nothing to propose. Corrected on the person record: proposed at once.
+    let r = add_returnee(&border, &batch, &[("full_name", "Trần Văn Bảy"), ("birth_date", "1980"), ("sex", "m")]).await;
+    let returnee = path_of(&r);
+    let page = border.get(&returnee).await.body;
+    assert!(page.contains("Không tìm thấy người có thể trùng"));
+    let person = person_of(&page);
+    let r = border
+        .post(
+            &person,
+            &format!("{person}/edit"),
+            &[("full_name", "NGUYEN THI LAN"), ("birth_date", "10/03/1995"), ("sex", "f"), ("nationality", "VN")],
+        )
+        .await;
+    assert_eq!(r.status, 303, "{}", r.body);
+    let page = border.get(&returnee).await.body;
+    assert!(page.contains("Hồ sơ của Ủy ban nhân dân xã Trà My"), "the corrected record is matched: {page}");
+
+    // The border guard's older plain record of the same woman absorbs the returnee's: the pair follows.
+    let r = border
+        .post(
+            "/persons/new",
+            "/persons",
+            &[("full_name", "Nguyễn Thị Lan"), ("birth_date", "10/03/1995"), ("sex", "f"), ("nationality", "VN")],
+        )
+        .await;
+    assert_eq!(r.status, 303, "{}", r.body);
+    let older = path_of(&r);
+    let code = app.store.person(person.trim_start_matches("/persons/")).await.expect("read").expect("person").case_code;
+    let r = border
+        .post(
+            &older,
+            &format!("{older}/merge"),
+            &[("other", code.as_str()), ("reason", "Cùng một người, nhập hai lần")],
+        )
+        .await;
+    assert_eq!(r.status, 303, "{}", r.body);
+    let record = border.get(&older).await.body;
+    assert!(record.contains("Hồ sơ của Ủy ban nhân dân xã Trà My"), "the pair moved to the survivor: {record}");
+    let queue = border.get("/matches").await.body;
+    assert_eq!(queue.matches("class=\"card candidate\"").count(), 1, "one pair, on the survivor: {queue}");
+    assert!(queue.contains("Hồ sơ của Ủy ban nhân dân xã Trà My"));
+
+    // A register person entered before matching existed has no match keys; a run over the registers
+    // indexes them.
+    let older_id = older.trim_start_matches("/persons/").to_owned();
+    // Ids are UUIDs made by Haven, safe to write into the statement.
+    let keys_of = format!("SELECT COUNT(*) FROM match_keys WHERE person_id = '{older_id}'");
+    haven_store::testing::execute(&app.store.db, &format!("DELETE FROM match_keys WHERE person_id = '{older_id}'"))
+        .await
+        .expect("delete");
+    assert_eq!(haven_store::testing::scalar_i64(&app.store.db, &keys_of).await.expect("count"), 0);
+    let head = app.login("border.head").await;
+    assert_eq!(head.post("/matches", "/matches/sweep", &[]).await.status, 200);
+    let keys = haven_store::testing::scalar_i64(&app.store.db, &keys_of).await.expect("count");
+    assert!(keys > 0, "indexed again by the sweep");
+});
