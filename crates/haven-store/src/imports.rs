@@ -28,12 +28,24 @@ pub struct NewUpload<'a> {
     pub file_hash: &'a str,
 }
 
+/// How long an upload waits for its commit: a file left at the preview is dropped after this, with its sealed
+/// content, when anyone next uploads.
+pub const UPLOAD_KEPT_MS: i64 = 7 * 24 * 3600 * 1000;
+
 pub async fn save_upload(
     cmd: &mut Command,
     keys: &Keyring,
     agency_id: &str,
     u: &NewUpload<'_>,
 ) -> anyhow::Result<String> {
+    let purged = sqlx::query("DELETE FROM import_uploads WHERE created_at < $1")
+        .bind(cmd.at - UPLOAD_KEPT_MS)
+        .execute(&mut *cmd.tx)
+        .await?
+        .rows_affected();
+    if purged > 0 {
+        cmd.audit(Entry::new("import.purge", KIND, "uploads").purpose(&format!("abandoned:{purged}"))).await?;
+    }
     let id = new_id();
     sqlx::query(
         "INSERT INTO import_uploads (id, owner_agency_id, user_id, kind, target, file_name, content, file_hash, \

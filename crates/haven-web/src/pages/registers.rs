@@ -42,6 +42,7 @@ pub fn routes() -> Router<AppState> {
         .route("/handovers/{id}", get(batch_show))
         .route("/handovers/{id}/people", post(returnee_create))
         .route("/returnees/{id}", get(returnee_show).post(returnee_screen))
+        .route("/returnees/{id}/screening", post(returnee_screening_open))
 }
 
 /// The person fields a register entry takes, as a form or the API sends them.
@@ -994,6 +995,15 @@ struct ReturneePage {
     candidates: Vec<CandidateLine>,
     indicators: Vec<String>,
     can_screen: bool,
+    /// The interview's notes and the reason for the classification, opened with a purpose.
+    record: Option<ScreeningRecord>,
+    can_open: bool,
+    purposes: &'static [&'static str],
+}
+
+pub struct ScreeningRecord {
+    pub notes: String,
+    pub reason: String,
 }
 
 async fn returnee_page(
@@ -1002,6 +1012,7 @@ async fn returnee_page(
     c: Ctx,
     id: &str,
     f: FormState,
+    record: Option<ScreeningRecord>,
     status: StatusCode,
 ) -> AppResult<Response> {
     let (r, b) = load_returnee(state, viewer, id).await?;
@@ -1030,6 +1041,8 @@ async fn returnee_page(
     let can_screen = r.owner_agency_id == viewer.agency.id
         && r.classification.is_none()
         && viewer.can(haven_domain::Action::EditRecords);
+    let can_open =
+        record.is_none() && r.classification.is_some() && crate::pages::may_unseal(viewer, &r.owner_agency_id, &[]);
     let page = ReturneePage {
         b: batch_line(state, c.lang, b),
         c,
@@ -1040,6 +1053,9 @@ async fn returnee_page(
         candidates,
         indicators,
         can_screen,
+        can_open,
+        record,
+        purposes: PURPOSES,
     };
     Ok(render(status, &page))
 }
@@ -1050,7 +1066,7 @@ async fn returnee_show(
     c: Ctx,
     Path(id): Path<String>,
 ) -> AppResult<Response> {
-    returnee_page(&state, &viewer, c, &id, FormState::default(), StatusCode::OK).await
+    returnee_page(&state, &viewer, c, &id, FormState::default(), None, StatusCode::OK).await
 }
 
 /// A screening as the form posts it: `yes` repeated per indicator answered "yes" (the raw pairs carry them),
@@ -1137,6 +1153,38 @@ pub async fn screen(
     Ok(Ok(victim))
 }
 
+/// Open a screened returnee's interview notes and reason, with a purpose: the owning agency's officers who
+/// may see identities; audited.
+async fn returnee_screening_open(
+    State(state): State<AppState>,
+    Can(viewer, ..): Can<guards::ViewIdentity>,
+    c: Ctx,
+    Path(id): Path<String>,
+    CsrfForm(form, _): CsrfForm<PurposeForm>,
+) -> AppResult<Response> {
+    let (r, _) = load_returnee(&state, &viewer, &id).await?;
+    if !crate::pages::may_unseal(&viewer, &r.owner_agency_id, &[]) {
+        return Err(AppError::Forbidden);
+    }
+    let purpose = form.purpose.trim();
+    if !PURPOSES.contains(&purpose) {
+        let mut f = FormState::default();
+        f.add("purpose", "error.choice");
+        return returnee_page(&state, &viewer, c, &id, f, None, StatusCode::UNPROCESSABLE_ENTITY).await;
+    }
+    let mut cmd = state.store.command(&viewer.actor()).await?;
+    let opened = registers::open_screening(&mut cmd, &state.store.keys, &id, purpose).await?;
+    cmd.commit().await?;
+    let record = opened.map(|(answers, reason)| {
+        let notes = serde_json::from_str::<serde_json::Value>(&answers)
+            .ok()
+            .and_then(|v| v["notes"].as_str().map(str::to_owned))
+            .unwrap_or_default();
+        ScreeningRecord { notes, reason }
+    });
+    returnee_page(&state, &viewer, c, &id, FormState::default(), record, StatusCode::OK).await
+}
+
 async fn returnee_screen(
     State(state): State<AppState>,
     Can(viewer, ..): Can<guards::EditRecords>,
@@ -1157,7 +1205,7 @@ async fn returnee_screen(
         Err(errors) => {
             let mut f = FormState::from_pairs(&pairs);
             f.errors = errors;
-            returnee_page(&state, &viewer, c, &id, f, StatusCode::UNPROCESSABLE_ENTITY).await
+            returnee_page(&state, &viewer, c, &id, f, None, StatusCode::UNPROCESSABLE_ENTITY).await
         }
     }
 }

@@ -142,6 +142,15 @@ story!(a_commune_imports_its_absentee_list, |app| {
     let other = app.login("pc-haichau.clerk").await;
     assert_eq!(other.get(&format!("/imports/{id}")).await.status, 403);
     assert_eq!(other.get(&format!("/imports/{id2}/progress")).await.status, 403);
+
+    // The first file was left at its preview: a week later, the next upload drops it and its sealed content.
+    assert_eq!(clerk.get(&format!("/imports/{id}")).await.status, 200);
+    app.advance(8 * 24 * 3600 * 1000);
+    let clerk = app.login("pc-tramy.clerk").await;
+    let r = clerk.upload(form, "/imports", &[("kind", "absentees")], ("moi.csv", vni_csv(text))).await;
+    assert_eq!(r.status, 303);
+    assert_eq!(clerk.get(&format!("/imports/{id}")).await.status, 404);
+    assert!(app.audit_actions().await.contains(&"import.purge".to_owned()));
 });
 
 story!(a_returnee_list_imported_into_a_batch_is_matched_at_once, |app| {

@@ -184,6 +184,15 @@ story!(registers_match_a_returnee_to_an_absentee_and_open_victim_cases, |app| {
     assert!(page.contains("Nghi là nạn nhân") && page.contains("Công việc thực tế có khác hẳn"), "{page}");
     let again = border.post(&returnee, &returnee, &[("classification", "other"), ("reason", "x")]).await;
     assert_eq!(again.status, 422, "screened once");
+    // The reason is sealed: it opens with a purpose, for the border guard only, and the opening is audited.
+    assert!(!page.contains("Bị ép làm lừa đảo") && page.contains("id=\"open-screening\""));
+    let open = format!("{returnee}/screening");
+    let opened = border.post(&returnee, &open, &[("purpose", "verification")]).await;
+    assert!(opened.body.contains("Bị ép làm lừa đảo qua mạng, bị nhốt"), "{}", opened.body);
+    assert!(app.audit_actions().await.contains(&"returnee.view_screening".to_owned()));
+    assert_eq!(border.post(&returnee, &open, &[("purpose", "curiosity")]).await.status, 422);
+    let police = app.login("police.officer").await;
+    assert_eq!(police.post_raw(&open, &[("purpose", "verification")]).await.status, 403);
 
     // A review round: outcomes are dated inside the round; "suspected trafficked" opens a victim case.
     let r = commune
