@@ -6,6 +6,7 @@ pub mod account;
 pub mod cases;
 pub mod format;
 pub mod person;
+pub mod plan;
 pub mod profile;
 pub mod registers;
 pub mod reports;

@@ -117,6 +117,18 @@ const MIGRATIONS: &[Migration] = &[
         sqlite: include_str!("../migrations/sqlite/0013_import_uploads.sql"),
         postgres: include_str!("../migrations/postgres/0013_import_uploads.sql"),
     },
+    Migration {
+        version: 14,
+        name: "blind_templates",
+        sqlite: include_str!("../migrations/sqlite/0014_blind_templates.sql"),
+        postgres: include_str!("../migrations/postgres/0014_blind_templates.sql"),
+    },
+    Migration {
+        version: 15,
+        name: "plan",
+        sqlite: include_str!("../migrations/sqlite/0015_plan.sql"),
+        postgres: include_str!("../migrations/postgres/0015_plan.sql"),
+    },
 ];
 
 impl Db {
@@ -326,4 +338,27 @@ impl Db {
 
 pub(crate) fn now_millis() -> i64 {
     haven_domain::time::to_millis(time::OffsetDateTime::now_utc())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::MIGRATIONS;
+
+    /// Every migration file is registered, in order, under the version and name its file carries, for both
+    /// databases: a file written and forgotten would never run.
+    #[test]
+    fn every_migration_file_is_registered() {
+        for backend in ["sqlite", "postgres"] {
+            let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/migrations/");
+            let mut files: Vec<String> = std::fs::read_dir(format!("{dir}{backend}"))
+                .expect("migrations folder")
+                .map(|e| e.expect("entry").file_name().to_string_lossy().into_owned())
+                .filter(|f| f.ends_with(".sql"))
+                .collect();
+            files.sort();
+            let registered: Vec<String> =
+                MIGRATIONS.iter().map(|m| format!("{:04}_{}.sql", m.version, m.name)).collect();
+            assert_eq!(files, registered, "{backend}");
+        }
+    }
 }

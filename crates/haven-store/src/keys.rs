@@ -59,6 +59,7 @@ pub const SEALED_COLUMNS: &[(&str, &str, &[&str])] = &[
     ("returnees", "id", &["answers", "reason"]),
     ("imports", "id", &["file_name"]),
     ("import_uploads", "id", &["file_name", "content"]),
+    ("training_participants", "id", &["full_name"]),
 ];
 
 fn new_key_id() -> KeyId {

@@ -15,6 +15,7 @@ pub mod imports;
 pub mod keys;
 pub mod matches;
 pub mod persons;
+pub mod plan;
 pub mod registers;
 pub mod reports;
 pub mod testing;

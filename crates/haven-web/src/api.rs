@@ -57,6 +57,10 @@ pub fn routes() -> Router<AppState> {
         .route("/returnees/{id}/screening", axum::routing::post(screen_returnee))
         .route("/matches", get(list_matches))
         .route("/matches/{id}", axum::routing::post(decide_match))
+        .route("/plans", get(list_plans))
+        .route("/plans/{id}", get(plan))
+        .route("/plans/{id}/indicators/{indicator}/entries", axum::routing::post(plan_entry))
+        .route("/prevention", axum::routing::post(create_prevention))
 }
 
 /// A token-authenticated caller whose roles permit `P`.
@@ -859,5 +863,57 @@ async fn decide_match(
         }
         Decided::Stale => Ok(field_errors(&state, &v, &[("decision".into(), "error.match_decided".into())])),
         Decided::Refused(key) => Ok(field_errors(&state, &v, &[("decision".into(), key.into())])),
+    }
+}
+
+// ---------------------------------------------------------------------------------------------------------
+// The plan: its indicators for a period (the same figures as the plan page and the reports), values entered
+// by hand, and prevention activities.
+
+async fn list_plans(State(state): State<AppState>, Api(..): Api<guards::ViewAggregates>) -> AppResult<Response> {
+    Ok(Json(json!({ "plans": state.store.plans().await? })).into_response())
+}
+
+async fn plan(
+    State(state): State<AppState>,
+    Api(v, ..): Api<guards::ViewAggregates>,
+    Path(id): Path<String>,
+    axum::extract::Query(q): axum::extract::Query<crate::pages::plan::PeriodQuery>,
+) -> AppResult<Response> {
+    let p = state.store.plan(&id).await?.ok_or(AppError::NotFound)?;
+    let period = match crate::pages::plan::chosen_period(&p, &q.period) {
+        Ok(period) => period,
+        Err(key) => return Ok(field_errors(&state, &v, &[("period".to_owned(), key.to_owned())])),
+    };
+    let mut indicators = Vec::new();
+    for i in state.store.plan_indicators(&p.id).await? {
+        indicators.push(crate::pages::plan::indicator_value(&state, &i, period).await?);
+    }
+    Ok(Json(json!({ "plan": p, "period": period.code(), "indicators": indicators })).into_response())
+}
+
+async fn plan_entry(
+    State(state): State<AppState>,
+    Api(v, ..): Api<guards::CreateRecords>,
+    Path((id, indicator)): Path<(String, String)>,
+    body: axum::body::Bytes,
+) -> AppResult<Response> {
+    let form: crate::pages::plan::EntryForm = parse_json(&body)?;
+    let p = state.store.plan(&id).await?.ok_or(AppError::NotFound)?;
+    match crate::pages::plan::record_entry(&state, &v, &p, &indicator, &form).await? {
+        Ok(corrected) => Ok(Json(json!({ "corrected": corrected })).into_response()),
+        Err(errors) => Ok(field_errors(&state, &v, &errors)),
+    }
+}
+
+async fn create_prevention(
+    State(state): State<AppState>,
+    Api(v, ..): Api<guards::CreateRecords>,
+    body: axum::body::Bytes,
+) -> AppResult<Response> {
+    let b: crate::pages::prevention::PreventionJson = parse_json(&body)?;
+    match crate::pages::prevention::create_prevention(&state, &v, &b.into_form()).await? {
+        Ok(id) => Ok((StatusCode::CREATED, Json(json!({ "id": id }))).into_response()),
+        Err(errors) => Ok(field_errors(&state, &v, &errors)),
     }
 }

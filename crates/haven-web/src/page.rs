@@ -72,24 +72,29 @@ impl Ctx {
 }
 
 fn nav_for(v: &Viewer, path: &str) -> Vec<NavItem> {
-    let items: [(&'static str, &'static str, Action); 14] = [
-        ("/victims", "nav.victims", Action::ViewRecords),
-        ("/referrals", "nav.referrals", Action::ViewRecords),
-        ("/absentees", "nav.absentees", Action::ViewRecords),
-        ("/handovers", "nav.handovers", Action::ViewRecords),
-        ("/matches", "nav.matches", Action::ViewRecords),
-        ("/reports", "nav.reports", Action::ViewRecords),
-        ("/cases", "nav.cases", Action::ViewRecords),
-        ("/indicators", "nav.indicators", Action::ViewAggregates),
-        ("/persons", "nav.persons", Action::ViewRecords),
-        ("/supervision", "nav.supervision", Action::SuperviseAgency),
-        ("/audit", "nav.audit", Action::ViewAudit),
-        ("/admin/users", "nav.users", Action::ManageUsers),
-        ("/admin/agencies", "nav.agencies", Action::ManageAgencies),
-        ("/admin/security", "nav.security", Action::ManageSecurity),
+    use Action::*;
+    // Each item shows to those whose roles permit any of its actions.
+    let items: [(&'static str, &'static str, &[Action]); 17] = [
+        ("/victims", "nav.victims", &[ViewRecords]),
+        ("/referrals", "nav.referrals", &[ViewRecords]),
+        ("/absentees", "nav.absentees", &[ViewRecords]),
+        ("/handovers", "nav.handovers", &[ViewRecords]),
+        ("/matches", "nav.matches", &[ViewRecords]),
+        ("/reports", "nav.reports", &[ViewRecords]),
+        ("/cases", "nav.cases", &[ViewRecords]),
+        ("/indicators", "nav.indicators", &[ViewAggregates]),
+        ("/plans", "nav.plans", &[ViewAggregates, CreateRecords]),
+        ("/prevention", "nav.prevention", &[ViewAggregates, CreateRecords]),
+        ("/training", "nav.training", &[ViewAggregates, CreateRecords]),
+        ("/persons", "nav.persons", &[ViewRecords]),
+        ("/supervision", "nav.supervision", &[SuperviseAgency]),
+        ("/audit", "nav.audit", &[ViewAudit]),
+        ("/admin/users", "nav.users", &[ManageUsers]),
+        ("/admin/agencies", "nav.agencies", &[ManageAgencies]),
+        ("/admin/security", "nav.security", &[ManageSecurity]),
     ];
     let mut nav = vec![NavItem { href: "/", key: "nav.home", current: path == "/" }];
-    nav.extend(items.into_iter().filter(|(_, _, a)| v.can(*a)).map(|(href, key, _)| NavItem {
+    nav.extend(items.into_iter().filter(|(_, _, a)| a.iter().any(|a| v.can(*a))).map(|(href, key, _)| NavItem {
         href,
         key,
         current: path.starts_with(href),

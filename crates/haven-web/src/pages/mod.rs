@@ -9,6 +9,8 @@ pub mod home;
 pub mod imports;
 pub mod matches;
 pub mod persons;
+pub mod plan;
+pub mod prevention;
 pub mod referrals;
 pub mod registers;
 pub mod reports;
@@ -33,6 +35,8 @@ pub fn routes() -> Router<AppState> {
         .merge(referrals::routes())
         .merge(registers::routes())
         .merge(matches::routes())
+        .merge(plan::routes())
+        .merge(prevention::routes())
         .merge(imports::routes())
         .merge(supervision::routes())
         .merge(audit::routes())

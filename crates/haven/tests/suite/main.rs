@@ -16,6 +16,7 @@ mod errors;
 mod imports;
 mod need_to_know;
 mod persons;
+mod plan;
 mod platform;
 mod process;
 mod registers;

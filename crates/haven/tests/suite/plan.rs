@@ -1,0 +1,214 @@
+//! The plan and what feeds it: a plan with objectives and indicators (computed from the records, or entered
+//! by hand by the responsible agency), a prevention campaign reported by the women's union counted in the
+//! plan's reach indicator, training courses, a plan copied to the next year, and bad input refused with
+//! nothing saved.
+
+use crate::harness::*;
+use crate::story;
+
+fn path_of(r: &Resp) -> String {
+    r.location.as_deref().expect("location").split('?').next().expect("path").to_owned()
+}
+
+/// The table row of an indicator on the plan page.
+fn row<'a>(page: &'a str, id: &str) -> &'a str {
+    let start = page.find(&format!("id=\"indicator-{id}\"")).expect("indicator row");
+    let rest = &page[start..];
+    &rest[..rest.find("</tr>").expect("row end")]
+}
+
+story!(a_womens_union_campaign_counts_in_the_plans_reach_indicator, |app| {
+    let head = app.login("province.head").await;
+    // Bad input first: nothing is created.
+    let r = head.post("/plans", "/plans", &[("name", " "), ("year", "1999")]).await;
+    assert_eq!(r.status, 422);
+    assert!(r.body.contains("Cần điền mục này") && r.body.contains("Ghi năm từ 2000"), "{}", r.body);
+    assert!(app.store.plans().await.expect("plans").is_empty());
+    let r = head.post("/plans", "/plans", &[("name", "Kế hoạch hỗ trợ nạn nhân năm 2026"), ("year", "2026")]).await;
+    assert_eq!(r.status, 303, "{}", r.body);
+    let plan = path_of(&r);
+    let plan_id = plan.trim_start_matches("/plans/").to_owned();
+    let r = head.post(&plan, &format!("{plan}/objectives"), &[("title", "Phòng ngừa từ cộng đồng")]).await;
+    assert_eq!(r.status, 303);
+    let objective = app.store.objectives(&plan_id).await.expect("objectives")[0].id.clone();
+    let (women_id, police_id) = (app.agency_id("women").await, app.agency_id("police").await);
+    let indicators = format!("{plan}/indicators");
+    let r = head
+        .post(
+            &plan,
+            &indicators,
+            &[
+                ("name", "Số người được tuyên truyền"),
+                ("measure", "campaign_reach"),
+                ("target", "700"),
+                ("frequency", "year"),
+                ("responsible", women_id.as_str()),
+                ("objective_id", objective.as_str()),
+            ],
+        )
+        .await;
+    assert_eq!(r.status, 303, "{}", r.body);
+    let r = head
+        .post(
+            &plan,
+            &indicators,
+            &[
+                ("name", "Tỷ lệ giải quyết tin báo đúng hạn"),
+                ("measure", "settled_on_time"),
+                ("frequency", "quarter"),
+                ("responsible", police_id.as_str()),
+            ],
+        )
+        .await;
+    assert_eq!(r.status, 303, "{}", r.body);
+    // An indicator entered by hand needs its written definition; a target above 100% is refused.
+    let manual = |definition: &'static str, target: &'static str| {
+        vec![
+            ("name", "Số tin bài trên báo, đài"),
+            ("measure", "manual"),
+            ("unit", "count"),
+            ("definition", definition),
+            ("target", target),
+            ("frequency", "quarter"),
+            ("responsible", women_id.as_str()),
+        ]
+    };
+    let r = head.post(&plan, &indicators, &manual("", "12")).await;
+    assert_eq!(r.status, 422);
+    assert!(r.body.contains("Chỉ tiêu nhập tay cần có định nghĩa"), "{}", r.body);
+    let mut share = manual("Tỷ lệ", "120");
+    share[2] = ("unit", "percent");
+    assert!(head.post(&plan, &indicators, &share).await.body.contains("Ghi tỷ lệ từ 0 đến 100"));
+    let r = head.post(&plan, &indicators, &manual("Tin, bài đăng trên báo và đài địa phương trong kỳ", "12")).await;
+    assert_eq!(r.status, 303, "{}", r.body);
+    let ids: Vec<String> =
+        app.store.plan_indicators(&plan_id).await.expect("indicators").into_iter().map(|i| i.id).collect();
+    assert_eq!(ids.len(), 3, "the refused indicators were not saved");
+    let (reach, settled, press) = (&ids[0], &ids[1], &ids[2]);
+    let page = head.get(&plan).await.body;
+    assert!(row(&page, reach).contains(">0<"), "nothing reached yet: {}", row(&page, reach));
+    assert!(row(&page, settled).contains("90.0%"), "the catalogue's target: {}", row(&page, settled));
+    assert!(page.contains("Người tham dự (nữ và nam) các hoạt động phòng ngừa"), "the written definition is shown");
+
+    // The women's union records a campaign; bad numbers are refused first and nothing is saved.
+    let women = app.login("women.officer").await;
+    let activity = |women_n: &'static str, students: &'static str| {
+        vec![
+            ("title", "Nói chuyện về di cư an toàn"),
+            ("held_on", "20/02/2026"),
+            ("commune_code", "20900"),
+            ("organiser", "Hội LHPN xã Trà My"),
+            ("channel", "school_session"),
+            ("women", women_n),
+            ("men", "80"),
+            ("group.students", students),
+            ("group.ethnic_minorities", "90"),
+            ("materials", "200"),
+        ]
+    };
+    let r = women.post("/prevention", "/prevention", &activity("-5", "150")).await;
+    assert_eq!(r.status, 422);
+    assert!(r.body.contains("Số người không thể âm"), "{}", r.body);
+    let r = women.post("/prevention", "/prevention", &activity("120", "250")).await;
+    assert!(r.body.contains("Một nhóm không thể có nhiều người hơn tổng số"), "{}", r.body);
+    let r = women.post("/prevention", "/prevention", &activity("120", "150")).await;
+    assert_eq!(r.status, 303, "{}", r.body);
+    // The plan's reach indicator counts it: the same figure on the page and through the API.
+    let page = head.get(&plan).await.body;
+    assert!(row(&page, reach).contains(">200<"), "{}", row(&page, reach));
+    assert!(row(&page, reach).contains("Đạt tiến độ"), "200 of 700 by the start of March is on track");
+    let token = token_for(&app, "province.analyst").await;
+    let (status, api) = app.client().api_get(&token, &format!("/api/v1/plans/{plan_id}")).await;
+    assert_eq!(status, 200, "{api}");
+    let by_api = api["indicators"].as_array().expect("indicators").iter().find(|i| i["id"] == reach.as_str()).cloned();
+    assert_eq!(by_api.map(|i| (i["value"].clone(), i["status"].clone())), Some((200.into(), "on_track".into())));
+    let reach_page = women.get("/prevention").await.body;
+    assert!(reach_page.contains("Học sinh, sinh viên") && reach_page.contains(">150<"), "reach by group");
+    assert!(reach_page.contains("Buổi học ở trường") && reach_page.contains(">200<"), "reach by channel");
+
+    // Values entered by hand: by the responsible agency only, for a period that has begun; a correction.
+    let entries = format!("{plan}/indicators/{press}/entries");
+    let entry = |period: &'static str, value: &'static str| vec![("entry_period", period), ("value", value)];
+    assert_eq!(app.login("police.officer").await.post_raw(&entries, &entry("2026-Q1", "3")).await.status, 403);
+    let r = women.post(&plan, &entries, &entry("2026-Q2", "3")).await;
+    assert_eq!(r.status, 422, "the second quarter has not begun");
+    let r = women.post(&plan, &entries, &entry("2026-Q1", "ba")).await;
+    assert_eq!(r.status, 422);
+    let r = women.post(&plan, &entries, &entry("2026-Q1", "3")).await;
+    assert_eq!(r.status, 303, "{}", r.body);
+    let r = women.post(&plan, &entries, &entry("2026-Q1", "5")).await;
+    assert!(r.location.as_deref().is_some_and(|l| l.contains("entry_corrected")));
+    let page = head.get(&format!("{plan}?period=2026-Q1")).await.body;
+    assert!(row(&page, press).contains(">5<"), "{}", row(&page, press));
+    assert!(app.audit_actions().await.contains(&"plan.entry_corrected".to_owned()));
+    assert_eq!(head.get(&format!("{plan}?period=2027-Q1")).await.status, 422, "a period of another year");
+
+    // Who sees the plan: analysts and staff who report into it; not the auditor.
+    assert_eq!(app.login("province.analyst").await.get(&plan).await.status, 200);
+    assert_eq!(app.login("province.auditor").await.get(&plan).await.status, 403);
+    // Only the owner's head edits it.
+    let r = app.login("police.head").await.post_raw(&format!("{plan}/objectives"), &[("title", "X")]).await;
+    assert_eq!(r.status, 403);
+
+    // Copied to the next year: the indicators and targets, no values.
+    let copy = format!("{plan}/copy");
+    let r = head.post(&plan, &copy, &[("name", "Kế hoạch năm 2026 (bản sao)"), ("year", "2026")]).await;
+    assert_eq!(r.status, 422);
+    assert!(r.body.contains("Chọn năm khác"));
+    let r = head.post(&plan, &copy, &[("name", "Kế hoạch hỗ trợ nạn nhân năm 2027"), ("year", "2027")]).await;
+    assert_eq!(r.status, 303, "{}", r.body);
+    let next = path_of(&r).trim_start_matches("/plans/").to_owned();
+    let copied = app.store.plan_indicators(&next).await.expect("indicators");
+    assert_eq!(copied.len(), 3);
+    assert_eq!(copied[0].target, Some(700));
+    assert!(app.store.entries(&copied[2].id).await.expect("entries").is_empty(), "no values copied");
+    assert_eq!(app.store.objectives(&next).await.expect("objectives").len(), 1);
+});
+
+story!(training_courses_count_the_officials_trained, |app| {
+    let officer = app.login("women.officer").await;
+    let course = |from: &'static str, to: &'static str| {
+        vec![
+            ("title", "Kỹ năng nhận diện nạn nhân"),
+            ("topic", "victim_identification"),
+            ("starts_on", from),
+            ("ends_on", to),
+            ("trainers", "Giảng viên Học viện Phụ nữ"),
+        ]
+    };
+    let r = officer.post("/training", "/training", &course("12/02/2026", "10/02/2026")).await;
+    assert_eq!(r.status, 422);
+    assert!(r.body.contains("Ngày kết thúc không thể trước ngày bắt đầu"), "{}", r.body);
+    let r = officer.post("/training", "/training", &course("10/02/2026", "12/02/2026")).await;
+    assert_eq!(r.status, 303, "{}", r.body);
+    let training = path_of(&r);
+    let add = format!("{training}/participants");
+    let commune = app.agency_id("pc-tramy").await;
+    let r = officer.post(&training, &add, &[("full_name", "Bùi Thị Hoa"), ("agency", commune.as_str())]).await;
+    assert_eq!(r.status, 303, "{}", r.body);
+    let me = app.user_id("women.officer").await;
+    let r = officer.post(&training, &add, &[("user_id", me.as_str()), ("certificate", "TH-2026-001")]).await;
+    assert_eq!(r.status, 303, "{}", r.body);
+    let r = officer.post(&training, &add, &[("user_id", me.as_str())]).await;
+    assert_eq!(r.status, 422, "once per course");
+    let page = officer.get(&training).await.body;
+    assert!(page.contains("Bùi Thị Hoa") && page.contains("TH-2026-001"), "{page}");
+    // The name is sealed at rest, and another agency sees the count only.
+    let names =
+        haven_store::testing::column_bytes(&app.store.db, "training_participants", "full_name").await.expect("column");
+    assert!(names.iter().all(|n| !String::from_utf8_lossy(n).contains("Hoa")));
+    let other = app.login("police.officer").await.get(&training).await.body;
+    assert!(!other.contains("Bùi Thị Hoa") && other.contains("id=\"participant-count\">2<"), "{other}");
+    // The plan's catalogue counts them.
+    let year = haven_domain::plan::ReportPeriod::year(2026).expect("year").range();
+    let trained = app
+        .store
+        .figure(haven_domain::plan::Measure::OfficialsTrained, year, Default::default())
+        .await
+        .expect("figure");
+    assert_eq!(trained, haven_domain::plan::Figure::Total(2));
+    let commune_only = haven_store::cases::Scope { agency_id: None, commune_code: Some("20900") };
+    let in_commune =
+        app.store.figure(haven_domain::plan::Measure::OfficialsTrained, year, commune_only).await.expect("figure");
+    assert_eq!(in_commune, haven_domain::plan::Figure::Total(1), "the commune's own official");
+});
