@@ -259,6 +259,8 @@ pub async fn load_with(store: &Store, password: &str, scale: u64, report_count: 
     crate::demo_victims::load(store, (report_count / 8).min(5_000)).await?;
     // Each commune keeps its absentee list; the border guard has received a few handover batches.
     crate::demo_registers::load(store, (report_count / 10).min(2_000)).await?;
+    // This year's plan, its prevention activities and training courses; more of them at benchmark scale.
+    crate::demo_plan::load(store, (report_count / 200).max(1)).await?;
     Ok(true)
 }
 
