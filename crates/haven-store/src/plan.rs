@@ -729,6 +729,71 @@ impl Store {
         Ok(Figure::Total(n.max(0) as u64))
     }
 
+    /// The breakdowns of the victim cases received in a period, optionally of one agency. Sex and birth date
+    /// are sealed on the person record: they are opened here in memory, one case at a time, and only the
+    /// counts leave this function.
+    pub async fn victim_breakdowns(&self, period: Period, agency_id: Option<&str>) -> anyhow::Result<VictimBreakdowns> {
+        type Row = (String, String, Option<String>, Option<String>, String, String, Vec<u8>, Option<Vec<u8>>);
+        let rows: Vec<Row> = sqlx::query_as(
+            "SELECT COALESCE(v.commune_code, ''), v.owner_agency_id, v.destination_country, v.exploitation, \
+             v.received_on, p.id, p.sex, p.birth_date FROM victim_cases v JOIN persons p ON p.id = v.person_id \
+             WHERE v.received_on BETWEEN $1 AND $2 AND ($3 = '' OR v.owner_agency_id = $3)",
+        )
+        .bind(day(period.from))
+        .bind(day(period.to))
+        .bind(agency_id.unwrap_or(""))
+        .fetch_all(self.db.pool())
+        .await?;
+        let mut maps: [std::collections::HashMap<String, u64>; 6] = Default::default();
+        for (commune, agency, country, exploitation, received, person, sex, birth) in &rows {
+            let [by_commune, by_agency, by_country, by_exploitation, by_sex, by_age] = &mut maps;
+            *by_commune.entry(commune.clone()).or_default() += 1;
+            *by_agency.entry(agency.clone()).or_default() += 1;
+            *by_country.entry(country.clone().unwrap_or_default()).or_default() += 1;
+            let forms: Vec<&str> = exploitation.as_deref().unwrap_or_default().split_whitespace().collect();
+            if forms.is_empty() {
+                *by_exploitation.entry(String::new()).or_default() += 1;
+            }
+            for f in forms {
+                *by_exploitation.entry(f.to_owned()).or_default() += 1;
+            }
+            let sex = self.keys.open("persons", "sex", person, sex)?;
+            *by_sex.entry(sex).or_default() += 1;
+            let birth = self.keys.open_opt("persons", "birth_date", person, birth.as_deref())?;
+            let on = crate::reports::parse_day(received).unwrap_or(period.to);
+            let band = age_band(birth.as_deref().and_then(haven_domain::person::BirthDate::parse), on);
+            *by_age.entry(band.to_owned()).or_default() += 1;
+        }
+        let [by_commune, by_agency, by_country, by_exploitation, by_sex, by_age] = maps;
+        let mut by_age = sorted(by_age);
+        by_age.sort_by_key(|(band, _)| AGE_BANDS.iter().position(|b| b == band));
+        Ok(VictimBreakdowns {
+            total: rows.len() as u64,
+            by_commune: sorted(by_commune),
+            by_agency: sorted(by_agency),
+            by_country: sorted(by_country),
+            by_exploitation: sorted(by_exploitation),
+            by_sex: sorted(by_sex),
+            by_age,
+        })
+    }
+
+    /// A computed indicator month by month through a year, up to `today`: `None` for months not begun. A
+    /// share per month is its own month's share (per mille).
+    pub async fn monthly(&self, measure: Measure, year: i32, today: Date) -> anyhow::Result<Vec<Option<u64>>> {
+        let mut out = Vec::with_capacity(12);
+        for month in ReportPeriod::all_in(year, haven_domain::plan::Frequency::Month) {
+            let r = month.range();
+            if r.from > today {
+                out.push(None);
+                continue;
+            }
+            let f = self.figure(measure, Period { from: r.from, to: r.to.min(today) }, Scope::default()).await?;
+            out.push(f.value());
+        }
+        Ok(out)
+    }
+
     /// Prevention activities held in a period (newest first), optionally of one agency, at most `limit`.
     pub async fn prevention_activities(
         &self,
@@ -875,6 +940,54 @@ impl Store {
     }
 }
 
+/// Victim cases received in a period, counted by commune, receiving agency, destination country, form of
+/// exploitation (a case may have several), sex and age band at reception. Keys are codes (`""` when not
+/// recorded); each list is largest first.
+#[derive(Clone, Debug, Default, Serialize)]
+pub struct VictimBreakdowns {
+    pub total: u64,
+    pub by_commune: Vec<(String, u64)>,
+    pub by_agency: Vec<(String, u64)>,
+    pub by_country: Vec<(String, u64)>,
+    pub by_exploitation: Vec<(String, u64)>,
+    pub by_sex: Vec<(String, u64)>,
+    pub by_age: Vec<(String, u64)>,
+}
+
+/// Age bands at reception: children (under 16), adolescents (16-17), then adults.
+pub const AGE_BANDS: [&str; 6] = ["0_15", "16_17", "18_29", "30_44", "45_plus", "unknown"];
+
+/// The age band of a person born on `birth` (a date, or only a year) on `on`.
+pub fn age_band(birth: Option<haven_domain::person::BirthDate>, on: Date) -> &'static str {
+    use haven_domain::person::BirthDate;
+    let age = match birth {
+        Some(BirthDate::Full(b)) => {
+            let mut a = on.year() - b.year();
+            if (on.month(), on.day()) < (b.month(), b.day()) {
+                a -= 1;
+            }
+            a
+        }
+        // With the year only, the age is the difference of years, the person's birthday assumed passed.
+        Some(BirthDate::Year(y)) => on.year() - y,
+        None => return "unknown",
+    };
+    match age {
+        a if a < 0 => "unknown",
+        0..=15 => "0_15",
+        16..=17 => "16_17",
+        18..=29 => "18_29",
+        30..=44 => "30_44",
+        _ => "45_plus",
+    }
+}
+
+fn sorted(counts: std::collections::HashMap<String, u64>) -> Vec<(String, u64)> {
+    let mut v: Vec<(String, u64)> = counts.into_iter().collect();
+    v.sort_by(|a, b| b.1.cmp(&a.1).then_with(|| a.0.cmp(&b.0)));
+    v
+}
+
 /// How to break down the reach of prevention activities.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum ReachBy {
@@ -898,6 +1011,19 @@ mod tests {
         assert_eq!(sql, "SELECT 1 WHERE a BETWEEN $1 AND $2 AND b = $3 AND c = $4 AND d = ':x'");
         let ints: Vec<String> = binds.iter().map(|v| format!("{v:?}")).collect();
         assert_eq!(ints, ["Int(1)", "Int(2)", "Text(\"p\")", "Int(1)"]);
+    }
+
+    #[test]
+    fn age_bands_at_reception() {
+        use haven_domain::person::BirthDate;
+        let on = date!(2026 - 03 - 01);
+        assert_eq!(age_band(Some(BirthDate::Full(date!(2010 - 03 - 02))), on), "0_15", "15 until the day after");
+        assert_eq!(age_band(Some(BirthDate::Full(date!(2010 - 03 - 01))), on), "16_17");
+        assert_eq!(age_band(Some(BirthDate::Full(date!(2008 - 01 - 01))), on), "18_29");
+        assert_eq!(age_band(Some(BirthDate::Year(1990)), on), "30_44");
+        assert_eq!(age_band(Some(BirthDate::Year(1970)), on), "45_plus");
+        assert_eq!(age_band(None, on), "unknown");
+        assert_eq!(age_band(Some(BirthDate::Year(2030)), on), "unknown", "born after reception");
     }
 
     #[test]

@@ -3,6 +3,7 @@
 //! `haven-store` command. This crate writes no SQL.
 
 pub mod api;
+pub mod charts;
 pub mod ctx;
 pub mod error;
 pub mod i18n;

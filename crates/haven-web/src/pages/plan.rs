@@ -31,6 +31,7 @@ pub fn routes() -> Router<AppState> {
         .route("/plans/{id}/activities", post(activity_create))
         .route("/plans/{id}/activities/{activity}/done", post(activity_done))
         .route("/plans/{id}/indicators", post(indicator_create))
+        .route("/plans/{id}/indicators/{indicator}", get(indicator_show))
         .route("/plans/{id}/indicators/{indicator}/entries", post(entry_create))
         .route("/plans/{id}/copy", post(copy))
 }
@@ -255,6 +256,56 @@ pub struct ActivityLine {
     pub can_mark: bool,
 }
 
+/// A chart with its numbers: the title, the SVG, and the rows of the table beside it.
+pub struct Chart {
+    pub id: &'static str,
+    pub title: String,
+    pub svg: String,
+    /// (label, value as shown).
+    pub rows: Vec<(String, String)>,
+}
+
+fn chart(id: &'static str, title: String, rows: Vec<(String, u64)>) -> Chart {
+    Chart {
+        id,
+        svg: crate::charts::bars(&title, &rows),
+        title,
+        rows: rows.into_iter().map(|(k, n)| (k, n.to_string())).collect(),
+    }
+}
+
+/// The breakdowns of the victims received in a period, as charts with their tables.
+pub async fn victim_charts(state: &AppState, c: &Ctx, period: Period) -> AppResult<(u64, Vec<Chart>)> {
+    let b = state.store.victim_breakdowns(period, None).await?;
+    let communes = state.store.communes(&state.config.province).await?;
+    let agencies = state.store.agencies().await?;
+    let not_recorded = c.t("plan.not_recorded").to_owned();
+    let named = |rows: Vec<(String, u64)>, name: &dyn Fn(&str) -> String| -> Vec<(String, u64)> {
+        rows.into_iter().map(|(k, n)| (if k.is_empty() { not_recorded.clone() } else { name(&k) }, n)).collect()
+    };
+    let commune =
+        |k: &str| communes.iter().find(|(code, _)| code == k).map_or_else(|| k.to_owned(), |(_, n)| n.clone());
+    let agency = |k: &str| {
+        agencies
+            .iter()
+            .find(|a| a.id == k)
+            .map_or_else(String::new, |a| c.agency_label(&a.name_vi, &a.name_en).to_owned())
+    };
+    let charts = vec![
+        chart("by-commune", c.t("plan.by_commune").to_owned(), named(b.by_commune, &commune)),
+        chart("by-agency", c.t("plan.by_agency").to_owned(), named(b.by_agency, &agency)),
+        chart("by-country", c.t("plan.by_country").to_owned(), named(b.by_country, &|k| c.tk("country", k))),
+        chart(
+            "by-exploitation",
+            c.t("plan.by_exploitation").to_owned(),
+            named(b.by_exploitation, &|k| c.tk("htcds", k)),
+        ),
+        chart("by-sex", c.t("plan.by_sex").to_owned(), named(b.by_sex, &|k| c.tk("sex", k))),
+        chart("by-age", c.t("plan.by_age").to_owned(), named(b.by_age, &|k| c.tk("age_band", k))),
+    ];
+    Ok((b.total, charts))
+}
+
 pub struct ObjectiveBlock {
     pub o: Option<store::ObjectiveRow>,
     pub indicators: Vec<IndicatorLine>,
@@ -278,6 +329,9 @@ struct PlanPage {
     measures: Vec<(&'static str, String)>,
     units: Vec<&'static str>,
     frequencies: Vec<&'static str>,
+    /// Victims received in the period, and their breakdowns.
+    victims: u64,
+    charts: Vec<Chart>,
 }
 
 #[derive(Deserialize, Default)]
@@ -391,7 +445,11 @@ async fn plan_page(
     }
     let periods =
         periods.into_iter().flatten().filter(|p| p.range().from <= today).map(|p| (p.code(), label(&c, p))).collect();
+    let range = period.range();
+    let (victims, charts) = victim_charts(state, &c, Period { from: range.from, to: range.to.min(today) }).await?;
     let page = PlanPage {
+        victims,
+        charts,
         can_edit: may_edit(v, &plan),
         period: period.code(),
         periods,
@@ -816,4 +874,92 @@ async fn copy(
         Ok(new) => Ok(Redirect::to(&format!("/plans/{new}?done=plan_copied")).into_response()),
         Err(errors) => answer(&state, &v, c, &id, Err(errors), &pairs).await,
     }
+}
+
+// ---------------------------------------------------------------------------------------------------------
+// One indicator: its trend by month, its definition, and the values entered by hand
+
+#[derive(Template)]
+#[template(path = "plan_indicator.html")]
+struct IndicatorPage {
+    c: Ctx,
+    plan: PlanRow,
+    i: IndicatorRow,
+    definition: String,
+    unit: &'static str,
+    trend: Chart,
+    /// (period, value as shown, who entered it, when) for an indicator entered by hand.
+    entries: Vec<(String, String, String, String)>,
+    target: String,
+}
+
+async fn indicator_show(
+    State(state): State<AppState>,
+    v: Viewer,
+    c: Ctx,
+    Path((id, indicator)): Path<(String, String)>,
+) -> AppResult<Response> {
+    viewer_may_view(&v)?;
+    let plan = load_plan(&state, &id).await?;
+    let i = state.store.plan_indicator(&indicator).await?.filter(|i| i.plan_id == plan.id).ok_or(AppError::NotFound)?;
+    let today = today(&state);
+    let (unit, definition) = match source(&i) {
+        Source::Computed(m) => (m.unit(), c.t(&measure_key(m, "definition")).to_owned()),
+        Source::Manual(u) => (u, i.definition.clone().unwrap_or_default()),
+    };
+    let months = ReportPeriod::all_in(plan.year, Frequency::Month);
+    let values: Vec<Option<u64>> = match source(&i) {
+        Source::Computed(m) => state.store.monthly(m, plan.year, today).await?,
+        Source::Manual(_) => {
+            let mut out = Vec::with_capacity(12);
+            for m in &months {
+                out.push(figure_of(&state, &i, *m).await?.and_then(Figure::value));
+            }
+            out
+        }
+    };
+    // Shares are drawn in whole percent; a count's yearly target is spread over the months, as the line
+    // each month should reach.
+    let drawn = |v: u64| if unit == Unit::Percent { v / 10 } else { v };
+    let cols: Vec<(String, Option<u64>)> =
+        months.iter().zip(&values).map(|(m, v)| (m.index.to_string(), v.map(drawn))).collect();
+    let due = match (unit, i.target) {
+        (Unit::Percent, Some(t)) => Some(t as f64 / 10.0),
+        (_, Some(t)) => Some(t as f64 / 12.0),
+        _ => None,
+    };
+    let title = format!("{} · {} {}", i.name, c.t("plan.by_month"), plan.year);
+    let trend = Chart {
+        id: "trend",
+        svg: crate::charts::columns(&title, &cols, due),
+        rows: months
+            .iter()
+            .zip(&values)
+            .filter_map(|(m, v)| v.map(|v| (label(&c, *m), rules::show(unit, v))))
+            .collect(),
+        title,
+    };
+    let users = state.store.users(None).await?;
+    let entries = state
+        .store
+        .entries(&i.id)
+        .await?
+        .into_iter()
+        .map(|e| {
+            let who = users.iter().find(|u| u.id == e.entered_by).map(|u| u.display_name.clone()).unwrap_or_default();
+            let when = haven_domain::format::date_time(e.entered_at);
+            (e.period, rules::show(unit, e.value.max(0) as u64), who, when)
+        })
+        .collect();
+    let page = IndicatorPage {
+        target: i.target.map(|t| rules::show(unit, t.max(0) as u64)).unwrap_or_default(),
+        unit: unit.code(),
+        c,
+        plan,
+        i,
+        definition,
+        trend,
+        entries,
+    };
+    Ok(render(StatusCode::OK, &page))
 }

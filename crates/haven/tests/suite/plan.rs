@@ -228,3 +228,87 @@ story!(training_courses_count_the_officials_trained, |app| {
     assert_eq!(trained(Default::default()).await, before + 2);
     assert_eq!(trained(commune_only).await, before_in_commune + 1);
 });
+
+story!(the_plan_dashboard_breaks_victims_down_and_draws_trends, |app| {
+    // Two victims received this year by the health department: a girl of 15 and a woman, both from Laos.
+    let health = app.login("health.officer").await;
+    for (name, birth) in [("Hồ Thị Bích", "03/03/2010"), ("Alăng Thị Mai", "1995")] {
+        let r = health
+            .post(
+                "/persons/new",
+                "/persons",
+                &[
+                    ("full_name", name),
+                    ("birth_date", birth),
+                    ("sex", "f"),
+                    ("nationality", "VN"),
+                    ("commune_code", "20707"),
+                ],
+            )
+            .await;
+        assert_eq!(r.status, 303, "{}", r.body);
+        let person = path_of(&r).trim_start_matches("/persons/").to_owned();
+        let code = app.store.person(&person).await.expect("read").expect("person").case_code;
+        let r = health
+            .post(
+                "/victims/new",
+                "/victims",
+                &[
+                    ("person_code", code.as_str()),
+                    ("reception_kind", "border"),
+                    ("received_on", "15/02/2026"),
+                    ("vietnamese", "1"),
+                    ("in_vietnam", "1"),
+                ],
+            )
+            .await;
+        assert_eq!(r.status, 303, "{}", r.body);
+    }
+    let analyst = app.login("province.analyst").await;
+    let plans = app.store.plans().await.expect("plans");
+    let plan = &plans.iter().find(|p| p.year == 2026).expect("the demo plan").id;
+    let page = analyst.get(&format!("/plans/{plan}")).await;
+    assert_eq!(page.status, 200);
+    // The breakdowns: each chart is an SVG with its table of numbers, and the tables add up to the total.
+    let body = page.body;
+    let total: u64 = body
+        .split("id=\"victims-breakdown\"")
+        .nth(1)
+        .and_then(|s| s.split("</h2>").next())
+        .and_then(|h| h.rsplit(": ").next())
+        .and_then(|n| n.trim().parse().ok())
+        .expect("victims received");
+    assert!(total >= 2, "the two received this year");
+    let ages = body.split("id=\"chart-by-age\"").nth(1).expect("ages").split("</figure>").next().expect("f");
+    assert!(ages.contains("Dưới 16 tuổi") && ages.contains("Từ 30 đến 44 tuổi"), "{ages}");
+    for id in ["by-commune", "by-agency", "by-country", "by-sex", "by-age"] {
+        let block =
+            body.split(&format!("id=\"chart-{id}\"")).nth(1).expect("chart").split("</figure>").next().expect("f");
+        assert!(block.contains("<svg") && block.contains("role=\"img\""), "{id}");
+        let sum: u64 = block
+            .split("<td class=\"num\">")
+            .skip(1)
+            .filter_map(|c| c.split('<').next().and_then(|n| n.trim().parse::<u64>().ok()))
+            .sum();
+        assert_eq!(sum, total, "{id} adds up to the victims received");
+    }
+    assert!(!body.contains("<script"), "no script draws the charts");
+    // An indicator's trend by month: a column per month begun, the numbers in a table.
+    let indicators = app.store.plan_indicators(plan).await.expect("indicators");
+    let reach = indicators.iter().find(|i| i.measure.as_deref() == Some("campaign_reach")).expect("reach");
+    let trend = analyst.get(&format!("/plans/{plan}/indicators/{}", reach.id)).await.body;
+    assert!(trend.contains("id=\"chart-trend\"") && trend.contains("stroke-dasharray"), "target line");
+    let months: u64 = trend
+        .split("id=\"chart-trend\"")
+        .nth(1)
+        .expect("chart")
+        .split("<td class=\"num\">")
+        .skip(1)
+        .filter_map(|c| c.split('<').next().and_then(|n| n.trim().parse::<u64>().ok()))
+        .sum();
+    let year = haven_domain::plan::ReportPeriod::year(2026).expect("year").range();
+    let until = haven_domain::reports::indicators::Period { from: year.from, to: time::macros::date!(2026 - 03 - 01) };
+    let whole =
+        app.store.figure(haven_domain::plan::Measure::CampaignReach, until, Default::default()).await.expect("figure");
+    assert_eq!(haven_domain::plan::Figure::Total(months), whole, "the months add up to the year so far");
+});
