@@ -887,7 +887,7 @@ async fn plan(
     };
     let mut indicators = Vec::new();
     for i in state.store.plan_indicators(&p.id).await? {
-        indicators.push(crate::pages::plan::indicator_value(&state, &i, period).await?);
+        indicators.push(crate::pages::plan::indicator_value(&state, &i, period, None).await?);
     }
     Ok(Json(json!({ "plan": p, "period": period.code(), "indicators": indicators })).into_response())
 }

@@ -10,6 +10,7 @@ pub mod imports;
 pub mod matches;
 pub mod persons;
 pub mod plan;
+pub mod plan_report;
 pub mod prevention;
 pub mod referrals;
 pub mod registers;
@@ -36,6 +37,7 @@ pub fn routes() -> Router<AppState> {
         .merge(registers::routes())
         .merge(matches::routes())
         .merge(plan::routes())
+        .merge(plan_report::routes())
         .merge(prevention::routes())
         .merge(imports::routes())
         .merge(supervision::routes())

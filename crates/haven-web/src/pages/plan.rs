@@ -173,8 +173,15 @@ pub fn source(i: &IndicatorRow) -> Source {
 }
 
 /// An indicator's figure for a period: computed from the records (up to today), or the values entered by
-/// hand for the periods it covers (summed for counts; the latest for a share).
-pub async fn figure_of(state: &AppState, i: &IndicatorRow, period: ReportPeriod) -> AppResult<Option<Figure>> {
+/// hand for the periods it covers (summed for counts; the latest for a share). For one agency's report
+/// (`agency`), a computed figure counts that agency's records, and a value entered by hand is given only by
+/// the agency responsible for it.
+pub async fn figure_of(
+    state: &AppState,
+    i: &IndicatorRow,
+    period: ReportPeriod,
+    agency: Option<&str>,
+) -> AppResult<Option<Figure>> {
     let today = today(state);
     let range = period.range();
     if range.from > today {
@@ -183,8 +190,9 @@ pub async fn figure_of(state: &AppState, i: &IndicatorRow, period: ReportPeriod)
     Ok(match source(i) {
         Source::Computed(m) => {
             let until = Period { from: range.from, to: range.to.min(today) };
-            Some(state.store.figure(m, until, Scope::default()).await?)
+            Some(state.store.figure(m, until, Scope { agency_id: agency, commune_code: None }).await?)
         }
+        Source::Manual(_) if agency.is_some_and(|a| a != i.responsible_agency_id) => None,
         Source::Manual(unit) => {
             let covered: Vec<(ReportPeriod, i64)> = state
                 .store
@@ -205,13 +213,18 @@ pub async fn figure_of(state: &AppState, i: &IndicatorRow, period: ReportPeriod)
     })
 }
 
-pub async fn indicator_value(state: &AppState, i: &IndicatorRow, period: ReportPeriod) -> AppResult<IndicatorValue> {
+pub async fn indicator_value(
+    state: &AppState,
+    i: &IndicatorRow,
+    period: ReportPeriod,
+    agency: Option<&str>,
+) -> AppResult<IndicatorValue> {
     let src = source(i);
     let unit = match src {
         Source::Computed(m) => m.unit(),
         Source::Manual(u) => u,
     };
-    let fig = figure_of(state, i, period).await?;
+    let fig = figure_of(state, i, period, agency).await?;
     let target = i.target.map(|t| t.max(0) as u64);
     let status = match fig {
         Some(f) => rules::status(unit, f, target, period.elapsed(today(state))),
@@ -274,9 +287,14 @@ fn chart(id: &'static str, title: String, rows: Vec<(String, u64)>) -> Chart {
     }
 }
 
-/// The breakdowns of the victims received in a period, as charts with their tables.
-pub async fn victim_charts(state: &AppState, c: &Ctx, period: Period) -> AppResult<(u64, Vec<Chart>)> {
-    let b = state.store.victim_breakdowns(period, None).await?;
+/// The breakdowns of the victims received in a period (of one agency, or all), as charts with their tables.
+pub async fn victim_charts(
+    state: &AppState,
+    c: &Ctx,
+    period: Period,
+    agency: Option<&str>,
+) -> AppResult<(u64, Vec<Chart>)> {
+    let b = state.store.victim_breakdowns(period, agency).await?;
     let communes = state.store.communes(&state.config.province).await?;
     let agencies = state.store.agencies().await?;
     let not_recorded = c.t("plan.not_recorded").to_owned();
@@ -402,7 +420,7 @@ async fn plan_page(
         objective.and_then(|o| objectives.iter().position(|x| x.id == o)).map_or(0, |i| i + 1)
     };
     for i in state.store.plan_indicators(&plan.id).await? {
-        let value = indicator_value(state, &i, period).await?;
+        let value = indicator_value(state, &i, period, None).await?;
         let unit = Unit::from_code(value.unit).unwrap_or(Unit::Count);
         let definition = match source(&i) {
             Source::Computed(m) => c.t(&measure_key(m, "definition")).to_owned(),
@@ -446,7 +464,8 @@ async fn plan_page(
     let periods =
         periods.into_iter().flatten().filter(|p| p.range().from <= today).map(|p| (p.code(), label(&c, p))).collect();
     let range = period.range();
-    let (victims, charts) = victim_charts(state, &c, Period { from: range.from, to: range.to.min(today) }).await?;
+    let (victims, charts) =
+        victim_charts(state, &c, Period { from: range.from, to: range.to.min(today) }, None).await?;
     let page = PlanPage {
         victims,
         charts,
@@ -913,7 +932,7 @@ async fn indicator_show(
         Source::Manual(_) => {
             let mut out = Vec::with_capacity(12);
             for m in &months {
-                out.push(figure_of(&state, &i, *m).await?.and_then(Figure::value));
+                out.push(figure_of(&state, &i, *m, None).await?.and_then(Figure::value));
             }
             out
         }

@@ -312,3 +312,84 @@ story!(the_plan_dashboard_breaks_victims_down_and_draws_trends, |app| {
         app.store.figure(haven_domain::plan::Measure::CampaignReach, until, Default::default()).await.expect("figure");
     assert_eq!(haven_domain::plan::Figure::Total(months), whole, "the months add up to the year so far");
 });
+
+/// The text of every cell of a workbook (its shared strings and inline strings), for checking what was
+/// written without reading it as a list.
+fn workbook_text(bytes: &[u8]) -> String {
+    use std::io::Read;
+    let mut zip = zip::ZipArchive::new(std::io::Cursor::new(bytes)).expect("a workbook");
+    let mut out = String::new();
+    for i in 0..zip.len() {
+        let mut f = zip.by_index(i).expect("part");
+        if f.name().starts_with("xl/") && f.name().ends_with(".xml") {
+            f.read_to_string(&mut out).expect("xml");
+        }
+    }
+    out
+}
+
+story!(a_quarterly_report_matches_the_dashboard, |app| {
+    let head = app.login("province.head").await;
+    let r = head.post("/plans", "/plans", &[("name", "=1+2 Kế hoạch thử"), ("year", "2026")]).await;
+    assert_eq!(r.status, 303, "{}", r.body);
+    let plan = path_of(&r);
+    let women = app.agency_id("women").await;
+    let r = head
+        .post(
+            &plan,
+            &format!("{plan}/indicators"),
+            &[
+                ("name", "@SUM(A1) người được tuyên truyền"),
+                ("measure", "campaign_reach"),
+                ("target", "700"),
+                ("frequency", "quarter"),
+                ("responsible", women.as_str()),
+            ],
+        )
+        .await;
+    assert_eq!(r.status, 303, "{}", r.body);
+    let dashboard = head.get(&format!("{plan}?period=2026-Q1")).await.body;
+    let on_dashboard = value_in(&dashboard);
+    // The printable report: the administrative layout, and the dashboard's number.
+    let report = head.get(&format!("{plan}/report?period=2026-Q1&number=12/BC-BCĐ")).await;
+    assert_eq!(report.status, 200);
+    for part in [
+        "CỘNG HÒA XÃ HỘI CHỦ NGHĨA VIỆT NAM",
+        "Độc lập - Tự do - Hạnh phúc",
+        "Số: 12/BC-BCĐ",
+        "Nơi nhận:",
+        "Quý 1/2026",
+    ] {
+        assert!(report.body.contains(part), "{part}");
+    }
+    assert!(
+        report.body.contains(&format!("<td class=\"num\">{on_dashboard}</td>")),
+        "the report gives the dashboard's figure"
+    );
+    let reached =
+        report.body.split("id=\"report-reached\">").nth(1).and_then(|s| s.split('<').next()).expect("reached");
+    assert_eq!(reached.parse::<u64>().expect("number"), on_dashboard);
+    // A period not begun, or of another year, is refused with a clear message.
+    let r = head.get(&format!("{plan}/report?period=2026-Q4")).await;
+    assert_eq!(r.status, 422);
+    assert!(r.body.contains("Chọn một kỳ của năm kế hoạch đã bắt đầu"));
+    // The workbook: one sheet per section, the same figure, formulas neutralised, the download audited.
+    let (status, bytes) = head
+        .post_for_bytes(
+            &format!("{plan}/report?period=2026-Q1"),
+            &format!("{plan}/report.xlsx"),
+            &[("period", "2026-Q1")],
+        )
+        .await;
+    assert_eq!(status, 200);
+    let text = workbook_text(&bytes);
+    for sheet in ["Chỉ tiêu", "Nạn nhân", "Phòng ngừa", "Tập huấn", "Hoạt động"] {
+        assert!(text.contains(&format!("name=\"{sheet}\"")), "sheet {sheet}");
+    }
+    // A cell that would start with = + - @ starts with an apostrophe; the plan's name sits inside the title.
+    assert!(text.contains("'@SUM(A1)") || text.contains("&apos;@SUM(A1)"), "text never runs as a formula");
+    assert!(!text.contains(">@SUM") && !text.contains(">=1+2"), "no cell starts with a formula");
+    assert!(!text.contains("<f>"), "no formula cells");
+    assert!(text.contains(&format!("{on_dashboard} người")) || text.contains(&format!(">{on_dashboard}<")));
+    assert!(app.audit_actions().await.contains(&"plan.report_export".to_owned()));
+});

@@ -1,0 +1,441 @@
+//! Periodic reports of a plan (month, quarter, six months, year), for one agency or the province: a printable
+//! page in the layout of a Vietnamese administrative report (issuing body and number, the national motto,
+//! place and date, title, numbered sections, recipients and signature), and the same report as an XLSX
+//! workbook with one sheet per section. Both are built from one [`Report`], itself built from the catalogue
+//! the dashboard uses, so the report, the dashboard and the API give the same numbers. Every cell written to
+//! a workbook is neutralised against formula injection, and every download is audited.
+
+use askama::Template;
+use axum::extract::{Path, Query, State};
+use axum::http::{header, StatusCode};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use axum::Router;
+use haven_domain::format::{parse_date, Lang};
+use haven_domain::plan::{self as rules, Frequency, ReportPeriod, Unit};
+use haven_domain::reports::indicators::Period;
+use haven_domain::Action;
+use haven_store::plan::{PlanRow, ReachBy};
+use haven_store::Entry;
+use serde::Deserialize;
+
+use crate::ctx::{CsrfForm, Viewer};
+use crate::error::{AppError, AppResult};
+use crate::imports::neutralise;
+use crate::page::{render, Ctx, FormState};
+use crate::pages::plan::{indicator_value, label, may_view, victim_charts, Chart};
+use crate::pages::reports::today;
+use crate::AppState;
+
+pub fn routes() -> Router<AppState> {
+    Router::new().route("/plans/{id}/report", get(show)).route("/plans/{id}/report.xlsx", post(download))
+}
+
+#[derive(Clone, Debug, Default, Deserialize)]
+pub struct ReportQuery {
+    #[serde(default)]
+    pub period: String,
+    /// An agency's code, or empty for the province.
+    #[serde(default)]
+    pub agency: String,
+    /// The report's number, as the issuing office numbers it (e.g. 15/BC-BCĐ).
+    #[serde(default)]
+    pub number: String,
+}
+
+/// One row of the indicators section.
+pub struct IndicatorRowOut {
+    pub name: String,
+    pub definition: String,
+    pub target: String,
+    pub result: String,
+    pub status: String,
+}
+
+/// A report, in the viewer's language, ready for the page or the workbook.
+pub struct Report {
+    pub issuer: String,
+    pub number: String,
+    pub place_date: String,
+    pub title: String,
+    pub period_label: String,
+    pub indicators: Vec<IndicatorRowOut>,
+    pub victims: u64,
+    pub victim_charts: Vec<Chart>,
+    pub activities_held: u64,
+    pub reached: u64,
+    /// Reach by target group, commune, channel: (title, rows).
+    pub reach: Vec<(String, Vec<(String, u64)>)>,
+    /// (course, topic, days, participants)
+    pub trainings: Vec<(String, String, String, i64)>,
+    pub trained: i64,
+    /// (activity, responsible, due, done)
+    pub plan_activities: Vec<(String, String, String, String)>,
+}
+
+/// The period and agency asked for: the period within the plan's year and begun; the agency by code.
+async fn selection(
+    state: &AppState,
+    plan: &PlanRow,
+    q: &ReportQuery,
+) -> AppResult<Result<(ReportPeriod, Option<haven_store::directory::Agency>), (&'static str, &'static str)>> {
+    let period = match crate::pages::plan::chosen_period(plan, &q.period) {
+        Ok(p) if p.range().from <= today(state) => p,
+        _ => return Ok(Err(("period", "error.report_period"))),
+    };
+    let agency = match q.agency.trim() {
+        "" => None,
+        code => match state.store.agency_by_code(code).await? {
+            Some(a) => Some(a),
+            None => return Ok(Err(("agency", "error.choice"))),
+        },
+    };
+    Ok(Ok((period, agency)))
+}
+
+/// "Đà Nẵng, ngày 5 tháng 3 năm 2026" / "Da Nang, 5 March 2026".
+fn place_date(lang: Lang, place: &str, d: time::Date) -> String {
+    match lang {
+        Lang::Vi => format!("{place}, ngày {} tháng {} năm {}", d.day(), u8::from(d.month()), d.year()),
+        Lang::En => format!("{place}, {} {} {}", d.day(), d.month(), d.year()),
+    }
+}
+
+pub async fn build(
+    state: &AppState,
+    c: &Ctx,
+    plan: &PlanRow,
+    period: ReportPeriod,
+    agency: Option<&haven_store::directory::Agency>,
+    number: &str,
+) -> AppResult<Report> {
+    let today = today(state);
+    let range = period.range();
+    let until = Period { from: range.from, to: range.to.min(today) };
+    let agencies = state.store.agencies().await?;
+    let owner = agency.map(|a| a.id.clone()).unwrap_or_else(|| plan.owner_agency_id.clone());
+    let issuer = agencies
+        .iter()
+        .find(|a| a.id == owner)
+        .map(|a| c.agency_label(&a.name_vi, &a.name_en).to_owned())
+        .unwrap_or_default();
+    let agency_name = |id: &str| {
+        agencies
+            .iter()
+            .find(|a| a.id == id)
+            .map(|a| c.agency_label(&a.name_vi, &a.name_en).to_owned())
+            .unwrap_or_default()
+    };
+    let place = state.store.unit_name(&state.config.province).await?.unwrap_or_default();
+    let place = place.trim_start_matches("Thành phố ").trim_start_matches("Tỉnh ").to_owned();
+    let mut indicators = Vec::new();
+    for i in state.store.plan_indicators(&plan.id).await? {
+        let v = indicator_value(state, &i, period, agency.map(|a| a.id.as_str())).await?;
+        let unit = Unit::from_code(v.unit).unwrap_or(Unit::Count);
+        let definition = match crate::pages::plan::source(&i) {
+            rules::Source::Computed(m) => c.t(&crate::pages::plan::measure_key(m, "definition")).to_owned(),
+            rules::Source::Manual(_) => i.definition.clone().unwrap_or_default(),
+        };
+        let mut result = v.value.map(|x| rules::show(unit, x)).unwrap_or_else(|| c.t("plan.no_data").to_owned());
+        if let (Some(n), Some(d)) = (v.numerator, v.denominator) {
+            result = format!("{result} ({n}/{d})");
+        }
+        indicators.push(IndicatorRowOut {
+            name: i.name.clone(),
+            definition,
+            target: v.target.map(|t| rules::show(unit, t)).unwrap_or_default(),
+            result,
+            status: c.tk("plan_status", v.status),
+        });
+    }
+    let (victims, charts) = victim_charts(state, c, until, agency.map(|a| a.id.as_str())).await?;
+    let communes = state.store.communes(&state.config.province).await?;
+    let commune =
+        |k: &str| communes.iter().find(|(code, _)| code == k).map_or_else(|| k.to_owned(), |(_, n)| n.clone());
+    let by_group: Vec<(String, u64)> = state
+        .store
+        .reach_by(until, ReachBy::TargetGroup)
+        .await?
+        .into_iter()
+        .map(|(k, n)| (c.tk("target_group", &k), n.max(0) as u64))
+        .collect();
+    let by_commune: Vec<(String, u64)> = state
+        .store
+        .reach_by(until, ReachBy::Commune)
+        .await?
+        .into_iter()
+        .map(|(k, n)| {
+            (if k.is_empty() { c.t("prevention.no_commune").to_owned() } else { commune(&k) }, n.max(0) as u64)
+        })
+        .collect();
+    let by_channel: Vec<(String, u64)> = state
+        .store
+        .reach_by(until, ReachBy::Channel)
+        .await?
+        .into_iter()
+        .map(|(k, n)| (c.tk("channel", &k), n.max(0) as u64))
+        .collect();
+    let scope = haven_store::cases::Scope::default();
+    let reached = state.store.figure(rules::Measure::CampaignReach, until, scope).await?.value().unwrap_or(0);
+    let activities_held =
+        state.store.figure(rules::Measure::CampaignActivities, until, scope).await?.value().unwrap_or(0);
+    let show = |d: &str| parse_date(d).map(haven_domain::format::date).unwrap_or_default();
+    let trainings: Vec<(String, String, String, i64)> = state
+        .store
+        .trainings(until, 500)
+        .await?
+        .into_iter()
+        .map(|t| {
+            (
+                t.title,
+                c.tk("training_topic", &t.topic),
+                format!("{} – {}", show(&t.starts_on), show(&t.ends_on)),
+                t.participants,
+            )
+        })
+        .collect();
+    let trained = trainings.iter().map(|t| t.3).sum();
+    let plan_activities = state
+        .store
+        .plan_activities(&plan.id)
+        .await?
+        .into_iter()
+        .map(|a| {
+            (
+                a.title,
+                agency_name(&a.responsible_agency_id),
+                a.due_on.as_deref().map(show).unwrap_or_default(),
+                a.done_on.as_deref().map(show).unwrap_or_default(),
+            )
+        })
+        .collect();
+    Ok(Report {
+        issuer,
+        number: number.trim().to_owned(),
+        place_date: place_date(c.lang, &place, today),
+        title: format!("{} {}", c.t("report.title_of"), plan.name),
+        period_label: label(c, period),
+        indicators,
+        victims,
+        victim_charts: charts,
+        activities_held,
+        reached,
+        reach: vec![
+            (c.t("prevention.by_group").to_owned(), by_group),
+            (c.t("prevention.by_commune").to_owned(), by_commune),
+            (c.t("prevention.by_channel").to_owned(), by_channel),
+        ],
+        trainings,
+        trained,
+        plan_activities,
+    })
+}
+
+#[derive(Template)]
+#[template(path = "plan_report.html")]
+struct ReportPage {
+    c: Ctx,
+    f: FormState,
+    plan: PlanRow,
+    q: ReportQuery,
+    periods: Vec<(String, String)>,
+    agencies: Vec<(String, String)>,
+    report: Option<Report>,
+}
+
+async fn show(
+    State(state): State<AppState>,
+    v: Viewer,
+    c: Ctx,
+    Path(id): Path<String>,
+    Query(q): Query<ReportQuery>,
+) -> AppResult<Response> {
+    if !may_view(&v) {
+        return Err(AppError::Forbidden);
+    }
+    let plan = state.store.plan(&id).await?.ok_or(AppError::NotFound)?;
+    let today = today(&state);
+    let mut periods = Vec::new();
+    for freq in [Frequency::Year, Frequency::Half, Frequency::Quarter, Frequency::Month] {
+        for p in ReportPeriod::all_in(plan.year, freq).into_iter().filter(|p| p.range().from <= today) {
+            periods.push((p.code(), label(&c, p)));
+        }
+    }
+    let agencies = state
+        .store
+        .agencies()
+        .await?
+        .iter()
+        .filter(|a| a.active)
+        .map(|a| (a.code.clone(), c.agency_label(&a.name_vi, &a.name_en).to_owned()))
+        .collect();
+    let mut f = FormState::default();
+    let mut status = StatusCode::OK;
+    let report = if q.period.trim().is_empty() {
+        None
+    } else {
+        match selection(&state, &plan, &q).await? {
+            Ok((period, agency)) => Some(build(&state, &c, &plan, period, agency.as_ref(), &q.number).await?),
+            Err((field, key)) => {
+                f.add(field, key);
+                status = StatusCode::UNPROCESSABLE_ENTITY;
+                None
+            }
+        }
+    };
+    Ok(render(status, &ReportPage { c, f, plan, q, periods, agencies, report }))
+}
+
+/// A sheet name as spreadsheets accept it: at most 31 characters, without `[]:*?/\`.
+fn sheet_name(s: &str) -> String {
+    s.chars().filter(|c| !"[]:*?/\\".contains(*c)).take(31).collect()
+}
+
+/// The report as a workbook: one sheet per section, the header block on the first. Every text cell is
+/// neutralised against formula injection; numbers are written as numbers.
+pub fn workbook(c: &Ctx, r: &Report) -> Result<Vec<u8>, rust_xlsxwriter::XlsxError> {
+    use rust_xlsxwriter::{Format, Workbook};
+    let mut book = Workbook::new();
+    let bold = Format::new().set_bold();
+    let text = |s: &str| neutralise(s);
+    {
+        let sheet = book.add_worksheet();
+        sheet.set_name(sheet_name(c.t("report.sheet_indicators")))?;
+        sheet.write_string_with_format(0, 0, text(&r.issuer), &bold)?;
+        sheet.write_string(1, 0, text(&format!("{} {}", c.t("report.number"), r.number)))?;
+        sheet.write_string(2, 0, text(&r.place_date))?;
+        sheet.write_string_with_format(3, 0, text(&r.title), &bold)?;
+        sheet.write_string(4, 0, text(&r.period_label))?;
+        let headers =
+            [c.t("plan.indicator"), c.t("plan.target"), c.t("plan.value"), c.t("plan.status"), c.t("plan.definition")];
+        for (col, h) in headers.iter().enumerate() {
+            sheet.write_string_with_format(6, col as u16, text(h), &bold)?;
+        }
+        for (row, i) in r.indicators.iter().enumerate() {
+            let row = 7 + row as u32;
+            for (col, v) in [&i.name, &i.target, &i.result, &i.status, &i.definition].iter().enumerate() {
+                sheet.write_string(row, col as u16, text(v))?;
+            }
+        }
+        sheet.set_column_width(0, 48)?;
+        sheet.set_column_width(4, 60)?;
+    }
+    {
+        let sheet = book.add_worksheet();
+        sheet.set_name(sheet_name(c.t("report.sheet_victims")))?;
+        sheet.write_string_with_format(0, 0, text(c.t("plan.victims_received")), &bold)?;
+        sheet.write_number(0, 1, r.victims as f64)?;
+        let mut row = 2;
+        for ch in &r.victim_charts {
+            sheet.write_string_with_format(row, 0, text(&ch.title), &bold)?;
+            row += 1;
+            for (k, n) in &ch.rows {
+                sheet.write_string(row, 0, text(k))?;
+                sheet.write_number(row, 1, n.parse::<f64>().unwrap_or(0.0))?;
+                row += 1;
+            }
+            row += 1;
+        }
+        sheet.set_column_width(0, 40)?;
+    }
+    {
+        let sheet = book.add_worksheet();
+        sheet.set_name(sheet_name(c.t("report.sheet_prevention")))?;
+        sheet.write_string_with_format(0, 0, text(c.t("report.activities_held")), &bold)?;
+        sheet.write_number(0, 1, r.activities_held as f64)?;
+        sheet.write_string_with_format(1, 0, text(c.t("report.people_reached")), &bold)?;
+        sheet.write_number(1, 1, r.reached as f64)?;
+        let mut row = 3;
+        for (title, rows) in &r.reach {
+            sheet.write_string_with_format(row, 0, text(title), &bold)?;
+            row += 1;
+            for (k, n) in rows {
+                sheet.write_string(row, 0, text(k))?;
+                sheet.write_number(row, 1, *n as f64)?;
+                row += 1;
+            }
+            row += 1;
+        }
+        sheet.set_column_width(0, 40)?;
+    }
+    {
+        let sheet = book.add_worksheet();
+        sheet.set_name(sheet_name(c.t("report.sheet_training")))?;
+        let headers =
+            [c.t("training.course"), c.t("training.topic"), c.t("training.days"), c.t("training.participants")];
+        for (col, h) in headers.iter().enumerate() {
+            sheet.write_string_with_format(0, col as u16, text(h), &bold)?;
+        }
+        for (i, (course, topic, days, n)) in r.trainings.iter().enumerate() {
+            let row = 1 + i as u32;
+            sheet.write_string(row, 0, text(course))?;
+            sheet.write_string(row, 1, text(topic))?;
+            sheet.write_string(row, 2, text(days))?;
+            sheet.write_number(row, 3, *n as f64)?;
+        }
+        sheet.set_column_width(0, 40)?;
+    }
+    {
+        let sheet = book.add_worksheet();
+        sheet.set_name(sheet_name(c.t("report.sheet_activities")))?;
+        let headers = [c.t("plan.activity_title"), c.t("plan.responsible"), c.t("plan.due"), c.t("plan.done")];
+        for (col, h) in headers.iter().enumerate() {
+            sheet.write_string_with_format(0, col as u16, text(h), &bold)?;
+        }
+        for (i, (a, who, due, done)) in r.plan_activities.iter().enumerate() {
+            let row = 1 + i as u32;
+            for (col, v) in [a, who, due, done].iter().enumerate() {
+                sheet.write_string(row, col as u16, text(v))?;
+            }
+        }
+        sheet.set_column_width(0, 48)?;
+    }
+    book.save_to_buffer()
+}
+
+#[derive(Deserialize)]
+struct DownloadForm {
+    #[serde(default)]
+    period: String,
+    #[serde(default)]
+    agency: String,
+    #[serde(default)]
+    number: String,
+}
+
+async fn download(
+    State(state): State<AppState>,
+    v: Viewer,
+    c: Ctx,
+    Path(id): Path<String>,
+    CsrfForm(form, _): CsrfForm<DownloadForm>,
+) -> AppResult<Response> {
+    if !(v.can(Action::ViewAggregates) || v.can(Action::CreateRecords)) {
+        return Err(AppError::Forbidden);
+    }
+    let plan = state.store.plan(&id).await?.ok_or(AppError::NotFound)?;
+    let q = ReportQuery { period: form.period, agency: form.agency, number: form.number };
+    let (period, agency) = match selection(&state, &plan, &q).await? {
+        Ok(s) => s,
+        Err(_) => return Err(AppError::BadRequest("period".into())),
+    };
+    let report = build(&state, &c, &plan, period, agency.as_ref(), &q.number).await?;
+    let bytes = workbook(&c, &report).map_err(|e| AppError::Internal(anyhow::anyhow!("workbook: {e}")))?;
+    let mut cmd = state.store.command(&v.actor()).await?;
+    cmd.audit(
+        Entry::new("plan.report_export", haven_store::plan::PLAN, &plan.id)
+            .purpose(&format!("{}:{}", period.code(), agency.as_ref().map_or("province", |a| a.code.as_str())))
+            .fields(&["indicators", "victims", "prevention", "training", "activities"]),
+    )
+    .await?;
+    cmd.commit().await?;
+    let file = format!("bao-cao-{}-{}.xlsx", plan.year, period.code());
+    Ok((
+        [
+            (header::CONTENT_TYPE, "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet".to_owned()),
+            (header::CONTENT_DISPOSITION, format!("attachment; filename=\"{file}\"")),
+        ],
+        bytes,
+    )
+        .into_response())
+}
