@@ -209,6 +209,8 @@ pub enum BlindKind {
     ImportFile,
     /// A spreadsheet's header row, folded: a file without a header row has a person's details there.
     ImportTemplate,
+    /// A case's pseudonym in exports for analysis: stable across exports, meaningless without the key.
+    Pseudonym,
 }
 
 impl Keyring {

@@ -11,6 +11,7 @@ pub mod cases;
 pub mod crypto;
 pub mod db;
 pub mod directory;
+pub mod exports;
 pub mod imports;
 pub mod keys;
 pub mod matches;

@@ -957,23 +957,27 @@ pub struct VictimBreakdowns {
 /// Age bands at reception: children (under 16), adolescents (16-17), then adults.
 pub const AGE_BANDS: [&str; 6] = ["0_15", "16_17", "18_29", "30_44", "45_plus", "unknown"];
 
-/// The age band of a person born on `birth` (a date, or only a year) on `on`.
-pub fn age_band(birth: Option<haven_domain::person::BirthDate>, on: Date) -> &'static str {
+/// The age in whole years on `on` of a person born on `birth` (a date, or only a year: then the difference of
+/// years, the birthday assumed passed); `None` when not known or born after `on`.
+pub fn age_years(birth: Option<haven_domain::person::BirthDate>, on: Date) -> Option<i32> {
     use haven_domain::person::BirthDate;
-    let age = match birth {
-        Some(BirthDate::Full(b)) => {
+    let age = match birth? {
+        BirthDate::Full(b) => {
             let mut a = on.year() - b.year();
             if (on.month(), on.day()) < (b.month(), b.day()) {
                 a -= 1;
             }
             a
         }
-        // With the year only, the age is the difference of years, the person's birthday assumed passed.
-        Some(BirthDate::Year(y)) => on.year() - y,
-        None => return "unknown",
+        BirthDate::Year(y) => on.year() - y,
     };
+    (age >= 0).then_some(age)
+}
+
+/// The age band of a person born on `birth` (a date, or only a year) on `on`.
+pub fn age_band(birth: Option<haven_domain::person::BirthDate>, on: Date) -> &'static str {
+    let Some(age) = age_years(birth, on) else { return "unknown" };
     match age {
-        a if a < 0 => "unknown",
         0..=15 => "0_15",
         16..=17 => "16_17",
         18..=29 => "18_29",

@@ -74,7 +74,7 @@ impl Ctx {
 fn nav_for(v: &Viewer, path: &str) -> Vec<NavItem> {
     use Action::*;
     // Each item shows to those whose roles permit any of its actions.
-    let items: [(&'static str, &'static str, &[Action]); 17] = [
+    let items: [(&'static str, &'static str, &[Action]); 18] = [
         ("/victims", "nav.victims", &[ViewRecords]),
         ("/referrals", "nav.referrals", &[ViewRecords]),
         ("/absentees", "nav.absentees", &[ViewRecords]),
@@ -86,6 +86,7 @@ fn nav_for(v: &Viewer, path: &str) -> Vec<NavItem> {
         ("/plans", "nav.plans", &[ViewAggregates, CreateRecords]),
         ("/prevention", "nav.prevention", &[ViewAggregates, CreateRecords]),
         ("/training", "nav.training", &[ViewAggregates, CreateRecords]),
+        ("/exports", "nav.exports", &[ViewAggregates]),
         ("/persons", "nav.persons", &[ViewRecords]),
         ("/supervision", "nav.supervision", &[SuperviseAgency]),
         ("/audit", "nav.audit", &[ViewAudit]),

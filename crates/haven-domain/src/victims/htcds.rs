@@ -10,7 +10,65 @@ pub const RECRUITMENT: &str = "vic_MethodOfRecruitment";
 pub const RELATIONSHIP: &str = "vic_RelationshipToTrafficker";
 pub const EVENT_TYPE: &str = "hte_Type";
 
-const FIELDS: [&str; 5] = [EXPLOITATION, CONTROL, RECRUITMENT, RELATIONSHIP, EVENT_TYPE];
+/// The standard's fields Haven's export fills from its own codes (see [`gender`], [`trafficking_status`],
+/// [`decision_org`] and [`case_status`]; the mapping is documented in `docs/htcds.md`).
+pub const GENDER: &str = "prs_Gender";
+pub const TRAFFICKING_STATUS: &str = "vic_TraffickingStatus";
+pub const DECISION_ORG: &str = "vic_TraffickingStatusDecisionMakingOrg";
+pub const CASE_STATUS: &str = "cas_Status";
+
+const FIELDS: [&str; 9] = [
+    EXPLOITATION,
+    CONTROL,
+    RECRUITMENT,
+    RELATIONSHIP,
+    EVENT_TYPE,
+    GENDER,
+    TRAFFICKING_STATUS,
+    DECISION_ORG,
+    CASE_STATUS,
+];
+
+/// Haven's sex code (`f`, `m`, `u`) as the standard's gender.
+pub fn gender(sex: &str) -> &'static str {
+    match sex {
+        "f" => "Feminine",
+        "m" => "Masculine",
+        _ => "NonSpecifiedUnknown",
+    }
+}
+
+/// A victim case's status (`signs`, `being_identified`, `identified`, `not_victim`) as the standard's.
+pub fn trafficking_status(status: &str) -> &'static str {
+    match status {
+        "identified" => "ActualVictimOfTrafficking",
+        "not_victim" => "NotAVictimOfTrafficking",
+        _ => "PossibleVictimOfTrafficking",
+    }
+}
+
+/// The kind of agency that decided a case's status, as the standard names decision makers. In Viet Nam the
+/// social-support authority decides identification, with the police; shelters and unions are not police.
+pub fn decision_org(agency_kind: &str) -> &'static str {
+    match agency_kind {
+        "police" | "border_guard" => "Police",
+        "procuracy" | "court" => "CourtOrProsecution",
+        "social_support" | "foreign_affairs" | "commune_committee" | "steering_committee" => {
+            "NonPoliceGovernmentalOrganization"
+        }
+        "shelter" | "womens_union" => "NGO",
+        _ => "Other",
+    }
+}
+
+/// A case as the standard's case status: open, closed, or closed by referral to another agency.
+pub fn case_status(closed_reason: Option<&str>) -> &'static str {
+    match closed_reason {
+        None => "Active",
+        Some("transferred") => "ClosedReferred",
+        Some(_) => "Closed",
+    }
+}
 
 /// A picklist: the field and its codes with their English labels, in the standard's order.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -83,6 +141,23 @@ mod tests {
 
     fn lists() -> Picklists {
         Picklists::parse(include_str!("../../../../profiles/standards/htcds-2.0-fields.csv")).expect("standard")
+    }
+
+    #[test]
+    fn every_mapped_code_is_in_the_standard() {
+        let l = lists();
+        for sex in ["f", "m", "u", "x"] {
+            assert!(l.contains(GENDER, gender(sex)), "{sex}");
+        }
+        for status in crate::victims::Status::ALL {
+            assert!(l.contains(TRAFFICKING_STATUS, trafficking_status(status.code())), "{status:?}");
+        }
+        for kind in ["police", "border_guard", "procuracy", "court", "social_support", "shelter", "womens_union", "x"] {
+            assert!(l.contains(DECISION_ORG, decision_org(kind)), "{kind}");
+        }
+        for reason in [None, Some("transferred"), Some("reintegrated"), Some("deceased")] {
+            assert!(l.contains(CASE_STATUS, case_status(reason)), "{reason:?}");
+        }
     }
 
     #[test]

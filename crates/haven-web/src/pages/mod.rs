@@ -5,6 +5,7 @@ pub mod admin;
 pub mod audit;
 pub mod auth;
 pub mod cases;
+pub mod exports;
 pub mod home;
 pub mod imports;
 pub mod matches;
@@ -37,6 +38,7 @@ pub fn routes() -> Router<AppState> {
         .merge(registers::routes())
         .merge(matches::routes())
         .merge(plan::routes())
+        .merge(exports::routes())
         .merge(plan_report::routes())
         .merge(prevention::routes())
         .merge(imports::routes())

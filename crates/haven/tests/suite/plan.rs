@@ -393,3 +393,107 @@ story!(a_quarterly_report_matches_the_dashboard, |app| {
     assert!(text.contains(&format!("{on_dashboard} người")) || text.contains(&format!(">{on_dashboard}<")));
     assert!(app.audit_actions().await.contains(&"plan.report_export".to_owned()));
 });
+
+story!(the_htcds_export_holds_consenting_cases_in_the_standards_codes, |app| {
+    let officer = app.login("border.officer").await;
+    // Two women received at the border; only one consents to statistics.
+    let mut cases = Vec::new();
+    for (name, birth) in [("Lò Thị Dung", "05/06/2007"), ("Vi Thị Hằng", "1999")] {
+        let r = officer
+            .post(
+                "/persons/new",
+                "/persons",
+                &[("full_name", name), ("birth_date", birth), ("sex", "f"), ("nationality", "VN"), ("id_number", "")],
+            )
+            .await;
+        assert_eq!(r.status, 303, "{}", r.body);
+        let person = path_of(&r).trim_start_matches("/persons/").to_owned();
+        let code = app.store.person(&person).await.expect("read").expect("person").case_code;
+        let r = officer
+            .post(
+                "/victims/new",
+                "/victims",
+                &[
+                    ("person_code", code.as_str()),
+                    ("reception_kind", "border"),
+                    ("received_on", "10/02/2026"),
+                    ("vietnamese", "1"),
+                    ("in_vietnam", "1"),
+                ],
+            )
+            .await;
+        assert_eq!(r.status, 303, "{}", r.body);
+        let case = path_of(&r);
+        let context = [
+            ("exploitation", "ForcedLabour"),
+            ("exploitation", "SexualExploitation"),
+            ("control", "DebtBondage"),
+            ("destination_country", "KH"),
+        ];
+        assert_eq!(officer.post(&case, &format!("{case}/context"), &context).await.status, 303);
+        cases.push(case);
+    }
+    let r = officer
+        .post(
+            &cases[0],
+            &format!("{}/consents", cases[0]),
+            &[("purpose", "statistics"), ("given_by", "person"), ("given_on", "20/02/2026")],
+        )
+        .await;
+    assert_eq!(r.status, 303, "{}", r.body);
+
+    let analyst = app.login("province.analyst").await;
+    assert_eq!(officer.get("/exports").await.status, 403, "for analysts");
+    let (status, bytes) = analyst.post_for_bytes("/exports", "/exports/htcds.json", &[]).await;
+    assert_eq!(status, 200);
+    let doc: serde_json::Value = serde_json::from_slice(&bytes).expect("json");
+    let exported = doc["cases"].as_array().expect("cases");
+    let text = String::from_utf8_lossy(&bytes);
+    for secret in ["Lò Thị Dung", "Vi Thị Hằng", "2007", "HS-", "NN-"] {
+        assert!(!text.contains(secret), "{secret} must not leave");
+    }
+    let ours: Vec<&serde_json::Value> =
+        exported.iter().filter(|c| c["vic_MethodsOfControl"][0] == "DebtBondage").collect();
+    assert_eq!(ours.len(), 1, "only the case with consent: {doc}");
+    assert_eq!(ours[0]["vic_AgeWhenTrafficked"], 18);
+    assert_eq!(ours[0]["prs_Citizenship"][0], "VN");
+    assert_eq!(ours[0]["hte"][0]["hte_Country"], "KH");
+
+    // Every value of a picklist field is in the standard's own code list.
+    let standard = haven_domain::victims::htcds::Picklists::parse(include_str!(
+        "../../../../profiles/standards/htcds-2.0-fields.csv"
+    ))
+    .expect("standard");
+    use haven_domain::victims::htcds::*;
+    for case in exported {
+        for field in [GENDER, TRAFFICKING_STATUS, CASE_STATUS] {
+            let v = case[field].as_str().expect("a code");
+            assert!(standard.contains(field, v), "{field} = {v}");
+        }
+        if let Some(v) = case[DECISION_ORG].as_str() {
+            assert!(standard.contains(DECISION_ORG, v), "{v}");
+        }
+        if let Some(v) = case[RELATIONSHIP].as_str() {
+            assert!(standard.contains(RELATIONSHIP, v), "{v}");
+        }
+        for field in [EXPLOITATION, CONTROL, RECRUITMENT] {
+            for v in case[field].as_array().expect("a list") {
+                assert!(standard.contains(field, v.as_str().expect("code")), "{field} = {v}");
+            }
+        }
+        for e in case["hte"].as_array().expect("events") {
+            assert!(standard.contains(EVENT_TYPE, e["hte_Type"].as_str().expect("type")));
+            assert!(is_country(e["hte_Country"].as_str().expect("country")));
+        }
+        for c in case["prs_Citizenship"].as_array().expect("citizenship") {
+            assert!(is_country(c.as_str().expect("country")));
+        }
+    }
+    // The same cases as CSV, and both downloads audited.
+    let (status, csv) = analyst.post_for_bytes("/exports", "/exports/htcds.csv", &[]).await;
+    assert_eq!(status, 200);
+    let csv = String::from_utf8(csv).expect("utf-8");
+    assert!(csv.contains("prs_Gender") && csv.contains("ForcedLabour;SexualExploitation"), "{csv}");
+    assert_eq!(csv.lines().count(), exported.len() + 1);
+    assert_eq!(app.audit_actions().await.iter().filter(|a| *a == "export.htcds").count(), 2);
+});

@@ -1,0 +1,170 @@
+//! Victim-level exports for analysis outside Haven, in the shape of IOM's Human Trafficking Case Data
+//! Standard (HTCDS) v2: only the victim cases whose person gave consent for statistics (valid on the day of
+//! the export), pseudonymised. No name, birth date, ID number, contact, address, free text or exact date
+//! leaves: the person is a keyed pseudonym, the age is in years at reception, events carry their type and
+//! country only. Sealed fields are opened in memory to derive those values.
+
+use haven_domain::victims::htcds;
+use serde::Serialize;
+use time::Date;
+
+use crate::crypto::BlindKind;
+use crate::plan::age_years;
+use crate::reports::{day, parse_day};
+use crate::Store;
+
+/// A trafficking event of a case, as exported.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct HtcdsEvent {
+    #[serde(rename = "hte_Type")]
+    pub kind: String,
+    #[serde(rename = "hte_Country")]
+    pub country: String,
+}
+
+/// One victim case, serialised under the standard's field names.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct HtcdsRecord {
+    /// A keyed pseudonym of the case: stable across exports, meaningless without Haven's key.
+    #[serde(rename = "Id")]
+    pub id: String,
+    #[serde(rename = "prs_Gender")]
+    pub gender: String,
+    #[serde(rename = "prs_Citizenship")]
+    pub citizenship: Vec<String>,
+    #[serde(rename = "vic_AgeWhenTrafficked")]
+    pub age: Option<i32>,
+    #[serde(rename = "vic_TraffickingStatus")]
+    pub status: String,
+    #[serde(rename = "vic_TraffickingStatusDecisionMakingOrg")]
+    pub decided_by: Option<String>,
+    #[serde(rename = "vic_RelationshipToTrafficker")]
+    pub relationship: Option<String>,
+    #[serde(rename = "vic_MethodOfRecruitment")]
+    pub recruitment: Vec<String>,
+    #[serde(rename = "vic_MethodsOfControl")]
+    pub control: Vec<String>,
+    #[serde(rename = "vic_TypeOfExploitation")]
+    pub exploitation: Vec<String>,
+    #[serde(rename = "cas_Status")]
+    pub case_status: String,
+    pub hte: Vec<HtcdsEvent>,
+}
+
+/// The CSV columns, in order: the record's fields, multi-valued ones joined with `;` (as the standard's
+/// Salesforce model writes multiselect picklists), and the events as `Type:Country` pairs joined with `;`.
+pub const CSV_COLUMNS: [&str; 12] = [
+    "Id",
+    "prs_Gender",
+    "prs_Citizenship",
+    "vic_AgeWhenTrafficked",
+    "vic_TraffickingStatus",
+    "vic_TraffickingStatusDecisionMakingOrg",
+    "vic_RelationshipToTrafficker",
+    "vic_MethodOfRecruitment",
+    "vic_MethodsOfControl",
+    "vic_TypeOfExploitation",
+    "cas_Status",
+    "hte_TypeCountry",
+];
+
+impl HtcdsRecord {
+    pub fn csv_row(&self) -> [String; 12] {
+        [
+            self.id.clone(),
+            self.gender.clone(),
+            self.citizenship.join(";"),
+            self.age.map(|a| a.to_string()).unwrap_or_default(),
+            self.status.clone(),
+            self.decided_by.clone().unwrap_or_default(),
+            self.relationship.clone().unwrap_or_default(),
+            self.recruitment.join(";"),
+            self.control.join(";"),
+            self.exploitation.join(";"),
+            self.case_status.clone(),
+            self.hte.iter().map(|e| format!("{}:{}", e.kind, e.country)).collect::<Vec<_>>().join(";"),
+        ]
+    }
+}
+
+fn codes(s: Option<&str>) -> Vec<String> {
+    s.unwrap_or_default().split_whitespace().map(str::to_owned).collect()
+}
+
+/// Whether a consent row allows statistics on a day: given by then, not expired, not withdrawn.
+pub const CONSENT_FOR_STATISTICS: &str = "EXISTS (SELECT 1 FROM consents k WHERE k.person_id = v.person_id \
+     AND k.purpose = 'statistics' AND k.given_on <= :today AND (k.expires_on IS NULL OR k.expires_on >= :today) \
+     AND (k.withdrawn_on IS NULL OR k.withdrawn_on > :today))";
+
+impl Store {
+    /// The victim cases with consent for statistics on `today`, as HTCDS records.
+    pub async fn htcds_records(&self, today: Date) -> anyhow::Result<Vec<HtcdsRecord>> {
+        /// Case id, person id, status, received on, exploitation, control, recruitment, relationship, closing
+        /// reason, deciding agency's kind, destination, and the person's sealed sex, birth date, nationality.
+        type Row = (
+            String,
+            String,
+            String,
+            String,
+            Option<String>,
+            Option<String>,
+            Option<String>,
+            Option<String>,
+            Option<String>,
+            String,
+            Option<String>,
+            Vec<u8>,
+            Option<Vec<u8>>,
+            Option<Vec<u8>>,
+        );
+        let sql = format!(
+            "SELECT v.id, v.person_id, v.status, v.received_on, v.exploitation, v.control, v.recruitment, \
+             v.relationship, v.closed_reason, g.kind, v.destination_country, p.sex, p.birth_date, p.nationality \
+             FROM victim_cases v JOIN persons p ON p.id = v.person_id JOIN agencies g ON g.id = v.owner_agency_id \
+             WHERE {} ORDER BY v.id",
+            CONSENT_FOR_STATISTICS.replace(":today", "$1")
+        );
+        let rows: Vec<Row> = sqlx::query_as(&sql).bind(day(today)).fetch_all(self.db.pool()).await?;
+        let mut out = Vec::with_capacity(rows.len());
+        for row in rows {
+            let (id, person, status, received, exploitation, control, recruitment, relationship, closed, kind) =
+                (row.0, row.1, row.2, row.3, row.4, row.5, row.6, row.7, row.8, row.9);
+            let (country, sex, birth, nationality) = (row.10, row.11, row.12, row.13);
+            let sex = self.keys.open("persons", "sex", &person, &sex)?;
+            let birth = self.keys.open_opt("persons", "birth_date", &person, birth.as_deref())?;
+            let nationality = self.keys.open_opt("persons", "nationality", &person, nationality.as_deref())?;
+            let received = parse_day(&received);
+            let age = received
+                .and_then(|on| age_years(birth.as_deref().and_then(haven_domain::person::BirthDate::parse), on));
+            let decided = matches!(status.as_str(), "identified" | "not_victim");
+            let events: Vec<(String, String)> =
+                sqlx::query_as("SELECT kind, country FROM trafficking_events WHERE case_id = $1 ORDER BY on_date, id")
+                    .bind(&id)
+                    .fetch_all(self.db.pool())
+                    .await?;
+            let mut hte: Vec<HtcdsEvent> =
+                events.into_iter().map(|(kind, country)| HtcdsEvent { kind, country }).collect();
+            // Without recorded events, the destination is where the person was exploited.
+            if hte.is_empty() {
+                if let Some(country) = country {
+                    hte.push(HtcdsEvent { kind: "Exploitation".into(), country });
+                }
+            }
+            out.push(HtcdsRecord {
+                id: self.keys.blind(BlindKind::Pseudonym, &id),
+                gender: htcds::gender(&sex).to_owned(),
+                citizenship: nationality.into_iter().filter(|n| htcds::is_country(n)).collect(),
+                age,
+                status: htcds::trafficking_status(&status).to_owned(),
+                decided_by: decided.then(|| htcds::decision_org(&kind).to_owned()),
+                relationship,
+                recruitment: codes(recruitment.as_deref()),
+                control: codes(control.as_deref()),
+                exploitation: codes(exploitation.as_deref()),
+                case_status: htcds::case_status(closed.as_deref()).to_owned(),
+                hte,
+            });
+        }
+        Ok(out)
+    }
+}
