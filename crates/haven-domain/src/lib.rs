@@ -11,6 +11,7 @@ pub mod profile;
 pub mod registers;
 pub mod reports;
 pub mod roles;
+pub mod stats;
 pub mod time;
 pub mod victims;
 
