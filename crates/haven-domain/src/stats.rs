@@ -27,7 +27,7 @@
 //! totals, one for the column totals) and one edge per published value, joining the two equations it is in.
 //! A cell joins its row and its column, a row total its row and the row-totals equation, a column total its
 //! column and the column-totals equation, the grand total these last two. This gives an exact criterion
-//! (checked in the tests against Gaussian elimination over the rationals): a suppressed value is determined by
+//! (checked against Gaussian elimination over the rationals: [`disclosed`]): a suppressed value is determined by
 //! the shown ones if and only if it is a *bridge* of the graph of suppressed values (lies on no cycle of
 //! suppressed values). Around a cycle, an amount can be moved from value to value without breaking any
 //! equation, so no value on a cycle is determined; a bridge cuts its part of the graph in two, and adding
@@ -170,6 +170,91 @@ pub fn release_marginal(labels: &[String], counts: &[u64], min_count: u64, previ
     });
     let mut r = release(&table, min_count, previous.as_ref());
     Marginal { labels: r.cols, cells: r.cells.pop().unwrap_or_default(), total: r.total }
+}
+
+/// The suppressed values of `r`, a release of `table`, that someone could work out exactly, as indices in
+/// release order (cells row by row, row totals, column totals, grand total): by solving the equations
+/// between its shown values (Gaussian elimination over the rationals), together with, when `previous` is
+/// the earlier release of the period, every value it showed that has not changed since. [`release`] never
+/// makes a release with one; publishing checks it anyway, by this independent route.
+///
+/// # Panics
+/// If `r` has other rows or columns than `table` (with those of `previous` it lacks).
+pub fn disclosed(table: &Table, r: &Release, previous: Option<&Release>) -> Vec<usize> {
+    let table = with_names_of(table, previous);
+    assert!(r.rows == table.rows && r.cols == table.cols, "a release of another table");
+    let (mut values, eqs) = equations(r);
+    if previous.is_some() {
+        let truth = true_values(&table);
+        for (v, before) in published_before(&table, previous).into_iter().enumerate() {
+            if values[v].is_none() && before.and_then(Cell::shown) == Some(truth[v]) {
+                values[v] = Some(truth[v]);
+            }
+        }
+    }
+    solve((values, eqs))
+}
+
+/// Every value of a table in release order.
+fn true_values(t: &Table) -> Vec<u64> {
+    let cols = t.cols.len();
+    let mut out: Vec<u64> = t.counts.iter().flatten().copied().collect();
+    out.extend(t.counts.iter().map(|row| row.iter().sum::<u64>()));
+    out.extend((0..cols).map(|c| t.counts.iter().map(|row| row[c]).sum::<u64>()));
+    out.push(t.counts.iter().flatten().sum());
+    out
+}
+
+/// The equations between the values of a release (in release order: cells row by row, row totals, column
+/// totals, grand total), each as (parts, whole).
+type Equations = Vec<(Vec<usize>, usize)>;
+
+/// A release as someone outside sees it: its values in release order, `None` where suppressed, and the
+/// equations between them.
+fn equations(r: &Release) -> (Vec<Option<u64>>, Equations) {
+    let (rows, cols) = (r.rows.len(), r.cols.len());
+    let values = r.cells.iter().flatten().chain(&r.row_totals).chain(&r.col_totals).chain([&r.total]);
+    let (row_total, col_total, grand) = (|i| rows * cols + i, |j| rows * cols + rows + j, rows * cols + rows + cols);
+    let mut eqs: Equations = (0..rows).map(|i| ((0..cols).map(|j| i * cols + j).collect(), row_total(i))).collect();
+    eqs.extend((0..cols).map(|j| ((0..rows).map(|i| i * cols + j).collect(), col_total(j))));
+    eqs.push(((0..rows).map(row_total).collect(), grand));
+    eqs.push(((0..cols).map(col_total).collect(), grand));
+    (values.map(|c| c.shown()).collect(), eqs)
+}
+
+/// The unknowns of `values` that `eqs` determine.
+fn solve((values, eqs): (Vec<Option<u64>>, Equations)) -> Vec<usize> {
+    let unknown: Vec<usize> = (0..values.len()).filter(|&v| values[v].is_none()).collect();
+    let coefficient =
+        |(parts, whole): &(Vec<usize>, usize), u: usize| i128::from(parts.contains(&u)) - i128::from(u == *whole);
+    let mut m: Vec<Vec<i128>> = eqs.iter().map(|e| unknown.iter().map(|&u| coefficient(e, u)).collect()).collect();
+    let gcd = |mut a: i128, mut b: i128| {
+        while b != 0 {
+            (a, b) = (b, a % b);
+        }
+        a.abs()
+    };
+    let mut rank = 0;
+    for col in 0..unknown.len() {
+        let Some(p) = (rank..m.len()).find(|&i| m[i][col] != 0) else { continue };
+        m.swap(rank, p);
+        let pivot = m[rank].clone();
+        for (i, row) in m.iter_mut().enumerate() {
+            let b = row[col];
+            if i == rank || b == 0 {
+                continue;
+            }
+            row.iter_mut().zip(&pivot).for_each(|(x, y)| *x = *x * pivot[col] - y * b);
+            let g = row.iter().fold(0, |g, x| gcd(g, *x)).max(1);
+            row.iter_mut().for_each(|x| *x /= g);
+        }
+        rank += 1;
+    }
+    let single = |row: &Vec<i128>| match (0..row.len()).filter(|&j| row[j] != 0).collect::<Vec<_>>()[..] {
+        [j] => Some(unknown[j]),
+        _ => None,
+    };
+    m.iter().filter_map(single).collect()
 }
 
 /// A published value as an edge of the graph of equations.
@@ -376,22 +461,6 @@ mod tests {
         }
     }
 
-    /// A release as the attacker sees it: the values in one list (cells row by row, row totals, column
-    /// totals, grand total) and the equations between them, each as (parts, whole).
-    type Equations = Vec<(Vec<usize>, usize)>;
-
-    fn equations(r: &Release) -> (Vec<Option<u64>>, Equations) {
-        let (rows, cols) = (r.rows.len(), r.cols.len());
-        let values = r.cells.iter().flatten().chain(&r.row_totals).chain(&r.col_totals).chain([&r.total]);
-        let (row_total, col_total, grand) =
-            (|i| rows * cols + i, |j| rows * cols + rows + j, rows * cols + rows + cols);
-        let mut eqs: Equations = (0..rows).map(|i| ((0..cols).map(|j| i * cols + j).collect(), row_total(i))).collect();
-        eqs.extend((0..cols).map(|j| ((0..rows).map(|i| i * cols + j).collect(), col_total(j))));
-        eqs.push(((0..rows).map(row_total).collect(), grand));
-        eqs.push(((0..cols).map(col_total).collect(), grand));
-        (values.map(|c| c.shown()).collect(), eqs)
-    }
-
     /// The usual attacker: solve any equation with one unknown left, until none is. Returns (value, number).
     fn peel(r: &Release) -> Vec<(usize, u64)> {
         let (mut values, eqs) = equations(r);
@@ -408,45 +477,9 @@ mod tests {
         found
     }
 
-    /// The exact attacker: the unknowns whose unit vector lies in the row space of the equations
-    /// (reduced row echelon form over the rationals, each integer row kept divided by its gcd).
+    /// The exact attacker on one release.
     fn determined(r: &Release) -> Vec<usize> {
         solve(equations(r))
-    }
-
-    /// The unknowns of `values` that `eqs` determine.
-    fn solve((values, eqs): (Vec<Option<u64>>, Equations)) -> Vec<usize> {
-        let unknown: Vec<usize> = (0..values.len()).filter(|&v| values[v].is_none()).collect();
-        let coefficient =
-            |(parts, whole): &(Vec<usize>, usize), u: usize| i128::from(parts.contains(&u)) - i128::from(u == *whole);
-        let mut m: Vec<Vec<i128>> = eqs.iter().map(|e| unknown.iter().map(|&u| coefficient(e, u)).collect()).collect();
-        let gcd = |mut a: i128, mut b: i128| {
-            while b != 0 {
-                (a, b) = (b, a % b);
-            }
-            a.abs()
-        };
-        let mut rank = 0;
-        for col in 0..unknown.len() {
-            let Some(p) = (rank..m.len()).find(|&i| m[i][col] != 0) else { continue };
-            m.swap(rank, p);
-            let pivot = m[rank].clone();
-            for (i, row) in m.iter_mut().enumerate() {
-                let b = row[col];
-                if i == rank || b == 0 {
-                    continue;
-                }
-                row.iter_mut().zip(&pivot).for_each(|(x, y)| *x = *x * pivot[col] - y * b);
-                let g = row.iter().fold(0, |g, x| gcd(g, *x)).max(1);
-                row.iter_mut().for_each(|x| *x /= g);
-            }
-            rank += 1;
-        }
-        let single = |row: &Vec<i128>| match (0..row.len()).filter(|&j| row[j] != 0).collect::<Vec<_>>()[..] {
-            [j] => Some(unknown[j]),
-            _ => None,
-        };
-        m.iter().filter_map(single).collect()
     }
 
     /// Everything a release of `t` must hold.
@@ -576,6 +609,24 @@ mod tests {
     }
 
     #[test]
+    fn a_value_shown_before_does_not_hide_a_new_small_count() {
+        let first = table(vec![vec![20, 30], vec![40, 50]]);
+        let r1 = release(&first, MIN_PUBLIC_COUNT, None);
+        assert_eq!(r1, careless(&first, &[]));
+        // A consent withdrawn: 20 becomes 3. Hiding the whole block stops someone with this release alone,
+        // but 30, 40 and 50 were published and have not changed: the row total minus 30 gives 3.
+        let second = table(vec![vec![3, 30], vec![40, 50]]);
+        let block = careless(&second, &[(0, 0), (0, 1), (1, 0), (1, 1)]);
+        assert_eq!(determined(&block), Vec::<usize>::new());
+        assert_eq!(disclosed(&second, &block, Some(&r1)), vec![0]);
+        // The release hides totals that changed instead.
+        let r2 = release(&second, MIN_PUBLIC_COUNT, Some(&r1));
+        assert_eq!(r2.cells[0][0], Cell::Suppressed);
+        assert_eq!(disclosed(&second, &r2, Some(&r1)), Vec::<usize>::new(), "{r2:?}");
+        check(&second, &r2, MIN_PUBLIC_COUNT);
+    }
+
+    #[test]
     fn random_tables_resist_both_attackers_across_releases() {
         let mut state = 0x9E37_79B9_7F4A_7C15_u64;
         let mut next = move |below: u64| {
@@ -611,20 +662,14 @@ mod tests {
                 later.counts.remove(0);
             }
             let r2 = release(&later, min_count, Some(&r1));
-            let later = with_names_of(&later, Some(&r1));
+            let changed = later;
+            let later = with_names_of(&changed, Some(&r1));
             assert_eq!((&r2.rows, &r2.cols), (&later.rows, &later.cols), "no row or column vanishes");
             check(&later, &r2, min_count);
             let kept = suppressed(&r2);
             assert!(suppressed(&r1).iter().all(|c| kept.contains(c)), "{r1:?} then {r2:?}");
             // Someone holding both, even told which values the first showed did not change.
-            let (mut values, eqs) = equations(&r2);
-            let truth = equations(&careless(&later, &[])).0;
-            for (v, before) in published_before(&later, Some(&r1)).into_iter().enumerate() {
-                if values[v].is_none() && before.is_some_and(|b| b.shown() == truth[v]) {
-                    values[v] = truth[v];
-                }
-            }
-            assert_eq!(solve((values, eqs)), Vec::<usize>::new(), "{r1:?} then {r2:?} of {later:?}");
+            assert_eq!(disclosed(&changed, &r2, Some(&r1)), Vec::<usize>::new(), "{r1:?} then {r2:?} of {later:?}");
         }
     }
 

@@ -168,3 +168,160 @@ impl Store {
         Ok(out)
     }
 }
+
+/// The tables of the public statistics, by code.
+pub const PUBLIC_TABLES: [&str; 3] = ["victims_age_sex", "victims_country_exploitation", "reach_group_channel"];
+
+/// A release as published, with when.
+#[derive(Clone, Debug, Serialize)]
+pub struct PublishedRelease {
+    pub table_code: String,
+    pub release: haven_domain::stats::Release,
+    pub published_at: haven_domain::time::Millis,
+}
+
+impl Store {
+    /// A public table's counts for a year, as of `today`. Victims are counted only when identified in the year
+    /// and when the person's consent for statistics is valid today.
+    pub async fn public_table(&self, code: &str, year: i32, today: Date) -> anyhow::Result<haven_domain::stats::Table> {
+        use std::collections::BTreeMap;
+        let (from, to) = (format!("{year:04}-01-01"), format!("{year:04}-12-31"));
+        let mut counts: BTreeMap<(String, String), u64> = BTreeMap::new();
+        let (mut rows, mut cols): (Vec<String>, Vec<String>) = match code {
+            "victims_age_sex" => (
+                crate::plan::AGE_BANDS.iter().map(|b| (*b).to_owned()).collect(),
+                vec!["f".into(), "m".into(), "u".into()],
+            ),
+            _ => (Vec::new(), Vec::new()),
+        };
+        match code {
+            "victims_age_sex" | "victims_country_exploitation" => {
+                type Row = (String, String, String, Option<String>, Option<String>, Vec<u8>, Option<Vec<u8>>);
+                let sql = format!(
+                    "SELECT v.id, v.person_id, v.received_on, v.destination_country, v.exploitation, p.sex, \
+                     p.birth_date FROM victim_cases v JOIN persons p ON p.id = v.person_id \
+                     WHERE v.status = 'identified' AND v.identified_on BETWEEN $2 AND $3 AND {}",
+                    CONSENT_FOR_STATISTICS.replace(":today", "$1")
+                );
+                let found: Vec<Row> =
+                    sqlx::query_as(&sql).bind(day(today)).bind(&from).bind(&to).fetch_all(self.db.pool()).await?;
+                for (_, person, received, country, exploitation, sex, birth) in found {
+                    if code == "victims_age_sex" {
+                        let sex = self.keys.open("persons", "sex", &person, &sex)?;
+                        let birth = self.keys.open_opt("persons", "birth_date", &person, birth.as_deref())?;
+                        let on = parse_day(&received).unwrap_or(today);
+                        let band = crate::plan::age_band(
+                            birth.as_deref().and_then(haven_domain::person::BirthDate::parse),
+                            on,
+                        );
+                        *counts.entry((band.to_owned(), sex)).or_default() += 1;
+                    } else {
+                        let forms = codes(exploitation.as_deref());
+                        let country = country.unwrap_or_default();
+                        if forms.is_empty() {
+                            *counts.entry((country.clone(), String::new())).or_default() += 1;
+                        }
+                        for f in forms {
+                            *counts.entry((country.clone(), f)).or_default() += 1;
+                        }
+                    }
+                }
+            }
+            "reach_group_channel" => {
+                let found: Vec<(String, String, i64)> = sqlx::query_as(
+                    "SELECT r.target_group, a.channel, CAST(SUM(r.participants) AS BIGINT) FROM prevention_reach r \
+                     JOIN prevention_activities a ON a.id = r.activity_id WHERE a.held_on BETWEEN $1 AND $2 \
+                     GROUP BY r.target_group, a.channel",
+                )
+                .bind(&from)
+                .bind(&to)
+                .fetch_all(self.db.pool())
+                .await?;
+                for (group, channel, n) in found {
+                    *counts.entry((group, channel)).or_default() += n.max(0) as u64;
+                }
+            }
+            other => anyhow::bail!("no public table {other}"),
+        }
+        for (r, c) in counts.keys() {
+            if !rows.contains(r) {
+                rows.push(r.clone());
+            }
+            if !cols.contains(c) {
+                cols.push(c.clone());
+            }
+        }
+        let counts = rows
+            .iter()
+            .map(|r| cols.iter().map(|c| counts.get(&(r.clone(), c.clone())).copied().unwrap_or(0)).collect())
+            .collect();
+        Ok(haven_domain::stats::Table { rows, cols, counts })
+    }
+
+    /// The latest release of each public table of a period.
+    pub async fn published(&self, period: &str) -> anyhow::Result<Vec<PublishedRelease>> {
+        let mut out = Vec::new();
+        for code in PUBLIC_TABLES {
+            let row: Option<(String, i64)> = sqlx::query_as(
+                "SELECT release, published_at FROM public_releases WHERE period = $1 AND table_code = $2 \
+                 ORDER BY published_at DESC, id DESC LIMIT 1",
+            )
+            .bind(period)
+            .bind(code)
+            .fetch_optional(self.db.pool())
+            .await?;
+            if let Some((json, at)) = row {
+                out.push(PublishedRelease {
+                    table_code: code.to_owned(),
+                    release: serde_json::from_str(&json)?,
+                    published_at: at,
+                });
+            }
+        }
+        Ok(out)
+    }
+
+    /// The periods with a published release, newest first.
+    pub async fn published_periods(&self) -> anyhow::Result<Vec<String>> {
+        Ok(sqlx::query_scalar("SELECT DISTINCT period FROM public_releases ORDER BY period DESC")
+            .fetch_all(self.db.pool())
+            .await?)
+    }
+}
+
+/// Publish the public tables of a year: each released with small counts suppressed, keeping hidden what the
+/// last release of the same year hid; the releases are kept, and the publication audited. Returns the
+/// releases.
+pub async fn publish(
+    cmd: &mut crate::Command,
+    store: &Store,
+    year: i32,
+    today: Date,
+) -> anyhow::Result<Vec<haven_domain::stats::Release>> {
+    let period = year.to_string();
+    let earlier = store.published(&period).await?;
+    let mut out = Vec::new();
+    for code in PUBLIC_TABLES {
+        let table = store.public_table(code, year, today).await?;
+        let previous = earlier.iter().find(|p| p.table_code == code).map(|p| &p.release);
+        let release = haven_domain::stats::release(&table, haven_domain::stats::MIN_PUBLIC_COUNT, previous);
+        // Checked again by another route before anything leaves: a release that discloses is never stored.
+        let leaks = haven_domain::stats::disclosed(&table, &release, previous);
+        anyhow::ensure!(leaks.is_empty(), "the release of {code} would disclose {} values", leaks.len());
+        sqlx::query(
+            "INSERT INTO public_releases (id, period, table_code, release, published_by, published_at) \
+             VALUES ($1, $2, $3, $4, $5, $6)",
+        )
+        .bind(crate::new_id())
+        .bind(&period)
+        .bind(code)
+        .bind(serde_json::to_string(&release)?)
+        .bind(&cmd.actor.user_id)
+        .bind(cmd.at)
+        .execute(&mut *cmd.tx)
+        .await?;
+        out.push(release);
+    }
+    cmd.audit(crate::Entry::new("stats.publish", "public_statistics", &period).fields(&PUBLIC_TABLES)).await?;
+    Ok(out)
+}

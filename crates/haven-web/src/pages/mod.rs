@@ -17,6 +17,7 @@ pub mod referrals;
 pub mod registers;
 pub mod reports;
 pub mod sharing;
+pub mod statistics;
 pub mod supervision;
 pub mod victims;
 
@@ -39,6 +40,7 @@ pub fn routes() -> Router<AppState> {
         .merge(matches::routes())
         .merge(plan::routes())
         .merge(exports::routes())
+        .merge(statistics::routes())
         .merge(plan_report::routes())
         .merge(prevention::routes())
         .merge(imports::routes())

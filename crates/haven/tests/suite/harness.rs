@@ -76,8 +76,21 @@ pub async fn fresh_db(backend: Backend) -> Option<TestDb> {
         }
         Backend::Postgres => {
             let admin = postgres_admin_url()?;
-            let name = format!("haven_t_{}", uuid_like());
+            // Named after the test process, so that a later run can drop what finished runs left behind
+            // (a database outlives its test: dropping it would need an async drop).
+            let name = format!("haven_t_{}_{}", std::process::id(), uuid_like());
             let db = haven_store::Db::connect(&admin).await.expect("connect to PostgreSQL");
+            static SWEPT: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
+            if !SWEPT.swap(true, std::sync::atomic::Ordering::SeqCst) {
+                let all = "pg_database WHERE datname LIKE 'haven\\_t\\_%'";
+                for old in haven_store::testing::column_text(&db, all, "datname::text").await.unwrap_or_default() {
+                    let pid = old.split('_').nth(2).and_then(|p| p.parse::<u32>().ok());
+                    let gone = pid.is_none_or(|p| !std::path::Path::new(&format!("/proc/{p}")).exists());
+                    if gone {
+                        let _ = haven_store::testing::execute(&db, &format!("DROP DATABASE IF EXISTS {old}")).await;
+                    }
+                }
+            }
             sqlx_exec(&db, &format!("CREATE DATABASE {name}")).await;
             db.close().await;
             let base = admin.rsplit_once('/').map(|(b, _)| b.to_owned()).unwrap_or(admin);
@@ -228,6 +241,13 @@ impl Client {
 
     pub async fn get(&self, path: &str) -> Resp {
         Self::resp(self.http.get(format!("{}{path}", self.base)).send().await.expect("GET")).await
+    }
+
+    /// GET a download's raw bytes, asserting it was served.
+    pub async fn get_bytes(&self, path: &str) -> Vec<u8> {
+        let r = self.http.get(format!("{}{path}", self.base)).send().await.expect("GET");
+        assert_eq!(r.status().as_u16(), 200, "GET {path}");
+        r.bytes().await.map(|b| b.to_vec()).expect("a body")
     }
 
     /// POST a file upload (multipart) the way a browser does, with the token of the page it came from.

@@ -497,3 +497,180 @@ story!(the_htcds_export_holds_consenting_cases_in_the_standards_codes, |app| {
     assert_eq!(csv.lines().count(), exported.len() + 1);
     assert_eq!(app.audit_actions().await.iter().filter(|a| *a == "export.htcds").count(), 2);
 });
+
+/// The public CSV read back as releases, by table: what anyone outside can work with.
+fn releases_in(csv: &[u8]) -> std::collections::BTreeMap<String, haven_domain::stats::Release> {
+    use haven_domain::stats::{Cell, Release};
+    let mut reader = csv::Reader::from_reader(csv.strip_prefix(b"\xef\xbb\xbf".as_slice()).expect("a BOM"));
+    type Lines = Vec<(String, String, Cell)>;
+    let mut by_table: std::collections::BTreeMap<String, Lines> = Default::default();
+    for record in reader.records() {
+        let r = record.expect("a CSV line");
+        let cell = if r[5].is_empty() { Cell::Suppressed } else { Cell::Shown(r[5].parse().expect("a count")) };
+        by_table.entry(r[0].to_owned()).or_default().push((r[1].to_owned(), r[3].to_owned(), cell));
+    }
+    let mut out = std::collections::BTreeMap::new();
+    for (table, lines) in by_table {
+        let mut rows: Vec<String> = Vec::new();
+        let mut cols: Vec<String> = Vec::new();
+        for (r, c, _) in &lines {
+            if r != "total" && !rows.contains(r) {
+                rows.push(r.clone());
+            }
+            if c != "total" && !cols.contains(c) {
+                cols.push(c.clone());
+            }
+        }
+        let at = |r: &str, c: &str| {
+            lines.iter().find(|(lr, lc, _)| lr == r && lc == c).map(|l| l.2).expect("every value is published")
+        };
+        let release = Release {
+            cells: rows.iter().map(|r| cols.iter().map(|c| at(r, c)).collect()).collect(),
+            row_totals: rows.iter().map(|r| at(r, "total")).collect(),
+            col_totals: cols.iter().map(|c| at("total", c)).collect(),
+            total: at("total", "total"),
+            rows,
+            cols,
+        };
+        out.insert(table, release);
+    }
+    out
+}
+
+/// Every count in the public page's tables.
+fn public_counts(page: &str) -> Vec<u64> {
+    page.split("<td class=\"num")
+        .skip(1)
+        .filter_map(|c| c.split_once('>').and_then(|(_, rest)| rest.split('<').next()))
+        .filter_map(|n| n.trim().parse().ok())
+        .collect()
+}
+
+/// The victims the public tables may count for a year: identified in it, with consent for statistics today.
+async fn consenting_identified(app: &TestApp, year: &str) -> (u64, Vec<haven_store::victims::VictimCase>) {
+    let today = time::macros::date!(2026 - 03 - 01);
+    let (mut counted, mut without) = (0, Vec::new());
+    for agency in ["border", "health"] {
+        for line in app.store.victim_cases_of_agency(&app.agency_id(agency).await, 10_000).await.expect("cases") {
+            let case = app.store.victim_case(&line.id).await.expect("read").expect("case");
+            if case.status != "identified" || !case.identified_on.as_deref().is_some_and(|d| d.starts_with(year)) {
+                continue;
+            }
+            let consents: Vec<_> = app
+                .store
+                .consents(&case.person_id)
+                .await
+                .expect("consents")
+                .iter()
+                .filter_map(|c| c.consent())
+                .collect();
+            if haven_domain::victims::consent::allows(&consents, "statistics", today) {
+                counted += 1;
+            } else if !case.child {
+                without.push(case);
+            }
+        }
+    }
+    (counted, without)
+}
+
+async fn public_statistics(backend: Backend) {
+    use haven_domain::stats::{disclosed, Cell, MIN_PUBLIC_COUNT};
+    let Some(app) = TestApp::start_with(backend, 400).await else { return };
+    let today = time::macros::date!(2026 - 03 - 01);
+    let anyone = app.client();
+    let page = anyone.get("/statistics").await;
+    assert_eq!(page.status, 200, "public");
+    assert!(page.body.contains("id=\"stats-none\"") && !page.body.contains("id=\"stats-publish\""));
+
+    // Only analysts publish, and only a year that can be published.
+    let analyst = app.login("province.analyst").await;
+    assert!(analyst.get("/statistics").await.body.contains("id=\"stats-publish\""));
+    let police = app.login("police.officer").await;
+    let refused = police.post("/statistics", "/statistics/publish", &[("year", "2025")]).await;
+    assert_eq!(refused.status, 403);
+    let bad = analyst.post("/statistics", "/statistics/publish", &[("year", "1999")]).await;
+    assert_eq!(bad.status, 422);
+    assert!(bad.body.contains("id=\"stats-error\"") && bad.body.contains("năm nay hoặc năm trước"), "{}", bad.body);
+    assert!(app.store.published_periods().await.expect("periods").is_empty(), "nothing stored");
+
+    let (consenting, without) = consenting_identified(&app, "2025").await;
+    assert!(consenting > 0 && !without.is_empty(), "the demo has both: {consenting}, {}", without.len());
+    let r = analyst.post("/statistics", "/statistics/publish", &[("year", "2025")]).await;
+    assert_eq!(r.status, 303, "{}", r.body);
+    assert_eq!(r.location.as_deref(), Some("/statistics?year=2025&done=stats_published"));
+
+    // The page anyone sees: no count from 1 to 10, suppressed cells marked.
+    let page = anyone.get("/statistics?year=2025").await.body;
+    assert!(page.contains("id=\"stats-victims_age_sex\"") && page.contains("class=\"num suppressed\""), "{page}");
+    let counts = public_counts(&page);
+    assert!(!counts.is_empty());
+    assert!(counts.iter().all(|n| !(1..MIN_PUBLIC_COUNT).contains(n)), "{counts:?}");
+    for secret in ["HS-", "NN-", "TG-"] {
+        assert!(!page.contains(secret), "no case code on the public page");
+    }
+
+    // The CSV anyone downloads: what is shown is true, only consenting victims are counted, and nobody can
+    // work out a suppressed value from the rest (exactly, over any combination of rows, columns and totals).
+    let csv = anyone.get_bytes("/statistics/2025.csv").await;
+    let first = releases_in(&csv);
+    assert_eq!(first.len(), haven_store::exports::PUBLIC_TABLES.len());
+    let mut suppressed = 0;
+    for (code, release) in &first {
+        let truth = app.store.public_table(code, 2025, today).await.expect("table");
+        if code.starts_with("victims_age") {
+            assert_eq!(truth.counts.iter().flatten().sum::<u64>(), consenting, "victims with consent only");
+        }
+        for (r, row) in release.cells.iter().enumerate() {
+            for (c, cell) in row.iter().enumerate() {
+                match cell {
+                    Cell::Shown(n) => assert_eq!(*n, truth.counts[r][c], "{code} {r} {c}"),
+                    Cell::Suppressed => suppressed += 1,
+                }
+            }
+        }
+        assert_eq!(disclosed(&truth, release, None), Vec::<usize>::new(), "{code}: {release:?}");
+    }
+    assert!(suppressed > 0, "a province's year has small groups");
+    assert!(anyone.get("/statistics/2024.csv").await.status == 404);
+
+    // A late record: a victim of 2025 consents to statistics. Published again, what was hidden stays
+    // hidden, and holding both releases recovers nothing either.
+    let late = &without[0];
+    let owner = if late.owner_agency_id == app.agency_id("border").await { "border.officer" } else { "health.officer" };
+    let officer = app.login(owner).await;
+    let case = format!("/victims/{}", late.id);
+    let consent = [("purpose", "statistics"), ("given_by", "person"), ("given_on", "20/02/2026")];
+    assert_eq!(officer.post(&case, &format!("{case}/consents"), &consent).await.status, 303);
+    assert_eq!(consenting_identified(&app, "2025").await.0, consenting + 1);
+    let again = analyst.post("/statistics", "/statistics/publish", &[("year", "2025")]).await;
+    assert_eq!(again.status, 303);
+    let second = releases_in(&anyone.get_bytes("/statistics/2025.csv").await);
+    for (code, r2) in &second {
+        let r1 = &first[code];
+        let truth = app.store.public_table(code, 2025, today).await.expect("table");
+        for (row, cells) in r1.rows.iter().zip(&r1.cells) {
+            for (col, cell) in r1.cols.iter().zip(cells) {
+                let (i, j) = (r2.rows.iter().position(|r| r == row), r2.cols.iter().position(|c| c == col));
+                let now = i.zip(j).map(|(i, j)| r2.cells[i][j]).expect("no row or column vanishes");
+                if *cell == Cell::Suppressed {
+                    assert_eq!(now, Cell::Suppressed, "{code} ({row}, {col}) stays hidden");
+                }
+            }
+        }
+        assert_eq!(disclosed(&truth, r2, Some(r1)), Vec::<usize>::new(), "{code}: {r1:?} then {r2:?}");
+    }
+    let page = anyone.get("/statistics?year=2025").await.body;
+    assert!(public_counts(&page).iter().all(|n| !(1..MIN_PUBLIC_COUNT).contains(n)));
+    assert_eq!(app.audit_actions().await.iter().filter(|a| *a == "stats.publish").count(), 2);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn public_statistics_hide_small_counts_sqlite() {
+    public_statistics(Backend::Sqlite).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn public_statistics_hide_small_counts_postgres() {
+    public_statistics(Backend::Postgres).await;
+}
