@@ -4,6 +4,7 @@
 pub mod access;
 pub mod account;
 pub mod cases;
+pub mod cooperation;
 pub mod format;
 pub mod person;
 pub mod plan;

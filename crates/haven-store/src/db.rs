@@ -129,6 +129,12 @@ const MIGRATIONS: &[Migration] = &[
         sqlite: include_str!("../migrations/sqlite/0015_plan.sql"),
         postgres: include_str!("../migrations/postgres/0015_plan.sql"),
     },
+    Migration {
+        version: 16,
+        name: "statistics_cooperation",
+        sqlite: include_str!("../migrations/sqlite/0016_statistics_cooperation.sql"),
+        postgres: include_str!("../migrations/postgres/0016_statistics_cooperation.sql"),
+    },
 ];
 
 impl Db {

@@ -60,6 +60,7 @@ pub const SEALED_COLUMNS: &[(&str, &str, &[&str])] = &[
     ("imports", "id", &["file_name"]),
     ("import_uploads", "id", &["file_name", "content"]),
     ("training_participants", "id", &["full_name"]),
+    ("cooperation_requests", "id", &["summary", "answer"]),
 ];
 
 fn new_key_id() -> KeyId {

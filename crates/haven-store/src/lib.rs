@@ -8,6 +8,7 @@ pub mod accounts;
 pub mod audit;
 pub mod bench;
 pub mod cases;
+pub mod cooperation;
 pub mod crypto;
 pub mod db;
 pub mod directory;

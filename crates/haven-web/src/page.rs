@@ -74,7 +74,7 @@ impl Ctx {
 fn nav_for(v: &Viewer, path: &str) -> Vec<NavItem> {
     use Action::*;
     // Each item shows to those whose roles permit any of its actions.
-    let items: [(&'static str, &'static str, &[Action]); 18] = [
+    let items: [(&'static str, &'static str, &[Action]); 19] = [
         ("/victims", "nav.victims", &[ViewRecords]),
         ("/referrals", "nav.referrals", &[ViewRecords]),
         ("/absentees", "nav.absentees", &[ViewRecords]),
@@ -82,6 +82,7 @@ fn nav_for(v: &Viewer, path: &str) -> Vec<NavItem> {
         ("/matches", "nav.matches", &[ViewRecords]),
         ("/reports", "nav.reports", &[ViewRecords]),
         ("/cases", "nav.cases", &[ViewRecords]),
+        ("/cooperation", "nav.cooperation", &[ViewRecords]),
         ("/indicators", "nav.indicators", &[ViewAggregates]),
         ("/plans", "nav.plans", &[ViewAggregates, CreateRecords]),
         ("/prevention", "nav.prevention", &[ViewAggregates, CreateRecords]),

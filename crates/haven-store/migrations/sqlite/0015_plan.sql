@@ -106,15 +106,3 @@ CREATE TABLE training_participants (
     created_at BIGINT NOT NULL
 );
 CREATE INDEX training_participants_training ON training_participants(training_id, id);
-
--- Public statistics as published: each table of a period, released with small counts suppressed, kept so
--- that a later release of the same period keeps hidden what an earlier one hid.
-CREATE TABLE public_releases (
-    id TEXT PRIMARY KEY,
-    period TEXT NOT NULL,
-    table_code TEXT NOT NULL,
-    release TEXT NOT NULL,
-    published_by TEXT NOT NULL REFERENCES users(id),
-    published_at BIGINT NOT NULL
-);
-CREATE INDEX public_releases_period ON public_releases(period, table_code, published_at);

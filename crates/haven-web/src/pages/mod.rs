@@ -5,6 +5,7 @@ pub mod admin;
 pub mod audit;
 pub mod auth;
 pub mod cases;
+pub mod cooperation;
 pub mod exports;
 pub mod home;
 pub mod imports;
@@ -41,6 +42,7 @@ pub fn routes() -> Router<AppState> {
         .merge(plan::routes())
         .merge(exports::routes())
         .merge(statistics::routes())
+        .merge(cooperation::routes())
         .merge(plan_report::routes())
         .merge(prevention::routes())
         .merge(imports::routes())

@@ -11,6 +11,7 @@ mod harness;
 mod api;
 mod audit_chain;
 mod browser;
+mod cooperation;
 mod encryption;
 mod errors;
 mod imports;
