@@ -51,6 +51,12 @@ impl Ctx {
     pub fn date_time(&self, at: &Millis) -> String {
         format::date_time(*at)
     }
+    /// A stored day (`yyyy-mm-dd`) as people write it (`dd/mm/yyyy`); anything else as it is.
+    pub fn day(&self, stored: &str) -> String {
+        time::Date::parse(stored, &time::format_description::well_known::Iso8601::DATE)
+            .map(format::date)
+            .unwrap_or_else(|_| stored.to_owned())
+    }
     pub fn num(&self, n: &i64) -> String {
         format::integer(*n, self.lang)
     }

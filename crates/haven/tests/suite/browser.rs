@@ -1,5 +1,6 @@
 //! What a person does in the pages, in headless Chromium: log in with a second factor, switch language,
-//! be refused a form without its CSRF token, be asked for a reason before breaking the glass, log out.
+//! be refused a form without its CSRF token, be asked for a reason before breaking the glass, log out; read a
+//! plan's dashboard, download its report and publish the public statistics.
 
 use std::process::{Command, Stdio};
 use std::time::Duration;
@@ -12,6 +13,8 @@ use crate::harness::*;
 struct Browser {
     client: Client,
     driver: Proc,
+    /// Where downloads land (inside the profile).
+    downloads: std::path::PathBuf,
     _profile: TempDir,
 }
 
@@ -55,6 +58,12 @@ async fn browser() -> Option<Browser> {
             "--disable-quic", format!("--user-data-dir={}", profile.path().display()), "--window-size=1200,900"
         ]
     });
+    let downloads = profile.path().join("downloads");
+    std::fs::create_dir_all(&downloads).expect("downloads folder");
+    opts["prefs"] = json!({
+        "download.default_directory": downloads.display().to_string(),
+        "download.prompt_for_download": false,
+    });
     for bin in ["/usr/bin/chromium", "/usr/bin/chromium-browser"] {
         if std::path::Path::new(bin).exists() {
             opts["binary"] = json!(bin);
@@ -70,7 +79,7 @@ async fn browser() -> Option<Browser> {
             .connect(&url)
             .await;
         if let Ok(client) = builder {
-            return Some(Browser { client, driver, _profile: profile });
+            return Some(Browser { client, driver, downloads, _profile: profile });
         }
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
@@ -361,5 +370,65 @@ async fn a_commune_imports_its_list_and_a_border_guard_confirms_a_match() {
     }
     let page = wait_for_text(b, "Đã liên kết hai hồ sơ là cùng một người").await;
     assert!(page.contains("Không có cặp nào chờ xem xét"), "{page}");
+    br.close().await;
+}
+
+/// Wait for a finished download whose name ends with `suffix`, and read it.
+async fn downloaded(dir: &std::path::Path, suffix: &str) -> Vec<u8> {
+    for _ in 0..200 {
+        let done = std::fs::read_dir(dir)
+            .expect("downloads")
+            .flatten()
+            .map(|e| e.path())
+            .find(|p| p.to_string_lossy().ends_with(suffix));
+        if let Some(path) = done {
+            return std::fs::read(path).expect("read the download");
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    panic!("no {suffix} download in {}", dir.display());
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_analyst_reads_the_plan_downloads_its_report_and_publishes_statistics() {
+    let Some(br) = browser().await else { return };
+    let app = TestApp::start(Backend::Sqlite).await.expect("app");
+    let b = &br.client;
+    log_in(b, &app, "province.analyst").await;
+    let plans = app.store.plans().await.expect("plans");
+    let plan = plans.iter().find(|p| p.year == 2026).expect("the demo plan");
+    b.goto(&app.url("/plans")).await.expect("goto");
+    assert!(text(b).await.contains(&plan.name));
+    b.goto(&app.url(&format!("/plans/{}", plan.id))).await.expect("goto");
+    // The dashboard: indicators against their targets, charts drawn as SVG with their numbers beside.
+    let page = text(b).await;
+    assert!(page.contains("được tuyên truyền") && page.contains("Thời hạn 28/06/2026"), "{page}");
+    for chart in ["chart-by-age", "chart-by-sex", "chart-by-country"] {
+        b.find(Locator::Css(&format!("#{chart} svg"))).await.unwrap_or_else(|_| panic!("{chart} is drawn"));
+        b.find(Locator::Css(&format!("#{chart} table"))).await.unwrap_or_else(|_| panic!("{chart} has its table"));
+    }
+    choose(b, "period", "2026-Q1").await;
+    click(b, "show-period").await;
+    assert!(b.current_url().await.expect("url").query().unwrap_or_default().contains("period=2026-Q1"));
+    // The quarter's report, printable, then as a workbook.
+    click(b, "report-link").await;
+    let report = text(b).await;
+    assert!(report.contains("BÁO CÁO") && report.contains("CỘNG HÒA XÃ HỘI CHỦ NGHĨA VIỆT NAM"), "{report}");
+    b.find(Locator::Id("download-xlsx")).await.expect("download button").click().await.expect("click");
+    let xlsx = downloaded(&br.downloads, ".xlsx").await;
+    assert!(xlsx.starts_with(b"PK"), "a workbook (zip)");
+    let names = zip::ZipArchive::new(std::io::Cursor::new(xlsx)).expect("zip").file_names().map(str::to_owned).count();
+    assert!(names > 3, "sheets and styles");
+    // Publishing the year's statistics, then reading them as anyone would.
+    b.goto(&app.url("/statistics")).await.expect("goto");
+    choose(b, "year", "2026").await;
+    click(b, "stats-publish-button").await;
+    assert!(text(b).await.contains("Đã công bố số liệu."));
+    click(b, "logout").await;
+    b.goto(&app.url("/statistics")).await.expect("goto");
+    let public = text(b).await;
+    assert!(public.contains("Số người được tiếp cận qua hoạt động phòng ngừa"), "{public}");
+    b.find(Locator::Id("stats-reach_group_channel")).await.expect("the reach table");
+    assert!(b.find(Locator::Id("stats-publish")).await.is_err(), "no publishing without an account");
     br.close().await;
 }
