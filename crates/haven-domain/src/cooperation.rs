@@ -216,7 +216,7 @@ mod tests {
             ("sideways", "gossip", "friend", "VN", " ");
         let long = "x".repeat(MAX_SHORT + 1);
         bad.reference = &long;
-        let fields: Vec<&str> = check(&bad, TODAY).unwrap_err().into_iter().map(|e| e.0).collect();
+        let fields: Vec<&str> = check(&bad, TODAY).expect_err("refused").into_iter().map(|e| e.0).collect();
         assert_eq!(fields, ["direction", "kind", "counterpart_kind", "country", "counterpart", "reference"]);
         let mut lower = input(Some(sent), None);
         lower.country = "kh";

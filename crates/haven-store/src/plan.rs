@@ -840,47 +840,70 @@ impl Store {
 
     /// Reach of the prevention activities of a period, summed by one of: `target_group`, `commune`,
     /// `channel`, `sex`. Rows of (key, participants), largest first.
-    pub async fn reach_by(&self, period: Period, by: ReachBy) -> anyhow::Result<Vec<(String, i64)>> {
+    pub async fn reach_by(
+        &self,
+        period: Period,
+        by: ReachBy,
+        agency_id: Option<&str>,
+    ) -> anyhow::Result<Vec<(String, i64)>> {
+        let only = if agency_id.is_some() { " AND a.owner_agency_id = $3" } else { "" };
         let sql = match by {
-            ReachBy::TargetGroup => {
+            ReachBy::TargetGroup => format!(
                 "SELECT r.target_group, CAST(SUM(r.participants) AS BIGINT) FROM prevention_reach r \
-                 JOIN prevention_activities a ON a.id = r.activity_id WHERE a.held_on BETWEEN $1 AND $2 \
+                 JOIN prevention_activities a ON a.id = r.activity_id WHERE a.held_on BETWEEN $1 AND $2{only} \
                  GROUP BY r.target_group"
-            }
-            ReachBy::Commune => {
+            ),
+            ReachBy::Commune => format!(
                 "SELECT COALESCE(a.commune_code, ''), CAST(SUM(a.women + a.men) AS BIGINT) FROM prevention_activities a \
-                 WHERE a.held_on BETWEEN $1 AND $2 GROUP BY COALESCE(a.commune_code, '')"
-            }
-            ReachBy::Channel => {
+                 WHERE a.held_on BETWEEN $1 AND $2{only} GROUP BY COALESCE(a.commune_code, '')"
+            ),
+            ReachBy::Channel => format!(
                 "SELECT a.channel, CAST(SUM(a.women + a.men) AS BIGINT) FROM prevention_activities a \
-                 WHERE a.held_on BETWEEN $1 AND $2 GROUP BY a.channel"
-            }
-            ReachBy::Sex => {
+                 WHERE a.held_on BETWEEN $1 AND $2{only} GROUP BY a.channel"
+            ),
+            ReachBy::Sex => format!(
                 "SELECT 'f', CAST(COALESCE(SUM(a.women), 0) AS BIGINT) FROM prevention_activities a \
-                 WHERE a.held_on BETWEEN $1 AND $2 UNION ALL \
+                 WHERE a.held_on BETWEEN $1 AND $2{only} UNION ALL \
                  SELECT 'm', CAST(COALESCE(SUM(a.men), 0) AS BIGINT) FROM prevention_activities a \
-                 WHERE a.held_on BETWEEN $1 AND $2"
-            }
+                 WHERE a.held_on BETWEEN $1 AND $2{only}"
+            ),
         };
-        let mut rows: Vec<(String, i64)> =
-            sqlx::query_as(sql).bind(day(period.from)).bind(day(period.to)).fetch_all(self.db.pool()).await?;
+        let mut query = sqlx::query_as(&sql).bind(day(period.from)).bind(day(period.to));
+        if let Some(agency) = agency_id {
+            query = query.bind(agency);
+        }
+        let mut rows: Vec<(String, i64)> = query.fetch_all(self.db.pool()).await?;
         rows.sort_by(|a, b| b.1.cmp(&a.1).then_with(|| a.0.cmp(&b.0)));
         Ok(rows)
     }
 
-    /// Training courses that ended in a period (newest first), with their number of participants.
-    pub async fn trainings(&self, period: Period, limit: i64) -> anyhow::Result<Vec<TrainingRow>> {
+    /// Training courses that ended in a period (newest first), with their number of participants; for an
+    /// agency, the courses it organised or sent officials to, with its own participants only.
+    pub async fn trainings(
+        &self,
+        period: Period,
+        agency_id: Option<&str>,
+        limit: i64,
+    ) -> anyhow::Result<Vec<TrainingRow>> {
         type Row = (String, String, String, String, String, String, String, i64);
-        let rows: Vec<Row> = sqlx::query_as(
+        let (counted, kept) = match agency_id {
+            Some(_) => (
+                " AND p.agency_id = $4",
+                " AND (t.owner_agency_id = $4 OR EXISTS (SELECT 1 FROM training_participants q \
+                 WHERE q.training_id = t.id AND q.agency_id = $4))",
+            ),
+            None => ("", ""),
+        };
+        let sql = format!(
             "SELECT t.id, t.owner_agency_id, t.title, t.topic, t.starts_on, t.ends_on, t.trainers, \
-             (SELECT COUNT(*) FROM training_participants p WHERE p.training_id = t.id) \
-             FROM trainings t WHERE t.ends_on BETWEEN $1 AND $2 ORDER BY t.ends_on DESC, t.id DESC LIMIT $3",
-        )
-        .bind(day(period.from))
-        .bind(day(period.to))
-        .bind(limit)
-        .fetch_all(self.db.pool())
-        .await?;
+             (SELECT COUNT(*) FROM training_participants p WHERE p.training_id = t.id{counted}) \
+             FROM trainings t WHERE t.ends_on BETWEEN $1 AND $2{kept} ORDER BY t.ends_on DESC, t.id DESC LIMIT $3"
+        );
+        let mut query = sqlx::query_as(&sql).bind(day(period.from)).bind(day(period.to)).bind(limit);
+        if let Some(agency) = agency_id {
+            query = query.bind(agency);
+        }
+        let rows: Vec<Row> = query.fetch_all(self.db.pool()).await?;
         Ok(rows
             .into_iter()
             .map(|(id, owner_agency_id, title, topic, starts_on, ends_on, trainers, participants)| TrainingRow {

@@ -71,6 +71,9 @@ pub struct Report {
     pub trained: i64,
     /// (activity, responsible, due, done)
     pub plan_activities: Vec<(String, String, String, String)>,
+    /// No record falls in the period (for the agency): every figure is zero or without data. The report is
+    /// still made (a month with nothing to report is reported too), with a notice saying so.
+    pub empty: bool,
 }
 
 /// The period and agency asked for: the period within the plan's year and begun; the agency by code.
@@ -129,8 +132,10 @@ pub async fn build(
     let place = state.store.unit_name(&state.config.province).await?.unwrap_or_default();
     let place = place.trim_start_matches("Thành phố ").trim_start_matches("Tỉnh ").to_owned();
     let mut indicators = Vec::new();
+    let mut any_figure = false;
     for i in state.store.plan_indicators(&plan.id).await? {
         let v = indicator_value(state, &i, period, agency.map(|a| a.id.as_str())).await?;
+        any_figure |= v.value.is_some_and(|x| x > 0) || v.denominator.is_some_and(|d| d > 0);
         let unit = Unit::from_code(v.unit).unwrap_or(Unit::Count);
         let definition = match crate::pages::plan::source(&i) {
             rules::Source::Computed(m) => c.t(&crate::pages::plan::measure_key(m, "definition")).to_owned(),
@@ -148,20 +153,22 @@ pub async fn build(
             status: c.tk("plan_status", v.status),
         });
     }
-    let (victims, charts) = victim_charts(state, c, until, agency.map(|a| a.id.as_str())).await?;
+    // One agency's report counts what that agency did; the province's, everything.
+    let agency_id = agency.map(|a| a.id.as_str());
+    let (victims, charts) = victim_charts(state, c, until, agency_id).await?;
     let communes = state.store.communes(&state.config.province).await?;
     let commune =
         |k: &str| communes.iter().find(|(code, _)| code == k).map_or_else(|| k.to_owned(), |(_, n)| n.clone());
     let by_group: Vec<(String, u64)> = state
         .store
-        .reach_by(until, ReachBy::TargetGroup)
+        .reach_by(until, ReachBy::TargetGroup, agency_id)
         .await?
         .into_iter()
         .map(|(k, n)| (c.tk("target_group", &k), n.max(0) as u64))
         .collect();
     let by_commune: Vec<(String, u64)> = state
         .store
-        .reach_by(until, ReachBy::Commune)
+        .reach_by(until, ReachBy::Commune, agency_id)
         .await?
         .into_iter()
         .map(|(k, n)| {
@@ -170,19 +177,19 @@ pub async fn build(
         .collect();
     let by_channel: Vec<(String, u64)> = state
         .store
-        .reach_by(until, ReachBy::Channel)
+        .reach_by(until, ReachBy::Channel, agency_id)
         .await?
         .into_iter()
         .map(|(k, n)| (c.tk("channel", &k), n.max(0) as u64))
         .collect();
-    let scope = haven_store::cases::Scope::default();
+    let scope = haven_store::cases::Scope { agency_id, commune_code: None };
     let reached = state.store.figure(rules::Measure::CampaignReach, until, scope).await?.value().unwrap_or(0);
     let activities_held =
         state.store.figure(rules::Measure::CampaignActivities, until, scope).await?.value().unwrap_or(0);
     let show = |d: &str| parse_date(d).map(haven_domain::format::date).unwrap_or_default();
     let trainings: Vec<(String, String, String, i64)> = state
         .store
-        .trainings(until, 500)
+        .trainings(until, agency_id, 500)
         .await?
         .into_iter()
         .map(|t| {
@@ -225,6 +232,7 @@ pub async fn build(
             (c.t("prevention.by_commune").to_owned(), by_commune),
             (c.t("prevention.by_channel").to_owned(), by_channel),
         ],
+        empty: !any_figure && victims == 0 && activities_held == 0 && trained == 0,
         trainings,
         trained,
         plan_activities,
@@ -306,6 +314,9 @@ pub fn workbook(c: &Ctx, r: &Report) -> Result<Vec<u8>, rust_xlsxwriter::XlsxErr
         sheet.write_string(2, 0, text(&r.place_date))?;
         sheet.write_string_with_format(3, 0, text(&r.title), &bold)?;
         sheet.write_string(4, 0, text(&r.period_label))?;
+        if r.empty {
+            sheet.write_string(5, 0, text(c.t("report.empty")))?;
+        }
         let headers =
             [c.t("plan.indicator"), c.t("plan.target"), c.t("plan.value"), c.t("plan.status"), c.t("plan.definition")];
         for (col, h) in headers.iter().enumerate() {

@@ -111,14 +111,14 @@ async fn prevention_page(
         .collect();
     let by_group = state
         .store
-        .reach_by(range, ReachBy::TargetGroup)
+        .reach_by(range, ReachBy::TargetGroup, None)
         .await?
         .into_iter()
         .map(|(g, n)| (c.tk("target_group", &g), n))
         .collect();
     let by_commune = state
         .store
-        .reach_by(range, ReachBy::Commune)
+        .reach_by(range, ReachBy::Commune, None)
         .await?
         .into_iter()
         .map(|(code, n)| {
@@ -127,13 +127,13 @@ async fn prevention_page(
         .collect();
     let by_channel = state
         .store
-        .reach_by(range, ReachBy::Channel)
+        .reach_by(range, ReachBy::Channel, None)
         .await?
         .into_iter()
         .map(|(k, n)| (c.tk("channel", &k), n))
         .collect();
     let by_sex: Vec<(String, i64)> =
-        state.store.reach_by(range, ReachBy::Sex).await?.into_iter().map(|(k, n)| (c.tk("sex", &k), n)).collect();
+        state.store.reach_by(range, ReachBy::Sex, None).await?.into_iter().map(|(k, n)| (c.tk("sex", &k), n)).collect();
     let total = by_sex.iter().map(|(_, n)| n).sum();
     let this_year = today(state).year();
     let page = PreventionPage {
@@ -360,7 +360,7 @@ async fn trainings_page(
 ) -> AppResult<Response> {
     let period = year_of(state, q);
     let trainings: Vec<TrainingLine> =
-        state.store.trainings(period.range(), 200).await?.into_iter().map(training_line).collect();
+        state.store.trainings(period.range(), None, 200).await?.into_iter().map(training_line).collect();
     let trained = trainings.iter().map(|t| t.t.participants).sum();
     let this_year = today(state).year();
     let page = TrainingsPage {

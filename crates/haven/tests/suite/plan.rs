@@ -369,6 +369,21 @@ story!(a_quarterly_report_matches_the_dashboard, |app| {
     let reached =
         report.body.split("id=\"report-reached\">").nth(1).and_then(|s| s.split('<').next()).expect("reached");
     assert_eq!(reached.parse::<u64>().expect("number"), on_dashboard);
+    assert!(!report.body.contains("id=\"report-empty\""));
+    // The women's union's own report counts its own campaigns only, as the plan counts them for it.
+    let q1 = haven_domain::plan::ReportPeriod::year(2026).expect("year").range();
+    let q1 = haven_domain::reports::indicators::Period { from: q1.from, to: time::macros::date!(2026 - 03 - 31) };
+    let scope = haven_store::cases::Scope { agency_id: Some(women.as_str()), commune_code: None };
+    let theirs = app.store.figure(haven_domain::plan::Measure::CampaignReach, q1, scope).await.expect("figure");
+    let theirs = theirs.value().expect("a count");
+    assert!(theirs > 0 && theirs < on_dashboard, "the communes campaign too: {theirs} of {on_dashboard}");
+    let own = head.get(&format!("{plan}/report?period=2026-Q1&agency=women")).await.body;
+    let reached = own.split("id=\"report-reached\">").nth(1).and_then(|s| s.split('<').next()).expect("reached");
+    assert_eq!(reached.parse::<u64>().expect("number"), theirs);
+    // A month in which the court recorded nothing: the report is made, and says it holds no data.
+    let empty = head.get(&format!("{plan}/report?period=2026-M01&agency=court")).await;
+    assert_eq!(empty.status, 200);
+    assert!(empty.body.contains("id=\"report-empty\"") && empty.body.contains("Không có hồ sơ nào trong kỳ này"));
     // A period not begun, or of another year, is refused with a clear message.
     let r = head.get(&format!("{plan}/report?period=2026-Q4")).await;
     assert_eq!(r.status, 422);
