@@ -61,6 +61,7 @@ pub fn routes() -> Router<AppState> {
         .route("/plans/{id}", get(plan))
         .route("/plans/{id}/indicators/{indicator}/entries", axum::routing::post(plan_entry))
         .route("/prevention", axum::routing::post(create_prevention))
+        .route("/cooperation", get(list_cooperation).post(create_cooperation))
 }
 
 /// A token-authenticated caller whose roles permit `P`.
@@ -914,6 +915,55 @@ async fn create_prevention(
     let b: crate::pages::prevention::PreventionJson = parse_json(&body)?;
     match crate::pages::prevention::create_prevention(&state, &v, &b.into_form()).await? {
         Ok(id) => Ok((StatusCode::CREATED, Json(json!({ "id": id }))).into_response()),
+        Err(errors) => Ok(field_errors(&state, &v, &errors)),
+    }
+}
+
+// ---------------------------------------------------------------------------------------------------------
+// International cooperation: the agency's requests to and from foreign authorities, and new ones.
+
+#[derive(Deserialize)]
+struct CooperationQuery {
+    #[serde(default)]
+    list: String,
+}
+
+async fn list_cooperation(
+    State(state): State<AppState>,
+    Api(v, ..): Api<guards::ViewRecords>,
+    axum::extract::Query(q): axum::extract::Query<CooperationQuery>,
+) -> AppResult<Response> {
+    let today = crate::pages::reports::today(&state);
+    let (awaiting, overdue) = state.store.cooperation_counts(&v.agency.id, today).await?;
+    let mut requests = Vec::new();
+    for r in state.store.cooperation_of_agency(&v.agency.id, 500).await? {
+        let status = r.status(today);
+        let keep = match q.list.as_str() {
+            "overdue" => status == haven_domain::cooperation::Status::Overdue,
+            "all" => true,
+            _ => status.awaiting(),
+        };
+        if keep {
+            let mut line = serde_json::to_value(&r).map_err(|e| AppError::Internal(e.into()))?;
+            line["status"] = json!(status.code());
+            requests.push(line);
+        }
+    }
+    Ok(Json(json!({ "awaiting": awaiting, "overdue": overdue, "requests": requests })).into_response())
+}
+
+async fn create_cooperation(
+    State(state): State<AppState>,
+    Api(v, ..): Api<guards::CreateRecords>,
+    body: axum::body::Bytes,
+) -> AppResult<Response> {
+    let form: crate::pages::cooperation::RequestForm = parse_json(&body)?;
+    match crate::pages::cooperation::create_request(&state, &v, &form).await? {
+        Ok(id) => {
+            let r = state.store.cooperation_request(&id).await?.ok_or(AppError::NotFound)?;
+            Ok((StatusCode::CREATED, Json(json!({ "id": id, "case_code": r.case_code, "due_on": r.due_on })))
+                .into_response())
+        }
         Err(errors) => Ok(field_errors(&state, &v, &errors)),
     }
 }

@@ -25,7 +25,7 @@ pub fn routes() -> Router<AppState> {
     Router::new()
         .route("/statistics", get(page))
         .route("/statistics/publish", post(publish))
-        .route("/statistics/{file}", get(csv))
+        .route("/statistics/{file}", get(download))
 }
 
 /// One published table as shown: labels translated, each value a count or suppressed (`None`).
@@ -157,19 +157,44 @@ async fn publish(
     Ok(Redirect::to(&format!("/statistics?year={year}&done=stats_published")).into_response())
 }
 
-/// `/statistics/2026.csv`: every published value of a year, one per line, suppressed ones empty.
-async fn csv(State(state): State<AppState>, c: Ctx, Path(file): Path<String>) -> AppResult<Response> {
-    let year = file.strip_suffix(".csv").filter(|y| y.len() == 4 && y.bytes().all(|b| b.is_ascii_digit()));
-    let Some(year) = year else { return Err(AppError::NotFound) };
+/// `/statistics/2026.csv` or `/statistics/2026.json`: every published value of a year; in CSV one per line,
+/// a suppressed one empty; in JSON each table as released, a suppressed value `null`.
+async fn download(State(state): State<AppState>, c: Ctx, Path(file): Path<String>) -> AppResult<Response> {
+    let (year, form) = file.rsplit_once('.').ok_or(AppError::NotFound)?;
+    if year.len() != 4 || !year.bytes().all(|b| b.is_ascii_digit()) {
+        return Err(AppError::NotFound);
+    }
     let published = state.store.published(year).await?;
     if published.is_empty() {
         return Err(AppError::NotFound);
     }
-    let body = csv_bytes(&c, &published)?;
+    let (content_type, body) = match form {
+        "csv" => ("text/csv; charset=utf-8", csv_bytes(&c, &published)?),
+        "json" => {
+            let tables: Vec<_> = published
+                .iter()
+                .map(|p| {
+                    serde_json::json!({
+                        "table": p.table_code,
+                        "published_at": haven_domain::format::date_time(p.published_at),
+                        "rows": p.release.rows,
+                        "columns": p.release.cols,
+                        "cells": p.release.cells,
+                        "row_totals": p.release.row_totals,
+                        "column_totals": p.release.col_totals,
+                        "total": p.release.total,
+                    })
+                })
+                .collect();
+            let doc = serde_json::json!({ "year": year, "min_count": haven_domain::stats::MIN_PUBLIC_COUNT, "tables": tables });
+            ("application/json", serde_json::to_vec_pretty(&doc).map_err(|e| AppError::Internal(e.into()))?)
+        }
+        _ => return Err(AppError::NotFound),
+    };
     Ok((
         [
-            (header::CONTENT_TYPE, "text/csv; charset=utf-8".to_owned()),
-            (header::CONTENT_DISPOSITION, format!("attachment; filename=\"haven-statistics-{year}.csv\"")),
+            (header::CONTENT_TYPE, content_type.to_owned()),
+            (header::CONTENT_DISPOSITION, format!("attachment; filename=\"haven-statistics-{year}.{form}\"")),
         ],
         body,
     )

@@ -139,4 +139,28 @@ story!(a_verification_request_goes_overdue_until_answered, |app| {
         assert!(actions.iter().any(|x| x == a), "{a} audited");
     }
     assert_eq!(actions.iter().filter(|x| *x == "cooperation.withdraw").count(), 1, "the refused one is not");
+
+    // The same through the API: a request recorded from a script, the lists and counts read back.
+    let token = token_for(&app, "border.officer").await;
+    let c = app.client();
+    let body = serde_json::json!({
+        "direction": "outgoing", "kind": "repatriation", "country": "MM", "counterpart_kind": "overseas_mission",
+        "counterpart": "Đại sứ quán Việt Nam", "sent_on": "16/03/2026", "victim_code": victim.case_code,
+    });
+    let (status, made) = c.api_post(&token, "/api/v1/cooperation", &body).await;
+    assert_eq!(status, 201, "{made}");
+    assert_eq!(made["due_on"], "2026-05-15", "60 days for a repatriation");
+    let mut bad = body.clone();
+    bad["country"] = "VN".into();
+    let (status, refused) = c.api_post(&token, "/api/v1/cooperation", &bad).await;
+    assert_eq!(status, 422);
+    assert_eq!(refused["fields"][0]["field"], "country", "{refused}");
+    let (status, list) = c.api_get(&token, "/api/v1/cooperation").await;
+    assert_eq!(status, 200);
+    assert_eq!((list["awaiting"].as_i64(), list["overdue"].as_i64()), (Some(1), Some(0)), "{list}");
+    assert_eq!(list["requests"][0]["status"], "open");
+    assert_eq!(list["requests"][0]["case_code"], made["case_code"]);
+    let (_, all) = c.api_get(&token, "/api/v1/cooperation?list=all").await;
+    assert_eq!(all["requests"].as_array().map(Vec::len), Some(3));
+    assert!(!all.to_string().contains("Sùng"), "the sealed text stays out of lists");
 });

@@ -227,6 +227,11 @@ impl Client {
         let http = reqwest::Client::builder()
             .cookie_store(true)
             .redirect(reqwest::redirect::Policy::none())
+            // A fresh connection per request: when the server refuses an upload as too large before reading
+            // it, it closes that connection, and a pooled one could be reused just as it closes (the next
+            // request then fails with an incomplete message, now and then). Browsers retry; this client
+            // would not.
+            .pool_max_idle_per_host(0)
             .build()
             .expect("client");
         Client { base: base.to_owned(), http }

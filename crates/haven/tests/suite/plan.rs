@@ -647,6 +647,17 @@ async fn public_statistics(backend: Backend) {
         assert_eq!(disclosed(&truth, release, None), Vec::<usize>::new(), "{code}: {release:?}");
     }
     assert!(suppressed > 0, "a province's year has small groups");
+    // The same tables as JSON: a withheld value is null, every other one as in the CSV.
+    let json: serde_json::Value =
+        serde_json::from_slice(&anyone.get_bytes("/statistics/2025.json").await).expect("json");
+    for t in json["tables"].as_array().expect("tables") {
+        let r = &first[t["table"].as_str().expect("code")];
+        let cells: Vec<Vec<Option<u64>>> = serde_json::from_value(t["cells"].clone()).expect("cells");
+        assert_eq!(
+            cells,
+            r.cells.iter().map(|row| row.iter().map(|c| c.shown()).collect::<Vec<_>>()).collect::<Vec<_>>()
+        );
+    }
     assert!(anyone.get("/statistics/2024.csv").await.status == 404);
 
     // A late record: a victim of 2025 consents to statistics. Published again, what was hidden stays
