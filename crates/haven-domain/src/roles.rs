@@ -63,6 +63,9 @@ pub enum Action {
     ManageSecurity,
     /// Share a victim's record without their consent, recording the legal basis.
     OverrideConsent,
+    /// Publish the public statistics: a release cannot be taken back, and it binds every later release of
+    /// its period, so only the analysts who prepare them do it.
+    PublishStatistics,
 }
 
 impl Action {
@@ -81,6 +84,7 @@ impl Action {
             Action::ManageAgencies => "manage_agencies",
             Action::ManageSecurity => "manage_security",
             Action::OverrideConsent => "override_consent",
+            Action::PublishStatistics => "publish_statistics",
         }
     }
 }
@@ -108,7 +112,7 @@ pub fn role_permits(role: Role, action: Action) -> bool {
         }
         // Clerks type in what arrives on paper; they do not browse identities afterwards.
         Role::DataClerk => matches!(action, ViewRecords | CreateRecords),
-        Role::Analyst => matches!(action, ViewAggregates),
+        Role::Analyst => matches!(action, ViewAggregates | PublishStatistics),
         Role::Auditor => matches!(action, ViewAudit),
     }
 }
@@ -150,6 +154,7 @@ mod tests {
     fn only_a_head_overrides_consent() {
         for r in Role::ALL {
             assert_eq!(role_permits(r, Action::OverrideConsent), r == Role::AgencyHead, "{r:?}");
+            assert_eq!(role_permits(r, Action::PublishStatistics), r == Role::Analyst, "{r:?}");
         }
     }
 

@@ -107,6 +107,13 @@ pub struct Marginal {
 /// # Panics
 /// If `counts` is not `rows.len()` rows of `cols.len()` counts.
 pub fn release(table: &Table, min_count: u64, previous: Option<&Release>) -> Release {
+    release_linked(table, min_count, previous, false)
+}
+
+/// [`release`], with the grand total suppressed whatever its count when `hide_total`: for tables of one
+/// period that count the same people (victims by age and sex, victims by country), whose grand totals are
+/// the same number. Where one release must hide it, the others must too, or it could be read there.
+pub fn release_linked(table: &Table, min_count: u64, previous: Option<&Release>, hide_total: bool) -> Release {
     let (rows, cols) = (table.rows.len(), table.cols.len());
     assert!(
         table.counts.len() == rows && table.counts.iter().all(|r| r.len() == cols),
@@ -127,13 +134,16 @@ pub fn release(table: &Table, min_count: u64, previous: Option<&Release>) -> Rel
     let mut values: Vec<Value> = edges
         .into_iter()
         .zip(published_before(table, previous))
-        .map(|((ends, count, total), before)| Value {
+        .enumerate()
+        .map(|(i, ((ends, count, total), before))| Value {
             ends,
             count,
             total,
             shown_before: matches!(before, Some(Cell::Shown(_))),
             known: before == Some(Cell::Shown(count)),
-            hidden: (1..min_count).contains(&count) || before == Some(Cell::Suppressed),
+            hidden: (1..min_count).contains(&count)
+                || before == Some(Cell::Suppressed)
+                || (hide_total && i == rows * cols + rows + cols),
         })
         .collect();
     protect(&mut values, rows + cols + 2);
@@ -624,6 +634,19 @@ mod tests {
         assert_eq!(r2.cells[0][0], Cell::Suppressed);
         assert_eq!(disclosed(&second, &r2, Some(&r1)), Vec::<usize>::new(), "{r2:?}");
         check(&second, &r2, MIN_PUBLIC_COUNT);
+    }
+
+    #[test]
+    fn a_linked_table_hides_its_total_when_asked() {
+        let t = table(vec![vec![20, 30], vec![40, 50]]);
+        let r = release_linked(&t, MIN_PUBLIC_COUNT, None, true);
+        assert_eq!(r.total, Cell::Suppressed);
+        // A cycle through the grand total takes a row total, a column total and the cell where they cross:
+        // the smallest.
+        assert_eq!(suppressed(&r), vec![("r0", "c0")], "{r:?}");
+        assert_eq!((r.row_totals[0], r.col_totals[0]), (Cell::Suppressed, Cell::Suppressed));
+        check(&t, &r, MIN_PUBLIC_COUNT);
+        assert_eq!(release_linked(&t, MIN_PUBLIC_COUNT, None, false), careless(&t, &[]));
     }
 
     #[test]

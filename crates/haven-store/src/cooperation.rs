@@ -251,10 +251,22 @@ impl Store {
         Ok((awaiting, overdue))
     }
 
-    /// The victim cases with a case code, as (id, owning agency), for checking access before linking one.
+    /// Whether a request holds sealed text (what it asks, or the answer), read without opening it.
+    pub async fn cooperation_has_text(&self, id: &str) -> anyhow::Result<bool> {
+        let n: i64 = sqlx::query_scalar(
+            "SELECT COUNT(*) FROM cooperation_requests WHERE id = $1 AND (summary IS NOT NULL OR answer IS NOT NULL)",
+        )
+        .bind(id)
+        .fetch_one(self.db.pool())
+        .await?;
+        Ok(n > 0)
+    }
+
+    /// The victim cases with a case code (as written, in any case), as (id, owning agency), for checking
+    /// access before linking one.
     pub async fn victim_cases_by_code(&self, code: &str) -> anyhow::Result<Vec<(String, String)>> {
         Ok(sqlx::query_as("SELECT id, owner_agency_id FROM victim_cases WHERE case_code = $1")
-            .bind(code)
+            .bind(code.trim().to_uppercase())
             .fetch_all(self.db.pool())
             .await?)
     }

@@ -172,6 +172,13 @@ impl Store {
 /// The tables of the public statistics, by code.
 pub const PUBLIC_TABLES: [&str; 3] = ["victims_age_sex", "victims_country_exploitation", "reach_group_channel"];
 
+/// The column of the victims suffering several forms of exploitation.
+pub const MULTIPLE_FORMS: &str = "multiple";
+
+/// The public tables counting the same people (identified victims with consent): their grand totals are one
+/// number, hidden in all when any must hide it.
+const LINKED_TABLES: [&str; 2] = ["victims_age_sex", "victims_country_exploitation"];
+
 /// A release as published, with when.
 #[derive(Clone, Debug, Serialize)]
 pub struct PublishedRelease {
@@ -205,7 +212,12 @@ impl Store {
                 );
                 let found: Vec<Row> =
                     sqlx::query_as(&sql).bind(day(today)).bind(&from).bind(&to).fetch_all(self.db.pool()).await?;
+                // Each person once, even with two cases identified in the year.
+                let mut seen = std::collections::HashSet::new();
                 for (_, person, received, country, exploitation, sex, birth) in found {
+                    if !seen.insert(person.clone()) {
+                        continue;
+                    }
                     if code == "victims_age_sex" {
                         let sex = self.keys.open("persons", "sex", &person, &sex)?;
                         let birth = self.keys.open_opt("persons", "birth_date", &person, birth.as_deref())?;
@@ -216,14 +228,14 @@ impl Store {
                         );
                         *counts.entry((band.to_owned(), sex)).or_default() += 1;
                     } else {
+                        // One column per victim, so that totals count people: the form, or `multiple`.
                         let forms = codes(exploitation.as_deref());
-                        let country = country.unwrap_or_default();
-                        if forms.is_empty() {
-                            *counts.entry((country.clone(), String::new())).or_default() += 1;
-                        }
-                        for f in forms {
-                            *counts.entry((country.clone(), f)).or_default() += 1;
-                        }
+                        let form = match &forms[..] {
+                            [] => String::new(),
+                            [one] => one.clone(),
+                            _ => MULTIPLE_FORMS.to_owned(),
+                        };
+                        *counts.entry((country.unwrap_or_default(), form)).or_default() += 1;
                     }
                 }
             }
@@ -298,15 +310,31 @@ pub async fn publish(
     year: i32,
     today: Date,
 ) -> anyhow::Result<Vec<haven_domain::stats::Release>> {
+    use haven_domain::stats::{disclosed, release_linked, Cell, MIN_PUBLIC_COUNT};
     let period = year.to_string();
     let earlier = store.published(&period).await?;
-    let mut out = Vec::new();
+    let previous = |code: &str| earlier.iter().find(|p| p.table_code == code).map(|p| &p.release);
+    let mut tables = Vec::new();
     for code in PUBLIC_TABLES {
-        let table = store.public_table(code, year, today).await?;
-        let previous = earlier.iter().find(|p| p.table_code == code).map(|p| &p.release);
-        let release = haven_domain::stats::release(&table, haven_domain::stats::MIN_PUBLIC_COUNT, previous);
+        tables.push(store.public_table(code, year, today).await?);
+    }
+    let mut out: Vec<_> = PUBLIC_TABLES
+        .iter()
+        .zip(&tables)
+        .map(|(code, t)| release_linked(t, MIN_PUBLIC_COUNT, previous(code), false))
+        .collect();
+    let linked = |code: &str| LINKED_TABLES.contains(&code);
+    let hide = PUBLIC_TABLES.iter().zip(&out).any(|(code, r)| linked(code) && r.total == Cell::Suppressed);
+    if hide {
+        for (i, code) in PUBLIC_TABLES.iter().enumerate() {
+            if linked(code) && out[i].total != Cell::Suppressed {
+                out[i] = release_linked(&tables[i], MIN_PUBLIC_COUNT, previous(code), true);
+            }
+        }
+    }
+    for ((code, table), release) in PUBLIC_TABLES.iter().zip(&tables).zip(&out) {
         // Checked again by another route before anything leaves: a release that discloses is never stored.
-        let leaks = haven_domain::stats::disclosed(&table, &release, previous);
+        let leaks = disclosed(table, release, previous(code));
         anyhow::ensure!(leaks.is_empty(), "the release of {code} would disclose {} values", leaks.len());
         sqlx::query(
             "INSERT INTO public_releases (id, period, table_code, release, published_by, published_at) \
@@ -315,12 +343,11 @@ pub async fn publish(
         .bind(crate::new_id())
         .bind(&period)
         .bind(code)
-        .bind(serde_json::to_string(&release)?)
+        .bind(serde_json::to_string(release)?)
         .bind(&cmd.actor.user_id)
         .bind(cmd.at)
         .execute(&mut *cmd.tx)
         .await?;
-        out.push(release);
     }
     cmd.audit(crate::Entry::new("stats.publish", "public_statistics", &period).fields(&PUBLIC_TABLES)).await?;
     Ok(out)

@@ -526,6 +526,7 @@ pub async fn merge(
         ("person_attachments", "attachments"),
         ("absentees", "absentees"),
         ("returnees", "returnees"),
+        ("cooperation_requests", "cooperation"),
     ] {
         let n = sqlx::query(&format!("UPDATE {table} SET person_id = $1 WHERE person_id = $2"))
             .bind(survivor)

@@ -187,6 +187,7 @@ permissions!(
     ManageUsers,
     ManageAgencies,
     ManageSecurity,
+    PublishStatistics,
 );
 
 /// A viewer whose roles permit `P`.

@@ -169,7 +169,10 @@ async fn links(state: &AppState, viewer: &Viewer, form: &RequestForm, f: &mut Fo
         let mut found = None;
         for (id, owner) in state.store.victim_cases_by_code(code).await? {
             let kind = haven_store::victims::KIND;
-            if may_open(crate::pages::record_access(state, viewer, kind, &id, &owner, &[]).await?) {
+            // The viewer's own record first.
+            if may_open(crate::pages::record_access(state, viewer, kind, &id, &owner, &[]).await?)
+                && (found.is_none() || owner == viewer.agency.id)
+            {
                 found = Some(id);
             }
         }
@@ -185,7 +188,10 @@ async fn links(state: &AppState, viewer: &Viewer, form: &RequestForm, f: &mut Fo
             let sent: Vec<&str> =
                 [c.procuracy_agency_id.as_deref(), c.court_agency_id.as_deref()].into_iter().flatten().collect();
             let kind = haven_store::cases::KIND;
-            if may_open(crate::pages::record_access(state, viewer, kind, &c.id, &c.owner_agency_id, &sent).await?) {
+            // Numbers are per agency: the viewer's own case first, then any other it may open.
+            if may_open(crate::pages::record_access(state, viewer, kind, &c.id, &c.owner_agency_id, &sent).await?)
+                && (found.is_none() || c.owner_agency_id == viewer.agency.id)
+            {
                 found = Some(c.id);
             }
         }
@@ -314,32 +320,58 @@ async fn request_page(
 ) -> AppResult<Response> {
     let r = load(state, viewer, id).await?;
     let owner = r.owner_agency_id == viewer.agency.id;
-    // Only the agency that made the request reads what it asks and what came back; a grant shows the rest.
-    let text = if owner {
-        let mut cmd = state.store.command(&viewer.actor()).await?;
-        let text = store::open_text(&mut cmd, &state.store.keys, id).await?;
-        // A view is audited only when there was sealed text to open; otherwise the command is dropped.
-        if text.summary.is_some() || text.answer.is_some() {
+    // Only the agency that made the request, and only those of it who may read identities, read what it asks
+    // and what came back; a grant shows the rest. The view is audited.
+    let text =
+        if crate::pages::may_unseal(viewer, &r.owner_agency_id, &[]) && state.store.cooperation_has_text(id).await? {
+            let mut cmd = state.store.command(&viewer.actor()).await?;
+            let text = store::open_text(&mut cmd, &state.store.keys, id).await?;
             cmd.commit().await?;
-        }
-        text
-    } else {
-        RequestText::default()
-    };
+            text
+        } else {
+            RequestText::default()
+        };
+    // Each linked record shows only to those who may open it (a grant that let it be linked may have ended).
     let mut linked = Vec::new();
     if let Some(p) = r.person_id.as_deref() {
         if let Some(p) = state.store.person(p).await? {
-            linked.push(Linked { label: "cooperation.person", code: p.case_code, href: format!("/persons/{}", p.id) });
+            let d =
+                crate::pages::record_access(state, viewer, haven_store::persons::KIND, &p.id, &p.owner_agency_id, &[]);
+            if may_open(d.await?) {
+                linked.push(Linked {
+                    label: "cooperation.person",
+                    code: p.case_code,
+                    href: format!("/persons/{}", p.id),
+                });
+            }
         }
     }
     if let Some(v) = r.victim_case_id.as_deref() {
         if let Some(v) = state.store.victim_case(v).await? {
-            linked.push(Linked { label: "cooperation.victim", code: v.case_code, href: format!("/victims/{}", v.id) });
+            let d =
+                crate::pages::record_access(state, viewer, haven_store::victims::KIND, &v.id, &v.owner_agency_id, &[]);
+            if may_open(d.await?) {
+                linked.push(Linked {
+                    label: "cooperation.victim",
+                    code: v.case_code,
+                    href: format!("/victims/{}", v.id),
+                });
+            }
         }
     }
     if let Some(k) = r.criminal_case_id.as_deref() {
         if let Some(k) = state.store.case(k).await? {
-            linked.push(Linked { label: "cooperation.case", code: k.case_number, href: format!("/cases/{}", k.id) });
+            let sent: Vec<&str> =
+                [k.procuracy_agency_id.as_deref(), k.court_agency_id.as_deref()].into_iter().flatten().collect();
+            let d =
+                crate::pages::record_access(state, viewer, haven_store::cases::KIND, &k.id, &k.owner_agency_id, &sent);
+            if may_open(d.await?) {
+                linked.push(Linked {
+                    label: "cooperation.case",
+                    code: k.case_number,
+                    href: format!("/cases/{}", k.id),
+                });
+            }
         }
     }
     let today = today(state);

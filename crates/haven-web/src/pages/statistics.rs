@@ -97,7 +97,7 @@ struct StatisticsPage {
     years: Vec<String>,
     year: Option<String>,
     tables: Vec<TableView>,
-    /// The years an analyst may publish (this one and the last), when the viewer is one.
+    /// The years an analyst may publish (this one and the last: an older year is settled), when the viewer is one.
     publishable: Vec<i32>,
     error: Option<&'static str>,
 }
@@ -127,7 +127,7 @@ async fn statistics_page(
     };
     let this_year = today(state).year();
     let publishable =
-        if viewer.is_some_and(|v| v.can(Action::ViewAggregates)) { vec![this_year, this_year - 1] } else { vec![] };
+        if viewer.is_some_and(|v| v.can(Action::PublishStatistics)) { vec![this_year, this_year - 1] } else { vec![] };
     Ok(render(status, &StatisticsPage { c, years, year, tables, publishable, error }))
 }
 
@@ -139,13 +139,13 @@ struct PublishForm {
 
 async fn publish(
     State(state): State<AppState>,
-    Can(v, ..): Can<guards::ViewAggregates>,
+    Can(v, ..): Can<guards::PublishStatistics>,
     c: Ctx,
     CsrfForm(form, _): CsrfForm<PublishForm>,
 ) -> AppResult<Response> {
     let this_year = today(&state).year();
     let year = match form.year.trim().parse::<i32>() {
-        Ok(y) if (2000..=this_year).contains(&y) => y,
+        Ok(y) if (this_year - 1..=this_year).contains(&y) => y,
         _ => {
             let error = Some("stats.error_year");
             return statistics_page(&state, Some(&v), c, None, error, StatusCode::UNPROCESSABLE_ENTITY).await;

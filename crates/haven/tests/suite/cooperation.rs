@@ -85,6 +85,11 @@ story!(a_verification_request_goes_overdue_until_answered, |app| {
     assert_eq!(sealed.len(), 1);
     assert!(!String::from_utf8_lossy(&sealed[0]).contains("Sùng"), "stored sealed");
 
+    // A clerk of the same agency sees the request but not what it asks (clerks do not read identities).
+    let clerk = app.create_user("border.clerk2", &app.agency_id("border").await, "clerk").await;
+    let seen = clerk.get(&page_path).await;
+    assert_eq!(seen.status, 200);
+    assert!(seen.body.contains(&victim.case_code) && !seen.body.contains("Đề nghị xác minh"), "{}", seen.body);
     // Another agency cannot open it, and does not see it in its list.
     let police = app.login("police.officer").await;
     assert_eq!(police.get(&page_path).await.status, 403);

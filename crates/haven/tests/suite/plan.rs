@@ -561,10 +561,11 @@ fn public_counts(page: &str) -> Vec<u64> {
         .collect()
 }
 
-/// The victims the public tables may count for a year: identified in it, with consent for statistics today.
+/// The people the public tables may count for a year: identified as victims in it, with consent for
+/// statistics today (each once); and the adults' cases without that consent.
 async fn consenting_identified(app: &TestApp, year: &str) -> (u64, Vec<haven_store::victims::VictimCase>) {
     let today = time::macros::date!(2026 - 03 - 01);
-    let (mut counted, mut without) = (0, Vec::new());
+    let (mut counted, mut without) = (std::collections::HashSet::new(), Vec::new());
     for agency in ["border", "health"] {
         for line in app.store.victim_cases_of_agency(&app.agency_id(agency).await, 10_000).await.expect("cases") {
             let case = app.store.victim_case(&line.id).await.expect("read").expect("case");
@@ -580,13 +581,13 @@ async fn consenting_identified(app: &TestApp, year: &str) -> (u64, Vec<haven_sto
                 .filter_map(|c| c.consent())
                 .collect();
             if haven_domain::victims::consent::allows(&consents, "statistics", today) {
-                counted += 1;
+                counted.insert(case.person_id.clone());
             } else if !case.child {
                 without.push(case);
             }
         }
     }
-    (counted, without)
+    (counted.len() as u64, without)
 }
 
 async fn public_statistics(backend: Backend) {
@@ -604,6 +605,11 @@ async fn public_statistics(backend: Backend) {
     let police = app.login("police.officer").await;
     let refused = police.post("/statistics", "/statistics/publish", &[("year", "2025")]).await;
     assert_eq!(refused.status, 403);
+    let head = app.login("province.head").await;
+    assert!(!head.get("/statistics").await.body.contains("id=\"stats-publish\""), "heads read aggregates only");
+    assert_eq!(head.post("/statistics", "/statistics/publish", &[("year", "2025")]).await.status, 403);
+    let old = analyst.post("/statistics", "/statistics/publish", &[("year", "2024")]).await;
+    assert_eq!(old.status, 422, "an earlier year is settled");
     let bad = analyst.post("/statistics", "/statistics/publish", &[("year", "1999")]).await;
     assert_eq!(bad.status, 422);
     assert!(bad.body.contains("id=\"stats-error\"") && bad.body.contains("năm nay hoặc năm trước"), "{}", bad.body);
@@ -647,6 +653,9 @@ async fn public_statistics(backend: Backend) {
         assert_eq!(disclosed(&truth, release, None), Vec::<usize>::new(), "{code}: {release:?}");
     }
     assert!(suppressed > 0, "a province's year has small groups");
+    // The two tables of victims count the same people: one grand total, shown in both or in neither.
+    let (a, b) = (&first["victims_age_sex"], &first["victims_country_exploitation"]);
+    assert_eq!(a.total, b.total, "{a:?} {b:?}");
     // The same tables as JSON: a withheld value is null, every other one as in the CSV.
     let json: serde_json::Value =
         serde_json::from_slice(&anyone.get_bytes("/statistics/2025.json").await).expect("json");
