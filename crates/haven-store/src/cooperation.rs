@@ -238,6 +238,21 @@ impl Store {
         .collect()
     }
 
+    /// An agency's requests about a victim case, newest first.
+    pub async fn cooperation_of_victim_case(&self, case_id: &str, agency_id: &str) -> anyhow::Result<Vec<RequestRow>> {
+        sqlx::query(&format!(
+            "SELECT {COLS} FROM cooperation_requests WHERE victim_case_id = $1 AND owner_agency_id = $2 \
+             ORDER BY sent_on DESC, id"
+        ))
+        .bind(case_id)
+        .bind(agency_id)
+        .fetch_all(self.db.pool())
+        .await?
+        .into_iter()
+        .map(row)
+        .collect()
+    }
+
     /// How many of an agency's requests await an answer, and how many of those are past due on `today`.
     pub async fn cooperation_counts(&self, agency_id: &str, today: Date) -> anyhow::Result<(i64, i64)> {
         let (awaiting, overdue): (i64, i64) = sqlx::query_as(

@@ -261,6 +261,8 @@ pub async fn load_with(store: &Store, password: &str, scale: u64, report_count: 
     crate::demo_registers::load(store, (report_count / 10).min(2_000)).await?;
     // This year's plan, its prevention activities and training courses; more of them at benchmark scale.
     crate::demo_plan::load(store, (report_count / 200).max(1)).await?;
+    // The border guards' verification and repatriation requests abroad, and foreign affairs' incoming ones.
+    crate::demo_cooperation::load(store, (report_count / 20).min(60) as usize).await?;
     Ok(true)
 }
 

@@ -4,6 +4,7 @@
 pub mod bench;
 pub mod cli;
 pub mod demo;
+pub mod demo_cooperation;
 pub mod demo_plan;
 pub mod demo_registers;
 pub mod demo_reports;

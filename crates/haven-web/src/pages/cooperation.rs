@@ -42,7 +42,7 @@ pub struct Line {
     pub due: String,
 }
 
-fn line(r: RequestRow, today: time::Date) -> Line {
+pub fn line(r: RequestRow, today: time::Date) -> Line {
     let status = r.status(today).code();
     let sent = parse_date_stored(&r.sent_on);
     let due = parse_date_stored(&r.due_on);

@@ -28,6 +28,8 @@ struct HomePage {
     roles: Vec<&'static str>,
     /// Victim cases awaiting verification with the police: due, overdue.
     victims: Option<(i64, i64)>,
+    /// International cooperation requests awaiting an answer, and overdue; shown when there are some.
+    cooperation: Option<(i64, i64)>,
 }
 
 async fn home(State(state): State<AppState>, viewer: Viewer, c: Ctx) -> AppResult<Response> {
@@ -65,7 +67,22 @@ async fn home(State(state): State<AppState>, viewer: Viewer, c: Ctx) -> AppResul
     } else {
         None
     };
+    let cooperation = if viewer.can(Action::ViewRecords) {
+        let counts = state.store.cooperation_counts(&viewer.agency.id, crate::pages::reports::today(&state)).await?;
+        Some(counts).filter(|(awaiting, _)| *awaiting > 0)
+    } else {
+        None
+    };
     let roles = viewer.user.roles.iter().map(|r| r.code()).collect();
-    let page = HomePage { c, own_persons: own, shared_persons: shared, break_glass_open: bg, reports, roles, victims };
+    let page = HomePage {
+        c,
+        own_persons: own,
+        shared_persons: shared,
+        break_glass_open: bg,
+        reports,
+        roles,
+        victims,
+        cooperation,
+    };
     Ok(ok(&page))
 }

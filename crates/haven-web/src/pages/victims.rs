@@ -372,6 +372,8 @@ struct CasePage {
     referrals: Vec<ReferralLine>,
     /// (code, name) of each referral kind.
     referral_kinds: Vec<(String, String)>,
+    /// International cooperation requests of the viewer's agency about the case.
+    cooperation: Vec<crate::pages::cooperation::Line>,
     can_override: bool,
     /// HTCDS code lists: (field, codes), and the codes recorded for each.
     exploitation: Vec<(String, bool)>,
@@ -625,8 +627,17 @@ async fn page(
         Some(p) => state.store.victim_case(p).await?.map(|p| p.case_code).unwrap_or_default(),
         None => String::new(),
     };
+    // The viewer's agency's requests abroad about this case (another agency's are its own business).
+    let cooperation = state
+        .store
+        .cooperation_of_victim_case(&v.id, &viewer.agency.id)
+        .await?
+        .into_iter()
+        .map(|r| crate::pages::cooperation::line(r, t))
+        .collect();
     let page = CasePage {
         parts,
+        cooperation,
         measures,
         goals,
         visits,

@@ -596,6 +596,12 @@ async fn demo_year(backend: Backend) {
     assert!(incoming.iter().any(|r| r.status == "accepted") && incoming.iter().any(|r| r.status == "sent"));
     let cases = app.store.cases_of_agency(&police, 1000).await.expect("cases");
     assert!((10..=150).contains(&cases.len()), "a few dozen cases: {}", cases.len());
+    // Requests abroad about the border guards' victims: most answered, some awaiting an answer.
+    let border = app.agency_id("border").await;
+    let requests = app.store.cooperation_of_agency(&border, 1000).await.expect("requests");
+    let answered = requests.iter().filter(|r| r.answered_on.is_some()).count();
+    assert!(requests.len() >= 10 && answered > 0 && answered < requests.len(), "{answered} of {}", requests.len());
+    assert!(requests.iter().all(|r| r.victim_case_id.is_some() && r.person_id.is_some()));
     assert!(cases.iter().any(|c| c.stages.iter().any(|(s, _)| s == "tried")), "some cases reach trial");
     // Every stored clock replays under the rules, and the pages show the lists.
     let officer = app.login("police.officer").await;
