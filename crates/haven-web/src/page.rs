@@ -43,10 +43,14 @@ impl Ctx {
     pub fn t<'a>(&'a self, key: &'a str) -> &'a str {
         self.i18n.get(self.lang, key)
     }
-    /// The translation of a code from a code list: `tk("channel", "hotline")` reads `channel.hotline`.
+    /// The translation of a code from a code list: `tk("channel", "hotline")` reads `channel.hotline`. A code
+    /// without a translation (a country the profile does not name, sent through the API) shows as itself.
     pub fn tk(&self, list: &str, code: &str) -> String {
         let key = format!("{list}.{code}");
-        self.i18n.get(self.lang, &key).to_owned()
+        match self.i18n.get(self.lang, &key) {
+            missing if missing == key => code.to_owned(),
+            found => found.to_owned(),
+        }
     }
     pub fn date_time(&self, at: &Millis) -> String {
         format::date_time(*at)

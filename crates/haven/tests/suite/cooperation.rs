@@ -153,7 +153,7 @@ story!(a_verification_request_goes_overdue_until_answered, |app| {
     let token = token_for(&app, "border.officer").await;
     let c = app.client();
     let body = serde_json::json!({
-        "direction": "outgoing", "kind": "repatriation", "country": "MM", "counterpart_kind": "overseas_mission",
+        "direction": "outgoing", "kind": "repatriation", "country": "PH", "counterpart_kind": "overseas_mission",
         "counterpart": "Đại sứ quán Việt Nam", "sent_on": "16/03/2026", "victim_code": victim.case_code,
     });
     let (status, made) = c.api_post(&token, "/api/v1/cooperation", &body).await;
@@ -169,6 +169,11 @@ story!(a_verification_request_goes_overdue_until_answered, |app| {
     assert_eq!((list["awaiting"].as_i64(), list["overdue"].as_i64()), (Some(1), Some(0)), "{list}");
     assert_eq!(list["requests"][0]["status"], "open");
     assert_eq!(list["requests"][0]["case_code"], made["case_code"]);
+    let listed = officer.get("/cooperation").await.body;
+    assert!(
+        listed.contains("<td>PH</td>") && !listed.contains("country.PH"),
+        "a country without a name shows its code"
+    );
     let (_, all) = c.api_get(&token, "/api/v1/cooperation?list=all").await;
     assert_eq!(all["requests"].as_array().map(Vec::len), Some(3));
     assert!(!all.to_string().contains("Sùng"), "the sealed text stays out of lists");
