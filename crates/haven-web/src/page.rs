@@ -64,6 +64,10 @@ impl Ctx {
     pub fn num(&self, n: &i64) -> String {
         format::integer(*n, self.lang)
     }
+    /// A count as people read it (thousands grouped).
+    pub fn count(&self, n: &u64) -> String {
+        format::integer(i64::try_from(*n).unwrap_or(i64::MAX), self.lang)
+    }
     pub fn other_lang(&self) -> &'static str {
         match self.lang {
             Lang::Vi => "en",

@@ -25,6 +25,59 @@ enum Pattern {
     Child,
 }
 
+/// HTCDS codes of forms of exploitation, means of control and recruitment, with the relationship to the
+/// recruiter and the destination, for a case of the pattern.
+type Context = (Vec<String>, Vec<String>, Vec<String>, &'static str, &'static str);
+
+fn context(pattern: Pattern, rng: &mut Rng) -> Context {
+    let codes = |v: &[&str]| v.iter().map(|c| (*c).to_owned()).collect::<Vec<_>>();
+    match pattern {
+        Pattern::ScamCompound => {
+            let destination = match rng.below(10) {
+                0..=6 => "KH",
+                7..=8 => "MM",
+                _ => "LA",
+            };
+            let control: &[&str] = if rng.chance(500) {
+                &["DebtBondage", "WithholdsDocuments"]
+            } else {
+                &["PhysicalThreats", "ExcessiveWorkingHours"]
+            };
+            let recruitment =
+                if rng.chance(600) { "ThroughOnlineSocialNetworks" } else { "ThroughAnOnlineAdvertisement" };
+            (codes(&["ForcedLabour"]), codes(control), codes(&[recruitment]), "Unaquainted", destination)
+        }
+        Pattern::Bride => {
+            let forms: &[&str] =
+                if rng.chance(300) { &["ForcedMarriage", "SexualExploitation"] } else { &["ForcedMarriage"] };
+            (codes(forms), codes(&["WithholdsDocuments"]), codes(&["ThroughFriendsOrSocialEvents"]), "Acquainted", "CN")
+        }
+        Pattern::Domestic => {
+            let form = if rng.chance(700) { "ForcedLabour" } else { "Servitude" };
+            (codes(&[form]), codes(&["TakesEarnings"]), codes(&["ThroughFamilyOrFamilyEvents"]), "Acquainted", "VN")
+        }
+        Pattern::Child => {
+            if rng.chance(500) {
+                (
+                    codes(&["SexualExploitation"]),
+                    codes(&["FalsePromises"]),
+                    codes(&["ThroughOnlineSocialNetworks"]),
+                    "Unaquainted",
+                    "CN",
+                )
+            } else {
+                (
+                    codes(&["ChildLabour"]),
+                    codes(&["TakesEarnings"]),
+                    codes(&["ThroughFamilyOrFamilyEvents"]),
+                    "Familial",
+                    "VN",
+                )
+            }
+        }
+    }
+}
+
 fn actor(store_user: &haven_store::accounts::User) -> Actor {
     Actor { user_id: store_user.id.clone(), agency_id: store_user.agency_id.clone(), request_id: "demo".into() }
 }
@@ -111,6 +164,19 @@ pub async fn load(store: &Store, count: u64) -> anyhow::Result<()> {
             previous_case_id: again.as_ref().map(|(_, case, _)| case.as_str()),
         };
         let case = store::create(&mut cmd, &store.keys, &owner.id, &new, child).await?;
+        // Where the person was taken, for what, and how: drawn from a generator of its own so that the rest of
+        // the demo stays as it was.
+        let (exploitation, control, recruitment, relationship, destination) =
+            context(pattern, &mut Rng::new(0x4354_5854_0000_0000 ^ i));
+        let context = store::Context {
+            exploitation: &exploitation,
+            control: &control,
+            recruitment: &recruitment,
+            relationship: Some(relationship),
+            destination_country: Some(destination),
+            wishes: None,
+        };
+        store::set_context(&mut cmd, &store.keys, &case, &context).await?;
         if first.is_none() {
             first = Some((person_id.clone(), case.clone(), owner.id.clone()));
         }

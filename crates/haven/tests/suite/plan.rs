@@ -557,7 +557,7 @@ fn public_counts(page: &str) -> Vec<u64> {
     page.split("<td class=\"num")
         .skip(1)
         .filter_map(|c| c.split_once('>').and_then(|(_, rest)| rest.split('<').next()))
-        .filter_map(|n| n.trim().parse().ok())
+        .filter_map(|n| n.trim().replace(['.', ','], "").parse().ok())
         .collect()
 }
 
