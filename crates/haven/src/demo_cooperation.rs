@@ -57,9 +57,9 @@ pub async fn load(store: &Store, count: usize) -> anyhow::Result<()> {
                 };
                 let mut cmd = store.command(&actor).await?;
                 let id = store::create(&mut cmd, &store.keys, &agency.id, &request).await?;
-                // Two in three answered, within two to seven weeks.
+                // Most answered, within two to seven weeks; a few never are.
                 let answered_on = sent_on + Duration::days(14 + rng.below(35) as i64);
-                if rng.chance(660) && answered_on <= today {
+                if rng.chance(850) && answered_on <= today {
                     let outcome = if rng.chance(850) { "confirmed" } else { "not_confirmed" };
                     store::answer(&mut cmd, &store.keys, &id, answered_on, outcome, None).await?;
                 }
