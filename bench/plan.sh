@@ -2,7 +2,8 @@
 # The plan's figures: the demo at 100 times its default size (200,000 person records, 20,000 reports, 2,500
 # victim cases, 6,000 absentees, this year's plan with its prevention activities and courses) in a fresh SQLite
 # data folder; then, logged in as the province's analyst, the plan dashboard for the year and the annual report
-# (printable page and XLSX) timed with curl, each several times. Usage: bench/plan.sh [SCALE] [RUNS]
+# (printable page and XLSX) and publishing the public statistics, timed with curl, each several times.
+# Usage: bench/plan.sh [SCALE] [RUNS]
 set -euo pipefail
 cd "$(dirname "$0")/.."
 scale=${1:-200000}
@@ -37,4 +38,9 @@ csrf=$(curl -fs -b "$jar" "$base/plans/$plan/report?period=$year" | sed -n 's/.*
 out=$(mktemp)
 echo "annual report, XLSX: $(for _ in $(seq "$runs"); do curl -fs -b "$jar" -o "$out" -w '%{time_total}\n' -d "csrf=$csrf&period=$year" "$base/plans/$plan/report.xlsx"; done | stats), $(stat -c %s "$out") bytes (target: under 2 s)"
 rm -f "$out"
+# Publishing the year's public statistics: the tables counted from the records, released, checked by the exact
+# attacker and stored; then the public page as anyone reads it.
+csrf=$(curl -fs -b "$jar" "$base/statistics" | sed -n 's/.*name="csrf" value="\([^"]*\)".*/\1/p' | head -n 1)
+echo "public statistics, publish the year: $(for _ in $(seq 5); do curl -fs -b "$jar" -o /dev/null -w '%{time_total}\n' -d "csrf=$csrf&year=$year" "$base/statistics/publish"; done | stats)"
+echo "public statistics page: $(for _ in $(seq "$runs"); do curl -fs -o /dev/null -w '%{time_total}\n' "$base/statistics?year=$year"; done | stats)"
 echo "server RSS after: $(awk '/VmRSS/ {print $2, $3}' /proc/$pid/status)"
