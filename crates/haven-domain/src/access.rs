@@ -63,6 +63,13 @@ impl AccessDecision {
     pub fn allowed(&self) -> bool {
         !matches!(self, AccessDecision::Denied)
     }
+
+    /// Whether the whole record opens for ordinary work (linking it, building on it): its owner, an agency it
+    /// was sent to, or a grant not limited to some of its parts. Break-the-glass is for reading in an
+    /// emergency only.
+    pub fn opens_whole_record(&self) -> bool {
+        matches!(self, AccessDecision::Owner | AccessDecision::SentTo | AccessDecision::Granted { scope: None, .. })
+    }
 }
 
 /// Decide record access. The owner agency wins, then an agency the record was sent to, then a personal or

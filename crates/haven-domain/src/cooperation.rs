@@ -8,7 +8,7 @@
 
 use time::{Date, Duration};
 
-pub type FieldError = (&'static str, &'static str);
+use crate::FieldError;
 
 /// Which way a request goes.
 pub const DIRECTIONS: [&str; 2] = ["outgoing", "incoming"];

@@ -17,4 +17,7 @@ pub mod time;
 pub mod victims;
 
 pub use access::{AccessDecision, AccessRequest, BreakGlass, Grant, Grantee};
+
+/// Why an entry was refused: the form field and the translation key of the message.
+pub type FieldError = (&'static str, &'static str);
 pub use roles::{Action, Role};

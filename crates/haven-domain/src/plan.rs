@@ -323,8 +323,7 @@ pub enum Source {
     Manual(Unit),
 }
 
-/// Why a plan's part was refused: (field, translation key).
-pub type FieldError = (&'static str, &'static str);
+pub use crate::FieldError;
 
 /// Longest name of a plan, objective, activity or indicator.
 pub const MAX_NAME: usize = 300;

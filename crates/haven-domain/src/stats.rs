@@ -92,14 +92,6 @@ pub struct Release {
     pub total: Cell,
 }
 
-/// What is published of a list of counts with its total, such as victims by sex.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-pub struct Marginal {
-    pub labels: Vec<String>,
-    pub cells: Vec<Cell>,
-    pub total: Cell,
-}
-
 /// Release a table under the rules of the module: counts from 1 to `min_count - 1` suppressed, what
 /// `previous` (an earlier release of the same period) suppressed kept suppressed, then complementary
 /// suppression until no suppressed value can be worked out from the published ones.
@@ -160,26 +152,6 @@ pub fn release_linked(table: &Table, min_count: u64, previous: Option<&Release>,
         col_totals,
         total: published.next().unwrap_or(Cell::Suppressed),
     }
-}
-
-/// Release a list of counts with its total under the same rules, as a table of one row (whose column
-/// totals repeat its cells, and whose grand total its row total). A suppressed count always has a
-/// suppressed partner; a lone small count suppresses the total.
-///
-/// # Panics
-/// If `counts` and `labels` differ in length.
-pub fn release_marginal(labels: &[String], counts: &[u64], min_count: u64, previous: Option<&Marginal>) -> Marginal {
-    let table = Table { rows: vec![String::new()], cols: labels.to_vec(), counts: vec![counts.to_vec()] };
-    let previous = previous.map(|p| Release {
-        rows: vec![String::new()],
-        cols: p.labels.clone(),
-        cells: vec![p.cells.clone()],
-        row_totals: vec![p.total],
-        col_totals: p.cells.clone(),
-        total: p.total,
-    });
-    let mut r = release(&table, min_count, previous.as_ref());
-    Marginal { labels: r.cols, cells: r.cells.pop().unwrap_or_default(), total: r.total }
 }
 
 /// The suppressed values of `r`, a release of `table`, that someone could work out exactly, as indices in
@@ -583,20 +555,20 @@ mod tests {
     }
 
     #[test]
-    fn a_marginal_follows_the_same_rules() {
-        let sexes = names("s", 3);
-        let m = release_marginal(&sexes, &[3, 40, 0], MIN_PUBLIC_COUNT, None);
-        assert_eq!(m.cells, vec![Cell::Suppressed, Cell::Suppressed, Cell::Shown(0)]);
+    fn a_list_of_counts_follows_the_same_rules() {
+        // A list with its total (victims by sex) is a table of one row: its column totals repeat its cells.
+        let m = release(&table(vec![vec![3, 40, 0]]), MIN_PUBLIC_COUNT, None);
+        assert_eq!(m.cells[0], vec![Cell::Suppressed, Cell::Suppressed, Cell::Shown(0)]);
         assert_eq!(m.total, Cell::Shown(43));
-        let m = release_marginal(&sexes, &[30, 25, 0], MIN_PUBLIC_COUNT, None);
-        assert_eq!((m.cells, m.total), (vec![Cell::Shown(30), Cell::Shown(25), Cell::Shown(0)], Cell::Shown(55)));
-        let m = release_marginal(&sexes, &[4, 0, 0], MIN_PUBLIC_COUNT, None);
-        assert_eq!((m.cells[0], m.total), (Cell::Suppressed, Cell::Suppressed));
+        let m = release(&table(vec![vec![30, 25, 0]]), MIN_PUBLIC_COUNT, None);
+        assert_eq!((&m.cells[0], m.total), (&vec![Cell::Shown(30), Cell::Shown(25), Cell::Shown(0)], Cell::Shown(55)));
+        let m = release(&table(vec![vec![4, 0, 0]]), MIN_PUBLIC_COUNT, None);
+        assert_eq!((m.cells[0][0], m.total), (Cell::Suppressed, Cell::Suppressed));
         // Published again, 30 becomes 31: the earlier suppression holds.
-        let first = release_marginal(&sexes, &[3, 30, 40], MIN_PUBLIC_COUNT, None);
-        let again = release_marginal(&sexes, &[12, 31, 40], MIN_PUBLIC_COUNT, Some(&first));
+        let first = release(&table(vec![vec![3, 30, 40]]), MIN_PUBLIC_COUNT, None);
+        let again = release(&table(vec![vec![12, 31, 40]]), MIN_PUBLIC_COUNT, Some(&first));
         assert_eq!(again.cells, first.cells);
-        assert_eq!(again.cells[0], Cell::Suppressed);
+        assert_eq!(again.cells[0][0], Cell::Suppressed);
     }
 
     #[test]

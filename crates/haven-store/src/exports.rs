@@ -270,23 +270,22 @@ impl Store {
         Ok(haven_domain::stats::Table { rows, cols, counts })
     }
 
-    /// The latest release of each public table of a period.
+    /// The latest release of each public table of a period, in the order of [`PUBLIC_TABLES`].
     pub async fn published(&self, period: &str) -> anyhow::Result<Vec<PublishedRelease>> {
+        let rows: Vec<(String, String, i64)> = sqlx::query_as(
+            "SELECT table_code, release, published_at FROM public_releases WHERE period = $1 \
+             ORDER BY published_at DESC, id DESC",
+        )
+        .bind(period)
+        .fetch_all(self.db.pool())
+        .await?;
         let mut out = Vec::new();
         for code in PUBLIC_TABLES {
-            let row: Option<(String, i64)> = sqlx::query_as(
-                "SELECT release, published_at FROM public_releases WHERE period = $1 AND table_code = $2 \
-                 ORDER BY published_at DESC, id DESC LIMIT 1",
-            )
-            .bind(period)
-            .bind(code)
-            .fetch_optional(self.db.pool())
-            .await?;
-            if let Some((json, at)) = row {
+            if let Some((_, json, at)) = rows.iter().find(|(c, _, _)| c == code) {
                 out.push(PublishedRelease {
                     table_code: code.to_owned(),
-                    release: serde_json::from_str(&json)?,
-                    published_at: at,
+                    release: serde_json::from_str(json)?,
+                    published_at: *at,
                 });
             }
         }

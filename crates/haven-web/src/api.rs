@@ -938,12 +938,7 @@ async fn list_cooperation(
     let mut requests = Vec::new();
     for r in state.store.cooperation_of_agency(&v.agency.id, 500).await? {
         let status = r.status(today);
-        let keep = match q.list.as_str() {
-            "overdue" => status == haven_domain::cooperation::Status::Overdue,
-            "all" => true,
-            _ => status.awaiting(),
-        };
-        if keep {
+        if crate::pages::cooperation::listed(Some(q.list.as_str()), status).1 {
             let mut line = serde_json::to_value(&r).map_err(|e| AppError::Internal(e.into()))?;
             line["status"] = json!(status.code());
             requests.push(line);

@@ -55,11 +55,9 @@ impl Ctx {
     pub fn date_time(&self, at: &Millis) -> String {
         format::date_time(*at)
     }
-    /// A stored day (`yyyy-mm-dd`) as people write it (`dd/mm/yyyy`); anything else as it is.
+    /// A stored day as people write it, in templates: [`display`].
     pub fn day(&self, stored: &str) -> String {
-        time::Date::parse(stored, &time::format_description::well_known::Iso8601::DATE)
-            .map(format::date)
-            .unwrap_or_else(|_| stored.to_owned())
+        display(stored)
     }
     pub fn num(&self, n: &i64) -> String {
         format::integer(*n, self.lang)
@@ -162,6 +160,15 @@ impl FromRequestParts<AppState> for Ctx {
         }
         Ok(c)
     }
+}
+
+/// A stored day (`yyyy-mm-dd`) as people write it (`dd/mm/yyyy`); empty when it is not a day.
+pub fn display(stored: &str) -> String {
+    format::parse_date(stored).map(format::date).unwrap_or_default()
+}
+
+pub fn display_opt(stored: &Option<String>) -> String {
+    stored.as_deref().map(display).unwrap_or_default()
 }
 
 /// Render a template as an HTML response with a status.

@@ -7,5 +7,4 @@ pub mod absentees;
 pub mod screening;
 pub mod sheet;
 
-/// Why a register entry was refused: the form field and the translation key of the message.
-pub type FieldError = (&'static str, &'static str);
+pub use crate::FieldError;

@@ -18,7 +18,7 @@ use time::{Date, Month};
 
 use crate::ctx::{self as guards, Can, CsrfForm, Viewer};
 use crate::error::{AppError, AppResult};
-use crate::page::{ok, render, Ctx, FormState};
+use crate::page::{display, display_opt, ok, render, Ctx, FormState};
 use crate::pages::persons::PURPOSES;
 use crate::pages::reports::{agencies_of_kind, agency_name, today, FieldErrors, PersonLinkForm};
 use crate::pages::sharing::{self, Sharing};
@@ -37,14 +37,6 @@ pub fn routes() -> Router<AppState> {
         .route("/cases/{id}/grants/{grant}/revoke", post(revoke))
         .route("/indicators", get(dashboard))
         .route("/indicators/{code}", get(drill_down))
-}
-
-fn display(d: &str) -> String {
-    parse_date(d).map(haven_domain::format::date).unwrap_or_default()
-}
-
-fn display_opt(d: &Option<String>) -> String {
-    d.as_deref().map(display).unwrap_or_default()
 }
 
 #[derive(Deserialize)]

@@ -10,14 +10,13 @@ use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
 use axum::Router;
 use haven_domain::cooperation::{self as rules, Input, Status};
-use haven_domain::format::{date as show_date, parse_date};
-use haven_domain::AccessDecision;
+use haven_domain::format::parse_date;
 use haven_store::cooperation::{self as store, NewRequest, RequestRow, RequestText};
 use serde::Deserialize;
 
 use crate::ctx::{self as guards, Can, CsrfForm, Viewer};
 use crate::error::{AppError, AppResult};
-use crate::page::{render, Ctx, FormState};
+use crate::page::{display, render, Ctx, FormState};
 use crate::pages::registers::{opt, MAX_TEXT};
 use crate::pages::reports::{today, visible_person, FieldErrors};
 use crate::AppState;
@@ -30,10 +29,6 @@ pub fn routes() -> Router<AppState> {
         .route("/cooperation/{id}/withdraw", post(withdraw))
 }
 
-/// Countries Haven's provinces deal with most, offered first; any other ISO code can be typed.
-const COUNTRIES: &[&str] =
-    &["KH", "CN", "LA", "MM", "TH", "MY", "KR", "JP", "TW", "SG", "AE", "SA", "RU", "DE", "GB", "US"];
-
 /// A request as a line of a list.
 pub struct Line {
     pub r: RequestRow,
@@ -44,14 +39,18 @@ pub struct Line {
 
 pub fn line(r: RequestRow, today: time::Date) -> Line {
     let status = r.status(today).code();
-    let sent = parse_date_stored(&r.sent_on);
-    let due = parse_date_stored(&r.due_on);
+    let (sent, due) = (display(&r.sent_on), display(&r.due_on));
     Line { r, status, sent, due }
 }
 
-/// A stored `yyyy-mm-dd` as the user reads it.
-fn parse_date_stored(s: &str) -> String {
-    haven_store::reports::parse_day(s).map(show_date).unwrap_or_default()
+/// Which requests a list holds: `overdue`, `all`, or (anything else) those awaiting an answer. Returns the
+/// list's name and whether a request of that status is on it. The pages and the API share it.
+pub fn listed(list: Option<&str>, status: Status) -> (&'static str, bool) {
+    match list {
+        Some("overdue") => ("overdue", status == Status::Overdue),
+        Some("all") => ("all", true),
+        _ => ("awaiting", status.awaiting()),
+    }
 }
 
 #[derive(Deserialize)]
@@ -93,27 +92,13 @@ async fn list_page(
     status: StatusCode,
 ) -> AppResult<Response> {
     let today = today(state);
-    let list = match list {
-        Some("overdue") => "overdue",
-        Some("all") => "all",
-        _ => "awaiting",
-    };
-    let keep = |l: &Line| match list {
-        "overdue" => l.status == "overdue",
-        "awaiting" => matches!(l.status, "open" | "overdue"),
-        _ => true,
-    };
-    let lines = state
-        .store
-        .cooperation_of_agency(&viewer.agency.id, 500)
-        .await?
-        .into_iter()
-        .map(|r| line(r, today))
-        .filter(keep)
-        .collect();
+    let requests = state.store.cooperation_of_agency(&viewer.agency.id, 500).await?;
+    let lines = requests.into_iter().filter(|r| listed(list, r.status(today)).1).map(|r| line(r, today)).collect();
+    let list = listed(list, Status::Open).0;
     let (awaiting, overdue) = state.store.cooperation_counts(&viewer.agency.id, today).await?;
     let can_create = viewer.can(haven_domain::Action::CreateRecords);
-    let page = ListPage { c, f, list, lines, awaiting, overdue, can_create, countries: COUNTRIES };
+    let countries = crate::pages::victims::COUNTRIES;
+    let page = ListPage { c, f, list, lines, awaiting, overdue, can_create, countries };
     Ok(render(status, &page))
 }
 
@@ -151,10 +136,6 @@ struct Links {
     criminal_case_id: Option<String>,
 }
 
-fn may_open(d: AccessDecision) -> bool {
-    matches!(d, AccessDecision::Owner | AccessDecision::SentTo | AccessDecision::Granted { scope: None, .. })
-}
-
 async fn links(state: &AppState, viewer: &Viewer, form: &RequestForm, f: &mut FormState) -> AppResult<Links> {
     let mut out = Links { person_id: None, victim_case_id: None, criminal_case_id: None };
     let code = form.person_code.trim();
@@ -170,7 +151,7 @@ async fn links(state: &AppState, viewer: &Viewer, form: &RequestForm, f: &mut Fo
         for (id, owner) in state.store.victim_cases_by_code(code).await? {
             let kind = haven_store::victims::KIND;
             // The viewer's own record first.
-            if may_open(crate::pages::record_access(state, viewer, kind, &id, &owner, &[]).await?)
+            if crate::pages::record_access(state, viewer, kind, &id, &owner, &[]).await?.opens_whole_record()
                 && (found.is_none() || owner == viewer.agency.id)
             {
                 found = Some(id);
@@ -189,7 +170,9 @@ async fn links(state: &AppState, viewer: &Viewer, form: &RequestForm, f: &mut Fo
                 [c.procuracy_agency_id.as_deref(), c.court_agency_id.as_deref()].into_iter().flatten().collect();
             let kind = haven_store::cases::KIND;
             // Numbers are per agency: the viewer's own case first, then any other it may open.
-            if may_open(crate::pages::record_access(state, viewer, kind, &c.id, &c.owner_agency_id, &sent).await?)
+            if crate::pages::record_access(state, viewer, kind, &c.id, &c.owner_agency_id, &sent)
+                .await?
+                .opens_whole_record()
                 && (found.is_none() || c.owner_agency_id == viewer.agency.id)
             {
                 found = Some(c.id);
@@ -290,6 +273,20 @@ pub struct Linked {
     pub href: String,
 }
 
+/// `shown`, if the viewer may open the whole record it stands for.
+async fn if_open(
+    state: &AppState,
+    viewer: &Viewer,
+    kind: &str,
+    id: &str,
+    owner: &str,
+    sent_to: &[&str],
+    shown: Linked,
+) -> AppResult<Option<Linked>> {
+    let decision = crate::pages::record_access(state, viewer, kind, id, owner, sent_to).await?;
+    Ok(decision.opens_whole_record().then_some(shown))
+}
+
 #[derive(Template)]
 #[template(path = "cooperation_request.html")]
 struct RequestPage {
@@ -333,50 +330,35 @@ async fn request_page(
         };
     // Each linked record shows only to those who may open it (a grant that let it be linked may have ended).
     let mut linked = Vec::new();
-    if let Some(p) = r.person_id.as_deref() {
-        if let Some(p) = state.store.person(p).await? {
-            let d =
-                crate::pages::record_access(state, viewer, haven_store::persons::KIND, &p.id, &p.owner_agency_id, &[]);
-            if may_open(d.await?) {
-                linked.push(Linked {
-                    label: "cooperation.person",
-                    code: p.case_code,
-                    href: format!("/persons/{}", p.id),
-                });
-            }
-        }
+    if let Some(p) = match r.person_id.as_deref() {
+        Some(id) => state.store.person(id).await?,
+        None => None,
+    } {
+        let shown = Linked { label: "cooperation.person", code: p.case_code, href: format!("/persons/{}", p.id) };
+        let kind = haven_store::persons::KIND;
+        linked.extend(if_open(state, viewer, kind, &p.id, &p.owner_agency_id, &[], shown).await?);
     }
-    if let Some(v) = r.victim_case_id.as_deref() {
-        if let Some(v) = state.store.victim_case(v).await? {
-            let d =
-                crate::pages::record_access(state, viewer, haven_store::victims::KIND, &v.id, &v.owner_agency_id, &[]);
-            if may_open(d.await?) {
-                linked.push(Linked {
-                    label: "cooperation.victim",
-                    code: v.case_code,
-                    href: format!("/victims/{}", v.id),
-                });
-            }
-        }
+    if let Some(v) = match r.victim_case_id.as_deref() {
+        Some(id) => state.store.victim_case(id).await?,
+        None => None,
+    } {
+        let shown = Linked { label: "cooperation.victim", code: v.case_code, href: format!("/victims/{}", v.id) };
+        let kind = haven_store::victims::KIND;
+        linked.extend(if_open(state, viewer, kind, &v.id, &v.owner_agency_id, &[], shown).await?);
     }
-    if let Some(k) = r.criminal_case_id.as_deref() {
-        if let Some(k) = state.store.case(k).await? {
-            let sent: Vec<&str> =
-                [k.procuracy_agency_id.as_deref(), k.court_agency_id.as_deref()].into_iter().flatten().collect();
-            let d =
-                crate::pages::record_access(state, viewer, haven_store::cases::KIND, &k.id, &k.owner_agency_id, &sent);
-            if may_open(d.await?) {
-                linked.push(Linked {
-                    label: "cooperation.case",
-                    code: k.case_number,
-                    href: format!("/cases/{}", k.id),
-                });
-            }
-        }
+    if let Some(k) = match r.criminal_case_id.as_deref() {
+        Some(id) => state.store.case(id).await?,
+        None => None,
+    } {
+        let sent: Vec<&str> =
+            [&k.procuracy_agency_id, &k.court_agency_id].into_iter().flatten().map(String::as_str).collect();
+        let shown = Linked { label: "cooperation.case", code: k.case_number.clone(), href: format!("/cases/{}", k.id) };
+        let kind = haven_store::cases::KIND;
+        linked.extend(if_open(state, viewer, kind, &k.id, &k.owner_agency_id, &sent, shown).await?);
     }
     let today = today(state);
     let awaiting = r.status(today).awaiting();
-    let answered = r.answered_on.as_deref().map(parse_date_stored).unwrap_or_default();
+    let answered = crate::page::display_opt(&r.answered_on);
     let can_act = owner && viewer.can(haven_domain::Action::CreateRecords);
     let page = RequestPage { c, f, l: line(r, today), linked, text, answered, can_act, awaiting };
     Ok(render(status, &page))
@@ -400,9 +382,8 @@ async fn load_own(state: &AppState, viewer: &Viewer, id: &str) -> AppResult<Requ
     Ok(r)
 }
 
-#[derive(Deserialize)]
+#[derive(Default, Deserialize)]
 #[serde(default)]
-#[derive(Default)]
 struct AnswerForm {
     answered_on: String,
     outcome: String,

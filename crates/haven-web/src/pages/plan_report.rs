@@ -11,7 +11,7 @@ use axum::http::{header, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::Router;
-use haven_domain::format::{parse_date, Lang};
+use haven_domain::format::Lang;
 use haven_domain::plan::{self as rules, Frequency, ReportPeriod, Unit};
 use haven_domain::reports::indicators::Period;
 use haven_domain::Action;
@@ -186,7 +186,6 @@ pub async fn build(
     let reached = state.store.figure(rules::Measure::CampaignReach, until, scope).await?.value().unwrap_or(0);
     let activities_held =
         state.store.figure(rules::Measure::CampaignActivities, until, scope).await?.value().unwrap_or(0);
-    let show = |d: &str| parse_date(d).map(haven_domain::format::date).unwrap_or_default();
     let trainings: Vec<(String, String, String, i64)> = state
         .store
         .trainings(until, agency_id, 500)
@@ -196,7 +195,7 @@ pub async fn build(
             (
                 t.title,
                 c.tk("training_topic", &t.topic),
-                format!("{} – {}", show(&t.starts_on), show(&t.ends_on)),
+                format!("{} – {}", crate::page::display(&t.starts_on), crate::page::display(&t.ends_on)),
                 t.participants,
             )
         })
@@ -211,8 +210,8 @@ pub async fn build(
             (
                 a.title,
                 agency_name(&a.responsible_agency_id),
-                a.due_on.as_deref().map(show).unwrap_or_default(),
-                a.done_on.as_deref().map(show).unwrap_or_default(),
+                a.due_on.as_deref().map(crate::page::display).unwrap_or_default(),
+                a.done_on.as_deref().map(crate::page::display).unwrap_or_default(),
             )
         })
         .collect();

@@ -835,10 +835,7 @@ pub async fn visible_person(state: &AppState, viewer: &Viewer, code: &str) -> Ap
     for p in state.store.find_persons_by_case_code(code).await? {
         let kind = haven_store::persons::KIND;
         let decision = crate::pages::record_access(state, viewer, kind, &p.id, &p.owner_agency_id, &[]).await?;
-        if matches!(
-            decision,
-            haven_domain::AccessDecision::Owner | haven_domain::AccessDecision::Granted { scope: None, .. }
-        ) {
+        if decision.opens_whole_record() {
             return Ok(Some(p));
         }
     }

@@ -20,7 +20,7 @@ use time::Date;
 
 use crate::ctx::{self as guards, Can, CsrfForm, Viewer};
 use crate::error::{AppError, AppResult};
-use crate::page::{ok, render, Ctx, FormState};
+use crate::page::{display, display_opt, ok, render, Ctx, FormState};
 use crate::pages::referrals::{self, ReferralLine};
 use crate::pages::reports::{today, visible_person, FieldErrors};
 use crate::pages::sharing::{self, Sharing};
@@ -57,14 +57,6 @@ pub const COUNTRIES: &[&str] =
 
 /// Steps recorded after reception (reception itself opens the case).
 const STEP_KINDS: &[&str] = &["verification", "identification_interview", "rescue", "handover", "protection", "other"];
-
-fn display(d: &str) -> String {
-    parse_date(d).map(haven_domain::format::date).unwrap_or_default()
-}
-
-fn display_opt(d: &Option<String>) -> String {
-    d.as_deref().map(display).unwrap_or_default()
-}
 
 /// How verification stands: done, due (days left) or overdue.
 fn verification(verified_on: &Option<String>, verification_due: &str, today: Date) -> (&'static str, i64) {
