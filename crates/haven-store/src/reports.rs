@@ -306,38 +306,60 @@ pub enum WorkList {
     AwaitingProcuracy,
 }
 
+async fn fetch_report<'e, E: sqlx::Executor<'e, Database = sqlx::Any>>(
+    e: E,
+    id: &str,
+) -> anyhow::Result<Option<ReportRow>> {
+    let row = sqlx::query(&format!("SELECT {ROW_COLS} FROM reports WHERE id = $1")).bind(id).fetch_optional(e).await?;
+    row.map(report_row).transpose()
+}
+
+async fn fetch_events<'e, E: sqlx::Executor<'e, Database = sqlx::Any>>(
+    e: E,
+    report_id: &str,
+) -> anyhow::Result<Vec<EventRow>> {
+    let rows: Vec<StoredEvent> = sqlx::query_as(
+        "SELECT kind, on_date, months, ground, recorded_at FROM report_events WHERE report_id = $1 ORDER BY on_date, recorded_at",
+    )
+    .bind(report_id)
+    .fetch_all(e)
+    .await?;
+    rows.into_iter()
+        .map(|(kind, on, months, ground, recorded_at)| {
+            let on = parse_day(&on).ok_or_else(|| anyhow::anyhow!("report event with a bad date"))?;
+            let event = match kind.as_str() {
+                "complex_extension" => ClockEvent::ComplexExtension { on },
+                "procuracy_requested" => ClockEvent::ProcuracyRequested { on },
+                "procuracy_granted" => ClockEvent::ProcuracyGranted { on, months: months.unwrap_or(0) as u32 },
+                "procuracy_refused" => ClockEvent::ProcuracyRefused { on },
+                "suspended" => ClockEvent::Suspended { on },
+                "resumed" => ClockEvent::Resumed { on },
+                other => anyhow::bail!("unknown report event {other}"),
+            };
+            Ok(EventRow { event, ground, recorded_at })
+        })
+        .collect()
+}
+
+/// A report as the running command sees it. Commands are serialised (each locks the audit head), so a check
+/// made on this row holds until the command commits.
+pub async fn current(cmd: &mut Command, id: &str) -> anyhow::Result<Option<ReportRow>> {
+    fetch_report(&mut *cmd.tx, id).await
+}
+
+/// A report's clock events as the running command sees them.
+pub async fn current_events(cmd: &mut Command, id: &str) -> anyhow::Result<Vec<EventRow>> {
+    fetch_events(&mut *cmd.tx, id).await
+}
+
 impl Store {
     pub async fn report(&self, id: &str) -> anyhow::Result<Option<ReportRow>> {
-        let row = sqlx::query(&format!("SELECT {ROW_COLS} FROM reports WHERE id = $1"))
-            .bind(id)
-            .fetch_optional(self.db.pool())
-            .await?;
-        row.map(report_row).transpose()
+        fetch_report(self.db.pool(), id).await
     }
 
     /// The clock events of a report, oldest first.
     pub async fn report_events(&self, report_id: &str) -> anyhow::Result<Vec<EventRow>> {
-        let rows: Vec<StoredEvent> = sqlx::query_as(
-            "SELECT kind, on_date, months, ground, recorded_at FROM report_events WHERE report_id = $1 ORDER BY on_date, recorded_at",
-        )
-        .bind(report_id)
-        .fetch_all(self.db.pool())
-        .await?;
-        rows.into_iter()
-            .map(|(kind, on, months, ground, recorded_at)| {
-                let on = parse_day(&on).ok_or_else(|| anyhow::anyhow!("report event with a bad date"))?;
-                let event = match kind.as_str() {
-                    "complex_extension" => ClockEvent::ComplexExtension { on },
-                    "procuracy_requested" => ClockEvent::ProcuracyRequested { on },
-                    "procuracy_granted" => ClockEvent::ProcuracyGranted { on, months: months.unwrap_or(0) as u32 },
-                    "procuracy_refused" => ClockEvent::ProcuracyRefused { on },
-                    "suspended" => ClockEvent::Suspended { on },
-                    "resumed" => ClockEvent::Resumed { on },
-                    other => anyhow::bail!("unknown report event {other}"),
-                };
-                Ok(EventRow { event, ground, recorded_at })
-            })
-            .collect()
+        fetch_events(self.db.pool(), report_id).await
     }
 
     /// Open (undecided) reports of an agency on a work list, soonest last day first; optionally only those

@@ -571,13 +571,23 @@ impl ConsentRow {
     }
 }
 
+async fn fetch_case<'e, E: sqlx::Executor<'e, Database = sqlx::Any>>(
+    e: E,
+    id: &str,
+) -> anyhow::Result<Option<VictimCase>> {
+    let r = sqlx::query(&format!("SELECT {COLS} FROM victim_cases WHERE id = $1")).bind(id).fetch_optional(e).await?;
+    r.map(row).transpose()
+}
+
+/// A victim case as the running command sees it. Commands are serialised (each locks the audit head), so a
+/// check made on this row (closed, identification pending) holds until the command commits.
+pub async fn current(cmd: &mut Command, id: &str) -> anyhow::Result<Option<VictimCase>> {
+    fetch_case(&mut *cmd.tx, id).await
+}
+
 impl Store {
     pub async fn victim_case(&self, id: &str) -> anyhow::Result<Option<VictimCase>> {
-        let r = sqlx::query(&format!("SELECT {COLS} FROM victim_cases WHERE id = $1"))
-            .bind(id)
-            .fetch_optional(self.db.pool())
-            .await?;
-        r.map(row).transpose()
+        fetch_case(self.db.pool(), id).await
     }
 
     /// An agency's victim cases, newest reception first.

@@ -15,7 +15,6 @@ use serde_json::json;
 
 use crate::ctx::{self as guards, Can, Permission, Viewer};
 use crate::error::{AppError, AppResult};
-use crate::pages::persons::create_person;
 use crate::AppState;
 
 pub fn routes() -> Router<AppState> {
@@ -123,7 +122,7 @@ async fn person(
     Path(id): Path<String>,
 ) -> AppResult<Json<serde_json::Value>> {
     let p = state.store.person(&id).await?.ok_or(AppError::NotFound)?;
-    if !crate::pages::record_access(&state, &v, haven_store::persons::KIND, &id, &p.owner_agency_id, &[])
+    if !haven_app::access::record_access(&state, &v, haven_store::persons::KIND, &id, &p.owner_agency_id, &[])
         .await?
         .allowed()
     {
@@ -137,8 +136,8 @@ async fn create(
     Api(v, ..): Api<guards::CreateRecords>,
     body: axum::body::Bytes,
 ) -> AppResult<Response> {
-    let input = parse_json::<crate::pages::persons::NewPerson>(&body)?.input();
-    match create_person(&state, &v, input).await? {
+    let input = parse_json::<haven_app::persons::NewPerson>(&body)?.input();
+    match haven_app::persons::create(&state, &v, input).await? {
         Ok(id) => {
             let row = state.store.person(&id).await?.ok_or(AppError::NotFound)?;
             Ok((StatusCode::CREATED, Json(json!(row))).into_response())
@@ -222,7 +221,7 @@ async fn create_report(
     body: axum::body::Bytes,
 ) -> AppResult<Response> {
     let j: NewReportJson = parse_json(&body)?;
-    let form = crate::pages::reports::NewReportForm {
+    let form = haven_app::reports::NewReportForm {
         kind: j.kind,
         channel: j.channel,
         received_date: j.received_date,
@@ -234,7 +233,7 @@ async fn create_report(
         commune_code: j.commune_code,
         assigned_to: j.assigned_to,
     };
-    match crate::pages::reports::create_report(&state, &v, form).await? {
+    match haven_app::reports::create(&state, &v, form).await? {
         Ok(id) => {
             let row = state.store.report(&id).await?.ok_or(AppError::NotFound)?;
             Ok((StatusCode::CREATED, Json(json!(row))).into_response())
@@ -249,7 +248,7 @@ async fn report(
     Path(id): Path<String>,
 ) -> AppResult<Json<serde_json::Value>> {
     let r = state.store.report(&id).await?.ok_or(AppError::NotFound)?;
-    if !crate::pages::record_access(&state, &v, haven_store::reports::KIND, &id, &r.owner_agency_id, &r.sent_to())
+    if !haven_app::access::record_access(&state, &v, haven_store::reports::KIND, &id, &r.owner_agency_id, &r.sent_to())
         .await?
         .allowed()
     {
@@ -271,9 +270,8 @@ async fn classify_report(
     Path(id): Path<String>,
     body: axum::body::Bytes,
 ) -> AppResult<Response> {
-    let form: crate::pages::reports::ClassifyForm = parse_json(&body)?;
-    let r = crate::pages::reports::owned_report(&state, &v, &id).await?;
-    match crate::pages::reports::classify_report(&state, &v, &r, &form).await? {
+    let form: haven_app::reports::ClassifyForm = parse_json(&body)?;
+    match haven_app::reports::classify(&state, &v, &id, &form).await? {
         Ok(()) => Ok(Json(json!(state.store.report(&id).await?)).into_response()),
         Err(errors) => Ok(field_errors(&state, &v, &errors)),
     }
@@ -285,9 +283,8 @@ async fn clock_report(
     Path(id): Path<String>,
     body: axum::body::Bytes,
 ) -> AppResult<Response> {
-    let form: crate::pages::reports::ClockForm = parse_json(&body)?;
-    let r = crate::pages::reports::report_for_clock(&state, &v, &id, &form.event).await?;
-    match crate::pages::reports::record_clock_event(&state, &v, &r, &form).await? {
+    let form: haven_app::reports::ClockForm = parse_json(&body)?;
+    match haven_app::reports::record_clock_event(&state, &v, &id, &form).await? {
         Ok(()) => Ok(Json(json!(state.store.report(&id).await?)).into_response()),
         Err(errors) => Ok(field_errors(&state, &v, &errors)),
     }
@@ -299,9 +296,8 @@ async fn decide_report(
     Path(id): Path<String>,
     body: axum::body::Bytes,
 ) -> AppResult<Response> {
-    let form: crate::pages::reports::DecideForm = parse_json(&body)?;
-    let r = crate::pages::reports::owned_report(&state, &v, &id).await?;
-    match crate::pages::reports::decide_report(&state, &v, &r, &form).await? {
+    let form: haven_app::reports::DecideForm = parse_json(&body)?;
+    match haven_app::reports::decide(&state, &v, &id, &form).await? {
         Ok(()) => Ok(Json(json!(state.store.report(&id).await?)).into_response()),
         Err(errors) => Ok(field_errors(&state, &v, &errors)),
     }
@@ -311,7 +307,7 @@ async fn decide_report(
 async fn respond<T: serde::Serialize>(
     state: &AppState,
     v: &Viewer,
-    outcome: Result<(), crate::pages::reports::FieldErrors>,
+    outcome: haven_app::Outcome<()>,
     status: StatusCode,
     then: impl std::future::Future<Output = AppResult<T>>,
 ) -> AppResult<Response> {
@@ -327,9 +323,8 @@ async fn report_person(
     Path(id): Path<String>,
     body: axum::body::Bytes,
 ) -> AppResult<Response> {
-    let form: crate::pages::reports::PersonLinkForm = parse_json(&body)?;
-    let r = crate::pages::reports::owned_report(&state, &v, &id).await?;
-    let outcome = crate::pages::reports::add_report_person(&state, &v, &r, &form).await?;
+    let form: haven_app::reports::PersonLinkForm = parse_json(&body)?;
+    let outcome = haven_app::reports::add_person(&state, &v, &id, &form).await?;
     respond(&state, &v, outcome, StatusCode::OK, async { Ok(state.store.report_persons(&id).await?) }).await
 }
 
@@ -339,9 +334,8 @@ async fn report_procuracy(
     Path(id): Path<String>,
     body: axum::body::Bytes,
 ) -> AppResult<Response> {
-    let form: crate::pages::reports::ProcuracyForm = parse_json(&body)?;
-    let r = crate::pages::reports::owned_report(&state, &v, &id).await?;
-    let outcome = crate::pages::reports::notify_procuracy(&state, &v, &r, &form).await?;
+    let form: haven_app::reports::ProcuracyForm = parse_json(&body)?;
+    let outcome = haven_app::reports::notify_procuracy(&state, &v, &id, &form).await?;
     respond(&state, &v, outcome, StatusCode::OK, async { Ok(state.store.report(&id).await?) }).await
 }
 
@@ -351,9 +345,8 @@ async fn open_case(
     Path(id): Path<String>,
     body: axum::body::Bytes,
 ) -> AppResult<Response> {
-    let form: crate::pages::cases::OpenCaseForm = parse_json(&body)?;
-    let r = crate::pages::reports::owned_report(&state, &v, &id).await?;
-    match crate::pages::cases::open_case_from(&state, &v, &r, &form).await? {
+    let form: haven_app::cases::OpenCaseForm = parse_json(&body)?;
+    match haven_app::cases::open(&state, &v, &id, &form).await? {
         Ok(case_id) => Ok((StatusCode::CREATED, Json(json!(state.store.case(&case_id).await?))).into_response()),
         Err(errors) => Ok(field_errors(&state, &v, &errors)),
     }
@@ -371,7 +364,7 @@ async fn list_cases(
 /// The case, if the caller may see it.
 async fn visible_case(state: &AppState, v: &Viewer, id: &str) -> AppResult<haven_store::cases::CaseRow> {
     let c = state.store.case(id).await?.ok_or(AppError::NotFound)?;
-    if !crate::pages::record_access(state, v, haven_store::cases::KIND, id, &c.owner_agency_id, &c.sent_to())
+    if !haven_app::access::record_access(state, v, haven_store::cases::KIND, id, &c.owner_agency_id, &c.sent_to())
         .await?
         .allowed()
     {
@@ -397,9 +390,8 @@ async fn case_stage(
     Path(id): Path<String>,
     body: axum::body::Bytes,
 ) -> AppResult<Response> {
-    let form: crate::pages::cases::StageForm = parse_json(&body)?;
-    let c = visible_case(&state, &v, &id).await?;
-    let outcome = crate::pages::cases::record_case_stage(&state, &v, &c, &form).await?;
+    let form: haven_app::cases::StageForm = parse_json(&body)?;
+    let outcome = haven_app::cases::record_stage(&state, &v, &id, &form).await?;
     respond(&state, &v, outcome, StatusCode::OK, async { Ok(state.store.case(&id).await?) }).await
 }
 
@@ -409,9 +401,8 @@ async fn case_person(
     Path(id): Path<String>,
     body: axum::body::Bytes,
 ) -> AppResult<Response> {
-    let form: crate::pages::reports::PersonLinkForm = parse_json(&body)?;
-    let c = crate::pages::cases::owned_case(&state, &v, &id).await?;
-    let outcome = crate::pages::cases::add_case_person(&state, &v, &c, &form).await?;
+    let form: haven_app::reports::PersonLinkForm = parse_json(&body)?;
+    let outcome = haven_app::cases::add_person(&state, &v, &id, &form).await?;
     respond(&state, &v, outcome, StatusCode::OK, async { Ok(state.store.case_persons(&id).await?) }).await
 }
 
@@ -421,21 +412,29 @@ async fn case_custody(
     Path((id, person)): Path<(String, String)>,
     body: axum::body::Bytes,
 ) -> AppResult<Response> {
-    let form: crate::pages::cases::CustodyForm = parse_json(&body)?;
-    let c = crate::pages::cases::owned_case(&state, &v, &id).await?;
-    let outcome = crate::pages::cases::set_case_custody(&state, &v, &c, &person, &form).await?;
+    let form: haven_app::cases::CustodyForm = parse_json(&body)?;
+    let outcome = haven_app::cases::set_custody(&state, &v, &id, &person, &form).await?;
     respond(&state, &v, outcome, StatusCode::OK, async { Ok(state.store.case_persons(&id).await?) }).await
 }
 
 async fn indicators(
     State(state): State<AppState>,
     Api(v, ..): Api<guards::ViewAggregates>,
-    axum::extract::Query(q): axum::extract::Query<crate::pages::cases::IndicatorQuery>,
+    axum::extract::Query(q): axum::extract::Query<haven_app::indicators::IndicatorQuery>,
 ) -> AppResult<Response> {
-    match crate::pages::cases::indicator_values(&state, &q).await? {
-        Ok(values) => Ok(Json(values).into_response()),
-        Err(key) => Ok(field_errors(&state, &v, &[("period".to_owned(), key.to_owned())])),
-    }
+    let sel = match haven_app::indicators::select(&state, &q).await? {
+        Ok(sel) => sel,
+        Err(key) => return Ok(field_errors(&state, &v, &[("period".to_owned(), key.to_owned())])),
+    };
+    let values = haven_app::indicators::values(&state, &v, &sel).await?;
+    Ok(Json(json!({
+        "from": haven_store::reports::day(sel.period.from),
+        "to": haven_store::reports::day(sel.period.to),
+        "agency": sel.agency.as_ref().map(|a| a.code.clone()),
+        "commune": sel.commune.as_ref().map(|(c, _)| c.clone()),
+        "indicators": values,
+    }))
+    .into_response())
 }
 
 /// A new victim case as the API sends it.
@@ -467,12 +466,11 @@ async fn list_victims(
     State(state): State<AppState>,
     Api(v, ..): Api<guards::ViewRecords>,
 ) -> AppResult<Json<serde_json::Value>> {
-    let today = crate::pages::reports::today(&state);
-    let until = today + time::Duration::days(crate::pages::victims::VISITS_DUE_DAYS);
+    let lists = haven_app::victims::lists(&state, &v, 500).await?;
     Ok(Json(json!({
-        "awaiting_verification": state.store.victims_awaiting_verification(&v.agency.id, 500).await?,
-        "visits_due": state.store.visits_due(&v.agency.id, until, 500).await?,
-        "items": state.store.victim_cases_of_agency(&v.agency.id, 500).await?,
+        "awaiting_verification": lists.awaiting,
+        "visits_due": lists.visits,
+        "items": lists.all,
     })))
 }
 
@@ -483,7 +481,7 @@ async fn create_victim(
 ) -> AppResult<Response> {
     let j: NewVictimJson = parse_json(&body)?;
     let flag = |b: bool| b.then(|| "1".to_owned());
-    let form = crate::pages::victims::NewVictimForm {
+    let form = haven_app::victims::NewVictimForm {
         person_code: j.person_code,
         reception_kind: j.reception_kind,
         received_on: j.received_on,
@@ -494,7 +492,7 @@ async fn create_victim(
         officer: j.officer,
         note: j.note,
     };
-    match crate::pages::victims::create_case(&state, &v, &form).await? {
+    match haven_app::victims::create(&state, &v, &form).await? {
         Ok(id) => Ok((StatusCode::CREATED, Json(json!(state.store.victim_case(&id).await?))).into_response()),
         Err(errors) => Ok(field_errors(&state, &v, &errors)),
     }
@@ -505,7 +503,7 @@ async fn victim(
     Api(v, ..): Api<guards::ViewRecords>,
     Path(id): Path<String>,
 ) -> AppResult<Json<serde_json::Value>> {
-    let (case, parts) = crate::pages::victims::visible_case(&state, &v, &id).await?;
+    let (case, parts) = haven_app::victims::view(&state, &v, &id).await?;
     // An agency reading the case on a referral gets only the parts the referral opens; the rest is absent.
     let st = &state.store;
     let mut out = serde_json::Map::new();
@@ -513,7 +511,7 @@ async fn victim(
         out.insert("steps".into(), json!(st.victim_steps(&id).await?));
     }
     if parts.support {
-        let entitlements: Vec<_> = crate::pages::victims::entitlements(&state, &case)
+        let entitlements: Vec<_> = haven_app::victims::support::entitlements(&state, &case)
             .await?
             .into_iter()
             .map(|(code, standing, detail)| json!({ "regime": code, "standing": standing, "detail": detail }))
@@ -549,7 +547,7 @@ async fn victim_changed(
     state: &AppState,
     v: &Viewer,
     id: &str,
-    outcome: Result<(), crate::pages::reports::FieldErrors>,
+    outcome: haven_app::Outcome<()>,
 ) -> AppResult<Response> {
     respond(state, v, outcome, StatusCode::OK, async { Ok(state.store.victim_case(id).await?) }).await
 }
@@ -560,9 +558,8 @@ async fn victim_step(
     Path(id): Path<String>,
     body: axum::body::Bytes,
 ) -> AppResult<Response> {
-    let form: crate::pages::victims::StepForm = parse_json(&body)?;
-    let case = crate::pages::victims::owned_case(&state, &v, &id).await?;
-    let outcome = crate::pages::victims::record_step(&state, &v, &case, &form).await?;
+    let form: haven_app::victims::StepForm = parse_json(&body)?;
+    let outcome = haven_app::victims::record_step(&state, &v, &id, &form).await?;
     victim_changed(&state, &v, &id, outcome).await
 }
 
@@ -572,9 +569,8 @@ async fn victim_identification(
     Path(id): Path<String>,
     body: axum::body::Bytes,
 ) -> AppResult<Response> {
-    let form: crate::pages::victims::IdentificationForm = parse_json(&body)?;
-    let case = crate::pages::victims::owned_case(&state, &v, &id).await?;
-    let outcome = crate::pages::victims::propose_identification(&state, &v, &case, &form).await?;
+    let form: haven_app::victims::identification::IdentificationForm = parse_json(&body)?;
+    let outcome = haven_app::victims::identification::propose(&state, &v, &id, &form).await?;
     victim_changed(&state, &v, &id, outcome).await
 }
 
@@ -583,8 +579,7 @@ async fn victim_approve(
     Api(v, ..): Api<guards::EditRecords>,
     Path(id): Path<String>,
 ) -> AppResult<Response> {
-    let case = crate::pages::victims::owned_case(&state, &v, &id).await?;
-    let outcome = crate::pages::victims::approve_identification(&state, &v, &case).await?;
+    let outcome = haven_app::victims::identification::approve(&state, &v, &id).await?;
     victim_changed(&state, &v, &id, outcome).await
 }
 
@@ -612,7 +607,7 @@ async fn victim_support(
     body: axum::body::Bytes,
 ) -> AppResult<Response> {
     let j: SupportJson = parse_json(&body)?;
-    let form = crate::pages::victims::SupportForm {
+    let form = haven_app::victims::support::SupportForm {
         regime: j.regime,
         given_on: j.given_on,
         quantity: j.quantity.to_string(),
@@ -621,8 +616,7 @@ async fn victim_support(
         acknowledged: j.acknowledged.then(|| "1".to_owned()),
         note: j.note,
     };
-    let case = crate::pages::victims::owned_case(&state, &v, &id).await?;
-    let outcome = crate::pages::victims::give_support(&state, &v, &case, &form).await?;
+    let outcome = haven_app::victims::support::give(&state, &v, &id, &form).await?;
     victim_changed(&state, &v, &id, outcome).await
 }
 
@@ -632,9 +626,9 @@ async fn victim_consent(
     Path(id): Path<String>,
     body: axum::body::Bytes,
 ) -> AppResult<Response> {
-    let form: crate::pages::victims::ConsentForm = parse_json(&body)?;
-    let case = crate::pages::victims::owned_case(&state, &v, &id).await?;
-    let outcome = crate::pages::victims::record_consent(&state, &v, &case, &form).await?;
+    let form: haven_app::victims::consent::ConsentForm = parse_json(&body)?;
+    let case = haven_app::victims::owned(&state, &v, &id).await?;
+    let outcome = haven_app::victims::consent::record(&state, &v, &id, &form).await?;
     let person = case.person_id.clone();
     respond(&state, &v, outcome, StatusCode::OK, async { Ok(state.store.consents(&person).await?) }).await
 }
@@ -645,9 +639,8 @@ async fn victim_referral(
     Path(id): Path<String>,
     body: axum::body::Bytes,
 ) -> AppResult<Response> {
-    let form: crate::pages::referrals::ReferralForm = parse_json(&body)?;
-    let case = crate::pages::victims::owned_case(&state, &v, &id).await?;
-    let outcome = crate::pages::referrals::send(&state, &v, &case, &form).await?;
+    let form: haven_app::referrals::ReferralForm = parse_json(&body)?;
+    let outcome = haven_app::referrals::send(&state, &v, &id, &form).await?;
     respond(&state, &v, outcome, StatusCode::OK, async { Ok(state.store.referrals_of_case(&id).await?) }).await
 }
 
@@ -657,9 +650,8 @@ async fn victim_context(
     Path(id): Path<String>,
     body: axum::body::Bytes,
 ) -> AppResult<Response> {
-    let form: crate::pages::victims::ContextForm = parse_json(&body)?;
-    let case = crate::pages::victims::owned_case(&state, &v, &id).await?;
-    let outcome = crate::pages::victims::set_context(&state, &v, &case, &form).await?;
+    let form: haven_app::victims::context::ContextForm = parse_json(&body)?;
+    let outcome = haven_app::victims::context::set(&state, &v, &id, &form).await?;
     victim_changed(&state, &v, &id, outcome).await
 }
 
@@ -667,18 +659,14 @@ async fn victim_context(
 // People registers: absentees, review rounds, handover batches, screening and the review queue of matches.
 
 /// The pairs a person is in, seen from their side, as the viewer may know them.
-async fn pair_views(state: &AppState, v: &Viewer, person_id: &str) -> AppResult<Vec<crate::pages::matches::PairView>> {
-    let mut out = Vec::new();
-    for m in state.store.candidates_of_person(person_id).await? {
-        out.push(crate::pages::matches::pair_view(state, v, m, person_id).await?);
-    }
-    Ok(out)
+async fn pair_views(state: &AppState, v: &Viewer, person_id: &str) -> AppResult<Vec<haven_app::matches::PairView>> {
+    Ok(haven_app::matches::pairs_of_person(state, v, person_id).await?)
 }
 
 /// An absentee entry with its reviews and candidate matches, for the owning agency (or a grant).
 async fn absentee_json(state: &AppState, v: &Viewer, id: &str) -> AppResult<serde_json::Value> {
     let a = state.store.absentee(id).await?.ok_or(AppError::NotFound)?;
-    if !crate::pages::record_access(state, v, haven_store::registers::ABSENTEE, id, &a.owner_agency_id, &[])
+    if !haven_app::access::record_access(state, v, haven_store::registers::ABSENTEE, id, &a.owner_agency_id, &[])
         .await?
         .allowed()
     {
@@ -713,8 +701,8 @@ async fn create_absentee(
     Api(v, ..): Api<guards::CreateRecords>,
     body: axum::body::Bytes,
 ) -> AppResult<Response> {
-    let form: crate::pages::registers::AbsenteeForm = parse_json(&body)?;
-    match crate::pages::registers::add_absentee(&state, &v, &form, None, None).await? {
+    let form: haven_app::registers::absentees::AbsenteeForm = parse_json(&body)?;
+    match haven_app::registers::absentees::add(&state, &v, &form, None, None).await? {
         Ok(id) => Ok((StatusCode::CREATED, Json(absentee_json(&state, &v, &id).await?)).into_response()),
         Err(errors) => Ok(field_errors(&state, &v, &errors)),
     }
@@ -734,9 +722,8 @@ async fn absentee_review(
     Path(id): Path<String>,
     body: axum::body::Bytes,
 ) -> AppResult<Response> {
-    let form: crate::pages::registers::ReviewForm = parse_json(&body)?;
-    let a = state.store.absentee(&id).await?.ok_or(AppError::NotFound)?;
-    match crate::pages::registers::record_review(&state, &v, &a, &form).await? {
+    let form: haven_app::registers::absentees::ReviewForm = parse_json(&body)?;
+    match haven_app::registers::absentees::record_review(&state, &v, &id, &form).await? {
         Ok(victim) => {
             let mut out = absentee_json(&state, &v, &id).await?;
             out["victim_case_id"] = json!(victim);
@@ -760,8 +747,8 @@ async fn create_round(
     Api(v, ..): Api<guards::EditRecords>,
     body: axum::body::Bytes,
 ) -> AppResult<Response> {
-    let form: crate::pages::registers::RoundForm = parse_json(&body)?;
-    match crate::pages::registers::create_round(&state, &v, &form).await? {
+    let form: haven_app::registers::absentees::RoundForm = parse_json(&body)?;
+    match haven_app::registers::absentees::create_round(&state, &v, &form).await? {
         Ok(id) => Ok((StatusCode::CREATED, Json(json!(state.store.round(&id).await?))).into_response()),
         Err(errors) => Ok(field_errors(&state, &v, &errors)),
     }
@@ -769,7 +756,7 @@ async fn create_round(
 
 async fn batch_json(state: &AppState, v: &Viewer, id: &str) -> AppResult<serde_json::Value> {
     let b = state.store.batch(id).await?.ok_or(AppError::NotFound)?;
-    if !crate::pages::record_access(state, v, haven_store::registers::BATCH, id, &b.owner_agency_id, &[])
+    if !haven_app::access::record_access(state, v, haven_store::registers::BATCH, id, &b.owner_agency_id, &[])
         .await?
         .allowed()
     {
@@ -788,8 +775,8 @@ async fn create_batch(
     Api(v, ..): Api<guards::CreateRecords>,
     body: axum::body::Bytes,
 ) -> AppResult<Response> {
-    let form: crate::pages::registers::BatchForm = parse_json(&body)?;
-    match crate::pages::registers::create_batch(&state, &v, &form).await? {
+    let form: haven_app::registers::handovers::BatchForm = parse_json(&body)?;
+    match haven_app::registers::handovers::create_batch(&state, &v, &form).await? {
         Ok(id) => Ok((StatusCode::CREATED, Json(batch_json(&state, &v, &id).await?)).into_response()),
         Err(errors) => Ok(field_errors(&state, &v, &errors)),
     }
@@ -809,9 +796,9 @@ async fn add_returnee(
     Path(id): Path<String>,
     body: axum::body::Bytes,
 ) -> AppResult<Response> {
-    let form: crate::pages::registers::PersonFields = parse_json(&body)?;
+    let form: haven_app::registers::PersonFields = parse_json(&body)?;
     let b = state.store.batch(&id).await?.ok_or(AppError::NotFound)?;
-    match crate::pages::registers::add_returnee(&state, &v, &b, &form, None, None).await? {
+    match haven_app::registers::handovers::add_returnee(&state, &v, &b, &form, None, None).await? {
         Ok(rid) => {
             let r = state.store.returnee(&rid).await?.ok_or(AppError::NotFound)?;
             let candidates = pair_views(&state, &v, &r.person_id).await?;
@@ -827,10 +814,8 @@ async fn screen_returnee(
     Path(id): Path<String>,
     body: axum::body::Bytes,
 ) -> AppResult<Response> {
-    let form: crate::pages::registers::ScreeningForm = parse_json(&body)?;
-    let r = state.store.returnee(&id).await?.ok_or(AppError::NotFound)?;
-    let b = state.store.batch(&r.batch_id).await?.ok_or(AppError::NotFound)?;
-    match crate::pages::registers::screen(&state, &v, &r, &b, &form).await? {
+    let form: haven_app::registers::handovers::ScreeningForm = parse_json(&body)?;
+    match haven_app::registers::handovers::screen(&state, &v, &id, &form).await? {
         Ok(victim) => {
             Ok(Json(json!({ "returnee": state.store.returnee(&id).await?, "victim_case_id": victim })).into_response())
         }
@@ -839,11 +824,7 @@ async fn screen_returnee(
 }
 
 async fn list_matches(State(state): State<AppState>, Api(v, ..): Api<guards::ViewRecords>) -> AppResult<Response> {
-    let mut out = Vec::new();
-    for m in state.store.open_candidates_of_agency(&v.agency.id, 200).await? {
-        let from = crate::pages::matches::viewer_side(&state, &v, &m).await?;
-        out.push(crate::pages::matches::pair_view(&state, &v, m, &from).await?);
-    }
+    let out = haven_app::matches::open_pairs(&state, &v, 200).await?;
     Ok(Json(json!({ "matches": out })).into_response())
 }
 
@@ -853,14 +834,13 @@ async fn decide_match(
     Path(id): Path<String>,
     body: axum::body::Bytes,
 ) -> AppResult<Response> {
-    let form: crate::pages::matches::DecisionForm = parse_json(&body)?;
-    let m = state.store.candidate(&id).await?.ok_or(AppError::NotFound)?;
-    use crate::pages::matches::Decided;
-    match crate::pages::matches::decide_pair(&state, &v, &m, form.decision.trim()).await? {
+    let form: haven_app::matches::DecisionForm = parse_json(&body)?;
+    use haven_app::matches::Decided;
+    match haven_app::matches::decide(&state, &v, &id, form.decision.trim()).await? {
         Decided::Done(_) => {
             let m = state.store.candidate(&id).await?.ok_or(AppError::NotFound)?;
-            let from = crate::pages::matches::viewer_side(&state, &v, &m).await?;
-            Ok(Json(crate::pages::matches::pair_view(&state, &v, m, &from).await?).into_response())
+            let from = haven_app::matches::viewer_side(&state, &v, &m).await?;
+            Ok(Json(haven_app::matches::pair_view(&state, &v, m, &from).await?).into_response())
         }
         Decided::Stale => Ok(field_errors(&state, &v, &[("decision".into(), "error.match_decided".into())])),
         Decided::Refused(key) => Ok(field_errors(&state, &v, &[("decision".into(), key.into())])),
@@ -879,16 +859,16 @@ async fn plan(
     State(state): State<AppState>,
     Api(v, ..): Api<guards::ViewAggregates>,
     Path(id): Path<String>,
-    axum::extract::Query(q): axum::extract::Query<crate::pages::plan::PeriodQuery>,
+    axum::extract::Query(q): axum::extract::Query<PeriodQuery>,
 ) -> AppResult<Response> {
     let p = state.store.plan(&id).await?.ok_or(AppError::NotFound)?;
-    let period = match crate::pages::plan::chosen_period(&p, &q.period) {
+    let period = match haven_app::plan::chosen_period(&p, &q.period) {
         Ok(period) => period,
         Err(key) => return Ok(field_errors(&state, &v, &[("period".to_owned(), key.to_owned())])),
     };
     let mut indicators = Vec::new();
     for i in state.store.plan_indicators(&p.id).await? {
-        indicators.push(crate::pages::plan::indicator_value(&state, &i, period, None).await?);
+        indicators.push(haven_app::plan::indicator_value(&state, &i, period, None).await?);
     }
     Ok(Json(json!({ "plan": p, "period": period.code(), "indicators": indicators })).into_response())
 }
@@ -899,9 +879,8 @@ async fn plan_entry(
     Path((id, indicator)): Path<(String, String)>,
     body: axum::body::Bytes,
 ) -> AppResult<Response> {
-    let form: crate::pages::plan::EntryForm = parse_json(&body)?;
-    let p = state.store.plan(&id).await?.ok_or(AppError::NotFound)?;
-    match crate::pages::plan::record_entry(&state, &v, &p, &indicator, &form).await? {
+    let form: haven_app::plan::EntryForm = parse_json(&body)?;
+    match haven_app::plan::record_entry(&state, &v, &id, &indicator, &form).await? {
         Ok(corrected) => Ok(Json(json!({ "corrected": corrected })).into_response()),
         Err(errors) => Ok(field_errors(&state, &v, &errors)),
     }
@@ -912,8 +891,8 @@ async fn create_prevention(
     Api(v, ..): Api<guards::CreateRecords>,
     body: axum::body::Bytes,
 ) -> AppResult<Response> {
-    let b: crate::pages::prevention::PreventionJson = parse_json(&body)?;
-    match crate::pages::prevention::create_prevention(&state, &v, &b.into_form()).await? {
+    let b: PreventionJson = parse_json(&body)?;
+    match haven_app::prevention::create(&state, &v, &b.into_form()).await? {
         Ok(id) => Ok((StatusCode::CREATED, Json(json!({ "id": id }))).into_response()),
         Err(errors) => Ok(field_errors(&state, &v, &errors)),
     }
@@ -933,12 +912,12 @@ async fn list_cooperation(
     Api(v, ..): Api<guards::ViewRecords>,
     axum::extract::Query(q): axum::extract::Query<CooperationQuery>,
 ) -> AppResult<Response> {
-    let today = crate::pages::reports::today(&state);
+    let today = state.today();
     let (awaiting, overdue) = state.store.cooperation_counts(&v.agency.id, today).await?;
     let mut requests = Vec::new();
     for r in state.store.cooperation_of_agency(&v.agency.id, 500).await? {
         let status = r.status(today);
-        if crate::pages::cooperation::listed(Some(q.list.as_str()), status).1 {
+        if haven_app::cooperation::listed(Some(q.list.as_str()), status).1 {
             let mut line = serde_json::to_value(&r).map_err(|e| AppError::Internal(e.into()))?;
             line["status"] = json!(status.code());
             requests.push(line);
@@ -952,13 +931,55 @@ async fn create_cooperation(
     Api(v, ..): Api<guards::CreateRecords>,
     body: axum::body::Bytes,
 ) -> AppResult<Response> {
-    let form: crate::pages::cooperation::RequestForm = parse_json(&body)?;
-    match crate::pages::cooperation::create_request(&state, &v, &form).await? {
+    let form: haven_app::cooperation::RequestForm = parse_json(&body)?;
+    match haven_app::cooperation::create(&state, &v, &form).await? {
         Ok(id) => {
             let r = state.store.cooperation_request(&id).await?.ok_or(AppError::NotFound)?;
             Ok((StatusCode::CREATED, Json(json!({ "id": id, "case_code": r.case_code, "due_on": r.due_on })))
                 .into_response())
         }
         Err(errors) => Ok(field_errors(&state, &v, &errors)),
+    }
+}
+
+#[derive(Deserialize, Default)]
+struct PeriodQuery {
+    #[serde(default)]
+    period: String,
+}
+
+/// A prevention activity as the API sends it: numbers as numbers, groups as an object of counts.
+#[derive(Clone, Debug, Deserialize)]
+struct PreventionJson {
+    title: String,
+    held_on: String,
+    #[serde(default)]
+    commune_code: String,
+    organiser: String,
+    channel: String,
+    #[serde(default)]
+    women: i64,
+    #[serde(default)]
+    men: i64,
+    #[serde(default)]
+    materials: i64,
+    #[serde(default)]
+    groups: std::collections::BTreeMap<String, i64>,
+}
+
+impl PreventionJson {
+    /// The same checks as the page's form: numbers go through as typed, so a negative one is refused alike.
+    fn into_form(self) -> haven_app::prevention::PreventionForm {
+        haven_app::prevention::PreventionForm {
+            title: self.title,
+            held_on: self.held_on,
+            commune_code: self.commune_code,
+            organiser: self.organiser,
+            channel: self.channel,
+            women: self.women.to_string(),
+            men: self.men.to_string(),
+            materials: self.materials.to_string(),
+            groups: self.groups.into_iter().map(|(g, n)| (g, n.to_string())).collect(),
+        }
     }
 }

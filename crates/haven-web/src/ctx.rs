@@ -8,13 +8,11 @@ use std::marker::PhantomData;
 use axum::extract::{FromRequest, FromRequestParts, Request};
 use axum::http::request::Parts;
 use axum::http::{header, HeaderMap};
+use haven_app::Caller;
 use haven_domain::account::session_live;
 use haven_domain::format::Lang;
-use haven_domain::roles::permits;
-use haven_domain::{Action, Role};
-use haven_store::accounts::{Session, User};
-use haven_store::directory::Agency;
-use haven_store::Actor;
+use haven_domain::Action;
+use haven_store::accounts::Session;
 use serde::de::DeserializeOwned;
 
 use crate::error::AppError;
@@ -47,30 +45,21 @@ pub fn set_cookie(name: &str, value: &str, secure: bool, max_age: Option<i64>) -
     c
 }
 
-/// The logged-in user.
+/// The logged-in user: the [`Caller`] use cases act for, and how they came (session or token).
 #[derive(Clone)]
 pub struct Viewer {
-    pub user: User,
-    pub agency: Agency,
+    pub caller: Caller,
     /// The cookie session; `None` when the request came with an API token.
     pub session: Option<(String, Session)>,
-    pub request_id: String,
     /// A role of this user requires a second factor that is not set up yet: only enrolment is open.
     pub must_enrol: bool,
 }
 
-impl Viewer {
-    pub fn can(&self, action: Action) -> bool {
-        permits(&self.user.roles, action)
-    }
-    pub fn has_role(&self, role: Role) -> bool {
-        self.user.roles.contains(&role)
-    }
-    pub fn actor(&self) -> Actor {
-        Actor { user_id: self.user.id.clone(), agency_id: self.agency.id.clone(), request_id: self.request_id.clone() }
-    }
-    pub fn lang(&self) -> Lang {
-        Lang::from_code(&self.user.lang).unwrap_or(Lang::Vi)
+/// A viewer is the caller of the use cases it starts: `&viewer` passes where `&Caller` is taken.
+impl std::ops::Deref for Viewer {
+    type Target = Caller;
+    fn deref(&self) -> &Caller {
+        &self.caller
     }
 }
 
@@ -123,7 +112,7 @@ pub async fn resolve_viewer(state: &AppState, parts: &Parts) -> Result<Option<Vi
     let Some(agency) = state.store.agency(&user.agency_id).await? else { return Ok(None) };
     // Set at log-in when a role of the user requires a second factor that is not set up yet.
     let must_enrol = session.as_ref().is_some_and(|(_, s)| s.stage == "enrol");
-    Ok(Some(Viewer { user, agency, session, request_id: request_id(parts), must_enrol }))
+    Ok(Some(Viewer { caller: Caller { user, agency, request_id: request_id(parts) }, session, must_enrol }))
 }
 
 impl FromRequestParts<AppState> for Viewer {
@@ -331,5 +320,5 @@ impl FromRequest<AppState> for CsrfUpload {
 
 /// The language of a request: the user's choice when logged in, else the language cookie, else Vietnamese.
 pub fn request_lang(viewer: Option<&Viewer>, headers: &HeaderMap) -> Lang {
-    viewer.map(Viewer::lang).or_else(|| cookie(headers, LANG_COOKIE).and_then(Lang::from_code)).unwrap_or(Lang::Vi)
+    viewer.map(|v| v.lang()).or_else(|| cookie(headers, LANG_COOKIE).and_then(Lang::from_code)).unwrap_or(Lang::Vi)
 }

@@ -26,6 +26,17 @@ impl From<anyhow::Error> for AppError {
     }
 }
 
+impl From<haven_app::Error> for AppError {
+    fn from(e: haven_app::Error) -> Self {
+        match e {
+            haven_app::Error::NotFound => AppError::NotFound,
+            haven_app::Error::Forbidden => AppError::Forbidden,
+            haven_app::Error::BadRequest(what) => AppError::BadRequest(what),
+            haven_app::Error::Internal(e) => AppError::Internal(e),
+        }
+    }
+}
+
 impl AppError {
     pub fn status(&self) -> StatusCode {
         match self {

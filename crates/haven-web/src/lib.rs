@@ -6,10 +6,9 @@ pub mod api;
 pub mod charts;
 pub mod ctx;
 pub mod error;
-pub mod i18n;
-pub mod imports;
 pub mod page;
 pub mod pages;
+pub mod views;
 
 use std::sync::Arc;
 
@@ -23,7 +22,7 @@ use haven_store::Store;
 use tracing::Instrument;
 
 use crate::error::ErrorMarker;
-use crate::i18n::I18n;
+pub use haven_app::{i18n, Profile};
 
 /// Settings of a running server.
 #[derive(Clone, Debug, Default)]
@@ -34,12 +33,12 @@ pub struct Config {
     pub province: String,
 }
 
+/// What every handler works with: the application (store, profile, translations) and the server's own
+/// settings and in-process caches.
 #[derive(Clone)]
 pub struct AppState {
-    pub store: Store,
-    pub i18n: Arc<I18n>,
+    pub app: haven_app::App,
     pub config: Arc<Config>,
-    pub profile: Arc<Profile>,
     /// When this process last noted activity on each session, so that a burst of requests on one session
     /// writes its last-seen time once, not once per request racing for the write lock.
     pub touched: Arc<std::sync::Mutex<std::collections::HashMap<String, i64>>>,
@@ -51,66 +50,20 @@ pub struct AppState {
 impl AppState {
     pub fn new(store: Store, config: Config) -> AppState {
         AppState {
-            store,
-            i18n: Arc::new(I18n::embedded()),
+            app: haven_app::App::new(store, &config.province),
             config: Arc::new(config),
-            profile: Arc::new(Profile::embedded()),
             touched: Arc::default(),
             imports: Arc::default(),
         }
     }
 }
 
-/// The profile's rules the pages apply: the criminal-procedure clock, the offence codes and the support
-/// regimes.
-pub struct Profile {
-    pub clock: haven_domain::reports::clock::ClockRules,
-    pub offences: Vec<haven_domain::reports::intake::Offence>,
-    pub support: haven_domain::victims::support::SupportRules,
-    pub referrals: haven_domain::victims::referral::ReferralKinds,
-    /// The HTCDS v2 code lists victim cases are recorded in.
-    pub htcds: haven_domain::victims::htcds::Picklists,
-    /// The interview form for returned citizens.
-    pub screening: haven_domain::registers::screening::Form,
-    /// Border gates and airports where people are handed back.
-    pub gates: Vec<haven_domain::registers::screening::Gate>,
-}
-
-impl Profile {
-    /// The profile built into the binary. A malformed profile is a build defect, caught by the unit tests.
-    pub fn embedded() -> Profile {
-        let clock = haven_domain::reports::clock::ClockRules::parse(include_str!(
-            "../../../profiles/vn/criminal-procedure.txt"
-        ));
-        let offences = haven_domain::reports::intake::parse_offences(include_str!("../../../profiles/vn/offences.txt"));
-        let support = haven_domain::victims::support::SupportRules::parse(include_str!(
-            "../../../profiles/vn/support-regimes.txt"
-        ));
-        let referrals = haven_domain::victims::referral::ReferralKinds::parse(include_str!(
-            "../../../profiles/vn/referral-kinds.txt"
-        ));
-        let htcds = haven_domain::victims::htcds::Picklists::parse(include_str!(
-            "../../../profiles/standards/htcds-2.0-fields.csv"
-        ));
-        let screening =
-            haven_domain::registers::screening::Form::parse(include_str!("../../../profiles/vn/screening.txt"));
-        let gates =
-            haven_domain::registers::screening::parse_gates(include_str!("../../../profiles/vn/border-gates.txt"));
-        match (clock, offences, support, referrals, htcds, screening, gates) {
-            (Ok(clock), Ok(offences), Ok(support), Ok(referrals), Ok(htcds), Ok(screening), Ok(gates)) => {
-                Profile { clock, offences, support, referrals, htcds, screening, gates }
-            }
-            (clock, offences, support, referrals, htcds, screening, gates) => panic!(
-                "the embedded profile is malformed: {:?} {:?} {:?} {:?} {:?} {:?} {:?}",
-                clock.err(),
-                offences.err(),
-                support.err(),
-                referrals.err(),
-                htcds.err(),
-                screening.err(),
-                gates.err()
-            ),
-        }
+/// Handlers reach the store, the profile and the translations through the application, and pass `&state`
+/// where a use case takes `&App`.
+impl std::ops::Deref for AppState {
+    type Target = haven_app::App;
+    fn deref(&self) -> &haven_app::App {
+        &self.app
     }
 }
 

@@ -153,8 +153,8 @@ impl FromRequestParts<AppState> for Ctx {
         };
         let mut c = Ctx::build(state, viewer.as_ref(), parts);
         if let Some(v) = viewer.as_ref().filter(|v| v.can(Action::EditRecords) && !v.must_enrol) {
-            let today = crate::pages::reports::today(state);
-            let until = today + time::Duration::days(crate::pages::reports::DUE_SOON_DAYS);
+            let today = state.today();
+            let until = today + time::Duration::days(haven_app::reports::DUE_SOON_DAYS);
             let (overdue, all) = state.store.assigned_deadlines(&v.user.id, today, until).await?;
             c.deadlines = Some((overdue, all - overdue)).filter(|_| all > 0);
         }
@@ -198,6 +198,10 @@ impl FormState {
             errors: Vec::new(),
         }
     }
+    /// The submitted form again, with the errors a use case found in it.
+    pub fn with_errors(pairs: &[(String, String)], errors: haven_app::FieldErrors) -> FormState {
+        FormState { errors, ..FormState::from_pairs(pairs) }
+    }
     pub fn value(&self, field: &str) -> &str {
         self.values.iter().find(|(k, _)| k == field).map(|(_, v)| v.as_str()).unwrap_or("")
     }
@@ -237,4 +241,31 @@ pub fn error_page(state: &AppState, lang: Lang, status: StatusCode, key: &str, r
         deadlines: None,
     };
     render(status, &ErrorPage { c, status: status.as_u16(), key, request_id })
+}
+
+/// A file to download, named for the user's disk. RFC 6266 with RFC 5987 encoding: names keep their
+/// diacritics; the plain form is an ASCII fallback. Never cached, never sniffed.
+pub fn download(file_name: &str, content_type: &str, bytes: Vec<u8>) -> Response {
+    let ascii: String = file_name.chars().map(|ch| if ch.is_ascii_graphic() || ch == ' ' { ch } else { '_' }).collect();
+    let encoded: String = file_name
+        .bytes()
+        .map(|b| {
+            if b.is_ascii_alphanumeric() || b".-_".contains(&b) {
+                char::from(b).to_string()
+            } else {
+                format!("%{b:02X}")
+            }
+        })
+        .collect();
+    let disposition = format!("attachment; filename=\"{ascii}\"; filename*=UTF-8''{encoded}");
+    (
+        [
+            (header::CONTENT_TYPE, content_type.to_owned()),
+            (header::CONTENT_DISPOSITION, disposition),
+            (header::CACHE_CONTROL, "no-store".to_owned()),
+            (header::X_CONTENT_TYPE_OPTIONS, "nosniff".to_owned()),
+        ],
+        bytes,
+    )
+        .into_response()
 }

@@ -460,7 +460,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::User(cmd) => user(&g, cmd).await?,
         Command::Import { kind, file, user, commune, batch, encoding, map, check } => {
             let (store, _) = open(&g).await?;
-            let state = AppState::new(store.clone(), Config { tls: false, province: demo::PROVINCE.into() });
+            let state = haven_app::App::new(store.clone(), demo::PROVINCE);
             let job = crate::importing::Job {
                 kind: &kind,
                 file: &file,

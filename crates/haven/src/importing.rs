@@ -8,13 +8,12 @@ use std::io::Write;
 use std::path::Path;
 
 use anyhow::{bail, Context};
-use haven_domain::format::Lang;
+use haven_app::imports::{check_rows, commit, mapping_for, Committed, Communes, Kind, Mapping};
+use haven_app::App;
+use haven_app::Caller;
 use haven_domain::registers::sheet::{self, Encoding};
 use haven_domain::Action;
 use haven_store::imports::{self, Upload};
-use haven_web::ctx::Viewer;
-use haven_web::imports::{check_rows, commit, mapping_for, Committed, Communes, Kind, Mapping};
-use haven_web::AppState;
 
 pub struct Job<'a> {
     pub kind: &'a str,
@@ -64,15 +63,13 @@ fn parse_map(kind: Kind, headers: &[String], args: &[String]) -> anyhow::Result<
     Ok(Mapping(out))
 }
 
-pub async fn run(state: &AppState, job: &Job<'_>) -> anyhow::Result<Outcome> {
+pub async fn run(state: &App, job: &Job<'_>) -> anyhow::Result<Outcome> {
     let kind = Kind::from_code(job.kind).context("--kind is absentees or returnees")?;
-    let user = state.store.user_by_name(job.user).await?.with_context(|| format!("no user {}", job.user))?;
-    if user.disabled {
-        bail!("user {} is disabled", job.user);
-    }
-    let agency = state.store.agency(&user.agency_id).await?.context("the user's agency is missing")?;
-    let lang = Lang::from_code(&user.lang).unwrap_or(Lang::Vi);
-    let viewer = Viewer { user, agency, session: None, request_id: "cli-import".into(), must_enrol: false };
+    let viewer = Caller::by_user_name(state, job.user, "cli-import")
+        .await
+        .map_err(|e| anyhow::anyhow!("{e}"))?
+        .with_context(|| format!("no active user {}", job.user))?;
+    let lang = viewer.lang();
     if !viewer.can(Action::CreateRecords) {
         bail!("user {} may not create records", job.user);
     }

@@ -6,9 +6,8 @@ use axum::extract::{Query, State};
 use axum::response::Response;
 use axum::routing::get;
 use axum::Router;
-use haven_domain::format::parse_date;
-use haven_domain::time::{to_millis, DAY, VN_OFFSET};
-use haven_store::audit::{self, Filter, Stored};
+use haven_app::audit::{self as app, AuditQuery};
+use haven_store::audit::{self, Stored};
 use serde::Deserialize;
 
 use crate::ctx::{self as guards, Can};
@@ -21,13 +20,9 @@ pub fn routes() -> Router<AppState> {
 }
 
 #[derive(Deserialize, Default)]
-struct AuditQuery {
-    user: Option<String>,
-    action: Option<String>,
-    record: Option<String>,
-    from: Option<String>,
-    to: Option<String>,
-    before: Option<i64>,
+struct PageQuery {
+    #[serde(flatten)]
+    q: AuditQuery,
     verify: Option<String>,
 }
 
@@ -51,36 +46,14 @@ struct AuditPage {
     verified: Option<audit::VerifyReport>,
 }
 
-fn day_start(s: &str) -> Option<i64> {
-    parse_date(s).map(|d| to_millis(d.midnight().assume_offset(VN_OFFSET)))
-}
-
 async fn browse(
     State(state): State<AppState>,
-    Can(..): Can<guards::ViewAudit>,
+    Can(viewer, ..): Can<guards::ViewAudit>,
     c: Ctx,
-    Query(q): Query<AuditQuery>,
+    Query(PageQuery { q, verify }): Query<PageQuery>,
 ) -> AppResult<Response> {
-    let s = |o: &Option<String>| o.as_deref().unwrap_or("").trim().to_owned();
-    let (user, action, record, from, to) = (s(&q.user), s(&q.action), s(&q.record), s(&q.from), s(&q.to));
-    let actor_user_id = if user.is_empty() {
-        None
-    } else {
-        // Unknown user names match nothing rather than everything.
-        Some(state.store.user_by_name(&user).await?.map(|u| u.id).unwrap_or_else(|| user.clone()))
-    };
-    let filter = Filter {
-        actor_user_id,
-        action: Some(action.clone()),
-        record_id: Some(record.clone()),
-        record_kind: None,
-        from: day_start(&from),
-        to: day_start(&to).map(|t| t + DAY),
-        before_seq: q.before,
-    };
     const PAGE: i64 = 100;
-    let entries = audit::browse(&state.store.db, &filter, PAGE).await?;
-    let next_before = (entries.len() as i64 == PAGE).then(|| entries.last().map(|e| e.seq)).flatten();
+    let (entries, next_before) = app::browse(&state, &viewer, &q, PAGE).await?;
     let mut lines = Vec::with_capacity(entries.len());
     for e in entries {
         let user = match state.store.user(&e.actor_user_id).await? {
@@ -89,7 +62,9 @@ async fn browse(
         };
         lines.push(AuditLine { e, user });
     }
-    let verified = if q.verify.is_some() { Some(state.store.verify_audit().await?) } else { None };
+    let verified = if verify.is_some() { Some(app::verify(&state, &viewer).await?) } else { None };
+    let t = |s: &str| s.trim().to_owned();
+    let (user, action, record, from, to) = (t(&q.user), t(&q.action), t(&q.record), t(&q.from), t(&q.to));
     let query_base = serde_urlencoded::to_string([
         ("user", &user),
         ("action", &action),

@@ -9,15 +9,13 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::Router;
 use haven_store::exports::{HtcdsRecord, CSV_COLUMNS};
-use haven_store::Entry;
 use serde::Deserialize;
 
-use crate::ctx::{self as guards, Can, CsrfForm, Viewer};
+use crate::ctx::{self as guards, Can, CsrfForm};
 use crate::error::{AppError, AppResult};
-use crate::imports::neutralise;
 use crate::page::{ok, Ctx};
-use crate::pages::reports::today;
 use crate::AppState;
+use haven_app::imports::neutralise;
 
 pub fn routes() -> Router<AppState> {
     Router::new()
@@ -33,30 +31,17 @@ struct ExportsPage {
     cases: usize,
 }
 
-async fn page(State(state): State<AppState>, Can(..): Can<guards::ViewAggregates>, c: Ctx) -> AppResult<Response> {
-    let cases = state.store.htcds_records(today(&state)).await?.len();
+async fn page(
+    State(state): State<AppState>,
+    Can(viewer, ..): Can<guards::ViewAggregates>,
+    c: Ctx,
+) -> AppResult<Response> {
+    let cases = haven_app::exports::htcds_count(&state, &viewer).await?;
     Ok(ok(&ExportsPage { c, cases }))
 }
 
 #[derive(Deserialize)]
 struct Empty {}
-
-/// The records, with the download audited (how many cases left, in which form).
-pub async fn export(state: &AppState, v: &Viewer, form: &str) -> AppResult<Vec<HtcdsRecord>> {
-    let records = state.store.htcds_records(today(state)).await?;
-    let mut cmd = state.store.command(&v.actor()).await?;
-    cmd.audit(Entry::new("export.htcds", "export", "htcds").purpose(&format!("{form}:{}", records.len())).fields(&[
-        "gender",
-        "citizenship",
-        "age",
-        "status",
-        "context",
-        "events",
-    ]))
-    .await?;
-    cmd.commit().await?;
-    Ok(records)
-}
 
 /// The records as CSV (UTF-8 with a byte-order mark, so spreadsheets read the Vietnamese right).
 pub fn csv_bytes(records: &[HtcdsRecord]) -> AppResult<Vec<u8>> {
@@ -84,7 +69,7 @@ async fn htcds_csv(
     Can(v, ..): Can<guards::ViewAggregates>,
     CsrfForm(_, _): CsrfForm<Empty>,
 ) -> AppResult<Response> {
-    let records = export(&state, &v, "csv").await?;
+    let records = haven_app::exports::htcds(&state, &v, "csv").await?;
     Ok(attachment("text/csv; charset=utf-8", "htcds-v2.csv", csv_bytes(&records)?))
 }
 
@@ -93,7 +78,7 @@ async fn htcds_json(
     Can(v, ..): Can<guards::ViewAggregates>,
     CsrfForm(_, _): CsrfForm<Empty>,
 ) -> AppResult<Response> {
-    let records = export(&state, &v, "json").await?;
+    let records = haven_app::exports::htcds(&state, &v, "json").await?;
     let body = serde_json::to_vec_pretty(&serde_json::json!({ "standard": "HTCDS 2.0", "cases": records }))
         .map_err(|e| AppError::Internal(e.into()))?;
     Ok(attachment("application/json", "htcds-v2.json", body))

@@ -56,19 +56,18 @@ async fn home(State(state): State<AppState>, viewer: Viewer, c: Ctx) -> AppResul
         None
     };
     let reports = if viewer.can(Action::ViewRecords) {
-        Some(crate::pages::reports::work_counts(&state, &viewer.agency.id).await?)
+        Some(haven_app::reports::work_counts(&state, &viewer.agency.id).await?)
     } else {
         None
     };
     let victims = if viewer.can(Action::ViewRecords) {
-        let (due, overdue) =
-            state.store.verification_counts(&viewer.agency.id, crate::pages::reports::today(&state)).await?;
+        let (due, overdue) = state.store.verification_counts(&viewer.agency.id, state.today()).await?;
         Some((due, overdue))
     } else {
         None
     };
     let cooperation = if viewer.can(Action::ViewRecords) {
-        let counts = state.store.cooperation_counts(&viewer.agency.id, crate::pages::reports::today(&state)).await?;
+        let counts = state.store.cooperation_counts(&viewer.agency.id, state.today()).await?;
         Some(counts).filter(|(awaiting, _)| *awaiting > 0)
     } else {
         None

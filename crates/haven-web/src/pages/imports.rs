@@ -1,6 +1,6 @@
 //! The import pages: upload a spreadsheet, see it read (encoding, headers, the first rows), map its columns to
 //! the register's fields (remembered per template), check every row with a downloadable error report, then
-//! commit all rows or none while a progress bar follows the work.
+//! commit all rows or none while a progress bar follows the work. The use cases are `haven_app::imports`.
 
 use askama::Template;
 use axum::extract::{DefaultBodyLimit, Path, Query, State};
@@ -8,19 +8,17 @@ use axum::http::{header, StatusCode};
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
 use axum::{Json, Router};
+use haven_app::imports::{
+    self as app, commit, error_report, Committed, Kind, Mapping, NewFile, Refused, RowError, Uploaded, MAX_FILE_BYTES,
+};
 use haven_domain::registers::sheet::{self, Encoding, Sheet};
-use haven_store::imports::{self, NewUpload, Upload};
+use haven_store::imports::Upload;
 use serde::Deserialize;
 
 use crate::ctx::{self as guards, Can, CsrfForm, CsrfUpload, Viewer};
 use crate::error::{AppError, AppResult};
-use crate::imports::{check_rows, commit, error_report, mapping_for, Committed, Communes, Kind, Mapping, RowError};
 use crate::page::{ok, render, Ctx, FormState};
-use crate::pages::reports::today;
 use crate::AppState;
-
-/// Largest spreadsheet accepted.
-pub const MAX_FILE_BYTES: usize = 20 * 1024 * 1024;
 /// Rows shown in the preview, and errors listed on the page (the report has them all).
 const PREVIEW_ROWS: usize = 5;
 const ERRORS_SHOWN: usize = 100;
@@ -94,23 +92,11 @@ async fn upload_form(
 ) -> AppResult<Response> {
     let kind = Kind::from_code(&q.kind).unwrap_or(Kind::Absentees);
     if kind == Kind::Returnees {
-        own_batch(&state, &viewer, &q.batch).await?;
+        haven_app::registers::handovers::visible_batch(&state, &viewer, &q.batch)
+            .await
+            .and_then(|b| haven_app::access::require_owner(&viewer, &b.owner_agency_id))?;
     }
     upload_page(&state, c, kind, q.batch, FormState::default(), None, StatusCode::OK).await
-}
-
-/// The batch, when it is the viewer's agency's.
-async fn own_batch(state: &AppState, viewer: &Viewer, id: &str) -> AppResult<()> {
-    let b = state.store.batch(id).await?.ok_or(AppError::NotFound)?;
-    if b.owner_agency_id != viewer.agency.id {
-        return Err(AppError::Forbidden);
-    }
-    Ok(())
-}
-
-/// Read a sheet in the encoding chosen ("" or "auto": detected).
-fn read_sheet(bytes: &[u8], encoding: &str) -> Result<Sheet, sheet::SheetError> {
-    sheet::read(bytes, Encoding::from_code(encoding))
 }
 
 fn sheet_error(f: &mut FormState, e: &sheet::SheetError) {
@@ -128,52 +114,30 @@ async fn upload(
 ) -> AppResult<Response> {
     let kind = Kind::from_code(form.field("kind")).ok_or_else(|| AppError::BadRequest("kind".into()))?;
     let target = match kind {
-        Kind::Returnees => {
-            let batch = form.field("batch").to_owned();
-            own_batch(&state, &viewer, &batch).await?;
-            batch
-        }
+        Kind::Returnees => form.field("batch").to_owned(),
         Kind::Absentees => form.field("commune_code").trim().to_owned(),
     };
+    let file = form.file.as_ref().map(|f| NewFile {
+        file_name: &f.file_name,
+        bytes: &f.bytes,
+        encoding: form.field("encoding"),
+    });
     let mut f = FormState::from_pairs(&form.fields);
-    if kind == Kind::Absentees && !target.is_empty() && !state.store.unit_exists(&target).await? {
-        f.add("commune_code", "error.choice");
+    match app::upload(&state, &viewer, file, kind, &target).await? {
+        Ok(Uploaded::New(id)) => Ok(Redirect::to(&format!("/imports/{id}")).into_response()),
+        Ok(Uploaded::Earlier(at)) => {
+            // The same file again: nothing new is created, and the page says when it came in.
+            let when = c.date_time(&at);
+            upload_page(&state, c, kind, batch_of(kind, &target), f, Some(when), StatusCode::OK).await
+        }
+        Err(refused) => {
+            match refused {
+                Refused::Fields(errors) => f.errors = errors,
+                Refused::Sheet(e) => sheet_error(&mut f, &e),
+            }
+            upload_page(&state, c, kind, batch_of(kind, &target), f, None, StatusCode::UNPROCESSABLE_ENTITY).await
+        }
     }
-    let Some(file) = form.file.as_ref() else {
-        f.add("file", "error.file_missing");
-        return upload_page(&state, c, kind, batch_of(kind, &target), f, None, StatusCode::UNPROCESSABLE_ENTITY).await;
-    };
-    if let Err(e) = read_sheet(&file.bytes, form.field("encoding")) {
-        sheet_error(&mut f, &e);
-    }
-    if f.has_errors() {
-        return upload_page(&state, c, kind, batch_of(kind, &target), f, None, StatusCode::UNPROCESSABLE_ENTITY).await;
-    }
-    let hash = imports::file_hash(&state.store.keys, &file.bytes);
-    if let Some(earlier) = state.store.import_of_file(&viewer.agency.id, kind.code(), &target, &hash).await? {
-        // The same file again: nothing new is created, and the page says when it came in.
-        let when = c.date_time(&earlier.created_at);
-        return upload_page(&state, c, kind, batch_of(kind, &target), f, Some(when), StatusCode::OK).await;
-    }
-    let mut cmd = state.store.command(&viewer.actor()).await?;
-    let id = imports::save_upload(
-        &mut cmd,
-        &state.store.keys,
-        &viewer.agency.id,
-        &NewUpload {
-            kind: kind.code(),
-            target: &target,
-            file_name: &file.file_name,
-            bytes: &file.bytes,
-            file_hash: &hash,
-        },
-    )
-    .await?;
-    if let Some(enc) = Encoding::from_code(form.field("encoding")) {
-        imports::set_mapping(&mut cmd, &id, Some(enc.code()), "").await?;
-    }
-    cmd.commit().await?;
-    Ok(Redirect::to(&format!("/imports/{id}")).into_response())
 }
 
 fn batch_of(kind: Kind, target: &str) -> String {
@@ -182,18 +146,6 @@ fn batch_of(kind: Kind, target: &str) -> String {
     } else {
         String::new()
     }
-}
-
-/// Open the viewer's own pending upload (audited with the step's purpose).
-async fn open_own(state: &AppState, viewer: &Viewer, id: &str, purpose: &str) -> AppResult<Upload> {
-    let (agency, user) = state.store.upload_owner(id).await?.ok_or(AppError::NotFound)?;
-    if agency != viewer.agency.id || user != viewer.user.id {
-        return Err(AppError::Forbidden);
-    }
-    let mut cmd = state.store.command(&viewer.actor()).await?;
-    let u = imports::open_upload(&mut cmd, &state.store.keys, id, purpose).await?.ok_or(AppError::NotFound)?;
-    cmd.commit().await?;
-    Ok(u)
 }
 
 /// One field of the mapping form: the field, its label key and the column chosen.
@@ -266,35 +218,15 @@ fn preview_page(c: Ctx, u: &Upload, kind: Kind, chk: &Checked) -> PreviewPage {
     }
 }
 
-/// Read an upload and map it: the encoding and mapping given, else those saved with the upload, else the
-/// template's or a guess.
-async fn read_upload(
-    state: &AppState,
-    viewer: &Viewer,
-    u: &Upload,
-    encoding: Option<&str>,
-    mapping: Option<&str>,
-) -> AppResult<Result<(Sheet, Mapping), sheet::SheetError>> {
-    let kind = Kind::from_code(&u.kind).ok_or_else(|| AppError::BadRequest("kind".into()))?;
-    let enc = encoding.or(u.encoding.as_deref()).unwrap_or("");
-    let sheet = match read_sheet(&u.content, enc) {
-        Ok(s) => s,
-        Err(e) => return Ok(Err(e)),
-    };
-    let saved = u.mapping.as_deref().filter(|m| !m.is_empty());
-    let mapping = mapping_for(state, &viewer.agency.id, kind, &sheet, mapping.or(saved)).await?;
-    Ok(Ok((sheet, mapping)))
-}
-
 async fn preview(
     State(state): State<AppState>,
     Can(viewer, ..): Can<guards::CreateRecords>,
     c: Ctx,
     Path(id): Path<String>,
 ) -> AppResult<Response> {
-    let u = open_own(&state, &viewer, &id, "import_preview").await?;
+    let u = app::open_own(&state, &viewer, &id, "import_preview").await?;
     let kind = Kind::from_code(&u.kind).ok_or_else(|| AppError::BadRequest("kind".into()))?;
-    match read_upload(&state, &viewer, &u, None, None).await? {
+    match app::read(&state, &viewer, &u, None, None).await? {
         Ok((sheet, mapping)) => Ok(ok(&preview_page(c, &u, kind, &Checked { sheet, mapping, result: None }))),
         Err(e) => {
             let mut f = FormState::default();
@@ -322,38 +254,22 @@ fn value<'a>(pairs: &'a [(String, String)], key: &str) -> &'a str {
     pairs.iter().find(|(k, _)| k == key).map(|(_, v)| v.as_str()).unwrap_or("")
 }
 
-/// Read, map and check every row of an upload with the posted encoding and mapping, remembering both.
+/// Read, map and check every row of an upload with the posted encoding and mapping, remembering both: what
+/// the preview shows, and the rows ready to write when every one is.
 async fn check_upload(
     state: &AppState,
     viewer: &Viewer,
     u: &Upload,
     pairs: &[(String, String)],
-) -> AppResult<Result<(Checked, Option<Vec<crate::imports::Checked>>), sheet::SheetError>> {
+) -> AppResult<Result<(Checked, Option<Vec<app::Checked>>), sheet::SheetError>> {
     let kind = Kind::from_code(&u.kind).ok_or_else(|| AppError::BadRequest("kind".into()))?;
-    let enc = value(pairs, "encoding");
     let posted = posted_mapping(kind, pairs);
-    let (sheet, mapping) = match read_upload(state, viewer, u, Some(enc), Some(&posted.encode())).await? {
+    let checking = match app::check(state, viewer, u, value(pairs, "encoding"), &posted).await? {
         Ok(x) => x,
         Err(e) => return Ok(Err(e)),
     };
-    let mut cmd = state.store.command(&viewer.actor()).await?;
-    imports::set_mapping(&mut cmd, &u.id, Encoding::from_code(enc).map(|e| e.code()), &mapping.encode()).await?;
-    cmd.commit().await?;
-    let communes = Communes::load(state).await?;
-    let default_commune = Some(u.target.as_str()).filter(|t| kind == Kind::Absentees && !t.is_empty());
-    let mut missing = Vec::new();
-    if mapping.column("full_name").is_none() {
-        missing.push(RowError { row: 1, field: "full_name".into(), key: "error.import_unmapped".into() });
-    }
-    if kind == Kind::Absentees && mapping.column("commune_code").is_none() && default_commune.is_none() {
-        missing.push(RowError { row: 1, field: "commune_code".into(), key: "error.import_unmapped".into() });
-    }
-    let result = if missing.is_empty() {
-        check_rows(kind, &sheet, &mapping, &communes, default_commune, today(state))
-    } else {
-        Err(missing)
-    };
-    Ok(Ok(match result {
+    let (sheet, mapping) = (checking.sheet, checking.mapping);
+    Ok(Ok(match checking.rows {
         Ok(rows) => (Checked { sheet, mapping, result: Some(Ok(rows.len())) }, Some(rows)),
         Err(e) => (Checked { sheet, mapping, result: Some(Err(e)) }, None),
     }))
@@ -369,7 +285,7 @@ async fn check(
     Path(id): Path<String>,
     CsrfForm(_, pairs): CsrfForm<AnyForm>,
 ) -> AppResult<Response> {
-    let u = open_own(&state, &viewer, &id, "import_check").await?;
+    let u = app::open_own(&state, &viewer, &id, "import_check").await?;
     let kind = Kind::from_code(&u.kind).ok_or_else(|| AppError::BadRequest("kind".into()))?;
     match check_upload(&state, &viewer, &u, &pairs).await? {
         Ok((chk, _)) => {
@@ -393,7 +309,7 @@ async fn report(
     Path(id): Path<String>,
     CsrfForm(_, pairs): CsrfForm<AnyForm>,
 ) -> AppResult<Response> {
-    let u = open_own(&state, &viewer, &id, "import_report").await?;
+    let u = app::open_own(&state, &viewer, &id, "import_report").await?;
     let Ok((chk, _)) = check_upload(&state, &viewer, &u, &pairs).await? else {
         return Err(AppError::BadRequest("file".into()));
     };
@@ -420,7 +336,7 @@ async fn start_commit(
     Path(id): Path<String>,
     CsrfForm(_, pairs): CsrfForm<AnyForm>,
 ) -> AppResult<Response> {
-    let u = open_own(&state, &viewer, &id, "import_commit").await?;
+    let u = app::open_own(&state, &viewer, &id, "import_commit").await?;
     let kind = Kind::from_code(&u.kind).ok_or_else(|| AppError::BadRequest("kind".into()))?;
     let (chk, rows) = match check_upload(&state, &viewer, &u, &pairs).await? {
         Ok(x) => x,
@@ -485,21 +401,6 @@ async fn standing(state: &AppState, id: &str) -> AppResult<(String, Progress)> {
     Ok(("waiting".into(), mem.unwrap_or_default()))
 }
 
-/// The viewer may follow an import of their own agency: a pending upload of theirs, or a finished import.
-async fn may_follow(state: &AppState, viewer: &Viewer, id: &str) -> AppResult<()> {
-    if let Some((agency, user)) = state.store.upload_owner(id).await? {
-        if agency == viewer.agency.id && user == viewer.user.id {
-            return Ok(());
-        }
-        return Err(AppError::Forbidden);
-    }
-    match state.store.import(id).await? {
-        Some(_) if state.store.import_owner(id).await?.as_deref() == Some(viewer.agency.id.as_str()) => Ok(()),
-        Some(_) => Err(AppError::Forbidden),
-        None => Err(AppError::NotFound),
-    }
-}
-
 #[derive(Template)]
 #[template(path = "import_progress.html")]
 struct ProgressPage {
@@ -517,7 +418,7 @@ async fn progress_page(
     c: Ctx,
     Path(id): Path<String>,
 ) -> AppResult<Response> {
-    may_follow(&state, &viewer, &id).await?;
+    app::may_follow(&state, &viewer, &id).await?;
     let (st, p) = standing(&state, &id).await?;
     let error = match &p.ended {
         Some(Err(key)) => Some(c.t(key).to_owned()),
@@ -531,7 +432,7 @@ async fn status(
     Can(viewer, ..): Can<guards::CreateRecords>,
     Path(id): Path<String>,
 ) -> AppResult<Response> {
-    may_follow(&state, &viewer, &id).await?;
+    app::may_follow(&state, &viewer, &id).await?;
     let (st, p) = standing(&state, &id).await?;
     Ok(Json(serde_json::json!({ "state": st, "done": p.done, "total": p.total })).into_response())
 }

@@ -9,6 +9,7 @@ pub mod cooperation;
 pub mod exports;
 pub mod home;
 pub mod imports;
+pub mod indicators;
 pub mod matches;
 pub mod persons;
 pub mod plan;
@@ -17,9 +18,9 @@ pub mod prevention;
 pub mod referrals;
 pub mod registers;
 pub mod reports;
-pub mod sharing;
 pub mod statistics;
 pub mod supervision;
+pub mod training;
 pub mod victims;
 
 use axum::Router;
@@ -35,6 +36,7 @@ pub fn routes() -> Router<AppState> {
         .merge(persons::routes())
         .merge(reports::routes())
         .merge(cases::routes())
+        .merge(indicators::routes())
         .merge(victims::routes())
         .merge(referrals::routes())
         .merge(registers::routes())
@@ -45,45 +47,10 @@ pub fn routes() -> Router<AppState> {
         .merge(cooperation::routes())
         .merge(plan_report::routes())
         .merge(prevention::routes())
+        .merge(training::routes())
         .merge(imports::routes())
         .merge(supervision::routes())
         .merge(audit::routes())
-}
-
-/// Whether the viewer may see a record of `kind` owned by `owner_agency_id`: the owner, an agency the
-/// procedure sent it to (`sent_to`), a live grant, or an open break-the-glass window
-/// (`haven_domain::access::decide`).
-pub async fn record_access(
-    state: &AppState,
-    viewer: &crate::ctx::Viewer,
-    kind: &str,
-    id: &str,
-    owner_agency_id: &str,
-    sent_to: &[&str],
-) -> anyhow::Result<haven_domain::AccessDecision> {
-    if owner_agency_id == viewer.agency.id {
-        return Ok(haven_domain::AccessDecision::Owner);
-    }
-    if sent_to.contains(&viewer.agency.id.as_str()) {
-        return Ok(haven_domain::AccessDecision::SentTo);
-    }
-    let (grants, bg) = state.store.access_inputs(kind, id).await?;
-    Ok(haven_domain::access::decide(&haven_domain::AccessRequest {
-        user_id: &viewer.user.id,
-        agency_id: &viewer.agency.id,
-        owner_agency_id,
-        sent_to,
-        grants: &grants,
-        break_glass: &bg,
-        now: state.store.now(),
-    }))
-}
-
-/// Whether the viewer's agency may open a record's sealed fields (a reporter's identity, a judgment): the
-/// owner and the agencies the procedure sent it to. A grant lets an agency read the record, not unseal it.
-pub fn may_unseal(viewer: &crate::ctx::Viewer, owner_agency_id: &str, sent_to: &[&str]) -> bool {
-    viewer.can(haven_domain::Action::ViewIdentity)
-        && (owner_agency_id == viewer.agency.id || sent_to.contains(&viewer.agency.id.as_str()))
 }
 
 /// A local path to go back to after a form: only paths on this site. Browsers drop tabs and newlines from

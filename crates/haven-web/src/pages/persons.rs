@@ -1,6 +1,6 @@
-//! Person records: the first record kind behind need-to-know access. Lists and pages show the pseudonymous
-//! case code; the identity opens only for a role that may see it, with a stated purpose, and the view is
-//! audited. Other agencies reach a record through a grant or, in an emergency, by breaking the glass.
+//! Person pages: the list and look-up, a new person, the person page (identity opened with a purpose,
+//! corrections, relatives, files, merging, sharing) and break-the-glass. The use cases are
+//! `haven_app::persons`.
 
 use askama::Template;
 use axum::extract::{DefaultBodyLimit, Path, Query, State};
@@ -8,19 +8,20 @@ use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
 use axum::Router;
+use haven_app::persons::{
+    self as app, BreakGlassForm, MergeForm, NewFile, NewPerson, Opened, RelativeForm, NATIONALITIES, PURPOSES,
+};
+use haven_app::sharing::GrantForm;
 use haven_domain::access::{self, AccessDecision};
-use haven_domain::cases::PersonRole;
-use haven_domain::person::{self as rules, normalise_passport, normalise_phone, BirthDate, IdNumber, IdentityInput};
-use haven_domain::time::{local_date, MINUTE};
+use haven_domain::person as rules;
 use haven_domain::Role;
-use haven_store::access::NewBreakGlass;
-use haven_store::persons::{self, AttachmentRow, MergeRow, OpenedIdentity, OpenedRelative, PersonRow, KIND};
+use haven_store::persons::{AttachmentRow, MergeRow, PersonRow, KIND};
 use serde::Deserialize;
 
 use crate::ctx::{self as guards, Can, CsrfForm, CsrfUpload, Viewer};
-use crate::error::{AppError, AppResult};
+use crate::error::AppResult;
 use crate::page::{ok, render, Ctx, FormState};
-use crate::pages::sharing::{self, Sharing};
+use crate::views::sharing::{self, Sharing};
 use crate::AppState;
 
 pub fn routes() -> Router<AppState> {
@@ -45,9 +46,6 @@ pub fn routes() -> Router<AppState> {
         .route("/persons/{id}/break-glass", get(break_glass_form).post(break_glass))
 }
 
-/// Purposes a viewer can give for opening an identity (translation keys `purpose.<code>`).
-pub const PURPOSES: &[&str] = &["case_work", "verification", "support", "referral", "legal_proceedings"];
-
 pub struct Line {
     pub id: String,
     pub case_code: String,
@@ -63,7 +61,7 @@ async fn lines(state: &AppState, viewer: &Viewer, rows: Vec<PersonRow>) -> AppRe
     let communes = state.store.unit_names(&codes).await?;
     let mut out = Vec::with_capacity(rows.len());
     for p in rows {
-        let accessible = decide(state, viewer, &p).await?.allowed();
+        let accessible = app::decision(state, viewer, &p).await?.allowed();
         let owner = agencies
             .iter()
             .find(|a| a.id == p.owner_agency_id)
@@ -75,10 +73,6 @@ async fn lines(state: &AppState, viewer: &Viewer, rows: Vec<PersonRow>) -> AppRe
         out.push(Line { id: p.id, case_code: p.case_code, commune, owner, created_at: p.created_at, accessible });
     }
     Ok(out)
-}
-
-async fn decide(state: &AppState, viewer: &Viewer, p: &PersonRow) -> AppResult<AccessDecision> {
-    Ok(crate::pages::record_access(state, viewer, KIND, &p.id, &p.owner_agency_id, &[]).await?)
 }
 
 #[derive(Template)]
@@ -131,41 +125,10 @@ async fn search(
     CsrfForm(form, _): CsrfForm<SearchForm>,
 ) -> AppResult<Response> {
     let query = form.q.trim().to_owned();
-    let is_code = query.to_uppercase().starts_with("HS-");
-    let (kind, rows) = if is_code {
-        ("case_code", state.store.find_persons_by_case_code(&query).await?)
-    } else if let Some(id) = IdNumber::parse(&query) {
-        // Some passports are all digits: look there too.
-        let mut rows = state.store.find_persons_by_id_number(id.as_str()).await?;
-        with_passport(&state, &query, &mut rows).await?;
-        ("id_number", rows)
-    } else if let Some(phone) = normalise_phone(&query).filter(|_| !query.contains('-')) {
-        let mut rows = state.store.find_persons_by_phone(&phone).await?;
-        with_passport(&state, &query, &mut rows).await?;
-        ("phone", rows)
-    } else if let Some(passport) = normalise_passport(&query) {
-        ("passport", state.store.find_persons_by_passport(&passport).await?)
-    } else {
-        ("case_code", state.store.find_persons_by_case_code(&query).await?)
-    };
-    let mut cmd = state.store.command(&viewer.actor()).await?;
-    cmd.audit(haven_store::Entry::new("person.search", KIND, "").fields(&[kind])).await?;
-    cmd.commit().await?;
+    let rows = app::look_up(&state, &viewer, &query).await?;
     let lines = lines(&state, &viewer, rows).await?;
     let can_create = viewer.can(haven_domain::Action::CreateRecords);
     Ok(ok(&ListPage { c, view: String::new(), q: query, lines, next: None, can_create, searched: true }))
-}
-
-/// Add the records whose passport number is `query` (when it can be one) to a look-up's results.
-async fn with_passport(state: &AppState, query: &str, rows: &mut Vec<PersonRow>) -> AppResult<()> {
-    if let Some(passport) = normalise_passport(query) {
-        for p in state.store.find_persons_by_passport(&passport).await? {
-            if !rows.iter().any(|r| r.id == p.id) {
-                rows.push(p);
-            }
-        }
-    }
-    Ok(())
 }
 
 #[derive(Template)]
@@ -192,11 +155,6 @@ impl NewPage {
     }
 }
 
-/// Nationalities offered on the forms (ISO 3166-1 alpha-2): Viet Nam, then the neighbours and the countries
-/// victims are most often taken to.
-pub const NATIONALITIES: &[&str] =
-    &["VN", "KH", "CN", "LA", "MM", "TH", "MY", "KR", "JP", "TW", "SG", "AE", "SA", "RU", "DE", "GB", "US"];
-
 #[derive(Deserialize)]
 struct NewQuery {
     /// Name the new person on a record once created: `report:<id>` or `case:<id>`.
@@ -220,176 +178,30 @@ async fn new_form(
     Ok(ok(&NewPage::new(c, f, communes)))
 }
 
-/// A new person as a form or the API sends it.
-#[derive(Deserialize)]
-pub struct NewPerson {
-    pub full_name: String,
-    #[serde(default)]
-    pub birth_date: String,
-    #[serde(default)]
-    pub sex: String,
-    #[serde(default)]
-    pub id_number: String,
-    #[serde(default)]
-    pub phone: String,
-    #[serde(default)]
-    pub address: String,
-    #[serde(default)]
-    pub commune_code: String,
-    /// One per line or separated by semicolons.
-    #[serde(default)]
-    pub other_names: String,
-    #[serde(default)]
-    pub ethnicity: String,
-    #[serde(default)]
-    pub nationality: String,
-    #[serde(default)]
-    pub passport: String,
-    #[serde(default)]
-    pub language: String,
-    /// "1" when an interpreter is needed.
-    #[serde(default, deserialize_with = "flag")]
-    pub interpreter: String,
-    /// Pages only: the report or case (`report:<id>`, `case:<id>`) to name the new person on, and the role.
-    #[serde(default)]
-    pub link: String,
-    #[serde(default)]
-    pub link_role: String,
-}
-
-/// A yes/no field as a form sends it ("1", "on") or as JSON does (`true`), kept as the form's string.
-fn flag<'de, D: serde::Deserializer<'de>>(d: D) -> Result<String, D::Error> {
-    #[derive(Deserialize)]
-    #[serde(untagged)]
-    enum Flag {
-        Bool(bool),
-        Text(String),
-    }
-    Ok(match Flag::deserialize(d)? {
-        Flag::Bool(b) => if b { "1" } else { "" }.to_owned(),
-        Flag::Text(t) => t,
-    })
-}
-
-impl NewPerson {
-    pub fn input(self) -> IdentityInput {
-        IdentityInput {
-            full_name: self.full_name,
-            birth_date: self.birth_date,
-            sex: self.sex,
-            id_number: self.id_number,
-            phone: self.phone,
-            address: self.address,
-            commune_code: self.commune_code,
-            other_names: self.other_names,
-            ethnicity: self.ethnicity,
-            nationality: self.nationality,
-            passport: self.passport,
-            language: self.language,
-            interpreter: self.interpreter,
-        }
-    }
-}
-
-/// Validate and create a person for the viewer's agency; field errors come back as (field, key) pairs.
-pub async fn create_person(
-    state: &AppState,
-    viewer: &Viewer,
-    input: IdentityInput,
-) -> AppResult<Result<String, Vec<(String, String)>>> {
-    create_and_link(state, viewer, input, None).await
-}
-
-/// Create a person and, in the same transaction, name them on a report or case: both or neither.
-async fn create_and_link(
-    state: &AppState,
-    viewer: &Viewer,
-    input: IdentityInput,
-    link: Option<&(LinkTarget, PersonRole)>,
-) -> AppResult<Result<String, Vec<(String, String)>>> {
-    let year = local_date(state.store.now()).map(|d| d.year()).unwrap_or(2100);
-    let mut identity = match input.validate(year) {
-        Ok(i) => i,
-        Err(errs) => return Ok(Err(errs.into_iter().map(|e| (e.field.to_owned(), e.key.to_owned())).collect())),
-    };
-    if let Some(code) = &identity.commune_code {
-        if !state.store.unit_exists(code).await? {
-            return Ok(Err(vec![("commune_code".into(), "error.choice".into())]));
-        }
-    }
-    identity.commune_code = identity.commune_code.filter(|c| !c.is_empty());
-    let mut cmd = state.store.command(&viewer.actor()).await?;
-    let id = persons::create(&mut cmd, &state.store.keys, &viewer.agency.id, &identity).await?;
-    match link {
-        Some((LinkTarget::Report(r), role)) => {
-            haven_store::reports::add_person(&mut cmd, r, &id, *role).await?;
-        }
-        Some((LinkTarget::Case(k), role)) => {
-            haven_store::cases::add_person(&mut cmd, k, &id, *role).await?;
-        }
-        None => {}
-    }
-    cmd.commit().await?;
-    Ok(Ok(id))
-}
-
 async fn create(
     State(state): State<AppState>,
     Can(viewer, ..): Can<guards::CreateRecords>,
     c: Ctx,
     CsrfForm(form, pairs): CsrfForm<NewPerson>,
 ) -> AppResult<Response> {
-    let link = link_target(&state, &viewer, &form.link, &form.link_role).await?;
+    let link = app::link_target(&state, &viewer, &form.link, &form.link_role).await?;
     if link.is_none() && !form.link.is_empty() {
         // Asked to name the person on a record this user may not change: refuse rather than ignore it.
-        return Err(AppError::Forbidden);
+        return Err(crate::error::AppError::Forbidden);
     }
-    match create_and_link(&state, &viewer, form.input(), link.as_ref()).await? {
+    match app::create_and_link(&state, &viewer, form.input(), link.as_ref()).await? {
         Ok(id) => Ok(Redirect::to(&match &link {
-            Some((LinkTarget::Report(r), _)) => format!("/reports/{r}?done=person_linked#persons"),
-            Some((LinkTarget::Case(k), _)) => format!("/cases/{k}?done=person_linked#persons"),
+            Some((app::LinkTarget::Report(r), _)) => format!("/reports/{r}?done=person_linked#persons"),
+            Some((app::LinkTarget::Case(k), _)) => format!("/cases/{k}?done=person_linked#persons"),
             None => format!("/persons/{id}?done=person_created"),
         })
         .into_response()),
         Err(errors) => {
-            let mut f = FormState::from_pairs(&pairs);
-            f.errors = errors;
+            let f = FormState::with_errors(&pairs, errors);
             let communes = state.store.communes(&state.config.province).await?;
             Ok(render(StatusCode::UNPROCESSABLE_ENTITY, &NewPage::new(c, f, communes)))
         }
     }
-}
-
-enum LinkTarget {
-    Report(String),
-    Case(String),
-}
-
-/// The record a new person is to be named on, if it exists and the viewer's agency owns it (only the owner
-/// changes a report or a case).
-async fn link_target(
-    state: &AppState,
-    viewer: &Viewer,
-    link: &str,
-    role: &str,
-) -> AppResult<Option<(LinkTarget, PersonRole)>> {
-    let Some(role) = PersonRole::from_code(role) else { return Ok(None) };
-    let target = match link.split_once(':') {
-        Some(("report", id)) => state
-            .store
-            .report(id)
-            .await?
-            .filter(|r| r.owner_agency_id == viewer.agency.id)
-            .map(|r| LinkTarget::Report(r.id)),
-        Some(("case", id)) => state
-            .store
-            .case(id)
-            .await?
-            .filter(|c| c.owner_agency_id == viewer.agency.id)
-            .map(|c| LinkTarget::Case(c.id)),
-        _ => None,
-    };
-    Ok(target.filter(|_| viewer.can(haven_domain::Action::EditRecords)).map(|t| (t, role)))
 }
 
 #[derive(Template)]
@@ -398,8 +210,8 @@ struct PersonPage {
     /// Register entries of the person: (register, code, link for the owning agency).
     registers: Vec<(&'static str, String, Option<String>)>,
     /// Records confirmed as the same person.
-    same_as: Vec<crate::pages::matches::Side>,
-    candidates: Vec<crate::pages::matches::CandidateLine>,
+    same_as: Vec<crate::views::matches::Side>,
+    candidates: Vec<crate::views::matches::CandidateLine>,
     c: Ctx,
     f: FormState,
     p: Line,
@@ -420,21 +232,6 @@ struct PersonPage {
     merged_into: Option<(String, String)>,
     /// Who opened or changed the identity: for the owner agency's head only.
     views: Option<Vec<ViewLine>>,
-}
-
-/// An identity opened for the page, with what opens with it.
-pub struct Opened {
-    pub identity: OpenedIdentity,
-    pub commune: String,
-    pub relatives: Vec<OpenedRelative>,
-    /// (attachment id, file name).
-    pub file_names: Vec<(String, String)>,
-}
-
-impl Opened {
-    pub fn file_name(&self, id: &str) -> &str {
-        self.file_names.iter().find(|(a, _)| a == id).map(|(_, n)| n.as_str()).unwrap_or("")
-    }
 }
 
 pub struct AttachmentLine {
@@ -462,10 +259,6 @@ struct DeniedPage {
     can_break_glass: bool,
 }
 
-async fn load(state: &AppState, id: &str) -> AppResult<PersonRow> {
-    state.store.person(id).await?.ok_or(AppError::NotFound)
-}
-
 /// "1.2 MB", "340 KB": sizes as people read them.
 fn human_size(bytes: i64) -> String {
     if bytes >= 1024 * 1024 {
@@ -473,14 +266,6 @@ fn human_size(bytes: i64) -> String {
     } else {
         format!("{} KB", (bytes + 1023) / 1024)
     }
-}
-
-/// Whether the viewer may change this person record: an officer of the owning agency who may see identity.
-fn may_edit(viewer: &Viewer, p: &PersonRow) -> bool {
-    p.owner_agency_id == viewer.agency.id
-        && p.merged_into.is_none()
-        && viewer.can(haven_domain::Action::EditRecords)
-        && viewer.can(haven_domain::Action::ViewIdentity)
 }
 
 async fn person_page(
@@ -492,7 +277,7 @@ async fn person_page(
     f: FormState,
     status: StatusCode,
 ) -> AppResult<Response> {
-    let decision = decide(state, viewer, &p).await?;
+    let decision = app::decision(state, viewer, &p).await?;
     let line = lines(state, viewer, vec![p.clone()]).await?.remove(0);
     if !decision.allowed() {
         let page = DeniedPage { c, p: line, can_break_glass: viewer.can(haven_domain::Action::BreakGlass) };
@@ -543,14 +328,14 @@ async fn person_page(
     }
     let mut same_as = Vec::new();
     for other in state.store.linked_people(&p.id).await? {
-        same_as.push(crate::pages::matches::side(state, viewer, &c, &other).await?);
+        same_as.push(crate::views::matches::side(state, viewer, &c, &other).await?);
     }
-    let candidates = crate::pages::matches::candidate_lines(state, viewer, &c, &p.id).await?;
+    let candidates = crate::views::matches::candidate_lines(state, viewer, &c, &p.id).await?;
     let page = PersonPage {
         registers,
         same_as,
         candidates,
-        can_edit: may_edit(viewer, &p),
+        can_edit: app::may_edit(viewer, &p),
         attachments,
         relative_count: state.store.count_relatives(&p.id).await?,
         relations: rules::RELATIONS,
@@ -583,13 +368,37 @@ async fn show(
     c: Ctx,
     Path(id): Path<String>,
 ) -> AppResult<Response> {
-    let p = load(&state, &id).await?;
+    let p = app::get(&state, &id).await?;
     person_page(&state, &viewer, c, p, None, FormState::default(), StatusCode::OK).await
 }
 
 #[derive(Deserialize)]
 struct RevealForm {
     purpose: String,
+}
+
+/// The person page again after a form, with what to correct (or the refusal, for one who may not see it).
+async fn again(
+    state: &AppState,
+    viewer: &Viewer,
+    c: Ctx,
+    id: &str,
+    pairs: &[(String, String)],
+    errors: haven_app::FieldErrors,
+) -> AppResult<Response> {
+    let p = app::get(state, id).await?;
+    let f = FormState::with_errors(pairs, errors);
+    person_page(state, viewer, c, p, None, f, StatusCode::UNPROCESSABLE_ENTITY).await
+}
+
+/// A person page for one who may not open the record answers 403 with the way to break the glass, for any of
+/// the forms that open identity data.
+async fn refused_or(state: &AppState, viewer: &Viewer, c: Ctx, id: &str) -> AppResult<Result<Ctx, Response>> {
+    let p = app::get(state, id).await?;
+    if app::decision(state, viewer, &p).await?.allowed() {
+        return Ok(Ok(c));
+    }
+    Ok(Err(person_page(state, viewer, c, p, None, FormState::default(), StatusCode::FORBIDDEN).await?))
 }
 
 async fn reveal(
@@ -599,45 +408,17 @@ async fn reveal(
     Path(id): Path<String>,
     CsrfForm(form, pairs): CsrfForm<RevealForm>,
 ) -> AppResult<Response> {
-    let p = load(&state, &id).await?;
-    if !decide(&state, &viewer, &p).await?.allowed() {
-        return person_page(&state, &viewer, c, p, None, FormState::default(), StatusCode::FORBIDDEN).await;
-    }
-    if !PURPOSES.contains(&form.purpose.as_str()) {
-        let mut f = FormState::from_pairs(&pairs);
-        f.add("purpose", "error.choice");
-        return person_page(&state, &viewer, c, p, None, f, StatusCode::UNPROCESSABLE_ENTITY).await;
-    }
-    let opened = open_for_page(&state, &viewer, &id, &form.purpose).await?;
-    person_page(&state, &viewer, c, p, opened, FormState::default(), StatusCode::OK).await
-}
-
-/// Open the identity, the relatives and the file names in one audited command.
-async fn open_for_page(state: &AppState, viewer: &Viewer, id: &str, purpose: &str) -> AppResult<Option<Opened>> {
-    let keys = &state.store.keys;
-    let mut cmd = state.store.command(&viewer.actor()).await?;
-    let Some(mut identity) = persons::view_identity(&mut cmd, keys, id, purpose, true).await? else {
-        return Ok(None);
+    let c = match refused_or(&state, &viewer, c, &id).await? {
+        Ok(c) => c,
+        Err(refused) => return Ok(refused),
     };
-    let relatives = persons::open_relatives(&mut cmd, keys, id).await?;
-    let file_names = persons::open_attachment_names(&mut cmd, keys, id).await?;
-    cmd.commit().await?;
-    identity.birth_date = identity.birth_date.as_deref().and_then(BirthDate::parse).map(BirthDate::display);
-    let commune = match &identity.commune_code {
-        Some(code) => state.store.unit_name(code).await?.unwrap_or_default(),
-        None => String::new(),
-    };
-    Ok(Some(Opened { identity, commune, relatives, file_names }))
-}
-
-/// The record, if the viewer may change it; otherwise 403 (a record merged away is changed through the one it
-/// was merged into).
-async fn load_for_edit(state: &AppState, viewer: &Viewer, id: &str) -> AppResult<PersonRow> {
-    let p = load(state, id).await?;
-    if !may_edit(viewer, &p) {
-        return Err(AppError::Forbidden);
+    match app::open(&state, &viewer, &id, &form.purpose).await? {
+        Ok(opened) => {
+            let p = app::get(&state, &id).await?;
+            person_page(&state, &viewer, c, p, Some(opened), FormState::default(), StatusCode::OK).await
+        }
+        Err(errors) => again(&state, &viewer, c, &id, &pairs, errors).await,
     }
-    Ok(p)
 }
 
 /// The correction form, filled with the identity as it stands. Opening it is an audited view with the purpose
@@ -649,22 +430,14 @@ async fn edit_form(
     Path(id): Path<String>,
     CsrfForm(form, pairs): CsrfForm<RevealForm>,
 ) -> AppResult<Response> {
-    let p = load_for_edit(&state, &viewer, &id).await?;
-    if !PURPOSES.contains(&form.purpose.as_str()) {
-        let mut f = FormState::from_pairs(&pairs);
-        f.add("purpose", "error.choice");
-        return person_page(&state, &viewer, c, p, None, f, StatusCode::UNPROCESSABLE_ENTITY).await;
-    }
-    let mut cmd = state.store.command(&viewer.actor()).await?;
-    let Some(i) = persons::view_identity(&mut cmd, &state.store.keys, &p.id, &form.purpose, false).await? else {
-        return Err(AppError::NotFound);
+    let i = match app::open_for_correction(&state, &viewer, &id, &form.purpose).await? {
+        Ok(i) => i,
+        Err(errors) => return again(&state, &viewer, c, &id, &pairs, errors).await,
     };
-    cmd.commit().await?;
-    let birth = i.birth_date.as_deref().and_then(BirthDate::parse).map(BirthDate::display).unwrap_or_default();
     let mut f = FormState::default();
     for (k, v) in [
         ("full_name", i.full_name),
-        ("birth_date", birth),
+        ("birth_date", i.birth_date.unwrap_or_default()),
         ("sex", i.sex),
         ("id_number", i.id_number.unwrap_or_default()),
         ("phone", i.phone.unwrap_or_default()),
@@ -683,31 +456,6 @@ async fn edit_form(
     Ok(ok(&NewPage { action: format!("/persons/{id}/edit"), editing: true, ..NewPage::new(c, f, communes) }))
 }
 
-/// Validate a correction and write what changed; the audit entry names the fields, never their values.
-pub async fn update_person(
-    state: &AppState,
-    viewer: &Viewer,
-    id: &str,
-    input: IdentityInput,
-) -> AppResult<Result<Vec<&'static str>, Vec<(String, String)>>> {
-    let year = local_date(state.store.now()).map(|d| d.year()).unwrap_or(2100);
-    let identity = match input.validate(year) {
-        Ok(i) => i,
-        Err(errs) => return Ok(Err(errs.into_iter().map(|e| (e.field.to_owned(), e.key.to_owned())).collect())),
-    };
-    if let Some(code) = &identity.commune_code {
-        if !state.store.unit_exists(code).await? {
-            return Ok(Err(vec![("commune_code".into(), "error.choice".into())]));
-        }
-    }
-    let mut cmd = state.store.command(&viewer.actor()).await?;
-    let changed = persons::update(&mut cmd, &state.store.keys, id, &identity).await?;
-    if !changed.is_empty() {
-        cmd.commit().await?;
-    }
-    Ok(Ok(changed))
-}
-
 async fn edit(
     State(state): State<AppState>,
     Can(viewer, ..): Can<guards::EditRecords>,
@@ -715,28 +463,16 @@ async fn edit(
     Path(id): Path<String>,
     CsrfForm(form, pairs): CsrfForm<NewPerson>,
 ) -> AppResult<Response> {
-    load_for_edit(&state, &viewer, &id).await?;
-    match update_person(&state, &viewer, &id, form.input()).await? {
+    match app::update(&state, &viewer, &id, form.input()).await? {
         Ok(changed) if changed.is_empty() => Ok(Redirect::to(&format!("/persons/{id}?done=no_change")).into_response()),
         Ok(_) => Ok(Redirect::to(&format!("/persons/{id}?done=person_updated")).into_response()),
         Err(errors) => {
-            let mut f = FormState::from_pairs(&pairs);
-            f.errors = errors;
+            let f = FormState::with_errors(&pairs, errors);
             let communes = state.store.communes(&state.config.province).await?;
             let page = NewPage { action: format!("/persons/{id}/edit"), editing: true, ..NewPage::new(c, f, communes) };
             Ok(render(StatusCode::UNPROCESSABLE_ENTITY, &page))
         }
     }
-}
-
-#[derive(Deserialize)]
-struct RelativeForm {
-    relation: String,
-    relative_name: String,
-    #[serde(default)]
-    relative_phone: String,
-    #[serde(default)]
-    relative_address: String,
 }
 
 async fn add_relative(
@@ -746,47 +482,13 @@ async fn add_relative(
     Path(id): Path<String>,
     CsrfForm(form, pairs): CsrfForm<RelativeForm>,
 ) -> AppResult<Response> {
-    let p = load_for_edit(&state, &viewer, &id).await?;
-    let mut f = FormState::from_pairs(&pairs);
-    if !rules::RELATIONS.contains(&form.relation.as_str()) {
-        f.add("relation", "error.choice");
+    match app::add_relative(&state, &viewer, &id, &form).await? {
+        Ok(()) => Ok(Redirect::to(&format!("/persons/{id}?done=relative_added#relatives")).into_response()),
+        Err(errors) => again(&state, &viewer, c, &id, &pairs, errors).await,
     }
-    let name = rules::tidy_name(&form.relative_name);
-    if name.is_empty() {
-        f.add("relative_name", "error.required");
-    } else if name.chars().count() > 200 {
-        f.add("relative_name", "error.too_long");
-    }
-    let phone = if form.relative_phone.trim().is_empty() {
-        None
-    } else {
-        let n = normalise_phone(&form.relative_phone);
-        if n.is_none() {
-            f.add("relative_phone", "error.phone");
-        }
-        n
-    };
-    let address = rules::tidy_name(&form.relative_address);
-    if address.chars().count() > 500 {
-        f.add("relative_address", "error.too_long");
-    }
-    if !f.errors.is_empty() {
-        return person_page(&state, &viewer, c, p, None, f, StatusCode::UNPROCESSABLE_ENTITY).await;
-    }
-    let mut cmd = state.store.command(&viewer.actor()).await?;
-    let relative = persons::NewRelative {
-        relation: &form.relation,
-        full_name: &name,
-        phone: phone.as_deref(),
-        address: Some(address.as_str()).filter(|a| !a.is_empty()),
-    };
-    persons::add_relative(&mut cmd, &state.store.keys, &id, &relative).await?;
-    cmd.commit().await?;
-    Ok(Redirect::to(&format!("/persons/{id}?done=relative_added#relatives")).into_response())
 }
 
-/// Attach a photo or a document. Its type is read from its bytes; anything but JPEG, PNG or PDF is refused,
-/// and it is sealed before it reaches the database.
+/// Attach a photo or a document (checked and sealed by the use case).
 async fn attach(
     State(state): State<AppState>,
     Can(viewer, ..): Can<guards::EditRecords>,
@@ -794,38 +496,15 @@ async fn attach(
     Path(id): Path<String>,
     upload: CsrfUpload,
 ) -> AppResult<Response> {
-    let p = load_for_edit(&state, &viewer, &id).await?;
-    let mut f = FormState::default();
-    let kind = upload.field("kind").to_owned();
-    if !rules::ATTACHMENT_KINDS.contains(&kind.as_str()) {
-        f.add("attachment_kind", "error.choice");
+    let file = upload.file.as_ref().map(|f| NewFile { file_name: &f.file_name, bytes: &f.bytes });
+    match app::attach(&state, &viewer, &id, upload.field("kind"), file).await? {
+        Ok(()) => Ok(Redirect::to(&format!("/persons/{id}?done=file_attached#files")).into_response()),
+        Err(errors) => {
+            let p = app::get(&state, &id).await?;
+            let f = FormState { errors, ..FormState::default() };
+            person_page(&state, &viewer, c, p, None, f, StatusCode::UNPROCESSABLE_ENTITY).await
+        }
     }
-    let checked = match &upload.file {
-        None => {
-            f.add("file", "error.file_missing");
-            None
-        }
-        Some(file) if file.bytes.len() > rules::MAX_ATTACHMENT_BYTES => {
-            f.add("file", "error.file_too_large");
-            None
-        }
-        Some(file) => match rules::sniff_attachment(&file.bytes) {
-            Some(content_type) => Some((file, content_type)),
-            None => {
-                f.add("file", "error.file_type");
-                None
-            }
-        },
-    };
-    let Some((file, content_type)) = checked.filter(|_| f.errors.is_empty()) else {
-        return person_page(&state, &viewer, c, p, None, f, StatusCode::UNPROCESSABLE_ENTITY).await;
-    };
-    let name = rules::safe_file_name(&file.file_name, content_type, &kind);
-    let mut cmd = state.store.command(&viewer.actor()).await?;
-    let attachment = persons::NewAttachment { kind: &kind, file_name: &name, content_type, bytes: &file.bytes };
-    persons::add_attachment(&mut cmd, &state.store.keys, &id, &attachment).await?;
-    cmd.commit().await?;
-    Ok(Redirect::to(&format!("/persons/{id}?done=file_attached#files")).into_response())
 }
 
 /// Download an attachment: a POST with a purpose, so every opening is audited like an identity view.
@@ -836,59 +515,18 @@ async fn download(
     Path((id, attachment)): Path<(String, String)>,
     CsrfForm(form, pairs): CsrfForm<RevealForm>,
 ) -> AppResult<Response> {
-    let p = load(&state, &id).await?;
-    if !decide(&state, &viewer, &p).await?.allowed() {
-        return person_page(&state, &viewer, c, p, None, FormState::default(), StatusCode::FORBIDDEN).await;
-    }
-    if !PURPOSES.contains(&form.purpose.as_str()) {
-        let mut f = FormState::from_pairs(&pairs);
-        f.add("purpose", "error.choice");
-        return person_page(&state, &viewer, c, p, None, f, StatusCode::UNPROCESSABLE_ENTITY).await;
-    }
-    let mut cmd = state.store.command(&viewer.actor()).await?;
-    let Some(file) = persons::open_attachment(&mut cmd, &state.store.keys, &id, &attachment, &form.purpose).await?
-    else {
-        return Err(AppError::NotFound);
+    let c = match refused_or(&state, &viewer, c, &id).await? {
+        Ok(c) => c,
+        Err(refused) => return Ok(refused),
     };
-    cmd.commit().await?;
-    // RFC 6266 with RFC 5987 encoding: names keep their diacritics; the plain form is an ASCII fallback.
-    let ascii: String =
-        file.file_name.chars().map(|ch| if ch.is_ascii_graphic() || ch == ' ' { ch } else { '_' }).collect();
-    let encoded: String = file
-        .file_name
-        .bytes()
-        .map(|b| {
-            if b.is_ascii_alphanumeric() || b".-_".contains(&b) {
-                char::from(b).to_string()
-            } else {
-                format!("%{b:02X}")
-            }
-        })
-        .collect();
-    let disposition = format!("attachment; filename=\"{ascii}\"; filename*=UTF-8''{encoded}");
-    Ok((
-        [
-            (axum::http::header::CONTENT_TYPE, file.content_type),
-            (axum::http::header::CONTENT_DISPOSITION, disposition),
-            (axum::http::header::CACHE_CONTROL, "no-store".to_owned()),
-            (axum::http::header::X_CONTENT_TYPE_OPTIONS, "nosniff".to_owned()),
-        ],
-        file.bytes,
-    )
-        .into_response())
+    let file = match app::open_attachment(&state, &viewer, &id, &attachment, &form.purpose).await? {
+        Ok(file) => file,
+        Err(errors) => return again(&state, &viewer, c, &id, &pairs, errors).await,
+    };
+    Ok(crate::page::download(&file.file_name, &file.content_type, file.bytes))
 }
 
-#[derive(Deserialize)]
-struct MergeForm {
-    other: String,
-    reason: String,
-}
-
-/// The shortest reason accepted for merging two records.
-const MERGE_MIN_REASON_CHARS: usize = 10;
-
-/// Fold another record of the same person (named by its case code) into this one. Both belong to the viewer's
-/// agency; a record shared from elsewhere is linked by its owner, not merged away from it.
+/// Fold another record of the same person (named by its case code) into this one.
 async fn merge(
     State(state): State<AppState>,
     Can(viewer, ..): Can<guards::EditRecords>,
@@ -896,39 +534,10 @@ async fn merge(
     Path(id): Path<String>,
     CsrfForm(form, pairs): CsrfForm<MergeForm>,
 ) -> AppResult<Response> {
-    let p = load_for_edit(&state, &viewer, &id).await?;
-    let mut f = FormState::from_pairs(&pairs);
-    let other = state
-        .store
-        .find_persons_by_case_code(&form.other)
-        .await?
-        .into_iter()
-        .find(|o| o.owner_agency_id == viewer.agency.id && o.id != p.id && o.merged_into.is_none());
-    if other.is_none() {
-        f.add("other", "error.merge_other");
+    match app::merge(&state, &viewer, &id, &form).await? {
+        Ok(()) => Ok(Redirect::to(&format!("/persons/{id}?done=persons_merged#merges")).into_response()),
+        Err(errors) => again(&state, &viewer, c, &id, &pairs, errors).await,
     }
-    let reason = form.reason.trim();
-    if reason.chars().count() < MERGE_MIN_REASON_CHARS {
-        f.add("merge_reason", "error.merge_reason");
-    }
-    let Some(other) = other.filter(|_| f.errors.is_empty()) else {
-        return person_page(&state, &viewer, c, p, None, f, StatusCode::UNPROCESSABLE_ENTITY).await;
-    };
-    let mut cmd = state.store.command(&viewer.actor()).await?;
-    let refused = match persons::merge(&mut cmd, &state.store.keys, &viewer.agency.id, &id, &other.id, reason).await? {
-        persons::Merge::Done => None,
-        // Merged meanwhile by a colleague.
-        persons::Merge::Gone => Some("error.merge_other"),
-        persons::Merge::CustodyOnBoth => Some("error.merge_custody"),
-        persons::Merge::OtherAgencies => Some("error.merge_other_agencies"),
-    };
-    if let Some(key) = refused {
-        drop(cmd);
-        f.add("other", key);
-        return person_page(&state, &viewer, c, p, None, f, StatusCode::UNPROCESSABLE_ENTITY).await;
-    }
-    cmd.commit().await?;
-    Ok(Redirect::to(&format!("/persons/{id}?done=persons_merged#merges")).into_response())
 }
 
 async fn grant(
@@ -936,19 +545,11 @@ async fn grant(
     Can(viewer, ..): Can<guards::GrantAccess>,
     c: Ctx,
     Path(id): Path<String>,
-    CsrfForm(form, pairs): CsrfForm<sharing::GrantForm>,
+    CsrfForm(form, pairs): CsrfForm<GrantForm>,
 ) -> AppResult<Response> {
-    let p = load(&state, &id).await?;
-    if p.owner_agency_id != viewer.agency.id {
-        return Err(AppError::Forbidden);
-    }
-    match sharing::create(&state, &viewer, KIND, &id, &form).await? {
+    match haven_app::sharing::share(&state, &viewer, KIND, &id, &form).await? {
         Ok(()) => Ok(Redirect::to(&format!("/persons/{id}?done=grant_created")).into_response()),
-        Err(errors) => {
-            let mut f = FormState::from_pairs(&pairs);
-            f.errors = errors;
-            person_page(&state, &viewer, c, p, None, f, StatusCode::UNPROCESSABLE_ENTITY).await
-        }
+        Err(errors) => again(&state, &viewer, c, &id, &pairs, errors).await,
     }
 }
 
@@ -961,13 +562,7 @@ async fn revoke(
     Path((id, grant_id)): Path<(String, String)>,
     CsrfForm(_, _): CsrfForm<Empty>,
 ) -> AppResult<Response> {
-    let p = load(&state, &id).await?;
-    if p.owner_agency_id != viewer.agency.id {
-        return Err(AppError::Forbidden);
-    }
-    if !sharing::revoke(&state, &viewer, KIND, &id, &grant_id).await? {
-        return Err(AppError::NotFound);
-    }
+    haven_app::sharing::revoke(&state, &viewer, KIND, &id, &grant_id).await?;
     Ok(Redirect::to(&format!("/persons/{id}?done=grant_revoked")).into_response())
 }
 
@@ -986,15 +581,9 @@ async fn break_glass_form(
     c: Ctx,
     Path(id): Path<String>,
 ) -> AppResult<Response> {
-    let p = load(&state, &id).await?;
+    let p = app::get(&state, &id).await?;
     let line = lines(&state, &viewer, vec![p]).await?.remove(0);
     Ok(ok(&BreakGlassPage { c, f: FormState::default(), p: line, max_minutes: access::BREAK_GLASS_MAX_MINUTES }))
-}
-
-#[derive(Deserialize)]
-struct BreakGlassForm {
-    reason: String,
-    minutes: String,
 }
 
 async fn break_glass(
@@ -1004,66 +593,22 @@ async fn break_glass(
     Path(id): Path<String>,
     CsrfForm(form, pairs): CsrfForm<BreakGlassForm>,
 ) -> AppResult<Response> {
-    let p = load(&state, &id).await?;
-    if p.owner_agency_id == viewer.agency.id {
-        return Ok(Redirect::to(&format!("/persons/{id}")).into_response());
-    }
-    let minutes = form.minutes.trim().parse::<i64>().unwrap_or(0);
-    let reason = match access::validate_break_glass(&form.reason, minutes) {
-        Ok(r) => r,
-        Err(e) => {
-            let mut f = FormState::from_pairs(&pairs);
-            let field = if e == access::BreakGlassError::ReasonTooShort { "reason" } else { "minutes" };
-            f.add(field, e.key());
+    match app::break_glass(&state, &viewer, &id, &form).await? {
+        Ok(true) => Ok(Redirect::to(&format!("/persons/{id}?done=break_glass_opened")).into_response()),
+        Ok(false) => Ok(Redirect::to(&format!("/persons/{id}")).into_response()),
+        Err(errors) => {
+            let p = app::get(&state, &id).await?;
             let line = lines(&state, &viewer, vec![p]).await?.remove(0);
-            return Ok(render(
-                StatusCode::UNPROCESSABLE_ENTITY,
-                &BreakGlassPage { c, f, p: line, max_minutes: access::BREAK_GLASS_MAX_MINUTES },
-            ));
+            let f = FormState::with_errors(&pairs, errors);
+            let page = BreakGlassPage { c, f, p: line, max_minutes: access::BREAK_GLASS_MAX_MINUTES };
+            Ok(render(StatusCode::UNPROCESSABLE_ENTITY, &page))
         }
-    };
-    let mut cmd = state.store.command(&viewer.actor()).await?;
-    let expires_at = cmd.at + minutes * MINUTE;
-    haven_store::access::open_break_glass(
-        &mut cmd,
-        &state.store.keys,
-        &NewBreakGlass {
-            owner_agency_id: &p.owner_agency_id,
-            record_kind: KIND,
-            record_id: &id,
-            reason: &reason,
-            expires_at,
-        },
-    )
-    .await?;
-    cmd.commit().await?;
-    Ok(Redirect::to(&format!("/persons/{id}?done=break_glass_opened")).into_response())
+    }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::i18n::I18n;
-    use haven_domain::format::Lang;
-
-    #[test]
-    fn every_code_on_the_person_page_is_translated() {
-        let i = I18n::embedded();
-        let mut keys: Vec<String> = Vec::new();
-        keys.extend(rules::RELATIONS.iter().map(|r| format!("relation.{r}")));
-        keys.extend(rules::ATTACHMENT_KINDS.iter().map(|k| format!("attachment.{k}")));
-        keys.extend(NATIONALITIES.iter().map(|k| format!("country.{k}")));
-        keys.extend(PURPOSES.iter().map(|p| format!("purpose.{p}")));
-        keys.extend(
-            ["person.view_identity", "person.view_attachment", "person.update", "person.merge"]
-                .map(|a| format!("person_action.{a}")),
-        );
-        for lang in [Lang::Vi, Lang::En] {
-            for k in &keys {
-                assert_ne!(i.get(lang, k), k.as_str(), "{k} in {lang:?}");
-            }
-        }
-    }
 
     #[test]
     fn sizes_read_as_people_read_them() {

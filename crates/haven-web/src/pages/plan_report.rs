@@ -14,17 +14,16 @@ use axum::Router;
 use haven_domain::format::Lang;
 use haven_domain::plan::{self as rules, Frequency, ReportPeriod, Unit};
 use haven_domain::reports::indicators::Period;
-use haven_domain::Action;
 use haven_store::plan::{PlanRow, ReachBy};
-use haven_store::Entry;
 use serde::Deserialize;
+
+use haven_app::imports::neutralise;
+use haven_app::plan::indicator_value;
 
 use crate::ctx::{CsrfForm, Viewer};
 use crate::error::{AppError, AppResult};
-use crate::imports::neutralise;
 use crate::page::{render, Ctx, FormState};
-use crate::pages::plan::{indicator_value, label, may_view, victim_charts, Chart};
-use crate::pages::reports::today;
+use crate::views::plan::{label, measure_key, victim_charts, Chart};
 use crate::AppState;
 
 pub fn routes() -> Router<AppState> {
@@ -82,8 +81,8 @@ async fn selection(
     plan: &PlanRow,
     q: &ReportQuery,
 ) -> AppResult<Result<(ReportPeriod, Option<haven_store::directory::Agency>), (&'static str, &'static str)>> {
-    let period = match crate::pages::plan::chosen_period(plan, &q.period) {
-        Ok(p) if p.range().from <= today(state) => p,
+    let period = match haven_app::plan::chosen_period(plan, &q.period) {
+        Ok(p) if p.range().from <= state.today() => p,
         _ => return Ok(Err(("period", "error.report_period"))),
     };
     let agency = match q.agency.trim() {
@@ -112,7 +111,7 @@ pub async fn build(
     agency: Option<&haven_store::directory::Agency>,
     number: &str,
 ) -> AppResult<Report> {
-    let today = today(state);
+    let today = state.today();
     let range = period.range();
     let until = Period { from: range.from, to: range.to.min(today) };
     let agencies = state.store.agencies().await?;
@@ -137,8 +136,8 @@ pub async fn build(
         let v = indicator_value(state, &i, period, agency.map(|a| a.id.as_str())).await?;
         any_figure |= v.value.is_some_and(|x| x > 0) || v.denominator.is_some_and(|d| d > 0);
         let unit = Unit::from_code(v.unit).unwrap_or(Unit::Count);
-        let definition = match crate::pages::plan::source(&i) {
-            rules::Source::Computed(m) => c.t(&crate::pages::plan::measure_key(m, "definition")).to_owned(),
+        let definition = match haven_app::plan::source(&i) {
+            rules::Source::Computed(m) => c.t(&measure_key(m, "definition")).to_owned(),
             rules::Source::Manual(_) => i.definition.clone().unwrap_or_default(),
         };
         let mut result = v.value.map(|x| rules::show(unit, x)).unwrap_or_else(|| c.t("plan.no_data").to_owned());
@@ -257,11 +256,8 @@ async fn show(
     Path(id): Path<String>,
     Query(q): Query<ReportQuery>,
 ) -> AppResult<Response> {
-    if !may_view(&v) {
-        return Err(AppError::Forbidden);
-    }
-    let plan = state.store.plan(&id).await?.ok_or(AppError::NotFound)?;
-    let today = today(&state);
+    let plan = haven_app::plan::get(&state, &v, &id).await?;
+    let today = state.today();
     let mut periods = Vec::new();
     for freq in [Frequency::Year, Frequency::Half, Frequency::Quarter, Frequency::Month] {
         for p in ReportPeriod::all_in(plan.year, freq).into_iter().filter(|p| p.range().from <= today) {
@@ -420,10 +416,7 @@ async fn download(
     Path(id): Path<String>,
     CsrfForm(form, _): CsrfForm<DownloadForm>,
 ) -> AppResult<Response> {
-    if !(v.can(Action::ViewAggregates) || v.can(Action::CreateRecords)) {
-        return Err(AppError::Forbidden);
-    }
-    let plan = state.store.plan(&id).await?.ok_or(AppError::NotFound)?;
+    let plan = haven_app::plan::get(&state, &v, &id).await?;
     let q = ReportQuery { period: form.period, agency: form.agency, number: form.number };
     let (period, agency) = match selection(&state, &plan, &q).await? {
         Ok(s) => s,
@@ -431,14 +424,7 @@ async fn download(
     };
     let report = build(&state, &c, &plan, period, agency.as_ref(), &q.number).await?;
     let bytes = workbook(&c, &report).map_err(|e| AppError::Internal(anyhow::anyhow!("workbook: {e}")))?;
-    let mut cmd = state.store.command(&v.actor()).await?;
-    cmd.audit(
-        Entry::new("plan.report_export", haven_store::plan::PLAN, &plan.id)
-            .purpose(&format!("{}:{}", period.code(), agency.as_ref().map_or("province", |a| a.code.as_str())))
-            .fields(&["indicators", "victims", "prevention", "training", "activities"]),
-    )
-    .await?;
-    cmd.commit().await?;
+    haven_app::plan::record_report_export(&state, &v, &plan, period, agency.as_ref()).await?;
     let file = format!("bao-cao-{}-{}.xlsx", plan.year, period.code());
     Ok((
         [

@@ -9,6 +9,8 @@ use axum::http::{header, StatusCode};
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
 use axum::Router;
+use haven_app::imports::neutralise;
+use haven_app::statistics as app;
 use haven_domain::roles::Action;
 use haven_domain::stats::{Cell, Release};
 use haven_store::exports::PublishedRelease;
@@ -16,9 +18,7 @@ use serde::Deserialize;
 
 use crate::ctx::{self as guards, Can, CsrfForm, Viewer};
 use crate::error::{AppError, AppResult};
-use crate::imports::neutralise;
 use crate::page::{render, Ctx};
-use crate::pages::reports::today;
 use crate::AppState;
 
 pub fn routes() -> Router<AppState> {
@@ -119,15 +119,17 @@ async fn statistics_page(
     error: Option<&'static str>,
     status: StatusCode,
 ) -> AppResult<Response> {
-    let years = state.store.published_periods().await?;
+    let years = app::years(state).await?;
     let year = year.filter(|y| years.contains(y)).or_else(|| years.first().cloned());
     let tables = match &year {
-        Some(y) => state.store.published(y).await?.iter().map(|p| view(&c, p)).collect(),
+        Some(y) => app::published(state, y).await?.iter().map(|p| view(&c, p)).collect(),
         None => Vec::new(),
     };
-    let this_year = today(state).year();
-    let publishable =
-        if viewer.is_some_and(|v| v.can(Action::PublishStatistics)) { vec![this_year, this_year - 1] } else { vec![] };
+    let publishable = if viewer.is_some_and(|v| v.can(Action::PublishStatistics)) {
+        app::publishable_years(state).to_vec()
+    } else {
+        Vec::new()
+    };
     Ok(render(status, &StatisticsPage { c, years, year, tables, publishable, error }))
 }
 
@@ -143,17 +145,13 @@ async fn publish(
     c: Ctx,
     CsrfForm(form, _): CsrfForm<PublishForm>,
 ) -> AppResult<Response> {
-    let this_year = today(&state).year();
-    let year = match form.year.trim().parse::<i32>() {
-        Ok(y) if (this_year - 1..=this_year).contains(&y) => y,
-        _ => {
+    let year = match app::publish(&state, &v, &form.year).await? {
+        Ok(year) => year,
+        Err(_) => {
             let error = Some("stats.error_year");
             return statistics_page(&state, Some(&v), c, None, error, StatusCode::UNPROCESSABLE_ENTITY).await;
         }
     };
-    let mut cmd = state.store.command(&v.actor()).await?;
-    haven_store::exports::publish(&mut cmd, &state.store, year, today(&state)).await?;
-    cmd.commit().await?;
     Ok(Redirect::to(&format!("/statistics?year={year}&done=stats_published")).into_response())
 }
 
@@ -164,7 +162,7 @@ async fn download(State(state): State<AppState>, c: Ctx, Path(file): Path<String
     if year.len() != 4 || !year.bytes().all(|b| b.is_ascii_digit()) {
         return Err(AppError::NotFound);
     }
-    let published = state.store.published(year).await?;
+    let published = app::published(&state, year).await?;
     if published.is_empty() {
         return Err(AppError::NotFound);
     }

@@ -10,7 +10,7 @@ use haven_store::access::BreakGlassRow;
 use serde::Deserialize;
 
 use crate::ctx::{self as guards, Can, CsrfForm};
-use crate::error::{AppError, AppResult};
+use crate::error::AppResult;
 use crate::page::{ok, Ctx};
 use crate::AppState;
 
@@ -57,8 +57,9 @@ async fn overview(
     c: Ctx,
 ) -> AppResult<Response> {
     let agencies = state.store.agencies().await?;
+    let o = haven_app::supervision::overview(&state, &viewer, 100).await?;
     let mut break_glass = Vec::new();
-    for row in state.store.break_glass_on_agency(&viewer.agency.id, 100).await? {
+    for row in o.break_glass {
         let user = state
             .store
             .user(&row.user_id)
@@ -75,14 +76,12 @@ async fn overview(
     }
     // Identity views of this agency's person records, newest first.
     let mut views = Vec::new();
-    for (at, user_id, record_id, case_code, purpose) in
-        state.store.identity_views_of_agency(&viewer.agency.id, 100).await?
-    {
+    for (at, user_id, record_id, case_code, purpose) in o.identity_views {
         let user = state.store.user(&user_id).await?.map(|u| u.username).unwrap_or(user_id);
         views.push(ViewLine { at, user, record_id, case_code, purpose });
     }
     let mut overrides = Vec::new();
-    for o in state.store.consent_overrides_of_agency(&viewer.agency.id, 100).await? {
+    for o in o.consent_overrides {
         let user = state.store.user(&o.granted_by).await?.map(|u| u.username).unwrap_or_default();
         let grantee = match (&o.grantee_agency_id, &o.grantee_user_id) {
             (Some(a), _) => agencies
@@ -111,10 +110,6 @@ async fn review(
     Path(id): Path<String>,
     CsrfForm(_, _): CsrfForm<Empty>,
 ) -> AppResult<Response> {
-    let mut cmd = state.store.command(&viewer.actor()).await?;
-    if !haven_store::access::review_break_glass(&mut cmd, &id, &viewer.agency.id).await? {
-        return Err(AppError::NotFound);
-    }
-    cmd.commit().await?;
+    haven_app::supervision::review_break_glass(&state, &viewer, &id).await?;
     Ok(Redirect::to("/supervision?done=reviewed").into_response())
 }

@@ -60,28 +60,48 @@ mod tests {
         }
     }
 
+    /// Every file under `dir`, recursively.
+    fn read_all(dir: &std::path::Path, into: &mut String) {
+        for e in std::fs::read_dir(dir).expect("read dir").flatten() {
+            let path = e.path();
+            if path.is_dir() {
+                read_all(&path, into);
+            } else {
+                into.push_str(&std::fs::read_to_string(&path).expect("read"));
+            }
+        }
+    }
+
+    /// The keys the pages, the API and the use cases name: `t("...")` in templates and pages, and every
+    /// `"error.*"` key a use case or a page gives a field.
     #[test]
     fn every_key_used_in_code_and_templates_exists() {
         let i = I18n::embedded();
+        let crates = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
         let mut sources = String::new();
-        for dir in ["src", "src/pages", "templates"] {
-            let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join(dir);
-            for e in std::fs::read_dir(path).expect("read dir").flatten() {
-                if e.path().is_file() {
-                    sources.push_str(&std::fs::read_to_string(e.path()).expect("read"));
-                }
-            }
+        for dir in ["haven-app/src", "haven-web/src", "haven-web/templates"] {
+            read_all(&crates.join(dir), &mut sources);
         }
         let mut missing = Vec::new();
-        for (n, _) in sources.match_indices("t(\"") {
-            let rest = &sources[n + 3..];
-            let key = &rest[..rest.find('"').unwrap_or(0)];
-            if key.contains('.') && i.get(Lang::Vi, key) == key {
-                missing.push(key.to_owned());
+        let mut seen = 0;
+        for pattern in ["t(\"", "\"error."] {
+            for (n, _) in sources.match_indices(pattern) {
+                let start = if pattern.starts_with('"') { n + 1 } else { n + pattern.len() };
+                let rest = &sources[start..];
+                let key = &rest[..rest.find('"').unwrap_or(0)];
+                let plain = key.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b"._".contains(&b));
+                if !plain || !key.contains('.') || key.ends_with('.') || key.ends_with(".html") {
+                    continue;
+                }
+                seen += 1;
+                if i.get(Lang::Vi, key) == key {
+                    missing.push(key.to_owned());
+                }
             }
         }
         missing.sort();
         missing.dedup();
+        assert!(seen > 300, "the scan found only {seen} keys: are the paths right?");
         assert!(missing.is_empty(), "missing translations: {missing:?}");
     }
 }

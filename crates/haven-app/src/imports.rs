@@ -6,14 +6,14 @@
 use std::collections::HashMap;
 
 use haven_domain::person::{BirthDate, IdentityInput};
-use haven_domain::registers::sheet::{self, Sheet};
+use haven_domain::registers::sheet::{self, Encoding, Sheet, SheetError};
 use haven_linkage::normalise::{fold, place_name};
 use haven_store::imports::{self, Upload};
 
-use crate::ctx::Viewer;
-use crate::error::{AppError, AppResult};
-use crate::pages::registers::{self as reg, AbsenteeForm, AbsenteeWrite, PersonFields};
-use crate::AppState;
+use crate::registers::absentees::{self as reg, AbsenteeForm, AbsenteeWrite};
+use crate::registers::handovers::write_returnee;
+use crate::registers::PersonFields;
+use crate::{access, App, Caller, Error, Result};
 
 /// What an import fills.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -112,18 +112,18 @@ impl Mapping {
 
 /// The mapping for a file: the one chosen for it, the agency's for this template, or a guess from the headers.
 pub async fn mapping_for(
-    state: &AppState,
+    app: &App,
     agency_id: &str,
     kind: Kind,
     sheet: &Sheet,
     chosen: Option<&str>,
-) -> AppResult<Mapping> {
+) -> Result<Mapping> {
     let width = sheet.headers.len();
     if let Some(m) = chosen {
         return Ok(Mapping::parse(m).for_sheet(kind, width));
     }
     let signature = haven_domain::registers::sheet::signature(&sheet.headers);
-    if let Some(m) = state.store.import_template(agency_id, kind.code(), &signature).await? {
+    if let Some(m) = app.store.import_template(agency_id, kind.code(), &signature).await? {
         return Ok(Mapping::parse(&m).for_sheet(kind, width));
     }
     let guessed = haven_domain::registers::sheet::guess_mapping(&sheet.headers, kind.fields());
@@ -150,8 +150,8 @@ pub enum Checked {
 pub struct Communes(HashMap<String, Option<String>>);
 
 impl Communes {
-    pub async fn load(state: &AppState) -> AppResult<Communes> {
-        let current = state.store.communes(&state.config.province).await?;
+    pub async fn load(app: &App) -> Result<Communes> {
+        let current = app.store.communes(&app.province).await?;
         Ok(Communes::build(&current, &RENAMES))
     }
 
@@ -175,7 +175,7 @@ impl Communes {
 
     /// A commune as written: its code, its current name, or an old name ("Xã Trà Sơn, huyện Bắc Trà My");
     /// otherwise the key of the reason it is not known.
-    pub fn resolve(&self, written: &str) -> Result<&str, &'static str> {
+    pub fn resolve(&self, written: &str) -> std::result::Result<&str, &'static str> {
         let w = written.trim();
         let (name, district) = place_name(w);
         let by_district = district.and_then(|d| self.0.get(&format!("{name}|{d}")));
@@ -193,7 +193,7 @@ static RENAMES: std::sync::LazyLock<Vec<(String, String, String)>> = std::sync::
     let mut reader = csv::Reader::from_reader(include_str!("../../../profiles/vn/commune-renames.csv").as_bytes());
     reader
         .records()
-        .filter_map(Result::ok)
+        .filter_map(std::result::Result::ok)
         .filter_map(|r| Some((r.get(0)?.to_owned(), r.get(1)?.to_owned(), r.get(3)?.to_owned())))
         .collect()
 });
@@ -218,7 +218,7 @@ pub fn check_rows(
     communes: &Communes,
     default_commune: Option<&str>,
     today: time::Date,
-) -> Result<Vec<Checked>, Vec<RowError>> {
+) -> std::result::Result<Vec<Checked>, Vec<RowError>> {
     let mut errors = Vec::new();
     let mut out = Vec::with_capacity(sheet.rows.len());
     let this_year = today.year();
@@ -320,51 +320,48 @@ pub enum Committed {
 /// Write every row in one transaction, reporting progress as (rows written, rows in all); the import is
 /// recorded under the upload's id and the mapping remembered for the template.
 pub async fn commit(
-    state: &AppState,
-    viewer: &Viewer,
+    app: &App,
+    caller: &Caller,
     upload: &Upload,
     sheet: &Sheet,
     mapping: &Mapping,
     rows: Vec<Checked>,
     progress: &(dyn Fn(usize, usize) + Send + Sync),
-) -> AppResult<Committed> {
-    let kind = Kind::from_code(&upload.kind).ok_or_else(|| AppError::BadRequest("kind".into()))?;
-    if upload.owner_agency_id != viewer.agency.id {
-        return Err(AppError::Forbidden);
-    }
+) -> Result<Committed> {
+    caller.require(haven_domain::Action::CreateRecords)?;
+    let kind = Kind::from_code(&upload.kind).ok_or_else(|| Error::BadRequest("kind".into()))?;
+    access::require_owner(caller, &upload.owner_agency_id)?;
     let batch = match kind {
         Kind::Returnees => {
-            let b = state.store.batch(&upload.target).await?.ok_or(AppError::NotFound)?;
-            if b.owner_agency_id != viewer.agency.id {
-                return Err(AppError::Forbidden);
-            }
+            let b = app.store.batch(&upload.target).await?.ok_or(Error::NotFound)?;
+            access::require_owner(caller, &b.owner_agency_id)?;
             Some(b)
         }
         Kind::Absentees => None,
     };
     let total = rows.len();
-    let mut cmd = state.store.command(&viewer.actor()).await?;
+    let mut cmd = app.store.command(&caller.actor()).await?;
     for (i, row) in rows.iter().enumerate() {
         match row {
             Checked::Absentee(b) => {
                 let (form, identity, since) = b.as_ref();
                 let w = AbsenteeWrite { identity, form, since: *since, import_id: Some(&upload.id) };
-                reg::write_absentee(&mut cmd, state, &viewer.agency.id, &w).await?;
+                reg::write_absentee(&mut cmd, app, &caller.agency.id, &w).await?;
             }
             Checked::Returnee(identity) => {
                 let batch_id = batch.as_ref().map(|b| b.id.as_str()).unwrap_or_default();
-                reg::write_returnee(&mut cmd, state, &viewer.agency.id, batch_id, identity, Some(&upload.id)).await?;
+                write_returnee(&mut cmd, app, &caller.agency.id, batch_id, identity, Some(&upload.id)).await?;
             }
         }
         if (i + 1) % 25 == 0 || i + 1 == total {
             progress(i + 1, total);
         }
     }
-    if !imports::record_import(&mut cmd, &state.store.keys, upload, total as i64).await? {
+    if !imports::record_import(&mut cmd, &app.store.keys, upload, total as i64).await? {
         return Ok(Committed::AlreadyImported);
     }
     let signature = haven_domain::registers::sheet::signature(&sheet.headers);
-    imports::save_template(&mut cmd, &state.store.keys, &viewer.agency.id, kind.code(), &signature, &mapping.encode())
+    imports::save_template(&mut cmd, &app.store.keys, &caller.agency.id, kind.code(), &signature, &mapping.encode())
         .await?;
     cmd.commit().await?;
     Ok(Committed::Done(total))
@@ -392,6 +389,182 @@ pub fn neutralise(s: &str) -> String {
         format!("'{s}")
     } else {
         s.to_owned()
+    }
+}
+
+/// Largest spreadsheet accepted.
+pub const MAX_FILE_BYTES: usize = 20 * 1024 * 1024;
+
+/// What an upload became: a new pending upload to preview, or a file imported before for the same register
+/// (nothing new is created; when it came in).
+pub enum Uploaded {
+    New(String),
+    Earlier(haven_domain::time::Millis),
+}
+
+/// A spreadsheet as it was sent.
+pub struct NewFile<'a> {
+    pub file_name: &'a str,
+    pub bytes: &'a [u8],
+    /// An encoding code, or empty to detect it.
+    pub encoding: &'a str,
+}
+
+/// The target of an import, checked: a batch of the caller's agency, or an existing commune.
+async fn check_target(app: &App, caller: &Caller, kind: Kind, target: &str) -> Result<crate::Outcome<()>> {
+    match kind {
+        Kind::Returnees => {
+            let b = app.store.batch(target).await?.ok_or(Error::NotFound)?;
+            access::require_owner(caller, &b.owner_agency_id)?;
+        }
+        Kind::Absentees if !target.is_empty() && !app.store.unit_exists(target).await? => {
+            return Ok(crate::Fields::one("commune_code", "error.choice"));
+        }
+        Kind::Absentees => {}
+    }
+    Ok(Ok(()))
+}
+
+/// Why an upload was refused: field errors, or a sheet that cannot be read (with the place in the file).
+pub enum Refused {
+    Fields(crate::FieldErrors),
+    Sheet(SheetError),
+}
+
+/// Take a spreadsheet for a register of the caller's agency: the absentees (`target` is a commune, or empty
+/// when a column gives it) or the people of a batch (`target` is the batch). The file is read once to refuse
+/// what cannot be read; it is kept sealed until it is committed or dropped.
+pub async fn upload(
+    app: &App,
+    caller: &Caller,
+    file: Option<NewFile<'_>>,
+    kind: Kind,
+    target: &str,
+) -> Result<std::result::Result<Uploaded, Refused>> {
+    caller.require(haven_domain::Action::CreateRecords)?;
+    let mut errors = match check_target(app, caller, kind, target).await? {
+        Ok(()) => Vec::new(),
+        Err(e) => e,
+    };
+    let Some(file) = file else {
+        errors.push(("file".into(), "error.file_missing".into()));
+        return Ok(Err(Refused::Fields(errors)));
+    };
+    if let Err(e) = sheet::read(file.bytes, Encoding::from_code(file.encoding)) {
+        if errors.is_empty() {
+            return Ok(Err(Refused::Sheet(e)));
+        }
+        errors.push(("file".into(), e.key().into()));
+    }
+    if !errors.is_empty() {
+        return Ok(Err(Refused::Fields(errors)));
+    }
+    let hash = imports::file_hash(&app.store.keys, file.bytes);
+    if let Some(earlier) = app.store.import_of_file(&caller.agency.id, kind.code(), target, &hash).await? {
+        return Ok(Ok(Uploaded::Earlier(earlier.created_at)));
+    }
+    let mut cmd = app.store.command(&caller.actor()).await?;
+    let new = imports::NewUpload {
+        kind: kind.code(),
+        target,
+        file_name: file.file_name,
+        bytes: file.bytes,
+        file_hash: &hash,
+    };
+    let id = imports::save_upload(&mut cmd, &app.store.keys, &caller.agency.id, &new).await?;
+    if let Some(enc) = Encoding::from_code(file.encoding) {
+        imports::set_mapping(&mut cmd, &id, Some(enc.code()), "").await?;
+    }
+    cmd.commit().await?;
+    Ok(Ok(Uploaded::New(id)))
+}
+
+/// Open the caller's own pending upload (audited with the step's purpose: preview, check, report, commit).
+pub async fn open_own(app: &App, caller: &Caller, id: &str, purpose: &str) -> Result<Upload> {
+    let (agency, user) = app.store.upload_owner(id).await?.ok_or(Error::NotFound)?;
+    if agency != caller.agency.id || user != caller.user.id {
+        return Err(Error::Forbidden);
+    }
+    let mut cmd = app.store.command(&caller.actor()).await?;
+    let u = imports::open_upload(&mut cmd, &app.store.keys, id, purpose).await?.ok_or(Error::NotFound)?;
+    cmd.commit().await?;
+    Ok(u)
+}
+
+/// Read an upload and map it: the encoding and mapping given, else those saved with the upload, else the
+/// template's or a guess.
+pub async fn read(
+    app: &App,
+    caller: &Caller,
+    u: &Upload,
+    encoding: Option<&str>,
+    mapping: Option<&str>,
+) -> Result<std::result::Result<(Sheet, Mapping), SheetError>> {
+    let kind = Kind::from_code(&u.kind).ok_or_else(|| Error::BadRequest("kind".into()))?;
+    let enc = encoding.or(u.encoding.as_deref()).unwrap_or("");
+    let sheet = match sheet::read(&u.content, Encoding::from_code(enc)) {
+        Ok(s) => s,
+        Err(e) => return Ok(Err(e)),
+    };
+    let saved = u.mapping.as_deref().filter(|m| !m.is_empty());
+    let mapping = mapping_for(app, &caller.agency.id, kind, &sheet, mapping.or(saved)).await?;
+    Ok(Ok((sheet, mapping)))
+}
+
+/// An upload read, mapped and checked row by row.
+pub struct Checking {
+    pub sheet: Sheet,
+    pub mapping: Mapping,
+    /// The rows ready to write, or every row error.
+    pub rows: std::result::Result<Vec<Checked>, Vec<RowError>>,
+}
+
+/// Read, map and check every row of an upload with the encoding and mapping given, remembering both.
+pub async fn check(
+    app: &App,
+    caller: &Caller,
+    u: &Upload,
+    encoding: &str,
+    posted: &Mapping,
+) -> Result<std::result::Result<Checking, SheetError>> {
+    let kind = Kind::from_code(&u.kind).ok_or_else(|| Error::BadRequest("kind".into()))?;
+    let (sheet, mapping) = match read(app, caller, u, Some(encoding), Some(&posted.encode())).await? {
+        Ok(x) => x,
+        Err(e) => return Ok(Err(e)),
+    };
+    let mut cmd = app.store.command(&caller.actor()).await?;
+    imports::set_mapping(&mut cmd, &u.id, Encoding::from_code(encoding).map(|e| e.code()), &mapping.encode()).await?;
+    cmd.commit().await?;
+    let communes = Communes::load(app).await?;
+    let default_commune = Some(u.target.as_str()).filter(|t| kind == Kind::Absentees && !t.is_empty());
+    let mut missing = Vec::new();
+    if mapping.column("full_name").is_none() {
+        missing.push(RowError { row: 1, field: "full_name".into(), key: "error.import_unmapped".into() });
+    }
+    if kind == Kind::Absentees && mapping.column("commune_code").is_none() && default_commune.is_none() {
+        missing.push(RowError { row: 1, field: "commune_code".into(), key: "error.import_unmapped".into() });
+    }
+    let rows = if missing.is_empty() {
+        check_rows(kind, &sheet, &mapping, &communes, default_commune, app.today())
+    } else {
+        Err(missing)
+    };
+    Ok(Ok(Checking { sheet, mapping, rows }))
+}
+
+/// Whether the caller may follow an import: a pending upload of their own, or a finished import of their
+/// agency.
+pub async fn may_follow(app: &App, caller: &Caller, id: &str) -> Result<()> {
+    if let Some((agency, user)) = app.store.upload_owner(id).await? {
+        if agency == caller.agency.id && user == caller.user.id {
+            return Ok(());
+        }
+        return Err(Error::Forbidden);
+    }
+    match app.store.import(id).await? {
+        Some(_) if app.store.import_owner(id).await?.as_deref() == Some(caller.agency.id.as_str()) => Ok(()),
+        Some(_) => Err(Error::Forbidden),
+        None => Err(Error::NotFound),
     }
 }
 

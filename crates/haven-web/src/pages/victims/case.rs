@@ -1,0 +1,399 @@
+//! The victim case page: everything about the case the viewer's access opens, with the forms of the owning
+//! agency. Built from `haven_app::victims`; each part a referral does not open is left out.
+
+use askama::Template;
+use axum::http::StatusCode;
+use axum::response::Response;
+use haven_app::victims::{self as app, COUNTRIES, STEP_KINDS};
+use haven_domain::format::{parse_date, Lang};
+use haven_domain::victims::consent;
+use haven_domain::victims::support::{self, Given, Limit};
+use haven_domain::victims::{self as rules, htcds, Parts, EVIDENCE, RECEPTION_KINDS};
+use haven_domain::Role;
+use haven_store::victims::{VictimCase, KIND};
+
+use crate::ctx::Viewer;
+use crate::error::AppResult;
+use crate::page::{display, display_opt, render, Ctx, FormState};
+use crate::views::sharing::{self, Sharing};
+use crate::AppState;
+
+pub struct StepLine {
+    pub kind: String,
+    pub on: String,
+    pub place: String,
+    pub agency: String,
+    pub officer: String,
+}
+
+/// A regime the person is entitled to, and how it stands.
+pub struct Entitlement {
+    pub code: String,
+    pub name: String,
+    /// `not_given`, `given`, `days_left`, `due_by`, `overdue`.
+    pub standing: &'static str,
+    pub detail: String,
+}
+
+pub struct SupportLine {
+    pub regime: String,
+    pub on: String,
+    pub provider: String,
+    pub quantity: i64,
+    pub amount: String,
+    pub acknowledged: bool,
+}
+
+pub struct ConsentLine {
+    pub id: String,
+    pub purpose: String,
+    pub target: String,
+    pub given_by: String,
+    pub given_on: String,
+    pub expires_on: String,
+    pub withdrawn_on: String,
+    pub in_force: bool,
+}
+
+#[derive(Template)]
+#[template(path = "victim.html")]
+pub(super) struct CasePage {
+    c: Ctx,
+    f: FormState,
+    v: VictimCase,
+    /// The parts of the case this viewer sees (all but for an agency reading it on a referral).
+    parts: Parts,
+    person_code: String,
+    person_open: bool,
+    received: String,
+    commune: String,
+    due: String,
+    verification: &'static str,
+    days: i64,
+    steps: Vec<StepLine>,
+    entitlements: Vec<Entitlement>,
+    supports: Vec<SupportLine>,
+    consents: Vec<ConsentLine>,
+    can_edit: bool,
+    can_approve: bool,
+    proposed_on: String,
+    step_kinds: &'static [&'static str],
+    evidence: &'static [&'static str],
+    agencies: Vec<(String, String)>,
+    agency_kinds: Vec<String>,
+    consent_purposes: &'static [&'static str],
+    communes: Vec<(String, String)>,
+    share: Option<Sharing>,
+    referrals: Vec<crate::views::referrals::ReferralLine>,
+    /// (code, name) of each referral kind.
+    referral_kinds: Vec<(String, String)>,
+    /// International cooperation requests of the viewer's agency about the case.
+    cooperation: Vec<crate::views::cooperation::Line>,
+    can_override: bool,
+    /// HTCDS code lists: (field, codes), and the codes recorded for each.
+    exploitation: Vec<(String, bool)>,
+    control: Vec<(String, bool)>,
+    recruitment: Vec<(String, bool)>,
+    relationships: Vec<String>,
+    event_kinds: Vec<String>,
+    countries: &'static [&'static str],
+    events: Vec<haven_store::victims::EventRow>,
+    measures: Vec<MeasureLine>,
+    goals: Vec<haven_store::victims::GoalRow>,
+    visits: Vec<VisitLine>,
+    measure_kinds: &'static [&'static str],
+    protected: &'static [&'static str],
+    goal_areas: &'static [&'static str],
+    risks: &'static [&'static str],
+    close_reasons: &'static [&'static str],
+    reception_kinds: &'static [&'static str],
+    previous_code: String,
+    closed_on: String,
+}
+
+pub struct MeasureLine {
+    pub kind: String,
+    pub for_whom: String,
+    pub starts: String,
+    pub ends: String,
+    pub agency: String,
+}
+
+pub struct VisitLine {
+    pub due: String,
+    pub visited: String,
+    pub risk: String,
+    pub officer: String,
+    pub late: bool,
+}
+
+pub(super) async fn page(
+    state: &AppState,
+    viewer: &Viewer,
+    c: Ctx,
+    mut v: VictimCase,
+    f: FormState,
+    status: StatusCode,
+) -> AppResult<Response> {
+    let t = state.today();
+    let parts = app::case_parts(state, viewer, &v).await?;
+    app::redact(&mut v, parts);
+    let all_agencies = state.store.agencies().await?;
+    let agency_label = |id: &str| {
+        all_agencies
+            .iter()
+            .find(|a| a.id == id)
+            .map(|a| c.agency_label(&a.name_vi, &a.name_en).to_owned())
+            .unwrap_or_default()
+    };
+    // The case's parts are independent reads: fetch them side by side.
+    let st = &state.store;
+    let (
+        person,
+        mut step_rows,
+        mut given,
+        mut consent_rows,
+        mut referral_rows,
+        mut events,
+        mut measure_rows,
+        mut goals,
+        mut visit_rows,
+        communes,
+    ) = tokio::try_join!(
+        st.person(&v.person_id),
+        st.victim_steps(&v.id),
+        st.supports(&v.id),
+        st.consents(&v.person_id),
+        st.referrals_of_case(&v.id),
+        st.trafficking_events(&v.id),
+        st.protection_measures(&v.id),
+        st.reintegration_goals(&v.id),
+        st.followups(&v.id),
+        st.communes(&state.config.province),
+    )?;
+    if !parts.is_all() {
+        // Read side by side for the common case; what a referral does not open is dropped before rendering.
+        // A receiver sees the referrals made to its own agency even without the referrals part.
+        if !parts.steps {
+            step_rows.clear();
+        }
+        if !parts.support {
+            given.clear();
+        }
+        if !parts.consents {
+            consent_rows.clear();
+        }
+        if !parts.referrals {
+            referral_rows.retain(|r| r.to_agency_id == viewer.agency.id);
+        }
+        if !parts.context {
+            events.clear();
+        }
+        if !parts.protection {
+            measure_rows.clear();
+        }
+        if !parts.reintegration {
+            goals.clear();
+            visit_rows.clear();
+        }
+    }
+    let person_code = person.as_ref().map(|p| p.case_code.clone()).unwrap_or_default();
+    let person_open = match &person {
+        Some(_) if !parts.person => false,
+        Some(p) => haven_app::persons::decision(state, viewer, p).await?.allowed(),
+        None => false,
+    };
+    let mut steps = Vec::new();
+    for s in step_rows {
+        let place = match &s.commune_code {
+            Some(code) => state.store.unit_name(code).await?.unwrap_or_default(),
+            None => String::new(),
+        };
+        steps.push(StepLine {
+            kind: s.kind,
+            on: display(&s.on),
+            place,
+            agency: agency_label(&s.agency_id),
+            officer: s.officer,
+        });
+    }
+    let name_of = |code: &str| {
+        state
+            .profile
+            .support
+            .regime(code)
+            .map(|r| if c.lang == Lang::En { r.name_en.clone() } else { r.name_vi.clone() })
+            .unwrap_or_else(|| code.to_owned())
+    };
+    let entitlements = state
+        .profile
+        .support
+        .eligible(app::situation(&v))
+        .into_iter()
+        .map(|r| {
+            let mine: Vec<Given> = given.iter().filter(|g| g.regime == r.code).filter_map(|g| g.given()).collect();
+            let (standing, detail) = match support::standing(r, v.identified(), t, &mine) {
+                support::Standing::NotGiven => ("not_given", String::new()),
+                support::Standing::Given => ("given", String::new()),
+                support::Standing::DaysLeft(n) => ("days_left", n.to_string()),
+                support::Standing::DueBy(d) => ("due_by", haven_domain::format::date(d)),
+                support::Standing::Overdue => ("overdue", String::new()),
+            };
+            let detail = match (r.limit, standing) {
+                (Limit::Days(max), "not_given") => max.to_string(),
+                _ => detail,
+            };
+            Entitlement { code: r.code.clone(), name: name_of(&r.code), standing, detail }
+        })
+        .collect();
+    let supports = given
+        .iter()
+        .map(|g| SupportLine {
+            regime: name_of(&g.regime),
+            on: display(&g.given_on),
+            provider: agency_label(&g.provider_agency_id),
+            quantity: g.quantity,
+            amount: haven_domain::format::integer(g.amount_vnd, c.lang),
+            acknowledged: g.acknowledged,
+        })
+        .collect();
+    let mut consents = Vec::new();
+    for row in consent_rows {
+        let in_force = row.consent().is_some_and(|k| k.in_force(t));
+        let target = match row.purpose.as_str() {
+            "share_agency" => agency_label(&row.target),
+            "share_agency_kind" => c.tk("kind", &row.target),
+            _ => String::new(),
+        };
+        consents.push(ConsentLine {
+            id: row.id,
+            purpose: row.purpose,
+            target,
+            given_by: row.given_by,
+            given_on: display(&row.given_on),
+            expires_on: display_opt(&row.expires_on),
+            withdrawn_on: display_opt(&row.withdrawn_on),
+            in_force,
+        });
+    }
+    let commune = match &v.commune_code {
+        Some(code) => state.store.unit_name(code).await?.unwrap_or_default(),
+        None => String::new(),
+    };
+    let owner = v.owner_agency_id == viewer.agency.id;
+    let can_edit = owner && viewer.can(haven_domain::Action::EditRecords);
+    let can_approve = owner
+        && v.pending()
+        && viewer.has_role(Role::AgencyHead)
+        && v.proposed_by.as_deref() != Some(viewer.user.id.as_str());
+    let (verification, days) = app::verification(&v.verified_on, &v.verification_due, t);
+    let mut agency_kinds: Vec<String> = all_agencies.iter().map(|a| a.kind.clone()).collect();
+    agency_kinds.sort();
+    agency_kinds.dedup();
+    let agencies = all_agencies
+        .iter()
+        .filter(|a| a.active)
+        .map(|a| (a.id.clone(), c.agency_label(&a.name_vi, &a.name_en).to_owned()))
+        .collect();
+    let share =
+        sharing::section(state, viewer, &c, KIND, &v.id, &v.owner_agency_id, format!("/victims/{}", v.id)).await?;
+    let case_referrals = crate::views::referrals::lines(state, &c, referral_rows).await?;
+    let referral_kinds = state
+        .profile
+        .referrals
+        .kinds
+        .iter()
+        .map(|k| (k.code.clone(), if c.lang == Lang::En { k.name_en.clone() } else { k.name_vi.clone() }))
+        .collect();
+    let ticked = |field: &str, recorded: &Option<String>| -> Vec<(String, bool)> {
+        let have = VictimCase::codes(recorded);
+        state.profile.htcds.codes(field).into_iter().map(|c| (c.to_owned(), have.iter().any(|h| h == c))).collect()
+    };
+    let exploitation = ticked(htcds::EXPLOITATION, &v.exploitation);
+    let control = ticked(htcds::CONTROL, &v.control);
+    let recruitment = ticked(htcds::RECRUITMENT, &v.recruitment);
+    let relationships = state.profile.htcds.codes(htcds::RELATIONSHIP).into_iter().map(str::to_owned).collect();
+    let event_kinds = state.profile.htcds.codes(htcds::EVENT_TYPE).into_iter().map(str::to_owned).collect();
+    let measures = measure_rows
+        .into_iter()
+        .map(|m| MeasureLine {
+            starts: display(&m.starts_on),
+            ends: display_opt(&m.ends_on),
+            agency: agency_label(&m.agency_id),
+            kind: m.kind,
+            for_whom: m.for_whom,
+        })
+        .collect();
+    let visits = visit_rows
+        .into_iter()
+        .map(|f| VisitLine {
+            late: f.visited_on.is_none() && parse_date(&f.due_on).is_some_and(|d| d < t),
+            due: display(&f.due_on),
+            visited: display_opt(&f.visited_on),
+            risk: f.risk.unwrap_or_default(),
+            officer: f.officer.unwrap_or_default(),
+        })
+        .collect();
+    let previous_code = match &v.previous_case_id {
+        Some(p) => state.store.victim_case(p).await?.map(|p| p.case_code).unwrap_or_default(),
+        None => String::new(),
+    };
+    // The viewer's agency's requests abroad about this case (another agency's are its own business).
+    let cooperation = state
+        .store
+        .cooperation_of_victim_case(&v.id, &viewer.agency.id)
+        .await?
+        .into_iter()
+        .map(|r| crate::views::cooperation::line(r, t))
+        .collect();
+    let page = CasePage {
+        parts,
+        cooperation,
+        measures,
+        goals,
+        visits,
+        measure_kinds: rules::MEASURES,
+        protected: rules::PROTECTED,
+        goal_areas: rules::GOAL_AREAS,
+        risks: rules::RISKS,
+        close_reasons: rules::CLOSE_REASONS,
+        reception_kinds: RECEPTION_KINDS,
+        previous_code,
+        closed_on: display_opt(&v.closed_on),
+        exploitation,
+        control,
+        recruitment,
+        relationships,
+        event_kinds,
+        countries: COUNTRIES,
+        events,
+        person_code,
+        person_open,
+        received: display(&v.received_on),
+        commune,
+        due: display(&v.verification_due),
+        verification,
+        days,
+        steps,
+        entitlements,
+        supports,
+        consents,
+        can_edit,
+        can_approve,
+        proposed_on: display_opt(&v.proposed_on),
+        step_kinds: STEP_KINDS,
+        evidence: EVIDENCE,
+        agencies,
+        agency_kinds,
+        consent_purposes: consent::PURPOSES,
+        communes,
+        share,
+        referrals: case_referrals,
+        referral_kinds,
+        can_override: viewer.can(haven_domain::Action::OverrideConsent),
+        v,
+        f,
+        c,
+    };
+    Ok(render(status, &page))
+}
