@@ -7,6 +7,8 @@
 //! of them calls another's handlers. This crate knows nothing of HTTP, HTML or terminals, and writes no SQL.
 
 pub mod access;
+pub mod accounts;
+pub mod admin;
 pub mod audit;
 pub mod cases;
 pub mod cooperation;

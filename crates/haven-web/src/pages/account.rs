@@ -7,14 +7,12 @@ use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
 use axum::Router;
 use base64::Engine;
-use haven_domain::account::check_password;
-use haven_store::accounts;
+use haven_app::accounts::{self as app, new_totp_secret};
 use serde::Deserialize;
 
 use crate::ctx::{set_cookie, CsrfForm, Viewer, SESSION_COOKIE};
 use crate::error::AppResult;
 use crate::page::{ok, render, Ctx, FormState};
-use crate::pages::auth::{new_totp_secret, totp_step_matching};
 use crate::AppState;
 
 pub fn routes() -> Router<AppState> {
@@ -65,28 +63,14 @@ async fn change_password(
     c: Ctx,
     CsrfForm(form, pairs): CsrfForm<PasswordForm>,
 ) -> AppResult<Response> {
-    let mut f = FormState::from_pairs(&pairs);
-    if !accounts::verify_password(viewer.user.password_hash.clone(), form.current).await {
-        // A wrong current password counts like a failed log-in, so a borrowed session cannot guess it.
-        let mut cmd = state.store.command(&viewer.actor()).await?;
-        accounts::login_failed(&mut cmd, &viewer.user.id).await?;
-        cmd.commit().await?;
-        f.add("current", "error.password_current");
+    match app::change_password(&state, &viewer, form.current, &form.new_password, &form.confirm).await? {
+        // Every session ended with the old password, this one too: log in again with the new one.
+        Ok(()) => Ok(Redirect::to("/login?done=password_changed").into_response()),
+        Err(errors) => {
+            let f = FormState::with_errors(&pairs, errors);
+            account_page(&state, &viewer, c, f, StatusCode::UNPROCESSABLE_ENTITY).await
+        }
     }
-    if let Err(e) = check_password(&viewer.user.username, &form.new_password) {
-        f.add("new_password", e.key());
-    } else if form.new_password != form.confirm {
-        f.add("confirm", "error.password_confirm");
-    }
-    if f.has_errors() {
-        return account_page(&state, &viewer, c, f, StatusCode::UNPROCESSABLE_ENTITY).await;
-    }
-    let hash = accounts::hash_password(form.new_password).await?;
-    let mut cmd = state.store.command(&viewer.actor()).await?;
-    accounts::set_password(&mut cmd, &viewer.user.id, &hash).await?;
-    cmd.commit().await?;
-    // Every session ended with the old password, this one too: log in again with the new one.
-    Ok(Redirect::to("/login?done=password_changed").into_response())
 }
 
 #[derive(Template)]
@@ -146,36 +130,23 @@ async fn totp_confirm(
         // Replacing a working second factor goes through turning it off, which asks for the password.
         return Ok(Redirect::to("/account").into_response());
     }
-    let secret = crate::pages::auth::base64_decode(&form.secret).unwrap_or_default();
-    if secret.len() != 20 {
-        return Err(crate::error::AppError::BadRequest("secret".into()));
-    }
-    let Some(step) = totp_step_matching(&secret, &form.code, state.store.now()) else {
-        let mut f = FormState::from_pairs(&pairs);
-        f.add("code", "error.totp_wrong");
-        return Ok(render(StatusCode::UNPROCESSABLE_ENTITY, &enrol_page(&viewer, c, f, &secret)));
-    };
-    let codes = accounts::new_recovery_codes();
-    let hashes: Vec<String> = codes.iter().map(|c| accounts::recovery_code_hash(&state.store.keys, c)).collect();
-    let sealed = state.store.keys.seal("users", "totp_secret", &viewer.user.id, &form.secret);
-    let mut cmd = state.store.command(&viewer.actor()).await?;
-    accounts::set_totp(&mut cmd, &viewer.user.id, Some(sealed), true, &hashes).await?;
-    accounts::use_totp_step(&mut cmd, &viewer.user.id, step).await?;
-    // A session that was limited to enrolment becomes a full one, under a new token.
-    let new_token = match &viewer.session {
-        Some((token, s)) if s.stage == "enrol" => {
-            Some(accounts::complete_second_factor(&mut cmd, token, &viewer.user.id).await?)
+    let session = viewer.session.as_ref().map(|(token, s)| (token.as_str(), s.stage.as_str()));
+    match app::enrol_totp(&state, &viewer, &form.secret, &form.code, session).await? {
+        Ok(enrolled) => {
+            let mut resp = ok(&CodesPage { c, codes: enrolled.recovery_codes });
+            if let Some(t) = enrolled.new_token {
+                if let Ok(v) = set_cookie(SESSION_COOKIE, &t, state.config.tls, None).parse() {
+                    resp.headers_mut().append(axum::http::header::SET_COOKIE, v);
+                }
+            }
+            Ok(resp)
         }
-        _ => None,
-    };
-    cmd.commit().await?;
-    let mut resp = ok(&CodesPage { c, codes });
-    if let Some(t) = new_token {
-        if let Ok(v) = set_cookie(SESSION_COOKIE, &t, state.config.tls, None).parse() {
-            resp.headers_mut().append(axum::http::header::SET_COOKIE, v);
+        Err(errors) => {
+            let secret = base64::engine::general_purpose::STANDARD.decode(&form.secret).unwrap_or_default();
+            let f = FormState::with_errors(&pairs, errors);
+            Ok(render(StatusCode::UNPROCESSABLE_ENTITY, &enrol_page(&viewer, c, f, &secret)))
         }
     }
-    Ok(resp)
 }
 
 #[derive(Deserialize)]
@@ -189,18 +160,11 @@ async fn totp_disable(
     c: Ctx,
     CsrfForm(form, pairs): CsrfForm<DisableForm>,
 ) -> AppResult<Response> {
-    let mut f = FormState::from_pairs(&pairs);
-    let required = state.store.roles_requiring_totp().await?.iter().any(|r| viewer.user.roles.contains(r));
-    if required {
-        f.add("totp", "error.totp_required");
-    } else if !accounts::verify_password(viewer.user.password_hash.clone(), form.current).await {
-        f.add("current", "error.password_current");
+    match app::disable_totp(&state, &viewer, form.current).await? {
+        Ok(()) => Ok(Redirect::to("/account?done=totp_disabled").into_response()),
+        Err(errors) => {
+            let f = FormState::with_errors(&pairs, errors);
+            account_page(&state, &viewer, c, f, StatusCode::UNPROCESSABLE_ENTITY).await
+        }
     }
-    if f.has_errors() {
-        return account_page(&state, &viewer, c, f, StatusCode::UNPROCESSABLE_ENTITY).await;
-    }
-    let mut cmd = state.store.command(&viewer.actor()).await?;
-    accounts::set_totp(&mut cmd, &viewer.user.id, None, false, &[]).await?;
-    cmd.commit().await?;
-    Ok(Redirect::to("/account?done=totp_disabled").into_response())
 }

@@ -7,11 +7,10 @@ use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
 use axum::Router;
-use haven_domain::account::{check_password, valid_username};
-use haven_domain::profile::AgencyDef;
+use haven_app::admin::{self as app, AgencyForm, AGENCY_KINDS};
 use haven_domain::Role;
-use haven_store::accounts::{self, NewUser, User};
-use haven_store::directory::{self, Agency};
+use haven_store::accounts::User;
+use haven_store::directory::Agency;
 use serde::Deserialize;
 
 use crate::ctx::{self as guards, Can, CsrfForm};
@@ -91,45 +90,19 @@ async fn create_user(
     c: Ctx,
     CsrfForm(form, pairs): CsrfForm<NewUserForm>,
 ) -> AppResult<Response> {
-    let mut f = FormState::from_pairs(&pairs);
-    let username = form.username.trim().to_lowercase();
-    if !valid_username(&username) {
-        f.add("username", "error.username");
-    } else if state.store.user_by_name(&username).await?.is_some() {
-        f.add("username", "error.username_taken");
+    let form = app::NewUserForm {
+        username: form.username,
+        display_name: form.display_name,
+        agency_id: form.agency_id,
+        password: form.password,
+        roles: roles_from(&pairs),
+    };
+    match app::create_user(&state, &viewer, &form).await? {
+        Ok(id) => Ok(Redirect::to(&format!("/admin/users/{id}?done=user_created")).into_response()),
+        Err(errors) => {
+            users_page(&state, c, FormState::with_errors(&pairs, errors), StatusCode::UNPROCESSABLE_ENTITY).await
+        }
     }
-    let display = form.display_name.trim();
-    if display.is_empty() || display.chars().count() > 200 {
-        f.add("display_name", "error.required");
-    }
-    if state.store.agency(&form.agency_id).await?.is_none() {
-        f.add("agency_id", "error.choice");
-    }
-    let roles = roles_from(&pairs);
-    if roles.is_empty() {
-        f.add("roles", "error.roles");
-    }
-    if let Err(e) = check_password(&username, &form.password) {
-        f.add("password", e.key());
-    }
-    if f.has_errors() {
-        return users_page(&state, c, f, StatusCode::UNPROCESSABLE_ENTITY).await;
-    }
-    let hash = accounts::hash_password(form.password).await?;
-    let mut cmd = state.store.command(&viewer.actor()).await?;
-    let id = accounts::create_user(
-        &mut cmd,
-        &NewUser {
-            username: &username,
-            display_name: display,
-            agency_id: &form.agency_id,
-            roles: &roles,
-            password_hash: &hash,
-        },
-    )
-    .await?;
-    cmd.commit().await?;
-    Ok(Redirect::to(&format!("/admin/users/{id}?done=user_created")).into_response())
 }
 
 #[derive(Template)]
@@ -171,6 +144,23 @@ async fn user_page(
 #[derive(Deserialize)]
 struct Empty {}
 
+/// After a change to a user: their page with a confirmation, or again with what to correct.
+async fn user_answer(
+    state: &AppState,
+    c: Ctx,
+    id: &str,
+    pairs: &[(String, String)],
+    outcome: haven_app::Outcome<()>,
+    done: &str,
+) -> AppResult<Response> {
+    match outcome {
+        Ok(()) => Ok(Redirect::to(&format!("/admin/users/{id}?done={done}")).into_response()),
+        Err(errors) => {
+            user_view(state, c, id, FormState::with_errors(pairs, errors), StatusCode::UNPROCESSABLE_ENTITY).await
+        }
+    }
+}
+
 async fn set_roles(
     State(state): State<AppState>,
     Can(viewer, ..): Can<guards::ManageUsers>,
@@ -178,22 +168,8 @@ async fn set_roles(
     Path(id): Path<String>,
     CsrfForm(_, pairs): CsrfForm<Empty>,
 ) -> AppResult<Response> {
-    let u = state.store.user(&id).await?.ok_or(AppError::NotFound)?;
-    let roles = roles_from(&pairs);
-    let mut f = FormState::from_pairs(&pairs);
-    if roles.is_empty() {
-        f.add("roles", "error.roles");
-    } else if u.id == viewer.user.id && !roles.contains(&Role::SystemAdmin) {
-        // An administrator cannot lock everyone out by removing their own role.
-        f.add("roles", "error.own_admin_role");
-    }
-    if f.has_errors() {
-        return user_view(&state, c, &id, f, StatusCode::UNPROCESSABLE_ENTITY).await;
-    }
-    let mut cmd = state.store.command(&viewer.actor()).await?;
-    accounts::set_roles(&mut cmd, &u.id, &roles).await?;
-    cmd.commit().await?;
-    Ok(Redirect::to(&format!("/admin/users/{id}?done=saved")).into_response())
+    let outcome = app::set_roles(&state, &viewer, &id, &roles_from(&pairs)).await?;
+    user_answer(&state, c, &id, &pairs, outcome, "saved").await
 }
 
 #[derive(Deserialize)]
@@ -208,17 +184,8 @@ async fn set_status(
     Path(id): Path<String>,
     CsrfForm(form, pairs): CsrfForm<StatusForm>,
 ) -> AppResult<Response> {
-    let u = state.store.user(&id).await?.ok_or(AppError::NotFound)?;
-    let disabled = form.disabled == "1";
-    if disabled && u.id == viewer.user.id {
-        let mut f = FormState::from_pairs(&pairs);
-        f.add("status", "error.disable_self");
-        return user_view(&state, c, &id, f, StatusCode::UNPROCESSABLE_ENTITY).await;
-    }
-    let mut cmd = state.store.command(&viewer.actor()).await?;
-    accounts::set_disabled(&mut cmd, &u.id, disabled).await?;
-    cmd.commit().await?;
-    Ok(Redirect::to(&format!("/admin/users/{id}?done=saved")).into_response())
+    let outcome = app::set_disabled(&state, &viewer, &id, form.disabled == "1").await?;
+    user_answer(&state, c, &id, &pairs, outcome, "saved").await
 }
 
 #[derive(Deserialize)]
@@ -233,17 +200,8 @@ async fn reset_password(
     Path(id): Path<String>,
     CsrfForm(form, pairs): CsrfForm<ResetForm>,
 ) -> AppResult<Response> {
-    let u = state.store.user(&id).await?.ok_or(AppError::NotFound)?;
-    if let Err(e) = check_password(&u.username, &form.password) {
-        let mut f = FormState::from_pairs(&pairs);
-        f.add("password", e.key());
-        return user_view(&state, c, &id, f, StatusCode::UNPROCESSABLE_ENTITY).await;
-    }
-    let hash = accounts::hash_password(form.password).await?;
-    let mut cmd = state.store.command(&viewer.actor()).await?;
-    accounts::set_password(&mut cmd, &u.id, &hash).await?;
-    cmd.commit().await?;
-    Ok(Redirect::to(&format!("/admin/users/{id}?done=password_reset")).into_response())
+    let outcome = app::reset_password(&state, &viewer, &id, &form.password).await?;
+    user_answer(&state, c, &id, &pairs, outcome, "password_reset").await
 }
 
 #[derive(Template)]
@@ -256,42 +214,16 @@ struct AgenciesPage {
     kinds: &'static [&'static str],
 }
 
-/// Agency kinds offered in the form (translation keys `kind.<code>`); the profile may hold others.
-const KINDS: &[&str] = &[
-    "police",
-    "border_guard",
-    "social_support",
-    "foreign_affairs",
-    "procuracy",
-    "court",
-    "commune_committee",
-    "womens_union",
-    "shelter",
-    "steering_committee",
-    "other",
-];
-
 async fn agencies_page(state: &AppState, c: Ctx, f: FormState, status: StatusCode) -> AppResult<Response> {
     let mut units =
         vec![(state.config.province.clone(), state.store.unit_name(&state.config.province).await?.unwrap_or_default())];
     units.extend(state.store.communes(&state.config.province).await?);
-    let page = AgenciesPage { c, f, agencies: state.store.agencies().await?.to_vec(), units, kinds: KINDS };
+    let page = AgenciesPage { c, f, agencies: state.store.agencies().await?.to_vec(), units, kinds: AGENCY_KINDS };
     Ok(render(status, &page))
 }
 
 async fn agencies(State(state): State<AppState>, Can(..): Can<guards::ManageAgencies>, c: Ctx) -> AppResult<Response> {
     agencies_page(&state, c, FormState::default(), StatusCode::OK).await
-}
-
-#[derive(Deserialize)]
-struct AgencyForm {
-    code: String,
-    name_vi: String,
-    name_en: String,
-    kind: String,
-    unit_code: String,
-    #[serde(default)]
-    functions: String,
 }
 
 async fn create_agency(
@@ -300,48 +232,11 @@ async fn create_agency(
     c: Ctx,
     CsrfForm(form, pairs): CsrfForm<AgencyForm>,
 ) -> AppResult<Response> {
-    let mut f = FormState::from_pairs(&pairs);
-    let code = form.code.trim().to_lowercase();
-    if code.len() < 2 || code.len() > 40 || !code.bytes().all(|b| b.is_ascii_lowercase() || b == b'-') {
-        f.add("code", "error.agency_code");
-    } else if state.store.agency_by_code(&code).await?.is_some() {
-        f.add("code", "error.agency_code_taken");
-    }
-    for (field, v) in [("name_vi", &form.name_vi), ("name_en", &form.name_en)] {
-        if v.trim().is_empty() || v.chars().count() > 300 {
-            f.add(field, "error.required");
+    match app::create_agency(&state, &viewer, &form).await? {
+        Ok(_) => Ok(Redirect::to("/admin/agencies?done=agency_created").into_response()),
+        Err(errors) => {
+            agencies_page(&state, c, FormState::with_errors(&pairs, errors), StatusCode::UNPROCESSABLE_ENTITY).await
         }
-    }
-    if !KINDS.contains(&form.kind.as_str()) {
-        f.add("kind", "error.choice");
-    }
-    if !state.store.unit_exists(&form.unit_code).await? {
-        f.add("unit_code", "error.choice");
-    }
-    if f.has_errors() {
-        return agencies_page(&state, c, f, StatusCode::UNPROCESSABLE_ENTITY).await;
-    }
-    let level = if form.unit_code.len() == 2 { "province" } else { "commune" };
-    let def = AgencyDef {
-        code,
-        kind: form.kind,
-        level: level.into(),
-        unit_code: form.unit_code,
-        name_vi: form.name_vi.trim().into(),
-        name_en: form.name_en.trim().into(),
-        functions: form.functions.split([';', ',']).map(|s| s.trim().to_owned()).filter(|s| !s.is_empty()).collect(),
-    };
-    let mut cmd = state.store.command(&viewer.actor()).await?;
-    match directory::create_agency(&mut cmd, &def).await {
-        Ok(_) => {
-            cmd.commit().await?;
-            Ok(Redirect::to("/admin/agencies?done=agency_created").into_response())
-        }
-        Err(e) if haven_store::is_unique_violation(&e) => {
-            f.add("code", "error.agency_code_taken");
-            agencies_page(&state, c, f, StatusCode::UNPROCESSABLE_ENTITY).await
-        }
-        Err(e) => Err(e.into()),
     }
 }
 
@@ -352,8 +247,12 @@ struct SecurityPage {
     roles: Vec<(&'static str, bool)>,
 }
 
-async fn security(State(state): State<AppState>, Can(..): Can<guards::ManageSecurity>, c: Ctx) -> AppResult<Response> {
-    let required = state.store.roles_requiring_totp().await?;
+async fn security(
+    State(state): State<AppState>,
+    Can(viewer, ..): Can<guards::ManageSecurity>,
+    c: Ctx,
+) -> AppResult<Response> {
+    let required = app::roles_requiring_totp(&state, &viewer).await?;
     let roles = Role::ALL.iter().map(|r| (r.code(), required.contains(r))).collect();
     Ok(ok(&SecurityPage { c, roles }))
 }
@@ -363,19 +262,6 @@ async fn set_security(
     Can(viewer, ..): Can<guards::ManageSecurity>,
     CsrfForm(_, pairs): CsrfForm<Empty>,
 ) -> AppResult<Response> {
-    let chosen = roles_from(&pairs);
-    let current = state.store.roles_requiring_totp().await?;
-    let mut cmd = state.store.command(&viewer.actor()).await?;
-    let mut changed = false;
-    for r in Role::ALL {
-        let want = chosen.contains(&r);
-        if want != current.contains(&r) {
-            accounts::set_role_policy(&mut cmd, r, want).await?;
-            changed = true;
-        }
-    }
-    if changed {
-        cmd.commit().await?;
-    }
+    app::set_totp_policy(&state, &viewer, &roles_from(&pairs)).await?;
     Ok(Redirect::to("/admin/security?done=saved").into_response())
 }

@@ -6,17 +6,14 @@ use axum::http::{header, HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
 use axum::Router;
-use haven_domain::account::SECOND_FACTOR_WINDOW;
+use haven_app::accounts::{self as app, LogIn, SecondFactor, Stage};
 use haven_domain::format::Lang;
-use haven_store::accounts::{self, new_secret};
-use haven_store::crypto::random_bytes;
-use haven_store::Actor;
+use haven_store::accounts::new_secret;
 use serde::Deserialize;
 
 use crate::ctx::{cookie, set_cookie, CsrfForm, Viewer, LANG_COOKIE, PRE_COOKIE, SESSION_COOKIE};
 use crate::error::{AppError, AppResult};
-use crate::page::{render, Ctx, FormState};
-use crate::pages::safe_back;
+use crate::page::{render, safe_back, Ctx, FormState};
 use crate::{AppState, RequestId};
 
 pub fn routes() -> axum::Router<AppState> {
@@ -82,16 +79,6 @@ struct LoginForm {
     next: String,
 }
 
-/// A hash to verify against when the user does not exist, so the answer takes as long as for a real user.
-async fn dummy_hash() -> String {
-    static HASH: tokio::sync::OnceCell<String> = tokio::sync::OnceCell::const_new();
-    HASH.get_or_init(|| async { accounts::hash_password(new_secret("")).await.unwrap_or_default() }).await.clone()
-}
-
-fn actor_for(user_id: &str, agency_id: &str, request_id: &RequestId) -> Actor {
-    Actor { user_id: user_id.into(), agency_id: agency_id.into(), request_id: request_id.0.clone() }
-}
-
 async fn login(
     State(state): State<AppState>,
     axum::Extension(rid): axum::Extension<RequestId>,
@@ -99,54 +86,38 @@ async fn login(
     CsrfForm(form, pairs): CsrfForm<LoginForm>,
 ) -> AppResult<Response> {
     let mut f = FormState::from_pairs(&pairs);
-    let username = form.username.trim().to_lowercase();
-    let user = state.store.user_by_name(&username).await?;
-    let fail = |f: FormState, key: &str, c: Ctx| {
-        let mut f = f;
-        f.add("username", key);
-        Ok(render(StatusCode::UNAUTHORIZED, &LoginPage { c, f, next: form.next.clone() }))
+    let next = form.next.clone();
+    let (token, stage, lang) = match app::log_in(&state, &form.username, form.password, &rid.0).await? {
+        LogIn::Opened { token, stage, lang } => (token, stage, lang),
+        LogIn::Failed => {
+            f.add("username", "error.login_failed");
+            return Ok(render(StatusCode::UNAUTHORIZED, &LoginPage { c, f, next }));
+        }
+        LogIn::Locked => {
+            f.add("username", "error.locked");
+            return Ok(render(StatusCode::TOO_MANY_REQUESTS, &LoginPage { c, f, next }));
+        }
     };
-    let Some(user) = user.filter(|u| !u.disabled) else {
-        accounts::verify_password(dummy_hash().await, form.password).await;
-        return fail(f, "error.login_failed", c);
-    };
-    let actor = actor_for(&user.id, &user.agency_id, &rid);
-    let mut cmd = state.store.command(&actor).await?;
-    let allowed = accounts::reserve_login_attempt(&mut cmd, &user.id).await?;
-    cmd.commit().await?;
-    if !allowed {
-        f.add("username", "error.locked");
-        return Ok(render(StatusCode::TOO_MANY_REQUESTS, &LoginPage { c, f, next: form.next.clone() }));
-    }
-    if !accounts::verify_password(user.password_hash.clone(), form.password).await {
-        let mut cmd = state.store.command(&actor).await?;
-        accounts::attempt_failed(&mut cmd, &user.id).await?;
-        cmd.commit().await?;
-        return fail(f, "error.login_failed", c);
-    }
-    let stage = if user.totp_enabled {
-        "totp"
-    } else if state.store.roles_requiring_totp().await?.iter().any(|r| user.roles.contains(r)) {
-        "enrol"
+    let back = safe_back(&next);
+    let to = if stage == Stage::SecondFactor {
+        format!("/login/totp?next={}", crate::urlencode(back))
     } else {
-        "full"
+        back.to_owned()
     };
-    let mut cmd = state.store.command(&actor).await?;
-    let token = accounts::open_session(&mut cmd, &user.id, stage).await?;
-    cmd.commit().await?;
-    let next = safe_back(&form.next);
-    let to = if stage == "totp" { format!("/login/totp?next={}", crate::urlencode(next)) } else { next.to_owned() };
-    let mut resp = Redirect::to(&to).into_response();
-    let h = resp.headers_mut();
+    Ok(with_session(&state, Redirect::to(&to).into_response(), &token, &lang))
+}
+
+/// A response that sets the session cookie and the language cookie.
+fn with_session(state: &AppState, mut resp: Response, token: &str, lang: &str) -> Response {
     for c in [
-        set_cookie(SESSION_COOKIE, &token, state.config.tls, None),
-        set_cookie(LANG_COOKIE, &user.lang, state.config.tls, Some(31_536_000)),
+        set_cookie(SESSION_COOKIE, token, state.config.tls, None),
+        set_cookie(LANG_COOKIE, lang, state.config.tls, Some(31_536_000)),
     ] {
         if let Ok(v) = c.parse() {
-            h.append(header::SET_COOKIE, v);
+            resp.headers_mut().append(header::SET_COOKIE, v);
         }
     }
-    Ok(resp)
+    resp
 }
 
 async fn totp_page(State(state): State<AppState>, mut c: Ctx, Query(q): Query<NextQuery>) -> Response {
@@ -163,20 +134,6 @@ struct TotpForm {
     next: String,
 }
 
-/// Check a six-digit code against the secret for the step before, at and after now; returns the step used.
-pub fn totp_step_matching(secret: &[u8], code: &str, now_ms: i64) -> Option<i64> {
-    let code = code.trim().replace(' ', "");
-    if code.len() != 6 || !code.bytes().all(|b| b.is_ascii_digit()) {
-        return None;
-    }
-    let totp = totp_rs::TOTP::new(totp_rs::Algorithm::SHA1, 6, 1, 30, secret.to_vec()).ok()?;
-    let now = u64::try_from(now_ms / 1000).ok()?;
-    [now.saturating_sub(30), now, now + 30]
-        .into_iter()
-        .find(|t| totp.generate(*t) == code)
-        .and_then(|t| i64::try_from(t / 30).ok())
-}
-
 async fn totp(
     State(state): State<AppState>,
     headers: HeaderMap,
@@ -185,58 +142,21 @@ async fn totp(
     CsrfForm(form, pairs): CsrfForm<TotpForm>,
 ) -> AppResult<Response> {
     let Some(token) = cookie(&headers, SESSION_COOKIE) else { return Err(AppError::Unauthenticated) };
-    let now = state.store.now();
-    let session = state
-        .store
-        .session(token)
-        .await?
-        .filter(|s| s.stage == "totp" && now - s.created_at < SECOND_FACTOR_WINDOW)
-        .ok_or(AppError::Unauthenticated)?;
-    let user = state.store.user(&session.user_id).await?.filter(|u| !u.disabled).ok_or(AppError::Unauthenticated)?;
     let mut f = FormState::from_pairs(&pairs);
-    if user.locked_until > now {
-        f.add("code", "error.locked");
-        return Ok(render(StatusCode::TOO_MANY_REQUESTS, &TotpPage { c, f, next: form.next }));
-    }
-    let actor = actor_for(&user.id, &user.agency_id, &rid);
-    let sealed = state.store.totp_secret_sealed(&user.id).await?.ok_or(AppError::Unauthenticated)?;
-    let secret = state.store.keys.open("users", "totp_secret", &user.id, &sealed)?;
-    let secret = base64_decode(&secret)?;
-    let mut cmd = state.store.command(&actor).await?;
-    let accepted = match totp_step_matching(&secret, &form.code, now) {
-        Some(step) => accounts::use_totp_step(&mut cmd, &user.id, step).await?,
-        None if form.code.contains('-') => {
-            accounts::use_recovery_code(&mut cmd, &state.store.keys, &user.id, &form.code).await?
+    match app::second_factor(&state, token, &form.code, &rid.0).await? {
+        SecondFactor::Done { token, lang } => {
+            Ok(with_session(&state, Redirect::to(safe_back(&form.next)).into_response(), &token, &lang))
         }
-        None => false,
-    };
-    if !accepted {
-        accounts::login_failed(&mut cmd, &user.id).await?;
-        cmd.commit().await?;
-        f.add("code", "error.totp_wrong");
-        return Ok(render(StatusCode::UNAUTHORIZED, &TotpPage { c, f, next: form.next }));
-    }
-    let new_token = accounts::complete_second_factor(&mut cmd, token, &user.id).await?;
-    cmd.commit().await?;
-    let mut resp = Redirect::to(safe_back(&form.next)).into_response();
-    for c in [
-        set_cookie(SESSION_COOKIE, &new_token, state.config.tls, None),
-        set_cookie(LANG_COOKIE, &user.lang, state.config.tls, Some(31_536_000)),
-    ] {
-        if let Ok(v) = c.parse() {
-            resp.headers_mut().append(header::SET_COOKIE, v);
+        SecondFactor::NoSession => Err(AppError::Unauthenticated),
+        SecondFactor::Locked => {
+            f.add("code", "error.locked");
+            Ok(render(StatusCode::TOO_MANY_REQUESTS, &TotpPage { c, f, next: form.next }))
+        }
+        SecondFactor::Wrong => {
+            f.add("code", "error.totp_wrong");
+            Ok(render(StatusCode::UNAUTHORIZED, &TotpPage { c, f, next: form.next }))
         }
     }
-    Ok(resp)
-}
-
-pub fn base64_decode(s: &str) -> anyhow::Result<Vec<u8>> {
-    use base64::Engine;
-    Ok(base64::engine::general_purpose::STANDARD.decode(s)?)
-}
-
-pub fn new_totp_secret() -> Vec<u8> {
-    random_bytes::<20>().to_vec()
 }
 
 #[derive(Deserialize)]
@@ -244,9 +164,7 @@ struct Empty {}
 
 async fn logout(State(state): State<AppState>, viewer: Viewer, CsrfForm(_, _): CsrfForm<Empty>) -> AppResult<Response> {
     if let Some((token, _)) = &viewer.session {
-        let mut cmd = state.store.command(&viewer.actor()).await?;
-        accounts::close_session(&mut cmd, token, &viewer.user.id).await?;
-        cmd.commit().await?;
+        app::log_out(&state, &viewer, token).await?;
     }
     let mut resp = Redirect::to("/login?done=logged_out").into_response();
     if let Ok(v) = set_cookie(SESSION_COOKIE, "", state.config.tls, Some(0)).parse() {
@@ -269,30 +187,11 @@ async fn language(
 ) -> AppResult<Response> {
     let lang = Lang::from_code(&form.lang).ok_or_else(|| AppError::BadRequest("lang".into()))?;
     if let Some(v) = viewer {
-        let mut cmd = state.store.command(&v.actor()).await?;
-        accounts::set_language(&mut cmd, &v.user.id, lang.code()).await?;
-        cmd.commit().await?;
+        app::set_language(&state, &v, lang).await?;
     }
     let mut resp = Redirect::to(safe_back(&form.back)).into_response();
     if let Ok(v) = set_cookie(LANG_COOKIE, lang.code(), state.config.tls, Some(31_536_000)).parse() {
         resp.headers_mut().append(header::SET_COOKIE, v);
     }
     Ok(resp)
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn totp_accepts_adjacent_steps_only() {
-        let secret = b"12345678901234567890".to_vec();
-        let totp = totp_rs::TOTP::new(totp_rs::Algorithm::SHA1, 6, 1, 30, secret.clone()).expect("totp");
-        // RFC 6238 test vector: T = 59 s gives 287082 for SHA-1 with 8 digits; with 6 digits, 287082.
-        assert_eq!(totp.generate(59), "287082");
-        assert_eq!(totp_step_matching(&secret, "287082", 59_000), Some(1));
-        assert_eq!(totp_step_matching(&secret, "287 082", 75_000), Some(1), "next step still accepts the last code");
-        assert_eq!(totp_step_matching(&secret, "287082", 200_000), None);
-        assert_eq!(totp_step_matching(&secret, "28708", 59_000), None);
-    }
 }

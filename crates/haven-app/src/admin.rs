@@ -1,0 +1,210 @@
+//! Administration: users and their roles, agencies, and the security policy (which roles need a second
+//! factor). Only the system administrator's roles permit these.
+
+use haven_domain::account::{check_password, valid_username};
+use haven_domain::profile::AgencyDef;
+use haven_domain::{Action, Role};
+use haven_store::accounts::{self as store, NewUser, User};
+use haven_store::directory;
+use serde::Deserialize;
+
+use crate::{App, Caller, Error, Fields, Outcome, Result};
+
+/// Agency kinds offered when creating an agency (translation keys `kind.<code>`); the profile may hold others.
+pub const AGENCY_KINDS: &[&str] = &[
+    "police",
+    "border_guard",
+    "social_support",
+    "foreign_affairs",
+    "procuracy",
+    "court",
+    "commune_committee",
+    "womens_union",
+    "shelter",
+    "steering_committee",
+    "other",
+];
+
+#[derive(Clone, Debug, Deserialize)]
+pub struct NewUserForm {
+    pub username: String,
+    pub display_name: String,
+    pub agency_id: String,
+    pub password: String,
+    #[serde(default)]
+    pub roles: Vec<Role>,
+}
+
+/// Create a user.
+pub async fn create_user(app: &App, caller: &Caller, form: &NewUserForm) -> Result<Outcome<String>> {
+    caller.require(Action::ManageUsers)?;
+    let mut f = Fields::default();
+    let username = form.username.trim().to_lowercase();
+    if !valid_username(&username) {
+        f.add("username", "error.username");
+    } else if app.store.user_by_name(&username).await?.is_some() {
+        f.add("username", "error.username_taken");
+    }
+    let display = form.display_name.trim();
+    if display.is_empty() || display.chars().count() > 200 {
+        f.add("display_name", "error.required");
+    }
+    if app.store.agency(&form.agency_id).await?.is_none() {
+        f.add("agency_id", "error.choice");
+    }
+    if form.roles.is_empty() {
+        f.add("roles", "error.roles");
+    }
+    if let Err(e) = check_password(&username, &form.password) {
+        f.add("password", e.key());
+    }
+    if f.has_errors() {
+        return Ok(Err(f.errors));
+    }
+    let hash = store::hash_password(form.password.clone()).await?;
+    let mut cmd = app.store.command(&caller.actor()).await?;
+    let new = NewUser {
+        username: &username,
+        display_name: display,
+        agency_id: &form.agency_id,
+        roles: &form.roles,
+        password_hash: &hash,
+    };
+    match store::create_user(&mut cmd, &new).await {
+        Ok(id) => {
+            cmd.commit().await?;
+            Ok(Ok(id))
+        }
+        // Created meanwhile by another administrator.
+        Err(e) if haven_store::is_unique_violation(&e) => Ok(Fields::one("username", "error.username_taken")),
+        Err(e) => Err(e.into()),
+    }
+}
+
+/// A user, for an administrator.
+pub async fn user(app: &App, caller: &Caller, id: &str) -> Result<User> {
+    caller.require(Action::ManageUsers)?;
+    app.store.user(id).await?.ok_or(Error::NotFound)
+}
+
+/// Set a user's roles. An administrator cannot lock everyone out by removing their own role.
+pub async fn set_roles(app: &App, caller: &Caller, id: &str, roles: &[Role]) -> Result<Outcome<()>> {
+    let u = user(app, caller, id).await?;
+    if roles.is_empty() {
+        return Ok(Fields::one("roles", "error.roles"));
+    }
+    if u.id == caller.user.id && !roles.contains(&Role::SystemAdmin) {
+        return Ok(Fields::one("roles", "error.own_admin_role"));
+    }
+    let mut cmd = app.store.command(&caller.actor()).await?;
+    store::set_roles(&mut cmd, &u.id, roles).await?;
+    cmd.commit().await?;
+    Ok(Ok(()))
+}
+
+/// Disable a user (their sessions end and their tokens are revoked) or enable them again; never oneself.
+pub async fn set_disabled(app: &App, caller: &Caller, id: &str, disabled: bool) -> Result<Outcome<()>> {
+    let u = user(app, caller, id).await?;
+    if disabled && u.id == caller.user.id {
+        return Ok(Fields::one("status", "error.disable_self"));
+    }
+    let mut cmd = app.store.command(&caller.actor()).await?;
+    store::set_disabled(&mut cmd, &u.id, disabled).await?;
+    cmd.commit().await?;
+    Ok(Ok(()))
+}
+
+/// Give a user a new password (their sessions end).
+pub async fn reset_password(app: &App, caller: &Caller, id: &str, password: &str) -> Result<Outcome<()>> {
+    let u = user(app, caller, id).await?;
+    if let Err(e) = check_password(&u.username, password) {
+        return Ok(Fields::one("password", e.key()));
+    }
+    let hash = store::hash_password(password.to_owned()).await?;
+    let mut cmd = app.store.command(&caller.actor()).await?;
+    store::set_password(&mut cmd, &u.id, &hash).await?;
+    cmd.commit().await?;
+    Ok(Ok(()))
+}
+
+#[derive(Clone, Debug, Deserialize)]
+pub struct AgencyForm {
+    pub code: String,
+    pub name_vi: String,
+    pub name_en: String,
+    pub kind: String,
+    /// The province's or a commune's code.
+    pub unit_code: String,
+    /// What the agency does, separated by semicolons (`intake;investigate`).
+    #[serde(default)]
+    pub functions: String,
+}
+
+/// Add an agency to the directory.
+pub async fn create_agency(app: &App, caller: &Caller, form: &AgencyForm) -> Result<Outcome<String>> {
+    caller.require(Action::ManageAgencies)?;
+    let mut f = Fields::default();
+    let code = form.code.trim().to_lowercase();
+    if code.len() < 2 || code.len() > 40 || !code.bytes().all(|b| b.is_ascii_lowercase() || b == b'-') {
+        f.add("code", "error.agency_code");
+    } else if app.store.agency_by_code(&code).await?.is_some() {
+        f.add("code", "error.agency_code_taken");
+    }
+    for (field, v) in [("name_vi", &form.name_vi), ("name_en", &form.name_en)] {
+        if v.trim().is_empty() || v.chars().count() > 300 {
+            f.add(field, "error.required");
+        }
+    }
+    if !AGENCY_KINDS.contains(&form.kind.as_str()) {
+        f.add("kind", "error.choice");
+    }
+    if !app.store.unit_exists(&form.unit_code).await? {
+        f.add("unit_code", "error.choice");
+    }
+    if f.has_errors() {
+        return Ok(Err(f.errors));
+    }
+    let level = if form.unit_code.len() == 2 { "province" } else { "commune" };
+    let def = AgencyDef {
+        code,
+        kind: form.kind.clone(),
+        level: level.into(),
+        unit_code: form.unit_code.clone(),
+        name_vi: form.name_vi.trim().into(),
+        name_en: form.name_en.trim().into(),
+        functions: form.functions.split([';', ',']).map(|s| s.trim().to_owned()).filter(|s| !s.is_empty()).collect(),
+    };
+    let mut cmd = app.store.command(&caller.actor()).await?;
+    match directory::create_agency(&mut cmd, &def).await {
+        Ok(id) => {
+            cmd.commit().await?;
+            Ok(Ok(id))
+        }
+        Err(e) if haven_store::is_unique_violation(&e) => Ok(Fields::one("code", "error.agency_code_taken")),
+        Err(e) => Err(e.into()),
+    }
+}
+
+/// The roles that must use a second factor.
+pub async fn roles_requiring_totp(app: &App, caller: &Caller) -> Result<Vec<Role>> {
+    caller.require(Action::ManageSecurity)?;
+    Ok(app.store.roles_requiring_totp().await?)
+}
+
+/// Choose the roles that must use a second factor; only what changed is written (and audited).
+pub async fn set_totp_policy(app: &App, caller: &Caller, chosen: &[Role]) -> Result<()> {
+    let current = roles_requiring_totp(app, caller).await?;
+    let mut cmd = app.store.command(&caller.actor()).await?;
+    let mut changed = false;
+    for r in Role::ALL {
+        let want = chosen.contains(&r);
+        if want != current.contains(&r) {
+            store::set_role_policy(&mut cmd, r, want).await?;
+            changed = true;
+        }
+    }
+    if changed {
+        cmd.commit().await?;
+    }
+    Ok(())
+}
