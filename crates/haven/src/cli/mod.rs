@@ -1,21 +1,20 @@
 //! Command-line interface. Every command takes `--data DIR` and `--database URL`; the key file lives in the
 //! data folder (or comes from HAVEN_MASTER_KEY and HAVEN_AUDIT_KEY).
 
-use std::io::BufRead;
-use std::net::SocketAddr;
-use std::path::{Path, PathBuf};
-use std::process::ExitCode;
-use std::sync::Arc;
+mod setup;
+mod users;
 
-use anyhow::{bail, Context};
+use setup::*;
+pub use setup::{init_logging, peak_memory};
+use users::*;
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::process::ExitCode;
+
 use clap::{Args, Parser, Subcommand};
-use haven_domain::account::{check_password, valid_username};
-use haven_domain::time::SystemClock;
-use haven_domain::Role;
-use haven_store::accounts::{self, NewUser};
-use haven_store::crypto::{key_path, KeyFile};
-use haven_store::{keys, Actor, Db, Store};
-use haven_web::{AppState, Config};
+use haven_store::crypto::key_path;
+use haven_store::{keys, Db};
 
 use crate::demo;
 
@@ -223,169 +222,6 @@ pub enum AuditCommand {
     Verify,
 }
 
-pub fn init_logging() {
-    let filter = tracing_subscriber::EnvFilter::try_from_env("HAVEN_LOG")
-        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info,sqlx=warn"));
-    tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr).init();
-}
-
-impl Global {
-    pub fn url(&self) -> String {
-        self.database.clone().unwrap_or_else(|| haven_store::sqlite_url(&self.data))
-    }
-}
-
-fn ensure_data_dir(dir: &Path) -> anyhow::Result<()> {
-    if !dir.exists() {
-        std::fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
-        #[cfg(unix)]
-        {
-            use std::os::unix::fs::PermissionsExt;
-            std::fs::set_permissions(dir, std::fs::Permissions::from_mode(0o700))?;
-        }
-    }
-    Ok(())
-}
-
-/// The key file, created with a new key on first use of an empty database.
-async fn key_file(g: &Global) -> anyhow::Result<KeyFile> {
-    ensure_data_dir(&g.data)?;
-    let path = key_path(&g.data);
-    let from_env = std::env::var("HAVEN_MASTER_KEY").is_ok() && std::env::var("HAVEN_AUDIT_KEY").is_ok();
-    if !from_env && !path.exists() && !crate::cli::next_exists(&g.data) {
-        let db = Db::connect(&g.url()).await?;
-        let has_keys = sqlx_has_keys(&db).await;
-        db.close().await;
-        if has_keys {
-            bail!(
-                "the database holds encrypted data but the key file {} is missing: restore it from your key backup",
-                path.display()
-            );
-        }
-        KeyFile::generate().write(&path)?;
-        eprintln!("haven: created a new key file at {} (readable by you only). Keep a copy offline: without it the data cannot be read.", path.display());
-    }
-    keys::load_key_file(&g.data, &g.url()).await
-}
-
-/// The data folder's lock: servers hold it shared for their lifetime; key rotation and restore need it alone.
-fn lock_data(dir: &Path, exclusive: bool) -> anyhow::Result<std::fs::File> {
-    ensure_data_dir(dir)?;
-    let f = std::fs::OpenOptions::new().create(true).truncate(false).write(true).open(dir.join("haven.lock"))?;
-    if exclusive {
-        match f.try_lock() {
-            Ok(()) => {}
-            Err(std::fs::TryLockError::WouldBlock) => {
-                bail!("a Haven server is running on {}: stop it first", dir.display())
-            }
-            Err(std::fs::TryLockError::Error(e)) => return Err(e.into()),
-        }
-    } else {
-        f.lock_shared()?;
-    }
-    Ok(f)
-}
-
-fn next_exists(dir: &Path) -> bool {
-    haven_store::crypto::next_key_path(dir).exists()
-}
-
-async fn sqlx_has_keys(db: &Db) -> bool {
-    db.has_data_keys().await.unwrap_or(false)
-}
-
-async fn open(g: &Global) -> anyhow::Result<(Store, KeyFile)> {
-    let kf = key_file(g).await?;
-    let store = Store::open(&g.url(), &kf, Arc::new(SystemClock)).await?;
-    // The database holds ciphertext only, but its metadata is still nobody else's business.
-    #[cfg(unix)]
-    if let Some(path) = store.db.sqlite_path() {
-        use std::os::unix::fs::PermissionsExt;
-        for p in [path.clone(), path.with_extension("db-wal"), path.with_extension("db-shm")] {
-            if p.exists() {
-                std::fs::set_permissions(&p, std::fs::Permissions::from_mode(0o600))?;
-            }
-        }
-    }
-    Ok((store, kf))
-}
-
-fn read_password() -> anyhow::Result<String> {
-    if let Ok(p) = std::env::var("HAVEN_PASSWORD") {
-        return Ok(p);
-    }
-    eprintln!("Password (one line on standard input):");
-    let mut line = String::new();
-    std::io::stdin().lock().read_line(&mut line)?;
-    Ok(line.trim_end_matches(['\r', '\n']).to_owned())
-}
-
-async fn serve(store: Store, listen: SocketAddr, tls: bool) -> anyhow::Result<()> {
-    let state = AppState::new(store.clone(), Config { tls, province: demo::PROVINCE.into() });
-    let app = haven_web::router(state);
-    let listener = tokio::net::TcpListener::bind(listen).await.with_context(|| format!("listening on {listen}"))?;
-    let addr = listener.local_addr()?;
-    println!("Haven is running at http://{addr}/");
-    axum::serve(listener, app).with_graceful_shutdown(shutdown()).await?;
-    store.db.close().await;
-    Ok(())
-}
-
-async fn shutdown() {
-    let ctrl_c = async {
-        let _ = tokio::signal::ctrl_c().await;
-    };
-    #[cfg(unix)]
-    let term = async {
-        if let Ok(mut s) = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
-            s.recv().await;
-        }
-    };
-    #[cfg(not(unix))]
-    let term = std::future::pending::<()>();
-    tokio::select! { _ = ctrl_c => {}, _ = term => {} }
-}
-
-/// This process's peak resident memory in KiB (Linux: VmHWM in /proc/self/status).
-pub fn peak_memory() -> Option<u64> {
-    let status = std::fs::read_to_string("/proc/self/status").ok()?;
-    let line = status.lines().find(|l| l.starts_with("VmHWM:"))?;
-    line.split_whitespace().nth(1)?.parse().ok()
-}
-
-/// The `p`th percentile (0 to 100) of timings, nearest rank.
-fn percentile(v: &[f64], p: f64) -> f64 {
-    let mut v = v.to_vec();
-    v.sort_by(f64::total_cmp);
-    v.get(((v.len().max(1) as f64 - 1.0) * p / 100.0).round() as usize).copied().unwrap_or(f64::NAN)
-}
-
-/// The demo password: HAVEN_DEMO_PASSWORD, or a random one kept in the data folder (never printed).
-fn demo_password(data: &Path) -> anyhow::Result<(String, Option<PathBuf>)> {
-    if let Ok(p) = std::env::var("HAVEN_DEMO_PASSWORD") {
-        return Ok((p, None));
-    }
-    let path = data.join("demo-password.txt");
-    if let Ok(p) = std::fs::read_to_string(&path) {
-        return Ok((p.trim().to_owned(), Some(path)));
-    }
-    let p = haven_store::accounts::new_secret("")[..16].to_owned();
-    let mut opts = std::fs::OpenOptions::new();
-    opts.write(true).create_new(true);
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::OpenOptionsExt;
-        opts.mode(0o600);
-    }
-    use std::io::Write;
-    opts.open(&path)?.write_all(format!("{p}\n").as_bytes())?;
-    Ok((p, Some(path)))
-}
-
-async fn user_by_name(store: &Store, name: &str) -> anyhow::Result<haven_store::accounts::User> {
-    store.user_by_name(name).await?.with_context(|| format!("no user named {name}"))
-}
-
 pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
     let g = cli.global;
     match cli.command {
@@ -564,115 +400,4 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         }
     }
     Ok(ExitCode::SUCCESS)
-}
-
-async fn user(g: &Global, cmd: UserCommand) -> anyhow::Result<()> {
-    let (store, _) = open(g).await?;
-    let actor = Actor::system("user");
-    match cmd {
-        UserCommand::Add { name, agency, roles, display_name } => {
-            if !valid_username(&name) {
-                bail!("a user name has 3 to 64 lowercase letters, digits, '.', '_' or '-'");
-            }
-            if store.user_by_name(&name).await?.is_some() {
-                bail!("user {name} already exists");
-            }
-            let agency =
-                store.agency_by_code(&agency).await?.with_context(|| format!("no agency with code {agency}"))?;
-            let roles = roles
-                .iter()
-                .map(|r| Role::from_code(r).with_context(|| format!("unknown role {r}")))
-                .collect::<anyhow::Result<Vec<_>>>()?;
-            let password = read_password()?;
-            check_password(&name, &password).map_err(|e| anyhow::anyhow!("password refused: {}", e.key()))?;
-            let hash = accounts::hash_password(password).await?;
-            let mut c = store.command(&actor).await?;
-            accounts::create_user(
-                &mut c,
-                &NewUser {
-                    username: &name,
-                    display_name: display_name.as_deref().unwrap_or(&name),
-                    agency_id: &agency.id,
-                    roles: &roles,
-                    password_hash: &hash,
-                },
-            )
-            .await?;
-            c.commit().await?;
-            println!("User {name} created.");
-        }
-        UserCommand::ResetPassword { name } => {
-            let u = user_by_name(&store, &name).await?;
-            let password = read_password()?;
-            check_password(&name, &password).map_err(|e| anyhow::anyhow!("password refused: {}", e.key()))?;
-            let hash = accounts::hash_password(password).await?;
-            let mut c = store.command(&actor).await?;
-            accounts::set_password(&mut c, &u.id, &hash).await?;
-            c.commit().await?;
-            println!("Password of {name} changed; their sessions ended.");
-        }
-        UserCommand::Disable { name } => {
-            let u = user_by_name(&store, &name).await?;
-            let mut c = store.command(&actor).await?;
-            accounts::set_disabled(&mut c, &u.id, true).await?;
-            c.commit().await?;
-            println!("User {name} disabled.");
-        }
-        UserCommand::Token { name, label } => {
-            let u = user_by_name(&store, &name).await?;
-            if u.disabled {
-                bail!("user {name} is disabled");
-            }
-            let mut c = store.command(&actor).await?;
-            let token = accounts::create_token(&mut c, &u.id, &label).await?;
-            c.commit().await?;
-            // The token is the one secret this command exists to hand out.
-            println!("{token}");
-        }
-    }
-    store.db.close().await;
-    Ok(())
-}
-
-async fn restore(g: &Global, file: &Path) -> anyhow::Result<()> {
-    if g.database.as_deref().is_some_and(|u| !u.starts_with("sqlite:")) {
-        bail!("restore of PostgreSQL is done with pg_restore (see the README)");
-    }
-    let _lock = lock_data(&g.data, true)?;
-    let target = g.data.join("haven.db");
-    let probe = Db::connect(&format!("sqlite://{}?mode=ro", file.display())).await.context("opening the backup")?;
-    let ok = probe.has_data_keys().await.unwrap_or(false);
-    if !ok {
-        probe.close().await;
-        bail!("{} is not a Haven backup", file.display());
-    }
-    // The backup must open with the key file in this folder, or restoring it would make the data unreadable.
-    if crate::cli::key_path(&g.data).exists() || KeyFile::from_environment() {
-        let kf = KeyFile::load(&key_path(&g.data))?;
-        let opens = keys::keyring_opens(&probe, &kf.master).await;
-        probe.close().await;
-        if !opens {
-            bail!("the backup's data keys do not open with {}: put the key file from the time of the backup there first (a retired one, haven.key.retired-*, if keys were rotated since)", key_path(&g.data).display());
-        }
-    } else {
-        probe.close().await;
-        bail!("no key file in {}: copy the key file that belongs to the backup there first", g.data.display());
-    }
-    ensure_data_dir(&g.data)?;
-    if target.exists() {
-        let stamp = time::OffsetDateTime::now_utc().unix_timestamp();
-        let aside = g.data.join(format!("haven.db.before-restore-{stamp}"));
-        // Fold the WAL into the file before moving it, so the kept copy is complete.
-        let db = Db::connect(&haven_store::sqlite_url(&g.data)).await?;
-        db.checkpoint().await?;
-        db.close().await;
-        std::fs::rename(&target, &aside)?;
-        println!("The current database was kept as {}.", aside.display());
-    }
-    for ext in ["db-wal", "db-shm"] {
-        let _ = std::fs::remove_file(g.data.join(format!("haven.{ext}")));
-    }
-    std::fs::copy(file, &target)?;
-    println!("Restored {} into {}.", file.display(), target.display());
-    Ok(())
 }

@@ -1,0 +1,180 @@
+//! What every command needs: logging, the data folder (mode 0700) and its lock, the key file, opening the
+//! store, reading a password, serving with a graceful shutdown, and the demo password.
+
+use std::io::BufRead;
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use anyhow::{bail, Context};
+use haven_domain::time::SystemClock;
+use haven_store::crypto::{key_path, KeyFile};
+use haven_store::{keys, Db, Store};
+use haven_web::{AppState, Config};
+
+use crate::demo;
+
+use super::*;
+
+pub fn init_logging() {
+    let filter = tracing_subscriber::EnvFilter::try_from_env("HAVEN_LOG")
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info,sqlx=warn"));
+    tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr).init();
+}
+
+impl Global {
+    pub fn url(&self) -> String {
+        self.database.clone().unwrap_or_else(|| haven_store::sqlite_url(&self.data))
+    }
+}
+
+pub(super) fn ensure_data_dir(dir: &Path) -> anyhow::Result<()> {
+    if !dir.exists() {
+        std::fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::PermissionsExt;
+            std::fs::set_permissions(dir, std::fs::Permissions::from_mode(0o700))?;
+        }
+    }
+    Ok(())
+}
+
+/// The key file, created with a new key on first use of an empty database.
+pub(super) async fn key_file(g: &Global) -> anyhow::Result<KeyFile> {
+    ensure_data_dir(&g.data)?;
+    let path = key_path(&g.data);
+    let from_env = std::env::var("HAVEN_MASTER_KEY").is_ok() && std::env::var("HAVEN_AUDIT_KEY").is_ok();
+    if !from_env && !path.exists() && !crate::cli::next_exists(&g.data) {
+        let db = Db::connect(&g.url()).await?;
+        let has_keys = sqlx_has_keys(&db).await;
+        db.close().await;
+        if has_keys {
+            bail!(
+                "the database holds encrypted data but the key file {} is missing: restore it from your key backup",
+                path.display()
+            );
+        }
+        KeyFile::generate().write(&path)?;
+        eprintln!("haven: created a new key file at {} (readable by you only). Keep a copy offline: without it the data cannot be read.", path.display());
+    }
+    keys::load_key_file(&g.data, &g.url()).await
+}
+
+/// The data folder's lock: servers hold it shared for their lifetime; key rotation and restore need it alone.
+pub(super) fn lock_data(dir: &Path, exclusive: bool) -> anyhow::Result<std::fs::File> {
+    ensure_data_dir(dir)?;
+    let f = std::fs::OpenOptions::new().create(true).truncate(false).write(true).open(dir.join("haven.lock"))?;
+    if exclusive {
+        match f.try_lock() {
+            Ok(()) => {}
+            Err(std::fs::TryLockError::WouldBlock) => {
+                bail!("a Haven server is running on {}: stop it first", dir.display())
+            }
+            Err(std::fs::TryLockError::Error(e)) => return Err(e.into()),
+        }
+    } else {
+        f.lock_shared()?;
+    }
+    Ok(f)
+}
+
+pub(super) fn next_exists(dir: &Path) -> bool {
+    haven_store::crypto::next_key_path(dir).exists()
+}
+
+pub(super) async fn sqlx_has_keys(db: &Db) -> bool {
+    db.has_data_keys().await.unwrap_or(false)
+}
+
+pub(super) async fn open(g: &Global) -> anyhow::Result<(Store, KeyFile)> {
+    let kf = key_file(g).await?;
+    let store = Store::open(&g.url(), &kf, Arc::new(SystemClock)).await?;
+    // The database holds ciphertext only, but its metadata is still nobody else's business.
+    #[cfg(unix)]
+    if let Some(path) = store.db.sqlite_path() {
+        use std::os::unix::fs::PermissionsExt;
+        for p in [path.clone(), path.with_extension("db-wal"), path.with_extension("db-shm")] {
+            if p.exists() {
+                std::fs::set_permissions(&p, std::fs::Permissions::from_mode(0o600))?;
+            }
+        }
+    }
+    Ok((store, kf))
+}
+
+pub(super) fn read_password() -> anyhow::Result<String> {
+    if let Ok(p) = std::env::var("HAVEN_PASSWORD") {
+        return Ok(p);
+    }
+    eprintln!("Password (one line on standard input):");
+    let mut line = String::new();
+    std::io::stdin().lock().read_line(&mut line)?;
+    Ok(line.trim_end_matches(['\r', '\n']).to_owned())
+}
+
+pub(super) async fn serve(store: Store, listen: SocketAddr, tls: bool) -> anyhow::Result<()> {
+    let state = AppState::new(store.clone(), Config { tls, province: demo::PROVINCE.into() });
+    let app = haven_web::router(state);
+    let listener = tokio::net::TcpListener::bind(listen).await.with_context(|| format!("listening on {listen}"))?;
+    let addr = listener.local_addr()?;
+    println!("Haven is running at http://{addr}/");
+    axum::serve(listener, app).with_graceful_shutdown(shutdown()).await?;
+    store.db.close().await;
+    Ok(())
+}
+
+pub(super) async fn shutdown() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let term = async {
+        if let Ok(mut s) = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            s.recv().await;
+        }
+    };
+    #[cfg(not(unix))]
+    let term = std::future::pending::<()>();
+    tokio::select! { _ = ctrl_c => {}, _ = term => {} }
+}
+
+/// This process's peak resident memory in KiB (Linux: VmHWM in /proc/self/status).
+pub fn peak_memory() -> Option<u64> {
+    let status = std::fs::read_to_string("/proc/self/status").ok()?;
+    let line = status.lines().find(|l| l.starts_with("VmHWM:"))?;
+    line.split_whitespace().nth(1)?.parse().ok()
+}
+
+/// The `p`th percentile (0 to 100) of timings, nearest rank.
+pub(super) fn percentile(v: &[f64], p: f64) -> f64 {
+    let mut v = v.to_vec();
+    v.sort_by(f64::total_cmp);
+    v.get(((v.len().max(1) as f64 - 1.0) * p / 100.0).round() as usize).copied().unwrap_or(f64::NAN)
+}
+
+/// The demo password: HAVEN_DEMO_PASSWORD, or a random one kept in the data folder (never printed).
+pub(super) fn demo_password(data: &Path) -> anyhow::Result<(String, Option<PathBuf>)> {
+    if let Ok(p) = std::env::var("HAVEN_DEMO_PASSWORD") {
+        return Ok((p, None));
+    }
+    let path = data.join("demo-password.txt");
+    if let Ok(p) = std::fs::read_to_string(&path) {
+        return Ok((p.trim().to_owned(), Some(path)));
+    }
+    let p = haven_store::accounts::new_secret("")[..16].to_owned();
+    let mut opts = std::fs::OpenOptions::new();
+    opts.write(true).create_new(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::OpenOptionsExt;
+        opts.mode(0o600);
+    }
+    use std::io::Write;
+    opts.open(&path)?.write_all(format!("{p}\n").as_bytes())?;
+    Ok((p, Some(path)))
+}
+
+pub(super) async fn user_by_name(store: &Store, name: &str) -> anyhow::Result<haven_store::accounts::User> {
+    store.user_by_name(name).await?.with_context(|| format!("no user named {name}"))
+}
