@@ -1,6 +1,5 @@
 -- The plan and what it counts: plans with objectives, activities and indicators (computed from the records
 -- or entered by hand per period), prevention activities with their reach, and training courses for officials.
--- Keep in step with the other database's 0015_plan.sql.
 CREATE TABLE plans (
     id TEXT PRIMARY KEY,
     owner_agency_id TEXT NOT NULL REFERENCES agencies(id),
@@ -99,7 +98,7 @@ CREATE TABLE training_participants (
     id TEXT PRIMARY KEY,
     training_id TEXT NOT NULL REFERENCES trainings(id),
     user_id TEXT REFERENCES users(id),
-    full_name BLOB,
+    full_name BYTES,
     agency_id TEXT NOT NULL REFERENCES agencies(id),
     certificate TEXT,
     created_by TEXT NOT NULL REFERENCES users(id),

@@ -1,6 +1,6 @@
 -- Grants on a victim's record rest on the person's consent (withdrawing it revokes them at once) or, without
 -- consent, on a legal basis recorded by a user with the override right; a report leads to one case; cases
--- opened before 0003 get their commune. Keep in step with ../postgres/0006_consent_grants.sql.
+-- opened before 0003 get their commune.
 ALTER TABLE grants ADD COLUMN consent_id TEXT REFERENCES consents(id);
 ALTER TABLE grants ADD COLUMN legal_basis TEXT;
 CREATE INDEX grants_consent ON grants(consent_id);

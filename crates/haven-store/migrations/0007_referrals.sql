@@ -1,12 +1,12 @@
 -- Referrals of a victim case from one agency to another, with the consent (or legal basis) they rest on and
--- the grant that acceptance gives the receiver. Keep in step with ../postgres/0007_referrals.sql.
+-- the grant that acceptance gives the receiver.
 CREATE TABLE referrals (
     id TEXT PRIMARY KEY,
     case_id TEXT NOT NULL REFERENCES victim_cases(id),
     kind TEXT NOT NULL,
     from_agency_id TEXT NOT NULL REFERENCES agencies(id),
     to_agency_id TEXT NOT NULL REFERENCES agencies(id),
-    purpose BLOB,
+    purpose BYTES,
     due_on TEXT NOT NULL,
     status TEXT NOT NULL,
     consent_id TEXT REFERENCES consents(id),

@@ -1,11 +1,11 @@
 -- Protection measures for the victim and named relatives; the reintegration plan's goals; follow-up visits on a
--- schedule, each with a risk note; and closure. Keep in step with ../postgres/0009_reintegration.sql.
+-- schedule, each with a risk note; and closure.
 CREATE TABLE protection_measures (
     id TEXT PRIMARY KEY,
     case_id TEXT NOT NULL REFERENCES victim_cases(id),
     kind TEXT NOT NULL,
     for_whom TEXT NOT NULL,
-    relative BLOB,
+    relative BYTES,
     starts_on TEXT NOT NULL,
     ends_on TEXT,
     agency_id TEXT NOT NULL REFERENCES agencies(id),
@@ -18,7 +18,7 @@ CREATE TABLE reintegration_goals (
     id TEXT PRIMARY KEY,
     case_id TEXT NOT NULL REFERENCES victim_cases(id),
     area TEXT NOT NULL,
-    goal BLOB NOT NULL,
+    goal BYTES NOT NULL,
     status TEXT NOT NULL,
     recorded_by TEXT NOT NULL REFERENCES users(id),
     recorded_at BIGINT NOT NULL
@@ -31,7 +31,7 @@ CREATE TABLE followups (
     due_on TEXT NOT NULL,
     visited_on TEXT,
     risk TEXT,
-    note BLOB,
+    note BYTES,
     officer TEXT,
     recorded_by TEXT NOT NULL REFERENCES users(id),
     recorded_at BIGINT NOT NULL

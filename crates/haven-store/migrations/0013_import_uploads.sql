@@ -1,15 +1,14 @@
 -- Spreadsheets uploaded for import, kept sealed between the upload, the preview with its column mapping and
 -- the commit (any app server can take the next step), then removed. The file hash is a blind index, so
 -- re-importing the same file can be recognised without keeping a plain fingerprint of its content.
--- Keep in step with the other database's 0013_import_uploads.sql.
 CREATE TABLE import_uploads (
     id TEXT PRIMARY KEY,
     owner_agency_id TEXT NOT NULL REFERENCES agencies(id),
     user_id TEXT NOT NULL REFERENCES users(id),
     kind TEXT NOT NULL,
     target TEXT NOT NULL,
-    file_name BLOB NOT NULL,
-    content BLOB NOT NULL,
+    file_name BYTES NOT NULL,
+    content BYTES NOT NULL,
     file_hash TEXT NOT NULL,
     encoding TEXT,
     mapping TEXT,

@@ -1,6 +1,6 @@
 -- Victim protection cases: reception, verification, identification (proposed, then approved by an agency
 -- head), the steps between agencies, supports given, and consent per purpose. Dates are local calendar days in
--- Viet Nam, 'YYYY-MM-DD'. Keep in step with ../sqlite/0005_victims.sql.
+-- Viet Nam, 'YYYY-MM-DD'.
 
 CREATE TABLE victim_cases (
     id TEXT PRIMARY KEY,
@@ -24,7 +24,7 @@ CREATE TABLE victim_cases (
     legal_basis TEXT,
     evidence TEXT,
     certificate_number TEXT,
-    reasons BYTEA,
+    reasons BYTES,
     approved_by TEXT REFERENCES users(id),
     approved_at BIGINT,
     identified_on TEXT,
@@ -48,7 +48,7 @@ CREATE TABLE victim_steps (
     commune_code TEXT REFERENCES admin_units(code),
     agency_id TEXT NOT NULL REFERENCES agencies(id),
     officer TEXT NOT NULL,
-    note BYTEA,
+    note BYTES,
     recorded_by TEXT NOT NULL REFERENCES users(id),
     recorded_at BIGINT NOT NULL
 );
@@ -64,7 +64,7 @@ CREATE TABLE supports (
     quantity BIGINT NOT NULL,
     amount_vnd BIGINT NOT NULL,
     acknowledged BIGINT NOT NULL,
-    note BYTEA,
+    note BYTES,
     recorded_by TEXT NOT NULL REFERENCES users(id),
     recorded_at BIGINT NOT NULL
 );
@@ -78,7 +78,7 @@ CREATE TABLE consents (
     purpose TEXT NOT NULL,
     target TEXT NOT NULL,
     given_by TEXT NOT NULL,
-    representative BYTEA,
+    representative BYTES,
     given_on TEXT NOT NULL,
     expires_on TEXT,
     withdrawn_on TEXT,

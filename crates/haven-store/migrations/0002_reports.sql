@@ -1,7 +1,6 @@
 -- Reports (denunciations, crime reports, recommendations for prosecution), their clock events, and the
 -- criminal cases opened from them.
 -- Dates of the legal clock are local calendar days in Viet Nam, stored as 'YYYY-MM-DD' text (sortable).
--- Keep in step with ../postgres/0002_reports.sql.
 
 CREATE TABLE reports (
     id TEXT PRIMARY KEY,
@@ -14,14 +13,14 @@ CREATE TABLE reports (
     received_by TEXT NOT NULL REFERENCES users(id),
     assigned_to TEXT REFERENCES users(id),
     reporter_anonymous BIGINT NOT NULL,
-    reporter_name BLOB,
-    reporter_contact BLOB,
-    summary BLOB NOT NULL,
+    reporter_name BYTES,
+    reporter_contact BYTES,
+    summary BYTES NOT NULL,
     commune_code TEXT REFERENCES admin_units(code),
     classification TEXT,
     offence_code TEXT,
     forwarded_to TEXT,
-    classification_reason BLOB,
+    classification_reason BYTES,
     classified_at BIGINT,
     classified_by TEXT REFERENCES users(id),
     last_day TEXT,
@@ -33,7 +32,7 @@ CREATE TABLE reports (
     decision_number TEXT,
     decision_on TEXT,
     decision_by TEXT REFERENCES users(id),
-    decision_reason BLOB,
+    decision_reason BYTES,
     transfer_to TEXT,
     reporter_notified_on TEXT,
     decision_on_time BIGINT,
@@ -56,7 +55,7 @@ CREATE TABLE report_events (
     on_date TEXT NOT NULL,
     months BIGINT,
     ground TEXT,
-    reason BLOB,
+    reason BYTES,
     recorded_by TEXT NOT NULL REFERENCES users(id),
     recorded_at BIGINT NOT NULL
 );
@@ -84,7 +83,7 @@ CREATE TABLE criminal_cases (
     indicted_on TEXT,
     to_court_on TEXT,
     tried_on TEXT,
-    verdict BLOB,
+    verdict BYTES,
     appealed_on TEXT,
     closed_on TEXT,
     closed_reason TEXT,

@@ -1,6 +1,5 @@
 -- The persons a report or a criminal case involves, the procuracy and court a file was sent to, and the
 -- judgment. Dates are local calendar days in Viet Nam, 'YYYY-MM-DD'.
--- Keep in step with ../sqlite/0003_case_people.sql.
 
 -- Possible victims and suspects named in a report, as person records (identity stays on the person).
 CREATE TABLE report_persons (
@@ -22,7 +21,7 @@ CREATE TABLE case_persons (
     arrested_on TEXT,
     detained_on TEXT,
     released_on TEXT,
-    sentence BYTEA,
+    sentence BYTES,
     added_by TEXT NOT NULL REFERENCES users(id),
     added_at BIGINT NOT NULL,
     updated_at BIGINT NOT NULL
@@ -39,7 +38,7 @@ CREATE INDEX reports_procuracy ON reports(procuracy_agency_id, procuracy_pending
 ALTER TABLE criminal_cases ADD COLUMN commune_code TEXT REFERENCES admin_units(code);
 ALTER TABLE criminal_cases ADD COLUMN procuracy_agency_id TEXT REFERENCES agencies(id);
 ALTER TABLE criminal_cases ADD COLUMN court_agency_id TEXT REFERENCES agencies(id);
-ALTER TABLE criminal_cases ADD COLUMN appeal_note BYTEA;
+ALTER TABLE criminal_cases ADD COLUMN appeal_note BYTES;
 CREATE INDEX criminal_cases_procuracy ON criminal_cases(procuracy_agency_id, opened_on);
 CREATE INDEX criminal_cases_court ON criminal_cases(court_agency_id, opened_on);
 CREATE INDEX criminal_cases_place ON criminal_cases(commune_code, opened_on);

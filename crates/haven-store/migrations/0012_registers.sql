@@ -2,7 +2,6 @@
 -- batches of citizens returned by foreign countries, each person screened with the profile's form; candidate
 -- matches between register people (kept with the decision, so a rejected pair is never proposed again) and
 -- "same person" links; blind-indexed match keys; spreadsheet imports, remembered by file hash and mapping.
--- Keep in step with the other database's 0012_registers.sql.
 CREATE TABLE absentees (
     id TEXT PRIMARY KEY,
     owner_agency_id TEXT NOT NULL REFERENCES agencies(id),
@@ -10,11 +9,11 @@ CREATE TABLE absentees (
     case_code TEXT NOT NULL,
     commune_code TEXT NOT NULL,
     absent_since TEXT,
-    destination BYTEA,
-    contact BYTEA,
-    reported_by BYTEA,
-    household BYTEA,
-    note BYTEA,
+    destination BYTES,
+    contact BYTES,
+    reported_by BYTES,
+    household BYTES,
+    note BYTES,
     import_id TEXT,
     created_by TEXT NOT NULL REFERENCES users(id),
     created_at BIGINT NOT NULL,
@@ -40,7 +39,7 @@ CREATE TABLE absentee_reviews (
     round_id TEXT NOT NULL REFERENCES review_rounds(id),
     outcome TEXT NOT NULL,
     outcome_on TEXT NOT NULL,
-    note BYTEA,
+    note BYTES,
     victim_case_id TEXT REFERENCES victim_cases(id),
     recorded_by TEXT NOT NULL REFERENCES users(id),
     recorded_at BIGINT NOT NULL
@@ -55,7 +54,7 @@ CREATE TABLE handover_batches (
     gate TEXT NOT NULL,
     country TEXT NOT NULL,
     authority TEXT NOT NULL,
-    note BYTEA,
+    note BYTES,
     created_by TEXT NOT NULL REFERENCES users(id),
     created_at BIGINT NOT NULL
 );
@@ -69,8 +68,8 @@ CREATE TABLE returnees (
     case_code TEXT NOT NULL,
     classification TEXT,
     indicators TEXT,
-    answers BYTEA,
-    reason BYTEA,
+    answers BYTES,
+    reason BYTES,
     victim_case_id TEXT REFERENCES victim_cases(id),
     screened_by TEXT REFERENCES users(id),
     screened_at BIGINT,
@@ -129,7 +128,7 @@ CREATE TABLE imports (
     kind TEXT NOT NULL,
     target TEXT NOT NULL,
     file_hash TEXT NOT NULL,
-    file_name BYTEA NOT NULL,
+    file_name BYTES NOT NULL,
     rows_created BIGINT NOT NULL,
     created_by TEXT NOT NULL REFERENCES users(id),
     created_at BIGINT NOT NULL

@@ -2,13 +2,12 @@
 -- passport (with a blind index for exact look-up), the language spoken and whether an interpreter is needed;
 -- relatives and their contacts; photos and documents as sealed attachments; and merges of two records of one
 -- person, with the trail kept (the merged record stays, pointing at the one it was merged into).
--- Keep in step with the other database's 0011_person_details.sql.
-ALTER TABLE persons ADD COLUMN other_names BLOB;
-ALTER TABLE persons ADD COLUMN ethnicity BLOB;
-ALTER TABLE persons ADD COLUMN nationality BLOB;
-ALTER TABLE persons ADD COLUMN passport BLOB;
+ALTER TABLE persons ADD COLUMN other_names BYTES;
+ALTER TABLE persons ADD COLUMN ethnicity BYTES;
+ALTER TABLE persons ADD COLUMN nationality BYTES;
+ALTER TABLE persons ADD COLUMN passport BYTES;
 ALTER TABLE persons ADD COLUMN passport_bidx TEXT;
-ALTER TABLE persons ADD COLUMN language BLOB;
+ALTER TABLE persons ADD COLUMN language BYTES;
 ALTER TABLE persons ADD COLUMN interpreter BIGINT NOT NULL DEFAULT 0;
 ALTER TABLE persons ADD COLUMN merged_into TEXT REFERENCES persons(id);
 CREATE INDEX persons_passport ON persons(passport_bidx);
@@ -21,9 +20,9 @@ CREATE TABLE person_relatives (
     id TEXT PRIMARY KEY,
     person_id TEXT NOT NULL REFERENCES persons(id),
     relation TEXT NOT NULL,
-    full_name BLOB NOT NULL,
-    phone BLOB,
-    address BLOB,
+    full_name BYTES NOT NULL,
+    phone BYTES,
+    address BYTES,
     created_by TEXT NOT NULL REFERENCES users(id),
     created_at BIGINT NOT NULL
 );
@@ -33,10 +32,10 @@ CREATE TABLE person_attachments (
     id TEXT PRIMARY KEY,
     person_id TEXT NOT NULL REFERENCES persons(id),
     kind TEXT NOT NULL,
-    file_name BLOB NOT NULL,
+    file_name BYTES NOT NULL,
     content_type TEXT NOT NULL,
     size BIGINT NOT NULL,
-    content BLOB NOT NULL,
+    content BYTES NOT NULL,
     created_by TEXT NOT NULL REFERENCES users(id),
     created_at BIGINT NOT NULL
 );
@@ -46,7 +45,7 @@ CREATE TABLE person_merges (
     id TEXT PRIMARY KEY,
     survivor_id TEXT NOT NULL REFERENCES persons(id),
     merged_id TEXT NOT NULL REFERENCES persons(id),
-    reason BLOB NOT NULL,
+    reason BYTES NOT NULL,
     moved TEXT NOT NULL,
     merged_by TEXT NOT NULL REFERENCES users(id),
     merged_at BIGINT NOT NULL

@@ -1,6 +1,6 @@
 -- Platform: administrative units, agencies, accounts, sessions, keys, access grants, persons, audit.
--- Instants are UTC milliseconds (BIGINT); ids are UUIDv7 text; ciphertext is BLOB.
--- Keep in step with ../postgres/0001_platform.sql: a test compares the two schemas.
+-- Instants are UTC milliseconds (BIGINT); ids are UUIDv7 text; ciphertext is BYTES (BLOB on SQLite, BYTEA on
+-- PostgreSQL). One source for both databases: crates/haven-store/src/db.rs renders it per backend.
 
 CREATE TABLE settings (
     key TEXT PRIMARY KEY,
@@ -36,7 +36,7 @@ CREATE TABLE users (
     password_hash TEXT NOT NULL,
     password_changed_at BIGINT NOT NULL,
     disabled BIGINT NOT NULL DEFAULT 0,
-    totp_secret BLOB,
+    totp_secret BYTES,
     totp_enabled BIGINT NOT NULL DEFAULT 0,
     totp_last_step BIGINT NOT NULL DEFAULT 0,
     failed_logins BIGINT NOT NULL DEFAULT 0,
@@ -87,7 +87,7 @@ CREATE TABLE api_tokens (
 CREATE TABLE data_keys (
     id TEXT PRIMARY KEY,
     purpose TEXT NOT NULL,
-    wrapped BLOB NOT NULL,
+    wrapped BYTES NOT NULL,
     created_at BIGINT NOT NULL
 );
 
@@ -95,12 +95,12 @@ CREATE TABLE persons (
     id TEXT PRIMARY KEY,
     owner_agency_id TEXT NOT NULL REFERENCES agencies(id),
     case_code TEXT NOT NULL,
-    full_name BLOB NOT NULL,
-    birth_date BLOB,
-    sex BLOB NOT NULL,
-    id_number BLOB,
-    phone BLOB,
-    address BLOB,
+    full_name BYTES NOT NULL,
+    birth_date BYTES,
+    sex BYTES NOT NULL,
+    id_number BYTES,
+    phone BYTES,
+    address BYTES,
     commune_code TEXT REFERENCES admin_units(code),
     id_number_bidx TEXT,
     phone_bidx TEXT,
@@ -139,7 +139,7 @@ CREATE TABLE break_glass (
     owner_agency_id TEXT NOT NULL REFERENCES agencies(id),
     record_kind TEXT NOT NULL,
     record_id TEXT NOT NULL,
-    reason BLOB NOT NULL,
+    reason BYTES NOT NULL,
     opened_at BIGINT NOT NULL,
     expires_at BIGINT NOT NULL,
     reviewed_by TEXT REFERENCES users(id),
@@ -148,9 +148,9 @@ CREATE TABLE break_glass (
 CREATE INDEX break_glass_record ON break_glass(record_kind, record_id);
 CREATE INDEX break_glass_owner ON break_glass(owner_agency_id, opened_at);
 
--- INTEGER PRIMARY KEY makes seq SQLite's row id: one b-tree fewer to write on every command.
+-- BIGINT PRIMARY KEY (rendered INTEGER PRIMARY KEY on SQLite) makes seq SQLite's row id: one b-tree fewer to write on every command.
 CREATE TABLE audit_log (
-    seq INTEGER PRIMARY KEY,
+    seq BIGINT PRIMARY KEY,
     at BIGINT NOT NULL,
     actor_user_id TEXT NOT NULL,
     actor_agency_id TEXT NOT NULL,
@@ -160,21 +160,21 @@ CREATE TABLE audit_log (
     purpose TEXT NOT NULL,
     fields TEXT NOT NULL,
     request_id TEXT NOT NULL,
-    hash BLOB NOT NULL
+    hash BYTES NOT NULL
 );
 CREATE INDEX audit_record ON audit_log(record_kind, record_id);
 CREATE INDEX audit_actor ON audit_log(actor_user_id, at);
 
 CREATE TABLE audit_head (
-    id INTEGER PRIMARY KEY,
+    id BIGINT PRIMARY KEY,
     seq BIGINT NOT NULL,
-    hash BLOB NOT NULL,
-    signature BLOB NOT NULL
+    hash BYTES NOT NULL,
+    signature BYTES NOT NULL
 );
 
 CREATE TABLE audit_checkpoints (
-    seq INTEGER PRIMARY KEY,
-    hash BLOB NOT NULL,
-    signature BLOB NOT NULL,
+    seq BIGINT PRIMARY KEY,
+    hash BYTES NOT NULL,
+    signature BYTES NOT NULL,
     at BIGINT NOT NULL
 );
