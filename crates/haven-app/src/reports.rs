@@ -82,8 +82,16 @@ impl List {
     }
 }
 
-/// A list of reports for the caller's agency; `mine` keeps those assigned to the caller (work lists only).
-pub async fn list(app: &App, caller: &Caller, list: List, mine: bool, limit: i64) -> Result<Vec<ReportRow>> {
+/// A page of a list of reports for the caller's agency, after the report `after` names (the last of the page
+/// before); `mine` keeps those assigned to the caller (work lists only).
+pub async fn list(
+    app: &App,
+    caller: &Caller,
+    list: List,
+    mine: bool,
+    after: Option<&str>,
+    limit: i64,
+) -> Result<Vec<ReportRow>> {
     caller.require(Action::ViewRecords)?;
     let t = app.today();
     let agency = caller.agency.id.as_str();
@@ -92,13 +100,13 @@ pub async fn list(app: &App, caller: &Caller, list: List, mine: bool, limit: i64
     Ok(match list {
         List::Due => {
             let until = t + Duration::days(DUE_SOON_DAYS);
-            s.report_work_list(agency, WorkList::DueBy { today: t, until }, who, limit).await?
+            s.report_work_list(agency, WorkList::DueBy { today: t, until }, who, after, limit).await?
         }
-        List::Overdue => s.report_work_list(agency, WorkList::Overdue { today: t }, who, limit).await?,
-        List::Procuracy => s.report_work_list(agency, WorkList::AwaitingProcuracy, who, limit).await?,
-        List::Sent => s.reports_sent_to(agency, false, limit).await?,
-        List::ToAnswer => s.reports_sent_to(agency, true, limit).await?,
-        List::All => s.reports_of_agency(agency, limit).await?,
+        List::Overdue => s.report_work_list(agency, WorkList::Overdue { today: t }, who, after, limit).await?,
+        List::Procuracy => s.report_work_list(agency, WorkList::AwaitingProcuracy, who, after, limit).await?,
+        List::Sent => s.reports_sent_to(agency, false, after, limit).await?,
+        List::ToAnswer => s.reports_sent_to(agency, true, after, limit).await?,
+        List::All => s.reports_of_agency(agency, after, limit).await?,
     })
 }
 
@@ -107,9 +115,9 @@ pub async fn work_counts(app: &App, agency_id: &str) -> anyhow::Result<(usize, u
     let t = app.today();
     let s = &app.store;
     let until = t + Duration::days(DUE_SOON_DAYS);
-    let due = s.report_work_list(agency_id, WorkList::DueBy { today: t, until }, None, 1000).await?;
-    let overdue = s.report_work_list(agency_id, WorkList::Overdue { today: t }, None, 1000).await?;
-    let waiting = s.report_work_list(agency_id, WorkList::AwaitingProcuracy, None, 1000).await?;
+    let due = s.report_work_list(agency_id, WorkList::DueBy { today: t, until }, None, None, 1000).await?;
+    let overdue = s.report_work_list(agency_id, WorkList::Overdue { today: t }, None, None, 1000).await?;
+    let waiting = s.report_work_list(agency_id, WorkList::AwaitingProcuracy, None, None, 1000).await?;
     Ok((due.len(), overdue.len(), waiting.len()))
 }
 

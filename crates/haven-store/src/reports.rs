@@ -369,6 +369,7 @@ impl Store {
         agency_id: &str,
         list: WorkList,
         assigned_to: Option<&str>,
+        after: Option<&str>,
         limit: i64,
     ) -> anyhow::Result<Vec<ReportRow>> {
         let mut binds = vec![agency_id.to_owned()];
@@ -388,7 +389,10 @@ impl Store {
         if let Some(user) = assigned_to {
             cond(&mut sql, " AND assigned_to = ?", user.to_owned());
         }
-        sql.push_str(&format!(" ORDER BY last_day, id LIMIT {}", limit.clamp(1, 1000)));
+        if let Some(after) = after {
+            cond(&mut sql, &after_by_last_day("?"), after.to_owned());
+        }
+        sql.push_str(&format!(" ORDER BY COALESCE(last_day, ''), id LIMIT {}", limit.clamp(1, 1001)));
         let mut q = sqlx::query(&sql);
         for b in binds {
             q = q.bind(b);
@@ -465,15 +469,24 @@ impl Store {
 
     /// Reports notified to a procuracy, soonest last day first; with `pending`, only those whose extension
     /// request awaits its answer.
-    pub async fn reports_sent_to(&self, agency_id: &str, pending: bool, limit: i64) -> anyhow::Result<Vec<ReportRow>> {
+    pub async fn reports_sent_to(
+        &self,
+        agency_id: &str,
+        pending: bool,
+        after: Option<&str>,
+        limit: i64,
+    ) -> anyhow::Result<Vec<ReportRow>> {
         let pending = if pending { " AND procuracy_pending = 1 AND decision_kind IS NULL" } else { "" };
-        let rows = sqlx::query(&format!(
-            "SELECT {ROW_COLS} FROM reports WHERE procuracy_agency_id = $1{pending} ORDER BY last_day, id LIMIT $2"
-        ))
-        .bind(agency_id)
-        .bind(limit)
-        .fetch_all(self.db.pool())
-        .await?;
+        let after_clause = if after.is_some() { after_by_last_day("$3") } else { String::new() };
+        let sql = format!(
+            "SELECT {ROW_COLS} FROM reports WHERE procuracy_agency_id = $1{pending}{after_clause} \
+             ORDER BY COALESCE(last_day, ''), id LIMIT $2"
+        );
+        let mut q = sqlx::query(&sql).bind(agency_id).bind(limit);
+        if let Some(after) = after {
+            q = q.bind(after);
+        }
+        let rows = q.fetch_all(self.db.pool()).await?;
         rows.into_iter().map(report_row).collect()
     }
 
@@ -489,16 +502,33 @@ impl Store {
     }
 
     /// Reports of an agency, newest first.
-    pub async fn reports_of_agency(&self, agency_id: &str, limit: i64) -> anyhow::Result<Vec<ReportRow>> {
-        let rows = sqlx::query(&format!(
-            "SELECT {ROW_COLS} FROM reports WHERE owner_agency_id = $1 ORDER BY id DESC LIMIT $2"
-        ))
-        .bind(agency_id)
-        .bind(limit)
-        .fetch_all(self.db.pool())
-        .await?;
+    pub async fn reports_of_agency(
+        &self,
+        agency_id: &str,
+        after: Option<&str>,
+        limit: i64,
+    ) -> anyhow::Result<Vec<ReportRow>> {
+        // Ids are UUIDv7: newest first is id order, and the id is the cursor.
+        let after_clause = if after.is_some() { " AND id < $3" } else { "" };
+        let sql = format!(
+            "SELECT {ROW_COLS} FROM reports WHERE owner_agency_id = $1{after_clause} ORDER BY id DESC LIMIT $2"
+        );
+        let mut q = sqlx::query(&sql).bind(agency_id).bind(limit);
+        if let Some(after) = after {
+            q = q.bind(after);
+        }
+        let rows = q.fetch_all(self.db.pool()).await?;
         rows.into_iter().map(report_row).collect()
     }
+}
+
+/// The keyset condition of a list ordered by (last day, id) that continues after the report `marker` names
+/// (a placeholder such as `$3`).
+fn after_by_last_day(marker: &str) -> String {
+    format!(
+        " AND (COALESCE(last_day, '') > (SELECT COALESCE(last_day, '') FROM reports WHERE id = {marker}) \
+         OR (COALESCE(last_day, '') = (SELECT COALESCE(last_day, '') FROM reports WHERE id = {marker}) AND id > {marker}))"
+    )
 }
 
 /// Record that two reports tell of the same event; both stay, with the link and its audit entry.

@@ -75,9 +75,10 @@ pub struct RequestId(pub String);
 pub const MAX_BODY_BYTES: usize = 256 * 1024;
 
 pub fn router(state: AppState) -> Router {
+    let (api, _) = api::router();
     Router::new()
         .merge(pages::routes())
-        .nest("/api/v1", api::routes())
+        .nest("/api/v1", api)
         .route("/health", get(health))
         .route("/static/haven.css", get(stylesheet))
         .route("/static/import.js", get(import_script))

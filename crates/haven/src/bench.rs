@@ -104,7 +104,7 @@ pub async fn indicators(url: Option<&str>, n: u64) -> anyhow::Result<(Vec<f64>, 
     let mut lists = Vec::new();
     for _ in 0..200 {
         let t = Instant::now();
-        store.report_work_list(&owners[0], haven_store::reports::WorkList::Overdue { today }, None, 50).await?;
+        store.report_work_list(&owners[0], haven_store::reports::WorkList::Overdue { today }, None, None, 50).await?;
         lists.push(t.elapsed().as_secs_f64() * 1000.0);
     }
     store.db.close().await;

@@ -92,7 +92,7 @@ async fn list(
     };
     let mine = q.mine.is_some() && !matches!(list, List::All | List::Sent | List::ToAnswer);
     let limit = if list == List::All { 100 } else { 200 };
-    let rows = app::list(&state, &viewer, list, mine, limit).await?;
+    let rows = app::list(&state, &viewer, list, mine, None, limit).await?;
     let list = list.code().to_owned();
     let lines = rows.into_iter().map(|r| line(r, t)).collect();
     let supervises = viewer.agency.kind == "procuracy";

@@ -167,14 +167,14 @@ story!(a_verification_request_goes_overdue_until_answered, |app| {
     let (status, list) = c.api_get(&token, "/api/v1/cooperation").await;
     assert_eq!(status, 200);
     assert_eq!((list["awaiting"].as_i64(), list["overdue"].as_i64()), (Some(1), Some(0)), "{list}");
-    assert_eq!(list["requests"][0]["status"], "open");
-    assert_eq!(list["requests"][0]["case_code"], made["case_code"]);
+    assert_eq!(list["items"][0]["status"], "open");
+    assert_eq!(list["items"][0]["case_code"], made["case_code"]);
     let listed = officer.get("/cooperation").await.body;
     assert!(
         listed.contains("<td>PH</td>") && !listed.contains("country.PH"),
         "a country without a name shows its code"
     );
     let (_, all) = c.api_get(&token, "/api/v1/cooperation?list=all").await;
-    assert_eq!(all["requests"].as_array().map(Vec::len), Some(3));
+    assert_eq!(all["items"].as_array().map(Vec::len), Some(3));
     assert!(!all.to_string().contains("Sùng"), "the sealed text stays out of lists");
 });

@@ -312,17 +312,41 @@ impl Client {
         self.post("/login", "/login", &[("username", user), ("password", password)]).await
     }
 
-    pub async fn api_get(&self, token: &str, path: &str) -> (u16, serde_json::Value) {
-        let r = self.http.get(format!("{}{path}", self.base)).bearer_auth(token).send().await.expect("GET");
+    /// Call the API with a token. Every answer is checked against the OpenAPI document: its status must be
+    /// documented for the operation, and its body must be valid against that status's schema.
+    pub async fn api(
+        &self,
+        method: &str,
+        token: &str,
+        path: &str,
+        body: Option<&serde_json::Value>,
+    ) -> (u16, serde_json::Value) {
+        let url = format!("{}{path}", self.base);
+        let req = match method {
+            "get" => self.http.get(&url),
+            "post" => self.http.post(&url),
+            "put" => self.http.put(&url),
+            "delete" => self.http.delete(&url),
+            other => panic!("method {other}"),
+        };
+        let req = req.bearer_auth(token);
+        let req = match body {
+            Some(b) => req.json(b),
+            None => req,
+        };
+        let r = req.send().await.expect("API request");
         let s = r.status().as_u16();
-        (s, r.json().await.unwrap_or(serde_json::Value::Null))
+        let json: serde_json::Value = r.json().await.unwrap_or(serde_json::Value::Null);
+        crate::schema::check_answer(method, path, s, &json);
+        (s, json)
+    }
+
+    pub async fn api_get(&self, token: &str, path: &str) -> (u16, serde_json::Value) {
+        self.api("get", token, path, None).await
     }
 
     pub async fn api_post(&self, token: &str, path: &str, body: &serde_json::Value) -> (u16, serde_json::Value) {
-        let r =
-            self.http.post(format!("{}{path}", self.base)).bearer_auth(token).json(body).send().await.expect("POST");
-        let s = r.status().as_u16();
-        (s, r.json().await.unwrap_or(serde_json::Value::Null))
+        self.api("post", token, path, Some(body)).await
     }
 }
 

@@ -7,6 +7,7 @@
 //! otherwise its tests say loudly that they did not run.
 
 mod harness;
+mod schema;
 
 mod api;
 mod audit_chain;

@@ -285,7 +285,7 @@ story!(registers_through_the_api, |app| {
     assert_eq!(r["candidates"].as_array().map(Vec::len), Some(1), "{r}");
     let (status, queue) = c.api_get(&border, "/api/v1/matches").await;
     assert_eq!(status, 200);
-    let m = &queue["matches"][0];
+    let m = &queue["items"][0];
     assert!(
         m["explanation"].as_array().is_some_and(|e| e.iter().any(|p| p["label"] == "dob" && p["level"] == 3)),
         "{m}"

@@ -230,7 +230,7 @@ story!(bad_intake_is_refused_field_by_field_and_reporter_identity_is_sealed, |ap
         assert!(r.body.contains(msg), "{msg}");
     }
     assert!(
-        app.store.reports_of_agency(&app.agency_id("police").await, 10).await.expect("list").is_empty(),
+        app.store.reports_of_agency(&app.agency_id("police").await, None, 10).await.expect("list").is_empty(),
         "nothing written"
     );
     let path = intake(&app).await;
@@ -573,7 +573,7 @@ story!(persons_are_named_on_reports_and_follow_into_the_case, |app| {
 async fn demo_year(backend: Backend) {
     let Some(app) = TestApp::start_with(backend, 400).await else { return };
     let police = app.agency_id("police").await;
-    let all = app.store.reports_of_agency(&police, 1000).await.expect("reports");
+    let all = app.store.reports_of_agency(&police, None, 1000).await.expect("reports");
     assert!(all.len() > 200, "most reports go to the police: {}", all.len());
     let settled = all.iter().filter(|r| r.decision_kind.is_some()).count();
     let late = all.iter().filter(|r| r.decision_on_time == Some(false)).count();
@@ -680,7 +680,7 @@ story!(the_same_event_reported_twice_is_offered_for_linking, |app| {
     assert!(page.contains("Cùng sự việc với") && !page.contains("Có thể trùng sự việc"));
     assert!(officer.get(&first).await.body.contains("Cùng sự việc với"), "the link shows from both sides");
     // Both records are kept, and linking twice is refused.
-    assert_eq!(app.store.reports_of_agency(&app.agency_id("police").await, 10).await.expect("list").len(), 2);
+    assert_eq!(app.store.reports_of_agency(&app.agency_id("police").await, None, 10).await.expect("list").len(), 2);
     assert_eq!(officer.post(&second, &format!("{second}/same-event"), &[("other", first_id)]).await.status, 400);
     assert!(app.audit_actions().await.contains(&"report.link_same_event".to_owned()));
 });
