@@ -27,3 +27,13 @@ pub async fn htcds(app: &App, caller: &Caller, form: &str) -> Result<Vec<HtcdsRe
     cmd.commit().await?;
     Ok(records)
 }
+
+/// Record that a work list was taken away (downloaded as a file): which list, in which form, how many
+/// rows. It is audited like a view, since the file leaves Haven's access control.
+pub async fn record_list_download(app: &App, caller: &Caller, list: &str, format: &str, rows: usize) -> Result<()> {
+    caller.require(Action::ViewRecords)?;
+    let mut cmd = app.store.command(&caller.actor()).await?;
+    cmd.audit(Entry::new("list.download", "list", list).purpose(&format!("{format}:{rows}")).fields(&["list"])).await?;
+    cmd.commit().await?;
+    Ok(())
+}

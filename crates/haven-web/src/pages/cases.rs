@@ -20,6 +20,7 @@ use crate::ctx::{self as guards, Can, CsrfForm, Viewer};
 use crate::error::AppResult;
 use crate::page::{display, display_opt, ok, render, Ctx, FormState};
 use crate::views::sharing::{self, Sharing};
+use crate::views::table::{send, Download, Table};
 use crate::views::{agencies_of_kind, agency_name};
 use crate::AppState;
 
@@ -27,6 +28,7 @@ pub fn routes() -> Router<AppState> {
     Router::new()
         .route("/reports/{id}/open-case", post(open_case))
         .route("/cases", get(list))
+        .route("/cases/download", post(download))
         .route("/cases/{id}", get(show))
         .route("/cases/{id}/stage", post(stage))
         .route("/cases/{id}/persons", post(add_person))
@@ -66,13 +68,50 @@ struct ListPage {
     lines: Vec<CaseLine>,
     /// Cases whose file was sent to the viewer's agency (a procuracy or a court).
     sent: Vec<CaseLine>,
+    dl_own: Download,
+    dl_sent: Download,
 }
 
 async fn list(State(state): State<AppState>, Can(viewer, ..): Can<guards::ViewRecords>, c: Ctx) -> AppResult<Response> {
     let (own, sent) = app::list(&state, &viewer, 200).await?;
     let lines = own.into_iter().map(case_line).collect();
     let sent = sent.into_iter().map(case_line).collect();
-    Ok(ok(&ListPage { c, lines, sent }))
+    let dl_own = Download::new("/cases/download", &[("list", "own")]);
+    let dl_sent = Download::new("/cases/download", &[("list", "sent")]);
+    Ok(ok(&ListPage { c, lines, sent, dl_own, dl_sent }))
+}
+
+#[derive(Deserialize)]
+struct DownloadForm {
+    list: String,
+    format: String,
+}
+
+/// The agency's cases, or those sent to it, as the page shows them, as a file.
+async fn download(
+    State(state): State<AppState>,
+    Can(viewer, ..): Can<guards::ViewRecords>,
+    c: Ctx,
+    CsrfForm(form, _): CsrfForm<DownloadForm>,
+) -> AppResult<Response> {
+    let (own, sent) = app::list(&state, &viewer, 200).await?;
+    let (title, rows) = match form.list.as_str() {
+        "own" => ("cases.ours", own),
+        "sent" => ("cases.sent_to_us", sent),
+        _ => return Err(crate::error::AppError::BadRequest("list".into())),
+    };
+    let rows = rows
+        .into_iter()
+        .map(case_line)
+        .map(|l| vec![l.c.case_number.clone(), l.opened.clone(), c.tk("stage", &l.stage)])
+        .collect();
+    let heads = ["cases.number", "cases.opened", "cases.stage"];
+    let table = Table {
+        name: format!("{} - {}", c.t("cases.title"), c.t(title)),
+        headers: heads.iter().map(|k| c.t(k).to_owned()).collect(),
+        rows,
+    };
+    send(&state, &viewer, &format!("cases.{}", form.list), &form.format, table).await
 }
 
 /// One step of the chain from the first report to the judgment.

@@ -17,11 +17,13 @@ use crate::ctx::{self as guards, Can, CsrfForm, Viewer};
 use crate::error::AppResult;
 use crate::page::{render, Ctx, FormState};
 use crate::views::cooperation::{line, Line};
+use crate::views::table::{send, Download, Table};
 use crate::AppState;
 
 pub fn routes() -> Router<AppState> {
     Router::new()
         .route("/cooperation", get(list).post(create))
+        .route("/cooperation/download", post(download))
         .route("/cooperation/{id}", get(show))
         .route("/cooperation/{id}/answer", post(answer))
         .route("/cooperation/{id}/withdraw", post(withdraw))
@@ -43,6 +45,7 @@ struct ListPage {
     overdue: i64,
     can_create: bool,
     countries: &'static [&'static str],
+    dl: Download,
 }
 
 impl ListPage {
@@ -69,9 +72,10 @@ async fn list_page(
     let (rows, awaiting, overdue) = app::list(state, viewer, list, 500).await?;
     let lines = rows.into_iter().map(|r| line(r, today)).collect();
     let list = app::listed(list, Status::Open).0;
+    let dl = Download::new("/cooperation/download", &[("list", list)]);
     let can_create = viewer.can(haven_domain::Action::CreateRecords);
     let countries = haven_app::victims::COUNTRIES;
-    let page = ListPage { c, f, list, lines, awaiting, overdue, can_create, countries };
+    let page = ListPage { c, f, list, lines, awaiting, overdue, can_create, countries, dl };
     Ok(render(status, &page))
 }
 
@@ -82,6 +86,54 @@ async fn list(
     Query(q): Query<ListQuery>,
 ) -> AppResult<Response> {
     list_page(&state, &viewer, c, q.list.as_deref(), FormState::default(), StatusCode::OK).await
+}
+
+#[derive(Deserialize)]
+struct DownloadForm {
+    #[serde(default)]
+    list: String,
+    format: String,
+}
+
+/// The list as the page shows it, as a file.
+async fn download(
+    State(state): State<AppState>,
+    Can(viewer, ..): Can<guards::ViewRecords>,
+    c: Ctx,
+    CsrfForm(form, _): CsrfForm<DownloadForm>,
+) -> AppResult<Response> {
+    let today = state.today();
+    let (rows, _, _) = app::list(&state, &viewer, Some(form.list.as_str()), 500).await?;
+    let list = app::listed(Some(form.list.as_str()), Status::Open).0;
+    let heads = [
+        "cooperation.code",
+        "cooperation.direction",
+        "cooperation.kind",
+        "cooperation.country",
+        "cooperation.counterpart",
+        "cooperation.sent_on",
+        "cooperation.due_on",
+        "cooperation.status",
+    ];
+    let rows = rows
+        .into_iter()
+        .map(|r| line(r, today))
+        .map(|l| {
+            vec![
+                l.r.case_code.clone(),
+                c.tk("cooperation.direction", &l.r.direction),
+                c.tk("cooperation.kind", &l.r.kind),
+                c.tk("country", &l.r.country),
+                l.r.counterpart.clone(),
+                l.sent.clone(),
+                l.due.clone(),
+                c.tk("cooperation.status", l.status),
+            ]
+        })
+        .collect();
+    let name = format!("{} - {}", c.t("nav.cooperation"), c.t(&format!("cooperation.list_{list}")));
+    let table = Table { name, headers: heads.iter().map(|k| c.t(k).to_owned()).collect(), rows };
+    send(&state, &viewer, &format!("cooperation.{list}"), &form.format, table).await
 }
 
 async fn create(

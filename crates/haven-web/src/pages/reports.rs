@@ -26,6 +26,7 @@ use crate::ctx::{self as guards, Can, CsrfForm, Viewer};
 use crate::error::AppResult;
 use crate::page::{ok, render, Ctx, FormState};
 use crate::views::sharing::{self, Sharing};
+use crate::views::table::{send, Download, Table};
 use crate::views::{agencies_of_kind, agency_name, person_links, PersonLink};
 use crate::AppState;
 
@@ -33,6 +34,7 @@ pub fn routes() -> Router<AppState> {
     Router::new()
         .route("/reports", get(list).post(create))
         .route("/reports/new", get(new_form))
+        .route("/reports/download", post(download))
         .route("/reports/{id}", get(show))
         .route("/reports/{id}/reveal", post(reveal))
         .route("/reports/{id}/classify", post(classify))
@@ -71,6 +73,7 @@ struct ListPage {
     can_create: bool,
     /// The viewer's agency is a procuracy: it has the lists of what was notified to it.
     supervises: bool,
+    dl: Download,
 }
 
 #[derive(Deserialize)]
@@ -79,24 +82,70 @@ struct ListQuery {
     mine: Option<String>,
 }
 
+/// The lines of a list as its page shows them: which list, whether only the viewer's, and the lines.
+async fn lines_of(state: &AppState, viewer: &Viewer, q: &ListQuery) -> AppResult<(List, bool, Vec<Line>)> {
+    let t = state.today();
+    let list = match q.list.as_deref() {
+        None => List::All,
+        Some(code) => List::from_code(code).unwrap_or(List::All),
+    };
+    let mine =
+        q.mine.as_deref().is_some_and(|m| !m.is_empty()) && !matches!(list, List::All | List::Sent | List::ToAnswer);
+    let limit = if list == List::All { 100 } else { 200 };
+    let rows = app::list(state, viewer, list, mine, None, limit).await?;
+    Ok((list, mine, rows.into_iter().map(|r| line(r, t)).collect()))
+}
+
 async fn list(
     State(state): State<AppState>,
     Can(viewer, ..): Can<guards::ViewRecords>,
     c: Ctx,
     Query(q): Query<ListQuery>,
 ) -> AppResult<Response> {
-    let t = state.today();
-    let list = match q.list.as_deref() {
-        None => List::All,
-        Some(code) => List::from_code(code).unwrap_or(List::All),
-    };
-    let mine = q.mine.is_some() && !matches!(list, List::All | List::Sent | List::ToAnswer);
-    let limit = if list == List::All { 100 } else { 200 };
-    let rows = app::list(&state, &viewer, list, mine, None, limit).await?;
+    let (list, mine, lines) = lines_of(&state, &viewer, &q).await?;
     let list = list.code().to_owned();
-    let lines = rows.into_iter().map(|r| line(r, t)).collect();
     let supervises = viewer.agency.kind == "procuracy";
-    Ok(ok(&ListPage { c, list, mine, lines, can_create: viewer.can(haven_domain::Action::CreateRecords), supervises }))
+    let dl = Download::new("/reports/download", &[("list", &list), ("mine", if mine { "1" } else { "" })]);
+    let can_create = viewer.can(haven_domain::Action::CreateRecords);
+    Ok(ok(&ListPage { c, list, mine, lines, can_create, supervises, dl }))
+}
+
+#[derive(Deserialize)]
+struct DownloadForm {
+    #[serde(default)]
+    list: Option<String>,
+    #[serde(default)]
+    mine: Option<String>,
+    format: String,
+}
+
+/// The list as the page shows it, as a file.
+async fn download(
+    State(state): State<AppState>,
+    Can(viewer, ..): Can<guards::ViewRecords>,
+    c: Ctx,
+    CsrfForm(form, _): CsrfForm<DownloadForm>,
+) -> AppResult<Response> {
+    let q = ListQuery { list: form.list, mine: form.mine };
+    let (list, _, lines) = lines_of(&state, &viewer, &q).await?;
+    let heads = ["reports.code", "reports.kind", "reports.received", "reports.last_day", "reports.status"];
+    let table = Table {
+        name: format!("{}-{}", c.t("reports.title"), c.t(&format!("reports.list_{}", list.code()))),
+        headers: heads.iter().map(|k| c.t(k).to_owned()).collect(),
+        rows: lines
+            .into_iter()
+            .map(|l| {
+                vec![
+                    l.r.case_code.clone(),
+                    c.tk("report_kind", &l.r.kind),
+                    l.received,
+                    l.last_day,
+                    c.tk("standing", l.standing),
+                ]
+            })
+            .collect(),
+    };
+    send(&state, &viewer, &format!("reports.{}", list.code()), &form.format, table).await
 }
 
 #[derive(Template)]

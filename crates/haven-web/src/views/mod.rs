@@ -6,6 +6,7 @@ pub mod matches;
 pub mod plan;
 pub mod referrals;
 pub mod sharing;
+pub mod table;
 
 use haven_app::{App, Caller};
 

@@ -21,12 +21,14 @@ use crate::ctx::{self as guards, Can, CsrfForm, Viewer};
 use crate::error::AppResult;
 use crate::page::{ok, render, Ctx, FormState};
 use crate::views::matches::{candidate_lines, CandidateLine};
+use crate::views::table::{send, Download, Table};
 use crate::AppState;
 
 pub fn routes() -> Router<AppState> {
     Router::new()
         .route("/absentees", get(absentee_list).post(absentee_create))
         .route("/absentees/new", get(absentee_new))
+        .route("/absentees/download", post(absentee_download))
         .route("/absentees/rounds", get(rounds).post(round_create))
         .route("/absentees/{id}", get(absentee_show))
         .route("/absentees/{id}/details", post(absentee_details))
@@ -71,6 +73,7 @@ struct AbsenteesPage {
     commune: String,
     next: Option<String>,
     can_create: bool,
+    dl: Download,
 }
 
 #[derive(Deserialize)]
@@ -98,6 +101,7 @@ async fn absentee_list(
         .into_iter()
         .map(|(code, n)| (commune_name(&communes, &code), code, n))
         .collect();
+    let dl = Download::new("/absentees/download", &[("commune", &q.commune), ("after", &q.after)]);
     Ok(ok(&AbsenteesPage {
         c,
         lines: absentee_lines(rows, &communes),
@@ -106,7 +110,42 @@ async fn absentee_list(
         commune: q.commune,
         next,
         can_create: viewer.can(haven_domain::Action::CreateRecords),
+        dl,
     }))
+}
+
+#[derive(Deserialize)]
+struct DownloadForm {
+    #[serde(default)]
+    commune: String,
+    #[serde(default)]
+    after: String,
+    format: String,
+}
+
+/// The page of entries the list shows, as a file.
+async fn absentee_download(
+    State(state): State<AppState>,
+    Can(viewer, ..): Can<guards::ViewRecords>,
+    c: Ctx,
+    CsrfForm(form, _): CsrfForm<DownloadForm>,
+) -> AppResult<Response> {
+    let communes = commune_names(&state).await?;
+    let (rows, _) = app::list(&state, &viewer, opt(&form.commune), opt(&form.after), PAGE).await?;
+    let rows = absentee_lines(rows, &communes)
+        .into_iter()
+        .map(|l| {
+            let outcome = if l.outcome.is_empty() { String::new() } else { c.tk("outcome", &l.outcome) };
+            vec![l.a.case_code.clone(), l.commune.clone(), l.since.clone(), outcome]
+        })
+        .collect();
+    let heads = ["reports.code", "person.commune", "absentees.since", "absentees.last_outcome"];
+    let table = Table {
+        name: c.t("absentees.entries").to_owned(),
+        headers: heads.iter().map(|k| c.t(k).to_owned()).collect(),
+        rows,
+    };
+    send(&state, &viewer, "absentees", &form.format, table).await
 }
 
 #[derive(Template)]

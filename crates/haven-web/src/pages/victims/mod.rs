@@ -27,12 +27,14 @@ use time::Date;
 use crate::ctx::{self as guards, Can, CsrfForm, Viewer};
 use crate::error::AppResult;
 use crate::page::{display, ok, render, Ctx, FormState};
+use crate::views::table::{send, Download, Table};
 use crate::AppState;
 
 pub fn routes() -> Router<AppState> {
     Router::new()
         .route("/victims", get(list).post(create))
         .route("/victims/new", get(new_form))
+        .route("/victims/download", post(download))
         .route("/victims/{id}", get(show))
         .route("/victims/{id}/steps", post(step))
         .route("/victims/{id}/identification", post(propose))
@@ -84,6 +86,9 @@ struct ListPage {
     visits: Vec<Line>,
     lines: Vec<Line>,
     can_create: bool,
+    dl_awaiting: Download,
+    dl_visits: Download,
+    dl_all: Download,
 }
 
 async fn list(State(state): State<AppState>, Can(viewer, ..): Can<guards::ViewRecords>, c: Ctx) -> AppResult<Response> {
@@ -92,7 +97,71 @@ async fn list(State(state): State<AppState>, Can(viewer, ..): Can<guards::ViewRe
     let awaiting = lists.awaiting.into_iter().map(|v| line(v, t)).collect();
     let visits = lists.visits.into_iter().map(|v| line(v, t)).collect();
     let lines = lists.all.into_iter().map(|v| line(v, t)).collect();
-    Ok(ok(&ListPage { c, awaiting, visits, lines, can_create: viewer.can(haven_domain::Action::CreateRecords) }))
+    let dl = |list: &str| Download::new("/victims/download", &[("list", list)]);
+    Ok(ok(&ListPage {
+        c,
+        awaiting,
+        visits,
+        lines,
+        can_create: viewer.can(haven_domain::Action::CreateRecords),
+        dl_awaiting: dl("awaiting"),
+        dl_visits: dl("visits"),
+        dl_all: dl("all"),
+    }))
+}
+
+#[derive(Deserialize)]
+struct DownloadForm {
+    list: String,
+    format: String,
+}
+
+/// One of the page's lists, as the page shows it, as a file.
+async fn download(
+    State(state): State<AppState>,
+    Can(viewer, ..): Can<guards::ViewRecords>,
+    c: Ctx,
+    CsrfForm(form, _): CsrfForm<DownloadForm>,
+) -> AppResult<Response> {
+    let t = state.today();
+    let lists = app::lists(&state, &viewer, 200).await?;
+    let code = |l: &Line| {
+        format!("{}{}", l.v.case_code, if l.v.child { format!(" ({})", c.t("victims.child")) } else { String::new() })
+    };
+    let (title, heads, rows): (&str, Vec<&str>, Vec<Vec<String>>) = match form.list.as_str() {
+        "awaiting" => (
+            "victims.awaiting_verification",
+            vec!["reports.code", "victims.received", "victims.verification_due", "reports.status"],
+            lists
+                .awaiting
+                .into_iter()
+                .map(|v| line(v, t))
+                .map(|l| vec![code(&l), l.received.clone(), l.due.clone(), c.tk("verification", l.verification)])
+                .collect(),
+        ),
+        "visits" => (
+            "victims.visits_due",
+            vec!["reports.code", "victims.next_visit"],
+            lists.visits.into_iter().map(|v| line(v, t)).map(|l| vec![code(&l), l.next_visit.clone()]).collect(),
+        ),
+        "all" => (
+            "victims.all",
+            vec!["reports.code", "victims.received", "victims.status"],
+            lists
+                .all
+                .into_iter()
+                .map(|v| line(v, t))
+                .map(|l| vec![code(&l), l.received.clone(), c.tk("victim_status", &l.v.status)])
+                .collect(),
+        ),
+        _ => return Err(crate::error::AppError::BadRequest("list".into())),
+    };
+    let table = Table {
+        name: format!("{} - {}", c.t("victims.title"), c.t(title)),
+        headers: heads.iter().map(|k| c.t(k).to_owned()).collect(),
+        rows,
+    };
+    send(&state, &viewer, &format!("victims.{}", form.list), &form.format, table).await
 }
 
 #[derive(Template)]
