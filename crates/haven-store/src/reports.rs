@@ -389,10 +389,13 @@ impl Store {
         if let Some(user) = assigned_to {
             cond(&mut sql, " AND assigned_to = ?", user.to_owned());
         }
+        // The due and overdue lists hold only reports with a last day, and their order is the index's
+        // (owner, decision, last day); a report waiting for the procuracy may have none (suspended).
+        let day_key = if matches!(list, WorkList::AwaitingProcuracy) { "COALESCE(last_day, '')" } else { "last_day" };
         if let Some(after) = after {
-            cond(&mut sql, &after_by_last_day("?"), after.to_owned());
+            cond(&mut sql, &after_by(day_key, "?"), after.to_owned());
         }
-        sql.push_str(&format!(" ORDER BY COALESCE(last_day, ''), id LIMIT {}", limit.clamp(1, 1001)));
+        sql.push_str(&format!(" ORDER BY {day_key}, id LIMIT {}", limit.clamp(1, 1001)));
         let mut q = sqlx::query(&sql);
         for b in binds {
             q = q.bind(b);
@@ -477,7 +480,7 @@ impl Store {
         limit: i64,
     ) -> anyhow::Result<Vec<ReportRow>> {
         let pending = if pending { " AND procuracy_pending = 1 AND decision_kind IS NULL" } else { "" };
-        let after_clause = if after.is_some() { after_by_last_day("$3") } else { String::new() };
+        let after_clause = if after.is_some() { after_by("COALESCE(last_day, '')", "$3") } else { String::new() };
         let sql = format!(
             "SELECT {ROW_COLS} FROM reports WHERE procuracy_agency_id = $1{pending}{after_clause} \
              ORDER BY COALESCE(last_day, ''), id LIMIT $2"
@@ -522,12 +525,12 @@ impl Store {
     }
 }
 
-/// The keyset condition of a list ordered by (last day, id) that continues after the report `marker` names
-/// (a placeholder such as `$3`).
-fn after_by_last_day(marker: &str) -> String {
+/// The keyset condition of a list ordered by (`key`, id) that continues after the report `marker` names (a
+/// placeholder such as `$3`).
+fn after_by(key: &str, marker: &str) -> String {
     format!(
-        " AND (COALESCE(last_day, '') > (SELECT COALESCE(last_day, '') FROM reports WHERE id = {marker}) \
-         OR (COALESCE(last_day, '') = (SELECT COALESCE(last_day, '') FROM reports WHERE id = {marker}) AND id > {marker}))"
+        " AND ({key} > (SELECT {key} FROM reports WHERE id = {marker}) \
+         OR ({key} = (SELECT {key} FROM reports WHERE id = {marker}) AND id > {marker}))"
     )
 }
 
