@@ -272,43 +272,7 @@ impl FromRequest<AppState> for CsrfUpload {
         }
         let expected = expected_csrf(viewer.as_ref(), &parts.headers);
         let req = Request::from_parts(parts, body);
-        let mut multipart = axum::extract::Multipart::from_request(req, state)
-            .await
-            .map_err(|_| AppError::BadRequest("multipart".into()))?;
-        let mut fields = Vec::new();
-        let mut file = None;
-        loop {
-            let field = match multipart.next_field().await {
-                Ok(Some(f)) => f,
-                Ok(None) => break,
-                Err(e) if e.status() == axum::http::StatusCode::PAYLOAD_TOO_LARGE => return Err(AppError::TooLarge),
-                Err(_) => return Err(AppError::BadRequest("multipart".into())),
-            };
-            let name = field.name().unwrap_or("").to_owned();
-            match field.file_name().map(str::to_owned) {
-                Some(file_name) if file.is_none() => {
-                    let bytes = field.bytes().await.map_err(|e| {
-                        if e.status() == axum::http::StatusCode::PAYLOAD_TOO_LARGE {
-                            AppError::TooLarge
-                        } else {
-                            AppError::BadRequest("multipart".into())
-                        }
-                    })?;
-                    // A file input left empty still sends a part, with no name and no bytes.
-                    if !(file_name.is_empty() && bytes.is_empty()) {
-                        file = Some(Upload { file_name, bytes: bytes.to_vec() });
-                    }
-                }
-                Some(_) => return Err(AppError::BadRequest("one file per form".into())),
-                None => {
-                    let text = field.text().await.map_err(|_| AppError::BadRequest("multipart".into()))?;
-                    if text.len() > MAX_FORM_BYTES {
-                        return Err(AppError::TooLarge);
-                    }
-                    fields.push((name, text));
-                }
-            }
-        }
+        let (fields, file) = read_multipart(req, state).await?;
         let given = fields.iter().find(|(k, _)| k == "csrf").map(|(_, v)| v.as_str());
         match (expected, given) {
             (Some(e), Some(g)) if !e.is_empty() && constant_time_eq(e.as_bytes(), g.as_bytes()) => {}
@@ -316,6 +280,52 @@ impl FromRequest<AppState> for CsrfUpload {
         }
         Ok(CsrfUpload { fields, file })
     }
+}
+
+/// Read a multipart form: its text fields (each at most `MAX_FORM_BYTES`) and its one file, if any. More than
+/// one file is refused; the body limit is the route's.
+pub async fn read_multipart(
+    req: Request,
+    state: &AppState,
+) -> Result<(Vec<(String, String)>, Option<Upload>), AppError> {
+    let mut multipart = axum::extract::Multipart::from_request(req, state)
+        .await
+        .map_err(|_| AppError::BadRequest("multipart".into()))?;
+    let mut fields = Vec::new();
+    let mut file = None;
+    loop {
+        let field = match multipart.next_field().await {
+            Ok(Some(f)) => f,
+            Ok(None) => break,
+            Err(e) if e.status() == axum::http::StatusCode::PAYLOAD_TOO_LARGE => return Err(AppError::TooLarge),
+            Err(_) => return Err(AppError::BadRequest("multipart".into())),
+        };
+        let name = field.name().unwrap_or("").to_owned();
+        match field.file_name().map(str::to_owned) {
+            Some(file_name) if file.is_none() => {
+                let bytes = field.bytes().await.map_err(|e| {
+                    if e.status() == axum::http::StatusCode::PAYLOAD_TOO_LARGE {
+                        AppError::TooLarge
+                    } else {
+                        AppError::BadRequest("multipart".into())
+                    }
+                })?;
+                // A file input left empty still sends a part, with no name and no bytes.
+                if !(file_name.is_empty() && bytes.is_empty()) {
+                    file = Some(Upload { file_name, bytes: bytes.to_vec() });
+                }
+            }
+            Some(_) => return Err(AppError::BadRequest("one file per form".into())),
+            None => {
+                let text = field.text().await.map_err(|_| AppError::BadRequest("multipart".into()))?;
+                if text.len() > MAX_FORM_BYTES {
+                    return Err(AppError::TooLarge);
+                }
+                fields.push((name, text));
+            }
+        }
+    }
+    Ok((fields, file))
 }
 
 /// The language of a request: the user's choice when logged in, else the language cookie, else Vietnamese.

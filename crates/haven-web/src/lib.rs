@@ -6,6 +6,7 @@ pub mod api;
 pub mod charts;
 pub mod ctx;
 pub mod error;
+pub mod jobs;
 pub mod page;
 pub mod pages;
 pub mod views;
@@ -44,7 +45,7 @@ pub struct AppState {
     pub touched: Arc<std::sync::Mutex<std::collections::HashMap<String, i64>>>,
     /// Imports running in this process: upload id to progress. The import itself is one transaction, so its
     /// progress cannot be read from the database until it ends; the result is (the `imports` row).
-    pub imports: Arc<std::sync::Mutex<std::collections::HashMap<String, pages::imports::Progress>>>,
+    pub imports: Arc<std::sync::Mutex<std::collections::HashMap<String, jobs::Progress>>>,
 }
 
 impl AppState {

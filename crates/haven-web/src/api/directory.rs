@@ -8,12 +8,18 @@ use utoipa::{IntoParams, ToSchema};
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
-use super::{ok, Token};
+use super::{answer, invalid, ok, Body, Token};
+use crate::ctx::Viewer;
 use crate::error::AppResult;
 use crate::AppState;
 
 pub fn routes() -> OpenApiRouter<AppState> {
-    OpenApiRouter::new().routes(routes!(me)).routes(routes!(agencies)).routes(routes!(units))
+    OpenApiRouter::new()
+        .routes(routes!(me))
+        .routes(routes!(language))
+        .routes(routes!(password))
+        .routes(routes!(agencies))
+        .routes(routes!(units))
 }
 
 /// An agency of the directory.
@@ -67,14 +73,56 @@ pub struct MeOut {
 /// Who the token stands for: the user, their roles and their agency.
 #[utoipa::path(get, path = "/me", tag = "directory", responses((status = 200, body = MeOut)))]
 async fn me(Token(v): Token) -> AppResult<Response> {
-    Ok(ok(MeOut {
+    Ok(ok(me_out(&v, &v.user.lang)))
+}
+
+fn me_out(v: &Viewer, language: &str) -> MeOut {
+    MeOut {
         id: v.user.id.clone(),
         username: v.user.username.clone(),
         display_name: v.user.display_name.clone(),
         roles: v.user.roles.iter().map(super::role_code).collect(),
-        language: v.user.lang.clone(),
+        language: language.to_owned(),
         agency: (&v.agency).into(),
-    }))
+    }
+}
+
+#[derive(Deserialize, ToSchema)]
+pub struct LanguageIn {
+    /// `vi` or `en`.
+    pub language: String,
+}
+
+/// Choose the language of the caller's pages, messages and exports (the API's messages too).
+#[utoipa::path(put, path = "/me/language", tag = "directory", request_body = LanguageIn, responses((status = 200, body = MeOut)))]
+async fn language(State(state): State<AppState>, Token(v): Token, Body(l): Body<LanguageIn>) -> AppResult<Response> {
+    let Some(lang) = haven_domain::format::Lang::from_code(l.language.trim()) else {
+        return Ok(invalid(&state, &v, &[("language".into(), "error.choice".into())]));
+    };
+    haven_app::accounts::set_language(&state, &v, lang).await?;
+    Ok(ok(me_out(&v, lang.code())))
+}
+
+#[derive(Deserialize, ToSchema)]
+pub struct PasswordIn {
+    pub current: String,
+    pub new_password: String,
+    /// The new password again.
+    pub confirm: String,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct PasswordChanged {
+    /// Every session of the user has ended; API tokens stay valid.
+    pub done: bool,
+}
+
+/// Change the caller's own password, given the current one (a wrong one counts as a failed log-in). Every page
+/// session of the user ends. Setting up a second factor is done in the pages, where the code is scanned.
+#[utoipa::path(put, path = "/me/password", tag = "directory", request_body = PasswordIn, responses((status = 200, body = PasswordChanged)))]
+async fn password(State(state): State<AppState>, Token(v): Token, Body(p): Body<PasswordIn>) -> AppResult<Response> {
+    let outcome = haven_app::accounts::change_password(&state, &v, p.current, &p.new_password, &p.confirm).await?;
+    answer(&state, &v, outcome, axum::http::StatusCode::OK, |()| async { Ok(PasswordChanged { done: true }) }).await
 }
 
 #[derive(Serialize, ToSchema)]

@@ -8,14 +8,17 @@
 //! types (`*In`, `*Out`), with codes for enumerations, ISO dates and instants, and ids.
 
 pub mod admin;
+pub mod attachments;
 pub mod care;
 pub mod cases;
 pub mod cooperation;
 pub mod directory;
 pub mod governance;
+pub mod imports;
 pub mod matches;
 pub mod persons;
 pub mod plan;
+pub mod plan_report;
 pub mod prevention;
 pub mod referrals;
 pub mod registers;
@@ -64,14 +67,17 @@ pub fn router() -> (Router<AppState>, Document) {
     let api = OpenApiRouter::with_openapi(ApiDoc::openapi())
         .merge(directory::routes())
         .merge(persons::routes())
+        .merge(attachments::routes())
         .merge(reports::routes())
         .merge(cases::routes())
         .merge(victims::routes())
         .merge(care::routes())
         .merge(referrals::routes())
         .merge(registers::routes())
+        .merge(imports::routes())
         .merge(matches::routes())
         .merge(plan::routes())
+        .merge(plan_report::routes())
         .merge(prevention::routes())
         .merge(cooperation::routes())
         .merge(sharing::routes())
@@ -227,6 +233,11 @@ impl<T: DeserializeOwned> FromRequest<AppState> for Body<T> {
         serde_json::from_slice(&bytes).map(Body).map_err(|_| AppError::BadRequest("json".into()))
     }
 }
+
+/// A file's bytes, answered as the file's own type.
+#[derive(ToSchema)]
+#[schema(value_type = String, format = Binary)]
+pub struct FileBytes(#[allow(dead_code)] Vec<u8>);
 
 /// A list's cursor: the `next` of the page before, and how many items to give (1 to 500, 50 by default).
 #[derive(Clone, Debug, Default, Deserialize, IntoParams)]

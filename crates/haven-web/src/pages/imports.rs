@@ -9,7 +9,7 @@ use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
 use axum::{Json, Router};
 use haven_app::imports::{
-    self as app, commit, error_report, Committed, Kind, Mapping, NewFile, Refused, RowError, Uploaded, MAX_FILE_BYTES,
+    self as app, error_report, Kind, Mapping, NewFile, Refused, RowError, Uploaded, MAX_FILE_BYTES,
 };
 use haven_domain::registers::sheet::{self, Encoding, Sheet};
 use haven_store::imports::Upload;
@@ -32,15 +32,6 @@ pub fn routes() -> Router<AppState> {
         .route("/imports/{id}/commit", post(start_commit))
         .route("/imports/{id}/progress", get(progress_page))
         .route("/imports/{id}/status", get(status))
-}
-
-/// An import running in this process.
-#[derive(Clone, Debug, Default)]
-pub struct Progress {
-    pub done: usize,
-    pub total: usize,
-    /// Set when it ended: rows written, or the key of what stopped it.
-    pub ended: Option<Result<usize, String>>,
 }
 
 #[derive(Deserialize, Default)]
@@ -350,55 +341,8 @@ async fn start_commit(
     let Some(rows) = rows else {
         return Ok(render(StatusCode::UNPROCESSABLE_ENTITY, &preview_page(c, &u, kind, &chk)));
     };
-    {
-        let mut running = state.imports.lock().map_err(|_| AppError::Internal(anyhow::anyhow!("import lock")))?;
-        if running.get(&id).is_some_and(|p| p.ended.is_none()) {
-            return Ok(Redirect::to(&format!("/imports/{id}/progress")).into_response());
-        }
-        running.insert(id.clone(), Progress { done: 0, total: rows.len(), ended: None });
-    }
-    let task_state = state.clone();
-    tokio::spawn(async move {
-        let progress_state = task_state.clone();
-        let key = u.id.clone();
-        let report = move |done: usize, total: usize| {
-            if let Ok(mut m) = progress_state.imports.lock() {
-                m.insert(key.clone(), Progress { done, total, ended: None });
-            }
-        };
-        let result = commit(&task_state, &viewer, &u, &chk.sheet, &chk.mapping, rows, &report).await;
-        let ended = match result {
-            Ok(Committed::Done(n)) => Ok(n),
-            Ok(Committed::AlreadyImported) => Err("error.import_again".to_owned()),
-            Err(e) => {
-                tracing::error!(error = ?e, "import failed");
-                Err("error.import_failed".to_owned())
-            }
-        };
-        if let Ok(mut m) = task_state.imports.lock() {
-            let entry = m.entry(u.id.clone()).or_default();
-            entry.ended = Some(ended);
-        }
-    });
+    crate::jobs::start(&state, &viewer, u, chk.sheet, chk.mapping, rows)?;
     Ok(Redirect::to(&format!("/imports/{id}/progress")).into_response())
-}
-
-/// Where an import stands: running here, ended (the `imports` row, or the error this process kept), or not
-/// started.
-async fn standing(state: &AppState, id: &str) -> AppResult<(String, Progress)> {
-    let mem = state.imports.lock().ok().and_then(|m| m.get(id).cloned());
-    if let Some(p) = &mem {
-        match &p.ended {
-            None => return Ok(("running".into(), p.clone())),
-            Some(Err(_)) => return Ok(("failed".into(), p.clone())),
-            Some(Ok(_)) => {}
-        }
-    }
-    if let Some(done) = state.store.import(id).await? {
-        let n = done.rows_created as usize;
-        return Ok(("done".into(), Progress { done: n, total: n, ended: Some(Ok(n)) }));
-    }
-    Ok(("waiting".into(), mem.unwrap_or_default()))
 }
 
 #[derive(Template)]
@@ -406,7 +350,7 @@ async fn standing(state: &AppState, id: &str) -> AppResult<(String, Progress)> {
 struct ProgressPage {
     c: Ctx,
     id: String,
-    state: String,
+    state: &'static str,
     done: usize,
     total: usize,
     error: Option<String>,
@@ -419,12 +363,12 @@ async fn progress_page(
     Path(id): Path<String>,
 ) -> AppResult<Response> {
     app::may_follow(&state, &viewer, &id).await?;
-    let (st, p) = standing(&state, &id).await?;
+    let (st, p) = crate::jobs::standing(&state, &id).await?;
     let error = match &p.ended {
         Some(Err(key)) => Some(c.t(key).to_owned()),
         _ => None,
     };
-    Ok(ok(&ProgressPage { c, id, state: st, done: p.done, total: p.total, error }))
+    Ok(ok(&ProgressPage { c, id, state: st.code(), done: p.done, total: p.total, error }))
 }
 
 async fn status(
@@ -433,6 +377,6 @@ async fn status(
     Path(id): Path<String>,
 ) -> AppResult<Response> {
     app::may_follow(&state, &viewer, &id).await?;
-    let (st, p) = standing(&state, &id).await?;
-    Ok(Json(serde_json::json!({ "state": st, "done": p.done, "total": p.total })).into_response())
+    let (st, p) = crate::jobs::standing(&state, &id).await?;
+    Ok(Json(serde_json::json!({ "state": st.code(), "done": p.done, "total": p.total })).into_response())
 }

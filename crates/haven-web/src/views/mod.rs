@@ -4,6 +4,7 @@
 pub mod cooperation;
 pub mod matches;
 pub mod plan;
+pub mod plan_report;
 pub mod referrals;
 pub mod sharing;
 pub mod table;

@@ -348,6 +348,31 @@ impl Client {
     pub async fn api_post(&self, token: &str, path: &str, body: &serde_json::Value) -> (u16, serde_json::Value) {
         self.api("post", token, path, Some(body)).await
     }
+
+    pub async fn api_put(&self, token: &str, path: &str, body: &serde_json::Value) -> (u16, serde_json::Value) {
+        self.api("put", token, path, Some(body)).await
+    }
+
+    /// POST a multipart form with one file to the API, checking the answer against the document.
+    pub async fn api_upload(
+        &self,
+        token: &str,
+        path: &str,
+        fields: &[(&str, &str)],
+        file: (&str, Vec<u8>),
+    ) -> (u16, serde_json::Value) {
+        let mut form = reqwest::multipart::Form::new();
+        for (k, v) in fields {
+            form = form.text(k.to_string(), v.to_string());
+        }
+        form = form.part("file", reqwest::multipart::Part::bytes(file.1).file_name(file.0.to_owned()));
+        let r = self.http.post(format!("{}{path}", self.base)).bearer_auth(token).multipart(form).send().await;
+        let r = r.expect("API upload");
+        let s = r.status().as_u16();
+        let json: serde_json::Value = r.json().await.unwrap_or(serde_json::Value::Null);
+        crate::schema::check_answer("post", path, s, &json);
+        (s, json)
+    }
 }
 
 /// Issue an API token the way `haven user token` does.

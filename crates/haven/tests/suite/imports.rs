@@ -5,6 +5,7 @@
 
 use crate::harness::*;
 use crate::story;
+use serde_json::json;
 
 /// A CSV typed in VNI, as Windows-1252 bytes.
 fn vni_csv(text: &str) -> Vec<u8> {
@@ -209,4 +210,84 @@ story!(a_returnee_list_imported_into_a_batch_is_matched_at_once, |app| {
     // Another agency's batch cannot be imported into.
     let police = app.login("police.officer").await;
     assert_eq!(police.get(&format!("/imports?kind=returnees&batch={batch_id}")).await.status, 403);
+});
+
+story!(an_absentee_list_imported_through_the_api, |app| {
+    let token = token_for(&app, "pc-tramy.clerk").await;
+    let c = app.client();
+    let before = app.count_persons("pc-tramy").await;
+    // A file that is not a spreadsheet, and a kind that does not exist: field errors, nothing kept.
+    let (s, err) =
+        c.api_upload(&token, "/api/v1/imports", &[("kind", "absentees")], ("ds.csv", b"%PDF-1.7".to_vec())).await;
+    assert_eq!((s, err["fields"][0]["field"].as_str()), (422, Some("file")), "{err}");
+    let (s, err) = c.api_upload(&token, "/api/v1/imports", &[("kind", "people")], ("ds.csv", b"a\n".to_vec())).await;
+    assert_eq!((s, err["fields"][0]["field"].as_str()), (422, Some("kind")), "{err}");
+
+    let text = "Họ và tên,Ngày sinh,Xã,Vắng từ\n\
+                Hồ Văn Đức,12/04/1995,Trà My,2022\n\
+                Nguyễn Thị Hường,31/02/1999,Trà My,2023\n";
+    let (s, up) = c
+        .api_upload(&token, "/api/v1/imports", &[("kind", "absentees"), ("encoding", "vni")], ("ds.csv", vni_csv(text)))
+        .await;
+    assert_eq!(s, 201, "{up}");
+    let id = up["id"].as_str().expect("id").to_owned();
+    // Read as the pages read it: the encoding asked for, the columns guessed from the Vietnamese headers.
+    let (s, preview) = c.api_get(&token, &format!("/api/v1/imports/{id}")).await;
+    assert_eq!(s, 200, "{preview}");
+    assert_eq!((preview["encoding"].as_str(), preview["total_rows"].as_u64()), (Some("vni"), Some(2)));
+    assert_eq!(preview["rows"][0][0], "Hồ Văn Đức");
+    let column = |m: &serde_json::Value, field: &str| {
+        m.as_array().expect("mapping").iter().find(|c| c["field"] == field).map(|c| c["column"].clone())
+    };
+    assert_eq!(column(&preview["mapping"], "birth_date"), Some(json!(1)), "{preview}");
+
+    // A field the register does not have, or a column the file does not have: said, not ignored.
+    let bad = json!({"mapping": [{"field": "shoe_size", "column": 0}]});
+    let (s, err) = c.api_post(&token, &format!("/api/v1/imports/{id}/check"), &bad).await;
+    assert_eq!((s, err["fields"][0]["field"].as_str()), (422, Some("mapping.0.field")), "{err}");
+    let bad = json!({"mapping": [{"field": "full_name", "column": 9}]});
+    let (s, err) = c.api_post(&token, &format!("/api/v1/imports/{id}/check"), &bad).await;
+    assert_eq!((s, err["fields"][0]["field"].as_str()), (422, Some("mapping.0.column")), "{err}");
+
+    // The check lists each row's error with the file's own header; committing is refused while one remains.
+    let (s, checked) = c.api_post(&token, &format!("/api/v1/imports/{id}/check"), &json!({})).await;
+    assert_eq!(s, 200, "{checked}");
+    assert_eq!((checked["ready"].clone(), checked["error_count"].as_u64()), (json!(null), Some(1)), "{checked}");
+    assert_eq!(checked["errors"][0]["row"], 3);
+    assert_eq!(checked["errors"][0]["column"], "Ngày sinh");
+    let (s, err) = c.api_post(&token, &format!("/api/v1/imports/{id}/commit"), &json!({})).await;
+    assert_eq!((s, err["fields"][0]["field"].as_str()), (422, Some("rows.3.birth_date")), "{err}");
+    assert_eq!(app.count_persons("pc-tramy").await, before, "nothing written while a row is wrong");
+
+    // Leaving the date of birth out makes every row ready; the commit runs and its status can be followed.
+    let mapping = json!({"mapping": [
+        {"field": "full_name", "column": 0}, {"field": "commune_code", "column": 2}, {"field": "absent_since", "column": 3}
+    ]});
+    let (s, checked) = c.api_post(&token, &format!("/api/v1/imports/{id}/check"), &mapping).await;
+    assert_eq!((s, checked["ready"].as_u64()), (200, Some(2)), "{checked}");
+    let (s, started) = c.api_post(&token, &format!("/api/v1/imports/{id}/commit"), &mapping).await;
+    assert_eq!(s, 202, "{started}");
+    let mut status = started;
+    for _ in 0..200 {
+        if status["state"] == "done" || status["state"] == "failed" {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+        status = c.api_get(&token, &format!("/api/v1/imports/{id}/status")).await.1;
+    }
+    assert_eq!((status["state"].as_str(), status["done"].as_u64()), (Some("done"), Some(2)), "{status}");
+    assert_eq!(app.count_persons("pc-tramy").await, before + 2);
+
+    // The same file again: nothing new, and when it came in.
+    let (s, again) = c
+        .api_upload(&token, "/api/v1/imports", &[("kind", "absentees"), ("encoding", "vni")], ("x.csv", vni_csv(text)))
+        .await;
+    assert_eq!((s, again["id"].clone()), (200, json!(null)), "{again}");
+    assert!(again["imported_before"].as_str().is_some_and(|t| t.ends_with('Z')), "{again}");
+    // Another agency can neither read the upload nor follow the import; an analyst cannot import.
+    let other = token_for(&app, "pc-haichau.clerk").await;
+    assert_eq!(c.api_get(&other, &format!("/api/v1/imports/{id}/status")).await.0, 403);
+    let analyst = token_for(&app, "province.analyst").await;
+    let (s, _) = c.api_upload(&analyst, "/api/v1/imports", &[("kind", "absentees")], ("x.csv", b"a\n".to_vec())).await;
+    assert_eq!(s, 403);
 });

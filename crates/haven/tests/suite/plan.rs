@@ -406,7 +406,32 @@ story!(a_quarterly_report_matches_the_dashboard, |app| {
     assert!(!text.contains(">@SUM") && !text.contains(">=1+2"), "no cell starts with a formula");
     assert!(!text.contains("<f>"), "no formula cells");
     assert!(text.contains(&format!("{on_dashboard} người")) || text.contains(&format!(">{on_dashboard}<")));
-    assert!(app.audit_actions().await.contains(&"plan.report_export".to_owned()));
+    let exports = app.audit_actions().await.iter().filter(|a| *a == "plan.report_export").count();
+    assert!(exports > 0);
+
+    // The API gives the same report: the same figure, the same empty month, the same refusal.
+    let token = token_for(&app, "province.head").await;
+    let c = app.client();
+    let plan_id = plan.trim_start_matches("/plans/");
+    let (s, r) = c.api_get(&token, &format!("/api/v1/plans/{plan_id}/report?period=2026-Q1&number=12/BC-BCĐ")).await;
+    assert_eq!(s, 200, "{r}");
+    assert_eq!((r["reached"].as_u64(), r["number"].as_str()), (Some(on_dashboard), Some("12/BC-BCĐ")), "{r}");
+    assert_eq!(r["indicators"][0]["target"], "700");
+    let (_, r) = c.api_get(&token, &format!("/api/v1/plans/{plan_id}/report?period=2026-M01&agency=court")).await;
+    assert_eq!(r["empty"], true);
+    let (s, r) = c.api_get(&token, &format!("/api/v1/plans/{plan_id}/report?period=2026-Q4")).await;
+    assert_eq!((s, r["fields"][0]["field"].as_str()), (422, Some("period")), "{r}");
+    let r = reqwest::Client::new()
+        .get(format!("{}/api/v1/plans/{plan_id}/report/workbook?period=2026-Q1", app.base))
+        .bearer_auth(&token)
+        .send()
+        .await
+        .expect("workbook");
+    assert_eq!(r.status(), 200);
+    let text = workbook_text(&r.bytes().await.expect("bytes"));
+    assert!(text.contains("name=\"Chỉ tiêu\"") && !text.contains("<f>"));
+    let after = app.audit_actions().await.iter().filter(|a| *a == "plan.report_export").count();
+    assert_eq!(after, exports + 1, "the API's download is audited too");
 });
 
 story!(the_htcds_export_holds_consenting_cases_in_the_standards_codes, |app| {
