@@ -58,6 +58,9 @@ pub async fn send(app: &App, caller: &Caller, case_id: &str, form: &ReferralForm
         }
     };
     let mut cmd = app.store.command(&caller.actor()).await?;
+    if !crate::sharing::consent_still_stands(&mut cmd, consent_id.as_deref()).await? {
+        return Ok(Fields::one("to_agency", "error.consent_missing"));
+    }
     let new = NewReferral {
         case_id: &v.id,
         kind: form.kind.trim(),

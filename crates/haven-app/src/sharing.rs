@@ -70,6 +70,15 @@ pub async fn consent_or_basis(
     })
 }
 
+/// Inside the command that relies on it: whether the consent found before it began (if any) is still not
+/// withdrawn. When it is not, the caller drops the command and nothing is written.
+pub async fn consent_still_stands(cmd: &mut haven_store::Command, consent_id: Option<&str>) -> Result<bool> {
+    Ok(match consent_id {
+        Some(c) => haven_store::victims::consent_not_withdrawn(cmd, c).await?,
+        None => true,
+    })
+}
+
 /// Share a record the caller's agency owns with another agency or one user, for a purpose and a number of
 /// days.
 pub async fn share(app: &App, caller: &Caller, kind: &str, id: &str, form: &GrantForm) -> Result<Outcome<()>> {
@@ -119,6 +128,10 @@ pub async fn share(app: &App, caller: &Caller, kind: &str, id: &str, form: &Gran
         }
     }
     let mut cmd = app.store.command(&caller.actor()).await?;
+    // The consent was found before the command; a withdrawal may have landed since.
+    if !consent_still_stands(&mut cmd, consent_id.as_deref()).await? {
+        return Ok(Fields::one("agency", "error.consent_missing"));
+    }
     let expires_at = cmd.at + days * DAY;
     let grant = NewGrant {
         record_kind: kind,

@@ -89,6 +89,16 @@ pub async fn record_consent(cmd: &mut Command, keys: &Keyring, c: &NewConsentRow
     Ok(id)
 }
 
+/// Whether a consent is still not withdrawn, read inside a command: every command holds the audit head's
+/// lock, so no withdrawal can commit between this read and the command's own commit.
+pub async fn consent_not_withdrawn(cmd: &mut Command, consent_id: &str) -> anyhow::Result<bool> {
+    let found: Option<i64> = sqlx::query_scalar("SELECT 1 FROM consents WHERE id = $1 AND withdrawn_on IS NULL")
+        .bind(consent_id)
+        .fetch_optional(&mut *cmd.tx)
+        .await?;
+    Ok(found.is_some())
+}
+
 /// Withdraw a consent from `on`; false when there is no such consent in force for the person.
 pub async fn withdraw_consent(cmd: &mut Command, person_id: &str, consent_id: &str, on: Date) -> anyhow::Result<bool> {
     let n = sqlx::query(

@@ -194,6 +194,13 @@ story!(a_returned_person_is_received_verified_identified_and_supported, |app| {
     let history = app.store.consents(&person_id).await.expect("consents");
     assert_eq!((history.len(), history[0].withdrawn_on.as_deref()), (1, Some("2026-03-03")));
     assert!(officer.get(&case).await.body.contains("Đã rút ngày"));
+    // A share that found the consent before the withdrawal landed re-reads it inside its own command, which
+    // holds the audit lock: a withdrawn consent no longer stands there, and nothing would be granted on it.
+    let mut cmd = app.store.command(&haven_store::Actor::system("test")).await.expect("cmd");
+    let stands = haven_app::sharing::consent_still_stands(&mut cmd, Some(&consent.id)).await.expect("read");
+    assert!(!stands, "a withdrawn consent does not stand inside the command");
+    assert!(haven_app::sharing::consent_still_stands(&mut cmd, None).await.expect("read"), "no consent needed");
+    drop(cmd);
 
     // An agency it is shared with sees the case but does not change it; others see nothing.
     assert_eq!(app.login("women.officer").await.get(&case).await.status, 403);
