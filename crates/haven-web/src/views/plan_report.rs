@@ -73,6 +73,8 @@ pub async fn selection(
     };
     let agency = match q.agency.trim() {
         "" => None,
+        // Codes are short words; a control character (a NUL, which PostgreSQL refuses) names no agency.
+        code if code.chars().any(char::is_control) => return Ok(Err(("agency", "error.choice"))),
         code => match state.store.agency_by_code(code).await? {
             Some(a) => Some(a),
             None => return Ok(Err(("agency", "error.choice"))),
