@@ -228,6 +228,9 @@ impl<T: DeserializeOwned + Send> FromRequest<AppState> for CsrfForm<T> {
         let bytes = axum::body::to_bytes(body, MAX_FORM_BYTES).await.map_err(|_| AppError::TooLarge)?;
         let pairs: Vec<(String, String)> =
             serde_urlencoded::from_bytes(&bytes).map_err(|_| AppError::BadRequest("form".into()))?;
+        if pairs.iter().any(|(k, v)| k.contains('\0') || v.contains('\0')) {
+            return Err(AppError::BadRequest("a NUL character".into()));
+        }
         let given = pairs.iter().find(|(k, _)| k == "csrf").map(|(_, v)| v.as_str());
         match (expected, given) {
             (Some(e), Some(g)) if !e.is_empty() && constant_time_eq(e.as_bytes(), g.as_bytes()) => {}
@@ -321,6 +324,9 @@ pub async fn read_multipart(
                 if text.len() > MAX_FORM_BYTES {
                     return Err(AppError::TooLarge);
                 }
+                if text.contains('\0') || name.contains('\0') {
+                    return Err(AppError::BadRequest("a NUL character".into()));
+                }
                 fields.push((name, text));
             }
         }
@@ -331,4 +337,48 @@ pub async fn read_multipart(
 /// The language of a request: the user's choice when logged in, else the language cookie, else Vietnamese.
 pub fn request_lang(viewer: Option<&Viewer>, headers: &HeaderMap) -> Lang {
     viewer.map(|v| v.lang()).or_else(|| cookie(headers, LANG_COOKIE).and_then(Lang::from_code)).unwrap_or(Lang::Vi)
+}
+
+/// Whether a JSON text holds a NUL character in a string (`\u0000`). No text Haven keeps may hold one
+/// (PostgreSQL refuses it, and no person types it), so a body that does is refused before any use case
+/// sees it. Walks the escapes rather than searching, so an escaped backslash before `u0000` is not a NUL;
+/// a raw NUL byte is not valid JSON and is refused by the parser.
+pub fn json_holds_nul(json: &[u8]) -> bool {
+    let mut i = 0;
+    while i < json.len() {
+        if json[i] == b'\\' {
+            if json.get(i + 1) == Some(&b'u') && json.get(i + 2..i + 6) == Some(b"0000".as_slice()) {
+                return true;
+            }
+            i += 2;
+        } else {
+            i += 1;
+        }
+    }
+    false
+}
+
+/// Whether a request's target names a NUL character (`%00`) in its path or query.
+pub fn target_holds_nul(target: &str) -> bool {
+    target.as_bytes().windows(3).any(|w| w[0] == b'%' && w[1] == b'0' && w[2] == b'0')
+}
+
+#[cfg(test)]
+mod nul_tests {
+    use super::*;
+
+    #[test]
+    fn a_nul_in_json_is_found_only_where_it_is_one() {
+        assert!(json_holds_nul(br#"{"a":"x\u0000y"}"#));
+        assert!(!json_holds_nul(br#"{"a":"x\\u0000y"}"#));
+        assert!(json_holds_nul(br#"{"a":"\\\u0000"}"#));
+        assert!(!json_holds_nul(br#"{"a":"\u0001 \u1000"}"#));
+    }
+
+    #[test]
+    fn a_nul_in_a_target_is_found() {
+        assert!(target_holds_nul("/persons/%00x"));
+        assert!(target_holds_nul("/reports?q=a%00"));
+        assert!(!target_holds_nul("/reports?q=%20100"));
+    }
 }

@@ -160,7 +160,12 @@ async fn render_errors(State(state): State<AppState>, req: Request, next: Next) 
     let path_and_query = req.uri().path_and_query().map(|p| p.as_str().to_owned()).unwrap_or_default();
     let lang = ctx::request_lang(None, req.headers());
     let request_id = req.extensions().get::<RequestId>().map(|r| r.0.clone()).unwrap_or_default();
-    let resp = next.run(req).await;
+    // No text Haven keeps may hold a NUL (PostgreSQL refuses it), so a path or query naming one is refused here.
+    let resp = if ctx::target_holds_nul(&path_and_query) {
+        error::AppError::BadRequest("a NUL character".into()).into_response()
+    } else {
+        next.run(req).await
+    };
     let status = resp.status();
     if status.as_u16() < 400 {
         return resp;

@@ -230,6 +230,9 @@ impl<T: DeserializeOwned> FromRequest<AppState> for Body<T> {
                 AppError::BadRequest("body".into())
             }
         })?;
+        if crate::ctx::json_holds_nul(&bytes) {
+            return Err(AppError::BadRequest("a NUL character".into()));
+        }
         serde_json::from_slice(&bytes).map(Body).map_err(|_| AppError::BadRequest("json".into()))
     }
 }

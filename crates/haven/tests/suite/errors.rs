@@ -52,3 +52,24 @@ story!(an_internal_error_shows_only_an_apology_and_a_request_id, |app| {
     assert!(r.body.contains(&id), "the page carries the request id");
     assert!(!r.body.to_lowercase().contains("break_glass") && !r.body.contains("sql"), "no internals shown");
 });
+
+story!(a_nul_character_anywhere_is_refused_and_changes_nothing, |app| {
+    // Found by the API fuzzer on PostgreSQL, which refuses a NUL in text: every way in answers 400 instead.
+    let token = token_for(&app, "health.officer").await;
+    let c = app.client();
+    let before = app.count_persons("health").await;
+    let body = serde_json::json!({"person_code": "\u{0}O", "received_on": "2026-11-02", "reception_kind": "self"});
+    let (s, answer) = c.api_post(&token, "/api/v1/victims", &body).await;
+    assert_eq!(s, 400, "{answer}");
+    assert_eq!(answer["error"], "bad_request");
+    let (s, _) = c.api_get(&token, "/api/v1/persons?code=a%00b").await;
+    assert_eq!(s, 400);
+    // An escaped backslash before `u0000` is text, not a NUL: that body reaches the use case.
+    let body = serde_json::json!({"full_name": "\\u0000", "sex": "female"});
+    let (s, answer) = c.api_post(&token, "/api/v1/persons", &body).await;
+    assert_ne!(s, 400, "{answer}");
+    let page = app.login("health.officer").await;
+    let r = page.post("/persons/new", "/persons", &[("full_name", "Lê\u{0}Thị"), ("sex", "female")]).await;
+    assert_eq!(r.status, 400);
+    assert_eq!(app.count_persons("health").await, before + i64::from(s == 201));
+});
