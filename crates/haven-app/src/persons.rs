@@ -35,8 +35,12 @@ fn check_purpose(purpose: &str) -> Outcome<()> {
 }
 
 /// How the caller reaches a person record (owner, grant, break-the-glass, or not at all).
+/// The agencies that took over a victim case of the person by handover read the record as if it had been sent
+/// to them: they hold the person's case now.
 pub async fn decision(app: &App, caller: &Caller, p: &PersonRow) -> Result<AccessDecision> {
-    Ok(access::record_access(app, caller, KIND, &p.id, &p.owner_agency_id, &[]).await?)
+    let holders = app.store.handover_holders(&p.id).await?;
+    let sent_to: Vec<&str> = holders.iter().map(String::as_str).collect();
+    Ok(access::record_access(app, caller, KIND, &p.id, &p.owner_agency_id, &sent_to).await?)
 }
 
 /// The record, whoever may see it (pages show a refusal with break-the-glass to those who may not).
@@ -48,8 +52,11 @@ pub async fn get(app: &App, id: &str) -> Result<PersonRow> {
 pub async fn visible(app: &App, caller: &Caller, id: &str) -> Result<PersonRow> {
     caller.require(Action::ViewRecords)?;
     let p = get(app, id).await?;
-    access::require(app, caller, KIND, id, &p.owner_agency_id, &[]).await?;
-    Ok(p)
+    if decision(app, caller, &p).await?.allowed() {
+        Ok(p)
+    } else {
+        Err(Error::Forbidden)
+    }
 }
 
 /// A person record the caller's agency owns or holds a whole grant on, found by its case code (a merged

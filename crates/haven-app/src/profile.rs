@@ -8,6 +8,8 @@ pub struct Profile {
     pub offences: Vec<haven_domain::reports::intake::Offence>,
     pub support: haven_domain::victims::support::SupportRules,
     pub referrals: haven_domain::victims::referral::ReferralKinds,
+    /// Which agency kinds may take over a victim case from which.
+    pub handovers: haven_domain::victims::handover::HandoverRoutes,
     /// The HTCDS v2 code lists victim cases are recorded in.
     pub htcds: haven_domain::victims::htcds::Picklists,
     /// The interview form for returned citizens.
@@ -29,6 +31,9 @@ impl Profile {
         let referrals = haven_domain::victims::referral::ReferralKinds::parse(include_str!(
             "../../../profiles/vn/referral-kinds.txt"
         ));
+        let handovers = haven_domain::victims::handover::HandoverRoutes::parse(include_str!(
+            "../../../profiles/vn/handover-routes.txt"
+        ));
         let htcds = haven_domain::victims::htcds::Picklists::parse(include_str!(
             "../../../profiles/standards/htcds-2.0-fields.csv"
         ));
@@ -36,16 +41,24 @@ impl Profile {
             haven_domain::registers::screening::Form::parse(include_str!("../../../profiles/vn/screening.txt"));
         let gates =
             haven_domain::registers::screening::parse_gates(include_str!("../../../profiles/vn/border-gates.txt"));
-        match (clock, offences, support, referrals, htcds, screening, gates) {
-            (Ok(clock), Ok(offences), Ok(support), Ok(referrals), Ok(htcds), Ok(screening), Ok(gates)) => {
-                Profile { clock, offences, support, referrals, htcds, screening, gates }
-            }
-            (clock, offences, support, referrals, htcds, screening, gates) => panic!(
-                "the embedded profile is malformed: {:?} {:?} {:?} {:?} {:?} {:?} {:?}",
+        match (clock, offences, support, referrals, handovers, htcds, screening, gates) {
+            (
+                Ok(clock),
+                Ok(offences),
+                Ok(support),
+                Ok(referrals),
+                Ok(handovers),
+                Ok(htcds),
+                Ok(screening),
+                Ok(gates),
+            ) => Profile { clock, offences, support, referrals, handovers, htcds, screening, gates },
+            (clock, offences, support, referrals, handovers, htcds, screening, gates) => panic!(
+                "the embedded profile is malformed: {:?} {:?} {:?} {:?} {:?} {:?} {:?} {:?}",
                 clock.err(),
                 offences.err(),
                 support.err(),
                 referrals.err(),
+                handovers.err(),
                 htcds.err(),
                 screening.err(),
                 gates.err()

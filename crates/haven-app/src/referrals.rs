@@ -123,7 +123,7 @@ pub async fn answer(app: &App, caller: &Caller, id: &str, a: Answer, reason: &st
             store::accept_referral(&mut cmd, &r, haven_domain::time::to_millis(until), &scope, person).await?
         }
         Answer::Decline => store::decline_referral(&mut cmd, &r, reason).await?,
-        Answer::Complete => store::complete_referral(&mut cmd, &r).await?,
+        Answer::Complete => store::complete_referral(&mut cmd, &app.store.keys, &r, reason).await?,
     };
     if !done {
         // Answered meanwhile by a colleague.

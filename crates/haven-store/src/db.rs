@@ -86,6 +86,7 @@ const MIGRATIONS: &[Migration] = &[
         name: "statistics_cooperation",
         sql: include_str!("../migrations/0016_statistics_cooperation.sql"),
     },
+    Migration { version: 17, name: "handovers", sql: include_str!("../migrations/0017_handovers.sql") },
 ];
 
 impl Db {

@@ -6,7 +6,6 @@ use haven_domain::Action;
 use haven_store::victims as store;
 use serde::Deserialize;
 
-use super::owned;
 use crate::input::optional_date;
 use crate::{App, Caller, Fields, Outcome, Result};
 
@@ -29,7 +28,8 @@ pub struct ContextForm {
 /// Record the victim-centred context: every code must come from the standard's list.
 pub async fn set(app: &App, caller: &Caller, id: &str, form: &ContextForm) -> Result<Outcome<()>> {
     caller.require(Action::EditRecords)?;
-    let v = owned(app, caller, id).await?;
+    let mut cmd = app.store.command(&caller.actor()).await?;
+    let v = super::workable_in(app, &mut cmd, caller, id, "context").await?;
     let lists = &app.profile.htcds;
     let mut f = Fields::default();
     for (field, codes, name) in [
@@ -52,7 +52,6 @@ pub async fn set(app: &App, caller: &Caller, id: &str, form: &ContextForm) -> Re
     if f.has_errors() {
         return Ok(Err(f.errors));
     }
-    let mut cmd = app.store.command(&caller.actor()).await?;
     let c = store::Context {
         exploitation: &form.exploitation,
         control: &form.control,
@@ -81,7 +80,8 @@ pub struct EventForm {
 /// Record a trafficking event (recruitment, transport, exploitation, ...) with its country and date.
 pub async fn add_event(app: &App, caller: &Caller, id: &str, form: &EventForm) -> Result<Outcome<()>> {
     caller.require(Action::EditRecords)?;
-    let v = owned(app, caller, id).await?;
+    let mut cmd = app.store.command(&caller.actor()).await?;
+    let v = super::workable_in(app, &mut cmd, caller, id, "context").await?;
     let mut f = Fields::default();
     if !app.profile.htcds.contains(htcds::EVENT_TYPE, form.kind.trim()) {
         f.add("event_kind", "error.choice");
@@ -96,7 +96,6 @@ pub async fn add_event(app: &App, caller: &Caller, id: &str, form: &EventForm) -
         Ok(_) => {}
     }
     let (Ok(on), false) = (on, f.has_errors()) else { return Ok(Err(f.errors)) };
-    let mut cmd = app.store.command(&caller.actor()).await?;
     let e = store::NewEvent {
         kind: form.kind.trim(),
         country: form.country.trim(),

@@ -6,6 +6,8 @@
 
 pub mod consent;
 pub mod context;
+pub mod file;
+pub mod handover;
 pub mod identification;
 pub mod reintegration;
 pub mod support;
@@ -27,8 +29,15 @@ pub const COUNTRIES: &[&str] =
     &["KH", "CN", "LA", "MM", "TH", "MY", "KR", "JP", "TW", "SG", "AE", "SA", "RU", "DE", "GB", "US"];
 
 /// Steps recorded after reception (reception itself opens the case).
-pub const STEP_KINDS: &[&str] =
-    &["verification", "identification_interview", "rescue", "handover", "protection", "other"];
+pub const STEP_KINDS: &[&str] = &[
+    "verification",
+    "verification_impossible",
+    "identification_interview",
+    "rescue",
+    "handover",
+    "protection",
+    "other",
+];
 
 /// "Due this week": follow-up visits due within this many days (overdue ones included).
 pub const VISITS_DUE_DAYS: i64 = 7;
@@ -138,27 +147,56 @@ pub async fn create(app: &App, caller: &Caller, form: &NewVictimForm) -> Result<
     Ok(Ok(id))
 }
 
-/// The case, if the caller may see it.
+/// The case, if the caller may see it: its holder, an agency it was shared or referred to, a break-the-glass
+/// window, or an agency that held it before and handed it over.
 pub async fn visible(app: &App, caller: &Caller, id: &str) -> Result<VictimCase> {
     let v = app.store.victim_case(id).await?.ok_or(Error::NotFound)?;
-    access::require(app, caller, KIND, id, &v.owner_agency_id, &[]).await?;
-    Ok(v)
+    if sight(app, caller, &v).await?.is_some() {
+        Ok(v)
+    } else {
+        Err(Error::Forbidden)
+    }
 }
 
-/// The parts of a case the caller sees: all of it for the owner, an agency it was shared with on consent or a
-/// break-the-glass window; only what a referral's kind names for an agency that accepted a referral.
-pub async fn case_parts(app: &App, caller: &Caller, v: &VictimCase) -> Result<Parts> {
+/// What of a case a caller sees: which parts, and for an agency that handed the case over, only what was
+/// recorded up to the instant it did (`until`): what it recorded itself, and no more.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Sight {
+    pub parts: Parts,
+    pub until: Option<haven_domain::time::Millis>,
+}
+
+/// The parts a former holder reads of what was recorded while it held the case. The reintegration follow-up
+/// and the person's consents belong to whoever holds the case now; identification only as far as it had been
+/// decided.
+const FORMER_HOLDER: &str = "steps support context protection referrals person";
+
+/// How the caller sees a case, or None if not at all: the holder, an agency it was shared with on consent or
+/// a break-the-glass window see all of it; an agency that accepted a referral only what the referral's kind
+/// names; an agency that handed it over what was recorded until then.
+pub async fn sight(app: &App, caller: &Caller, v: &VictimCase) -> Result<Option<Sight>> {
     let decision = access::record_access(app, caller, KIND, &v.id, &v.owner_agency_id, &[]).await?;
-    Ok(match decision {
+    let parts = match decision {
         AccessDecision::Granted { scope, .. } => Parts::from_scope(scope.as_deref()),
-        AccessDecision::Denied => Parts::from_scope(Some("")),
+        AccessDecision::Denied => {
+            let until = app.store.handed_over_at(&v.id, &caller.agency.id).await?;
+            return Ok(until.map(|until| Sight { parts: Parts::from_scope(Some(FORMER_HOLDER)), until: Some(until) }));
+        }
         _ => Parts::ALL,
-    })
+    };
+    Ok(Some(Sight { parts, until: None }))
+}
+
+/// The parts of a case the caller sees (see [`sight`]); nothing but the summary for a caller who may not.
+pub async fn case_parts(app: &App, caller: &Caller, v: &VictimCase) -> Result<Parts> {
+    Ok(sight(app, caller, v).await?.map_or(Parts::from_scope(Some("")), |s| s.parts))
 }
 
 /// Blank the fields of parts the caller does not see, so neither a page nor the API can show them.
 pub fn redact(v: &mut VictimCase, parts: Parts) {
     if !parts.identification {
+        v.returned_by = None;
+        v.returned_at = None;
         v.proposed_outcome = None;
         v.proposed_on = None;
         v.proposed_by = None;
@@ -205,11 +243,45 @@ pub(crate) async fn owned_in(cmd: &mut haven_store::Command, caller: &Caller, id
 
 /// The case as the caller may see it: redacted to the parts their access opens, with those parts.
 pub async fn view(app: &App, caller: &Caller, id: &str) -> Result<(VictimCase, Parts)> {
-    caller.require(Action::ViewRecords)?;
-    let mut v = visible(app, caller, id).await?;
-    let parts = case_parts(app, caller, &v).await?;
-    redact(&mut v, parts);
-    Ok((v, parts))
+    let f = file::read(app, caller, id).await?;
+    Ok((f.case, f.parts))
+}
+
+/// The parts of a case the caller may work on (see [`workable_in`]): every part for its holder, the parts its
+/// live accepted referrals open for a receiver, none for anyone else. Pages show the forms of these parts.
+pub async fn work_parts(app: &App, caller: &Caller, v: &VictimCase) -> Result<Parts> {
+    if !caller.can(Action::EditRecords) {
+        return Ok(Parts::from_scope(Some("")));
+    }
+    if v.owner_agency_id == caller.agency.id {
+        return Ok(Parts::ALL);
+    }
+    let kinds = app.store.live_referral_kinds(&v.id, &caller.agency.id, app.today()).await?;
+    let scope: Vec<String> = kinds.iter().map(|k| app.profile.referrals.scope(k)).collect();
+    Ok(Parts::from_scope(Some(&scope.join(" "))))
+}
+
+/// The case, if the caller may work on `part` of it: its holder may work on every part; an agency that
+/// accepted a referral of a kind that opens the part may, until the referral is completed or its due day
+/// passes. Checked in the running command, so it holds until the command commits.
+pub(crate) async fn workable_in(
+    app: &App,
+    cmd: &mut haven_store::Command,
+    caller: &Caller,
+    id: &str,
+    part: &str,
+) -> Result<VictimCase> {
+    let v = store::current(cmd, id).await?.ok_or(Error::NotFound)?;
+    if v.owner_agency_id == caller.agency.id {
+        return Ok(v);
+    }
+    let kinds = store::live_referral_kinds(cmd, id, &caller.agency.id, app.today()).await?;
+    let opens = kinds.iter().any(|k| app.profile.referrals.kind(k).is_some_and(|k| k.parts.iter().any(|p| p == part)));
+    if opens {
+        Ok(v)
+    } else {
+        Err(Error::Forbidden)
+    }
 }
 
 #[derive(Deserialize)]
@@ -230,7 +302,7 @@ pub struct StepForm {
 pub async fn record_step(app: &App, caller: &Caller, id: &str, form: &StepForm) -> Result<Outcome<()>> {
     caller.require(Action::EditRecords)?;
     let mut cmd = app.store.command(&caller.actor()).await?;
-    let v = &owned_in(&mut cmd, caller, id).await?;
+    let v = &workable_in(app, &mut cmd, caller, id, "steps").await?;
     let mut f = Fields::default();
     if !STEP_KINDS.contains(&form.kind.as_str()) {
         f.add("step_kind", "error.choice");
@@ -259,6 +331,10 @@ pub async fn record_step(app: &App, caller: &Caller, id: &str, form: &StepForm) 
     let officer = form.officer.trim();
     if officer.chars().count() < 2 {
         f.add("step_officer", "error.victim_officer");
+    }
+    // Why verification with the police could not be done is what a head will judge the decision on.
+    if form.kind == "verification_impossible" && form.note.trim().chars().count() < 10 {
+        f.add("step_note", "error.verification_reason");
     }
     let (Some(on), false) = (on, f.has_errors()) else { return Ok(Err(f.errors)) };
     let step = NewStep {

@@ -7,7 +7,6 @@ use haven_domain::Action;
 use haven_store::victims as store;
 use serde::Deserialize;
 
-use super::owned;
 use crate::input::optional_date;
 use crate::{App, Caller, Error, Fields, Outcome, Result};
 
@@ -27,7 +26,8 @@ pub struct MeasureForm {
 /// Record a protection measure for the victim, a relative or a helper.
 pub async fn add_measure(app: &App, caller: &Caller, id: &str, form: &MeasureForm) -> Result<Outcome<()>> {
     caller.require(Action::EditRecords)?;
-    let v = owned(app, caller, id).await?;
+    let mut cmd = app.store.command(&caller.actor()).await?;
+    let v = super::workable_in(app, &mut cmd, caller, id, "protection").await?;
     let mut f = Fields::default();
     if !rules::MEASURES.contains(&form.kind.as_str()) {
         f.add("measure_kind", "error.choice");
@@ -53,7 +53,6 @@ pub async fn add_measure(app: &App, caller: &Caller, id: &str, form: &MeasureFor
         f.add("measure_agency", "error.choice");
     }
     let (Some(starts), Ok(ends), false) = (starts, ends, f.has_errors()) else { return Ok(Err(f.errors)) };
-    let mut cmd = app.store.command(&caller.actor()).await?;
     let m = store::NewMeasure {
         kind: &form.kind,
         for_whom: &form.for_whom,
@@ -76,14 +75,14 @@ pub struct GoalForm {
 /// Add a goal to the reintegration plan, in one of its areas.
 pub async fn add_goal(app: &App, caller: &Caller, id: &str, form: &GoalForm) -> Result<Outcome<()>> {
     caller.require(Action::EditRecords)?;
-    let v = owned(app, caller, id).await?;
+    let mut cmd = app.store.command(&caller.actor()).await?;
+    let v = super::workable_in(app, &mut cmd, caller, id, "reintegration").await?;
     if !rules::GOAL_AREAS.contains(&form.area.as_str()) {
         return Ok(Fields::one("goal_area", "error.choice"));
     }
     if form.goal.trim().chars().count() < 5 {
         return Ok(Fields::one("goal", "error.goal"));
     }
-    let mut cmd = app.store.command(&caller.actor()).await?;
     store::add_goal(&mut cmd, &app.store.keys, &v.id, &form.area, form.goal.trim()).await?;
     cmd.commit().await?;
     Ok(Ok(()))
@@ -104,11 +103,11 @@ pub async fn set_goal_status(
     form: &GoalStatusForm,
 ) -> Result<Outcome<()>> {
     caller.require(Action::EditRecords)?;
-    let v = owned(app, caller, id).await?;
+    let mut cmd = app.store.command(&caller.actor()).await?;
+    let v = super::workable_in(app, &mut cmd, caller, id, "reintegration").await?;
     if !matches!(form.status.as_str(), "met" | "dropped") {
         return Ok(Fields::one("goal", "error.choice"));
     }
-    let mut cmd = app.store.command(&caller.actor()).await?;
     if !store::set_goal_status(&mut cmd, &v.id, goal, &form.status).await? {
         return Err(Error::NotFound);
     }
@@ -120,7 +119,7 @@ pub async fn set_goal_status(
 pub async fn schedule_visits(app: &App, caller: &Caller, id: &str, form: &ScheduleForm) -> Result<Outcome<()>> {
     caller.require(Action::EditRecords)?;
     let mut cmd = app.store.command(&caller.actor()).await?;
-    let v = super::owned_in(&mut cmd, caller, id).await?;
+    let v = super::workable_in(app, &mut cmd, caller, id, "reintegration").await?;
     let first = parse_date(&form.first);
     let count = form.count.trim().parse::<u32>().ok().filter(|n| (1..=rules::MAX_VISITS).contains(n));
     let months = form.months.trim().parse::<u32>().ok().filter(|n| (1..=12).contains(n));
@@ -160,7 +159,8 @@ pub struct VisitForm {
 /// Record a follow-up visit with the risk seen; the next visit due moves on.
 pub async fn record_visit(app: &App, caller: &Caller, id: &str, form: &VisitForm) -> Result<Outcome<()>> {
     caller.require(Action::EditRecords)?;
-    let v = owned(app, caller, id).await?;
+    let mut cmd = app.store.command(&caller.actor()).await?;
+    let v = super::workable_in(app, &mut cmd, caller, id, "reintegration").await?;
     let mut f = Fields::default();
     let on = parse_date(&form.on);
     match on {
@@ -178,7 +178,6 @@ pub async fn record_visit(app: &App, caller: &Caller, id: &str, form: &VisitForm
     let (Some(on), false) = (on, f.has_errors()) else { return Ok(Err(f.errors)) };
     let officer =
         if form.officer.trim().is_empty() { caller.user.display_name.clone() } else { form.officer.trim().to_owned() };
-    let mut cmd = app.store.command(&caller.actor()).await?;
     store::record_visit(&mut cmd, &app.store.keys, &v.id, on, &form.risk, &form.note, &officer).await?;
     cmd.commit().await?;
     Ok(Ok(()))

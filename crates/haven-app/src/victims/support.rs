@@ -7,7 +7,7 @@ use haven_domain::Action;
 use haven_store::victims::{self as store, NewSupport, VictimCase};
 use serde::Deserialize;
 
-use super::{owned, situation};
+use super::situation;
 use crate::input::whole;
 use crate::{App, Caller, Fields, Outcome, Result};
 
@@ -53,7 +53,8 @@ pub struct SupportForm {
 /// Record a support given under a regime, within the limits the profile sets.
 pub async fn give(app: &App, caller: &Caller, id: &str, form: &SupportForm) -> Result<Outcome<()>> {
     caller.require(Action::EditRecords)?;
-    let v = &owned(app, caller, id).await?;
+    let mut cmd = app.store.command(&caller.actor()).await?;
+    let v = &super::workable_in(app, &mut cmd, caller, id, "support").await?;
     let mut f = Fields::default();
     let on = parse_date(&form.given_on);
     let quantity = whole(&form.quantity);
@@ -95,7 +96,6 @@ pub async fn give(app: &App, caller: &Caller, id: &str, form: &SupportForm) -> R
         };
         return Ok(Err(vec![(field.into(), e.key().into())]));
     }
-    let mut cmd = app.store.command(&caller.actor()).await?;
     let s = NewSupport {
         regime: &form.regime,
         given: new,

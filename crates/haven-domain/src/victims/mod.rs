@@ -2,6 +2,7 @@
 //! a person is entitled to (rules from the profile), and consent per purpose.
 
 pub mod consent;
+pub mod handover;
 pub mod htcds;
 pub mod referral;
 pub mod support;
@@ -177,6 +178,10 @@ pub enum VictimError {
     CertificateMissing,
     ReasonsMissing,
     Closed,
+    /// Neither verification with the police nor a written reason why it could not be done is recorded.
+    NotVerified,
+    /// A returned proposal needs the head's comment.
+    CommentMissing,
 }
 
 impl VictimError {
@@ -194,21 +199,29 @@ impl VictimError {
             VictimError::CertificateMissing => "error.victim_certificate",
             VictimError::ReasonsMissing => "error.victim_reasons",
             VictimError::Closed => "error.victim_closed",
+            VictimError::NotVerified => "error.victim_not_verified",
+            VictimError::CommentMissing => "error.victim_return_comment",
         }
     }
 }
 
-/// What an identification proposal must hold, given the case's reception date and today. An identified
-/// victim needs a legal basis, at least one ground of evidence from the list and the certificate number; "not
-/// a victim" needs its reasons.
-pub fn check_identification(
-    current: Status,
-    pending: bool,
-    closed: bool,
-    received: Date,
-    today: Date,
-    id: &Identification,
-) -> Result<(), VictimError> {
+/// Where a case stands when an identification is proposed.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Standing {
+    pub current: Status,
+    pub pending: bool,
+    pub closed: bool,
+    /// Verification with the police is recorded, or why it could not be done.
+    pub verified: bool,
+    pub received: Date,
+}
+
+/// What an identification proposal must hold, given where the case stands and today. Verification with the
+/// police comes first (or the recorded reason why it could not be done). An identified victim needs a legal
+/// basis, at least one ground of evidence from the list and the certificate number; "not a victim" needs its
+/// reasons.
+pub fn check_identification(case: Standing, today: Date, id: &Identification) -> Result<(), VictimError> {
+    let Standing { current, pending, closed, verified, received } = case;
     if closed {
         return Err(VictimError::Closed);
     }
@@ -217,6 +230,9 @@ pub fn check_identification(
     }
     if pending {
         return Err(VictimError::Pending);
+    }
+    if !verified {
+        return Err(VictimError::NotVerified);
     }
     if id.decided_on > today {
         return Err(VictimError::InFuture);
@@ -242,6 +258,22 @@ pub fn check_identification(
             }
         }
         _ => return Err(VictimError::NotAnOutcome),
+    }
+    Ok(())
+}
+
+/// Whether `head` may return a pending proposal made by `proposer` to the officer: an agency head, not the
+/// proposer, with a comment saying what to amend.
+pub fn check_return(
+    pending: bool,
+    is_head: bool,
+    head: &str,
+    proposer: &str,
+    comment: &str,
+) -> Result<(), VictimError> {
+    check_approval(pending, is_head, head, proposer)?;
+    if comment.trim().chars().count() < 5 {
+        return Err(VictimError::CommentMissing);
     }
     Ok(())
 }
@@ -298,53 +330,50 @@ mod tests {
         }
     }
 
+    fn standing(current: Status) -> Standing {
+        Standing { current, pending: false, closed: false, verified: true, received: date!(2026 - 03 - 01) }
+    }
+
     #[test]
     fn identification_needs_its_grounds() {
-        let (rec, today) = (date!(2026 - 03 - 01), date!(2026 - 03 - 10));
+        let today = date!(2026 - 03 - 10);
+        let at = standing(Status::Signs);
         let ok = proposal(Status::Identified);
-        assert_eq!(check_identification(Status::BeingIdentified, false, false, rec, today, &ok), Ok(()));
+        assert_eq!(check_identification(standing(Status::BeingIdentified), today, &ok), Ok(()));
+        assert_eq!(check_identification(standing(Status::Identified), today, &ok), Err(VictimError::AlreadyDecided));
+        assert_eq!(check_identification(Standing { pending: true, ..at }, today, &ok), Err(VictimError::Pending));
+        assert_eq!(check_identification(Standing { closed: true, ..at }, today, &ok), Err(VictimError::Closed));
         assert_eq!(
-            check_identification(Status::Identified, false, false, rec, today, &ok),
-            Err(VictimError::AlreadyDecided)
+            check_identification(Standing { verified: false, ..at }, today, &ok),
+            Err(VictimError::NotVerified),
+            "verification with the police, or why it could not be done, comes first"
         );
-        assert_eq!(check_identification(Status::Signs, true, false, rec, today, &ok), Err(VictimError::Pending));
-        assert_eq!(check_identification(Status::Signs, false, true, rec, today, &ok), Err(VictimError::Closed));
         let mut bad = ok.clone();
         bad.evidence = vec![];
-        assert_eq!(
-            check_identification(Status::Signs, false, false, rec, today, &bad),
-            Err(VictimError::EvidenceMissing)
-        );
+        assert_eq!(check_identification(at, today, &bad), Err(VictimError::EvidenceMissing));
         bad.evidence = vec!["rumour".into()];
-        assert_eq!(
-            check_identification(Status::Signs, false, false, rec, today, &bad),
-            Err(VictimError::EvidenceMissing)
-        );
+        assert_eq!(check_identification(at, today, &bad), Err(VictimError::EvidenceMissing));
         let mut bad = ok.clone();
         bad.certificate_number = " ".into();
-        assert_eq!(
-            check_identification(Status::Signs, false, false, rec, today, &bad),
-            Err(VictimError::CertificateMissing)
-        );
+        assert_eq!(check_identification(at, today, &bad), Err(VictimError::CertificateMissing));
         let mut bad = ok.clone();
         bad.decided_on = date!(2026 - 02 - 28);
-        assert_eq!(
-            check_identification(Status::Signs, false, false, rec, today, &bad),
-            Err(VictimError::BeforeReception)
-        );
+        assert_eq!(check_identification(at, today, &bad), Err(VictimError::BeforeReception));
         bad.decided_on = date!(2026 - 03 - 11);
-        assert_eq!(check_identification(Status::Signs, false, false, rec, today, &bad), Err(VictimError::InFuture));
+        assert_eq!(check_identification(at, today, &bad), Err(VictimError::InFuture));
         let mut not = proposal(Status::NotVictim);
-        assert_eq!(
-            check_identification(Status::Signs, false, false, rec, today, &not),
-            Err(VictimError::ReasonsMissing)
-        );
+        assert_eq!(check_identification(at, today, &not), Err(VictimError::ReasonsMissing));
         not.reasons = "Tự nguyện đi làm, không bị lừa hay cưỡng ép".into();
-        assert_eq!(check_identification(Status::Signs, false, false, rec, today, &not), Ok(()));
-        assert_eq!(
-            check_identification(Status::Signs, false, false, rec, today, &proposal(Status::BeingIdentified)),
-            Err(VictimError::NotAnOutcome)
-        );
+        assert_eq!(check_identification(at, today, &not), Ok(()));
+        assert_eq!(check_identification(at, today, &proposal(Status::BeingIdentified)), Err(VictimError::NotAnOutcome));
+    }
+
+    #[test]
+    fn a_head_returns_a_proposal_with_a_comment() {
+        assert_eq!(check_return(true, true, "u2", "u1", "Thiếu biên bản xác minh"), Ok(()));
+        assert_eq!(check_return(true, true, "u2", "u1", " ok "), Err(VictimError::CommentMissing));
+        assert_eq!(check_return(true, true, "u1", "u1", "Thiếu biên bản"), Err(VictimError::NotApprover));
+        assert_eq!(check_return(false, true, "u2", "u1", "Thiếu biên bản"), Err(VictimError::NothingPending));
     }
 
     #[test]

@@ -85,7 +85,7 @@ impl Status {
     }
 }
 
-/// What the receiver does with a referral.
+/// What the receiver does with a referral (a decline gives its reason, a completion what came of it).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Answer {
     Accept,
@@ -106,6 +106,8 @@ pub enum ReferralError {
     ReasonMissing,
     /// Accepting after the due date.
     PastDue,
+    /// Completing without saying what came of it.
+    OutcomeMissing,
 }
 
 impl ReferralError {
@@ -118,6 +120,7 @@ impl ReferralError {
             ReferralError::WrongStatus => "error.referral_status",
             ReferralError::ReasonMissing => "error.referral_reason",
             ReferralError::PastDue => "error.referral_past_due",
+            ReferralError::OutcomeMissing => "error.referral_outcome",
         }
     }
 }
@@ -148,6 +151,7 @@ pub fn answer(status: Status, a: Answer, reason: &str, due: Date, today: Date) -
         (Status::Sent, Answer::Accept) => Ok(Status::Accepted),
         (Status::Sent, Answer::Decline) if reason.trim().chars().count() < 5 => Err(ReferralError::ReasonMissing),
         (Status::Sent, Answer::Decline) => Ok(Status::Declined),
+        (Status::Accepted, Answer::Complete) if reason.trim().chars().count() < 5 => Err(ReferralError::OutcomeMissing),
         (Status::Accepted, Answer::Complete) => Ok(Status::Completed),
         _ => Err(ReferralError::WrongStatus),
     }
@@ -185,7 +189,9 @@ mod tests {
         assert_eq!(answer(Status::Sent, Answer::Decline, "x", due, today), Err(ReferralError::ReasonMissing));
         assert_eq!(answer(Status::Sent, Answer::Decline, "Không đủ chỗ ở", due, today), Ok(Status::Declined));
         assert_eq!(answer(Status::Sent, Answer::Complete, "", due, today), Err(ReferralError::WrongStatus));
-        assert_eq!(answer(Status::Accepted, Answer::Complete, "", due, today), Ok(Status::Completed));
+        assert_eq!(answer(Status::Accepted, Answer::Complete, "", due, today), Err(ReferralError::OutcomeMissing));
+        let done = "Đã thăm gia đình, em đã đi học lại";
+        assert_eq!(answer(Status::Accepted, Answer::Complete, done, due, today), Ok(Status::Completed));
         assert_eq!(answer(Status::Declined, Answer::Accept, "", due, today), Err(ReferralError::WrongStatus));
         assert_eq!(answer(Status::Completed, Answer::Complete, "", due, today), Err(ReferralError::WrongStatus));
         for s in Status::ALL {
@@ -209,7 +215,8 @@ mod tests {
         assert!(support.support && !support.context && !support.identification, "{support:?}");
         let verification = super::super::Parts::from_scope(Some(&k.scope("verification")));
         assert!(verification.person && verification.context && !verification.support);
-        assert!(super::super::Parts::from_scope(Some(&k.scope("handover"))).is_all(), "a handover opens the case");
+        let reintegration = super::super::Parts::from_scope(Some(&k.scope("reintegration")));
+        assert!(reintegration.reintegration && !reintegration.identification && !reintegration.consents);
         assert_eq!(k.scope("gone"), "", "a kind no longer in the profile opens nothing");
     }
 }

@@ -129,6 +129,7 @@ pub struct SupportRow {
     pub quantity: i64,
     pub amount_vnd: i64,
     pub acknowledged: bool,
+    pub recorded_at: Millis,
 }
 
 impl SupportRow {
@@ -141,8 +142,8 @@ impl SupportRow {
     }
 }
 
-/// id, purpose, target, given by, given on, expires on, withdrawn on.
-type ConsentTuple = (String, String, String, String, String, Option<String>, Option<String>);
+/// id, purpose, target, given by, given on, expires on, withdrawn on, recorded at.
+type ConsentTuple = (String, String, String, String, String, Option<String>, Option<String>, Millis);
 
 #[derive(Clone, Debug, Serialize)]
 pub struct ConsentRow {
@@ -153,6 +154,7 @@ pub struct ConsentRow {
     pub given_on: String,
     pub expires_on: Option<String>,
     pub withdrawn_on: Option<String>,
+    pub recorded_at: Millis,
 }
 
 impl ConsentRow {
@@ -169,22 +171,23 @@ impl ConsentRow {
 
 impl Store {
     pub async fn supports(&self, case_id: &str) -> anyhow::Result<Vec<SupportRow>> {
-        let rows: Vec<(String, String, String, i64, i64, i64)> = sqlx::query_as(
-            "SELECT regime, given_on, provider_agency_id, quantity, amount_vnd, acknowledged FROM supports WHERE case_id = $1 \
-             ORDER BY given_on, recorded_at",
+        let rows: Vec<(String, String, String, i64, i64, i64, Millis)> = sqlx::query_as(
+            "SELECT regime, given_on, provider_agency_id, quantity, amount_vnd, acknowledged, recorded_at FROM supports \
+             WHERE case_id = $1 ORDER BY given_on, recorded_at",
         )
         .bind(case_id)
         .fetch_all(self.db.pool())
         .await?;
         Ok(rows
             .into_iter()
-            .map(|(regime, given_on, provider_agency_id, quantity, amount_vnd, ack)| SupportRow {
+            .map(|(regime, given_on, provider_agency_id, quantity, amount_vnd, ack, recorded_at)| SupportRow {
                 regime,
                 given_on,
                 provider_agency_id,
                 quantity,
                 amount_vnd,
                 acknowledged: ack != 0,
+                recorded_at,
             })
             .collect())
     }
@@ -192,15 +195,15 @@ impl Store {
     /// Every consent of a person, in force or not, oldest first: the history.
     pub async fn consents(&self, person_id: &str) -> anyhow::Result<Vec<ConsentRow>> {
         let rows: Vec<ConsentTuple> = sqlx::query_as(
-            "SELECT id, purpose, target, given_by, given_on, expires_on, withdrawn_on FROM consents WHERE person_id = $1 \
-             ORDER BY given_on, recorded_at",
+            "SELECT id, purpose, target, given_by, given_on, expires_on, withdrawn_on, recorded_at FROM consents \
+             WHERE person_id = $1 ORDER BY given_on, recorded_at",
         )
         .bind(person_id)
         .fetch_all(self.db.pool())
         .await?;
         Ok(rows
             .into_iter()
-            .map(|(id, purpose, target, given_by, given_on, expires_on, withdrawn_on)| ConsentRow {
+            .map(|(id, purpose, target, given_by, given_on, expires_on, withdrawn_on, recorded_at)| ConsentRow {
                 id,
                 purpose,
                 target,
@@ -208,6 +211,7 @@ impl Store {
                 given_on,
                 expires_on,
                 withdrawn_on,
+                recorded_at,
             })
             .collect())
     }

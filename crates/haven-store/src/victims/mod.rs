@@ -3,10 +3,12 @@
 //! Identity stays on the person record: a victim case holds the person's id and its own pseudonymous code.
 
 mod consent;
+mod handovers;
 mod referrals;
 mod reintegration;
 
 pub use consent::*;
+pub use handovers::*;
 pub use referrals::*;
 pub use reintegration::*;
 
@@ -73,8 +75,8 @@ pub async fn create(
     sqlx::query(
         "INSERT INTO victim_cases (id, owner_agency_id, person_id, case_code, status, child, vietnamese, in_vietnam, \
          accompanying_child, reception_kind, received_on, commune_code, received_by, verification_due, \
-         previous_case_id, created_at, updated_at) \
-         VALUES ($1, $2, $3, $4, 'signs', $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $15)",
+         previous_case_id, created_at, updated_at, received_by_agency_id) \
+         VALUES ($1, $2, $3, $4, 'signs', $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $15, $2)",
     )
     .bind(&id)
     .bind(owner_agency_id)
@@ -140,6 +142,17 @@ pub async fn record_step(cmd: &mut Command, keys: &Keyring, case_id: &str, s: &N
     .bind(cmd.at)
     .execute(&mut *cmd.tx)
     .await?;
+    if s.kind == "verification_impossible" {
+        sqlx::query(
+            "UPDATE victim_cases SET verification_waived_on = COALESCE(verification_waived_on, $1), updated_at = $2 \
+             WHERE id = $3",
+        )
+        .bind(day(s.on))
+        .bind(cmd.at)
+        .bind(case_id)
+        .execute(&mut *cmd.tx)
+        .await?;
+    }
     if s.kind == "verification" {
         sqlx::query(
             "UPDATE victim_cases SET verified_on = COALESCE(verified_on, $1), \
@@ -167,7 +180,8 @@ pub async fn propose_identification(
 ) -> anyhow::Result<()> {
     sqlx::query(
         "UPDATE victim_cases SET proposed_outcome = $1, proposed_on = $2, proposed_by = $3, legal_basis = $4, \
-         evidence = $5, certificate_number = $6, reasons = $7, updated_at = $8 WHERE id = $9",
+         evidence = $5, certificate_number = $6, reasons = $7, updated_at = $8, returned_comment = NULL, \
+         returned_by = NULL, returned_at = NULL WHERE id = $9",
     )
     .bind(p.outcome.code())
     .bind(day(p.decided_on))
@@ -204,6 +218,27 @@ pub async fn approve_identification(cmd: &mut Command, id: &str) -> anyhow::Resu
     .execute(&mut *cmd.tx)
     .await?;
     cmd.audit(Entry::new("victim.approve_identification", KIND, id).fields(&["status", "approved_by"])).await
+}
+
+/// Return the pending proposal to the officer with the head's comment: the case is no longer pending, and
+/// the grounds stay on it for the officer to amend. False if nothing was pending any more.
+pub async fn return_identification(cmd: &mut Command, keys: &Keyring, id: &str, comment: &str) -> anyhow::Result<bool> {
+    let n = sqlx::query(
+        "UPDATE victim_cases SET proposed_outcome = NULL, returned_comment = $1, returned_by = $2, returned_at = $3, \
+         updated_at = $3 WHERE id = $4 AND proposed_outcome IS NOT NULL AND approved_by IS NULL",
+    )
+    .bind(keys.seal(TABLE, "returned_comment", id, comment.trim()))
+    .bind(&cmd.actor.user_id)
+    .bind(cmd.at)
+    .bind(id)
+    .execute(&mut *cmd.tx)
+    .await?
+    .rows_affected();
+    if n == 0 {
+        return Ok(false);
+    }
+    cmd.audit(Entry::new("victim.return_identification", KIND, id).fields(&["comment"])).await?;
+    Ok(true)
 }
 
 /// The victim-centred context of a case, in HTCDS codes.
@@ -279,6 +314,9 @@ pub async fn add_event(cmd: &mut Command, keys: &Keyring, case_id: &str, e: &New
     .await
 }
 
+/// kind, country, place, on, recorded at.
+type EventTuple = (String, String, Option<String>, Option<String>, Millis);
+
 /// A trafficking event as listed (its description stays sealed).
 #[derive(Clone, Debug, Serialize)]
 pub struct EventRow {
@@ -286,6 +324,7 @@ pub struct EventRow {
     pub country: String,
     pub place: Option<String>,
     pub on: Option<String>,
+    pub recorded_at: Millis,
 }
 
 /// A victim case without its sealed fields.
@@ -325,6 +364,14 @@ pub struct VictimCase {
     pub closed_reason: Option<String>,
     /// The person's earlier case, when they were trafficked again.
     pub previous_case_id: Option<String>,
+    /// The agency that received the victim (the chain of custody starts there).
+    pub received_by_agency_id: String,
+    /// The day it was recorded that verification with the police could not be done.
+    pub verification_waived_on: Option<String>,
+    /// The head who last returned a proposal, and when.
+    pub returned_by: Option<String>,
+    pub returned_at: Option<Millis>,
+    pub approved_at: Option<Millis>,
 }
 
 impl VictimCase {
@@ -382,7 +429,8 @@ const COLS: &str =
     "id, owner_agency_id, person_id, case_code, status, child, vietnamese, in_vietnam, accompanying_child, \
      reception_kind, received_on, commune_code, verification_due, verified_on, proposed_outcome, proposed_on, \
      proposed_by, legal_basis, evidence, certificate_number, approved_by, identified_on, closed_on, created_at, \
-     exploitation, control, recruitment, relationship, destination_country, next_visit_on, closed_reason, previous_case_id";
+     exploitation, control, recruitment, relationship, destination_country, next_visit_on, closed_reason, previous_case_id, \
+     COALESCE(received_by_agency_id, owner_agency_id), verification_waived_on, returned_by, returned_at, approved_at";
 
 fn row(r: crate::db::Row) -> anyhow::Result<VictimCase> {
     let flag = |i: usize| -> anyhow::Result<bool> { Ok(r.try_get::<i64, _>(i)? != 0) };
@@ -419,6 +467,11 @@ fn row(r: crate::db::Row) -> anyhow::Result<VictimCase> {
         next_visit_on: r.try_get(29)?,
         closed_reason: r.try_get(30)?,
         previous_case_id: r.try_get(31)?,
+        received_by_agency_id: r.try_get(32)?,
+        verification_waived_on: r.try_get(33)?,
+        returned_by: r.try_get(34)?,
+        returned_at: r.try_get(35)?,
+        approved_at: r.try_get(36)?,
     })
 }
 
@@ -430,6 +483,7 @@ pub struct StepRow {
     pub commune_code: Option<String>,
     pub agency_id: String,
     pub officer: String,
+    pub recorded_at: Millis,
 }
 
 async fn fetch_case<'e, E: sqlx::Executor<'e, Database = sqlx::Any>>(
@@ -449,6 +503,44 @@ pub async fn current(cmd: &mut Command, id: &str) -> anyhow::Result<Option<Victi
 impl Store {
     pub async fn victim_case(&self, id: &str) -> anyhow::Result<Option<VictimCase>> {
         fetch_case(self.db.pool(), id).await
+    }
+
+    /// The head's comment on the last proposal returned, opened for the case's holder.
+    pub async fn returned_comment(&self, id: &str) -> anyhow::Result<Option<String>> {
+        let sealed: Option<Option<Vec<u8>>> =
+            sqlx::query_scalar("SELECT returned_comment FROM victim_cases WHERE id = $1")
+                .bind(id)
+                .fetch_optional(self.db.pool())
+                .await?;
+        match sealed.flatten() {
+            Some(s) => Ok(Some(self.keys.open(TABLE, "returned_comment", id, &s)?)),
+            None => Ok(None),
+        }
+    }
+
+    /// Why a proposal says "not a victim", opened for the case's holder.
+    pub async fn identification_reasons(&self, id: &str) -> anyhow::Result<Option<String>> {
+        let sealed: Option<Option<Vec<u8>>> = sqlx::query_scalar("SELECT reasons FROM victim_cases WHERE id = $1")
+            .bind(id)
+            .fetch_optional(self.db.pool())
+            .await?;
+        match sealed.flatten() {
+            Some(s) => Ok(Some(self.keys.open(TABLE, "reasons", id, &s)?)),
+            None => Ok(None),
+        }
+    }
+
+    /// An agency's identification decisions waiting for a head, oldest proposal first.
+    pub async fn identifications_pending(&self, agency_id: &str, limit: i64) -> anyhow::Result<Vec<VictimLine>> {
+        let rows = sqlx::query(&format!(
+            "SELECT {LINE_COLS} FROM victim_cases WHERE owner_agency_id = $1 AND approved_by IS NULL \
+             AND proposed_outcome IS NOT NULL ORDER BY proposed_on, id LIMIT $2"
+        ))
+        .bind(agency_id)
+        .bind(limit)
+        .fetch_all(self.db.pool())
+        .await?;
+        rows.into_iter().map(line_row).collect()
     }
 
     /// An agency's victim cases, newest reception first.
@@ -500,25 +592,37 @@ impl Store {
     }
 
     pub async fn trafficking_events(&self, case_id: &str) -> anyhow::Result<Vec<EventRow>> {
-        let rows: Vec<(String, String, Option<String>, Option<String>)> = sqlx::query_as(
-            "SELECT kind, country, place, on_date FROM trafficking_events WHERE case_id = $1 ORDER BY on_date, recorded_at",
-        )
-        .bind(case_id)
-        .fetch_all(self.db.pool())
-        .await?;
-        Ok(rows.into_iter().map(|(kind, country, place, on)| EventRow { kind, country, place, on }).collect())
-    }
-
-    pub async fn victim_steps(&self, case_id: &str) -> anyhow::Result<Vec<StepRow>> {
-        let rows: Vec<(String, String, Option<String>, String, String)> = sqlx::query_as(
-            "SELECT kind, on_date, commune_code, agency_id, officer FROM victim_steps WHERE case_id = $1 ORDER BY on_date, recorded_at",
+        let rows: Vec<EventTuple> = sqlx::query_as(
+            "SELECT kind, country, place, on_date, recorded_at FROM trafficking_events WHERE case_id = $1 \
+             ORDER BY on_date, recorded_at",
         )
         .bind(case_id)
         .fetch_all(self.db.pool())
         .await?;
         Ok(rows
             .into_iter()
-            .map(|(kind, on, commune_code, agency_id, officer)| StepRow { kind, on, commune_code, agency_id, officer })
+            .map(|(kind, country, place, on, recorded_at)| EventRow { kind, country, place, on, recorded_at })
+            .collect())
+    }
+
+    pub async fn victim_steps(&self, case_id: &str) -> anyhow::Result<Vec<StepRow>> {
+        let rows: Vec<(String, String, Option<String>, String, String, Millis)> = sqlx::query_as(
+            "SELECT kind, on_date, commune_code, agency_id, officer, recorded_at FROM victim_steps WHERE case_id = $1 \
+             ORDER BY on_date, recorded_at",
+        )
+        .bind(case_id)
+        .fetch_all(self.db.pool())
+        .await?;
+        Ok(rows
+            .into_iter()
+            .map(|(kind, on, commune_code, agency_id, officer, recorded_at)| StepRow {
+                kind,
+                on,
+                commune_code,
+                agency_id,
+                officer,
+                recorded_at,
+            })
             .collect())
     }
 }

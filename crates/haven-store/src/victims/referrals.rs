@@ -128,12 +128,19 @@ pub async fn decline_referral(cmd: &mut Command, r: &ReferralRow, reason: &str) 
     Ok(true)
 }
 
-/// Complete an accepted referral; the receiver's access ends with it.
-pub async fn complete_referral(cmd: &mut Command, r: &ReferralRow) -> anyhow::Result<bool> {
+/// Complete an accepted referral with what came of it (for the sender to read); the receiver's access ends
+/// with it.
+pub async fn complete_referral(
+    cmd: &mut Command,
+    keys: &Keyring,
+    r: &ReferralRow,
+    outcome: &str,
+) -> anyhow::Result<bool> {
     let n = sqlx::query(
-        "UPDATE referrals SET status = 'completed', completed_at = $1 WHERE id = $2 AND status = 'accepted'",
+        "UPDATE referrals SET status = 'completed', completed_at = $1, outcome = $2 WHERE id = $3 AND status = 'accepted'",
     )
     .bind(cmd.at)
+    .bind(Some(outcome.trim()).filter(|o| !o.is_empty()).map(|o| keys.seal("referrals", "outcome", &r.id, o)))
     .bind(&r.id)
     .execute(&mut *cmd.tx)
     .await?
@@ -147,7 +154,7 @@ pub async fn complete_referral(cmd: &mut Command, r: &ReferralRow) -> anyhow::Re
     if let Some(g) = &r.person_grant_id {
         crate::access::revoke_grant_by_id(cmd, g).await?;
     }
-    cmd.audit(Entry::new("referral.complete", KIND, &r.case_id).fields(&["referral"])).await?;
+    cmd.audit(Entry::new("referral.complete", KIND, &r.case_id).fields(&["referral", "outcome"])).await?;
     Ok(true)
 }
 
@@ -222,6 +229,18 @@ impl Store {
         .fetch_all(self.db.pool())
         .await?;
         rows.into_iter().map(referral_row).collect()
+    }
+
+    /// What the receiver reported on completing a referral, opened for the two agencies it concerns.
+    pub async fn referral_outcome(&self, id: &str) -> anyhow::Result<Option<String>> {
+        let sealed: Option<Option<Vec<u8>>> = sqlx::query_scalar("SELECT outcome FROM referrals WHERE id = $1")
+            .bind(id)
+            .fetch_optional(self.db.pool())
+            .await?;
+        match sealed.flatten() {
+            Some(s) => Ok(Some(self.keys.open("referrals", "outcome", id, &s)?)),
+            None => Ok(None),
+        }
     }
 
     pub async fn referrals_of_case(&self, case_id: &str) -> anyhow::Result<Vec<ReferralRow>> {

@@ -169,6 +169,7 @@ pub struct MeasureRow {
     pub starts_on: String,
     pub ends_on: Option<String>,
     pub agency_id: String,
+    pub recorded_at: Millis,
 }
 
 #[derive(Clone, Debug, Serialize)]
@@ -176,6 +177,7 @@ pub struct GoalRow {
     pub id: String,
     pub area: String,
     pub status: String,
+    pub recorded_at: Millis,
 }
 
 /// Mark a goal of the case met or dropped; false if there is no such open goal.
@@ -195,8 +197,8 @@ pub async fn set_goal_status(cmd: &mut Command, case_id: &str, goal_id: &str, st
     Ok(true)
 }
 
-/// due on, visited on, risk, officer.
-type VisitTuple = (String, Option<String>, Option<String>, Option<String>);
+/// due on, visited on, risk, officer, recorded at.
+type VisitTuple = (String, Option<String>, Option<String>, Option<String>, Millis);
 
 #[derive(Clone, Debug, Serialize)]
 pub struct VisitRow {
@@ -204,48 +206,59 @@ pub struct VisitRow {
     pub visited_on: Option<String>,
     pub risk: Option<String>,
     pub officer: Option<String>,
+    pub recorded_at: Millis,
 }
 
 impl Store {
     pub async fn protection_measures(&self, case_id: &str) -> anyhow::Result<Vec<MeasureRow>> {
-        let rows: Vec<(String, String, String, Option<String>, String)> = sqlx::query_as(
-            "SELECT kind, for_whom, starts_on, ends_on, agency_id FROM protection_measures WHERE case_id = $1 ORDER BY starts_on, recorded_at",
+        let rows: Vec<(String, String, String, Option<String>, String, Millis)> = sqlx::query_as(
+            "SELECT kind, for_whom, starts_on, ends_on, agency_id, recorded_at FROM protection_measures \
+             WHERE case_id = $1 ORDER BY starts_on, recorded_at",
         )
         .bind(case_id)
         .fetch_all(self.db.pool())
         .await?;
         Ok(rows
             .into_iter()
-            .map(|(kind, for_whom, starts_on, ends_on, agency_id)| MeasureRow {
+            .map(|(kind, for_whom, starts_on, ends_on, agency_id, recorded_at)| MeasureRow {
                 kind,
                 for_whom,
                 starts_on,
                 ends_on,
                 agency_id,
+                recorded_at,
             })
             .collect())
     }
 
     /// The plan's goals by area and status; the goal text stays sealed.
     pub async fn reintegration_goals(&self, case_id: &str) -> anyhow::Result<Vec<GoalRow>> {
-        let rows: Vec<(String, String, String)> =
-            sqlx::query_as("SELECT id, area, status FROM reintegration_goals WHERE case_id = $1 ORDER BY recorded_at")
-                .bind(case_id)
-                .fetch_all(self.db.pool())
-                .await?;
-        Ok(rows.into_iter().map(|(id, area, status)| GoalRow { id, area, status }).collect())
+        let rows: Vec<(String, String, String, Millis)> = sqlx::query_as(
+            "SELECT id, area, status, recorded_at FROM reintegration_goals WHERE case_id = $1 ORDER BY recorded_at",
+        )
+        .bind(case_id)
+        .fetch_all(self.db.pool())
+        .await?;
+        Ok(rows.into_iter().map(|(id, area, status, recorded_at)| GoalRow { id, area, status, recorded_at }).collect())
     }
 
     pub async fn followups(&self, case_id: &str) -> anyhow::Result<Vec<VisitRow>> {
         let rows: Vec<VisitTuple> = sqlx::query_as(
-            "SELECT due_on, visited_on, risk, officer FROM followups WHERE case_id = $1 ORDER BY due_on, recorded_at",
+            "SELECT due_on, visited_on, risk, officer, recorded_at FROM followups WHERE case_id = $1 \
+             ORDER BY due_on, recorded_at",
         )
         .bind(case_id)
         .fetch_all(self.db.pool())
         .await?;
         Ok(rows
             .into_iter()
-            .map(|(due_on, visited_on, risk, officer)| VisitRow { due_on, visited_on, risk, officer })
+            .map(|(due_on, visited_on, risk, officer, recorded_at)| VisitRow {
+                due_on,
+                visited_on,
+                risk,
+                officer,
+                recorded_at,
+            })
             .collect())
     }
 

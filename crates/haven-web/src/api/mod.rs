@@ -14,6 +14,7 @@ pub mod cases;
 pub mod cooperation;
 pub mod directory;
 pub mod governance;
+pub mod handovers;
 pub mod imports;
 pub mod matches;
 pub mod persons;
@@ -72,6 +73,7 @@ pub fn router() -> (Router<AppState>, Document) {
         .merge(cases::routes())
         .merge(victims::routes())
         .merge(care::routes())
+        .merge(handovers::routes())
         .merge(referrals::routes())
         .merge(registers::routes())
         .merge(imports::routes())

@@ -32,7 +32,7 @@ pub struct ReferralOut {
     pub id: String,
     pub case_id: String,
     pub case_code: String,
-    /// A kind of the profile (`referral-kinds.txt`): `handover`, `shelter`, `health`, `legal_aid`, ...
+    /// A kind of the profile (`referral-kinds.txt`): `support`, `verification`, `reintegration`, `interview`, ...
     pub kind: String,
     pub from_agency_id: String,
     pub to_agency_id: String,
@@ -43,6 +43,15 @@ pub struct ReferralOut {
     pub legal_basis: Option<String>,
     pub sent_at: String,
     pub decline_reason: Option<String>,
+    /// What the receiver reported on completing it; given to the two agencies it concerns.
+    pub outcome: Option<String>,
+}
+
+/// A referral as the caller may read it: the completion outcome opens to the sending and receiving agencies.
+pub async fn out_for(state: &AppState, v: &Viewer, r: ReferralRow) -> AppResult<ReferralOut> {
+    let concerned = r.from_agency_id == v.agency.id || r.to_agency_id == v.agency.id;
+    let outcome = if concerned && r.status == "completed" { state.store.referral_outcome(&r.id).await? } else { None };
+    Ok(ReferralOut { outcome, ..ReferralOut::from(r) })
 }
 
 impl From<ReferralRow> for ReferralOut {
@@ -59,6 +68,7 @@ impl From<ReferralRow> for ReferralOut {
             legal_basis: r.legal_basis,
             sent_at: instant(r.sent_at),
             decline_reason: r.decline_reason,
+            outcome: None,
         }
     }
 }
@@ -87,8 +97,12 @@ async fn list(
         Some(_) => return Err(AppError::BadRequest("list".into())),
     };
     let rows = app::list(&state, &v, incoming, 5000).await?;
-    let (items, next) = Cursor { after: q.after, limit: q.limit }.page(rows, |r| &r.id);
-    Ok(ok(ReferralPage { items: items.into_iter().map(ReferralOut::from).collect(), next }))
+    let (rows, next) = Cursor { after: q.after, limit: q.limit }.page(rows, |r| &r.id);
+    let mut items = Vec::with_capacity(rows.len());
+    for r in rows {
+        items.push(out_for(&state, &v, r).await?);
+    }
+    Ok(ok(ReferralPage { items, next }))
 }
 
 #[derive(Deserialize, ToSchema)]
@@ -141,9 +155,13 @@ pub struct DeclineIn {
 
 async fn give(state: &AppState, v: &Viewer, id: &str, a: Answer, reason: &str) -> AppResult<Response> {
     match app::answer(state, v, id, a, reason).await? {
-        Ok(r) => Ok(ok(ReferralOut::from(r))),
+        Ok(r) => Ok(ok(out_for(state, v, r).await?)),
         Err(key) => {
-            let field = if key == "error.referral_reason" { "reason" } else { "status" };
+            let field = match key {
+                "error.referral_reason" => "reason",
+                "error.referral_outcome" => "outcome",
+                _ => "status",
+            };
             Ok(invalid(state, v, &[(field.to_owned(), key.to_owned())]))
         }
     }
@@ -170,12 +188,21 @@ async fn decline(
     give(&state, &v, &id, Answer::Decline, &d.reason).await
 }
 
-/// Complete an accepted referral: the receiver's access ends with it.
-#[utoipa::path(post, path = "/referrals/{id}/complete", tag = "referrals", params(("id" = String, Path)), responses((status = 200, body = ReferralOut)))]
+/// What came of an accepted referral's work.
+#[derive(Deserialize, ToSchema)]
+pub struct CompleteIn {
+    /// What was done and what came of it, for the referring agency to read (at least 5 characters).
+    pub outcome: String,
+}
+
+/// Complete an accepted referral with what came of it: the referring agency reads the outcome, and the
+/// receiver's access ends.
+#[utoipa::path(post, path = "/referrals/{id}/complete", tag = "referrals", params(("id" = String, Path)), request_body = CompleteIn, responses((status = 200, body = ReferralOut)))]
 async fn complete(
     State(state): State<AppState>,
     Api(v, ..): Api<guards::EditRecords>,
     Path(id): Path<String>,
+    Body(d): Body<CompleteIn>,
 ) -> AppResult<Response> {
-    give(&state, &v, &id, Answer::Complete, "").await
+    give(&state, &v, &id, Answer::Complete, &d.outcome).await
 }

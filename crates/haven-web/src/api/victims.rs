@@ -72,6 +72,12 @@ pub struct VictimOut {
     pub closed_reason: Option<String>,
     pub previous_case_id: Option<String>,
     pub created_at: String,
+    /// The agency that received the victim (the case may have been handed over since: `owner_agency_id`).
+    pub received_by_agency_id: String,
+    /// The day it was recorded that verification with the police could not be done.
+    pub verification_waived_on: Option<String>,
+    /// When a head last returned a proposal (the comment is on the case page of the holder).
+    pub returned_at: Option<String>,
 }
 
 impl From<VictimCase> for VictimOut {
@@ -109,6 +115,9 @@ impl From<VictimCase> for VictimOut {
             closed_reason: v.closed_reason,
             previous_case_id: v.previous_case_id,
             created_at: instant(v.created_at),
+            received_by_agency_id: v.received_by_agency_id,
+            verification_waived_on: v.verification_waived_on,
+            returned_at: v.returned_at.map(instant),
         }
     }
 }
@@ -241,6 +250,17 @@ pub struct TraffickingEventOut {
     pub on: Option<String>,
 }
 
+/// One agency's time holding a case.
+#[derive(Serialize, ToSchema)]
+pub struct CustodyOut {
+    pub agency_id: String,
+    pub from: String,
+    /// Absent while it holds the case.
+    pub until: Option<String>,
+    /// The handover it received the case by (`GET /transfers/{id}`); absent for the agency that received the victim.
+    pub handover_id: Option<String>,
+}
+
 /// Which parts of the case the caller's access opens.
 #[derive(Serialize, ToSchema)]
 pub struct PartsOut {
@@ -260,6 +280,8 @@ pub struct PartsOut {
 pub struct VictimDetail {
     pub case: VictimOut,
     pub parts: PartsOut,
+    /// Who held the case, from when to when: the agency that received the victim, then each accepted handover.
+    pub custody: Vec<CustodyOut>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub steps: Option<Vec<StepOut>>,
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -281,28 +303,34 @@ pub struct VictimDetail {
 }
 
 async fn detail(state: &AppState, v: &Viewer, id: &str) -> AppResult<VictimDetail> {
-    let (case, parts) = app::view(state, v, id).await?;
-    let st = &state.store;
+    let file = app::file::read(state, v, id).await?;
+    let custody = file
+        .custody()
+        .into_iter()
+        .map(|h| CustodyOut {
+            agency_id: h.agency_id,
+            from: haven_store::reports::day(h.from),
+            until: h.until.map(haven_store::reports::day),
+            handover_id: h.handover_id,
+        })
+        .collect();
+    let parts = file.parts;
     let when = |open: bool| open.then_some(());
-    let steps = match when(parts.steps) {
-        Some(()) => Some(
-            st.victim_steps(id)
-                .await?
-                .into_iter()
-                .map(|s| StepOut {
-                    kind: s.kind,
-                    on: s.on,
-                    commune_code: s.commune_code,
-                    agency_id: s.agency_id,
-                    officer: s.officer,
-                })
-                .collect(),
-        ),
-        None => None,
-    };
+    let steps = when(parts.steps).map(|()| {
+        file.steps
+            .into_iter()
+            .map(|s| StepOut {
+                kind: s.kind,
+                on: s.on,
+                commune_code: s.commune_code,
+                agency_id: s.agency_id,
+                officer: s.officer,
+            })
+            .collect()
+    });
     let (supports, entitlements) = if parts.support {
-        let given = st.supports(id).await?.into_iter().map(SupportOut::from).collect();
-        let rights = app::support::entitlements(state, &case)
+        let given = file.supports.into_iter().map(SupportOut::from).collect();
+        let rights = app::support::entitlements(state, &file.case)
             .await?
             .into_iter()
             .map(|(regime, standing, detail)| EntitlementOut { regime, standing: standing.to_owned(), detail })
@@ -311,38 +339,29 @@ async fn detail(state: &AppState, v: &Viewer, id: &str) -> AppResult<VictimDetai
     } else {
         (None, None)
     };
-    let consents = match when(parts.consents) {
-        Some(()) => Some(st.consents(&case.person_id).await?.into_iter().map(ConsentOut::from).collect()),
-        None => None,
-    };
-    let mut referrals = st.referrals_of_case(id).await?;
-    if !parts.referrals {
-        referrals.retain(|r| r.to_agency_id == v.agency.id);
-    }
-    let trafficking_events = match when(parts.context) {
-        Some(()) => Some(
-            st.trafficking_events(id)
-                .await?
-                .into_iter()
-                .map(|e| TraffickingEventOut { kind: e.kind, country: e.country, place: e.place, on: e.on })
-                .collect(),
-        ),
-        None => None,
-    };
-    let protection_measures = match when(parts.protection) {
-        Some(()) => Some(st.protection_measures(id).await?.into_iter().map(MeasureOut::from).collect()),
-        None => None,
-    };
+    let consents = when(parts.consents).map(|()| file.consents.into_iter().map(ConsentOut::from).collect());
+    let trafficking_events = when(parts.context).map(|()| {
+        file.events
+            .into_iter()
+            .map(|e| TraffickingEventOut { kind: e.kind, country: e.country, place: e.place, on: e.on })
+            .collect()
+    });
+    let protection_measures =
+        when(parts.protection).map(|()| file.measures.into_iter().map(MeasureOut::from).collect());
     let (goals, visits) = if parts.reintegration {
         (
-            Some(st.reintegration_goals(id).await?.into_iter().map(GoalOut::from).collect()),
-            Some(st.followups(id).await?.into_iter().map(VisitOut::from).collect()),
+            Some(file.goals.into_iter().map(GoalOut::from).collect()),
+            Some(file.visits.into_iter().map(VisitOut::from).collect()),
         )
     } else {
         (None, None)
     };
+    let mut referrals = Vec::with_capacity(file.referrals.len());
+    for r in file.referrals {
+        referrals.push(crate::api::referrals::out_for(state, v, r).await?);
+    }
     Ok(VictimDetail {
-        case: case.into(),
+        case: file.case.into(),
         parts: PartsOut {
             person: parts.person,
             steps: parts.steps,
@@ -354,11 +373,12 @@ async fn detail(state: &AppState, v: &Viewer, id: &str) -> AppResult<VictimDetai
             protection: parts.protection,
             reintegration: parts.reintegration,
         },
+        custody,
         steps,
         supports,
         entitlements,
         consents,
-        referrals: referrals.into_iter().map(ReferralOut::from).collect(),
+        referrals,
         trafficking_events,
         protection_measures,
         goals,
@@ -385,7 +405,8 @@ pub async fn changed(state: &AppState, v: &Viewer, id: &str, outcome: haven_app:
 
 #[derive(Deserialize, ToSchema)]
 pub struct StepIn {
-    /// `verification`, `identification_interview`, `rescue`, `handover`, `protection`, `other`.
+    /// `verification`, `verification_impossible` (the note says why), `identification_interview`, `rescue`,
+    /// `handover`, `protection`, `other`.
     pub kind: String,
     pub on: String,
     #[serde(default)]

@@ -30,6 +30,10 @@ struct HomePage {
     victims: Option<(i64, i64)>,
     /// International cooperation requests awaiting an answer, and overdue; shown when there are some.
     cooperation: Option<(i64, i64)>,
+    /// Identification decisions waiting for this head: (case id, case code, proposed on).
+    decisions: Vec<(String, String, String)>,
+    /// Handovers of victim cases proposed to the agency and not yet answered.
+    handovers: usize,
 }
 
 async fn home(State(state): State<AppState>, viewer: Viewer, c: Ctx) -> AppResult<Response> {
@@ -72,6 +76,19 @@ async fn home(State(state): State<AppState>, viewer: Viewer, c: Ctx) -> AppResul
     } else {
         None
     };
+    let decisions = haven_app::victims::identification::pending(&state, &viewer, 20)
+        .await?
+        .into_iter()
+        .map(|l| {
+            let on = l.received_on.clone();
+            (l.id, l.case_code, crate::page::display(&on))
+        })
+        .collect();
+    let handovers = if viewer.can(Action::EditRecords) {
+        haven_app::victims::handover::incoming(&state, &viewer, 100).await?.len()
+    } else {
+        0
+    };
     let roles = viewer.user.roles.iter().map(|r| r.code()).collect();
     let page = HomePage {
         c,
@@ -82,6 +99,8 @@ async fn home(State(state): State<AppState>, viewer: Viewer, c: Ctx) -> AppResul
         roles,
         victims,
         cooperation,
+        decisions,
+        handovers,
     };
     Ok(ok(&page))
 }

@@ -1,5 +1,6 @@
-//! The referrals page: what the agency received and sent, and the answers (accept, decline, complete). The
-//! use cases are `haven_app::referrals`; the lines are `views::referrals`.
+//! The referrals page, the agency's coordination inbox: handovers of victim cases proposed to it (accept,
+//! decline) and the referrals it received and sent (accept, decline, complete). The use cases are
+//! `haven_app::referrals` and `haven_app::victims::handover`; the referral lines are `views::referrals`.
 
 use askama::Template;
 use axum::extract::{Path, State};
@@ -8,6 +9,7 @@ use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
 use axum::Router;
 use haven_app::referrals as app;
+use haven_app::victims::handover;
 use haven_domain::victims::referral::Answer;
 use serde::Deserialize;
 
@@ -25,12 +27,48 @@ pub fn routes() -> Router<AppState> {
         .route("/referrals/{id}/accept", post(accept))
         .route("/referrals/{id}/decline", post(decline))
         .route("/referrals/{id}/complete", post(complete))
+        .route("/transfers/{id}/accept", post(accept_handover))
+        .route("/transfers/{id}/decline", post(decline_handover))
+        .route("/transfers/{id}/withdraw", post(withdraw_handover))
+}
+
+/// A handover proposed to the viewer's agency, as the inbox lists it.
+pub struct HandoverLine {
+    pub id: String,
+    pub case_code: String,
+    pub from: String,
+    pub on: String,
+    pub reason: String,
+    /// Resting on a legal basis rather than the person's consent.
+    pub without_consent: bool,
+}
+
+async fn handover_lines(state: &AppState, viewer: &Viewer, c: &Ctx) -> AppResult<Vec<HandoverLine>> {
+    let agencies = state.store.agencies().await?;
+    let mut out = Vec::new();
+    for h in handover::incoming(state, viewer, 200).await? {
+        let from = agencies
+            .iter()
+            .find(|a| a.id == h.from_agency_id)
+            .map(|a| c.agency_label(&a.name_vi, &a.name_en).to_owned())
+            .unwrap_or_default();
+        out.push(HandoverLine {
+            reason: handover::reason(state, viewer, &h).await?.unwrap_or_default(),
+            on: haven_domain::time::local_date(h.proposed_at).map(haven_domain::format::date).unwrap_or_default(),
+            without_consent: h.legal_basis.is_some(),
+            id: h.id,
+            case_code: h.case_code,
+            from,
+        });
+    }
+    Ok(out)
 }
 
 #[derive(Template)]
 #[template(path = "referrals.html")]
 struct ListPage {
     c: Ctx,
+    handovers: Vec<HandoverLine>,
     incoming: Vec<ReferralLine>,
     outgoing: Vec<ReferralLine>,
     can_answer: bool,
@@ -41,13 +79,14 @@ struct ListPage {
 }
 
 async fn list_page(state: &AppState, viewer: &Viewer, c: Ctx, error: Option<&'static str>) -> AppResult<Response> {
-    let incoming = lines(state, &c, app::list(state, viewer, true, 200).await?).await?;
-    let outgoing = lines(state, &c, app::list(state, viewer, false, 200).await?).await?;
+    let handovers = handover_lines(state, viewer, &c).await?;
+    let incoming = lines(state, &c, &viewer.agency.id, app::list(state, viewer, true, 200).await?).await?;
+    let outgoing = lines(state, &c, &viewer.agency.id, app::list(state, viewer, false, 200).await?).await?;
     let can_answer = viewer.can(haven_domain::Action::EditRecords);
     let status = if error.is_some() { StatusCode::UNPROCESSABLE_ENTITY } else { StatusCode::OK };
     let dl_incoming = Download::new("/referrals/download", &[("list", "incoming")]);
     let dl_outgoing = Download::new("/referrals/download", &[("list", "outgoing")]);
-    Ok(render(status, &ListPage { c, incoming, outgoing, can_answer, error, dl_incoming, dl_outgoing }))
+    Ok(render(status, &ListPage { c, handovers, incoming, outgoing, can_answer, error, dl_incoming, dl_outgoing }))
 }
 
 #[derive(Deserialize)]
@@ -68,7 +107,7 @@ async fn download(
         "outgoing" => false,
         _ => return Err(crate::error::AppError::BadRequest("list".into())),
     };
-    let lines = lines(&state, &c, app::list(&state, &viewer, incoming, 200).await?).await?;
+    let lines = lines(&state, &c, &viewer.agency.id, app::list(&state, &viewer, incoming, 200).await?).await?;
     let (title, other) =
         if incoming { ("referrals.incoming", "referrals.from") } else { ("referrals.outgoing", "referrals.to") };
     let heads = ["reports.code", "referrals.kind", other, "referrals.due", "reports.status"];
@@ -102,6 +141,9 @@ async fn list(State(state): State<AppState>, Can(viewer, ..): Can<guards::ViewRe
 struct AnswerForm {
     #[serde(default)]
     reason: String,
+    /// What came of the work, on completion.
+    #[serde(default)]
+    outcome: String,
 }
 
 /// Give an answer to a referral sent to the viewer's agency; a refused one shows the list with the reason.
@@ -143,7 +185,58 @@ async fn complete(
     Can(viewer, ..): Can<guards::EditRecords>,
     c: Ctx,
     Path(id): Path<String>,
+    CsrfForm(form, _): CsrfForm<AnswerForm>,
+) -> AppResult<Response> {
+    give(&state, &viewer, c, &id, Answer::Complete, &form.outcome).await
+}
+
+/// Answer a handover: accepting leads to the case the agency now holds; a refusal shows the inbox with why.
+async fn answer_handover(
+    state: &AppState,
+    viewer: &Viewer,
+    c: Ctx,
+    id: &str,
+    a: handover::Answer,
+    reason: &str,
+) -> AppResult<Response> {
+    let h = match handover::answer(state, viewer, id, a, reason).await? {
+        Ok(h) => h,
+        Err(key) => return list_page(state, viewer, c, Some(key)).await,
+    };
+    let next = match a {
+        handover::Answer::Accept => format!("/victims/{}?done=handover_accepted", h.case_id),
+        handover::Answer::Decline => "/referrals?done=handover_declined".to_owned(),
+        handover::Answer::Withdraw => format!("/victims/{}?done=handover_withdrawn", h.case_id),
+    };
+    Ok(Redirect::to(&next).into_response())
+}
+
+async fn accept_handover(
+    State(state): State<AppState>,
+    Can(viewer, ..): Can<guards::EditRecords>,
+    c: Ctx,
+    Path(id): Path<String>,
     CsrfForm(_, _): CsrfForm<AnswerForm>,
 ) -> AppResult<Response> {
-    give(&state, &viewer, c, &id, Answer::Complete, "").await
+    answer_handover(&state, &viewer, c, &id, handover::Answer::Accept, "").await
+}
+
+async fn decline_handover(
+    State(state): State<AppState>,
+    Can(viewer, ..): Can<guards::EditRecords>,
+    c: Ctx,
+    Path(id): Path<String>,
+    CsrfForm(form, _): CsrfForm<AnswerForm>,
+) -> AppResult<Response> {
+    answer_handover(&state, &viewer, c, &id, handover::Answer::Decline, &form.reason).await
+}
+
+async fn withdraw_handover(
+    State(state): State<AppState>,
+    Can(viewer, ..): Can<guards::EditRecords>,
+    c: Ctx,
+    Path(id): Path<String>,
+    CsrfForm(_, _): CsrfForm<AnswerForm>,
+) -> AppResult<Response> {
+    answer_handover(&state, &viewer, c, &id, handover::Answer::Withdraw, "").await
 }

@@ -17,9 +17,13 @@ pub struct ReferralLine {
     pub due: String,
     /// Open and past its due day.
     pub late: bool,
+    /// What the receiver reported on completing it, for the two agencies it concerns.
+    pub outcome: Option<String>,
 }
 
-pub async fn lines(state: &AppState, c: &Ctx, rows: Vec<ReferralRow>) -> AppResult<Vec<ReferralLine>> {
+/// The referrals as lines; `agency_id` is the viewer's agency, to which a completed referral's outcome opens
+/// when it sent or received it.
+pub async fn lines(state: &AppState, c: &Ctx, agency_id: &str, rows: Vec<ReferralRow>) -> AppResult<Vec<ReferralLine>> {
     let agencies = state.store.agencies().await?;
     let name = |id: &str| {
         agencies
@@ -29,25 +33,28 @@ pub async fn lines(state: &AppState, c: &Ctx, rows: Vec<ReferralRow>) -> AppResu
             .unwrap_or_default()
     };
     let t = state.today();
-    Ok(rows
-        .into_iter()
-        .map(|r| {
-            let kind = state
-                .profile
-                .referrals
-                .kind(&r.kind)
-                .map(|k| if c.lang == Lang::En { k.name_en.clone() } else { k.name_vi.clone() })
-                .unwrap_or_else(|| r.kind.clone());
-            let due_day = parse_date(&r.due_on);
-            let late = matches!(r.status.as_str(), "sent" | "accepted") && due_day.is_some_and(|d| d < t);
-            ReferralLine {
-                kind,
-                from: name(&r.from_agency_id),
-                to: name(&r.to_agency_id),
-                due: due_day.map(haven_domain::format::date).unwrap_or_default(),
-                late,
-                r,
-            }
-        })
-        .collect())
+    let mut out = Vec::with_capacity(rows.len());
+    for r in rows {
+        let kind = state
+            .profile
+            .referrals
+            .kind(&r.kind)
+            .map(|k| if c.lang == Lang::En { k.name_en.clone() } else { k.name_vi.clone() })
+            .unwrap_or_else(|| r.kind.clone());
+        let due_day = parse_date(&r.due_on);
+        let late = matches!(r.status.as_str(), "sent" | "accepted") && due_day.is_some_and(|d| d < t);
+        let concerned = r.from_agency_id == agency_id || r.to_agency_id == agency_id;
+        let outcome =
+            if concerned && r.status == "completed" { state.store.referral_outcome(&r.id).await? } else { None };
+        out.push(ReferralLine {
+            kind,
+            from: name(&r.from_agency_id),
+            to: name(&r.to_agency_id),
+            due: due_day.map(haven_domain::format::date).unwrap_or_default(),
+            late,
+            outcome,
+            r,
+        });
+    }
+    Ok(out)
 }

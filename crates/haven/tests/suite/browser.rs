@@ -264,7 +264,7 @@ async fn a_clerk_records_a_report_and_an_officer_settles_it() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_border_guard_receives_a_victim_and_a_head_approves_the_identification() {
+async fn a_border_guard_receives_a_victim_and_a_head_returns_then_approves_the_identification() {
     let Some(br) = browser().await else { return };
     let app = TestApp::start(Backend::Sqlite).await.expect("app");
     let b = &br.client;
@@ -289,6 +289,30 @@ async fn a_border_guard_receives_a_victim_and_a_head_approves_the_identification
     click(b, "propose").await;
     assert!(text(b).await.contains("chờ thủ trưởng phê duyệt"));
     click(b, "logout").await;
+    // The head finds it waiting on the home page and judges it on its grounds, shown on the page.
+    log_in(b, &app, "border.head").await;
+    assert!(text(b).await.contains("đề xuất xác định nạn nhân chờ phê duyệt"), "waiting on the home page");
+    b.goto(&app.url(&case)).await.expect("goto");
+    let grounds = b.find(Locator::Id("grounds")).await.expect("grounds").text().await.expect("text");
+    for part in ["Điều 23 Luật 53/2024/QH15", "Tài liệu của cơ quan giải cứu", "07/GXN", "Đã xác minh ngày 01/03/2026"]
+    {
+        assert!(grounds.contains(part), "the approval shows {part}: {grounds}");
+    }
+    // Returned once with a comment; the officer reads it and proposes again with the grounds kept.
+    b.find(Locator::Css("#return-details summary")).await.expect("return").click().await.expect("open");
+    fill(b, "return_comment", "Bổ sung lời khai của người được giải cứu").await;
+    click(b, "return-proposal").await;
+    assert!(text(b).await.contains("Đã trả lại đề xuất để bổ sung."));
+    click(b, "logout").await;
+    log_in(b, &app, "border.officer").await;
+    b.goto(&app.url(&case)).await.expect("goto");
+    let page = text(b).await;
+    assert!(page.contains("Bổ sung lời khai của người được giải cứu"), "{page}");
+    let kept = b.find(Locator::Id("legal_basis")).await.expect("field").prop("value").await.expect("value");
+    assert_eq!(kept.as_deref(), Some("Điều 23 Luật 53/2024/QH15"), "the grounds stay for the officer to amend");
+    b.find(Locator::Id("evidence-own_statement")).await.expect("evidence").click().await.expect("tick");
+    click(b, "propose").await;
+    click(b, "logout").await;
     log_in(b, &app, "border.head").await;
     b.goto(&app.url(&case)).await.expect("goto");
     click(b, "approve").await;
@@ -299,6 +323,46 @@ async fn a_border_guard_receives_a_victim_and_a_head_approves_the_identification
     fill(b, "quantity", "10").await;
     click(b, "save-support").await;
     assert!(text(b).await.contains("Còn số ngày: 50"), "meals: 10 of 60 days given");
+    br.close().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_border_guard_hands_a_victim_over_and_health_accepts() {
+    let Some(br) = browser().await else { return };
+    let app = TestApp::start(Backend::Sqlite).await.expect("app");
+    let b = &br.client;
+    let (_, code) = crate::victims::person(&app, "border.officer", "Sùng Thị Mai", "04/04/2003").await;
+    let case = crate::victims::receive(&app, "border.officer", &code, &[]).await;
+    let health = app.agency_id("health").await;
+    let consent = [
+        ("purpose", "share_agency"),
+        ("target_agency", health.as_str()),
+        ("given_by", "person"),
+        ("given_on", "01/03/2026"),
+    ];
+    assert_eq!(app.login("border.officer").await.post(&case, &format!("{case}/consents"), &consent).await.status, 303);
+    log_in(b, &app, "border.officer").await;
+    b.goto(&app.url(&case)).await.expect("goto");
+    b.find(Locator::Css("#handover-details summary")).await.expect("handover form").click().await.expect("open");
+    choose(b, "to_agency", &health).await;
+    fill(b, "handover_reason", "Hỗ trợ y tế, tâm lý và tiếp tục xác định").await;
+    click(b, "propose-handover").await;
+    let page = text(b).await;
+    assert!(page.contains("Đã gửi đề nghị bàn giao.") && page.contains("Đã đề nghị bàn giao cho"), "{page}");
+    click(b, "logout").await;
+    log_in(b, &app, "health.officer").await;
+    click(b, "waiting-handovers").await;
+    let inbox = text(b).await;
+    assert!(inbox.contains("Hỗ trợ y tế, tâm lý và tiếp tục xác định"), "the reason is on the inbox: {inbox}");
+    let handover = app.store.handovers_of_case(case.trim_start_matches("/victims/")).await.expect("read").remove(0);
+    click(b, &format!("accept-handover-{}", handover.id)).await;
+    let page = text(b).await;
+    assert!(page.contains("Đã nhận bàn giao"), "{page}");
+    let custody = b.find(Locator::Id("custody-list")).await.expect("custody").text().await.expect("text");
+    assert!(
+        custody.contains("Biên phòng") && custody.contains("Sở Y tế") && custody.contains("Đang quản lý"),
+        "{custody}"
+    );
     br.close().await;
 }
 

@@ -16,6 +16,7 @@ mod cooperation;
 mod encryption;
 mod errors;
 mod imports;
+mod journey;
 mod lists;
 mod need_to_know;
 mod persons;

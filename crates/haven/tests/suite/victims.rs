@@ -6,7 +6,7 @@ use crate::harness::*;
 use crate::story;
 
 /// Register a person as `user`; returns (person id, case code).
-async fn person(app: &TestApp, user: &str, name: &str, birth: &str) -> (String, String) {
+pub(crate) async fn person(app: &TestApp, user: &str, name: &str, birth: &str) -> (String, String) {
     let c = app.login(user).await;
     let r = c.post("/persons/new", "/persons", &[("full_name", name), ("birth_date", birth), ("sex", "f")]).await;
     assert_eq!(r.status, 303, "{}", r.body);
@@ -16,7 +16,7 @@ async fn person(app: &TestApp, user: &str, name: &str, birth: &str) -> (String, 
 }
 
 /// Receive a person as `user`; returns the case page path.
-async fn receive(app: &TestApp, user: &str, code: &str, extra: &[(&str, &str)]) -> String {
+pub(crate) async fn receive(app: &TestApp, user: &str, code: &str, extra: &[(&str, &str)]) -> String {
     let c = app.login(user).await;
     let mut form = vec![
         ("person_code", code),
@@ -345,7 +345,7 @@ story!(referrals_follow_consent_and_access_ends_when_it_is_withdrawn, |app| {
     assert_eq!(
         app.login("police.officer")
             .await
-            .post("/referrals", &format!("/referrals/{}/complete", referrals[0].id), &[])
+            .post("/referrals", &format!("/referrals/{}/complete", referrals[0].id), &[("outcome", "Đã hỗ trợ xong")])
             .await
             .status,
         403,
@@ -371,15 +371,20 @@ story!(referrals_follow_consent_and_access_ends_when_it_is_withdrawn, |app| {
     assert_eq!(police_officer.get(&case).await.status, 403, "withdrawn at once");
     assert_eq!(police_officer.get(&person_page).await.status, 403, "the person record too");
     assert_eq!(support.get(&case).await.status, 200);
-    // Completing the referral ends the support authority's access too.
+    // Completing the referral ends the support authority's access too; it says what came of it.
     let r = support.post("/referrals", &format!("/referrals/{}/complete", referrals[0].id), &[]).await;
+    assert_eq!(r.status, 422, "completing says what came of the work");
+    assert!(r.body.contains("Ghi kết quả thực hiện"), "{}", r.body);
+    let done = [("outcome", "Đã bố trí chỗ ở tạm thời 30 ngày")];
+    let r = support.post("/referrals", &format!("/referrals/{}/complete", referrals[0].id), &done).await;
     assert_eq!(r.status, 303);
     assert_eq!(support.get(&case).await.status, 403, "completed");
     assert_eq!(support.get(&person_page).await.status, 403, "the person record closes with it");
-    let r = support.post("/referrals", &format!("/referrals/{}/complete", referrals[0].id), &[]).await;
+    let r = support.post("/referrals", &format!("/referrals/{}/complete", referrals[0].id), &done).await;
     assert_eq!(r.status, 422, "completed once");
     let page = officer.get(&case).await.body;
     assert!(page.contains("Hoàn thành") && page.contains("Đã nhận"), "the sender sees each status");
+    assert!(page.contains("Đã bố trí chỗ ở tạm thời 30 ngày"), "and what came of the completed one");
     // A consent withdrawn before the receiver answers: the referral can no longer be accepted.
     assert_eq!(refer("verification", police.clone()).await.status, 422, "the police's consent is gone");
     let r = officer

@@ -109,6 +109,38 @@ pub(super) struct CasePage {
     reception_kinds: &'static [&'static str],
     previous_code: String,
     closed_on: String,
+    /// The parts whose forms the viewer may use: all for the holder, a live referral's parts for its receiver.
+    work: Parts,
+    custody: Vec<CustodyLine>,
+    /// The handover awaiting an answer, if any.
+    pending_handover: Option<PendingHandover>,
+    /// (id, name) of the agencies the holder may hand the case to.
+    handover_to: Vec<(String, String)>,
+    /// The grounds of the identification, for the holder (the head judges on them; the officer reads a return).
+    grounds: Option<haven_app::victims::identification::Grounds>,
+    /// Verification with the police is recorded, or why it could not be done: a decision may be proposed.
+    verified: bool,
+    /// The approved identification prints as a certificate for this viewer.
+    can_print: bool,
+    /// How verification with the police stands, as the head reads it on a proposal.
+    verification_text: String,
+}
+
+/// One agency's time holding the case.
+pub struct CustodyLine {
+    pub agency: String,
+    pub from: String,
+    pub until: String,
+    /// Why it received the case (for the two agencies of the handover), or how it received the victim.
+    pub why: String,
+}
+
+pub struct PendingHandover {
+    pub id: String,
+    pub to: String,
+    pub on: String,
+    /// The viewer's agency proposed it (and may withdraw it).
+    pub ours: bool,
 }
 
 pub struct MeasureLine {
@@ -132,12 +164,28 @@ pub(super) async fn page(
     viewer: &Viewer,
     c: Ctx,
     mut v: VictimCase,
-    f: FormState,
+    mut f: FormState,
     status: StatusCode,
 ) -> AppResult<Response> {
     let t = state.today();
-    let parts = app::case_parts(state, viewer, &v).await?;
-    app::redact(&mut v, parts);
+    let file = app::file::read(state, viewer, &v.id).await?;
+    let custody_chain = file.custody();
+    let pending_handover = file.pending_handover().cloned();
+    let app::file::CaseFile {
+        case,
+        parts,
+        steps: step_rows,
+        supports: given,
+        consents: consent_rows,
+        referrals: referral_rows,
+        events,
+        measures: measure_rows,
+        goals,
+        visits: visit_rows,
+        handovers,
+        ..
+    } = file;
+    v = case;
     let all_agencies = state.store.agencies().await?;
     let agency_label = |id: &str| {
         all_agencies
@@ -146,57 +194,56 @@ pub(super) async fn page(
             .map(|a| c.agency_label(&a.name_vi, &a.name_en).to_owned())
             .unwrap_or_default()
     };
-    // The case's parts are independent reads: fetch them side by side.
-    let st = &state.store;
-    let (
-        person,
-        mut step_rows,
-        mut given,
-        mut consent_rows,
-        mut referral_rows,
-        mut events,
-        mut measure_rows,
-        mut goals,
-        mut visit_rows,
-        communes,
-    ) = tokio::try_join!(
-        st.person(&v.person_id),
-        st.victim_steps(&v.id),
-        st.supports(&v.id),
-        st.consents(&v.person_id),
-        st.referrals_of_case(&v.id),
-        st.trafficking_events(&v.id),
-        st.protection_measures(&v.id),
-        st.reintegration_goals(&v.id),
-        st.followups(&v.id),
-        st.communes(&state.config.province),
-    )?;
-    if !parts.is_all() {
-        // Read side by side for the common case; what a referral does not open is dropped before rendering.
-        // A receiver sees the referrals made to its own agency even without the referrals part.
-        if !parts.steps {
-            step_rows.clear();
-        }
-        if !parts.support {
-            given.clear();
-        }
-        if !parts.consents {
-            consent_rows.clear();
-        }
-        if !parts.referrals {
-            referral_rows.retain(|r| r.to_agency_id == viewer.agency.id);
-        }
-        if !parts.context {
-            events.clear();
-        }
-        if !parts.protection {
-            measure_rows.clear();
-        }
-        if !parts.reintegration {
-            goals.clear();
-            visit_rows.clear();
-        }
+    let (person, communes) =
+        tokio::try_join!(state.store.person(&v.person_id), state.store.communes(&state.config.province))?;
+    let mut custody = Vec::with_capacity(custody_chain.len());
+    for h in &custody_chain {
+        let why = match h.handover_id.as_deref().and_then(|id| handovers.iter().find(|x| x.id == id)) {
+            Some(x) => haven_app::victims::handover::reason(state, viewer, x).await.ok().flatten().unwrap_or_default(),
+            None => c.tk("reception", &v.reception_kind).to_owned(),
+        };
+        custody.push(CustodyLine {
+            agency: agency_label(&h.agency_id),
+            from: haven_domain::format::date(h.from),
+            until: h.until.map(haven_domain::format::date).unwrap_or_default(),
+            why,
+        });
     }
+    let pending_handover = pending_handover.map(|h| PendingHandover {
+        to: agency_label(&h.to_agency_id),
+        on: haven_domain::time::local_date(h.proposed_at).map(haven_domain::format::date).unwrap_or_default(),
+        ours: h.from_agency_id == viewer.agency.id,
+        id: h.id,
+    });
+    let work = app::work_parts(state, viewer, &v).await?;
+    let holder = v.owner_agency_id == viewer.agency.id;
+    let handover_to = if holder {
+        let kinds = state.profile.handovers.receivers(&viewer.agency.kind);
+        all_agencies
+            .iter()
+            .filter(|a| a.active && a.id != viewer.agency.id && kinds.contains(&a.kind))
+            .map(|a| (a.id.clone(), c.agency_label(&a.name_vi, &a.name_en).to_owned()))
+            .collect()
+    } else {
+        Vec::new()
+    };
+    let grounds = if holder && parts.identification {
+        Some(haven_app::victims::identification::grounds(state, viewer, &v).await?)
+    } else {
+        None
+    };
+    // A proposal a head returned keeps its grounds: the form opens with them, for the officer to amend.
+    if holder && f.values.is_empty() && v.returned_by.is_some() && !v.pending() {
+        f = returned_proposal(&v);
+    }
+    let verified = v.verified_on.is_some() || v.verification_waived_on.is_some();
+    let verification_text = match (&v.verified_on, &v.verification_waived_on) {
+        (Some(d), _) => format!("{} {}", c.t("victims.verified_on"), display(d)),
+        (None, Some(d)) => format!("{} {}", c.t("victims.verification_impossible_on"), display(d)),
+        (None, None) => c.t("victims.not_verified").to_owned(),
+    };
+    let can_print =
+        holder && v.status == "identified" && v.approved_by.is_some() && viewer.can(haven_domain::Action::ViewIdentity);
     let person_code = person.as_ref().map(|p| p.case_code.clone()).unwrap_or_default();
     let person_open = match &person {
         Some(_) if !parts.person => false,
@@ -297,7 +344,7 @@ pub(super) async fn page(
         .collect();
     let share =
         sharing::section(state, viewer, &c, KIND, &v.id, &v.owner_agency_id, format!("/victims/{}", v.id)).await?;
-    let case_referrals = crate::views::referrals::lines(state, &c, referral_rows).await?;
+    let case_referrals = crate::views::referrals::lines(state, &c, &viewer.agency.id, referral_rows).await?;
     let referral_kinds = state
         .profile
         .referrals
@@ -347,6 +394,14 @@ pub(super) async fn page(
         .map(|r| crate::views::cooperation::line(r, t))
         .collect();
     let page = CasePage {
+        work,
+        custody,
+        pending_handover,
+        handover_to,
+        grounds,
+        verified,
+        can_print,
+        verification_text,
         parts,
         cooperation,
         measures,
@@ -396,4 +451,14 @@ pub(super) async fn page(
         c,
     };
     Ok(render(status, &page))
+}
+
+/// The identification form filled with the grounds of the proposal a head returned.
+fn returned_proposal(v: &VictimCase) -> FormState {
+    let mut values = vec![("decided_on".to_owned(), v.proposed_on.as_deref().map(display).unwrap_or_default())];
+    for (field, value) in [("legal_basis", &v.legal_basis), ("certificate_number", &v.certificate_number)] {
+        values.push((field.to_owned(), value.clone().unwrap_or_default()));
+    }
+    values.extend(VictimCase::codes(&v.evidence).into_iter().map(|e| ("evidence".to_owned(), e)));
+    FormState { values, errors: Vec::new() }
 }

@@ -13,7 +13,8 @@ use haven_app::referrals::ReferralForm;
 use haven_app::sharing::GrantForm;
 use haven_app::victims::consent::ConsentForm;
 use haven_app::victims::context::{ContextForm, EventForm};
-use haven_app::victims::identification::IdentificationForm;
+use haven_app::victims::handover::HandoverForm;
+use haven_app::victims::identification::{IdentificationForm, ReturnForm};
 use haven_app::victims::reintegration::{self, GoalForm, GoalStatusForm, MeasureForm, ScheduleForm, VisitForm};
 use haven_app::victims::support::SupportForm;
 use haven_app::victims::{self as app, CloseForm, NewVictimForm, ReopenForm, StepForm};
@@ -39,6 +40,9 @@ pub fn routes() -> Router<AppState> {
         .route("/victims/{id}/steps", post(step))
         .route("/victims/{id}/identification", post(propose))
         .route("/victims/{id}/approve", post(approve))
+        .route("/victims/{id}/return", post(send_back))
+        .route("/victims/{id}/certificate", get(certificate))
+        .route("/victims/{id}/handover", post(hand_over))
         .route("/victims/{id}/supports", post(give))
         .route("/victims/{id}/consents", post(consent))
         .route("/victims/{id}/consents/{consent}/withdraw", post(withdraw))
@@ -255,6 +259,44 @@ case_form!(schedule, guards::EditRecords, ScheduleForm, reintegration::schedule_
 case_form!(visit, guards::EditRecords, VisitForm, reintegration::record_visit, "visit_recorded");
 case_form!(close, guards::EditRecords, CloseForm, app::close, "case_closed");
 case_form!(refer, guards::EditRecords, ReferralForm, haven_app::referrals::send, "referral_sent");
+case_form!(send_back, guards::EditRecords, ReturnForm, app::identification::send_back, "identification_returned");
+
+/// Propose handing the case over (its use case answers the handover's id, which the page does not need).
+async fn propose_handover(
+    state: &AppState,
+    caller: &Viewer,
+    id: &str,
+    form: &HandoverForm,
+) -> haven_app::Result<Outcome<()>> {
+    Ok(app::handover::propose(state, caller, id, form).await?.map(|_| ()))
+}
+case_form!(hand_over, guards::EditRecords, HandoverForm, propose_handover, "handover_proposed");
+
+/// The identification certificate, printable on one A4 page.
+#[derive(Template)]
+#[template(path = "victim_certificate.html")]
+struct CertificatePage {
+    c: Ctx,
+    cert: app::identification::Certificate,
+    agency: String,
+    decided_on: String,
+    birth: String,
+    sex: String,
+}
+
+async fn certificate(
+    State(state): State<AppState>,
+    Can(viewer, ..): Can<guards::ViewIdentity>,
+    c: Ctx,
+    Path(id): Path<String>,
+) -> AppResult<Response> {
+    let cert = app::identification::certificate(&state, &viewer, &id).await?;
+    let agency = c.agency_label(&viewer.agency.name_vi, &viewer.agency.name_en).to_owned();
+    let decided_on = cert.case.identified_on.as_deref().map(display).unwrap_or_default();
+    let birth = cert.person.identity.birth_date.clone().unwrap_or_default();
+    let sex = c.tk("sex", &cert.person.identity.sex).to_owned();
+    Ok(render(StatusCode::OK, &CertificatePage { c, cert, agency, decided_on, birth, sex }))
+}
 
 /// The identification form as the page sends it: the ticked evidence boxes come as repeated `evidence` fields,
 /// which a form struct cannot hold, so they are read from the pairs.

@@ -1,0 +1,236 @@
+//! Handovers of victim cases between agencies, and the identification decisions a head returns or approves:
+//! adapters over `haven_app::victims::handover` and `haven_app::victims::identification`. The paths say
+//! `transfers`, because `/handovers` are the batches of citizens a foreign authority hands back at the border
+//! (the registers).
+
+use axum::extract::{Path, Query, State};
+use axum::http::StatusCode;
+use axum::response::Response;
+use haven_app::victims::handover::{self as app, Answer};
+use haven_app::victims::identification;
+use haven_store::victims::HandoverRow;
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
+
+use super::victims::{changed, VictimLineOut};
+use super::{answer, instant, invalid, ok, page, Api, Body, Cursor};
+use crate::ctx::{self as guards, Viewer};
+use crate::error::{AppError, AppResult};
+use crate::AppState;
+
+pub fn routes() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(propose, of_case))
+        .routes(routes!(incoming))
+        .routes(routes!(get))
+        .routes(routes!(accept))
+        .routes(routes!(decline))
+        .routes(routes!(withdraw))
+        .routes(routes!(send_back))
+        .routes(routes!(pending))
+}
+
+/// A handover of a victim case from one agency to another.
+#[derive(Serialize, ToSchema)]
+pub struct HandoverOut {
+    pub id: String,
+    pub case_id: String,
+    pub case_code: String,
+    pub from_agency_id: String,
+    pub to_agency_id: String,
+    /// `proposed`, `accepted`, `declined` or `withdrawn`.
+    pub status: String,
+    /// Proposed without the person's consent, on this legal basis.
+    pub legal_basis: Option<String>,
+    pub proposed_at: String,
+    pub answered_at: Option<String>,
+    /// The day custody passed, for an accepted handover.
+    pub accepted_on: Option<String>,
+    pub decline_reason: Option<String>,
+    /// Why the case goes to the receiver; given to the two agencies it concerns.
+    pub reason: Option<String>,
+}
+
+async fn out(state: &AppState, v: &Viewer, h: HandoverRow) -> AppResult<HandoverOut> {
+    let reason = match app::reason(state, v, &h).await {
+        Ok(r) => r,
+        Err(haven_app::Error::Forbidden) => None,
+        Err(e) => return Err(e.into()),
+    };
+    Ok(HandoverOut {
+        id: h.id,
+        case_id: h.case_id,
+        case_code: h.case_code,
+        from_agency_id: h.from_agency_id,
+        to_agency_id: h.to_agency_id,
+        status: h.status,
+        legal_basis: h.legal_basis,
+        proposed_at: instant(h.proposed_at),
+        answered_at: h.answered_at.map(instant),
+        accepted_on: h.answered_on,
+        decline_reason: h.decline_reason,
+        reason,
+    })
+}
+
+#[derive(Deserialize, ToSchema)]
+pub struct HandoverIn {
+    /// The receiving agency's id: of a kind that may take cases over from the caller's (`handover-routes.txt`).
+    pub to_agency: String,
+    /// What the receiver is to do (at least 5 characters).
+    pub reason: String,
+    /// Only without the person's consent for the receiver, and only for a user with the override right.
+    #[serde(default)]
+    pub legal_basis: String,
+}
+
+/// Propose handing a case of the caller's agency over to another agency, on the person's consent (or a legal
+/// basis). The receiver owns the case once it accepts.
+#[utoipa::path(post, path = "/victims/{id}/transfers", tag = "handovers", params(("id" = String, Path)), request_body = HandoverIn, responses((status = 201, body = HandoverOut)))]
+async fn propose(
+    State(state): State<AppState>,
+    Api(v, ..): Api<guards::EditRecords>,
+    Path(id): Path<String>,
+    Body(h): Body<HandoverIn>,
+) -> AppResult<Response> {
+    let form = app::HandoverForm { to_agency: h.to_agency, reason: h.reason, legal_basis: h.legal_basis };
+    let outcome = app::propose(&state, &v, &id, &form).await?;
+    let (st, v) = (&state, &v);
+    answer(st, v, outcome, StatusCode::CREATED, |hid| async move {
+        out(st, v, st.store.handover(&hid).await?.ok_or(AppError::NotFound)?).await
+    })
+    .await
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct HandoverList {
+    pub items: Vec<HandoverOut>,
+}
+
+/// The handovers of a case, oldest first: the accepted ones are its chain of custody.
+#[utoipa::path(get, path = "/victims/{id}/transfers", tag = "handovers", params(("id" = String, Path)), responses((status = 200, body = HandoverList)))]
+async fn of_case(
+    State(state): State<AppState>,
+    Api(v, ..): Api<guards::ViewRecords>,
+    Path(id): Path<String>,
+) -> AppResult<Response> {
+    haven_app::victims::visible(&state, &v, &id).await?;
+    let mut items = Vec::new();
+    for h in state.store.handovers_of_case(&id).await? {
+        items.push(out(&state, &v, h).await?);
+    }
+    Ok(ok(HandoverList { items }))
+}
+
+page!(HandoverPage, HandoverOut);
+
+/// Handovers proposed to the caller's agency and not yet answered, oldest first.
+#[utoipa::path(get, path = "/transfers", tag = "handovers", params(Cursor), responses((status = 200, body = HandoverPage)))]
+async fn incoming(
+    State(state): State<AppState>,
+    Api(v, ..): Api<guards::ViewRecords>,
+    Query(q): Query<Cursor>,
+) -> AppResult<Response> {
+    let rows = app::incoming(&state, &v, 5000).await?;
+    let (rows, next) = q.page(rows, |h| &h.id);
+    let mut items = Vec::with_capacity(rows.len());
+    for h in rows {
+        items.push(out(&state, &v, h).await?);
+    }
+    Ok(ok(HandoverPage { items, next }))
+}
+
+/// A handover, for the two agencies it concerns.
+#[utoipa::path(get, path = "/transfers/{id}", tag = "handovers", params(("id" = String, Path)), responses((status = 200, body = HandoverOut)))]
+async fn get(
+    State(state): State<AppState>,
+    Api(v, ..): Api<guards::ViewRecords>,
+    Path(id): Path<String>,
+) -> AppResult<Response> {
+    let h = state.store.handover(&id).await?.ok_or(AppError::NotFound)?;
+    if h.from_agency_id != v.agency.id && h.to_agency_id != v.agency.id {
+        return Err(AppError::Forbidden);
+    }
+    Ok(ok(out(&state, &v, h).await?))
+}
+
+async fn give(state: &AppState, v: &Viewer, id: &str, a: Answer, reason: &str) -> AppResult<Response> {
+    match app::answer(state, v, id, a, reason).await? {
+        Ok(h) => Ok(ok(out(state, v, h).await?)),
+        Err(key) => {
+            let field = if key == "error.handover_reason" { "reason" } else { "status" };
+            Ok(invalid(state, v, &[(field.to_owned(), key.to_owned())]))
+        }
+    }
+}
+
+/// Accept a handover proposed to the caller's agency: it owns and works the case from now on.
+#[utoipa::path(post, path = "/transfers/{id}/accept", tag = "handovers", params(("id" = String, Path)), responses((status = 200, body = HandoverOut)))]
+async fn accept(
+    State(state): State<AppState>,
+    Api(v, ..): Api<guards::EditRecords>,
+    Path(id): Path<String>,
+) -> AppResult<Response> {
+    give(&state, &v, &id, Answer::Accept, "").await
+}
+
+#[derive(Deserialize, ToSchema)]
+pub struct HandoverDeclineIn {
+    /// Why the caller's agency does not take the case (at least 5 characters).
+    pub reason: String,
+}
+
+/// Decline a handover proposed to the caller's agency, with a reason; the sender keeps the case.
+#[utoipa::path(post, path = "/transfers/{id}/decline", tag = "handovers", params(("id" = String, Path)), request_body = HandoverDeclineIn, responses((status = 200, body = HandoverOut)))]
+async fn decline(
+    State(state): State<AppState>,
+    Api(v, ..): Api<guards::EditRecords>,
+    Path(id): Path<String>,
+    Body(d): Body<HandoverDeclineIn>,
+) -> AppResult<Response> {
+    give(&state, &v, &id, Answer::Decline, &d.reason).await
+}
+
+/// Withdraw a handover the caller's agency proposed, before it is answered.
+#[utoipa::path(post, path = "/transfers/{id}/withdraw", tag = "handovers", params(("id" = String, Path)), responses((status = 200, body = HandoverOut)))]
+async fn withdraw(
+    State(state): State<AppState>,
+    Api(v, ..): Api<guards::EditRecords>,
+    Path(id): Path<String>,
+) -> AppResult<Response> {
+    give(&state, &v, &id, Answer::Withdraw, "").await
+}
+
+#[derive(Deserialize, ToSchema)]
+pub struct ReturnIn {
+    /// What the officer is to amend (at least 5 characters).
+    pub comment: String,
+}
+
+/// Return the pending identification to the officer with a comment (an agency head of the owning agency,
+/// not the proposer); the officer amends it and proposes again.
+#[utoipa::path(post, path = "/victims/{id}/approval/return", tag = "victims", params(("id" = String, Path)), request_body = ReturnIn, responses((status = 200, body = super::victims::VictimOut)))]
+async fn send_back(
+    State(state): State<AppState>,
+    Api(v, ..): Api<guards::EditRecords>,
+    Path(id): Path<String>,
+    Body(r): Body<ReturnIn>,
+) -> AppResult<Response> {
+    let outcome =
+        identification::send_back(&state, &v, &id, &identification::ReturnForm { comment: r.comment }).await?;
+    changed(&state, &v, &id, outcome).await
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct PendingList {
+    pub items: Vec<VictimLineOut>,
+}
+
+/// The identification decisions of the caller's agency waiting for a head (empty for anyone not a head).
+#[utoipa::path(get, path = "/identifications/pending", tag = "victims", responses((status = 200, body = PendingList)))]
+async fn pending(State(state): State<AppState>, Api(v, ..): Api<guards::ViewRecords>) -> AppResult<Response> {
+    let items = identification::pending(&state, &v, 500).await?.into_iter().map(VictimLineOut::from).collect();
+    Ok(ok(PendingList { items }))
+}
