@@ -167,7 +167,8 @@ impl Unit {
 /// reports and the API. Each has a written definition (translation key `measure.<code>.definition`).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Measure {
-    /// One of the plan's five law-enforcement indicators, a share of reports or cases.
+    /// One of the plan's five law-enforcement indicators (or the share settled on time beside the settlement
+    /// rate), a share of reports or cases.
     LawEnforcement(IndicatorId),
     /// Victim cases received (reception date in the period).
     VictimsReceived,
@@ -192,8 +193,9 @@ pub enum Measure {
 }
 
 impl Measure {
-    pub const ALL: [Measure; 15] = [
+    pub const ALL: [Measure; 16] = [
         Measure::LawEnforcement(IndicatorId::ReceivedAndClassified),
+        Measure::LawEnforcement(IndicatorId::SettlementRate),
         Measure::LawEnforcement(IndicatorId::SettledOnTime),
         Measure::LawEnforcement(IndicatorId::OffendersDiscovered),
         Measure::LawEnforcement(IndicatorId::Prosecuted),
@@ -518,7 +520,8 @@ mod tests {
         codes.sort_unstable();
         codes.dedup();
         assert_eq!(codes.len(), Measure::ALL.len());
-        assert_eq!(Measure::LawEnforcement(IndicatorId::SettledOnTime).default_target(), Some(900));
+        assert_eq!(Measure::LawEnforcement(IndicatorId::SettlementRate).default_target(), Some(900));
+        assert_eq!(Measure::LawEnforcement(IndicatorId::SettledOnTime).default_target(), Some(1000));
         assert_eq!(Measure::CampaignReach.unit(), Unit::People);
     }
 

@@ -53,8 +53,8 @@ pub async fn fill_reports(db: &Db, owners: &[String], user_id: &str, today: time
             sqlx::query(
                 "INSERT INTO reports (id, owner_agency_id, case_code, kind, channel, received_at, received_on, received_by, \
                  reporter_anonymous, summary, commune_code, classification, offence_code, classified_at, last_day, \
-                 decision_kind, decision_number, decision_on, decision_on_time, created_at, updated_at) \
-                 VALUES ($1, $2, $3, 'denunciation', 'hotline', $4, $5, $6, 1, $7, NULL, 'offence', '150', $4, $8, $9, $10, $11, $12, $4, $4)",
+                 decision_kind, decision_number, decision_on, decision_on_time, created_at, updated_at, classified_on) \
+                 VALUES ($1, $2, $3, 'denunciation', 'hotline', $4, $5, $6, 1, $7, NULL, 'offence', '150', $4, $8, $9, $10, $11, $12, $4, $4, $5)",
             )
             .bind(&id)
             .bind(owner)

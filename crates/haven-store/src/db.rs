@@ -39,10 +39,13 @@ struct Migration {
 }
 
 /// A migration's SQL for a backend. The source writes ciphertext columns as `BYTES` (BLOB on SQLite, BYTEA on
-/// PostgreSQL) and sequence keys as `BIGINT PRIMARY KEY` (INTEGER PRIMARY KEY on SQLite, which makes the
-/// column the table's row id); everything else is the subset both accept. Written by hand: two substitutions
-/// need no templating crate.
+/// PostgreSQL), sequence keys as `BIGINT PRIMARY KEY` (INTEGER PRIMARY KEY on SQLite, which makes the
+/// column the table's row id) and `LOCAL_DAY(column)` for the day in Viet Nam (UTC+7, no daylight saving) of
+/// an instant in milliseconds, as 'YYYY-MM-DD'; everything else is the subset both accept. Written by hand:
+/// three substitutions need no templating crate.
 fn render(sql: &str, backend: Backend) -> String {
+    let sql = local_day(sql, backend);
+    let sql = sql.as_str();
     let bytes = match backend {
         Backend::Sqlite => "BLOB",
         Backend::Postgres => "BYTEA",
@@ -62,6 +65,31 @@ fn render(sql: &str, backend: Backend) -> String {
         Backend::Sqlite => out.replace("BIGINT PRIMARY KEY", "INTEGER PRIMARY KEY"),
         Backend::Postgres => out,
     }
+}
+
+/// Replace each `LOCAL_DAY(column)` (a plain column name) with the backend's expression for its day in Viet
+/// Nam.
+fn local_day(sql: &str, backend: Backend) -> String {
+    let mut out = String::with_capacity(sql.len());
+    let mut rest = sql;
+    while let Some(at) = rest.find("LOCAL_DAY(") {
+        out.push_str(&rest[..at]);
+        let after = &rest[at + "LOCAL_DAY(".len()..];
+        let Some(close) = after.find(')') else {
+            out.push_str(&rest[at..]);
+            return out;
+        };
+        let column = after[..close].trim();
+        out.push_str(&match backend {
+            Backend::Sqlite => format!("date({column} / 1000 + 25200, 'unixepoch')"),
+            Backend::Postgres => {
+                format!("to_char(to_timestamp({column} / 1000 + 25200) AT TIME ZONE 'UTC', 'YYYY-MM-DD')")
+            }
+        });
+        rest = &after[close + 1..];
+    }
+    out.push_str(rest);
+    out
 }
 
 /// Append-only once landed: add a new entry, never edit an old one.
@@ -87,6 +115,11 @@ const MIGRATIONS: &[Migration] = &[
         sql: include_str!("../migrations/0016_statistics_cooperation.sql"),
     },
     Migration { version: 17, name: "handovers", sql: include_str!("../migrations/0017_handovers.sql") },
+    Migration {
+        version: 18,
+        name: "classification_day",
+        sql: include_str!("../migrations/0018_classification_day.sql"),
+    },
 ];
 
 impl Db {
@@ -326,6 +359,19 @@ mod tests {
         files.sort();
         let registered: Vec<String> = MIGRATIONS.iter().map(|m| format!("{:04}_{}.sql", m.version, m.name)).collect();
         assert_eq!(files, registered);
+    }
+
+    #[test]
+    fn a_local_day_is_rendered_for_each_backend() {
+        let sql = "UPDATE r SET d = LOCAL_DAY(at) WHERE at IS NOT NULL;";
+        assert_eq!(
+            render(sql, Backend::Sqlite),
+            "UPDATE r SET d = date(at / 1000 + 25200, 'unixepoch') WHERE at IS NOT NULL;"
+        );
+        assert_eq!(
+            render(sql, Backend::Postgres),
+            "UPDATE r SET d = to_char(to_timestamp(at / 1000 + 25200) AT TIME ZONE 'UTC', 'YYYY-MM-DD') WHERE at IS NOT NULL;"
+        );
     }
 
     #[test]

@@ -81,9 +81,9 @@ pub async fn load(store: &Store, scale: u64) -> anyhow::Result<()> {
             &police,
         ),
         (
-            "Tỷ lệ giải quyết tin báo đúng hạn",
+            "Tỷ lệ giải quyết tố giác, tin báo, kiến nghị khởi tố",
             Some(&enforce),
-            Measure::LawEnforcement(IndicatorId::SettledOnTime),
+            Measure::LawEnforcement(IndicatorId::SettlementRate),
             None,
             Frequency::Quarter,
             &police,

@@ -108,8 +108,8 @@ pub async fn load(store: &Store, count: u64) -> anyhow::Result<()> {
                 } else {
                     Classification::NotRelated { forwarded_to: "Công an cấp xã nơi xảy ra vụ việc".into() }
                 };
-                reports::classify(&mut cmd, &store.keys, &id, &c, "Căn cứ nội dung tố giác và xác minh ban đầu")
-                    .await?;
+                let reason = "Căn cứ nội dung tố giác và xác minh ban đầu";
+                reports::classify(&mut cmd, &store.keys, &id, &c, reason, classified_on).await?;
                 // Reports of a suspected offence are notified to the procuracy within days.
                 let notified = classified_on + Duration::days(1 + rng.below(3) as i64);
                 if offence.is_some() && notified <= today {

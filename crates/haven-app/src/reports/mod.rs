@@ -272,8 +272,13 @@ pub struct ClassifyForm {
     #[serde(default)]
     pub forwarded_to: String,
     pub reason: String,
+    /// The day it was classified (dd/mm/yyyy); today when left blank.
+    #[serde(default)]
+    pub classified_on: String,
 }
 
+/// Classify a report: a suspected offence (its code), or not trafficking-related and where it was forwarded,
+/// with the reason and the day it was classified.
 pub async fn classify(app: &App, caller: &Caller, id: &str, form: &ClassifyForm) -> Result<Outcome<()>> {
     caller.require(Action::EditRecords)?;
     let classification = match form.outcome.as_str() {
@@ -283,6 +288,20 @@ pub async fn classify(app: &App, caller: &Caller, id: &str, form: &ClassifyForm)
     let mut cmd = app.store.command(&caller.actor()).await?;
     let r = owned_in(&mut cmd, caller, id).await?;
     let mut f = Fields::default();
+    let today = app.today();
+    let on = match form.classified_on.trim() {
+        "" => Some(today),
+        given => parse_date(given),
+    };
+    match on {
+        None => f.add("classified_on", "error.date"),
+        Some(on) => {
+            let received = parse_date(&r.received_on).unwrap_or(on);
+            if let Err(e) = intake::check_classified_on(received, on, today) {
+                f.add("classified_on", e.key());
+            }
+        }
+    }
     if r.decision_kind.is_some() {
         f.add("classify", "error.intake_settled");
     } else if let Err(e) = intake::classify(&app.profile.offences, &classification, &form.reason) {
@@ -293,10 +312,8 @@ pub async fn classify(app: &App, caller: &Caller, id: &str, form: &ClassifyForm)
         };
         f.add(field, e.key());
     }
-    if f.has_errors() {
-        return Ok(Err(f.errors));
-    }
-    store::classify(&mut cmd, &app.store.keys, &r.id, &classification, form.reason.trim()).await?;
+    let (Some(on), false) = (on, f.has_errors()) else { return Ok(Err(f.errors)) };
+    store::classify(&mut cmd, &app.store.keys, &r.id, &classification, form.reason.trim(), on).await?;
     cmd.commit().await?;
     Ok(Ok(()))
 }

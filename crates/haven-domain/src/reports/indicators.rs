@@ -1,4 +1,5 @@
-//! The plan's five law-enforcement indicators, computed from facts about reports and cases. Each indicator
+//! The plan's five law-enforcement indicators (and, beside its settlement rate, the share settled on time),
+//! computed from facts about reports and cases. Each indicator
 //! carries its written definition (the same words the dashboard shows, from `docs/indicators.md`), its
 //! target, and the ids of the records in its numerator and denominator for the drill-down.
 
@@ -49,6 +50,9 @@ pub struct CaseFacts {
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum IndicatorId {
     ReceivedAndClassified,
+    /// The plan's indicator 2, as the national programme counts it: settled over to be settled.
+    SettlementRate,
+    /// Not a plan indicator: the share of settlements made within the legal limit, shown beside the rate.
     SettledOnTime,
     OffendersDiscovered,
     Prosecuted,
@@ -56,8 +60,9 @@ pub enum IndicatorId {
 }
 
 impl IndicatorId {
-    pub const ALL: [IndicatorId; 5] = [
+    pub const ALL: [IndicatorId; 6] = [
         IndicatorId::ReceivedAndClassified,
+        IndicatorId::SettlementRate,
         IndicatorId::SettledOnTime,
         IndicatorId::OffendersDiscovered,
         IndicatorId::Prosecuted,
@@ -68,6 +73,7 @@ impl IndicatorId {
     pub fn code(self) -> &'static str {
         match self {
             IndicatorId::ReceivedAndClassified => "received_classified",
+            IndicatorId::SettlementRate => "settlement_rate",
             IndicatorId::SettledOnTime => "settled_on_time",
             IndicatorId::OffendersDiscovered => "offenders_discovered",
             IndicatorId::Prosecuted => "prosecuted",
@@ -83,7 +89,9 @@ impl IndicatorId {
     pub fn target(self) -> (u32, bool) {
         match self {
             IndicatorId::ReceivedAndClassified => (1000, false),
-            IndicatorId::SettledOnTime => (900, true),
+            IndicatorId::SettlementRate => (900, true),
+            // The law gives every report its limit: all of them are to be settled within it.
+            IndicatorId::SettledOnTime => (1000, false),
             IndicatorId::OffendersDiscovered => (900, true),
             IndicatorId::Prosecuted => (950, false),
             IndicatorId::Tried => (900, false),
@@ -142,10 +150,10 @@ fn within(d: Option<Date>, end: Date) -> Option<Date> {
     d.filter(|d| *d <= end)
 }
 
-/// Compute the five indicators for a period from the facts known at its end.
+/// Compute the indicators, in the order of [`IndicatorId::ALL`], for a period from the facts known at its end.
 pub fn compute(period: Period, reports: &[ReportFacts], cases: &[CaseFacts]) -> Vec<Value> {
     let end = period.to;
-    let mut out = Vec::with_capacity(5);
+    let mut out = Vec::with_capacity(IndicatorId::ALL.len());
 
     // 1. Reports received in the period / those of them classified by its end.
     let received: Vec<&ReportFacts> = reports.iter().filter(|r| period.contains(r.received)).collect();
@@ -155,7 +163,25 @@ pub fn compute(period: Period, reports: &[ReportFacts], cases: &[CaseFacts]) -> 
         numerator: received.iter().filter(|r| within(r.classified, end).is_some()).map(|r| r.id.clone()).collect(),
     });
 
-    // 2. Reports whose limit fell due in the period, or that were settled in it / those settled on time.
+    // 2. The settlement rate (national programme): reports to be settled in the period (received by its end
+    //    and not settled before it began: carried over, or new) / those settled in it.
+    let to_settle: Vec<&ReportFacts> = reports
+        .iter()
+        .filter(|r| r.received <= end)
+        .filter(|r| r.settled.is_none_or(|(d, _)| d >= period.from))
+        .collect();
+    out.push(Value {
+        id: IndicatorId::SettlementRate,
+        denominator: to_settle.iter().map(|r| r.id.clone()).collect(),
+        numerator: to_settle
+            .iter()
+            .filter(|r| r.settled.is_some_and(|(d, _)| period.contains(d)))
+            .map(|r| r.id.clone())
+            .collect(),
+    });
+
+    // Settled on time (beside the rate): reports whose limit fell due in the period, or that were settled in
+    // it / those settled on time.
     let due: Vec<&ReportFacts> = reports
         .iter()
         .filter(|r| r.received <= end)
@@ -312,6 +338,34 @@ mod tests {
         assert_eq!(i.denominator, ["on_time", "carried_late", "overdue"]);
         assert_eq!(i.numerator, ["on_time"]);
         assert_eq!(i.meets_target(), Some(false));
+        // The settlement rate is another number: everything to be settled in the year (carried over or new,
+        // suspended or not yet due included) against what was settled in it, on time or late.
+        let rate = get(&v, IndicatorId::SettlementRate);
+        assert_eq!(rate.denominator, ["on_time", "carried_late", "overdue", "suspended", "next_year"]);
+        assert_eq!(rate.numerator, ["on_time", "carried_late"]);
+        assert_eq!(rate.per_mille(), Some(400));
+    }
+
+    #[test]
+    fn the_settlement_rate_counts_what_was_left_to_settle_at_each_period() {
+        let q1 = Period { from: date!(2025 - 01 - 01), to: date!(2025 - 03 - 31) };
+        let q2 = Period { from: date!(2025 - 04 - 01), to: date!(2025 - 06 - 30) };
+        let reports = [
+            report("early", date!(2025 - 01 - 10), None, Some((date!(2025 - 02 - 01), true)), None),
+            report("straddles", date!(2025 - 03 - 20), None, Some((date!(2025 - 04 - 05), true)), None),
+            report("later", date!(2025 - 05 - 01), None, None, None),
+        ];
+        let rate = |p| get(&compute(p, &reports, &[]), IndicatorId::SettlementRate).clone();
+        let (a, b) = (rate(q1), rate(q2));
+        assert_eq!(
+            (a.numerator, a.denominator),
+            (vec!["early".to_owned()], vec!["early".to_owned(), "straddles".to_owned()])
+        );
+        assert_eq!(
+            (b.numerator, b.denominator),
+            (vec!["straddles".to_owned()], vec!["straddles".to_owned(), "later".to_owned()]),
+            "carried over from the quarter before, settled in this one"
+        );
     }
 
     #[test]
@@ -355,8 +409,9 @@ mod tests {
             numerator: vec![String::new(); n],
             denominator: vec![String::new(); d],
         };
-        assert_eq!(v(9, 10, IndicatorId::SettledOnTime).meets_target(), Some(false), "over 90% means more than 90%");
-        assert_eq!(v(91, 100, IndicatorId::SettledOnTime).meets_target(), Some(true));
+        assert_eq!(v(9, 10, IndicatorId::SettlementRate).meets_target(), Some(false), "over 90% means more than 90%");
+        assert_eq!(v(91, 100, IndicatorId::SettlementRate).meets_target(), Some(true));
+        assert_eq!(v(99, 100, IndicatorId::SettledOnTime).meets_target(), Some(false), "the law sets every limit");
         assert_eq!(v(19, 20, IndicatorId::Prosecuted).meets_target(), Some(true), "95% reached");
         assert_eq!(v(0, 0, IndicatorId::Tried).meets_target(), None, "nothing to measure");
         assert_eq!(v(10, 10, IndicatorId::ReceivedAndClassified).meets_target(), Some(true));

@@ -96,6 +96,18 @@ impl IntakeError {
 }
 
 /// Validate a classification: a known offence, or a forwarding body; always with a reason.
+/// The day a report was classified, as the officer enters it: not before it was received, not in the
+/// future. Indicator 1 counts a classification by this day, not by when it was typed in.
+pub fn check_classified_on(received: Date, on: Date, today: Date) -> Result<(), IntakeError> {
+    if on > today {
+        return Err(IntakeError::InFuture);
+    }
+    if on < received {
+        return Err(IntakeError::BeforeReceipt);
+    }
+    Ok(())
+}
+
 pub fn classify(offences: &[Offence], c: &Classification, reason: &str) -> Result<(), IntakeError> {
     if reason.trim().chars().count() < 5 {
         return Err(IntakeError::ReasonMissing);
@@ -202,6 +214,15 @@ mod tests {
             assert!(codes.contains(&c.to_owned()), "{c}");
         }
         assert!(parse_offences("150 | only two").is_err());
+    }
+
+    #[test]
+    fn a_classification_day_lies_between_receipt_and_today() {
+        let (received, today) = (date!(2026 - 03 - 02), date!(2026 - 03 - 10));
+        assert_eq!(check_classified_on(received, received, today), Ok(()));
+        assert_eq!(check_classified_on(received, today, today), Ok(()));
+        assert_eq!(check_classified_on(received, date!(2026 - 03 - 01), today), Err(IntakeError::BeforeReceipt));
+        assert_eq!(check_classified_on(received, date!(2026 - 03 - 11), today), Err(IntakeError::InFuture));
     }
 
     #[test]

@@ -46,13 +46,36 @@ struct Part {
 /// before") is three disjoint ranges that each follow an index: settled in the period (a decision never
 /// precedes receipt); fell due in it and still open; fell due in it and settled after its end. Only the first
 /// can be in the numerator.
-const PARTS: [Part; 7] = [
+/// The settlement rate's denominator ("received by the period's end, not settled before it began") is three
+/// disjoint ranges too: settled in the period (all in the numerator); still open; settled after its end.
+const PARTS: [Part; 10] = [
     Part {
         id: IndicatorId::ReceivedAndClassified,
-        num: "classified_at IS NOT NULL AND classified_at < $3",
+        num: "classified_on IS NOT NULL AND classified_on <= $2",
         den: "received_on >= $1 AND received_on <= $2",
         table: "reports",
-        uses_end: true,
+        uses_end: false,
+    },
+    Part {
+        id: IndicatorId::SettlementRate,
+        num: "1 = 1",
+        den: "decision_on >= $1 AND decision_on <= $2",
+        table: "reports",
+        uses_end: false,
+    },
+    Part {
+        id: IndicatorId::SettlementRate,
+        num: "1 = 0",
+        den: "decision_on IS NULL AND received_on <= $2",
+        table: "reports",
+        uses_end: false,
+    },
+    Part {
+        id: IndicatorId::SettlementRate,
+        num: "1 = 0",
+        den: "decision_on > $2 AND received_on <= $2",
+        table: "reports",
+        uses_end: false,
     },
     Part {
         id: IndicatorId::SettledOnTime,
@@ -140,14 +163,18 @@ impl Part {
     }
 }
 
-/// id, received on, classified at, decided on, decided on time, last day.
-type ReportFactRow = (String, String, Option<i64>, Option<String>, Option<i64>, Option<String>);
+/// id, received on, classified on, decided on, decided on time, last day.
+type ReportFactRow = (String, String, Option<String>, Option<String>, Option<i64>, Option<String>);
 
 impl Store {
-    /// The five indicators' (numerator, denominator) counted in SQL, in the order of `IndicatorId::ALL`. The
+    /// The indicators' (numerator, denominator) counted in SQL, in the order of `IndicatorId::ALL`. The
     /// conditions mirror `haven_domain::reports::indicators::compute`, the reference that defines them; a
     /// test checks both agree on the same data.
-    pub async fn indicator_counts(&self, period: Period, scope: Scope<'_>) -> anyhow::Result<[(i64, i64); 5]> {
+    pub async fn indicator_counts(
+        &self,
+        period: Period,
+        scope: Scope<'_>,
+    ) -> anyhow::Result<[(i64, i64); IndicatorId::ALL.len()]> {
         let run = |part: &'static Part| {
             let (sql, binds) = part.query(period, scope, COUNTS, "");
             async move {
@@ -159,17 +186,21 @@ impl Store {
             }
         };
         // Each count scans its own index; running them side by side uses every core.
-        let (a, b, c, d, e, f, g) = tokio::try_join!(
+        let counted = tokio::try_join!(
             run(&PARTS[0]),
             run(&PARTS[1]),
             run(&PARTS[2]),
             run(&PARTS[3]),
             run(&PARTS[4]),
             run(&PARTS[5]),
-            run(&PARTS[6])
+            run(&PARTS[6]),
+            run(&PARTS[7]),
+            run(&PARTS[8]),
+            run(&PARTS[9])
         )?;
-        let mut out = [(0, 0); 5];
-        for (part, (n, d)) in PARTS.iter().zip([a, b, c, d, e, f, g]) {
+        let (a, b, c, d, e, f, g, h, i, j) = counted;
+        let mut out = [(0, 0); IndicatorId::ALL.len()];
+        for (part, (n, d)) in PARTS.iter().zip([a, b, c, d, e, f, g, h, i, j]) {
             let slot = &mut out[IndicatorId::ALL.iter().position(|i| *i == part.id).unwrap_or(0)];
             *slot = (slot.0 + n, slot.1 + d);
         }
@@ -236,7 +267,7 @@ impl Store {
             }
         }
         let sql = format!(
-            "SELECT id, received_on, classified_at, decision_on, decision_on_time, last_day FROM reports WHERE received_on <= $1{filter}"
+            "SELECT id, received_on, classified_on, decision_on, decision_on_time, last_day FROM reports WHERE received_on <= $1{filter}"
         );
         let mut q = sqlx::query_as::<_, ReportFactRow>(&sql).bind(&end);
         for v in &values {
@@ -245,11 +276,11 @@ impl Store {
         let rows = q.fetch_all(self.db.pool()).await?;
         let reports = rows
             .into_iter()
-            .filter_map(|(id, received, classified_at, decision_on, on_time, last_day)| {
+            .filter_map(|(id, received, classified_on, decision_on, on_time, last_day)| {
                 Some(ReportFacts {
                     id,
                     received: parse_day(&received)?,
-                    classified: classified_at.and_then(haven_domain::time::local_date),
+                    classified: classified_on.as_deref().and_then(parse_day),
                     settled: decision_on.as_deref().and_then(parse_day).map(|d| (d, on_time == Some(1))),
                     last_day: last_day.as_deref().and_then(parse_day),
                 })

@@ -91,12 +91,15 @@ pub async fn create(
     Ok(id)
 }
 
+/// Record a classification the domain accepted, made on `on` (the day the officer gives; indicator 1 counts
+/// it from that day).
 pub async fn classify(
     cmd: &mut Command,
     keys: &Keyring,
     id: &str,
     c: &Classification,
     reason: &str,
+    on: Date,
 ) -> anyhow::Result<()> {
     let (kind, offence, forwarded) = match c {
         Classification::Offence { code } => ("offence", Some(code.as_str()), None),
@@ -104,7 +107,7 @@ pub async fn classify(
     };
     sqlx::query(
         "UPDATE reports SET classification = $1, offence_code = $2, forwarded_to = $3, classification_reason = $4, \
-         classified_at = $5, classified_by = $6, updated_at = $5 WHERE id = $7",
+         classified_at = $5, classified_by = $6, updated_at = $5, classified_on = $8 WHERE id = $7",
     )
     .bind(kind)
     .bind(offence)
@@ -113,10 +116,12 @@ pub async fn classify(
     .bind(cmd.at)
     .bind(&cmd.actor.user_id)
     .bind(id)
+    .bind(day(on))
     .execute(&mut *cmd.tx)
     .await?;
     cmd.audit(Entry::new("report.classify", KIND, id).fields(&[
         "classification",
+        "classified_on",
         "offence_code",
         "forwarded_to",
         "reason",
@@ -238,6 +243,8 @@ pub struct ReportRow {
     /// The procuracy the report was notified to, and when.
     pub procuracy_agency_id: Option<String>,
     pub sent_to_procuracy_on: Option<String>,
+    /// The day it was classified, as the officer gave it.
+    pub classified_on: Option<String>,
 }
 
 impl ReportRow {
@@ -250,7 +257,7 @@ impl ReportRow {
 const ROW_COLS: &str = "id, owner_agency_id, case_code, kind, channel, received_at, received_on, received_by, assigned_to, \
      reporter_anonymous, commune_code, classification, offence_code, forwarded_to, last_day, suspended_since, complex, \
      procuracy_asked, procuracy_pending, decision_kind, decision_number, decision_on, transfer_to, reporter_notified_on, \
-     decision_on_time, procuracy_agency_id, sent_to_procuracy_on";
+     decision_on_time, procuracy_agency_id, sent_to_procuracy_on, classified_on";
 
 fn report_row(r: crate::db::Row) -> anyhow::Result<ReportRow> {
     Ok(ReportRow {
@@ -281,6 +288,7 @@ fn report_row(r: crate::db::Row) -> anyhow::Result<ReportRow> {
         decision_on_time: r.try_get::<Option<i64>, _>(24)?.map(|v| v != 0),
         procuracy_agency_id: r.try_get(25)?,
         sent_to_procuracy_on: r.try_get(26)?,
+        classified_on: r.try_get(27)?,
     })
 }
 

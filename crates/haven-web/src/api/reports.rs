@@ -54,6 +54,8 @@ pub struct ReportOut {
     pub classification: Option<String>,
     pub offence_code: Option<String>,
     pub forwarded_to: Option<String>,
+    /// The day it was classified, as the officer gave it.
+    pub classified_on: Option<String>,
     /// The last day to settle it, by the clock as it stands.
     pub last_day: Option<String>,
     pub suspended_since: Option<String>,
@@ -91,6 +93,7 @@ impl ReportOut {
             classification: r.classification,
             offence_code: r.offence_code,
             forwarded_to: r.forwarded_to,
+            classified_on: r.classified_on,
             last_day: r.last_day,
             suspended_since: r.suspended_since,
             complex: r.complex,
@@ -332,6 +335,10 @@ pub struct ClassifyIn {
     #[serde(default)]
     pub forwarded_to: String,
     pub reason: String,
+    /// The day it was classified (`YYYY-MM-DD`), not before it was received, not after today; today when
+    /// omitted.
+    #[serde(default)]
+    pub classified_on: String,
 }
 
 /// Classify an open report of the caller's agency.
@@ -347,6 +354,7 @@ async fn classify(
         offence_code: c.offence_code,
         forwarded_to: c.forwarded_to,
         reason: c.reason,
+        classified_on: c.classified_on,
     };
     let outcome = app::classify(&state, &v, &id, &form).await?;
     changed(&state, &v, &id, outcome).await

@@ -250,6 +250,8 @@ struct ReportPage {
     /// The viewer is the procuracy and may answer the extension request.
     can_answer: bool,
     share: Option<Sharing>,
+    /// Today as people write it: the classification form's default day.
+    today: String,
 }
 
 async fn page(
@@ -316,7 +318,9 @@ async fn page(
         Vec::new()
     };
     let can_reveal = haven_app::access::may_unseal(viewer, &r.owner_agency_id, &r.sent_to());
+    let today = haven_domain::format::date(state.today());
     let page = ReportPage {
+        today,
         case_id,
         same_event,
         duplicates,

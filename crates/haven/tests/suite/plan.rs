@@ -60,8 +60,8 @@ story!(a_womens_union_campaign_counts_in_the_plans_reach_indicator, |app| {
             &plan,
             &indicators,
             &[
-                ("name", "Tỷ lệ giải quyết tin báo đúng hạn"),
-                ("measure", "settled_on_time"),
+                ("name", "Tỷ lệ giải quyết tố giác, tin báo"),
+                ("measure", "settlement_rate"),
                 ("frequency", "quarter"),
                 ("responsible", police_id.as_str()),
             ],

@@ -248,13 +248,28 @@ story!(bad_intake_is_refused_field_by_field_and_reporter_identity_is_sealed, |ap
 story!(a_case_goes_from_initiation_to_trial_and_the_indicators_follow, |app| {
     let path = intake(&app).await;
     let officer = app.login("police.officer").await;
-    officer
-        .post(
-            &path,
-            &format!("{path}/classify"),
-            &[("outcome", "offence"), ("offence_code", "150"), ("reason", "Dấu hiệu mua bán người")],
-        )
-        .await;
+    // The classification day is the officer's: not before receipt, not in the future; today when left as is.
+    let page = officer.get(&path).await.body;
+    assert!(page.contains("id=\"classified_on\"") && page.contains("value=\"01/03/2026\""), "today by default");
+    for (on, message) in [("28/02/2026", "trước ngày tiếp nhận"), ("02/03/2026", "chưa đến"), ("1/3", "")] {
+        let form = [
+            ("outcome", "offence"),
+            ("offence_code", "150"),
+            ("reason", "Dấu hiệu mua bán người"),
+            ("classified_on", on),
+        ];
+        let r = officer.post(&path, &format!("{path}/classify"), &form).await;
+        assert_eq!(r.status, 422, "{on}");
+        assert!(r.body.contains(message), "{on}: {}", r.body);
+    }
+    let form = [
+        ("outcome", "offence"),
+        ("offence_code", "150"),
+        ("reason", "Dấu hiệu mua bán người"),
+        ("classified_on", "01/03/2026"),
+    ];
+    assert_eq!(officer.post(&path, &format!("{path}/classify"), &form).await.status, 303);
+    assert!(officer.get(&path).await.body.contains("Ngày phân loại 01/03/2026"));
     let analyst = app.login("province.analyst").await;
     let dash = analyst.get("/indicators?year=2026").await;
     assert_eq!(dash.status, 200);
@@ -269,6 +284,8 @@ story!(a_case_goes_from_initiation_to_trial_and_the_indicators_follow, |app| {
             && row(&dash.body, "received_classified").contains("1 / 1")
     );
     assert!(row(&dash.body, "settled_on_time").contains("Chưa có số liệu"));
+    let rate = row(&dash.body, "settlement_rate");
+    assert!(rate.contains("0 / 1") && rate.contains("Chưa đạt"), "received, not yet settled: {rate}");
     app.advance(5 * DAY_MS);
     let officer = app.login("police.officer").await;
     let r = officer
@@ -351,7 +368,7 @@ story!(a_case_goes_from_initiation_to_trial_and_the_indicators_follow, |app| {
     }
     let analyst = app.login("province.analyst").await;
     let dash = analyst.get("/indicators?year=2026").await.body;
-    for code in ["settled_on_time", "offenders_discovered", "prosecuted", "tried"] {
+    for code in ["settlement_rate", "settled_on_time", "offenders_discovered", "prosecuted", "tried"] {
         let r = row(&dash, code);
         assert!(r.contains("100%") && r.contains("1 / 1") && r.contains("Đạt"), "{code}: {r}");
     }
@@ -614,6 +631,23 @@ async fn demo_year(backend: Backend) {
         dash.contains("indicator-settled_on_time") && !dash.contains("Chưa có số liệu"),
         "a year of data in every indicator"
     );
+    // Each past quarter shows the classification share as the officers dated it, and the settlement rate is
+    // a number of its own, not the on-time share.
+    use haven_domain::reports::indicators::{IndicatorId, Period};
+    let at = |id: IndicatorId| IndicatorId::ALL.iter().position(|i| *i == id).expect("indicator");
+    let mut differ = 0;
+    for (from, to) in [((1, 1), (3, 31)), ((4, 1), (6, 30)), ((7, 1), (9, 30)), ((10, 1), (12, 31))] {
+        let day = |(m, d): (u8, u8)| {
+            time::Date::from_calendar_date(2025, time::Month::try_from(m).expect("month"), d).expect("day")
+        };
+        let q = Period { from: day(from), to: day(to) };
+        let counts = app.store.indicator_counts(q, haven_store::cases::Scope::default()).await.expect("counts");
+        let (n, d) = counts[at(IndicatorId::ReceivedAndClassified)];
+        assert!(d > 0 && n * 100 >= d * 85, "{q:?}: {n} of {d} classified");
+        let (rate, on_time) = (counts[at(IndicatorId::SettlementRate)], counts[at(IndicatorId::SettledOnTime)]);
+        differ += usize::from(rate != on_time);
+    }
+    assert!(differ >= 3, "the settlement rate and the on-time share are different numbers");
     assert!(app.store.verify_audit().await.expect("verify").ok());
 }
 
