@@ -120,6 +120,7 @@ const MIGRATIONS: &[Migration] = &[
         name: "classification_day",
         sql: include_str!("../migrations/0018_classification_day.sql"),
     },
+    Migration { version: 19, name: "screening_link", sql: include_str!("../migrations/0019_screening_link.sql") },
 ];
 
 impl Db {

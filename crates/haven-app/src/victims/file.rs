@@ -6,6 +6,7 @@ use haven_domain::time::Millis;
 use haven_domain::victims::handover::{self, Holding};
 use haven_domain::victims::Parts;
 use haven_domain::Action;
+use haven_store::registers::ReturneeRow;
 use haven_store::victims::{
     ConsentRow, EventRow, GoalRow, HandoverRow, MeasureRow, ReferralRow, StepRow, SupportRow, VictimCase, VisitRow,
 };
@@ -28,6 +29,8 @@ pub struct CaseFile {
     pub visits: Vec<VisitRow>,
     /// Every handover of the case, oldest first (the summary's chain of custody is built from them).
     pub handovers: Vec<HandoverRow>,
+    /// The border screening that opened the case, with the context part: the indicators ticked carry over.
+    pub screening: Option<ReturneeRow>,
 }
 
 impl CaseFile {
@@ -74,6 +77,7 @@ pub async fn read(app: &App, caller: &Caller, id: &str) -> Result<CaseFile> {
         mut goals,
         mut visits,
         handovers,
+        mut screening,
     ) = tokio::try_join!(
         st.victim_steps(id),
         st.supports(id),
@@ -84,6 +88,7 @@ pub async fn read(app: &App, caller: &Caller, id: &str) -> Result<CaseFile> {
         st.reintegration_goals(id),
         st.followups(id),
         st.handovers_of_case(id),
+        st.screening_of_victim_case(id),
     )?;
     if !parts.steps {
         steps.clear();
@@ -100,6 +105,7 @@ pub async fn read(app: &App, caller: &Caller, id: &str) -> Result<CaseFile> {
     }
     if !parts.context {
         events.clear();
+        screening = None;
     }
     if !parts.protection {
         measures.clear();
@@ -139,5 +145,6 @@ pub async fn read(app: &App, caller: &Caller, id: &str) -> Result<CaseFile> {
         goals,
         visits,
         handovers,
+        screening,
     })
 }

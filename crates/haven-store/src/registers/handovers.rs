@@ -215,6 +215,16 @@ impl Store {
         rows.into_iter().map(returnee_row).collect()
     }
 
+    /// The screening that opened a victim case, if a returnee's screening did: what the case carries over
+    /// from the border (the classification, the indicators ticked, when).
+    pub async fn screening_of_victim_case(&self, case_id: &str) -> anyhow::Result<Option<ReturneeRow>> {
+        let r = sqlx::query(&format!("SELECT {RETURNEE_COLS} FROM returnees WHERE victim_case_id = $1"))
+            .bind(case_id)
+            .fetch_optional(self.db.pool())
+            .await?;
+        r.map(returnee_row).transpose()
+    }
+
     pub async fn returnee(&self, id: &str) -> anyhow::Result<Option<ReturneeRow>> {
         let r = sqlx::query(&format!("SELECT {RETURNEE_COLS} FROM returnees WHERE id = $1"))
             .bind(id)

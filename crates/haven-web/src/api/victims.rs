@@ -261,6 +261,18 @@ pub struct CustodyOut {
     pub handover_id: Option<String>,
 }
 
+/// The border screening a case was opened from.
+#[derive(Serialize, ToSchema)]
+pub struct ScreeningOut {
+    /// The returnee record (`GET /returnees/{id}`, for its agency).
+    pub returnee_id: String,
+    pub screened_at: Option<String>,
+    /// `suspected_victim`, ...
+    pub classification: Option<String>,
+    /// The codes of the indicators ticked (the profile's screening form).
+    pub indicators: Vec<String>,
+}
+
 /// Which parts of the case the caller's access opens.
 #[derive(Serialize, ToSchema)]
 pub struct PartsOut {
@@ -282,6 +294,9 @@ pub struct VictimDetail {
     pub parts: PartsOut,
     /// Who held the case, from when to when: the agency that received the victim, then each accepted handover.
     pub custody: Vec<CustodyOut>,
+    /// The border screening that opened the case, with the context part.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub screening: Option<ScreeningOut>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub steps: Option<Vec<StepOut>>,
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -315,6 +330,12 @@ async fn detail(state: &AppState, v: &Viewer, id: &str) -> AppResult<VictimDetai
         })
         .collect();
     let parts = file.parts;
+    let screening = file.screening.map(|r| ScreeningOut {
+        indicators: r.indicators.as_deref().unwrap_or_default().split_whitespace().map(str::to_owned).collect(),
+        returnee_id: r.id,
+        screened_at: r.screened_at.map(instant),
+        classification: r.classification,
+    });
     let when = |open: bool| open.then_some(());
     let steps = when(parts.steps).map(|()| {
         file.steps
@@ -374,6 +395,7 @@ async fn detail(state: &AppState, v: &Viewer, id: &str) -> AppResult<VictimDetai
             reintegration: parts.reintegration,
         },
         custody,
+        screening,
         steps,
         supports,
         entitlements,

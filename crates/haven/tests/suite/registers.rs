@@ -179,7 +179,20 @@ story!(registers_match_a_returnee_to_an_absentee_and_open_victim_cases, |app| {
     assert_eq!(r.status, 303, "{}", r.body);
     let victim = path_of(&r);
     assert!(victim.starts_with("/victims/"));
-    assert!(border.get(&victim).await.status == 200);
+    // The victim case carries the screening over: when, the classification and each indicator ticked.
+    let case_page = border.get(&victim).await;
+    assert_eq!(case_page.status, 200);
+    let screening = &case_page.body[case_page.body.find("id=\"screening\"").expect("screening section")..];
+    assert!(
+        screening.contains("Nghi là nạn nhân") && screening.contains("Công việc thực tế có khác hẳn"),
+        "{screening}"
+    );
+    assert!(screening.contains(&format!("href=\"{returnee}\"")), "the record with the notes, for its agency");
+    let token = token_for(&app, "border.officer").await;
+    let (_, json) = app.client().api_get(&token, &format!("/api/v1{victim}")).await;
+    let ticked: Vec<&str> =
+        json["screening"]["indicators"].as_array().expect("indicators").iter().filter_map(|v| v.as_str()).collect();
+    assert_eq!(ticked, ["confined", "deceived_job"], "{json}");
     let page = border.get(&returnee).await.body;
     assert!(page.contains("Nghi là nạn nhân") && page.contains("Công việc thực tế có khác hẳn"), "{page}");
     let again = border.post(&returnee, &returnee, &[("classification", "other"), ("reason", "x")]).await;

@@ -124,6 +124,18 @@ pub(super) struct CasePage {
     can_print: bool,
     /// How verification with the police stands, as the head reads it on a proposal.
     verification_text: String,
+    /// The border screening that opened the case, carried over.
+    screening: Option<ScreeningView>,
+}
+
+/// The border screening a case carries over: when, the classification, each indicator ticked (its group and
+/// question), and the returnee record with the officer's notes when the viewer may open it.
+pub struct ScreeningView {
+    pub on: String,
+    pub classification: String,
+    pub ticked: Vec<(String, String)>,
+    pub returnee_id: String,
+    pub returnee_open: bool,
 }
 
 /// One agency's time holding the case.
@@ -183,6 +195,7 @@ pub(super) async fn page(
         goals,
         visits: visit_rows,
         handovers,
+        screening,
         ..
     } = file;
     v = case;
@@ -214,6 +227,23 @@ pub(super) async fn page(
         on: haven_domain::time::local_date(h.proposed_at).map(haven_domain::format::date).unwrap_or_default(),
         ours: h.from_agency_id == viewer.agency.id,
         id: h.id,
+    });
+    let screening = screening.map(|r| ScreeningView {
+        on: r.screened_at.and_then(haven_domain::time::local_date).map(haven_domain::format::date).unwrap_or_default(),
+        classification: r.classification.clone().unwrap_or_default(),
+        ticked: r
+            .indicators
+            .as_deref()
+            .unwrap_or_default()
+            .split_whitespace()
+            .filter_map(|code| state.profile.screening.indicator(code))
+            .map(|i| {
+                let question = if c.lang == Lang::En { &i.question_en } else { &i.question_vi };
+                (c.tk("indicator_group", &i.group).to_owned(), question.clone())
+            })
+            .collect(),
+        returnee_open: r.owner_agency_id == viewer.agency.id,
+        returnee_id: r.id,
     });
     let work = app::work_parts(state, viewer, &v).await?;
     let holder = v.owner_agency_id == viewer.agency.id;
@@ -402,6 +432,7 @@ pub(super) async fn page(
         verified,
         can_print,
         verification_text,
+        screening,
         parts,
         cooperation,
         measures,
