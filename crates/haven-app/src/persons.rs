@@ -233,7 +233,7 @@ pub async fn link_target(
     Ok(target.filter(|_| caller.can(Action::EditRecords)).map(|t| (t, role)))
 }
 
-fn identity_errors(errs: Vec<rules::FieldError>) -> crate::FieldErrors {
+pub(crate) fn identity_errors(errs: Vec<rules::FieldError>) -> crate::FieldErrors {
     errs.into_iter().map(|e| (e.field.to_owned(), e.key.to_owned())).collect()
 }
 

@@ -77,7 +77,18 @@ pub async fn lists(app: &App, caller: &Caller, limit: i64) -> Result<Lists> {
 
 #[derive(Deserialize)]
 pub struct NewVictimForm {
+    /// A person already in Haven, by code; or leave it blank and give the new person below.
+    #[serde(default)]
     pub person_code: String,
+    /// A person not yet in Haven, recorded with the case in one step.
+    #[serde(default)]
+    pub full_name: String,
+    #[serde(default)]
+    pub birth_date: String,
+    #[serde(default)]
+    pub sex: String,
+    #[serde(default)]
+    pub id_number: String,
     pub reception_kind: String,
     pub received_on: String,
     #[serde(default)]
@@ -95,14 +106,46 @@ pub struct NewVictimForm {
     pub note: String,
 }
 
-/// Open a victim case for a person the caller may see; the child flag comes from the person's birth date.
+/// Who a reception is about: a person already in Haven, or one recorded with the case.
+enum Subject {
+    Known(String),
+    New(Box<haven_domain::person::Identity>),
+}
+
+/// Open a victim case for a person the caller may see, or for a person recorded in the same step (both or
+/// neither); the child flag comes from the person's birth date.
 pub async fn create(app: &App, caller: &Caller, form: &NewVictimForm) -> Result<Outcome<String>> {
     caller.require(Action::CreateRecords)?;
     let mut f = Fields::default();
-    let person = visible_person(app, caller, &form.person_code).await?;
-    if person.is_none() {
-        f.add("person_code", "error.person_not_found");
-    }
+    let code = form.person_code.trim();
+    let subject = if code.is_empty() && !form.full_name.trim().is_empty() {
+        let input = haven_domain::person::IdentityInput {
+            full_name: form.full_name.clone(),
+            birth_date: form.birth_date.clone(),
+            sex: form.sex.clone(),
+            id_number: form.id_number.clone(),
+            // The commune on the form is where she was received, not where she lives.
+            ..Default::default()
+        };
+        match input.validate(app.today().year()) {
+            Ok(identity) => Some(Subject::New(Box::new(identity))),
+            Err(errs) => {
+                f.errors.extend(crate::persons::identity_errors(errs));
+                None
+            }
+        }
+    } else if code.is_empty() {
+        f.add("person_code", "error.person_needed");
+        None
+    } else {
+        match visible_person(app, caller, code).await? {
+            Some(p) => Some(Subject::Known(p.id)),
+            None => {
+                f.add("person_code", "error.person_not_found");
+                None
+            }
+        }
+    };
     if !RECEPTION_KINDS.contains(&form.reception_kind.as_str()) {
         f.add("reception_kind", "error.choice");
     }
@@ -119,17 +162,23 @@ pub async fn create(app: &App, caller: &Caller, form: &NewVictimForm) -> Result<
             f.add("commune_code", "error.choice");
         }
     }
-    let (Some(person), Some(received), false) = (person, received, f.has_errors()) else {
+    let (Some(subject), Some(received), false) = (subject, received, f.has_errors()) else {
         return Ok(Err(f.errors));
     };
     let officer =
         if form.officer.trim().is_empty() { caller.user.display_name.clone() } else { form.officer.trim().to_owned() };
     let mut cmd = app.store.command(&caller.actor()).await?;
-    let child = store::birth_date_for_rules(&mut cmd, &app.store.keys, &person.id)
+    let person_id = match subject {
+        Subject::Known(id) => id,
+        Subject::New(identity) => {
+            haven_store::persons::create(&mut cmd, &app.store.keys, &caller.agency.id, &identity).await?
+        }
+    };
+    let child = store::birth_date_for_rules(&mut cmd, &app.store.keys, &person_id)
         .await?
         .is_some_and(|b| rules::is_child(b, received));
     let new = NewVictimCase {
-        person_id: &person.id,
+        person_id: &person_id,
         reception_kind: &form.reception_kind,
         received_on: received,
         commune_code: commune,
@@ -142,7 +191,7 @@ pub async fn create(app: &App, caller: &Caller, form: &NewVictimForm) -> Result<
     };
     let id = store::create(&mut cmd, &app.store.keys, &caller.agency.id, &new, child).await?;
     // Known victims are matched against returnees and absentees like any register entry.
-    haven_store::matches::index_and_propose(&mut cmd, &app.store.keys, &person.id).await?;
+    haven_store::matches::index_and_propose(&mut cmd, &app.store.keys, &person_id).await?;
     cmd.commit().await?;
     Ok(Ok(id))
 }

@@ -184,8 +184,21 @@ async fn list(
 
 #[derive(Deserialize, ToSchema)]
 pub struct VictimIn {
-    /// The person's case code (`HS-...`), of a record the caller's agency may open whole.
+    /// The person's case code (`HS-...`), of a record the caller's agency may open whole; or omit it and give
+    /// `full_name` (and what else is known) to record the person with the case in one step.
+    #[serde(default)]
     pub person_code: String,
+    /// A person not yet in Haven: recorded with the case, both or neither.
+    #[serde(default)]
+    pub full_name: String,
+    /// `dd/mm/yyyy` or a year.
+    #[serde(default)]
+    pub birth_date: String,
+    /// `f`, `m` or `u`.
+    #[serde(default)]
+    pub sex: String,
+    #[serde(default)]
+    pub id_number: String,
     /// `rescued`, `self_reported`, `handed_over`, `border`, `commune`, ...
     pub reception_kind: String,
     pub received_on: String,
@@ -208,7 +221,8 @@ fn yes() -> bool {
     true
 }
 
-/// Receive a victim: a case for a person the caller's agency may open, its verification clock started.
+/// Receive a victim: a case for a person the caller's agency may open, or for a person recorded in the same
+/// step; its verification clock starts.
 #[utoipa::path(post, path = "/victims", tag = "victims", request_body = VictimIn, responses((status = 201, body = VictimOut)))]
 async fn create(
     State(state): State<AppState>,
@@ -217,6 +231,10 @@ async fn create(
 ) -> AppResult<Response> {
     let form = app::NewVictimForm {
         person_code: j.person_code,
+        full_name: j.full_name,
+        birth_date: j.birth_date,
+        sex: j.sex,
+        id_number: j.id_number,
         reception_kind: j.reception_kind,
         received_on: j.received_on,
         commune_code: j.commune_code,

@@ -272,3 +272,51 @@ story!(handovers_through_the_api_refuse_what_the_rules_refuse, |app| {
     let (s, json) = c.api_get(&nurse, "/api/v1/identifications/pending").await;
     assert_eq!((s, json["items"].as_array().map(Vec::len)), (200, Some(0)), "not a head: nothing waits");
 });
+
+story!(a_victim_and_her_person_record_are_received_in_one_step, |app| {
+    let guard = app.login("border.officer").await;
+    let border = app.agency_id("border").await;
+    let (persons, cases) = (
+        app.count_persons("border").await,
+        app.store.victim_cases_of_agency(&border, 1000).await.expect("cases").len(),
+    );
+    let base = [("reception_kind", "border"), ("received_on", "01/03/2026"), ("vietnamese", "1"), ("in_vietnam", "1")];
+    let with = |extra: &[(&'static str, &'static str)]| -> Vec<(&'static str, &'static str)> {
+        base.iter().copied().chain(extra.iter().copied()).collect()
+    };
+    // Neither a code nor a name; a new person with a birth date that is no date: refused, nothing written.
+    let r = guard.post("/victims/new", "/victims", &with(&[])).await;
+    assert_eq!(r.status, 422);
+    assert!(r.body.contains("Ghi mã hồ sơ người, hoặc họ tên"), "{}", r.body);
+    let r = guard
+        .post(
+            "/victims/new",
+            "/victims",
+            &with(&[("full_name", "Vừ Thị Sua"), ("birth_date", "31/02/2004"), ("sex", "f")]),
+        )
+        .await;
+    assert_eq!(r.status, 422);
+    assert!(
+        r.body.contains("id=\"birth_date-error\"") && r.body.contains("value=\"Vừ Thị Sua\""),
+        "kept, with the error by its field"
+    );
+    assert_eq!(app.count_persons("border").await, persons, "no person without the case");
+    // Both in one step.
+    let r = guard
+        .post("/victims/new", "/victims", &with(&[("full_name", "Vừ Thị Sua"), ("birth_date", "2009"), ("sex", "f")]))
+        .await;
+    assert_eq!(r.status, 303, "{}", r.body);
+    assert_eq!(app.count_persons("border").await, persons + 1);
+    let now = app.store.victim_cases_of_agency(&border, 1000).await.expect("cases");
+    assert_eq!(now.len(), cases + 1);
+    let case = r.location.expect("location");
+    let page = guard.get(case.split('?').next().expect("path")).await.body;
+    assert!(page.contains("id=\"child-flag\""), "born in 2009: a child, from the birth year given in the same step");
+    assert!(!page.contains("Vừ Thị Sua"), "the case shows the code, not the name");
+    // Through the API too.
+    let token = token_for(&app, "border.officer").await;
+    let body = serde_json::json!({"full_name": "Lò Thị Ún", "sex": "f", "reception_kind": "border", "received_on": "2026-03-01"});
+    let (s, json) = app.client().api_post(&token, "/api/v1/victims", &body).await;
+    assert_eq!(s, 201, "{json}");
+    assert_eq!(app.count_persons("border").await, persons + 2);
+});
