@@ -83,12 +83,19 @@ pub async fn selection(
     Ok(Ok((period, agency)))
 }
 
-/// "Đà Nẵng, ngày 5 tháng 3 năm 2026" / "Da Nang, 5 March 2026".
-fn place_date(lang: Lang, place: &str, d: time::Date) -> String {
+/// "Đà Nẵng, ngày 5 tháng 3 năm 2026" / "Da Nang, 5 March 2026": the place and date line of an administrative
+/// document.
+pub fn place_date(lang: Lang, place: &str, d: time::Date) -> String {
     match lang {
         Lang::Vi => format!("{place}, ngày {} tháng {} năm {}", d.day(), u8::from(d.month()), d.year()),
         Lang::En => format!("{place}, {} {} {}", d.day(), d.month(), d.year()),
     }
+}
+
+/// The province as an administrative document names its place ("Đà Nẵng", without "Thành phố").
+pub async fn place(state: &AppState) -> AppResult<String> {
+    let name = state.store.unit_name(&state.config.province).await?.unwrap_or_default();
+    Ok(name.trim_start_matches("Thành phố ").trim_start_matches("Tỉnh ").to_owned())
 }
 
 pub async fn build(
@@ -116,8 +123,7 @@ pub async fn build(
             .map(|a| c.agency_label(&a.name_vi, &a.name_en).to_owned())
             .unwrap_or_default()
     };
-    let place = state.store.unit_name(&state.config.province).await?.unwrap_or_default();
-    let place = place.trim_start_matches("Thành phố ").trim_start_matches("Tỉnh ").to_owned();
+    let place = place(state).await?;
     let mut indicators = Vec::new();
     let mut any_figure = false;
     for i in state.store.plan_indicators(&plan.id).await? {

@@ -206,7 +206,7 @@ story!(a_victim_is_handed_over_identified_and_followed_home, |app| {
     // The border guards still read what they recorded, and no more; they work on nothing.
     let page = guard.get(&case).await;
     assert_eq!(page.status, 200);
-    assert!(page.body.contains("Thiếu tá Hờ A Sử"), "their rescue step");
+    assert!(page.body.contains("Thiếu tá Hờ A Sử") && page.body.contains("id=\"former-holder\""), "their rescue step");
     for later in ["Trung tá Lê Văn Hòa", "07/GXN-SYT", "id=\"visit-list\"", "Đã thăm hộ gia đình", "id=\"grounds\""]
     {
         assert!(!page.body.contains(later), "recorded after the handover: {later}");

@@ -126,6 +126,8 @@ pub(super) struct CasePage {
     verification_text: String,
     /// The border screening that opened the case, carried over.
     screening: Option<ScreeningView>,
+    /// For an agency that handed the case over: the day it did (it sees what was recorded until then).
+    handed_over_on: String,
 }
 
 /// The border screening a case carries over: when, the classification, each indicator ticked (its group and
@@ -183,6 +185,8 @@ pub(super) async fn page(
     let file = app::file::read(state, viewer, &v.id).await?;
     let custody_chain = file.custody();
     let pending_handover = file.pending_handover().cloned();
+    let handed_over_on =
+        file.until.and_then(haven_domain::time::local_date).map(haven_domain::format::date).unwrap_or_default();
     let app::file::CaseFile {
         case,
         parts,
@@ -433,6 +437,7 @@ pub(super) async fn page(
         can_print,
         verification_text,
         screening,
+        handed_over_on,
         parts,
         cooperation,
         measures,

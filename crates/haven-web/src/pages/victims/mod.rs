@@ -292,7 +292,14 @@ async fn certificate(
 ) -> AppResult<Response> {
     let cert = app::identification::certificate(&state, &viewer, &id).await?;
     let agency = c.agency_label(&viewer.agency.name_vi, &viewer.agency.name_en).to_owned();
-    let decided_on = cert.case.identified_on.as_deref().map(display).unwrap_or_default();
+    let place = crate::views::plan_report::place(&state).await?;
+    let decided_on = cert
+        .case
+        .identified_on
+        .as_deref()
+        .and_then(parse_date)
+        .map(|d| crate::views::plan_report::place_date(c.lang, &place, d))
+        .unwrap_or_default();
     let birth = cert.person.identity.birth_date.clone().unwrap_or_default();
     let sex = c.tk("sex", &cert.person.identity.sex).to_owned();
     Ok(render(StatusCode::OK, &CertificatePage { c, cert, agency, decided_on, birth, sex }))
