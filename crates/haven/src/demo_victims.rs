@@ -2,7 +2,7 @@
 //! scam compounds in Cambodia (more and more of them men), women taken to China as brides, domestic cases
 //! found by communes, children, and one person trafficked again. Each goes through reception, verification,
 //! identification approved by a head, supports within the rules, consents and a referral to the support
-//! authority. Deterministic, like the rest of the demo.
+//! authority, or a handover of the case to it. Deterministic, like the rest of the demo.
 
 use haven_domain::person::{BirthDate, Sex};
 use haven_domain::time::local_date;
@@ -262,6 +262,39 @@ pub async fn load(store: &Store, count: u64) -> anyhow::Result<()> {
         if owner.id == border.id {
             let consents = store.consents(&person_id).await?;
             let consent = consents.iter().find(|c| c.purpose == "share_agency_kind" && c.target == "social_support");
+            if let Some(consent) = consent.filter(|_| rng.chance(250)) {
+                // A quarter are handed over to the support authority instead: it holds them from then on,
+                // or has yet to answer.
+                let h = store::NewHandover {
+                    case_id: &case,
+                    from_agency_id: &border.id,
+                    to_agency_id: &health.id,
+                    reason: "Chuyển tiếp nhận, hỗ trợ và tái hòa nhập theo quy chế phối hợp",
+                    consent_id: Some(&consent.id),
+                    legal_basis: None,
+                };
+                let handover = store::propose_handover(&mut cmd, &store.keys, &h).await?;
+                cmd.commit().await?;
+                if rng.chance(700) {
+                    let receiver = user("health.officer".into()).await?;
+                    let mut cmd = store.command(&actor(&receiver)).await?;
+                    if let Some(row) = store::current_handover(&mut cmd, &handover).await? {
+                        if store::accept_handover(&mut cmd, &row, today, None).await? {
+                            let step = NewStep {
+                                kind: "handover",
+                                on: today,
+                                commune_code: None,
+                                agency_id: &health.id,
+                                officer: &receiver.display_name,
+                                note: None,
+                            };
+                            store::record_step(&mut cmd, &store.keys, &case, &step).await?;
+                        }
+                        cmd.commit().await?;
+                    }
+                }
+                continue;
+            }
             if let Some(consent) = consent {
                 let r = NewReferral {
                     case_id: &case,

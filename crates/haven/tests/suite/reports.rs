@@ -609,10 +609,21 @@ async fn demo_year(backend: Backend) {
     assert!(victims.iter().any(|v| v.verified_on.is_none()), "some still awaiting verification");
     let again = victims.iter().filter(|v| victims.iter().filter(|w| w.person_id == v.person_id).count() == 2).count();
     assert_eq!(again, 2, "one person trafficked again, with two cases");
+    let border_id = app.agency_id("border").await;
     let incoming = app.store.referrals_of_agency(&app.agency_id("health").await, true, 1000).await.expect("referrals");
     assert!(incoming.iter().any(|r| r.status == "accepted") && incoming.iter().any(|r| r.status == "sent"));
     let cases = app.store.cases_of_agency(&police, 1000).await.expect("cases");
     assert!((10..=150).contains(&cases.len()), "a few dozen cases: {}", cases.len());
+    // Some of the border guards' victims were handed over to the support authority; some handovers await it.
+    let health = app.agency_id("health").await;
+    let held = app.store.victim_cases_of_agency(&health, 1000).await.expect("cases");
+    let mut taken_over = 0;
+    for line in &held {
+        let case = app.store.victim_case(&line.id).await.expect("read").expect("case");
+        taken_over += usize::from(case.received_by_agency_id == border_id);
+    }
+    assert!(taken_over > 0, "handed over and accepted");
+    assert!(!app.store.handovers_to(&health, 100).await.expect("handovers").is_empty(), "awaiting an answer");
     // Requests abroad about the border guards' victims: most answered, some awaiting an answer.
     let border = app.agency_id("border").await;
     let requests = app.store.cooperation_of_agency(&border, 1000).await.expect("requests");
