@@ -76,7 +76,7 @@ pub async fn read(app: &App, caller: &Caller, id: &str) -> Result<CaseFile> {
         mut measures,
         mut goals,
         mut visits,
-        handovers,
+        mut handovers,
         mut screening,
     ) = tokio::try_join!(
         st.victim_steps(id),
@@ -124,6 +124,8 @@ pub async fn read(app: &App, caller: &Caller, id: &str) -> Result<CaseFile> {
         measures.retain(|r| before(r.recorded_at));
         goals.retain(|r| before(r.recorded_at));
         visits.retain(|r| before(r.recorded_at));
+        // Where the case went after it left them is not theirs to follow.
+        handovers.retain(|h| before(h.proposed_at));
     }
     let mut shown = parts;
     // A former holder reads the grounds of a decision only if it was approved while it held the case; the

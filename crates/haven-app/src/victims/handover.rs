@@ -94,6 +94,19 @@ pub async fn answer(app: &App, caller: &Caller, id: &str, a: Answer, reason: &st
     if !mine {
         return Err(Error::Forbidden);
     }
+    if a == Answer::Accept && h.legal_basis.is_none() && h.status == Status::Proposed.code() {
+        // The consent the handover rests on must still be in force: expired or withdrawn, it ends it.
+        let t = app.today();
+        let in_force = app
+            .store
+            .consents(&h.person_id)
+            .await?
+            .iter()
+            .any(|k| Some(&k.id) == h.consent_id.as_ref() && k.consent().is_some_and(|k| k.in_force(t)));
+        if !in_force {
+            return Ok(Err("error.consent_missing"));
+        }
+    }
     let mut cmd = app.store.command(&caller.actor()).await?;
     let h = store::current_handover(&mut cmd, id).await?.ok_or(Error::NotFound)?;
     let status = Status::from_code(&h.status).ok_or_else(|| anyhow::anyhow!("stored handover status {}", h.status))?;

@@ -220,6 +220,40 @@ story!(a_victim_is_handed_over_identified_and_followed_home, |app| {
         json["steps"].as_array().map(|s| s.iter().filter_map(|s| s["officer"].as_str()).collect()).unwrap_or_default();
     assert!(officers.contains(&"Thiếu tá Hờ A Sử") && !officers.contains(&"Trung tá Lê Văn Hòa"), "{json}");
     assert!(json["case"]["certificate_number"].is_null() && json.get("visits").is_none(), "{json}");
+    // Health hands her on to a shelter for a stay: the border guards do not follow where she went next.
+    let shelter = app.agency_id("shelter").await;
+    let stay = [
+        ("purpose", "share_agency"),
+        ("target_agency", shelter.as_str()),
+        ("given_by", "person"),
+        ("given_on", "04/03/2026"),
+    ];
+    assert_eq!(nurse.post(&case, &format!("{case}/consents"), &stay).await.status, 303);
+    let onward = [("to_agency", shelter.as_str()), ("reason", "Lưu trú tạm thời tại cơ sở bảo trợ")];
+    assert_eq!(nurse.post(&case, &format!("{case}/handover"), &onward).await.status, 303);
+    let (_, list) =
+        app.client().api_get(&token_for(&app, "border.officer").await, &format!("/api/v1{case}/transfers")).await;
+    assert_eq!(list["items"].as_array().map(Vec::len), Some(1), "only their own handover: {list}");
+    let (_, list) =
+        app.client().api_get(&token_for(&app, "health.officer").await, &format!("/api/v1{case}/transfers")).await;
+    assert_eq!(list["items"].as_array().map(Vec::len), Some(2), "the holder sees both: {list}");
+    // The person withdraws her consent for the shelter before it answers: the handover cannot be accepted.
+    let person = app.store.victim_case(&case_id).await.expect("read").expect("case").person_id;
+    let for_shelter = app
+        .store
+        .consents(&person)
+        .await
+        .expect("consents")
+        .into_iter()
+        .find(|k| k.target == shelter)
+        .expect("consent");
+    assert_eq!(nurse.post(&case, &format!("{case}/consents/{}/withdraw", for_shelter.id), &[]).await.status, 303);
+    let pending = app.store.handovers_to(&shelter, 10).await.expect("handovers").remove(0);
+    let r =
+        app.login("shelter.officer").await.post("/referrals", &format!("/transfers/{}/accept", pending.id), &[]).await;
+    assert_eq!(r.status, 422, "{}", r.body);
+    assert!(r.body.contains("chưa đồng ý"), "{}", r.body);
+    assert_eq!(app.store.victim_case(&case_id).await.expect("read").expect("case").owner_agency_id, health);
     let actions = app.audit_actions().await;
     for a in [
         "handover.propose",
