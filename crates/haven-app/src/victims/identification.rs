@@ -136,10 +136,13 @@ pub async fn grounds(app: &App, caller: &Caller, v: &store::VictimCase) -> Resul
             None => Ok(None),
         }
     };
+    // Each sealed part is read only when the case holds one: most case pages have neither.
+    let reasons = if v.proposed_outcome.is_some() { app.store.identification_reasons(&v.id).await? } else { None };
+    let returned_comment = if v.returned_by.is_some() { app.store.returned_comment(&v.id).await? } else { None };
     Ok(Grounds {
         proposer: name(v.proposed_by.clone()).await?,
-        reasons: app.store.identification_reasons(&v.id).await?,
-        returned_comment: app.store.returned_comment(&v.id).await?,
+        reasons,
+        returned_comment,
         returned_by: name(v.returned_by.clone()).await?,
     })
 }

@@ -182,7 +182,12 @@ pub(super) async fn page(
     status: StatusCode,
 ) -> AppResult<Response> {
     let t = state.today();
-    let file = app::file::read(state, viewer, &v.id).await?;
+    // The case file and what the page adds to it are independent reads: side by side.
+    let (file, person, communes) = tokio::try_join!(
+        async { Ok::<_, crate::error::AppError>(app::file::read(state, viewer, &v.id).await?) },
+        async { Ok(state.store.person(&v.person_id).await?) },
+        async { Ok(state.store.communes(&state.config.province).await?) },
+    )?;
     let custody_chain = file.custody();
     let pending_handover = file.pending_handover().cloned();
     let handed_over_on =
@@ -211,8 +216,6 @@ pub(super) async fn page(
             .map(|a| c.agency_label(&a.name_vi, &a.name_en).to_owned())
             .unwrap_or_default()
     };
-    let (person, communes) =
-        tokio::try_join!(state.store.person(&v.person_id), state.store.communes(&state.config.province))?;
     let mut custody = Vec::with_capacity(custody_chain.len());
     for h in &custody_chain {
         let why = match h.handover_id.as_deref().and_then(|id| handovers.iter().find(|x| x.id == id)) {
