@@ -58,6 +58,8 @@ pub async fn send(app: &App, caller: &Caller, case_id: &str, form: &ReferralForm
         }
     };
     let mut cmd = app.store.command(&caller.actor()).await?;
+    // The case may have been handed over since it was read: only its holder refers it.
+    let v = crate::victims::owned_in(&mut cmd, caller, &v.id).await?;
     if !crate::sharing::consent_still_stands(&mut cmd, consent_id.as_deref()).await? {
         return Ok(Fields::one("to_agency", "error.consent_missing"));
     }

@@ -16,8 +16,7 @@ CREATE TABLE victim_handovers (
     answered_by TEXT REFERENCES users(id),
     answered_at BIGINT,
     answered_on TEXT,
-    decline_reason TEXT,
-    person_grant_id TEXT REFERENCES grants(id)
+    decline_reason TEXT
 );
 CREATE INDEX victim_handovers_case ON victim_handovers(case_id, proposed_at);
 CREATE INDEX victim_handovers_to ON victim_handovers(to_agency_id, status, proposed_at);

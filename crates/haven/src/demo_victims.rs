@@ -279,7 +279,7 @@ pub async fn load(store: &Store, count: u64) -> anyhow::Result<()> {
                     let receiver = user("health.officer".into()).await?;
                     let mut cmd = store.command(&actor(&receiver)).await?;
                     if let Some(row) = store::current_handover(&mut cmd, &handover).await? {
-                        if store::accept_handover(&mut cmd, &row, today, None).await? {
+                        if store::accept_handover(&mut cmd, &row, today).await? {
                             let step = NewStep {
                                 kind: "handover",
                                 on: today,

@@ -68,6 +68,8 @@ pub async fn record(app: &App, caller: &Caller, id: &str, form: &ConsentForm) ->
         return Ok(Fields::one(field, e.key()));
     }
     let mut cmd = app.store.command(&caller.actor()).await?;
+    // The case may have been handed over since it was read: only its holder records consents on it.
+    super::owned_in(&mut cmd, caller, &v.id).await?;
     let row = NewConsentRow {
         person_id: &v.person_id,
         purpose: &form.purpose,

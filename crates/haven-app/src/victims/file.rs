@@ -129,9 +129,19 @@ pub async fn read(app: &App, caller: &Caller, id: &str) -> Result<CaseFile> {
     }
     let mut shown = parts;
     // A former holder reads the grounds of a decision only if it was approved while it held the case; the
-    // summary (status, verification) stays, as for every agency that may see the case.
+    // summary (status, verification) stays, as for every agency that may see the case. The context codes on
+    // the case are kept as they stand now, so they are not its to read; nor is where the case went after the
+    // agency it handed it to.
     if until.is_some() {
         shown.identification = case.approved_at.zip(until).is_some_and(|(at, until)| at <= until);
+        case.exploitation = None;
+        case.control = None;
+        case.recruitment = None;
+        case.relationship = None;
+        case.destination_country = None;
+        if let Some(to) = handovers.iter().rev().find(|h| h.status == "accepted") {
+            case.owner_agency_id = to.to_agency_id.clone();
+        }
     }
     redact(&mut case, shown);
     Ok(CaseFile {

@@ -119,8 +119,12 @@ pub async fn answer(app: &App, caller: &Caller, id: &str, a: Answer, reason: &st
             if !consent_still_stands(&mut cmd, h.consent_id.as_deref()).await? {
                 return Ok(Err("error.consent_missing"));
             }
+            let case = store::current(&mut cmd, &h.case_id).await?.ok_or(Error::NotFound)?;
+            if case.closed_on.is_some() {
+                return Ok(Err(HandoverError::Closed.key()));
+            }
             let today = app.today();
-            let accepted = store::accept_handover(&mut cmd, &h, today, None).await?;
+            let accepted = store::accept_handover(&mut cmd, &h, today).await?;
             if accepted {
                 // The receiver's first step on the case: it took it over, today.
                 let step = NewStep {

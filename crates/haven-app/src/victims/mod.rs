@@ -305,7 +305,7 @@ pub async fn work_parts(app: &App, caller: &Caller, v: &VictimCase) -> Result<Pa
     if v.owner_agency_id == caller.agency.id {
         return Ok(Parts::ALL);
     }
-    let kinds = app.store.live_referral_kinds(&v.id, &caller.agency.id, app.today()).await?;
+    let kinds = app.store.live_referral_kinds(&v.id, &caller.agency.id).await?;
     let scope: Vec<String> = kinds.iter().map(|k| app.profile.referrals.scope(k)).collect();
     Ok(Parts::from_scope(Some(&scope.join(" "))))
 }
@@ -324,7 +324,7 @@ pub(crate) async fn workable_in(
     if v.owner_agency_id == caller.agency.id {
         return Ok(v);
     }
-    let kinds = store::live_referral_kinds(cmd, id, &caller.agency.id, app.today()).await?;
+    let kinds = store::live_referral_kinds(cmd, id, &caller.agency.id).await?;
     let opens = kinds.iter().any(|k| app.profile.referrals.kind(k).is_some_and(|k| k.parts.iter().any(|p| p == part)));
     if opens {
         Ok(v)
@@ -366,8 +366,14 @@ pub async fn record_step(app: &App, caller: &Caller, id: &str, form: &StepForm) 
         Some(d) if v.received().is_some_and(|r| d < r) => f.add("step_on", "error.victim_before_reception"),
         Some(_) => {}
     }
+    // The holder records steps of any agency; the receiver of a referral records its own, and not the steps
+    // that belong to the holder (a handover, or why verification could not be done).
+    let holder = v.owner_agency_id == caller.agency.id;
+    if !holder && matches!(form.kind.as_str(), "handover" | "verification_impossible") {
+        f.add("step_kind", "error.choice");
+    }
     let agency_id =
-        if form.agency.trim().is_empty() { caller.agency.id.clone() } else { form.agency.trim().to_owned() };
+        if form.agency.trim().is_empty() || !holder { caller.agency.id.clone() } else { form.agency.trim().to_owned() };
     if app.store.agency(&agency_id).await?.filter(|a| a.active).is_none() {
         f.add("step_agency", "error.choice");
     }

@@ -11,12 +11,15 @@ use super::situation;
 use crate::input::whole;
 use crate::{App, Caller, Fields, Outcome, Result};
 
-/// What the person is entitled to now, and how each regime stands: (code, standing, detail).
-pub async fn entitlements(app: &App, v: &VictimCase) -> Result<Vec<(String, &'static str, String)>> {
-    let given = app.store.supports(&v.id).await?;
+/// What the person is entitled to now, and how each regime stands given the supports the caller sees (those
+/// of the case file): (code, standing, detail).
+pub fn entitlements(
+    app: &App,
+    v: &VictimCase,
+    given: &[haven_store::victims::SupportRow],
+) -> Vec<(String, &'static str, String)> {
     let t = app.today();
-    Ok(app
-        .profile
+    app.profile
         .support
         .eligible(situation(v))
         .into_iter()
@@ -31,7 +34,7 @@ pub async fn entitlements(app: &App, v: &VictimCase) -> Result<Vec<(String, &'st
             };
             (r.code.clone(), standing, detail)
         })
-        .collect())
+        .collect()
 }
 
 #[derive(Deserialize)]

@@ -59,7 +59,7 @@ const PARTS: [Part; 10] = [
     Part {
         id: IndicatorId::SettlementRate,
         num: "1 = 1",
-        den: "decision_on >= $1 AND decision_on <= $2",
+        den: "decision_on >= $1 AND decision_on <= $2 AND received_on <= $2",
         table: "reports",
         uses_end: false,
     },

@@ -66,23 +66,17 @@ pub async fn current_handover(cmd: &mut Command, id: &str) -> anyhow::Result<Opt
     r.map(handover_row).transpose()
 }
 
-/// Accept a proposed handover: the receiver owns the case from now on, and reads the person record behind it
-/// on a read-only grant (`person_grant`, made by the caller) when the sender owned that record. False if it
-/// was answered meanwhile or the case changed hands.
-pub async fn accept_handover(
-    cmd: &mut Command,
-    h: &HandoverRow,
-    on: Date,
-    person_grant_id: Option<&str>,
-) -> anyhow::Result<bool> {
+/// Accept a proposed handover: the receiver owns the case from now on (and reads the person record behind it,
+/// see [`Store::handover_holders`]). False if it was answered meanwhile, or the case changed hands or was
+/// closed: the caller then drops the command and nothing is written.
+pub async fn accept_handover(cmd: &mut Command, h: &HandoverRow, on: Date) -> anyhow::Result<bool> {
     let n = sqlx::query(
-        "UPDATE victim_handovers SET status = 'accepted', answered_by = $1, answered_at = $2, answered_on = $3, \
-         person_grant_id = $4 WHERE id = $5 AND status = 'proposed'",
+        "UPDATE victim_handovers SET status = 'accepted', answered_by = $1, answered_at = $2, answered_on = $3 \
+         WHERE id = $4 AND status = 'proposed'",
     )
     .bind(&cmd.actor.user_id)
     .bind(cmd.at)
     .bind(day(on))
-    .bind(person_grant_id)
     .bind(&h.id)
     .execute(&mut *cmd.tx)
     .await?
@@ -91,7 +85,8 @@ pub async fn accept_handover(
         return Ok(false);
     }
     let moved = sqlx::query(
-        "UPDATE victim_cases SET owner_agency_id = $1, updated_at = $2 WHERE id = $3 AND owner_agency_id = $4",
+        "UPDATE victim_cases SET owner_agency_id = $1, updated_at = $2 WHERE id = $3 AND owner_agency_id = $4 \
+         AND closed_on IS NULL",
     )
     .bind(&h.to_agency_id)
     .bind(cmd.at)
@@ -214,12 +209,14 @@ impl Store {
         .await?)
     }
 
-    /// The agencies that took over a victim case of the person by handover and hold it now: the person
-    /// record opens to them as if it had been sent to them.
+    /// The agencies that took over a victim case of the person by handover and hold it now, when the agency
+    /// that received her owns the person record: the record opens to them as if it had been sent to them. A
+    /// record of a third agency, which the receiving agency read on a grant, is not passed on.
     pub async fn handover_holders(&self, person_id: &str) -> anyhow::Result<Vec<String>> {
         Ok(sqlx::query_scalar(
-            "SELECT DISTINCT owner_agency_id FROM victim_cases WHERE person_id = $1 \
-             AND owner_agency_id <> COALESCE(received_by_agency_id, owner_agency_id)",
+            "SELECT DISTINCT v.owner_agency_id FROM victim_cases v JOIN persons p ON p.id = v.person_id \
+             WHERE v.person_id = $1 AND v.owner_agency_id <> COALESCE(v.received_by_agency_id, v.owner_agency_id) \
+             AND p.owner_agency_id = COALESCE(v.received_by_agency_id, v.owner_agency_id)",
         )
         .bind(person_id)
         .fetch_all(self.db.pool())
@@ -239,42 +236,35 @@ impl Store {
     }
 }
 
-/// The kinds of the referrals an agency has accepted on a case and may still work on (accepted, due day not
-/// passed).
+/// The kinds of the referrals an agency has accepted on a case and may still work on: accepted, and the grant
+/// acceptance gave still live (not revoked, as a withdrawn consent revokes it; not expired, as it does when
+/// the due day ends).
 async fn live_kinds<'e, E: sqlx::Executor<'e, Database = sqlx::Any>>(
     e: E,
     case_id: &str,
     agency_id: &str,
-    today: Date,
+    now: Millis,
 ) -> anyhow::Result<Vec<String>> {
     Ok(sqlx::query_scalar(
-        "SELECT kind FROM referrals WHERE case_id = $1 AND to_agency_id = $2 AND status = 'accepted' AND due_on >= $3",
+        "SELECT r.kind FROM referrals r JOIN grants g ON g.id = r.grant_id WHERE r.case_id = $1 \
+         AND r.to_agency_id = $2 AND r.status = 'accepted' AND g.revoked_at IS NULL AND g.expires_at > $3",
     )
     .bind(case_id)
     .bind(agency_id)
-    .bind(day(today))
+    .bind(now)
     .fetch_all(e)
     .await?)
 }
 
 /// [`Store::live_referral_kinds`] as the running command sees them: a check made on them holds until it commits.
-pub async fn live_referral_kinds(
-    cmd: &mut Command,
-    case_id: &str,
-    agency_id: &str,
-    today: Date,
-) -> anyhow::Result<Vec<String>> {
-    live_kinds(&mut *cmd.tx, case_id, agency_id, today).await
+pub async fn live_referral_kinds(cmd: &mut Command, case_id: &str, agency_id: &str) -> anyhow::Result<Vec<String>> {
+    let now = cmd.at;
+    live_kinds(&mut *cmd.tx, case_id, agency_id, now).await
 }
 
 impl Store {
     /// The kinds of the referrals an agency has accepted on a case and may still work on.
-    pub async fn live_referral_kinds(
-        &self,
-        case_id: &str,
-        agency_id: &str,
-        today: Date,
-    ) -> anyhow::Result<Vec<String>> {
-        live_kinds(self.db.pool(), case_id, agency_id, today).await
+    pub async fn live_referral_kinds(&self, case_id: &str, agency_id: &str) -> anyhow::Result<Vec<String>> {
+        live_kinds(self.db.pool(), case_id, agency_id, self.now()).await
     }
 }

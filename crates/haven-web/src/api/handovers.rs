@@ -116,10 +116,15 @@ async fn of_case(
     Api(v, ..): Api<guards::ViewRecords>,
     Path(id): Path<String>,
 ) -> AppResult<Response> {
-    // As the case file cuts them: an agency that handed the case over does not follow where it went next.
+    // As the case file cuts them: an agency that handed the case over does not follow where it went next;
+    // an agency reading the case on a referral or a grant sees only the handovers it was party to.
     let file = haven_app::victims::file::read(&state, &v, &id).await?;
+    let holder = file.case.owner_agency_id == v.agency.id && file.until.is_none();
     let mut items = Vec::new();
     for h in file.handovers {
+        if !holder && h.from_agency_id != v.agency.id && h.to_agency_id != v.agency.id {
+            continue;
+        }
         items.push(out(&state, &v, h).await?);
     }
     Ok(ok(HandoverList { items }))

@@ -368,12 +368,11 @@ async fn detail(state: &AppState, v: &Viewer, id: &str) -> AppResult<VictimDetai
             .collect()
     });
     let (supports, entitlements) = if parts.support {
-        let given = file.supports.into_iter().map(SupportOut::from).collect();
-        let rights = app::support::entitlements(state, &file.case)
-            .await?
+        let rights = app::support::entitlements(state, &file.case, &file.supports)
             .into_iter()
             .map(|(regime, standing, detail)| EntitlementOut { regime, standing: standing.to_owned(), detail })
             .collect();
+        let given = file.supports.into_iter().map(SupportOut::from).collect();
         (Some(given), Some(rights))
     } else {
         (None, None)

@@ -354,3 +354,60 @@ story!(a_victim_and_her_person_record_are_received_in_one_step, |app| {
     assert_eq!(s, 201, "{json}");
     assert_eq!(app.count_persons("border").await, persons + 2);
 });
+
+story!(a_receiver_works_only_its_part_and_only_while_the_consent_stands, |app| {
+    let (_, code) = person(&app, "border.officer", "Thào Thị Chứ", "07/07/2000").await;
+    let case = receive(&app, "border.officer", &code, &[]).await;
+    let case_id = case.trim_start_matches("/victims/").to_owned();
+    let guard = app.login("border.officer").await;
+    let (police, health) = (app.agency_id("police").await, app.agency_id("health").await);
+    for (k, v) in [("police", &police), ("health", &health)] {
+        let consent = [
+            ("purpose", "share_agency"),
+            ("target_agency", v.as_str()),
+            ("given_by", "person"),
+            ("given_on", "01/03/2026"),
+        ];
+        assert_eq!(guard.post(&case, &format!("{case}/consents"), &consent).await.status, 303, "{k}");
+    }
+    for (kind, to) in [("verification", &police), ("support", &health)] {
+        let form = [("kind", kind), ("to_agency", to.as_str()), ("purpose", "Phối hợp")];
+        assert_eq!(guard.post(&case, &format!("{case}/referrals"), &form).await.status, 303, "{kind}");
+    }
+    let referrals = app.store.referrals_of_case(&case_id).await.expect("referrals");
+    let police_officer = app.login("police.officer").await;
+    assert_eq!(
+        police_officer.post("/referrals", &format!("/referrals/{}/accept", referrals[0].id), &[]).await.status,
+        303
+    );
+    // The police record their verification as their own step, whatever agency the form names; a handover
+    // step is the holder's to record.
+    let step = [
+        ("kind", "verification"),
+        ("on", "01/03/2026"),
+        ("agency", health.as_str()),
+        ("officer", "Thượng úy Vàng A Dơ"),
+    ];
+    assert_eq!(police_officer.post(&case, &format!("{case}/steps"), &step).await.status, 303);
+    let steps = app.store.victim_steps(&case_id).await.expect("steps");
+    let recorded = steps.iter().find(|s| s.kind == "verification").expect("verification");
+    assert_eq!(recorded.agency_id, police, "recorded as the police's own step");
+    let handover = [("kind", "handover"), ("on", "01/03/2026"), ("officer", "Thượng úy Vàng A Dơ")];
+    assert_eq!(police_officer.post(&case, &format!("{case}/steps"), &handover).await.status, 422);
+    // Health accepts its support referral; the person withdraws her consent for health: health can neither
+    // read the case nor write its part any more, though the referral was never completed.
+    let nurse = app.login("health.officer").await;
+    assert_eq!(nurse.post("/referrals", &format!("/referrals/{}/accept", referrals[1].id), &[]).await.status, 303);
+    let token = token_for(&app, "health.officer").await;
+    let support = serde_json::json!({"regime": "a", "given_on": "2026-03-01", "quantity": 3, "amount_vnd": 0});
+    let (s, json) = app.client().api_post(&token, &format!("/api/v1{case}/supports"), &support).await;
+    assert_eq!(s, 200, "{json}");
+    let person = app.store.victim_case(&case_id).await.expect("read").expect("case").person_id;
+    let for_health =
+        app.store.consents(&person).await.expect("consents").into_iter().find(|k| k.target == health).expect("consent");
+    assert_eq!(guard.post(&case, &format!("{case}/consents/{}/withdraw", for_health.id), &[]).await.status, 303);
+    let before = app.store.supports(&case_id).await.expect("supports").len();
+    let (s, _) = app.client().api_post(&token, &format!("/api/v1{case}/supports"), &support).await;
+    assert_eq!(s, 403, "the consent is gone: so is the work");
+    assert_eq!(app.store.supports(&case_id).await.expect("supports").len(), before, "nothing written");
+});
