@@ -60,6 +60,20 @@ impl Store {
         self.clock.now()
     }
 
+    /// One sealed text column of one row (keyed by `id`), opened; None when the row or the value is absent.
+    /// `table` and `column` are the store's own constants, never input.
+    pub(crate) async fn open_sealed(&self, table: &str, column: &str, id: &str) -> anyhow::Result<Option<String>> {
+        let sealed: Option<Option<Vec<u8>>> =
+            sqlx::query_scalar(&format!("SELECT {column} FROM {table} WHERE id = $1"))
+                .bind(id)
+                .fetch_optional(self.db.pool())
+                .await?;
+        match sealed.flatten() {
+            Some(s) => Ok(Some(self.keys.open(table, column, id, &s)?)),
+            None => Ok(None),
+        }
+    }
+
     pub fn clock(&self) -> Arc<dyn Clock> {
         self.clock.clone()
     }

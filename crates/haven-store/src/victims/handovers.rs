@@ -225,14 +225,7 @@ impl Store {
 
     /// The handover's reason, opened for the two agencies it concerns.
     pub async fn handover_reason(&self, h: &HandoverRow) -> anyhow::Result<Option<String>> {
-        let sealed: Option<Option<Vec<u8>>> = sqlx::query_scalar("SELECT reason FROM victim_handovers WHERE id = $1")
-            .bind(&h.id)
-            .fetch_optional(self.db.pool())
-            .await?;
-        match sealed.flatten() {
-            Some(s) => Ok(Some(self.keys.open(TABLE, "reason", &h.id, &s)?)),
-            None => Ok(None),
-        }
+        self.open_sealed(TABLE, "reason", &h.id).await
     }
 }
 

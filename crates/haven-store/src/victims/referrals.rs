@@ -233,14 +233,7 @@ impl Store {
 
     /// What the receiver reported on completing a referral, opened for the two agencies it concerns.
     pub async fn referral_outcome(&self, id: &str) -> anyhow::Result<Option<String>> {
-        let sealed: Option<Option<Vec<u8>>> = sqlx::query_scalar("SELECT outcome FROM referrals WHERE id = $1")
-            .bind(id)
-            .fetch_optional(self.db.pool())
-            .await?;
-        match sealed.flatten() {
-            Some(s) => Ok(Some(self.keys.open("referrals", "outcome", id, &s)?)),
-            None => Ok(None),
-        }
+        self.open_sealed("referrals", "outcome", id).await
     }
 
     pub async fn referrals_of_case(&self, case_id: &str) -> anyhow::Result<Vec<ReferralRow>> {

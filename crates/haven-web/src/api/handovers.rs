@@ -1,5 +1,4 @@
-//! Handovers of victim cases between agencies, and the identification decisions a head returns or approves:
-//! adapters over `haven_app::victims::handover` and `haven_app::victims::identification`. The paths say
+//! Handovers of victim cases between agencies: adapters over `haven_app::victims::handover`. The paths say
 //! `transfers`, because `/handovers` are the batches of citizens a foreign authority hands back at the border
 //! (the registers).
 
@@ -7,14 +6,12 @@ use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
 use axum::response::Response;
 use haven_app::victims::handover::{self as app, Answer};
-use haven_app::victims::identification;
 use haven_store::victims::HandoverRow;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
-use super::victims::{changed, VictimLineOut};
 use super::{answer, instant, invalid, ok, page, Api, Body, Cursor};
 use crate::ctx::{self as guards, Viewer};
 use crate::error::{AppError, AppResult};
@@ -28,8 +25,6 @@ pub fn routes() -> OpenApiRouter<AppState> {
         .routes(routes!(accept))
         .routes(routes!(decline))
         .routes(routes!(withdraw))
-        .routes(routes!(send_back))
-        .routes(routes!(pending))
 }
 
 /// A handover of a victim case from one agency to another.
@@ -207,36 +202,4 @@ async fn withdraw(
     Path(id): Path<String>,
 ) -> AppResult<Response> {
     give(&state, &v, &id, Answer::Withdraw, "").await
-}
-
-#[derive(Deserialize, ToSchema)]
-pub struct ReturnIn {
-    /// What the officer is to amend (at least 5 characters).
-    pub comment: String,
-}
-
-/// Return the pending identification to the officer with a comment (an agency head of the owning agency,
-/// not the proposer); the officer amends it and proposes again.
-#[utoipa::path(post, path = "/victims/{id}/approval/return", tag = "victims", params(("id" = String, Path)), request_body = ReturnIn, responses((status = 200, body = super::victims::VictimOut)))]
-async fn send_back(
-    State(state): State<AppState>,
-    Api(v, ..): Api<guards::EditRecords>,
-    Path(id): Path<String>,
-    Body(r): Body<ReturnIn>,
-) -> AppResult<Response> {
-    let outcome =
-        identification::send_back(&state, &v, &id, &identification::ReturnForm { comment: r.comment }).await?;
-    changed(&state, &v, &id, outcome).await
-}
-
-#[derive(Serialize, ToSchema)]
-pub struct PendingList {
-    pub items: Vec<VictimLineOut>,
-}
-
-/// The identification decisions of the caller's agency waiting for a head (empty for anyone not a head).
-#[utoipa::path(get, path = "/identifications/pending", tag = "victims", responses((status = 200, body = PendingList)))]
-async fn pending(State(state): State<AppState>, Api(v, ..): Api<guards::ViewRecords>) -> AppResult<Response> {
-    let items = identification::pending(&state, &v, 500).await?.into_iter().map(VictimLineOut::from).collect();
-    Ok(ok(PendingList { items }))
 }

@@ -15,6 +15,7 @@ pub mod cooperation;
 pub mod directory;
 pub mod governance;
 pub mod handovers;
+pub mod identification;
 pub mod imports;
 pub mod matches;
 pub mod persons;
@@ -74,6 +75,7 @@ pub fn router() -> (Router<AppState>, Document) {
         .merge(victims::routes())
         .merge(care::routes())
         .merge(handovers::routes())
+        .merge(identification::routes())
         .merge(referrals::routes())
         .merge(registers::routes())
         .merge(imports::routes())

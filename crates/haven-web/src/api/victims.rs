@@ -25,8 +25,6 @@ pub fn routes() -> OpenApiRouter<AppState> {
         .routes(routes!(list, create))
         .routes(routes!(get))
         .routes(routes!(step))
-        .routes(routes!(propose))
-        .routes(routes!(approve))
         .routes(routes!(context))
         .routes(routes!(event))
         .routes(routes!(close))
@@ -475,54 +473,6 @@ async fn step(
         note: s.note,
     };
     let outcome = app::record_step(&state, &v, &id, &form).await?;
-    changed(&state, &v, &id, outcome).await
-}
-
-#[derive(Deserialize, ToSchema)]
-pub struct IdentificationIn {
-    /// `identified` or `not_identified`.
-    pub outcome: String,
-    pub decided_on: String,
-    #[serde(default)]
-    pub legal_basis: String,
-    /// Evidence codes (`testimony`, `documents`, `verification`, ...).
-    #[serde(default)]
-    pub evidence: Vec<String>,
-    #[serde(default)]
-    pub certificate_number: String,
-    /// The officer's grounds (sealed).
-    #[serde(default)]
-    pub reasons: String,
-}
-
-/// Propose the outcome of identification; an agency head of the owning agency, not the proposer, approves it.
-#[utoipa::path(post, path = "/victims/{id}/identification", tag = "victims", params(("id" = String, Path)), request_body = IdentificationIn, responses((status = 200, body = VictimOut)))]
-async fn propose(
-    State(state): State<AppState>,
-    Api(v, ..): Api<guards::EditRecords>,
-    Path(id): Path<String>,
-    Body(i): Body<IdentificationIn>,
-) -> AppResult<Response> {
-    let form = app::identification::IdentificationForm {
-        outcome: i.outcome,
-        decided_on: i.decided_on,
-        legal_basis: i.legal_basis,
-        evidence: i.evidence,
-        certificate_number: i.certificate_number,
-        reasons: i.reasons,
-    };
-    let outcome = app::identification::propose(&state, &v, &id, &form).await?;
-    changed(&state, &v, &id, outcome).await
-}
-
-/// Approve the pending identification (an agency head of the owning agency, not the proposer).
-#[utoipa::path(post, path = "/victims/{id}/approval", tag = "victims", params(("id" = String, Path)), responses((status = 200, body = VictimOut)))]
-async fn approve(
-    State(state): State<AppState>,
-    Api(v, ..): Api<guards::EditRecords>,
-    Path(id): Path<String>,
-) -> AppResult<Response> {
-    let outcome = app::identification::approve(&state, &v, &id).await?;
     changed(&state, &v, &id, outcome).await
 }
 
