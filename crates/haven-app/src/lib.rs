@@ -3,8 +3,9 @@
 //! `haven-store` command (which appends the audit entry in the same transaction) and returns a typed result,
 //! or the field errors that say what to correct ([`Outcome`]).
 //!
-//! The pages, the JSON API, the command line, the demo loader and the benchmarks all call this crate; none
-//! of them calls another's handlers. This crate knows nothing of HTTP, HTML or terminals, and writes no SQL.
+//! The pages, the JSON API and the command line call this crate for every action a user takes; none of them
+//! calls another's handlers. (The demo loader writes last year's history below it, and the benchmarks fill
+//! their fixtures below it: `ARCHITECTURE.md`, "Where the layers are crossed on purpose".) This crate knows nothing of HTTP, HTML or terminals, and writes no SQL.
 
 pub mod access;
 pub mod accounts;

@@ -3,7 +3,8 @@
 //! or completed. The kinds and who may receive them come from the profile (`referral-kinds.txt`).
 
 use haven_domain::format::parse_date;
-use haven_domain::victims::referral::{self, Answer, Status};
+pub use haven_domain::victims::referral::Answer;
+use haven_domain::victims::referral::{self, Status};
 use haven_domain::Action;
 use haven_store::victims::{self as store, NewReferral, ReferralRow};
 use serde::Deserialize;
@@ -25,8 +26,9 @@ pub struct ReferralForm {
     pub legal_basis: String,
 }
 
-/// Send a referral about a case the caller's agency owns, after checking the person's consent.
-pub async fn send(app: &App, caller: &Caller, case_id: &str, form: &ReferralForm) -> Result<Outcome<()>> {
+/// Send a referral about a case the caller's agency owns, after checking the person's consent. Answers the
+/// referral's id.
+pub async fn send(app: &App, caller: &Caller, case_id: &str, form: &ReferralForm) -> Result<Outcome<String>> {
     caller.require(Action::EditRecords)?;
     let v = crate::victims::owned(app, caller, case_id).await?;
     let t = app.today();
@@ -73,9 +75,9 @@ pub async fn send(app: &App, caller: &Caller, case_id: &str, form: &ReferralForm
         consent_id: consent_id.as_deref(),
         legal_basis: legal_basis.as_deref(),
     };
-    store::send_referral(&mut cmd, &app.store.keys, &new).await?;
+    let id = store::send_referral(&mut cmd, &app.store.keys, &new).await?;
     cmd.commit().await?;
-    Ok(Ok(()))
+    Ok(Ok(id))
 }
 
 /// What an answer to a referral did: the referral as it now stands, or why it was refused (a translation

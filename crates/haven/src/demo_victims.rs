@@ -4,18 +4,21 @@
 //! identification approved by a head, supports within the rules, consents and a referral to the support
 //! authority, or a handover of the case to it. Deterministic, like the rest of the demo.
 
+use haven_app::referrals::{self, Answer as ReferralAnswer, ReferralForm};
+use haven_app::victims::handover::{Answer as HandoverAnswer, HandoverForm};
+use haven_app::victims::identification::{self, IdentificationForm};
+use haven_app::{victims, App, Caller};
 use haven_domain::person::{BirthDate, Sex};
 use haven_domain::time::local_date;
 use haven_domain::victims::support::{check_support, CaseDates, Given, Situation};
-use haven_domain::victims::{self as rules, Identification, Status};
-use haven_store::victims::{self as store, NewConsentRow, NewReferral, NewStep, NewSupport, NewVictimCase};
+use haven_domain::victims::{self as rules, Status};
+use haven_store::victims::{self as store, NewConsentRow, NewStep, NewSupport, NewVictimCase};
 use haven_store::{persons, Actor, Store};
 use time::{Date, Duration, Month};
 
 use crate::demo::{Names, Rng};
 
 const SUPPORT: &str = include_str!("../../../profiles/vn/support-regimes.txt");
-const REFERRALS: &str = include_str!("../../../profiles/vn/referral-kinds.txt");
 
 #[derive(Clone, Copy, PartialEq, Eq)]
 enum Pattern {
@@ -83,13 +86,31 @@ fn actor(store_user: &haven_store::accounts::User) -> Actor {
 }
 
 /// Load `count` victim cases received over the year before today.
+/// A demo user as the use cases see them.
+async fn caller(app: &App, name: &str) -> anyhow::Result<Caller> {
+    Caller::by_user_name(app, name, "demo").await?.ok_or_else(|| anyhow::anyhow!("no demo user {name}"))
+}
+
+/// What a use case answered, or the fields it refused (the demo writes only what the rules allow, so a
+/// refusal is a fault in the demo).
+fn done<T>(outcome: haven_app::Outcome<T>) -> anyhow::Result<T> {
+    outcome.map_err(|fields| anyhow::anyhow!("the demo was refused: {fields:?}"))
+}
+
+/// An answer to a referral or a handover, or the rule that refused it.
+fn answered<T>(outcome: Result<T, &'static str>) -> anyhow::Result<T> {
+    outcome.map_err(|key| anyhow::anyhow!("the demo's answer was refused: {key}"))
+}
+
+/// Load `count` victim cases. Reception, context, consents, verification and supports are written a year back
+/// through store commands (the history the use cases, which act today, would refuse); identification,
+/// referrals and handovers go through the use cases, as a user does them.
 pub async fn load(store: &Store, count: u64) -> anyhow::Result<()> {
     if count == 0 {
         return Ok(());
     }
     let rules_support = haven_domain::victims::support::SupportRules::parse(SUPPORT).map_err(|e| anyhow::anyhow!(e))?;
-    let referral_kinds =
-        haven_domain::victims::referral::ReferralKinds::parse(REFERRALS).map_err(|e| anyhow::anyhow!(e))?;
+    let app = App::new(store.clone(), crate::demo::PROVINCE);
     let today = local_date(store.now()).ok_or_else(|| anyhow::anyhow!("clock out of range"))?;
     let names = Names::load();
     let (communes, mountain) = crate::demo::communes(store).await?;
@@ -217,9 +238,9 @@ pub async fn load(store: &Store, count: u64) -> anyhow::Result<()> {
         let mut identified_on = None;
         if status == Status::BeingIdentified && decided <= today && rng.chance(850) {
             let outcome = if rng.chance(900) { Status::Identified } else { Status::NotVictim };
-            let proposal = Identification {
-                outcome,
-                decided_on: decided,
+            let form = IdentificationForm {
+                outcome: outcome.code().into(),
+                decided_on: decided.to_string(),
                 legal_basis: "Điều 23 Luật Phòng, chống mua bán người 2024".into(),
                 evidence: vec!["rescuer".into(), "own_statement".into()],
                 certificate_number: format!("{}/GXN", 10 + i),
@@ -229,12 +250,10 @@ pub async fn load(store: &Store, count: u64) -> anyhow::Result<()> {
                     String::new()
                 },
             };
-            let mut cmd = store.command(&actor(&officer)).await?;
-            store::propose_identification(&mut cmd, &store.keys, &case, &proposal).await?;
-            cmd.commit().await?;
-            let mut cmd = store.command(&actor(&head)).await?;
-            store::approve_identification(&mut cmd, &case).await?;
-            cmd.commit().await?;
+            let proposer = caller(&app, &officer.username).await?;
+            done(identification::propose(&app, &proposer, &case, &form).await?)?;
+            let approver = caller(&app, &head.username).await?;
+            done(identification::approve(&app, &approver, &case).await?)?;
             status = outcome;
             identified_on = (outcome == Status::Identified).then_some(decided);
         }
@@ -258,67 +277,43 @@ pub async fn load(store: &Store, count: u64) -> anyhow::Result<()> {
                 given.push((regime, new));
             }
         }
-        // The border guards refer their cases to the support authority on the person's consent.
+        // The border guards refer their cases to the support authority on the person's consent, through the
+        // same use cases as the pages.
         if owner.id == border.id {
             let consents = store.consents(&person_id).await?;
             let consent = consents.iter().find(|c| c.purpose == "share_agency_kind" && c.target == "social_support");
-            if let Some(consent) = consent.filter(|_| rng.chance(250)) {
-                // A quarter are handed over to the support authority instead: it holds them from then on,
-                // or has yet to answer.
-                let h = store::NewHandover {
-                    case_id: &case,
-                    from_agency_id: &border.id,
-                    to_agency_id: &health.id,
-                    reason: "Chuyển tiếp nhận, hỗ trợ và tái hòa nhập theo quy chế phối hợp",
-                    consent_id: Some(&consent.id),
-                    legal_basis: None,
-                };
-                let handover = store::propose_handover(&mut cmd, &store.keys, &h).await?;
-                cmd.commit().await?;
-                if rng.chance(700) {
-                    let receiver = user("health.officer".into()).await?;
-                    let mut cmd = store.command(&actor(&receiver)).await?;
-                    if let Some(row) = store::current_handover(&mut cmd, &handover).await? {
-                        if store::accept_handover(&mut cmd, &row, today).await? {
-                            let step = NewStep {
-                                kind: "handover",
-                                on: today,
-                                commune_code: None,
-                                agency_id: &health.id,
-                                officer: &receiver.display_name,
-                                note: None,
-                            };
-                            store::record_step(&mut cmd, &store.keys, &case, &step).await?;
-                        }
-                        cmd.commit().await?;
-                    }
+            if consent.is_some() {
+                if !given.is_empty() {
+                    cmd.commit().await?;
                 }
-                continue;
-            }
-            if let Some(consent) = consent {
-                let r = NewReferral {
-                    case_id: &case,
-                    kind: "support",
-                    from_agency_id: &border.id,
-                    to_agency_id: &health.id,
-                    purpose: "Tiếp nhận, hỗ trợ ban đầu và tái hòa nhập",
-                    due_on: (received + Duration::days(30)).max(today),
-                    consent_id: Some(&consent.id),
-                    legal_basis: None,
-                };
-                let referral = store::send_referral(&mut cmd, &store.keys, &r).await?;
-                cmd.commit().await?;
-                // Most are taken up by the support authority at once.
-                if rng.chance(700) {
-                    let receiver = user("health.officer".into()).await?;
-                    let mut cmd = store.command(&actor(&receiver)).await?;
-                    if let Some(row) = store.referral(&referral).await? {
-                        let until =
-                            (today + Duration::days(31)).midnight().assume_offset(haven_domain::time::VN_OFFSET);
-                        let scope = referral_kinds.scope(&row.kind);
-                        let until = haven_domain::time::to_millis(until);
-                        store::accept_referral(&mut cmd, &row, until, &scope, Some(&row.person_id)).await?;
-                        cmd.commit().await?;
+                let sender = caller(&app, &officer.username).await?;
+                let receiver = caller(&app, "health.officer").await?;
+                if rng.chance(250) {
+                    // A quarter are handed over to the support authority instead: it holds them from then on,
+                    // or has yet to answer.
+                    let form = HandoverForm {
+                        to_agency: health.id.clone(),
+                        reason: "Chuyển tiếp nhận, hỗ trợ và tái hòa nhập theo quy chế phối hợp".into(),
+                        legal_basis: String::new(),
+                    };
+                    let handover = done(victims::handover::propose(&app, &sender, &case, &form).await?)?;
+                    if rng.chance(700) {
+                        answered(
+                            victims::handover::answer(&app, &receiver, &handover, HandoverAnswer::Accept, "").await?,
+                        )?;
+                    }
+                } else {
+                    let form = ReferralForm {
+                        kind: "support".into(),
+                        to_agency: health.id.clone(),
+                        due_on: (received + Duration::days(30)).max(today).to_string(),
+                        purpose: "Tiếp nhận, hỗ trợ ban đầu và tái hòa nhập".into(),
+                        legal_basis: String::new(),
+                    };
+                    let referral = done(referrals::send(&app, &sender, &case, &form).await?)?;
+                    // Most are taken up by the support authority at once.
+                    if rng.chance(700) {
+                        answered(referrals::answer(&app, &receiver, &referral, ReferralAnswer::Accept, "").await?)?;
                     }
                 }
                 continue;

@@ -142,7 +142,7 @@ async fn send(
     };
     let outcome = app::send(&state, &v, &id, &form).await?;
     let st = &state;
-    answer(&state, &v, outcome, StatusCode::OK, |()| async move {
+    answer(&state, &v, outcome, StatusCode::OK, |_| async move {
         Ok(ReferralList { items: st.store.referrals_of_case(&id).await?.into_iter().map(ReferralOut::from).collect() })
     })
     .await

@@ -214,17 +214,17 @@ async fn show(
 }
 
 /// Answer a form on the case page: back to the page with a confirmation, or the page again with the errors.
-async fn answer(
+async fn answer<T>(
     state: &AppState,
     viewer: &Viewer,
     c: Ctx,
     id: &str,
     pairs: &[(String, String)],
-    outcome: Outcome<()>,
+    outcome: Outcome<T>,
     done: &str,
 ) -> AppResult<Response> {
     match outcome {
-        Ok(()) => Ok(Redirect::to(&format!("/victims/{id}?done={done}")).into_response()),
+        Ok(_) => Ok(Redirect::to(&format!("/victims/{id}?done={done}")).into_response()),
         Err(errors) => {
             let v = app::visible(state, viewer, id).await?;
             let f = FormState::with_errors(pairs, errors);
@@ -415,7 +415,7 @@ async fn reopen(
 ) -> AppResult<Response> {
     match app::reopen(&state, &viewer, &id, &form).await? {
         Ok(new_id) => Ok(Redirect::to(&format!("/victims/{new_id}?done=victim_reopened")).into_response()),
-        Err(errors) => answer(&state, &viewer, c, &id, &pairs, Err(errors), "").await,
+        Err(errors) => answer::<()>(&state, &viewer, c, &id, &pairs, Err(errors), "").await,
     }
 }
 
