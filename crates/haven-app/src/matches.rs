@@ -1,24 +1,27 @@
-//! Candidate matches: pairs of register people (returnees, absentees, victims) that may be one person, each
-//! with its probability and the explanation field by field. A reviewer confirms (the records are linked, or
-//! merged when both belong to the agency) or rejects (never proposed again); every decision is audited. A
-//! provincial head may run matching over the whole registers, which also retrains the model.
+//! Candidate matches: pairs of person records that may be one person, each with its probability and the
+//! explanation field by field. Within one agency a reviewer confirms (the records are linked, or merged) or
+//! rejects (never proposed again). A pair of two agencies' records is linked only when someone of each agency
+//! has said it is the same person, or a provincial head has; until then neither side learns which agency
+//! holds the other record, nor its code. Every decision is audited. A provincial head may run matching over
+//! the whole registers, which also retrains the model.
 
 use haven_domain::Action;
-use haven_store::matches::{self, CandidateRow, Decision};
+use haven_store::matches::{self, CandidateRow, Confirmed, Decision};
 use haven_store::persons::{self, Merge};
 use serde::{Deserialize, Serialize};
 
 use crate::{App, Caller, Error, Result};
 
 /// One side of a pair as the caller may know it. A record of the caller's agency shows its register, code
-/// and a link; a record of another agency shows only which agency holds it: its register and code would
-/// tell, for one, that the person is a known victim.
+/// and a link; a record of another agency shows nothing until the pair is linked (its register and code
+/// would tell, for one, that the person is a known victim), and then only which agency holds it.
 #[derive(Clone, Debug, Serialize)]
 pub struct SideView {
     /// returnee, absentee, victim, person, or `other` for another agency's record.
     pub register: &'static str,
     pub code: Option<String>,
-    pub agency_id: String,
+    /// The holding agency: the caller's own, or another once the records are linked.
+    pub agency_id: Option<String>,
     pub link: Option<String>,
 }
 
@@ -35,20 +38,25 @@ pub struct PairView {
     pub explanation: Vec<matches::Part>,
     pub can_decide: bool,
     pub can_merge: bool,
+    /// For an open pair of two agencies' records: `ours` when the caller's agency has said it is the same
+    /// person and waits for the other, `theirs` when the other agency has and waits for the caller's.
+    pub asked: Option<&'static str>,
 }
 
-/// Where a person stands in the registers: the first register entry found, for a pair's side.
-pub async fn side_view(app: &App, caller: &Caller, person_id: &str) -> Result<SideView> {
+/// Where a person stands in the registers: the first register entry found, for a pair's side. Another
+/// agency's record is shown by its agency only when `linked`.
+pub async fn side_view(app: &App, caller: &Caller, person_id: &str, linked: bool) -> Result<SideView> {
     let p = app.store.person(person_id).await?.ok_or(Error::NotFound)?;
     if p.owner_agency_id != caller.agency.id {
-        return Ok(SideView { register: "other", code: None, agency_id: p.owner_agency_id, link: None });
+        let agency_id = linked.then_some(p.owner_agency_id);
+        return Ok(SideView { register: "other", code: None, agency_id, link: None });
     }
     let mine = |owner: &str| owner == caller.agency.id;
     let view = |register, code, owner: String, link: String| SideView {
         register,
         code: Some(code),
         link: mine(&owner).then_some(link),
-        agency_id: owner,
+        agency_id: Some(owner),
     };
     if let Some(r) = app.store.returnees_of_person(person_id).await?.into_iter().next() {
         return Ok(view("returnee", r.case_code, r.owner_agency_id, format!("/returnees/{}", r.id)));
@@ -64,8 +72,9 @@ pub async fn side_view(app: &App, caller: &Caller, person_id: &str) -> Result<Si
 
 /// A pair seen from `from`'s side.
 pub async fn pair_view(app: &App, caller: &Caller, m: CandidateRow, from: &str) -> Result<PairView> {
-    let this = side_view(app, caller, from).await?;
-    let other = side_view(app, caller, m.other(from)).await?;
+    let linked = matches!(m.status.as_str(), "same" | "merged");
+    let this = side_view(app, caller, from, linked).await?;
+    let other = side_view(app, caller, m.other(from), linked).await?;
     let (mine_a, mine_b) = if m.person_a == from {
         (this.register != "other", other.register != "other")
     } else {
@@ -74,9 +83,17 @@ pub async fn pair_view(app: &App, caller: &Caller, m: CandidateRow, from: &str) 
     let open = m.status == "open";
     let edit = caller.can(Action::EditRecords);
     let explanation = if caller.can(Action::ViewIdentity) { matches::decode_evidence(&m.evidence) } else { Vec::new() };
+    let ours = if mine_a { m.confirmed_a_by.is_some() } else { m.confirmed_b_by.is_some() };
+    let theirs = if mine_a { m.confirmed_b_by.is_some() } else { m.confirmed_a_by.is_some() };
+    let asked = match (open && mine_a != mine_b, ours, theirs) {
+        (true, true, _) => Some("ours"),
+        (true, false, true) => Some("theirs"),
+        _ => None,
+    };
     Ok(PairView {
         probability: m.probability,
-        can_decide: open && (mine_a || mine_b) && edit,
+        asked,
+        can_decide: open && (mine_a || mine_b || may_sweep(caller)) && edit && !(mine_a != mine_b && ours),
         can_merge: open && mine_a && mine_b && edit,
         id: m.id,
         status: m.status,
@@ -120,21 +137,35 @@ pub struct DecisionForm {
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Decided {
     Done(Decision),
+    /// The caller's agency said it is the same person; the other agency has yet to.
+    Asked,
     /// Decided meanwhile by someone else.
     Stale,
     /// A merge was refused; the key of the reason.
     Refused(&'static str),
 }
 
-/// Decide a pair with a record of the caller's agency on at least one side; a merge needs both sides.
+/// Decide a pair with a record of the caller's agency on at least one side (a provincial head: any pair); a
+/// merge needs both sides. "The same person" on a pair of two agencies' records is one side's word until the
+/// other agency's (or a provincial head's) joins it.
 pub async fn decide(app: &App, caller: &Caller, id: &str, decision: &str) -> Result<Decided> {
     caller.require(Action::EditRecords)?;
     let m = &app.store.candidate(id).await?.ok_or(Error::NotFound)?;
     let a = app.store.person(&m.person_a).await?.ok_or(Error::NotFound)?;
     let b = app.store.person(&m.person_b).await?.ok_or(Error::NotFound)?;
     let (mine_a, mine_b) = (a.owner_agency_id == caller.agency.id, b.owner_agency_id == caller.agency.id);
-    if !(mine_a || mine_b) {
+    let provincial = may_sweep(caller);
+    if !(mine_a || mine_b || provincial) {
         return Err(Error::Forbidden);
+    }
+    if decision == "same" && mine_a != mine_b && !provincial {
+        let mut cmd = app.store.command(&caller.actor()).await?;
+        let done = matches::confirm(&mut cmd, m, mine_a).await?;
+        if done == Confirmed::Stale {
+            return Ok(Decided::Stale);
+        }
+        cmd.commit().await?;
+        return Ok(if done == Confirmed::Linked { Decided::Done(Decision::Same) } else { Decided::Asked });
     }
     let d = match decision {
         "same" => Decision::Same,

@@ -6,7 +6,7 @@
 
 use crate::compare::Kind;
 use crate::link::{explain, levels_of, Evidence, Field, Model, Table};
-use crate::normalise::{document_number, name_tokens, parse_date};
+use crate::normalise::{document_number, name_tokens, parse_date, LooseDate};
 
 /// Most name parts used for keys: names longer than this are rare and their first parts carry them.
 const MAX_TOKENS: usize = 6;
@@ -41,6 +41,99 @@ pub fn index_keys(name: &str, birth: Option<&str>, id_number: Option<&str>) -> V
         keys.push(format!("i|{n}"));
     }
     keys
+}
+
+/// The keys a name search finds a person under, beside [`index_keys`] (whose whole-name key it also reads):
+/// the whole name with the birth year, and the surname with the given name (the first and last parts, kept
+/// in any order) so that a dropped or misspelt middle name leaves a key standing. Each of the person's other
+/// names gives the same keys. Without a second part a name is too common to be a key.
+pub fn search_keys(names: &[&str], birth: Option<&str>) -> Vec<String> {
+    let year = birth.and_then(parse_date).map(|d| d.year);
+    let mut keys = Vec::new();
+    for (i, name) in names.iter().enumerate() {
+        let mut tokens = name_tokens(name);
+        tokens.truncate(MAX_TOKENS);
+        if tokens.len() < 2 {
+            continue;
+        }
+        let (first, last) = (tokens[0].clone(), tokens[tokens.len() - 1].clone());
+        tokens.sort();
+        tokens.dedup();
+        let whole = tokens.join(" ");
+        if i > 0 {
+            // The primary name's whole-name key is one of [`index_keys`].
+            keys.push(format!("n|{whole}"));
+        }
+        if let Some(y) = year {
+            keys.push(format!("y|{whole}|{y}"));
+        }
+        let mut pair = [first, last];
+        pair.sort();
+        keys.push(format!("g|{} {}", pair[0], pair[1]));
+    }
+    keys.sort();
+    keys.dedup();
+    keys
+}
+
+/// A name search as typed: the name's parts and, when one is given, a birth year or a birth date ("Ho Thi Mai
+/// 1998", "MAI HO THI 12/03/1998"). `None` when fewer than two name parts remain: one part alone finds too
+/// many people to be a search.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct NameQuery {
+    /// The name as typed, without the date.
+    pub name: String,
+    pub birth: Option<LooseDate>,
+}
+
+impl NameQuery {
+    pub fn parse(typed: &str) -> Option<NameQuery> {
+        let mut name = Vec::new();
+        let mut birth = None;
+        for word in typed.split_whitespace() {
+            match parse_date(word) {
+                Some(d) if word.chars().all(|c| c.is_ascii_digit() || "/-.".contains(c)) && birth.is_none() => {
+                    birth = Some(d);
+                }
+                _ => name.push(word),
+            }
+        }
+        let name = name.join(" ");
+        (name_tokens(&name).len() >= 2).then_some(NameQuery { name, birth })
+    }
+
+    /// The birth as the comparison reads it (`yyyy`, or `yyyy-mm-dd`).
+    pub fn birth_text(&self) -> String {
+        match self.birth {
+            Some(LooseDate { year, month: Some(m), day: Some(d) }) => format!("{year:04}-{m:02}-{d:02}"),
+            Some(d) => format!("{:04}", d.year),
+            None => String::new(),
+        }
+    }
+
+    /// The keys to look the query up under: the whole name in any order, every two parts as surname and given
+    /// name; with a year, the whole name and every two parts with it.
+    pub fn keys(&self) -> Vec<String> {
+        let mut tokens = name_tokens(&self.name);
+        tokens.truncate(MAX_TOKENS);
+        tokens.sort();
+        tokens.dedup();
+        let whole = tokens.join(" ");
+        let mut keys = vec![format!("n|{whole}")];
+        let year = self.birth.map(|d| d.year);
+        if let Some(y) = year {
+            keys.push(format!("y|{whole}|{y}"));
+        }
+        for i in 0..tokens.len() {
+            for j in i + 1..tokens.len() {
+                keys.push(format!("g|{} {}", tokens[i], tokens[j]));
+                if let Some(y) = year {
+                    keys.push(format!("p|{} {}|{y}", tokens[i], tokens[j]));
+                }
+            }
+        }
+        keys
+    }
 }
 
 /// Starting values of m and u for each kind of field, used before EM has had a register to learn from. u is
@@ -130,6 +223,35 @@ mod tests {
         assert!(index_keys("Lê Văn Tám", None, Some("049 098 001 234")).contains(&"i|049098001234".to_owned()));
         // No year: no pairs of parts (too common to be keys).
         assert_eq!(index_keys("Lê Văn Tám", None, None), vec!["n|le tam van".to_owned()]);
+    }
+
+    #[test]
+    fn a_name_search_finds_the_keys_a_person_is_stored_under() {
+        let stored: Vec<String> = index_keys("Hồ Thị Mai", Some("1998-03-12"), None)
+            .into_iter()
+            .chain(search_keys(&["Hồ Thị Mai"], Some("1998-03-12")))
+            .collect();
+        let shares = |typed: &str| {
+            let q = NameQuery::parse(typed).expect("a name");
+            q.keys().iter().any(|k| stored.contains(k))
+        };
+        // Any order, with or without diacritics, in capitals, with the year or the date.
+        for typed in ["Ho Thi Mai 1998", "MAI HO THI", "hồ thị mai", "Mai Ho", "HO MAI 12/03/1998", "Hồ Thi Mây 1998"]
+        {
+            assert!(shares(typed), "{typed}");
+        }
+        // The year found only with two parts that agree: another family's Mai is not found by "Thi Mai".
+        assert!(!shares("Lê Thị Lan 1998"));
+        // One part alone is no search; a date alone neither.
+        assert_eq!(NameQuery::parse("Mai"), None);
+        assert_eq!(NameQuery::parse("Mai 1998"), None);
+        let q = NameQuery::parse("MAI HO THI 12/03/1998").expect("a name");
+        assert_eq!((q.name.as_str(), q.birth_text().as_str()), ("MAI HO THI", "1998-03-12"));
+        // Other names are found too.
+        let alias = search_keys(&["Hồ Thị Mai", "Ly Mai"], None);
+        assert!(NameQuery::parse("Ly Mai").expect("a name").keys().iter().any(|k| alias.contains(k)));
+        // Regional variants of a surname are one key.
+        assert_eq!(search_keys(&["Huỳnh Văn Bé"], None), search_keys(&["Hoàng Văn Bé"], None));
     }
 
     #[test]

@@ -122,7 +122,7 @@ pub async fn fill_victims(db: &Db, owners: &[String], user_id: &str, today: time
             let owner = &owners[(next() % owners.len() as u64) as usize];
             sqlx::query(
                 "INSERT INTO persons (id, owner_agency_id, case_code, full_name, sex, name_bidx, created_by, created_at, \
-                 updated_at) VALUES ($1, $2, $3, $4, $4, $5, $6, 0, 0)",
+                 updated_at, keys_version) VALUES ($1, $2, $3, $4, $4, $5, $6, 0, 0, $7)",
             )
             .bind(&person)
             .bind(owner)
@@ -130,6 +130,8 @@ pub async fn fill_victims(db: &Db, owners: &[String], user_id: &str, today: time
             .bind(sealed.clone())
             .bind(format!("bench{}", done + i))
             .bind(user_id)
+            // Sealed filler, not a name: nothing to find it by.
+            .bind(crate::matches::KEYS_VERSION)
             .execute(&mut *tx)
             .await?;
             let received = today - time::Duration::days((next() % 365) as i64);

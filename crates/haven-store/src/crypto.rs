@@ -211,6 +211,9 @@ pub enum BlindKind {
     ImportTemplate,
     /// A case's pseudonym in exports for analysis: stable across exports, meaningless without the key.
     Pseudonym,
+    /// What a person search looked for, in the audit log: the same search twice gives the same hash, so a
+    /// head sees repeated probing, and the log holds no name or number.
+    Search,
 }
 
 impl Keyring {

@@ -121,6 +121,7 @@ const MIGRATIONS: &[Migration] = &[
         sql: include_str!("../migrations/0018_classification_day.sql"),
     },
     Migration { version: 19, name: "screening_link", sql: include_str!("../migrations/0019_screening_link.sql") },
+    Migration { version: 20, name: "one_person", sql: include_str!("../migrations/0020_one_person.sql") },
 ];
 
 impl Db {

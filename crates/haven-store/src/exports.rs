@@ -100,7 +100,8 @@ impl Store {
     /// The victim cases with consent for statistics on `today`, as HTCDS records.
     pub async fn htcds_records(&self, today: Date) -> anyhow::Result<Vec<HtcdsRecord>> {
         /// Case id, person id, status, received on, exploitation, control, recruitment, relationship, closing
-        /// reason, deciding agency's kind, destination, and the person's sealed sex, birth date, nationality.
+        /// reason, deciding agency's kind, destination, the person's sealed sex, birth date, nationality, and
+        /// the id of the person's group of linked records (the record's own when linked to none).
         type Row = (
             String,
             String,
@@ -116,20 +117,23 @@ impl Store {
             Vec<u8>,
             Option<Vec<u8>>,
             Option<Vec<u8>>,
+            String,
         );
         let sql = format!(
             "SELECT v.id, v.person_id, v.status, v.received_on, v.exploitation, v.control, v.recruitment, \
-             v.relationship, v.closed_reason, g.kind, v.destination_country, p.sex, p.birth_date, p.nationality \
-             FROM victim_cases v JOIN persons p ON p.id = v.person_id JOIN agencies g ON g.id = v.owner_agency_id \
+             v.relationship, v.closed_reason, g.kind, v.destination_country, p.sex, p.birth_date, p.nationality, \
+             COALESCE(p.one_person_id, p.id) FROM victim_cases v JOIN persons p ON p.id = v.person_id JOIN agencies g ON g.id = v.owner_agency_id \
              WHERE {} ORDER BY v.id",
             CONSENT_FOR_STATISTICS.replace(":today", "$1")
         );
         let rows: Vec<Row> = sqlx::query_as(&sql).bind(day(today)).fetch_all(self.db.pool()).await?;
-        let mut out = Vec::with_capacity(rows.len());
+        let mut out: Vec<HtcdsRecord> = Vec::with_capacity(rows.len());
+        // One record per person, whichever agencies hold their cases: the newest case (rows come oldest first).
+        let mut at: std::collections::HashMap<String, usize> = std::collections::HashMap::new();
         for row in rows {
             let (id, person, status, received, exploitation, control, recruitment, relationship, closed, kind) =
                 (row.0, row.1, row.2, row.3, row.4, row.5, row.6, row.7, row.8, row.9);
-            let (country, sex, birth, nationality) = (row.10, row.11, row.12, row.13);
+            let (country, sex, birth, nationality, one) = (row.10, row.11, row.12, row.13, row.14);
             let sex = self.keys.open("persons", "sex", &person, &sex)?;
             let birth = self.keys.open_opt("persons", "birth_date", &person, birth.as_deref())?;
             let nationality = self.keys.open_opt("persons", "nationality", &person, nationality.as_deref())?;
@@ -150,8 +154,8 @@ impl Store {
                     hte.push(HtcdsEvent { kind: "Exploitation".into(), country });
                 }
             }
-            out.push(HtcdsRecord {
-                id: self.keys.blind(BlindKind::Pseudonym, &id),
+            let record = HtcdsRecord {
+                id: self.keys.blind(BlindKind::Pseudonym, &one),
                 gender: htcds::gender(&sex).to_owned(),
                 citizenship: nationality.into_iter().filter(|n| htcds::is_country(n)).collect(),
                 age,
@@ -163,7 +167,14 @@ impl Store {
                 exploitation: codes(exploitation.as_deref()),
                 case_status: htcds::case_status(closed.as_deref()).to_owned(),
                 hte,
-            });
+            };
+            match at.get(&one) {
+                Some(i) => out[*i] = record,
+                None => {
+                    at.insert(one, out.len());
+                    out.push(record);
+                }
+            }
         }
         Ok(out)
     }
@@ -203,19 +214,19 @@ impl Store {
         };
         match code {
             "victims_age_sex" | "victims_country_exploitation" => {
-                type Row = (String, String, String, Option<String>, Option<String>, Vec<u8>, Option<Vec<u8>>);
+                type Row = (String, String, String, Option<String>, Option<String>, Vec<u8>, Option<Vec<u8>>, String);
                 let sql = format!(
                     "SELECT v.id, v.person_id, v.received_on, v.destination_country, v.exploitation, p.sex, \
-                     p.birth_date FROM victim_cases v JOIN persons p ON p.id = v.person_id \
+                     p.birth_date, COALESCE(p.one_person_id, p.id) FROM victim_cases v JOIN persons p ON p.id = v.person_id \
                      WHERE v.status = 'identified' AND v.identified_on BETWEEN $2 AND $3 AND {}",
                     CONSENT_FOR_STATISTICS.replace(":today", "$1")
                 );
                 let found: Vec<Row> =
                     sqlx::query_as(&sql).bind(day(today)).bind(&from).bind(&to).fetch_all(self.db.pool()).await?;
-                // Each person once, even with two cases identified in the year.
+                // Each person once, even with two cases identified in the year, by two agencies.
                 let mut seen = std::collections::HashSet::new();
-                for (_, person, received, country, exploitation, sex, birth) in found {
-                    if !seen.insert(person.clone()) {
+                for (_, person, received, country, exploitation, sex, birth, one) in found {
+                    if !seen.insert(one) {
                         continue;
                     }
                     if code == "victims_age_sex" {

@@ -53,7 +53,12 @@ impl Store {
         let keyring = keys::load_keyring(&db, &key_file.master).await?;
         let signer = SigningKey::from_bytes(&key_file.audit_signing);
         audit::ensure_genesis(&db, &signer).await?;
-        Ok(Store { db, keys: Arc::new(keyring), signer: Arc::new(signer), clock, cache: Arc::default() })
+        let store = Store { db, keys: Arc::new(keyring), signer: Arc::new(signer), clock, cache: Arc::default() };
+        let indexed = matches::search::index_pending(&store).await?;
+        if indexed > 0 {
+            tracing::info!(persons = indexed, "person records indexed for name search");
+        }
+        Ok(store)
     }
 
     pub fn now(&self) -> Millis {

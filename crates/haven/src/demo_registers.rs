@@ -107,7 +107,7 @@ pub async fn load(store: &Store, per_commune: u64) -> anyhow::Result<()> {
                 },
             )
             .await?;
-            matches::index_and_propose(&mut cmd, &store.keys, &person_id).await?;
+            matches::propose_for(&mut cmd, &store.keys, &person_id, matches::Signals::Unlimited).await?;
             // Half the list is reviewed in this year's first round.
             if round_end <= today && rng.chance(500) {
                 let outcome = *rng.pick(&[
@@ -180,7 +180,7 @@ pub async fn load(store: &Store, per_commune: u64) -> anyhow::Result<()> {
             };
             let person_id = persons::create(&mut cmd, &store.keys, &border.id, &who).await?;
             registers::add_returnee(&mut cmd, &batch, &border.id, &person_id, None).await?;
-            matches::index_and_propose(&mut cmd, &store.keys, &person_id).await?;
+            matches::propose_for(&mut cmd, &store.keys, &person_id, matches::Signals::Unlimited).await?;
         }
         cmd.commit().await?;
     }

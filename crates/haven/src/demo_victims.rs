@@ -154,8 +154,6 @@ pub async fn load(store: &Store, count: u64) -> anyhow::Result<()> {
                 }
                 let child = who.birth_date.is_some_and(|b| rules::is_child(b, received));
                 let id = persons::create(&mut cmd, &store.keys, &owner.id, &who).await?;
-                // Known victims are matched against returnees and absentees.
-                haven_store::matches::index_person(&mut cmd, &store.keys, &id).await?;
                 (id, child)
             }
         };
@@ -283,7 +281,10 @@ pub async fn load(store: &Store, count: u64) -> anyhow::Result<()> {
             let consents = store.consents(&person_id).await?;
             let consent = consents.iter().find(|c| c.purpose == "share_agency_kind" && c.target == "social_support");
             if consent.is_some() {
-                if !given.is_empty() {
+                // The supports' command ends before the use cases begin theirs: one writer at a time.
+                if given.is_empty() {
+                    drop(cmd);
+                } else {
                     cmd.commit().await?;
                 }
                 let sender = caller(&app, &officer.username).await?;

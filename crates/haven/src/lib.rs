@@ -2,6 +2,7 @@
 //! command line: [`cli`] parses and runs commands, [`demo`] builds the demo province.
 
 pub mod bench;
+pub mod bench_names;
 pub mod cli;
 pub mod demo;
 pub mod demo_cooperation;

@@ -142,7 +142,7 @@ pub(crate) async fn write_absentee(
         },
     )
     .await?;
-    matches::index_and_propose(cmd, keys, &person_id).await?;
+    matches::propose_for(cmd, keys, &person_id, matches::Signals::Unlimited).await?;
     Ok(id)
 }
 

@@ -191,7 +191,8 @@ pub async fn create(app: &App, caller: &Caller, form: &NewVictimForm) -> Result<
     };
     let id = store::create(&mut cmd, &app.store.keys, &caller.agency.id, &new, child).await?;
     // Known victims are matched against returnees and absentees like any register entry.
-    haven_store::matches::index_and_propose(&mut cmd, &app.store.keys, &person_id).await?;
+    haven_store::matches::propose_for(&mut cmd, &app.store.keys, &person_id, haven_store::matches::Signals::PerUser)
+        .await?;
     cmd.commit().await?;
     Ok(Ok(id))
 }

@@ -16,6 +16,12 @@ use crate::crypto::{BlindKind, Keyring};
 use crate::db::RowExt;
 use crate::{new_id, Command, Entry, Store};
 
+mod links;
+pub mod search;
+
+pub(crate) use links::rejoin;
+pub use links::{confirm, Confirmed};
+
 pub const CANDIDATE: &str = "match_candidate";
 /// Probability from which a pair found at entry is proposed for review: lower than the one-to-one linking
 /// threshold, because a person decides each pair and a missed returnee costs more than a rejected pair.
@@ -40,34 +46,46 @@ pub fn fields() -> Vec<Field> {
 /// What matching reads of a person, opened in memory only.
 struct Opened {
     id: String,
+    /// The agency that holds the record.
+    agency: String,
     values: [String; 5],
+    /// Other names the person is known by, one per line: found by a name search, not compared.
+    others: String,
 }
 
-/// Sealed name, birth date, sex and ID number, and the plain commune code.
-type SealedPerson = (Vec<u8>, Option<Vec<u8>>, Vec<u8>, Option<Vec<u8>>, Option<String>);
+/// Sealed name, birth date, sex, ID number and other names, and the plain commune code.
+type SealedPerson =
+    (String, String, Vec<u8>, Option<Vec<u8>>, Vec<u8>, Option<Vec<u8>>, Option<Vec<u8>>, Option<String>);
 
-/// Open what matching compares, for the given people (merged-away records are skipped).
-async fn open_people(tx: &mut crate::db::Tx, keys: &Keyring, ids: &[String]) -> anyhow::Result<Vec<Opened>> {
+/// Open what matching compares, for the given people (merged-away records are skipped), in the order given.
+async fn open_people(conn: &mut sqlx::AnyConnection, keys: &Keyring, ids: &[String]) -> anyhow::Result<Vec<Opened>> {
     let mut out = Vec::with_capacity(ids.len());
-    for id in ids {
-        let row: Option<SealedPerson> = sqlx::query_as(
-            "SELECT full_name, birth_date, sex, id_number, commune_code FROM persons \
-             WHERE id = $1 AND merged_into IS NULL",
-        )
-        .bind(id)
-        .fetch_optional(&mut **tx)
-        .await?;
-        let Some((name, birth, sex, idn, commune)) = row else { continue };
-        out.push(Opened {
-            id: id.clone(),
-            values: [
-                keys.open("persons", "full_name", id, &name)?,
-                keys.open_opt("persons", "birth_date", id, birth.as_deref())?.unwrap_or_default(),
-                keys.open("persons", "sex", id, &sex)?,
-                keys.open_opt("persons", "id_number", id, idn.as_deref())?.unwrap_or_default(),
-                commune.unwrap_or_default(),
-            ],
-        });
+    for chunk in ids.chunks(400) {
+        let marks = (1..=chunk.len()).map(|i| format!("${i}")).collect::<Vec<_>>().join(", ");
+        let sql = format!(
+            "SELECT id, owner_agency_id, full_name, birth_date, sex, id_number, other_names, commune_code FROM persons \
+             WHERE id IN ({marks}) AND merged_into IS NULL"
+        );
+        let mut q = sqlx::query_as::<_, SealedPerson>(&sql);
+        for id in chunk {
+            q = q.bind(id);
+        }
+        let mut rows = q.fetch_all(&mut *conn).await?;
+        rows.sort_by_key(|r| chunk.iter().position(|id| *id == r.0));
+        for (id, agency, name, birth, sex, idn, others, commune) in rows {
+            out.push(Opened {
+                agency,
+                values: [
+                    keys.open("persons", "full_name", &id, &name)?,
+                    keys.open_opt("persons", "birth_date", &id, birth.as_deref())?.unwrap_or_default(),
+                    keys.open("persons", "sex", &id, &sex)?,
+                    keys.open_opt("persons", "id_number", &id, idn.as_deref())?.unwrap_or_default(),
+                    commune.unwrap_or_default(),
+                ],
+                others: keys.open_opt("persons", "other_names", &id, others.as_deref())?.unwrap_or_default(),
+                id,
+            });
+        }
     }
     Ok(out)
 }
@@ -78,12 +96,41 @@ fn table(people: &[Opened]) -> Table {
     Table::prepare(&fields(), people.iter().map(|p| p.id.clone()).collect(), &raw)
 }
 
+/// The keys a new entry looks for the same person under (name parts with a birth year, the birth date, the
+/// ID number), blind.
 fn blind_keys(keys: &Keyring, p: &Opened) -> Vec<String> {
     let [name, birth, _, idn, _] = &p.values;
-    let mut out: Vec<String> = probe::index_keys(name, Some(birth.as_str()).filter(|b| !b.is_empty()), Some(idn))
-        .iter()
-        .map(|k| keys.blind(BlindKind::MatchKey, k))
-        .collect();
+    let birth = Some(birth.as_str()).filter(|b| !b.is_empty());
+    blind(keys, probe::index_keys(name, birth, Some(idn)))
+}
+
+/// Every key a person is stored under: [`blind_keys`] and the keys a name search finds them by (with their
+/// other names).
+fn stored_keys(keys: &Keyring, p: &Opened) -> Vec<String> {
+    let [name, birth, _, idn, _] = &p.values;
+    let others: Vec<&str> = p.others.lines().collect();
+    person_keys(keys, name, &others, Some(birth.as_str()), Some(idn.as_str()))
+}
+
+/// The keys of a person's name, other names, birth date (`yyyy-mm-dd` or `yyyy`) and ID number, as stored,
+/// blind: one function for a record opened from the table and an identity about to be written, so both give
+/// the same keys.
+pub(crate) fn person_keys(
+    keys: &Keyring,
+    name: &str,
+    others: &[&str],
+    birth: Option<&str>,
+    idn: Option<&str>,
+) -> Vec<String> {
+    let birth = birth.filter(|b| !b.is_empty());
+    let names: Vec<&str> = std::iter::once(name).chain(others.iter().copied()).collect();
+    let mut all = probe::index_keys(name, birth, idn);
+    all.extend(probe::search_keys(&names, birth));
+    blind(keys, all)
+}
+
+fn blind(keys: &Keyring, plain: Vec<String>) -> Vec<String> {
+    let mut out: Vec<String> = plain.iter().map(|k| keys.blind(BlindKind::MatchKey, k)).collect();
     out.sort();
     out.dedup();
     out
@@ -153,11 +200,11 @@ async fn loaded_model(cmd: &mut Command) -> anyhow::Result<&Model> {
     Ok(&loaded.model)
 }
 
-/// Index a register person under their match keys, replacing older keys (after a correction).
+/// Index a person under their keys, replacing older keys (after a correction).
 pub async fn index_person(cmd: &mut Command, keys: &Keyring, person_id: &str) -> anyhow::Result<()> {
     let people = open_people(&mut cmd.tx, keys, &[person_id.to_owned()]).await?;
     let Some(p) = people.first() else { return Ok(()) };
-    write_keys(cmd, &p.id, &blind_keys(keys, p)).await?;
+    write_keys(cmd, &p.id, &stored_keys(keys, p)).await?;
     cmd.audit(Entry::new("person.match_index", crate::persons::KIND, person_id).purpose("matching").fields(&[
         "full_name",
         "birth_date",
@@ -166,25 +213,47 @@ pub async fn index_person(cmd: &mut Command, keys: &Keyring, person_id: &str) ->
     .await
 }
 
+/// The version of the keys every person is stored under; a person with an older one is indexed again when
+/// the store opens ([`search::index_pending`]).
+pub(crate) const KEYS_VERSION: i64 = 1;
+
+/// Replace a person's keys, each written with the agency that holds the record (a name search reads its own
+/// agency's keys only), in one statement.
 async fn write_keys(cmd: &mut Command, person_id: &str, blind: &[String]) -> anyhow::Result<()> {
     sqlx::query("DELETE FROM match_keys WHERE person_id = $1").bind(person_id).execute(&mut *cmd.tx).await?;
-    for k in blind {
-        sqlx::query("INSERT INTO match_keys (key, person_id) VALUES ($1, $2) ON CONFLICT DO NOTHING")
-            .bind(k)
-            .bind(person_id)
-            .execute(&mut *cmd.tx)
-            .await?;
+    let agency: Option<String> = sqlx::query_scalar("SELECT owner_agency_id FROM persons WHERE id = $1")
+        .bind(person_id)
+        .fetch_optional(&mut *cmd.tx)
+        .await?;
+    if let Some(agency) = agency {
+        insert_keys(cmd, person_id, &agency, blind).await?;
     }
+    sqlx::query("UPDATE persons SET keys_version = $1 WHERE id = $2")
+        .bind(KEYS_VERSION)
+        .bind(person_id)
+        .execute(&mut *cmd.tx)
+        .await?;
     Ok(())
 }
 
-/// Whether a person is indexed for matching (a register person).
-pub async fn is_indexed(cmd: &mut Command, person_id: &str) -> anyhow::Result<bool> {
-    let n: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM match_keys WHERE person_id = $1")
-        .bind(person_id)
-        .fetch_one(&mut *cmd.tx)
-        .await?;
-    Ok(n > 0)
+/// Insert a person's keys (none yet stored) in one statement.
+pub(crate) async fn insert_keys(
+    cmd: &mut Command,
+    person_id: &str,
+    agency: &str,
+    blind: &[String],
+) -> anyhow::Result<()> {
+    if blind.is_empty() {
+        return Ok(());
+    }
+    let rows = (0..blind.len()).map(|i| format!("(${}, $1, $2)", i + 3)).collect::<Vec<_>>().join(", ");
+    let sql = format!("INSERT INTO match_keys (key, person_id, agency_id) VALUES {rows} ON CONFLICT DO NOTHING");
+    let mut q = sqlx::query(&sql).bind(person_id).bind(agency);
+    for k in blind {
+        q = q.bind(k);
+    }
+    q.execute(&mut *cmd.tx).await?;
+    Ok(())
 }
 
 /// A pair as a merge moves it: id, the two people, status, who decided and when.
@@ -272,7 +341,7 @@ fn ordered<'a>(a: &'a str, b: &'a str) -> (&'a str, &'a str) {
     }
 }
 
-/// Store a proposed pair unless the pair is known (proposed, decided, or the same record); true when new.
+/// Store a proposed pair unless the pair is known (proposed, decided, or the same record); its id when new.
 async fn propose(
     cmd: &mut Command,
     a: &str,
@@ -280,9 +349,9 @@ async fn propose(
     probability: f64,
     evidence: &str,
     source: &str,
-) -> anyhow::Result<bool> {
+) -> anyhow::Result<Option<String>> {
     if a == b {
-        return Ok(false);
+        return Ok(None);
     }
     let (a, b) = ordered(a, b);
     let id = new_id();
@@ -300,23 +369,51 @@ async fn propose(
     .execute(&mut *cmd.tx)
     .await?
     .rows_affected();
-    if n == 1 {
-        cmd.audit(Entry::new("match.propose", CANDIDATE, &id).fields(&["pair", "probability", "evidence"])).await?;
+    if n != 1 {
+        return Ok(None);
     }
-    Ok(n == 1)
+    cmd.audit(Entry::new("match.propose", CANDIDATE, &id).fields(&["pair", "probability", "evidence"])).await?;
+    Ok(Some(id))
 }
 
-/// Index a new register person and propose at once the people they may be: those sharing a match key,
-/// opened in memory and scored. Returns how many pairs were proposed.
-pub async fn index_and_propose(cmd: &mut Command, keys: &Keyring, person_id: &str) -> anyhow::Result<usize> {
+/// How many records of other agencies a new entry may be told of.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Signals {
+    /// Up to [`SIGNALS_PER_DAY`] for the acting user: the entries of a user.
+    PerUser,
+    /// The demo loader, which writes a province's history at once.
+    Unlimited,
+}
+
+/// Most "this person may already be known to another agency" signals one user is given in a day: more than a
+/// busy border post enters, too few to test a list of names against the province.
+pub const SIGNALS_PER_DAY: i64 = 30;
+
+/// What looking for a new entry across the province found.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize)]
+pub struct Recognised {
+    /// Pairs with records of the entry's own agency, offered for linking at once.
+    pub mine: usize,
+    /// Pairs with records of other agencies: the entry's agency is told only that such a record exists.
+    pub elsewhere: usize,
+    /// Pairs with other agencies' records not proposed because the user's signals for the day are spent (a
+    /// provincial run over the registers finds them later).
+    pub withheld: usize,
+}
+
+/// Propose at once the people a new or corrected entry may be: those sharing a match key, opened in memory
+/// and scored. A pair with another agency's record is a signal to the entry's user, counted against the
+/// day's [`SIGNALS_PER_DAY`] and audited.
+pub async fn propose_for(
+    cmd: &mut Command,
+    keys: &Keyring,
+    person_id: &str,
+    signals: Signals,
+) -> anyhow::Result<Recognised> {
     let me = open_people(&mut cmd.tx, keys, &[person_id.to_owned()]).await?;
-    let Some(p) = me.first() else { return Ok(0) };
+    let Some(p) = me.first() else { return Ok(Recognised::default()) };
     let blind = blind_keys(keys, p);
-    write_keys(cmd, person_id, &blind).await?;
-    if let Some(loaded) = cmd.matching.as_mut() {
-        loaded.records += 1;
-    }
-    let mut proposed = 0;
+    let mut found = Recognised::default();
     let mut opened = 1;
     if !blind.is_empty() {
         let marks = (0..blind.len()).map(|i| format!("${}", i + 2)).collect::<Vec<_>>().join(", ");
@@ -335,14 +432,35 @@ pub async fn index_and_propose(cmd: &mut Command, keys: &Keyring, person_id: &st
             let f = fields();
             let model = loaded_model(cmd).await?.clone();
             let (probe_t, pool_t) = (table(&me), table(&pool));
+            let mut left = match signals {
+                Signals::PerUser => {
+                    SIGNALS_PER_DAY - links::signals_since(cmd, cmd.at - haven_domain::time::DAY).await?
+                }
+                Signals::Unlimited => i64::MAX,
+            };
             for s in probe::score(&f, &model, &probe_t, &pool_t, THRESHOLD) {
-                if propose(cmd, person_id, &pool[s.row].id, s.probability, &encode_evidence(&s.evidence), "entry")
-                    .await?
-                {
-                    proposed += 1;
+                let other = &pool[s.row];
+                let evidence = encode_evidence(&s.evidence);
+                if other.agency == p.agency {
+                    if propose(cmd, person_id, &other.id, s.probability, &evidence, "entry").await?.is_some() {
+                        found.mine += 1;
+                    }
+                } else if left <= 0 {
+                    found.withheld += 1;
+                } else if let Some(id) = propose(cmd, person_id, &other.id, s.probability, &evidence, "entry").await? {
+                    links::signal(cmd, &id).await?;
+                    found.elsewhere += 1;
+                    left -= 1;
                 }
             }
         }
+    }
+    if found.withheld > 0 {
+        cmd.audit(
+            Entry::new("match.withheld", crate::persons::KIND, person_id)
+                .purpose(&format!("signals:{}", found.withheld)),
+        )
+        .await?;
     }
     cmd.audit(
         Entry::new("person.match", crate::persons::KIND, person_id).purpose(&format!("matching:{opened}")).fields(&[
@@ -353,7 +471,7 @@ pub async fn index_and_propose(cmd: &mut Command, keys: &Keyring, person_id: &st
         ]),
     )
     .await?;
-    Ok(proposed)
+    Ok(found)
 }
 
 /// What a run over the registers did.
@@ -415,6 +533,7 @@ pub async fn sweep(cmd: &mut Command, keys: &Keyring) -> anyhow::Result<SweepRep
                 "sweep",
             )
             .await?
+            .is_some()
             {
                 report.proposed += 1;
             }
@@ -487,6 +606,7 @@ pub async fn decide(cmd: &mut Command, c: &CandidateRow, d: Decision) -> anyhow:
         .bind(cmd.at)
         .execute(&mut *cmd.tx)
         .await?;
+        links::rejoin(cmd, &c.person_a).await?;
     }
     cmd.audit(Entry::new(&format!("match.{}", d.code()), CANDIDATE, &c.id).fields(&["decision"])).await?;
     Ok(true)
@@ -502,6 +622,10 @@ pub struct CandidateRow {
     pub source: String,
     pub status: String,
     pub created_at: i64,
+    /// For a pair of two agencies' records: who of each side's agency said it is the same person. The pair is
+    /// linked when both have.
+    pub confirmed_a_by: Option<String>,
+    pub confirmed_b_by: Option<String>,
 }
 
 impl CandidateRow {
@@ -514,8 +638,8 @@ impl CandidateRow {
     }
 }
 
-const CANDIDATE_COLS: &str =
-    "c.id, c.person_a, c.person_b, c.probability_bp, c.evidence, c.source, c.status, c.created_at";
+const CANDIDATE_COLS: &str = "c.id, c.person_a, c.person_b, c.probability_bp, c.evidence, c.source, c.status, \
+                              c.created_at, c.confirmed_a_by, c.confirmed_b_by";
 
 fn candidate_row(r: sqlx::any::AnyRow) -> anyhow::Result<CandidateRow> {
     Ok(CandidateRow {
@@ -527,6 +651,8 @@ fn candidate_row(r: sqlx::any::AnyRow) -> anyhow::Result<CandidateRow> {
         source: r.try_get(5)?,
         status: r.try_get(6)?,
         created_at: r.try_get(7)?,
+        confirmed_a_by: r.try_get(8)?,
+        confirmed_b_by: r.try_get(9)?,
     })
 }
 

@@ -119,15 +119,13 @@ pub async fn merge(
             .rows_affected();
         moved.push(format!("{label}={n}"));
     }
-    // The merged record is no longer matched on its own: the survivor is, with its pairs and links.
-    let indexed = crate::matches::is_indexed(cmd, merged).await? || crate::matches::is_indexed(cmd, survivor).await?;
+    // The merged record is no longer found or matched on its own: the survivor is, with its pairs and links.
     sqlx::query("DELETE FROM match_keys WHERE person_id = $1").bind(merged).execute(&mut *cmd.tx).await?;
     let (pairs, links) = crate::matches::move_pairs(cmd, survivor, merged).await?;
     moved.push(format!("match_pairs={pairs}"));
     moved.push(format!("same_person_links={links}"));
-    if indexed {
-        crate::matches::index_person(cmd, keys, survivor).await?;
-    }
+    sqlx::query("UPDATE persons SET one_person_id = NULL WHERE id = $1").bind(merged).execute(&mut *cmd.tx).await?;
+    crate::matches::rejoin(cmd, survivor).await?;
     // The names the merged record was known by become other names of the survivor.
     let (Some(keep), Some(gone)) = (open_identity(cmd, keys, survivor).await?, open_identity(cmd, keys, merged).await?)
     else {
@@ -148,6 +146,7 @@ pub async fn merge(
             .execute(&mut *cmd.tx)
             .await?;
     }
+    crate::matches::search::index_new(cmd, keys, survivor).await?;
     let id = new_id();
     sqlx::query(
         "INSERT INTO person_merges (id, survivor_id, merged_id, reason, moved, merged_by, merged_at) \

@@ -110,9 +110,10 @@ pub async fn create(
     let (id_bidx, phone_bidx, name_bidx, passport_bidx) = blind_indexes(keys, who);
     let sql = format!(
         "INSERT INTO persons (id, owner_agency_id, case_code, commune_code, id_number_bidx, phone_bidx, name_bidx, \
-         passport_bidx, interpreter, created_by, created_at, updated_at, {}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, \
-         $9, $10, $11, $11, {})",
+         passport_bidx, interpreter, created_by, created_at, updated_at, keys_version, {}) VALUES ($1, $2, $3, $4, \
+         $5, $6, $7, $8, $9, $10, $11, $11, {}, {})",
         IDENTITY_FIELDS.join(", "),
+        crate::matches::KEYS_VERSION,
         (12..12 + IDENTITY_FIELDS.len()).map(|i| format!("${i}")).collect::<Vec<_>>().join(", ")
     );
     let mut q = sqlx::query(&sql)
@@ -133,6 +134,7 @@ pub async fn create(
     q.execute(&mut *cmd.tx).await?;
     cmd.persons_changed = true;
     cmd.audit(Entry::new("person.create", KIND, &id).fields(IDENTITY_FIELDS)).await?;
+    crate::matches::search::index_identity(cmd, keys, &id, owner_agency_id, who).await?;
     Ok(id)
 }
 
@@ -259,11 +261,12 @@ pub async fn update(cmd: &mut Command, keys: &Keyring, id: &str, who: &Identity)
     q.execute(&mut *cmd.tx).await?;
     cmd.persons_changed = true;
     cmd.audit(Entry::new("person.update", KIND, id).fields(&changed)).await?;
-    // A register person is matched under what the record now says: the corrected name or date may be
-    // someone's on another list.
+    // The person is found and matched under what the record now says: the corrected name or date may be
+    // someone's in another agency.
+    crate::matches::search::index_new(cmd, keys, id).await?;
     let compared = ["full_name", "birth_date", "sex", "id_number", "commune_code"];
-    if changed.iter().any(|c| compared.contains(c)) && crate::matches::is_indexed(cmd, id).await? {
-        crate::matches::index_and_propose(cmd, keys, id).await?;
+    if changed.iter().any(|c| compared.contains(c)) {
+        crate::matches::propose_for(cmd, keys, id, crate::matches::Signals::PerUser).await?;
     }
     Ok(changed)
 }

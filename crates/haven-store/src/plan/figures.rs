@@ -127,34 +127,38 @@ impl Store {
         let sql = match measure {
             Measure::LawEnforcement(_) => unreachable!("answered above"),
             Measure::VictimsReceived => format!(
-                "SELECT COUNT(*) FROM victim_cases v WHERE v.received_on {days}{}",
+                "SELECT COUNT(DISTINCT COALESCE(p.one_person_id, p.id)) FROM victim_cases v JOIN persons p ON p.id = v.person_id \
+                 WHERE v.received_on {days}{}",
                 scope_sql(scope, "v.owner_agency_id", "v.commune_code")
             ),
             Measure::VictimsVerified => format!(
-                "SELECT COUNT(*) FROM victim_cases v WHERE v.verified_on {days}{}",
+                "SELECT COUNT(DISTINCT COALESCE(p.one_person_id, p.id)) FROM victim_cases v JOIN persons p ON p.id = v.person_id \
+                 WHERE v.verified_on {days}{}",
                 scope_sql(scope, "v.owner_agency_id", "v.commune_code")
             ),
             Measure::VictimsIdentified => format!(
-                "SELECT COUNT(*) FROM victim_cases v WHERE v.identified_on {days} AND v.status = 'identified'{}",
+                "SELECT COUNT(DISTINCT COALESCE(p.one_person_id, p.id)) FROM victim_cases v JOIN persons p ON p.id = v.person_id \
+                 WHERE v.identified_on {days} AND v.status = 'identified'{}",
                 scope_sql(scope, "v.owner_agency_id", "v.commune_code")
             ),
             Measure::VictimsSupported => format!(
-                "SELECT COUNT(DISTINCT s.case_id) FROM supports s JOIN victim_cases v ON v.id = s.case_id \
-                 WHERE s.given_on {days}{}",
+                "SELECT COUNT(DISTINCT COALESCE(p.one_person_id, p.id)) FROM supports s JOIN victim_cases v ON v.id = s.case_id \
+                 JOIN persons p ON p.id = v.person_id WHERE s.given_on {days}{}",
                 scope_sql(scope, "s.provider_agency_id", "v.commune_code")
             ),
             Measure::VictimsReintegrated => format!(
-                "SELECT COUNT(*) FROM victim_cases v WHERE v.closed_on {days} AND v.closed_reason = 'reintegrated'{}",
+                "SELECT COUNT(DISTINCT COALESCE(p.one_person_id, p.id)) FROM victim_cases v JOIN persons p ON p.id = v.person_id \
+                 WHERE v.closed_on {days} AND v.closed_reason = 'reintegrated'{}",
                 scope_sql(scope, "v.owner_agency_id", "v.commune_code")
             ),
             Measure::ReturneesScreened => format!(
-                "SELECT COUNT(*) FROM returnees r JOIN persons p ON p.id = r.person_id \
+                "SELECT COUNT(DISTINCT COALESCE(p.one_person_id, p.id)) FROM returnees r JOIN persons p ON p.id = r.person_id \
                  WHERE r.screened_at BETWEEN :from_ms AND :to_ms{}",
                 scope_sql(scope, "r.owner_agency_id", "p.commune_code")
             ),
             Measure::AbsenteesReviewed => format!(
-                "SELECT COUNT(DISTINCT r.absentee_id) FROM absentee_reviews r JOIN absentees a ON a.id = r.absentee_id \
-                 WHERE r.outcome_on {days}{}",
+                "SELECT COUNT(DISTINCT COALESCE(p.one_person_id, p.id)) FROM absentee_reviews r JOIN absentees a ON a.id = r.absentee_id \
+                 JOIN persons p ON p.id = a.person_id WHERE r.outcome_on {days}{}",
                 scope_sql(scope, "a.owner_agency_id", "a.commune_code")
             ),
             Measure::CampaignReach => format!(
@@ -196,14 +200,16 @@ impl Store {
         Ok(Figure::Total(n.max(0) as u64))
     }
 
-    /// The breakdowns of the victim cases received in a period, optionally of one agency. Sex and birth date
-    /// are sealed on the person record: they are opened here in memory, one case at a time, and only the
-    /// counts leave this function.
+    /// The breakdowns of the victims received in a period, optionally by one agency, each person counted once
+    /// (the records of one person linked across agencies are one person) in the total and once under each
+    /// value of a breakdown. Sex and birth date are sealed on the person record: they are opened here in
+    /// memory, one record at a time, and only the counts leave this function.
     pub async fn victim_breakdowns(&self, period: Period, agency_id: Option<&str>) -> anyhow::Result<VictimBreakdowns> {
-        type Row = (String, String, Option<String>, Option<String>, String, String, Vec<u8>, Option<Vec<u8>>);
+        type Row = (String, String, Option<String>, Option<String>, String, String, String, Vec<u8>, Option<Vec<u8>>);
         let rows: Vec<Row> = sqlx::query_as(
             "SELECT COALESCE(v.commune_code, ''), v.owner_agency_id, v.destination_country, v.exploitation, \
-             v.received_on, p.id, p.sex, p.birth_date FROM victim_cases v JOIN persons p ON p.id = v.person_id \
+             v.received_on, p.id, COALESCE(p.one_person_id, p.id), p.sex, p.birth_date FROM victim_cases v \
+             JOIN persons p ON p.id = v.person_id \
              WHERE v.received_on BETWEEN $1 AND $2 AND ($3 = '' OR v.owner_agency_id = $3)",
         )
         .bind(day(period.from))
@@ -211,31 +217,38 @@ impl Store {
         .bind(agency_id.unwrap_or(""))
         .fetch_all(self.db.pool())
         .await?;
+        // (breakdown, value, person) once each.
+        let mut seen: std::collections::HashSet<(usize, String, String)> = std::collections::HashSet::new();
         let mut maps: [std::collections::HashMap<String, u64>; 6] = Default::default();
-        for (commune, agency, country, exploitation, received, person, sex, birth) in &rows {
-            let [by_commune, by_agency, by_country, by_exploitation, by_sex, by_age] = &mut maps;
-            *by_commune.entry(commune.clone()).or_default() += 1;
-            *by_agency.entry(agency.clone()).or_default() += 1;
-            *by_country.entry(country.clone().unwrap_or_default()).or_default() += 1;
+        let mut count = |maps: &mut [std::collections::HashMap<String, u64>; 6], at: usize, key: String, one: &str| {
+            if seen.insert((at, key.clone(), one.to_owned())) {
+                *maps[at].entry(key).or_default() += 1;
+            }
+        };
+        let mut persons = std::collections::HashSet::new();
+        for (commune, agency, country, exploitation, received, person, one, sex, birth) in &rows {
+            persons.insert(one.as_str());
+            count(&mut maps, 0, commune.clone(), one);
+            count(&mut maps, 1, agency.clone(), one);
+            count(&mut maps, 2, country.clone().unwrap_or_default(), one);
             let forms: Vec<&str> = exploitation.as_deref().unwrap_or_default().split_whitespace().collect();
             if forms.is_empty() {
-                *by_exploitation.entry(String::new()).or_default() += 1;
+                count(&mut maps, 3, String::new(), one);
             }
             for f in forms {
-                *by_exploitation.entry(f.to_owned()).or_default() += 1;
+                count(&mut maps, 3, f.to_owned(), one);
             }
-            let sex = self.keys.open("persons", "sex", person, sex)?;
-            *by_sex.entry(sex).or_default() += 1;
+            count(&mut maps, 4, self.keys.open("persons", "sex", person, sex)?, one);
             let birth = self.keys.open_opt("persons", "birth_date", person, birth.as_deref())?;
             let on = crate::reports::parse_day(received).unwrap_or(period.to);
             let band = age_band(birth.as_deref().and_then(haven_domain::person::BirthDate::parse), on);
-            *by_age.entry(band.to_owned()).or_default() += 1;
+            count(&mut maps, 5, band.to_owned(), one);
         }
         let [by_commune, by_agency, by_country, by_exploitation, by_sex, by_age] = maps;
         let mut by_age = sorted(by_age);
         by_age.sort_by_key(|(band, _)| AGE_BANDS.iter().position(|b| b == band));
         Ok(VictimBreakdowns {
-            total: rows.len() as u64,
+            total: persons.len() as u64,
             by_commune: sorted(by_commune),
             by_agency: sorted(by_agency),
             by_country: sorted(by_country),

@@ -20,14 +20,16 @@ pub fn routes() -> OpenApiRouter<AppState> {
     OpenApiRouter::new().routes(routes!(list)).routes(routes!(decide)).routes(routes!(sweep))
 }
 
-/// One side of a pair as the caller may know it: another agency's record shows only which agency holds it.
+/// One side of a pair as the caller may know it: another agency's record shows nothing until the records are
+/// linked, and then only which agency holds it.
 #[derive(Serialize, ToSchema)]
 pub struct SideOut {
     /// `returnee`, `absentee`, `victim`, `person`, or `other` for another agency's record.
     pub register: String,
     /// The record's code, for the caller's own records only.
     pub code: Option<String>,
-    pub agency_id: String,
+    /// The holding agency (`GET /agencies`): the caller's own, or another's once the records are linked.
+    pub agency_id: Option<String>,
 }
 
 impl From<SideView> for SideOut {
@@ -62,6 +64,9 @@ pub struct PairOut {
     pub explanation: Vec<PartOut>,
     pub can_decide: bool,
     pub can_merge: bool,
+    /// For an open pair of two agencies' records: `ours` when the caller's agency has said it is the same
+    /// person and waits for the other agency, `theirs` when the other agency has and waits for the caller's.
+    pub asked: Option<String>,
 }
 
 impl From<PairView> for PairOut {
@@ -80,6 +85,7 @@ impl From<PairView> for PairOut {
                 .collect(),
             can_decide: p.can_decide,
             can_merge: p.can_merge,
+            asked: p.asked.map(str::to_owned),
         }
     }
 }
@@ -100,7 +106,8 @@ async fn list(
 
 #[derive(Deserialize, ToSchema)]
 pub struct DecisionIn {
-    /// `same` (link the records), `merge` (both the caller's: fold into the older) or `different`.
+    /// `same` (link the records: for two agencies' records, once each agency has said so), `merge` (both the
+    /// caller's: fold into the older) or `different`.
     pub decision: String,
 }
 
@@ -113,7 +120,7 @@ async fn decide(
     Body(d): Body<DecisionIn>,
 ) -> AppResult<Response> {
     match app::decide(&state, &v, &id, d.decision.trim()).await? {
-        Decided::Done(_) => {
+        Decided::Done(_) | Decided::Asked => {
             let m = state.store.candidate(&id).await?.ok_or(AppError::NotFound)?;
             let from = app::viewer_side(&state, &v, &m).await?;
             Ok(ok(PairOut::from(app::pair_view(&state, &v, m, &from).await?)))

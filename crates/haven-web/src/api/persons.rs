@@ -170,25 +170,37 @@ async fn correct(
 
 #[derive(Deserialize, ToSchema)]
 pub struct LookUpIn {
-    /// An ID number, phone, passport number or case code; the kind is read from its shape.
+    /// An ID number, phone, passport number or case code (found exactly), or a name of at least two parts
+    /// with a birth year or date where known ("Ho Thi Mai 1998", "MAI HO THI"); the kind is read from its
+    /// shape.
     pub query: String,
+    /// Why: `case_work`, `verification`, `support`, `referral` or `legal_proceedings`. Required for a name.
+    #[serde(default)]
+    pub purpose: String,
 }
 
 #[derive(Serialize, ToSchema)]
 pub struct LookUpOut {
+    /// How the query was read: `case_code`, `id_number`, `phone`, `passport` or `name`.
+    pub kind: String,
+    /// The records the caller may open, best first (at most 20); nothing of any other record.
     pub items: Vec<PersonOut>,
 }
 
-/// Exact look-up by ID number, phone, passport or case code (a POST, so the number stays out of URLs and
-/// logs); audited with the kind of value searched, never the value.
+/// Find a person by ID number, phone, passport, case code or name (a POST, so what was typed stays out of
+/// URLs and logs). Answers only records the caller may open; audited with the purpose and a keyed hash of
+/// what was looked for, never the value.
 #[utoipa::path(post, path = "/persons/search", tag = "persons", request_body = LookUpIn, responses((status = 200, body = LookUpOut)))]
 async fn look_up(
     State(state): State<AppState>,
     Api(v, ..): Api<guards::ViewRecords>,
     Body(q): Body<LookUpIn>,
 ) -> AppResult<Response> {
-    let rows = app::look_up(&state, &v, &q.query).await?;
-    Ok(ok(LookUpOut { items: rows.into_iter().map(PersonOut::from).collect() }))
+    let outcome = app::search(&state, &v, &q.query, &q.purpose).await?;
+    answer(&state, &v, outcome, StatusCode::OK, |found| async move {
+        Ok(LookUpOut { kind: found.kind.to_owned(), items: found.rows.into_iter().map(PersonOut::from).collect() })
+    })
+    .await
 }
 
 #[derive(Deserialize, ToSchema)]

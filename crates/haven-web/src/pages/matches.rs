@@ -80,6 +80,7 @@ async fn decide(
 ) -> AppResult<Response> {
     match app::decide(&state, &viewer, &id, form.decision.trim()).await? {
         Decided::Done(d) => Ok(Redirect::to(&format!("/matches?done=match_{}", d.code())).into_response()),
+        Decided::Asked => Ok(Redirect::to("/matches?done=match_asked").into_response()),
         Decided::Stale => Ok(Redirect::to("/matches?done=match_stale").into_response()),
         Decided::Refused(key) => {
             let mut f = FormState::default();

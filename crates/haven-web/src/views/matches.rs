@@ -1,5 +1,5 @@
-//! A candidate match in words: each side by register, code and agency name, and the explanation field by
-//! field. The review queue, the person page and the register pages show them.
+//! A candidate match in words: each side by register, code and agency name (another agency's record by
+//! nothing until the records are linked), and the explanation field by field. The review queue, the person page and the register pages show them.
 
 use haven_app::matches::{self as app, PairView, SideView};
 
@@ -34,11 +34,13 @@ pub struct CandidateLine {
     pub parts: Vec<PartLine>,
     pub can_decide: bool,
     pub can_merge: bool,
+    /// For two agencies' records: `ours` (waiting for the other agency) or `theirs` (waiting for ours).
+    pub asked: Option<&'static str>,
 }
 
-/// A side in words: the agency by name in the viewer's language.
+/// A record linked as the same person, in words: the agency by name in the viewer's language.
 pub async fn side(state: &AppState, viewer: &Viewer, c: &Ctx, person_id: &str) -> AppResult<Side> {
-    let view = app::side_view(state, viewer, person_id).await?;
+    let view = app::side_view(state, viewer, person_id, true).await?;
     words(state, c, view).await
 }
 
@@ -48,7 +50,7 @@ async fn words(state: &AppState, c: &Ctx, view: SideView) -> AppResult<Side> {
         .agencies()
         .await?
         .iter()
-        .find(|a| a.id == view.agency_id)
+        .find(|a| Some(&a.id) == view.agency_id.as_ref())
         .map(|a| c.agency_label(&a.name_vi, &a.name_en).to_owned())
         .unwrap_or_default();
     Ok(Side { register: view.register, code: view.code.unwrap_or_default(), agency, link: view.link })
@@ -82,6 +84,7 @@ pub async fn line(state: &AppState, c: &Ctx, v: PairView) -> AppResult<Candidate
         parts,
         can_decide: v.can_decide,
         can_merge: v.can_merge,
+        asked: v.asked,
     })
 }
 

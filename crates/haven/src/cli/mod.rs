@@ -166,6 +166,15 @@ pub enum BenchCommand {
         #[arg(long, default_value_t = 100_000)]
         cases: u64,
     },
+    /// Fill the data folder's (empty) database with the demo agencies and N person records with Vietnamese
+    /// names (two in five held by the border guards), and write to QUERIES the names `bench/names.sh` searches
+    /// for as the border guards' officer.
+    Names {
+        #[arg(long, default_value_t = 1_000_000)]
+        persons: u64,
+        #[arg(long)]
+        queries: std::path::PathBuf,
+    },
     /// Write a linkage test set as two CSV files in OUT (no database): `synthetic` (N people on both sides, with
     /// typos on the right) or `vietnamese` (an absentee register and a returnee list, 60% of whom are absentees
     /// written the way foreign lists write them).
@@ -390,6 +399,19 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             println!("victim cases: {cases} in the database");
             println!("  due-this-week list of one agency (first 200): p50 {p50:.2} ms, p99 {p99:.2} ms over {} runs (target: p99 under 50 ms)", lists.len());
             println!("  case with 50 steps, 30 supports, 20 visits: {page}");
+        }
+        Command::Bench(BenchCommand::Names { persons, queries }) => {
+            let _lock = lock_data(&g.data, false)?;
+            let (store, _) = open(&g).await?;
+            let started = std::time::Instant::now();
+            let typed = crate::bench_names::names(&store, persons).await?;
+            std::fs::write(&queries, typed.join("\n") + "\n")?;
+            println!(
+                "persons: {persons} written through the store's commands in {:.0} s; {} searches in {}",
+                started.elapsed().as_secs_f64(),
+                typed.len(),
+                queries.display()
+            );
         }
         Command::Bench(BenchCommand::Audit { entries }) => {
             let (n, secs) = crate::bench::audit(entries).await?;

@@ -420,9 +420,25 @@ async fn a_commune_imports_its_list_and_a_border_guard_confirms_a_match() {
     click(b, "save-returnee").await;
     let page = text(b).await;
     assert!(
-        page.contains("Hồ sơ của Ủy ban nhân dân") && page.contains("Cùng tên khi bỏ dấu hoặc đổi thứ tự"),
+        page.contains("Người này có thể đã được một cơ quan khác biết đến.")
+            && page.contains("Cùng tên khi bỏ dấu hoặc đổi thứ tự"),
         "{page}"
     );
+    assert!(!page.contains("Trà My"), "the signal names no agency: {page}");
+    // The border guard asks the other agency to confirm; the commune, told only that another agency says so,
+    // confirms, and the records are linked.
+    confirm_first_pair(b, &app).await;
+    wait_for_text(b, "Cơ quan kia được đề nghị xác nhận").await;
+    click(b, "logout").await;
+    log_in(b, &app, "pc-tramy.officer").await;
+    confirm_first_pair(b, &app).await;
+    let page = wait_for_text(b, "Đã liên kết hai hồ sơ là cùng một người").await;
+    assert!(page.contains("Không có cặp nào chờ xem xét"), "{page}");
+    br.close().await;
+}
+
+/// On the review queue, say the first pair is the same person, and wait for the page to change.
+async fn confirm_first_pair(b: &fantoccini::Client, app: &TestApp) {
     b.goto(&app.url("/matches")).await.expect("goto");
     let old = b.find(Locator::Css("html")).await.expect("page");
     b.find(Locator::Css("button[value='same']")).await.expect("decision").click().await.expect("click");
@@ -432,9 +448,6 @@ async fn a_commune_imports_its_list_and_a_border_guard_confirms_a_match() {
         }
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
-    let page = wait_for_text(b, "Đã liên kết hai hồ sơ là cùng một người").await;
-    assert!(page.contains("Không có cặp nào chờ xem xét"), "{page}");
-    br.close().await;
 }
 
 /// Wait for a finished download whose name ends with `suffix`, and read it.

@@ -204,8 +204,8 @@ story!(a_returnee_list_imported_into_a_batch_is_matched_at_once, |app| {
     assert_eq!(page.matches("/returnees/").count(), 2, "{page}");
     let queue = border.get("/matches").await.body;
     assert!(
-        queue.contains("Đảo ngày và tháng") && queue.contains("Hồ sơ của Ủy ban nhân dân"),
-        "matched at once: {queue}"
+        queue.contains("Đảo ngày và tháng") && queue.contains("Hồ sơ do một cơ quan khác quản lý"),
+        "matched at once, the commune's record unnamed until both agencies confirm: {queue}"
     );
     // Another agency's batch cannot be imported into.
     let police = app.login("police.officer").await;

@@ -19,6 +19,7 @@ mod imports;
 mod journey;
 mod lists;
 mod need_to_know;
+mod one_person;
 mod persons;
 mod plan;
 mod platform;

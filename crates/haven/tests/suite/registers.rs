@@ -86,8 +86,10 @@ story!(registers_match_a_returnee_to_an_absentee_and_open_victim_cases, |app| {
     assert_eq!(r.status, 303, "{}", r.body);
     let returnee = path_of(&r);
     let page = border.get(&returnee).await.body;
-    assert!(page.contains("Hồ sơ của Ủy ban nhân dân xã Trà My"), "the absentee is proposed at once: {page}");
-    assert!(!page.contains("VM-"), "another agency's record shows only who holds it, not its register or code");
+    assert!(page.contains("Hồ sơ do một cơ quan khác quản lý"), "the absentee is proposed at once: {page}");
+    assert!(page.contains("Người này có thể đã được một cơ quan khác biết đến."), "{page}");
+    assert!(!page.contains("Trà My"), "another agency's record shows neither who holds it nor its code");
+    assert!(!page.contains("VM-"), "another agency's record shows neither who holds it nor its code");
     assert!(page.contains("Cùng tên khi bỏ dấu hoặc đổi thứ tự") && page.contains("Đảo ngày và tháng"), "{page}");
     assert!(!page.contains(&absentee), "the border guard gets no link into the commune's register");
     // Someone with no likely match gets none.
@@ -99,7 +101,8 @@ story!(registers_match_a_returnee_to_an_absentee_and_open_victim_cases, |app| {
     let id = queue.split("id=\"match-").nth(1).expect("a pair").split('"').next().expect("id").to_owned();
     let theirs = commune.get("/matches").await.body;
     assert!(theirs.contains(&format!("match-{id}")) && theirs.contains("VM-"), "the commune sees its own entry");
-    assert!(theirs.contains("Hồ sơ của Bộ Chỉ huy Bộ đội Biên phòng") && !theirs.contains("HH-"), "{theirs}");
+    assert!(theirs.contains("Hồ sơ do một cơ quan khác quản lý") && !theirs.contains("HH-"), "{theirs}");
+    assert!(!theirs.contains("Biên phòng"), "nor which agency holds the other record: {theirs}");
     // Someone who may not see identities sees the pair, not which fields agreed.
     let clerk_agency = app.agency_id("pc-tramy").await;
     let clerk = app.create_user("tramy.clerk", &clerk_agency, "clerk").await;
@@ -111,8 +114,17 @@ story!(registers_match_a_returnee_to_an_absentee_and_open_victim_cases, |app| {
         403,
         "a merge needs both records"
     );
+    // One agency's word does not link two agencies' records: the border guard asks, the commune confirms.
     let r = border.post("/matches", &format!("/matches/{id}"), &[("decision", "same")]).await;
     assert_eq!(r.status, 303);
+    assert!(r.location.as_deref().unwrap_or_default().contains("match_asked"), "{:?}", r.location);
+    let queue = border.get("/matches").await.body;
+    assert!(queue.contains(&format!("asked-{id}")) && !queue.contains(&format!("same-{id}")), "{queue}");
+    assert!(!app.audit_actions().await.contains(&"match.same".to_owned()));
+    let theirs = commune.get("/matches").await.body;
+    assert!(theirs.contains("Một cơ quan khác cho rằng đây là cùng một người"), "{theirs}");
+    let r = commune.post("/matches", &format!("/matches/{id}"), &[("decision", "same")]).await;
+    assert!(r.location.as_deref().unwrap_or_default().contains("match_same"), "{:?}", r.location);
     assert!(!border.get("/matches").await.body.contains(&format!("match-{id}")), "decided pairs leave the queue");
     assert!(app.audit_actions().await.contains(&"match.same".to_owned()));
     // The returnee's person record now shows the commune's entry as the same person, by its code only.
@@ -376,7 +388,7 @@ story!(corrections_merges_and_old_records_keep_matching_true, |app| {
         .await;
     assert_eq!(r.status, 303, "{}", r.body);
     let page = border.get(&returnee).await.body;
-    assert!(page.contains("Hồ sơ của Ủy ban nhân dân xã Trà My"), "the corrected record is matched: {page}");
+    assert!(page.contains("Hồ sơ do một cơ quan khác quản lý"), "the corrected record is matched: {page}");
 
     // The border guard's older plain record of the same woman absorbs the returnee's: the pair follows.
     let r = border
@@ -398,10 +410,10 @@ story!(corrections_merges_and_old_records_keep_matching_true, |app| {
         .await;
     assert_eq!(r.status, 303, "{}", r.body);
     let record = border.get(&older).await.body;
-    assert!(record.contains("Hồ sơ của Ủy ban nhân dân xã Trà My"), "the pair moved to the survivor: {record}");
+    assert!(record.contains("Hồ sơ do một cơ quan khác quản lý"), "the pair moved to the survivor: {record}");
     let queue = border.get("/matches").await.body;
     assert_eq!(queue.matches("class=\"card candidate\"").count(), 1, "one pair, on the survivor: {queue}");
-    assert!(queue.contains("Hồ sơ của Ủy ban nhân dân xã Trà My"));
+    assert!(queue.contains("Hồ sơ do một cơ quan khác quản lý") && !queue.contains("Trà My"));
 
     // A register person entered before matching existed has no match keys; a run over the registers
     // indexes them.

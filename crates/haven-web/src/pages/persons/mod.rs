@@ -5,6 +5,7 @@
 
 use askama::Template;
 use axum::extract::{DefaultBodyLimit, Query, State};
+use axum::http::StatusCode;
 use axum::response::Response;
 use axum::routing::{get, post};
 use axum::Router;
@@ -15,7 +16,7 @@ use serde::Deserialize;
 
 use crate::ctx::{self as guards, Can, CsrfForm, Viewer};
 use crate::error::AppResult;
-use crate::page::{ok, Ctx};
+use crate::page::{ok, render, Ctx, FormState};
 use crate::AppState;
 
 mod actions;
@@ -77,12 +78,15 @@ async fn lines(state: &AppState, viewer: &Viewer, rows: Vec<PersonRow>) -> AppRe
 #[template(path = "persons.html")]
 struct ListPage {
     c: Ctx,
+    f: FormState,
     view: String,
     q: String,
+    /// How the search read what was typed (`name`, `id_number`, ...), once searched.
+    searched: Option<&'static str>,
     lines: Vec<Line>,
     next: Option<String>,
     can_create: bool,
-    searched: bool,
+    purposes: &'static [&'static str],
 }
 
 #[derive(Deserialize, Default)]
@@ -106,25 +110,60 @@ async fn list(
     };
     let lines = lines(&state, &viewer, rows).await?;
     let can_create = viewer.can(haven_domain::Action::CreateRecords);
-    Ok(ok(&ListPage { c, view, q: String::new(), lines, next, can_create, searched: false }))
+    let f = FormState::default();
+    Ok(ok(&ListPage { c, f, view, q: String::new(), searched: None, lines, next, can_create, purposes: app::PURPOSES }))
 }
 
 #[derive(Deserialize)]
 struct SearchForm {
     q: String,
+    #[serde(default)]
+    purpose: String,
 }
 
-/// Exact look-up by ID number, phone or case code. A POST, so the number never sits in a URL, history or a
-/// proxy's log; each look-up is audited with the kind of value searched (never the value itself).
+/// Find a person by ID number, phone, passport, case code or name. A POST, so what was typed never sits in a
+/// URL, history or a proxy's log; only records the user may open are listed, and each search is audited with
+/// its purpose and a keyed hash of what was looked for.
 async fn search(
     State(state): State<AppState>,
     Can(viewer, ..): Can<guards::ViewRecords>,
     c: Ctx,
-    CsrfForm(form, _): CsrfForm<SearchForm>,
+    CsrfForm(form, pairs): CsrfForm<SearchForm>,
 ) -> AppResult<Response> {
     let query = form.q.trim().to_owned();
-    let rows = app::look_up(&state, &viewer, &query).await?;
-    let lines = lines(&state, &viewer, rows).await?;
     let can_create = viewer.can(haven_domain::Action::CreateRecords);
-    Ok(ok(&ListPage { c, view: String::new(), q: query, lines, next: None, can_create, searched: true }))
+    let purposes = app::PURPOSES;
+    match app::search(&state, &viewer, &query, &form.purpose).await? {
+        Ok(found) => {
+            let lines = lines(&state, &viewer, found.rows).await?;
+            let f = FormState::with_errors(&pairs, Vec::new());
+            let page = ListPage {
+                c,
+                f,
+                view: String::new(),
+                q: query,
+                searched: Some(found.kind),
+                lines,
+                next: None,
+                can_create,
+                purposes,
+            };
+            Ok(ok(&page))
+        }
+        Err(errors) => {
+            let f = FormState::with_errors(&pairs, errors);
+            let page = ListPage {
+                c,
+                f,
+                view: String::new(),
+                q: query,
+                searched: None,
+                lines: Vec::new(),
+                next: None,
+                can_create,
+                purposes,
+            };
+            Ok(render(StatusCode::UNPROCESSABLE_ENTITY, &page))
+        }
+    }
 }

@@ -65,6 +65,9 @@ pub(super) struct CasePage {
     parts: Parts,
     person_code: String,
     person_open: bool,
+    /// Open pairs of the person with other records (the same person entered again, here or elsewhere): for
+    /// those who may open the person record, where the pairs are shown.
+    possible_matches: bool,
     received: String,
     commune: String,
     due: String,
@@ -287,6 +290,8 @@ pub(super) async fn page(
         Some(p) => haven_app::persons::decision(state, viewer, p).await?.allowed(),
         None => false,
     };
+    let possible_matches =
+        person_open && state.store.candidates_of_person(&v.person_id).await?.iter().any(|m| m.status == "open");
     let mut steps = Vec::new();
     for s in step_rows {
         let place = match &s.commune_code {
@@ -463,6 +468,7 @@ pub(super) async fn page(
         events,
         person_code,
         person_open,
+        possible_matches,
         received: display(&v.received_on),
         commune,
         due: display(&v.verification_due),

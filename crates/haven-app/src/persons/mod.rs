@@ -5,14 +5,18 @@
 
 use haven_domain::access::{self as rules_access, AccessDecision};
 use haven_domain::cases::PersonRole;
-use haven_domain::person::{self as rules, normalise_passport, normalise_phone, BirthDate, IdNumber, IdentityInput};
+use haven_domain::person::{self as rules, normalise_phone, BirthDate, IdentityInput};
 use haven_domain::time::MINUTE;
 use haven_domain::Action;
 use haven_store::access::NewBreakGlass;
+use haven_store::matches;
 use haven_store::persons::{self as store, OpenedIdentity, OpenedRelative, PersonRow, KIND};
 use serde::Deserialize;
 
 use crate::{access, App, Caller, Error, Fields, Outcome, Result};
+
+mod search;
+pub use search::{look_up, search, Searched};
 
 /// Purposes a caller can give for opening an identity (translation keys `purpose.<code>`).
 pub const PURPOSES: &[&str] = &["case_work", "verification", "support", "referral", "legal_proceedings"];
@@ -26,7 +30,7 @@ pub const NATIONALITIES: &[&str] =
 pub const MERGE_MIN_REASON_CHARS: usize = 10;
 
 /// A purpose the caller gave for opening identity data, checked against [`PURPOSES`].
-fn check_purpose(purpose: &str) -> Outcome<()> {
+pub(crate) fn check_purpose(purpose: &str) -> Outcome<()> {
     if PURPOSES.contains(&purpose) {
         Ok(())
     } else {
@@ -92,47 +96,6 @@ pub async fn editable(app: &App, caller: &Caller, id: &str) -> Result<PersonRow>
         return Err(Error::Forbidden);
     }
     Ok(p)
-}
-
-/// Exact look-up by ID number, phone, passport or case code; the kind of value is read from its shape.
-/// Each look-up is audited with the kind searched (never the value itself).
-pub async fn look_up(app: &App, caller: &Caller, query: &str) -> Result<Vec<PersonRow>> {
-    caller.require(Action::ViewRecords)?;
-    let query = query.trim();
-    let is_code = query.to_uppercase().starts_with("HS-");
-    let s = &app.store;
-    let (kind, rows) = if is_code {
-        ("case_code", s.find_persons_by_case_code(query).await?)
-    } else if let Some(id) = IdNumber::parse(query) {
-        // Some passports are all digits: look there too.
-        let mut rows = s.find_persons_by_id_number(id.as_str()).await?;
-        with_passport(app, query, &mut rows).await?;
-        ("id_number", rows)
-    } else if let Some(phone) = normalise_phone(query).filter(|_| !query.contains('-')) {
-        let mut rows = s.find_persons_by_phone(&phone).await?;
-        with_passport(app, query, &mut rows).await?;
-        ("phone", rows)
-    } else if let Some(passport) = normalise_passport(query) {
-        ("passport", s.find_persons_by_passport(&passport).await?)
-    } else {
-        ("case_code", s.find_persons_by_case_code(query).await?)
-    };
-    let mut cmd = s.command(&caller.actor()).await?;
-    cmd.audit(haven_store::Entry::new("person.search", KIND, "").fields(&[kind])).await?;
-    cmd.commit().await?;
-    Ok(rows)
-}
-
-/// Add the records whose passport number is `query` (when it can be one) to a look-up's results.
-async fn with_passport(app: &App, query: &str, rows: &mut Vec<PersonRow>) -> Result<()> {
-    if let Some(passport) = normalise_passport(query) {
-        for p in app.store.find_persons_by_passport(&passport).await? {
-            if !rows.iter().any(|r| r.id == p.id) {
-                rows.push(p);
-            }
-        }
-    }
-    Ok(())
 }
 
 /// A new person as a form or the API sends it.
@@ -267,6 +230,9 @@ pub async fn create_and_link(
     identity.commune_code = identity.commune_code.filter(|c| !c.is_empty());
     let mut cmd = app.store.command(&caller.actor()).await?;
     let id = store::create(&mut cmd, &app.store.keys, &caller.agency.id, &identity).await?;
+    // Recognised at entry: the same person held by this agency is offered for linking, one held by another
+    // agency is signalled (rate-limited) without saying which.
+    matches::propose_for(&mut cmd, &app.store.keys, &id, matches::Signals::PerUser).await?;
     match link {
         Some((LinkTarget::Report(r), role)) => {
             haven_store::reports::add_person(&mut cmd, r, &id, *role).await?;

@@ -1,0 +1,60 @@
+#!/usr/bin/env bash
+# Name search figures: a fresh data folder with PERSONS person records (default 1,000,000; two in five held by
+# the border guards) written through the store's commands, then POST /api/v1/persons/search as the border
+# guards' officer under wrk with 16 connections, cycling through about PERSONS/1000 names typed as lists and
+# families type them (capitals without diacritics, given name first, with the year or the date); three in five
+# are held by other agencies and must find nothing. Every search is audited (a write), as in production.
+# Usage: bench/names.sh [PERSONS] [SECONDS]
+set -euo pipefail
+cd "$(dirname "$0")/.."
+persons=${1:-1000000}
+secs=${2:-30}
+bin=${CARGO_TARGET_DIR:-target}/release/haven
+command -v wrk >/dev/null || { echo "install wrk (apt-get install wrk)"; exit 1; }
+cargo build --release -q
+data=$(mktemp -d "${TMPDIR:-/tmp}/haven-bench-names-XXXXXX")
+trap 'rm -rf "$data"' EXIT
+export HAVEN_DEMO_PASSWORD='bench password 1'
+HAVEN_LOG=warn "$bin" --data "$data" bench names --persons "$persons" --queries "$data/queries.txt"
+token=$(HAVEN_LOG=warn "$bin" --data "$data" user token border.officer --label bench)
+port=$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+HAVEN_LOG=warn "$bin" --data "$data" serve --listen "127.0.0.1:$port" >/dev/null &
+pid=$!
+trap 'kill $pid 2>/dev/null || true; rm -rf "$data"' EXIT
+for _ in $(seq 100); do curl -fs "http://127.0.0.1:$port/health" >/dev/null && break; sleep 0.1; done
+cat > "$data/search.lua" <<LUA
+local queries = {}
+for line in io.lines("$data/queries.txt") do if #line > 0 then queries[#queries + 1] = line end end
+local n = 0
+wrk.method = "POST"
+wrk.headers["Authorization"] = "Bearer $token"
+wrk.headers["Content-Type"] = "application/json"
+request = function()
+  n = n + 1
+  local q = queries[(n % #queries) + 1]
+  return wrk.format(nil, "/api/v1/persons/search", nil, '{"query": "' .. q .. '", "purpose": "case_work"}')
+end
+LUA
+# One search by hand: it must answer.
+first=$(head -n 1 "$data/queries.txt")
+curl -fs -o /dev/null -H "Authorization: Bearer $token" -H 'Content-Type: application/json' \
+  -d "{\"query\": \"$first\", \"purpose\": \"case_work\"}" "http://127.0.0.1:$port/api/v1/persons/search" \
+  || { echo "the search did not answer"; exit 1; }
+wrk -t2 -c16 -d5s -s "$data/search.lua" "http://127.0.0.1:$port" >/dev/null
+echo "name search over $persons persons, as the border guards' officer, 16 connections, 2 threads, ${secs}s"
+wrk -t2 -c16 -d"${secs}s" --latency -s "$data/search.lua" "http://127.0.0.1:$port" | sed -n '/Latency Distribution/,/Requests\/sec/p'
+# How many of the typed names the searcher found (its own) and how many found nothing (other agencies').
+python3 - "$data/queries.txt" "$port" "$token" <<'PY'
+import json, sys, urllib.request
+path, port, token = sys.argv[1], sys.argv[2], sys.argv[3]
+found = empty = 0
+for q in open(path, encoding="utf-8").read().split("\n")[:300]:
+    if not q:
+        continue
+    req = urllib.request.Request(f"http://127.0.0.1:{port}/api/v1/persons/search",
+        data=json.dumps({"query": q, "purpose": "case_work"}).encode(),
+        headers={"Authorization": f"Bearer {token}", "Content-Type": "application/json"})
+    items = json.load(urllib.request.urlopen(req))["items"]
+    found, empty = found + bool(items), empty + (not items)
+print(f"of {found + empty} searches: {found} found records the border guards hold, {empty} found none")
+PY
