@@ -43,10 +43,11 @@ pub fn index_keys(name: &str, birth: Option<&str>, id_number: Option<&str>) -> V
     keys
 }
 
-/// The keys a name search finds a person under, beside [`index_keys`] (whose whole-name key it also reads):
-/// the whole name with the birth year, and the surname with the given name (the first and last parts, kept
-/// in any order) so that a dropped or misspelt middle name leaves a key standing. Each of the person's other
-/// names gives the same keys. Without a second part a name is too common to be a key.
+/// The keys a name search finds a person under, beside [`index_keys`] (whose whole-name key and pairs of parts
+/// with the birth year it also reads): the surname with the given name (the first and last parts, kept in any
+/// order) so that a dropped or misspelt middle name leaves a key standing without a year. Each of the person's
+/// other names gives its whole-name key, its pairs with the year and this key. Without a second part a name is
+/// too common to be a key.
 pub fn search_keys(names: &[&str], birth: Option<&str>) -> Vec<String> {
     let year = birth.and_then(parse_date).map(|d| d.year);
     let mut keys = Vec::new();
@@ -59,13 +60,16 @@ pub fn search_keys(names: &[&str], birth: Option<&str>) -> Vec<String> {
         let (first, last) = (tokens[0].clone(), tokens[tokens.len() - 1].clone());
         tokens.sort();
         tokens.dedup();
-        let whole = tokens.join(" ");
         if i > 0 {
-            // The primary name's whole-name key is one of [`index_keys`].
-            keys.push(format!("n|{whole}"));
-        }
-        if let Some(y) = year {
-            keys.push(format!("y|{whole}|{y}"));
+            // The primary name's are among [`index_keys`].
+            keys.push(format!("n|{}", tokens.join(" ")));
+            if let Some(y) = year {
+                for a in 0..tokens.len() {
+                    for b in a + 1..tokens.len() {
+                        keys.push(format!("p|{} {}|{y}", tokens[a], tokens[b]));
+                    }
+                }
+            }
         }
         let mut pair = [first, last];
         pair.sort();
@@ -111,8 +115,8 @@ impl NameQuery {
         }
     }
 
-    /// The keys to look the query up under: the whole name in any order, every two parts as surname and given
-    /// name; with a year, the whole name and every two parts with it.
+    /// The keys to look the query up under: the whole name in any order, and every two parts: with the year when
+    /// one is given, else as surname and given name.
     pub fn keys(&self) -> Vec<String> {
         let mut tokens = name_tokens(&self.name);
         tokens.truncate(MAX_TOKENS);
@@ -121,14 +125,13 @@ impl NameQuery {
         let whole = tokens.join(" ");
         let mut keys = vec![format!("n|{whole}")];
         let year = self.birth.map(|d| d.year);
-        if let Some(y) = year {
-            keys.push(format!("y|{whole}|{y}"));
-        }
         for i in 0..tokens.len() {
             for j in i + 1..tokens.len() {
-                keys.push(format!("g|{} {}", tokens[i], tokens[j]));
-                if let Some(y) = year {
-                    keys.push(format!("p|{} {}|{y}", tokens[i], tokens[j]));
+                // With a year, its pairs stand for a dropped or misspelt part, far more selectively than a
+                // surname and given name alone.
+                match year {
+                    Some(y) => keys.push(format!("p|{} {}|{y}", tokens[i], tokens[j])),
+                    None => keys.push(format!("g|{} {}", tokens[i], tokens[j])),
                 }
             }
         }

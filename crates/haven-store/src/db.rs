@@ -40,9 +40,10 @@ struct Migration {
 
 /// A migration's SQL for a backend. The source writes ciphertext columns as `BYTES` (BLOB on SQLite, BYTEA on
 /// PostgreSQL), sequence keys as `BIGINT PRIMARY KEY` (INTEGER PRIMARY KEY on SQLite, which makes the
-/// column the table's row id) and `LOCAL_DAY(column)` for the day in Viet Nam (UTC+7, no daylight saving) of
+/// column the table's row id), a table kept as its primary key's b-tree as `) WITHOUT ROWID;` (dropped for
+/// PostgreSQL) and `LOCAL_DAY(column)` for the day in Viet Nam (UTC+7, no daylight saving) of
 /// an instant in milliseconds, as 'YYYY-MM-DD'; everything else is the subset both accept. Written by hand:
-/// three substitutions need no templating crate.
+/// four substitutions need no templating crate.
 fn render(sql: &str, backend: Backend) -> String {
     let sql = local_day(sql, backend);
     let sql = sql.as_str();
@@ -63,7 +64,8 @@ fn render(sql: &str, backend: Backend) -> String {
     out.push_str(rest);
     match backend {
         Backend::Sqlite => out.replace("BIGINT PRIMARY KEY", "INTEGER PRIMARY KEY"),
-        Backend::Postgres => out,
+        // A table is always a heap with its indexes in PostgreSQL.
+        Backend::Postgres => out.replace(") WITHOUT ROWID;", ");"),
     }
 }
 
@@ -387,6 +389,9 @@ mod tests {
             render(sql, Backend::Postgres),
             "CREATE TABLE t (seq BIGINT PRIMARY KEY, secret BYTEA NOT NULL, note BYTEA,\n  BYTES_SEEN TEXT, x_BYTES TEXT);"
         );
+        let sql = "CREATE TABLE k (key TEXT, id TEXT, PRIMARY KEY (key, id)) WITHOUT ROWID;";
+        assert_eq!(render(sql, Backend::Sqlite), sql);
+        assert_eq!(render(sql, Backend::Postgres), "CREATE TABLE k (key TEXT, id TEXT, PRIMARY KEY (key, id));");
         for m in MIGRATIONS {
             let code = |sql: String| sql.lines().filter(|l| !l.trim_start().starts_with("--")).collect::<String>();
             let (lite, pg) = (code(render(m.sql, Backend::Sqlite)), code(render(m.sql, Backend::Postgres)));

@@ -17,7 +17,7 @@ use crate::persons::KIND;
 use crate::{Actor, Command, Entry, Store};
 
 /// Most records a search opens: those sharing the most keys with what was typed.
-pub const POOL: i64 = 60;
+pub const POOL: i64 = 40;
 
 /// A person a search found, best first.
 #[derive(Clone, Debug, PartialEq)]
