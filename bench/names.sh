@@ -4,7 +4,8 @@
 # guards' officer under wrk with 16 connections, cycling through about PERSONS/1000 names typed as lists and
 # families type them (capitals without diacritics, given name first, with the year or the date); three in five
 # are held by other agencies and must find nothing. Every search is audited (a write), as in production.
-# Usage: bench/names.sh [PERSONS] [SECONDS]
+# Usage: bench/names.sh [PERSONS] [SECONDS]. With HAVEN_BENCH_DATA=DIR the data folder is kept there and, once
+# filled, reused by the next run (the fill takes about twenty minutes at a million persons).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 persons=${1:-1000000}
@@ -12,15 +13,22 @@ secs=${2:-30}
 bin=${CARGO_TARGET_DIR:-target}/release/haven
 command -v wrk >/dev/null || { echo "install wrk (apt-get install wrk)"; exit 1; }
 cargo build --release -q
-data=$(mktemp -d "${TMPDIR:-/tmp}/haven-bench-names-XXXXXX")
-trap 'rm -rf "$data"' EXIT
 export HAVEN_DEMO_PASSWORD='bench password 1'
-HAVEN_LOG=warn "$bin" --data "$data" bench names --persons "$persons" --queries "$data/queries.txt"
+if [ -n "${HAVEN_BENCH_DATA:-}" ]; then
+  data=$HAVEN_BENCH_DATA
+  mkdir -p "$data"
+  cleanup() { :; }
+else
+  data=$(mktemp -d "${TMPDIR:-/tmp}/haven-bench-names-XXXXXX")
+  cleanup() { rm -rf "$data"; }
+fi
+trap cleanup EXIT
+[ -f "$data/queries.txt" ] || HAVEN_LOG=warn "$bin" --data "$data" bench names --persons "$persons" --queries "$data/queries.txt"
 token=$(HAVEN_LOG=warn "$bin" --data "$data" user token border.officer --label bench)
 port=$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
 HAVEN_LOG=warn "$bin" --data "$data" serve --listen "127.0.0.1:$port" >/dev/null &
 pid=$!
-trap 'kill $pid 2>/dev/null || true; rm -rf "$data"' EXIT
+trap 'kill $pid 2>/dev/null || true; cleanup' EXIT
 for _ in $(seq 100); do curl -fs "http://127.0.0.1:$port/health" >/dev/null && break; sleep 0.1; done
 cat > "$data/search.lua" <<LUA
 local queries = {}
