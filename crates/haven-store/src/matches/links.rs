@@ -73,6 +73,13 @@ pub async fn confirm(cmd: &mut Command, c: &CandidateRow, side_a: bool) -> anyho
         .bind(&c.id)
         .execute(&mut *cmd.tx)
         .await?;
+    link(cmd, c).await?;
+    cmd.audit(Entry::new("match.same", CANDIDATE, &c.id).fields(&["decision"])).await?;
+    Ok(Confirmed::Linked)
+}
+
+/// Link the pair's two records as one person (a pair decided "the same"), and give the group its id.
+pub(super) async fn link(cmd: &mut Command, c: &CandidateRow) -> anyhow::Result<()> {
     sqlx::query(
         "INSERT INTO person_links (id, person_a, person_b, candidate_id, created_by, created_at) \
          VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT DO NOTHING",
@@ -85,9 +92,7 @@ pub async fn confirm(cmd: &mut Command, c: &CandidateRow, side_a: bool) -> anyho
     .bind(cmd.at)
     .execute(&mut *cmd.tx)
     .await?;
-    rejoin(cmd, &c.person_a).await?;
-    cmd.audit(Entry::new("match.same", CANDIDATE, &c.id).fields(&["decision"])).await?;
-    Ok(Confirmed::Linked)
+    rejoin(cmd, &c.person_a).await
 }
 
 /// The records linked with `person_id`, itself included, walking the links (a group is a handful of records).
