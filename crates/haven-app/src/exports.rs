@@ -18,13 +18,13 @@ pub async fn htcds_count(app: &App, caller: &Caller) -> Result<usize> {
 pub async fn htcds(app: &App, caller: &Caller, form: &str) -> Result<Vec<HtcdsRecord>> {
     caller.require(Action::ViewAggregates)?;
     let records = app.store.htcds_records(app.today()).await?;
-    let mut cmd = app.store.command(&caller.actor()).await?;
     let fields = ["gender", "citizenship", "age", "status", "context", "events"];
-    cmd.audit(
-        Entry::new("export.htcds", "export", "htcds").purpose(&format!("{form}:{}", records.len())).fields(&fields),
-    )
-    .await?;
-    cmd.commit().await?;
+    app.store
+        .record(
+            &caller.actor(),
+            Entry::new("export.htcds", "export", "htcds").purpose(&format!("{form}:{}", records.len())).fields(&fields),
+        )
+        .await?;
     Ok(records)
 }
 
@@ -32,8 +32,11 @@ pub async fn htcds(app: &App, caller: &Caller, form: &str) -> Result<Vec<HtcdsRe
 /// rows. It is audited like a view, since the file leaves Haven's access control.
 pub async fn record_list_download(app: &App, caller: &Caller, list: &str, format: &str, rows: usize) -> Result<()> {
     caller.require(Action::ViewRecords)?;
-    let mut cmd = app.store.command(&caller.actor()).await?;
-    cmd.audit(Entry::new("list.download", "list", list).purpose(&format!("{format}:{rows}")).fields(&["list"])).await?;
-    cmd.commit().await?;
+    app.store
+        .record(
+            &caller.actor(),
+            Entry::new("list.download", "list", list).purpose(&format!("{format}:{rows}")).fields(&["list"]),
+        )
+        .await?;
     Ok(())
 }

@@ -499,13 +499,13 @@ pub async fn record_report_export(
     agency: Option<&haven_store::directory::Agency>,
 ) -> Result<()> {
     require_view(caller)?;
-    let mut cmd = app.store.command(&caller.actor()).await?;
-    cmd.audit(
-        haven_store::Entry::new("plan.report_export", store::PLAN, &plan.id)
-            .purpose(&format!("{}:{}", period.code(), agency.map_or("province", |a| a.code.as_str())))
-            .fields(&["indicators", "victims", "prevention", "training", "activities"]),
-    )
-    .await?;
-    cmd.commit().await?;
+    app.store
+        .record(
+            &caller.actor(),
+            haven_store::Entry::new("plan.report_export", store::PLAN, &plan.id)
+                .purpose(&format!("{}:{}", period.code(), agency.map_or("province", |a| a.code.as_str())))
+                .fields(&["indicators", "victims", "prevention", "training", "activities"]),
+        )
+        .await?;
     Ok(())
 }

@@ -4,6 +4,7 @@
 //! keys, busy timeout, full fsync), migrations, how a write transaction begins, and the SQLite online backup.
 
 use std::str::FromStr;
+use std::sync::Arc;
 use std::time::Duration;
 
 use anyhow::{bail, Context};
@@ -12,6 +13,9 @@ use sqlx::{AnyPool, Executor};
 
 pub use sqlx::any::AnyRow as Row;
 pub use sqlx::Row as RowExt;
+
+/// How long a writer waits for SQLite's write lock (and for its turn in this process) before failing.
+const BUSY_TIMEOUT: Duration = Duration::from_secs(10);
 
 /// A transaction on whichever backend is in use.
 pub type Tx = sqlx::Transaction<'static, sqlx::Any>;
@@ -28,7 +32,16 @@ pub struct Db {
     backend: Backend,
     /// The database file when the backend is SQLite.
     sqlite_path: Option<std::path::PathBuf>,
+    /// SQLite takes one writer at a time. Writers that find the lock taken wait in SQLite's busy handler,
+    /// which sleeps and retries with growing pauses (up to 100 ms) and serves them in no order: at a few
+    /// hundred writes a second the unlucky ones wait half a second, each holding a pooled connection that
+    /// readers then lack. Writers of this process queue here instead, first come first served, before they
+    /// take a connection; the busy timeout remains for other processes (a CLI beside the server).
+    write_gate: Arc<tokio::sync::Mutex<()>>,
 }
+
+/// A writer's turn (see [`Db::write_turn`]); the next writer's turn begins when it is dropped.
+pub type WriteTurn = Option<tokio::sync::OwnedMutexGuard<()>>;
 
 /// A migration, written once for both databases (`migrations/NNNN_name.sql`) and rendered for each by
 /// [`render`].
@@ -175,7 +188,7 @@ impl Db {
             let rest = url.trim_start_matches("sqlite:").trim_start_matches("//");
             std::path::PathBuf::from(rest.split('?').next().unwrap_or(rest))
         });
-        Ok(Db { pool, backend, sqlite_path })
+        Ok(Db { pool, backend, sqlite_path, write_gate: Arc::default() })
     }
 
     pub fn backend(&self) -> Backend {
@@ -184,6 +197,19 @@ impl Db {
 
     pub fn pool(&self) -> &AnyPool {
         &self.pool
+    }
+
+    /// Wait for this process's turn to write: on SQLite, until the previous writer's turn ends, in order of
+    /// arrival; on PostgreSQL at once (rows are locked one by one there). Hold it until the transaction ends.
+    /// Fails after as long as SQLite's busy timeout, as a writer waiting on SQLite would.
+    pub async fn write_turn(&self) -> anyhow::Result<WriteTurn> {
+        match self.backend {
+            Backend::Sqlite => tokio::time::timeout(BUSY_TIMEOUT, self.write_gate.clone().lock_owned())
+                .await
+                .map(Some)
+                .map_err(|_| anyhow::anyhow!("database is locked: no turn to write within {BUSY_TIMEOUT:?}")),
+            Backend::Postgres => Ok(None),
+        }
     }
 
     /// Begin a transaction that will write. On SQLite it takes the write lock at once (BEGIN IMMEDIATE) so

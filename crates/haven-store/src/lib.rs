@@ -18,6 +18,7 @@ pub mod keys;
 pub mod matches;
 pub mod persons;
 pub mod plan;
+mod recorded;
 pub mod registers;
 pub mod reports;
 pub mod testing;
@@ -42,6 +43,7 @@ pub struct Store {
     signer: Arc<SigningKey>,
     clock: Arc<dyn Clock>,
     cache: Arc<directory::Cache>,
+    recorded: recorded::Queue,
 }
 
 impl Store {
@@ -53,7 +55,14 @@ impl Store {
         let keyring = keys::load_keyring(&db, &key_file.master).await?;
         let signer = SigningKey::from_bytes(&key_file.audit_signing);
         audit::ensure_genesis(&db, &signer).await?;
-        let store = Store { db, keys: Arc::new(keyring), signer: Arc::new(signer), clock, cache: Arc::default() };
+        let store = Store {
+            db,
+            keys: Arc::new(keyring),
+            signer: Arc::new(signer),
+            clock,
+            cache: Arc::default(),
+            recorded: recorded::Queue::default(),
+        };
         let indexed = matches::search::index_pending(&store).await?;
         if indexed > 0 {
             tracing::info!(persons = indexed, "person records indexed for name search");
@@ -89,10 +98,17 @@ impl Store {
 
     /// Begin a command: a write transaction with the audit head locked.
     pub async fn command(&self, actor: &Actor) -> anyhow::Result<Command> {
+        let turn = self.db.write_turn().await?;
+        self.command_in_turn(actor, turn).await
+    }
+
+    /// Begin a command in a writer's turn already taken.
+    async fn command_in_turn(&self, actor: &Actor, turn: db::WriteTurn) -> anyhow::Result<Command> {
         let mut tx = self.db.begin_write().await?;
         let head = audit::lock_head(&self.db, &mut tx).await?;
         Ok(Command {
             tx,
+            _turn: turn,
             head,
             start_seq: None,
             signer: self.signer.clone(),
@@ -120,6 +136,8 @@ impl Store {
 /// One use case in one transaction: its writes and its audit entries commit together or not at all.
 pub struct Command {
     pub tx: db::Tx,
+    /// Declared after `tx`, so a dropped command's transaction is given back before the next writer's turn.
+    _turn: db::WriteTurn,
     head: audit::Head,
     start_seq: Option<i64>,
     signer: Arc<SigningKey>,
@@ -139,6 +157,12 @@ impl Command {
     pub async fn audit(&mut self, entry: Entry) -> anyhow::Result<()> {
         self.start_seq.get_or_insert(self.head.seq + 1);
         audit::append(&mut self.tx, &mut self.head, &self.signer, &self.actor, self.at, &entry).await
+    }
+
+    /// Append an entry of another actor, at another instant (entries written together: [`Store::record`]).
+    async fn audit_as(&mut self, actor: &Actor, at: i64, entry: &Entry) -> anyhow::Result<()> {
+        self.start_seq.get_or_insert(self.head.seq + 1);
+        audit::append(&mut self.tx, &mut self.head, &self.signer, actor, at, entry).await
     }
 
     /// Commit. A command that wrote nothing to the audit log is a bug: every change is audited.

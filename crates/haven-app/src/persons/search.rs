@@ -135,9 +135,11 @@ pub async fn search(app: &App, caller: &Caller, typed: &str, purpose: &str) -> R
         }
     }
     let hash = s.keys.blind(BlindKind::Search, &query.probe());
-    let mut cmd = s.command(&caller.actor()).await?;
-    cmd.audit(haven_store::Entry::new("person.search", KIND, &hash).purpose(purpose).fields(&[query.kind()])).await?;
-    cmd.commit().await?;
+    s.record(
+        &caller.actor(),
+        haven_store::Entry::new("person.search", KIND, &hash).purpose(purpose).fields(&[query.kind()]),
+    )
+    .await?;
     Ok(Ok(Searched { kind: query.kind(), rows }))
 }
 

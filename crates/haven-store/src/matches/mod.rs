@@ -5,7 +5,7 @@
 //! registers ([`sweep`]) trains the model by EM and finds what entry-time matching missed. Every pair is kept
 //! with its decision: a rejected pair is never proposed again, a confirmed one links or merges the records.
 
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
 
 use haven_linkage::compare::Kind;
 use haven_linkage::link::{link, Evidence, Field, Model, Options, Table};
@@ -31,7 +31,7 @@ pub const CANDIDATE: &str = "match_candidate";
 /// threshold, because a person decides each pair and a missed returnee costs more than a rejected pair.
 pub const THRESHOLD: f64 = 0.2;
 /// Most records opened and scored for one new entry: the ones sharing the most keys.
-const MAX_POOL: i64 = 200;
+const MAX_POOL: usize = 200;
 const MODEL: &str = "registers";
 
 /// The fields compared, in the order explanations list them.
@@ -60,6 +60,73 @@ struct Opened {
 /// Sealed name, birth date, sex, ID number and other names, and the plain commune code.
 type SealedPerson =
     (String, String, Vec<u8>, Option<Vec<u8>>, Vec<u8>, Option<Vec<u8>>, Option<Vec<u8>>, Option<String>);
+
+/// Most rows read of one key. A key shared by more records than this (a common surname and middle name with
+/// a birth year, among a million) tells little about who was meant, and reading all of it would cost what the
+/// rest of a search costs many times over; its first rows still count, after every rarer key.
+const KEY_ROWS: usize = 250;
+
+/// The records sharing the most of `keys` (blinded), at most `pool` of them, best first: first by how many
+/// keys held by at most [`KEY_ROWS`] records they share, then by how many common keys, newest first among
+/// equals. Only `agency`'s records when one is given; never `except`. Each key is read up to [`KEY_ROWS`]
+/// plus one rows, so the work is bounded however common a name is.
+async fn sharing_keys(
+    conn: &mut sqlx::AnyConnection,
+    keys: &[String],
+    agency: Option<&str>,
+    except: Option<&str>,
+    pool: usize,
+) -> anyhow::Result<Vec<String>> {
+    if keys.is_empty() {
+        return Ok(Vec::new());
+    }
+    let first = if agency.is_some() { 2 } else { 1 };
+    let filter = if agency.is_some() { " AND agency_id = $1" } else { "" };
+    let sql = (0..keys.len())
+        .map(|i| {
+            format!(
+                "SELECT * FROM (SELECT key, person_id FROM match_keys WHERE key = ${}{filter} \
+                 ORDER BY key DESC, agency_id DESC, person_id DESC LIMIT {}) k{i}",
+                i + first,
+                KEY_ROWS + 1
+            )
+        })
+        .collect::<Vec<_>>()
+        .join(" UNION ALL ");
+    let mut q = sqlx::query_as::<_, (String, String)>(&sql);
+    if let Some(a) = agency {
+        q = q.bind(a);
+    }
+    for k in keys {
+        q = q.bind(k);
+    }
+    let rows = q.fetch_all(&mut *conn).await?;
+    Ok(most_shared(&rows, except, pool))
+}
+
+/// The ranking of [`sharing_keys`] over the (key, record) rows it read.
+fn most_shared(rows: &[(String, String)], except: Option<&str>, pool: usize) -> Vec<String> {
+    let mut per_key: HashMap<&str, usize> = HashMap::new();
+    for (k, _) in rows {
+        *per_key.entry(k.as_str()).or_default() += 1;
+    }
+    // (rare keys shared, common keys shared) per record.
+    let mut shared: HashMap<&str, (u32, u32)> = HashMap::new();
+    for (k, person) in rows {
+        if except == Some(person.as_str()) {
+            continue;
+        }
+        let e = shared.entry(person.as_str()).or_default();
+        if per_key[k.as_str()] > KEY_ROWS {
+            e.1 += 1;
+        } else {
+            e.0 += 1;
+        }
+    }
+    let mut ranked: Vec<(&str, (u32, u32))> = shared.into_iter().collect();
+    ranked.sort_by(|a, b| b.1.cmp(&a.1).then_with(|| b.0.cmp(a.0)));
+    ranked.into_iter().take(pool).map(|(id, _)| id.to_owned()).collect()
+}
 
 /// Open what matching compares, for the given people (merged-away records are skipped), in the order given.
 async fn open_people(conn: &mut sqlx::AnyConnection, keys: &Keyring, ids: &[String]) -> anyhow::Result<Vec<Opened>> {
@@ -335,16 +402,7 @@ pub async fn propose_for(
     let mut found = Recognised::default();
     let mut opened = 1;
     if !blind.is_empty() {
-        let marks = (0..blind.len()).map(|i| format!("${}", i + 2)).collect::<Vec<_>>().join(", ");
-        let sql = format!(
-            "SELECT person_id FROM match_keys WHERE key IN ({marks}) AND person_id <> $1 GROUP BY person_id \
-             ORDER BY COUNT(*) DESC, person_id LIMIT {MAX_POOL}"
-        );
-        let mut q = sqlx::query_scalar::<_, String>(&sql).bind(person_id);
-        for k in &blind {
-            q = q.bind(k);
-        }
-        let ids: Vec<String> = q.fetch_all(&mut *cmd.tx).await?;
+        let ids = sharing_keys(&mut cmd.tx, &blind, None, Some(person_id), MAX_POOL).await?;
         let pool = open_people(&mut cmd.tx, keys, &ids).await?;
         opened += pool.len();
         if !pool.is_empty() {

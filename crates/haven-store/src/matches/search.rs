@@ -11,13 +11,15 @@ use haven_linkage::probe::{self, NameQuery};
 
 use haven_domain::person::Identity;
 
-use super::{blind, insert_keys, open_people, person_keys, stored_keys, write_keys, Opened, KEYS_VERSION};
+use super::{
+    blind, insert_keys, open_people, person_keys, sharing_keys, stored_keys, write_keys, Opened, KEYS_VERSION,
+};
 use crate::crypto::Keyring;
 use crate::persons::KIND;
 use crate::{Actor, Command, Entry, Store};
 
 /// Most records a search opens: those sharing the most keys with what was typed.
-pub const POOL: i64 = 40;
+pub const POOL: usize = 40;
 
 /// A person a search found, best first.
 #[derive(Clone, Debug, PartialEq)]
@@ -99,16 +101,7 @@ impl Store {
         let keys = blind(&self.keys, q.keys());
         let marks = |from: usize| (0..keys.len()).map(|i| format!("${}", i + from)).collect::<Vec<_>>().join(", ");
         let mut tx = self.db.begin_snapshot().await?;
-        let sql = format!(
-            "SELECT person_id FROM match_keys WHERE agency_id = $1 AND key IN ({}) GROUP BY person_id \
-             ORDER BY COUNT(*) DESC, person_id DESC LIMIT {POOL}",
-            marks(2)
-        );
-        let mut query = sqlx::query_scalar::<_, String>(&sql).bind(agency_id);
-        for k in &keys {
-            query = query.bind(k);
-        }
-        let mut ids: Vec<String> = query.fetch_all(&mut *tx).await?;
+        let mut ids = sharing_keys(&mut tx, &keys, Some(agency_id), None, POOL).await?;
         for chunk in also.chunks(200) {
             let sql = format!(
                 "SELECT DISTINCT person_id FROM match_keys WHERE key IN ({}) AND person_id IN ({})",

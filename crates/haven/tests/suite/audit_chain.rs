@@ -165,3 +165,32 @@ story!(verify_sees_one_snapshot_while_commands_commit, |app| {
     assert!(checks > 1, "verify ran while commands were committing");
     assert!(app.store.verify_audit().await.expect("verify").ok());
 });
+
+story!(entries_recorded_at_once_are_each_written_once_and_chained, |app| {
+    let before = app.audit_actions().await.len();
+    // Forty readers at once, as many searches arriving together: each entry must be durable when its caller
+    // is answered, once, with its own actor, and the chain must hold.
+    let mut calls = tokio::task::JoinSet::new();
+    for i in 0..40 {
+        let store = app.store.clone();
+        calls.spawn(async move {
+            let actor = Actor { user_id: format!("user-{i}"), agency_id: "a".into(), request_id: format!("r{i}") };
+            store.record(&actor, Entry::new("test.read", "test", &i.to_string())).await
+        });
+    }
+    for result in calls.join_all().await {
+        result.expect("recorded");
+    }
+    assert_eq!(app.audit_actions().await.len() - before, 40);
+    let who: Vec<String> =
+        haven_store::testing::column_text(&app.store.db, "audit_log", "actor_user_id || ':' || record_id")
+            .await
+            .expect("entries")
+            .into_iter()
+            .filter(|w| w.starts_with("user-"))
+            .collect();
+    let mut expected: Vec<String> = (0..40).map(|i| format!("user-{i}:{i}")).collect();
+    expected.sort();
+    assert_eq!(who, expected, "each entry once, under its own actor");
+    assert_eq!(verify(&app).await, None);
+});
