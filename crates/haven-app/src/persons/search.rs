@@ -102,6 +102,7 @@ pub async fn search(app: &App, caller: &Caller, typed: &str, purpose: &str) -> R
         }
     }
     let s = &app.store;
+    let mut rows = Vec::new();
     let found = match &query {
         Query::Code(c) => s.find_persons_by_case_code(c).await?,
         Query::IdNumber(id) => {
@@ -118,14 +119,24 @@ pub async fn search(app: &App, caller: &Caller, typed: &str, purpose: &str) -> R
         Query::Passport(p) => s.find_persons_by_passport(p).await?,
         Query::Name(q) => {
             let also = s.persons_reachable(&caller.agency.id, &caller.user.id, s.now()).await?;
-            let ranked: Vec<String> =
-                s.find_by_name(q, &caller.agency.id, &also).await?.into_iter().map(|f| f.person_id).collect();
-            // The best, read in one query; the caller sees at most this many, once access is checked below.
-            s.persons_by_ids(&ranked[..ranked.len().min(2 * MAX_RESULTS)]).await?
+            let ranked = s.find_by_name(q, &caller.agency.id, &also).await?.into_iter().map(|f| f.row).collect();
+            keep_allowed(app, caller, ranked, &mut rows).await?;
+            Vec::new()
         }
     };
-    // Whatever the index found, only what the caller may open is answered.
-    let mut rows = Vec::new();
+    keep_allowed(app, caller, found, &mut rows).await?;
+    let hash = s.keys.blind(BlindKind::Search, &query.probe());
+    s.record(
+        &caller.actor(),
+        haven_store::Entry::new("person.search", KIND, &hash).purpose(purpose).fields(&[query.kind()]),
+    )
+    .await?;
+    Ok(Ok(Searched { kind: query.kind(), rows }))
+}
+
+/// Add to `rows` (up to [`MAX_RESULTS`]) what of `found` the caller may open: whatever the index found, only
+/// that is answered.
+async fn keep_allowed(app: &App, caller: &Caller, found: Vec<PersonRow>, rows: &mut Vec<PersonRow>) -> Result<()> {
     for p in found {
         if rows.len() == MAX_RESULTS {
             break;
@@ -134,13 +145,7 @@ pub async fn search(app: &App, caller: &Caller, typed: &str, purpose: &str) -> R
             rows.push(p);
         }
     }
-    let hash = s.keys.blind(BlindKind::Search, &query.probe());
-    s.record(
-        &caller.actor(),
-        haven_store::Entry::new("person.search", KIND, &hash).purpose(purpose).fields(&[query.kind()]),
-    )
-    .await?;
-    Ok(Ok(Searched { kind: query.kind(), rows }))
+    Ok(())
 }
 
 /// Exact look-up by ID number, phone, passport or case code, as [`search`] answers it (the API's older

@@ -5,7 +5,7 @@
 //! registers ([`sweep`]) trains the model by EM and finds what entry-time matching missed. Every pair is kept
 //! with its decision: a rejected pair is never proposed again, a confirmed one links or merges the records.
 
-use std::collections::{HashMap, HashSet};
+use std::collections::HashSet;
 
 use haven_linkage::compare::Kind;
 use haven_linkage::link::{link, Evidence, Field, Model, Options, Table};
@@ -55,77 +55,97 @@ struct Opened {
     values: [String; 5],
     /// Other names the person is known by, one per line: found by a name search, not compared.
     others: String,
+    case_code: String,
+    created_at: i64,
 }
 
-/// Sealed name, birth date, sex, ID number and other names, and the plain commune code.
+/// Id, agency, sealed name, birth date, sex, ID number and other names, the plain commune code, case code
+/// and creation instant.
 type SealedPerson =
-    (String, String, Vec<u8>, Option<Vec<u8>>, Vec<u8>, Option<Vec<u8>>, Option<Vec<u8>>, Option<String>);
+    (String, String, Vec<u8>, Option<Vec<u8>>, Vec<u8>, Option<Vec<u8>>, Option<Vec<u8>>, Option<String>, String, i64);
+
+/// The columns of [`SealedPerson`], of `persons p`.
+const SEALED_COLS: &str = "p.id, p.owner_agency_id, p.full_name, p.birth_date, p.sex, p.id_number, p.other_names, \
+                           p.commune_code, p.case_code, p.created_at";
+
+fn opened(keys: &Keyring, row: SealedPerson) -> anyhow::Result<Opened> {
+    let (id, agency, name, birth, sex, idn, others, commune, case_code, created_at) = row;
+    Ok(Opened {
+        agency,
+        values: [
+            keys.open("persons", "full_name", &id, &name)?,
+            keys.open_opt("persons", "birth_date", &id, birth.as_deref())?.unwrap_or_default(),
+            keys.open("persons", "sex", &id, &sex)?,
+            keys.open_opt("persons", "id_number", &id, idn.as_deref())?.unwrap_or_default(),
+            commune.unwrap_or_default(),
+        ],
+        others: keys.open_opt("persons", "other_names", &id, others.as_deref())?.unwrap_or_default(),
+        case_code,
+        created_at,
+        id,
+    })
+}
 
 /// Most rows read of one key. A key shared by more records than this (a common surname and middle name with
 /// a birth year, among a million) tells little about who was meant, and reading all of it would cost what the
 /// rest of a search costs many times over; its first rows still count, after every rarer key.
 const KEY_ROWS: usize = 250;
 
-/// The records sharing the most of `keys` (blinded), at most `pool` of them, best first: first by how many
-/// keys held by at most [`KEY_ROWS`] records they share, then by how many common keys, newest first among
-/// equals. Only `agency`'s records when one is given; never `except`. Each key is read up to [`KEY_ROWS`]
-/// plus one rows, so the work is bounded however common a name is.
-async fn sharing_keys(
+/// Open the records sharing the most of `keys` (blinded), at most `pool` of them, best first: first by how
+/// many keys held by at most [`KEY_ROWS`] records they share, then by how many common keys, newest first
+/// among equals. Only `agency`'s records when one is given; never `except`, nor records merged away. Each key
+/// is read up to [`KEY_ROWS`] plus one rows, so the work is bounded however common a name is; counting and
+/// ranking happen in the database, which answers the chosen records only, in one statement.
+async fn open_sharing(
     conn: &mut sqlx::AnyConnection,
+    keyring: &Keyring,
     keys: &[String],
     agency: Option<&str>,
     except: Option<&str>,
     pool: usize,
-) -> anyhow::Result<Vec<String>> {
+) -> anyhow::Result<Vec<Opened>> {
     if keys.is_empty() {
         return Ok(Vec::new());
     }
-    let first = if agency.is_some() { 2 } else { 1 };
-    let filter = if agency.is_some() { " AND agency_id = $1" } else { "" };
-    let sql = (0..keys.len())
+    let mut n = 0;
+    let mut mark = || {
+        n += 1;
+        format!("${n}")
+    };
+    let agency_mark = agency.map(|_| mark());
+    let filter = agency_mark.map(|m| format!(" AND agency_id = {m}")).unwrap_or_default();
+    let hits = (0..keys.len())
         .map(|i| {
             format!(
-                "SELECT * FROM (SELECT key, person_id FROM match_keys WHERE key = ${}{filter} \
+                "SELECT {i} AS k, person_id FROM (SELECT person_id FROM match_keys WHERE key = {}{filter} \
                  ORDER BY key DESC, agency_id DESC, person_id DESC LIMIT {}) k{i}",
-                i + first,
+                mark(),
                 KEY_ROWS + 1
             )
         })
         .collect::<Vec<_>>()
         .join(" UNION ALL ");
-    let mut q = sqlx::query_as::<_, (String, String)>(&sql);
+    let except_clause = except.map(|_| format!(" WHERE person_id <> {}", mark())).unwrap_or_default();
+    let sql = format!(
+        "WITH hits AS ({hits}), \
+         counted AS (SELECT person_id, COUNT(*) OVER (PARTITION BY k) AS n FROM hits), \
+         best AS (SELECT person_id, SUM(CASE WHEN n <= {KEY_ROWS} THEN 1 ELSE 0 END) AS rare, COUNT(*) AS shared \
+                  FROM counted{except_clause} GROUP BY person_id ORDER BY rare DESC, shared DESC, person_id DESC \
+                  LIMIT {pool}) \
+         SELECT {SEALED_COLS} FROM best JOIN persons p ON p.id = best.person_id WHERE p.merged_into IS NULL \
+         ORDER BY best.rare DESC, best.shared DESC, p.id DESC"
+    );
+    let mut q = sqlx::query_as::<_, SealedPerson>(&sql);
     if let Some(a) = agency {
         q = q.bind(a);
     }
     for k in keys {
         q = q.bind(k);
     }
-    let rows = q.fetch_all(&mut *conn).await?;
-    Ok(most_shared(&rows, except, pool))
-}
-
-/// The ranking of [`sharing_keys`] over the (key, record) rows it read.
-fn most_shared(rows: &[(String, String)], except: Option<&str>, pool: usize) -> Vec<String> {
-    let mut per_key: HashMap<&str, usize> = HashMap::new();
-    for (k, _) in rows {
-        *per_key.entry(k.as_str()).or_default() += 1;
+    if let Some(e) = except {
+        q = q.bind(e);
     }
-    // (rare keys shared, common keys shared) per record.
-    let mut shared: HashMap<&str, (u32, u32)> = HashMap::new();
-    for (k, person) in rows {
-        if except == Some(person.as_str()) {
-            continue;
-        }
-        let e = shared.entry(person.as_str()).or_default();
-        if per_key[k.as_str()] > KEY_ROWS {
-            e.1 += 1;
-        } else {
-            e.0 += 1;
-        }
-    }
-    let mut ranked: Vec<(&str, (u32, u32))> = shared.into_iter().collect();
-    ranked.sort_by(|a, b| b.1.cmp(&a.1).then_with(|| b.0.cmp(a.0)));
-    ranked.into_iter().take(pool).map(|(id, _)| id.to_owned()).collect()
+    q.fetch_all(&mut *conn).await?.into_iter().map(|r| opened(keyring, r)).collect()
 }
 
 /// Open what matching compares, for the given people (merged-away records are skipped), in the order given.
@@ -133,29 +153,15 @@ async fn open_people(conn: &mut sqlx::AnyConnection, keys: &Keyring, ids: &[Stri
     let mut out = Vec::with_capacity(ids.len());
     for chunk in ids.chunks(400) {
         let marks = (1..=chunk.len()).map(|i| format!("${i}")).collect::<Vec<_>>().join(", ");
-        let sql = format!(
-            "SELECT id, owner_agency_id, full_name, birth_date, sex, id_number, other_names, commune_code FROM persons \
-             WHERE id IN ({marks}) AND merged_into IS NULL"
-        );
+        let sql = format!("SELECT {SEALED_COLS} FROM persons p WHERE p.id IN ({marks}) AND p.merged_into IS NULL");
         let mut q = sqlx::query_as::<_, SealedPerson>(&sql);
         for id in chunk {
             q = q.bind(id);
         }
         let mut rows = q.fetch_all(&mut *conn).await?;
         rows.sort_by_key(|r| chunk.iter().position(|id| *id == r.0));
-        for (id, agency, name, birth, sex, idn, others, commune) in rows {
-            out.push(Opened {
-                agency,
-                values: [
-                    keys.open("persons", "full_name", &id, &name)?,
-                    keys.open_opt("persons", "birth_date", &id, birth.as_deref())?.unwrap_or_default(),
-                    keys.open("persons", "sex", &id, &sex)?,
-                    keys.open_opt("persons", "id_number", &id, idn.as_deref())?.unwrap_or_default(),
-                    commune.unwrap_or_default(),
-                ],
-                others: keys.open_opt("persons", "other_names", &id, others.as_deref())?.unwrap_or_default(),
-                id,
-            });
+        for row in rows {
+            out.push(opened(keys, row)?);
         }
     }
     Ok(out)
@@ -402,8 +408,7 @@ pub async fn propose_for(
     let mut found = Recognised::default();
     let mut opened = 1;
     if !blind.is_empty() {
-        let ids = sharing_keys(&mut cmd.tx, &blind, None, Some(person_id), MAX_POOL).await?;
-        let pool = open_people(&mut cmd.tx, keys, &ids).await?;
+        let pool = open_sharing(&mut cmd.tx, keys, &blind, None, Some(person_id), MAX_POOL).await?;
         opened += pool.len();
         if !pool.is_empty() {
             let f = fields();

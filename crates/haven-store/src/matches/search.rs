@@ -12,10 +12,10 @@ use haven_linkage::probe::{self, NameQuery};
 use haven_domain::person::Identity;
 
 use super::{
-    blind, insert_keys, open_people, person_keys, sharing_keys, stored_keys, write_keys, Opened, KEYS_VERSION,
+    blind, insert_keys, open_people, open_sharing, person_keys, stored_keys, write_keys, Opened, KEYS_VERSION,
 };
 use crate::crypto::Keyring;
-use crate::persons::KIND;
+use crate::persons::{PersonRow, KIND};
 use crate::{Actor, Command, Entry, Store};
 
 /// Most records a search opens: those sharing the most keys with what was typed.
@@ -24,7 +24,8 @@ pub const POOL: usize = 40;
 /// A person a search found, best first.
 #[derive(Clone, Debug, PartialEq)]
 pub struct Found {
-    pub person_id: String,
+    /// The record (never one merged away).
+    pub row: PersonRow,
     /// The comparison's weight of evidence (higher is closer).
     pub weight: f64,
     /// How the name agreed (the comparison's level, 0-4) and the birth date (`None` when either is unknown).
@@ -61,8 +62,16 @@ fn rank(q: &NameQuery, people: &[Opened]) -> Vec<Found> {
         }
         let slot = &mut best[owners[s.row]];
         if slot.as_ref().is_none_or(|b| b.weight < s.weight) {
+            let p = &people[owners[s.row]];
             *slot = Some(Found {
-                person_id: people[owners[s.row]].id.clone(),
+                row: PersonRow {
+                    id: p.id.clone(),
+                    owner_agency_id: p.agency.clone(),
+                    case_code: p.case_code.clone(),
+                    commune_code: Some(p.values[4].clone()).filter(|c| !c.is_empty()),
+                    created_at: p.created_at,
+                    merged_into: None,
+                },
                 weight: s.weight,
                 name_level,
                 birth_level: s.evidence[1].level,
@@ -70,7 +79,7 @@ fn rank(q: &NameQuery, people: &[Opened]) -> Vec<Found> {
         }
     }
     let mut found: Vec<Found> = best.into_iter().flatten().collect();
-    found.sort_by(|a, b| b.weight.total_cmp(&a.weight).then_with(|| b.person_id.cmp(&a.person_id)));
+    found.sort_by(|a, b| b.weight.total_cmp(&a.weight).then_with(|| b.row.id.cmp(&a.row.id)));
     found
 }
 
@@ -99,9 +108,16 @@ impl Store {
     /// caller checks access again on what it shows.
     pub async fn find_by_name(&self, q: &NameQuery, agency_id: &str, also: &[String]) -> anyhow::Result<Vec<Found>> {
         let keys = blind(&self.keys, q.keys());
+        if also.is_empty() {
+            // One statement: no snapshot needed.
+            let mut conn = self.db.pool().acquire().await?;
+            let people = open_sharing(&mut conn, &self.keys, &keys, Some(agency_id), None, POOL).await?;
+            return Ok(rank(q, &people));
+        }
         let marks = |from: usize| (0..keys.len()).map(|i| format!("${}", i + from)).collect::<Vec<_>>().join(", ");
         let mut tx = self.db.begin_snapshot().await?;
-        let mut ids = sharing_keys(&mut tx, &keys, Some(agency_id), None, POOL).await?;
+        let mut people = open_sharing(&mut tx, &self.keys, &keys, Some(agency_id), None, POOL).await?;
+        let mut ids = Vec::new();
         for chunk in also.chunks(200) {
             let sql = format!(
                 "SELECT DISTINCT person_id FROM match_keys WHERE key IN ({}) AND person_id IN ({})",
@@ -113,12 +129,12 @@ impl Store {
                 query = query.bind(k);
             }
             for id in query.fetch_all(&mut *tx).await? {
-                if !ids.contains(&id) {
+                if !ids.contains(&id) && !people.iter().any(|p| p.id == id) {
                     ids.push(id);
                 }
             }
         }
-        let people = open_people(&mut tx, &self.keys, &ids).await?;
+        people.extend(open_people(&mut tx, &self.keys, &ids).await?);
         tx.commit().await?;
         Ok(rank(q, &people))
     }
@@ -201,6 +217,8 @@ mod tests {
             agency: "a".into(),
             values: [name.into(), birth.into(), "f".into(), String::new(), String::new()],
             others: others.into(),
+            case_code: format!("HS-{id}"),
+            created_at: 0,
         }
     }
 
@@ -214,7 +232,7 @@ mod tests {
         ];
         let q = NameQuery::parse("MAI HO THI 1998").expect("a name");
         let found = rank(&q, &people);
-        let order: Vec<&str> = found.iter().map(|f| f.person_id.as_str()).collect();
+        let order: Vec<&str> = found.iter().map(|f| f.row.id.as_str()).collect();
         // The same name with the year first (by the record's own name or another name), then the namesake.
         assert_eq!(order.len(), 3, "{order:?}");
         assert!(order[..2].contains(&"2") && order[..2].contains(&"4"), "{order:?}");

@@ -22,7 +22,7 @@ pub const READ_ONLY: &str = "read";
 const TABLE: &str = "persons";
 
 /// What anyone allowed to list records sees: no identity.
-#[derive(Clone, Debug, Serialize)]
+#[derive(Clone, Debug, PartialEq, Serialize)]
 pub struct PersonRow {
     pub id: String,
     pub owner_agency_id: String,

@@ -218,3 +218,48 @@ story!(signals_of_other_agencies_records_are_limited_per_user_and_day, |app| {
     let (_, _, page) = enter(&app, &commune, "Lo Thi Xuan", "04/05/2001").await;
     assert!(page.contains(SIGNAL));
 });
+
+story!(a_name_shared_by_hundreds_still_finds_the_one_meant, |app| {
+    // Three hundred records of one common name and birth year: more than a search reads of any one key.
+    let border = app.agency_id("border").await;
+    let who = |year: u16| {
+        haven_domain::person::IdentityInput {
+            full_name: "Nguyễn Thị Hoa".into(),
+            sex: "f".into(),
+            birth_date: format!("{year}"),
+            ..Default::default()
+        }
+        .validate(2026)
+        .expect("valid")
+    };
+    let mut cmd = app.store.command(&haven_store::Actor::system("test")).await.expect("command");
+    for _ in 0..300 {
+        haven_store::persons::create(&mut cmd, &app.store.keys, &border, &who(1990)).await.expect("create");
+    }
+    let meant = haven_store::persons::create(&mut cmd, &app.store.keys, &border, &who(1991)).await.expect("create");
+    cmd.audit(haven_store::Entry::new("test.fill", "person", "")).await.expect("audit");
+    cmd.commit().await.expect("commit");
+    let meant = app.store.person(&meant).await.expect("read").expect("stored").case_code;
+
+    let c = app.client();
+    let token = token_for(&app, "border.officer").await;
+    let search = |typed: &'static str| {
+        let (c, token) = (&c, &token);
+        async move {
+            let (status, body) =
+                c.api_post(token, "/api/v1/persons/search", &json!({"query": typed, "purpose": "case_work"})).await;
+            assert_eq!(status, 200, "{body}");
+            body["items"]
+                .as_array()
+                .expect("items")
+                .iter()
+                .map(|i| i["case_code"].as_str().unwrap_or("").to_owned())
+                .collect::<Vec<_>>()
+        }
+    };
+    // With her birth year she comes first, although her whole name is shared by three hundred.
+    let found = search("HOA NGUYEN THI 1991").await;
+    assert_eq!(found.first(), Some(&meant), "{found:?}");
+    // Without it, a full page of namesakes, no more.
+    assert_eq!(search("Nguyen Thi Hoa").await.len(), 20);
+});
