@@ -220,7 +220,15 @@ impl Db {
     /// two writers queue on the busy timeout instead of failing when one upgrades from reading.
     pub async fn begin_write(&self) -> anyhow::Result<Tx> {
         let tx = match self.backend {
-            Backend::Sqlite => self.pool.begin_with("BEGIN IMMEDIATE").await?,
+            // Begun in a task of its own, which runs to the end even when the caller is dropped (a client
+            // that hung up). sqlx 0.8's SQLite driver, after a custom BEGIN succeeds, waits once more
+            // before it hands back the transaction; a caller dropped in that wait leaves the connection in
+            // the pool holding the write lock, and every writer after it fails. Finished in a task, the
+            // transaction is always handed over, and rolled back when dropped unused.
+            Backend::Sqlite => {
+                let pool = self.pool.clone();
+                tokio::spawn(async move { pool.begin_with("BEGIN IMMEDIATE").await }).await??
+            }
             Backend::Postgres => self.pool.begin().await?,
         };
         Ok(tx)

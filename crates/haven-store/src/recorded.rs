@@ -55,10 +55,20 @@ impl Store {
                         drop(turn);
                         return outcome(told.await);
                     }
-                    let written = self.write_batch(turn?, &batch).await.map_err(|e| format!("{e:#}"));
-                    for w in batch {
-                        let _ = w.done.send(written.clone());
-                    }
+                    // Written in a task of its own, so that the others' entries are written and answered
+                    // even if this caller hangs up meanwhile.
+                    let store = self.clone();
+                    let _ = tokio::spawn(async move {
+                        let written = match turn {
+                            Ok(turn) => store.write_batch(turn, &batch).await,
+                            Err(e) => Err(e),
+                        }
+                        .map_err(|e| format!("{e:#}"));
+                        for w in batch {
+                            let _ = w.done.send(written.clone());
+                        }
+                    })
+                    .await;
                 }
             }
         }

@@ -194,3 +194,31 @@ story!(entries_recorded_at_once_are_each_written_once_and_chained, |app| {
     assert_eq!(who, expected, "each entry once, under its own actor");
     assert_eq!(verify(&app).await, None);
 });
+
+story!(writers_that_hang_up_at_any_moment_leave_no_lock_behind, |app| {
+    // A client that hangs up drops its request's command wherever it was: waiting for its turn, beginning,
+    // writing or committing. Cut commands short at many points; every later command must still write.
+    for i in 0..300u64 {
+        let store = app.store.clone();
+        let cut = std::time::Duration::from_micros(i * 7 % 900);
+        let _ = tokio::time::timeout(cut, async move {
+            let mut cmd = store.command(&Actor::system("test")).await?;
+            cmd.audit(Entry::new("test.cut", "test", &i.to_string())).await?;
+            cmd.commit().await
+        })
+        .await;
+        let store = app.store.clone();
+        let _ = tokio::time::timeout(cut, async move {
+            store.record(&Actor::system("test"), Entry::new("test.cut_read", "test", &i.to_string())).await
+        })
+        .await;
+    }
+    let mut cmd = tokio::time::timeout(std::time::Duration::from_secs(5), app.store.command(&Actor::system("test")))
+        .await
+        .expect("a writer's turn comes")
+        .expect("begin");
+    cmd.audit(Entry::new("test.after", "test", "")).await.expect("audit");
+    cmd.commit().await.expect("no lock left behind");
+    app.store.record(&Actor::system("test"), Entry::new("test.after_read", "test", "")).await.expect("recorded");
+    assert_eq!(verify(&app).await, None);
+});
