@@ -66,35 +66,50 @@ pub struct User {
 const USER_COLS: &str = "id, username, display_name, agency_id, disabled, totp_enabled, failed_logins, \
                          locked_until, lang, password_hash";
 
+/// The user's columns of `users u`, then `r.role` of `user_roles r` joined on the user: such a query answers
+/// one row per role (one with no role for a user without), read by [`user_from_rows`]. One statement for a
+/// user and their roles, on every authenticated request.
+fn user_cols_with_role() -> String {
+    let mut cols: Vec<String> = USER_COLS.split(", ").map(|c| format!("u.{c}")).collect();
+    cols.push("r.role".into());
+    cols.join(", ")
+}
+
+const WITH_ROLES: &str = "LEFT JOIN user_roles r ON r.user_id = u.id";
+
+/// A user from rows whose columns from `at` on are [`user_cols_with_role`]; `None` without rows.
+fn user_from_rows(rows: &[crate::db::Row], at: usize) -> anyhow::Result<Option<User>> {
+    let Some(r) = rows.first() else { return Ok(None) };
+    let mut roles = Vec::new();
+    for row in rows {
+        let code: Option<String> = row.try_get(at + 10)?;
+        roles.extend(code.as_deref().and_then(Role::from_code));
+    }
+    Ok(Some(User {
+        id: r.try_get(at)?,
+        username: r.try_get(at + 1)?,
+        display_name: r.try_get(at + 2)?,
+        agency_id: r.try_get(at + 3)?,
+        roles,
+        disabled: r.try_get::<i64, _>(at + 4)? != 0,
+        totp_enabled: r.try_get::<i64, _>(at + 5)? != 0,
+        failed_logins: r.try_get(at + 6)?,
+        locked_until: r.try_get(at + 7)?,
+        lang: r.try_get(at + 8)?,
+        password_hash: r.try_get(at + 9)?,
+    }))
+}
+
 impl Store {
     async fn user_where(&self, clause: &str, value: &str) -> anyhow::Result<Option<User>> {
-        let row = sqlx::query(&format!("SELECT {USER_COLS} FROM users WHERE {clause} = $1"))
-            .bind(value)
-            .fetch_optional(self.db.pool())
-            .await?;
-        match row {
-            Some(r) => Ok(Some(self.user_from_row(&r, 0).await?)),
-            None => Ok(None),
-        }
-    }
-
-    /// A user from the USER_COLS columns of a row starting at `at`, with the roles looked up.
-    async fn user_from_row(&self, r: &crate::db::Row, at: usize) -> anyhow::Result<User> {
-        let id: String = r.try_get(at)?;
-        let roles = self.roles_of(&id).await?;
-        Ok(User {
-            id,
-            username: r.try_get(at + 1)?,
-            display_name: r.try_get(at + 2)?,
-            agency_id: r.try_get(at + 3)?,
-            roles,
-            disabled: r.try_get::<i64, _>(at + 4)? != 0,
-            totp_enabled: r.try_get::<i64, _>(at + 5)? != 0,
-            failed_logins: r.try_get(at + 6)?,
-            locked_until: r.try_get(at + 7)?,
-            lang: r.try_get(at + 8)?,
-            password_hash: r.try_get(at + 9)?,
-        })
+        let rows = sqlx::query(&format!(
+            "SELECT {} FROM users u {WITH_ROLES} WHERE u.{clause} = $1 ORDER BY r.role",
+            user_cols_with_role()
+        ))
+        .bind(value)
+        .fetch_all(self.db.pool())
+        .await?;
+        user_from_rows(&rows, 0)
     }
 
     pub async fn user_by_name(&self, username: &str) -> anyhow::Result<Option<User>> {
@@ -103,14 +118,6 @@ impl Store {
 
     pub async fn user(&self, id: &str) -> anyhow::Result<Option<User>> {
         self.user_where("id", id).await
-    }
-
-    async fn roles_of(&self, user_id: &str) -> anyhow::Result<Vec<Role>> {
-        let codes: Vec<String> = sqlx::query_scalar("SELECT role FROM user_roles WHERE user_id = $1 ORDER BY role")
-            .bind(user_id)
-            .fetch_all(self.db.pool())
-            .await?;
-        Ok(codes.iter().filter_map(|c| Role::from_code(c)).collect())
     }
 
     /// Users, optionally of one agency, by user name, with their roles.
@@ -133,18 +140,18 @@ impl Store {
         Ok(out)
     }
 
-    /// A session with its user (and roles) in two queries, for every authenticated request.
+    /// A session with its user and roles in one query, for every authenticated request.
     pub async fn session_with_user(&self, token: &str) -> anyhow::Result<Option<(Session, User)>> {
-        let row = sqlx::query(&format!(
+        let rows = sqlx::query(&format!(
             "SELECT s.stage, s.csrf, s.created_at, s.last_seen_at, {} FROM sessions s JOIN users u ON u.id = s.user_id \
-             WHERE s.token_hash = $1",
-            USER_COLS.split(", ").map(|c| format!("u.{c}")).collect::<Vec<_>>().join(", ")
+             {WITH_ROLES} WHERE s.token_hash = $1 ORDER BY r.role",
+            user_cols_with_role()
         ))
         .bind(secret_hash(token))
-        .fetch_optional(self.db.pool())
+        .fetch_all(self.db.pool())
         .await?;
-        let Some(r) = row else { return Ok(None) };
-        let user = self.user_from_row(&r, 4).await?;
+        let Some(user) = user_from_rows(&rows, 4)? else { return Ok(None) };
+        let r = &rows[0];
         let session = Session {
             user_id: user.id.clone(),
             stage: r.try_get(0)?,
@@ -186,15 +193,15 @@ impl Store {
 
     /// The user an API token belongs to, if the token is live.
     pub async fn user_by_token(&self, token: &str) -> anyhow::Result<Option<User>> {
-        let user_id: Option<String> =
-            sqlx::query_scalar("SELECT user_id FROM api_tokens WHERE token_hash = $1 AND revoked_at IS NULL")
-                .bind(secret_hash(token))
-                .fetch_optional(self.db.pool())
-                .await?;
-        match user_id {
-            Some(id) => self.user(&id).await,
-            None => Ok(None),
-        }
+        let rows = sqlx::query(&format!(
+            "SELECT {} FROM api_tokens t JOIN users u ON u.id = t.user_id {WITH_ROLES} \
+             WHERE t.token_hash = $1 AND t.revoked_at IS NULL ORDER BY r.role",
+            user_cols_with_role()
+        ))
+        .bind(secret_hash(token))
+        .fetch_all(self.db.pool())
+        .await?;
+        user_from_rows(&rows, 0)
     }
 
     pub async fn totp_secret_sealed(&self, user_id: &str) -> anyhow::Result<Option<Vec<u8>>> {
