@@ -87,9 +87,10 @@ fn opened(keys: &Keyring, row: SealedPerson) -> anyhow::Result<Opened> {
 }
 
 /// Most rows read of one key. A key shared by more records than this (a common surname and middle name with
-/// a birth year, among a million) tells little about who was meant, and reading all of it would cost what the
-/// rest of a search costs many times over; its first rows still count, after every rarer key.
-const KEY_ROWS: usize = 250;
+/// a birth year, a common whole name, among a million) tells little about who was meant, and reading all of
+/// it would cost what the rest of a search costs many times over; its newest rows still count, after every
+/// rarer key. A search or a recognition reads at most this many rows of each of its keys (about five).
+const KEY_ROWS: usize = 100;
 
 /// Open the records sharing the most of `keys` (blinded), at most `pool` of them, best first: first by how
 /// many keys held by at most [`KEY_ROWS`] records they share, then by how many common keys, newest first
@@ -114,13 +115,16 @@ async fn open_sharing(
     };
     let agency_mark = agency.map(|_| mark());
     let filter = agency_mark.map(|m| format!(" AND agency_id = {m}")).unwrap_or_default();
+    // Each key's records (newest first) with how many it holds, counted up to one past the cap: a window
+    // function would count the same, at twice the cost in SQLite.
     let hits = (0..keys.len())
         .map(|i| {
+            let key = mark();
+            let cap = KEY_ROWS + 1;
             format!(
-                "SELECT {i} AS k, person_id FROM (SELECT person_id FROM match_keys WHERE key = {}{filter} \
-                 ORDER BY key DESC, agency_id DESC, person_id DESC LIMIT {}) k{i}",
-                mark(),
-                KEY_ROWS + 1
+                "SELECT person_id, (SELECT COUNT(*) FROM (SELECT 1 AS one FROM match_keys WHERE key = {key}{filter} \
+                 LIMIT {cap}) c{i}) AS n FROM (SELECT person_id FROM match_keys WHERE key = {key}{filter} \
+                 ORDER BY key DESC, agency_id DESC, person_id DESC LIMIT {cap}) k{i}"
             )
         })
         .collect::<Vec<_>>()
@@ -128,9 +132,8 @@ async fn open_sharing(
     let except_clause = except.map(|_| format!(" WHERE person_id <> {}", mark())).unwrap_or_default();
     let sql = format!(
         "WITH hits AS ({hits}), \
-         counted AS (SELECT person_id, COUNT(*) OVER (PARTITION BY k) AS n FROM hits), \
          best AS (SELECT person_id, SUM(CASE WHEN n <= {KEY_ROWS} THEN 1 ELSE 0 END) AS rare, COUNT(*) AS shared \
-                  FROM counted{except_clause} GROUP BY person_id ORDER BY rare DESC, shared DESC, person_id DESC \
+                  FROM hits{except_clause} GROUP BY person_id ORDER BY rare DESC, shared DESC, person_id DESC \
                   LIMIT {pool}) \
          SELECT {SEALED_COLS} FROM best JOIN persons p ON p.id = best.person_id WHERE p.merged_into IS NULL \
          ORDER BY best.rare DESC, best.shared DESC, p.id DESC"
