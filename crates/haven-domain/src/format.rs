@@ -80,6 +80,30 @@ pub fn parse_date(s: &str) -> Option<Date> {
     Date::from_calendar_date(y.parse().ok()?, month, d.parse().ok()?).ok()
 }
 
+/// A time of day as people write it: "9:30", "09:30", "9h30", "9h", "9g30", "9 giờ 30", "9 giờ 30 phút", "9.30",
+/// or an hour alone ("9"). `None` for anything else, an hour past 23 or a minute past 59.
+pub fn parse_time_of_day(s: &str) -> Option<time::Time> {
+    fn digits(s: &str) -> (&str, &str) {
+        let end = s.find(|c: char| !c.is_ascii_digit()).unwrap_or(s.len());
+        (&s[..end], &s[end..])
+    }
+    let lower = s.trim().to_lowercase();
+    let (hour, rest) = digits(&lower);
+    if hour.is_empty() || hour.len() > 2 {
+        return None;
+    }
+    let rest = rest.trim_start();
+    let rest = ["giờ", "gio", "h", "g", ":", "."].iter().find_map(|sep| rest.strip_prefix(sep)).unwrap_or(rest);
+    let (minute, rest) = digits(rest.trim_start());
+    let rest = rest.trim();
+    let rest = ["phút", "phut", "p", "'"].iter().find_map(|unit| rest.strip_suffix(unit)).unwrap_or(rest);
+    if !rest.trim().is_empty() || minute.len() > 2 || (minute.is_empty() && lower.ends_with([':', '.'])) {
+        return None;
+    }
+    let minute = if minute.is_empty() { 0 } else { minute.parse().ok()? };
+    time::Time::from_hms(hour.parse().ok()?, minute, 0).ok()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -102,6 +126,23 @@ mod tests {
         assert_eq!(parse_date("29/02/2025"), None, "not a leap year");
         assert_eq!(parse_date("01/07/25"), None);
         assert_eq!(parse_date("1/2/3/2025"), None);
+    }
+
+    #[test]
+    fn times_as_people_write_them() {
+        use time::macros::time;
+        for typed in ["9:30", "09:30", "9h30", "9H30", "9g30", "9 giờ 30", "9 giờ 30 phút", "9h30p", "9.30", " 9 h 30 "]
+        {
+            assert_eq!(parse_time_of_day(typed), Some(time!(9:30)), "{typed}");
+        }
+        assert_eq!(parse_time_of_day("9h"), Some(time!(9:00)));
+        assert_eq!(parse_time_of_day("9 giờ"), Some(time!(9:00)));
+        assert_eq!(parse_time_of_day("9"), Some(time!(9:00)));
+        assert_eq!(parse_time_of_day("21:05"), Some(time!(21:05)));
+        assert_eq!(parse_time_of_day("0h"), Some(time!(0:00)));
+        for bad in ["", "24:00", "9:60", "9:", "9h30x", "nine", "930", "9:3:0", "-1:00", "9 30 45", "123:00"] {
+            assert_eq!(parse_time_of_day(bad), None, "{bad}");
+        }
     }
 
     #[test]

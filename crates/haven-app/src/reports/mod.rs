@@ -4,7 +4,7 @@
 //! from `haven_domain::reports`.
 
 use haven_domain::cases::PersonRole;
-use haven_domain::format::parse_date;
+use haven_domain::format::{parse_date, parse_time_of_day};
 use haven_domain::reports::clock::{Clock, ClockEvent};
 use haven_domain::reports::intake::{self, Channel, Classification, Decision, DecisionKind, Kind};
 use haven_domain::time::{to_millis, VN_OFFSET};
@@ -175,16 +175,6 @@ pub struct NewReportForm {
     pub assigned_to: String,
 }
 
-/// Parse "HH:MM" (empty means the start of the day).
-fn parse_time(s: &str) -> Option<time::Time> {
-    let s = s.trim();
-    if s.is_empty() {
-        return Some(time::Time::MIDNIGHT);
-    }
-    let (h, m) = s.split_once(':')?;
-    time::Time::from_hms(h.parse().ok()?, m.parse().ok()?, 0).ok()
-}
-
 /// Validate and record a new report for the caller's agency.
 pub async fn create(app: &App, caller: &Caller, form: NewReportForm) -> Result<Outcome<String>> {
     caller.require(Action::CreateRecords)?;
@@ -197,13 +187,24 @@ pub async fn create(app: &App, caller: &Caller, form: NewReportForm) -> Result<O
     if channel.is_none() {
         f.add("channel", "error.choice");
     }
-    let received = parse_date(&form.received_date)
-        .zip(parse_time(&form.received_time))
-        .map(|(d, t)| d.with_time(t).assume_offset(VN_OFFSET));
-    match received.map(to_millis) {
-        None => f.add("received_date", "error.date"),
-        Some(at) if at > app.store.now() => f.add("received_date", "error.date_in_future"),
-        _ => {}
+    // The time as people write it ("9h30", "9:30"); none means the start of the day. Each error lands on the
+    // field it is about: a time later today on the time, a day after today on the date.
+    let day = parse_date(&form.received_date);
+    let typed_time = form.received_time.trim();
+    let at = if typed_time.is_empty() { Some(time::Time::MIDNIGHT) } else { parse_time_of_day(typed_time) };
+    if day.is_none() {
+        f.add("received_date", "error.date");
+    }
+    if at.is_none() {
+        f.add("received_time", "error.time");
+    }
+    let received = day.zip(at).map(|(d, t)| d.with_time(t).assume_offset(VN_OFFSET));
+    if let (Some(d), Some(r)) = (day, received) {
+        if d > app.today() {
+            f.add("received_date", "error.date_in_future");
+        } else if to_millis(r) > app.store.now() {
+            f.add("received_time", "error.time_in_future");
+        }
     }
     let anonymous = form.anonymous.as_deref().is_some_and(|a| !a.is_empty() && a != "0" && a != "false");
     if !anonymous && form.reporter_name.trim().is_empty() {

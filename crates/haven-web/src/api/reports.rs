@@ -156,7 +156,7 @@ pub struct ReportIn {
     pub channel: String,
     /// dd/mm/yyyy or yyyy-mm-dd, a day in Viet Nam.
     pub received_date: String,
-    /// HH:MM; the start of the day when omitted.
+    /// Hours and minutes as people write them (14:30, 9h30, 9 giờ 30); the start of the day when omitted.
     #[serde(default)]
     pub received_time: String,
     #[serde(default)]

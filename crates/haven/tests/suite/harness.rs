@@ -208,6 +208,11 @@ impl TestApp {
     pub async fn count_persons(&self, agency: &str) -> i64 {
         self.store.count_persons(&self.agency_id(agency).await).await.expect("count")
     }
+
+    pub async fn count_reports(&self, agency: &str) -> i64 {
+        let sql = format!("SELECT COUNT(*) FROM reports WHERE owner_agency_id = '{}'", self.agency_id(agency).await);
+        haven_store::testing::scalar_i64(&self.store.db, &sql).await.expect("count")
+    }
 }
 
 pub struct Resp {

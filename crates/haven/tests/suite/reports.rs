@@ -29,6 +29,51 @@ async fn intake(app: &TestApp) -> String {
     r.location.expect("location").split('?').next().expect("path").to_owned()
 }
 
+story!(times_are_read_as_people_write_them_and_errors_land_on_their_field, |app| {
+    let clerk = app.login("police.clerk").await;
+    let post = |date: &'static str, time: &'static str| {
+        let clerk = &clerk;
+        async move {
+            clerk
+                .post(
+                    "/reports/new",
+                    "/reports",
+                    &[
+                        ("kind", "denunciation"),
+                        ("channel", "hotline"),
+                        ("received_date", date),
+                        ("received_time", time),
+                        ("anonymous", "1"),
+                        ("summary", "Một phụ nữ bị đưa qua biên giới, gia đình báo tin qua đường dây nóng"),
+                    ],
+                )
+                .await
+        }
+    };
+    let before = app.count_reports("police").await;
+    // It is 09:00 on 1 March 2026 in the harness. Later today is an error on the time, not the date.
+    let r = post("01/03/2026", "21h30").await;
+    assert_eq!(r.status, 422);
+    assert!(r.body.contains("id=\"received_time-error\">Giờ này hôm nay chưa đến"), "{}", r.body);
+    assert!(!r.body.contains("id=\"received_date-error\""), "the date is right");
+    assert!(r.body.contains("aria-describedby=\"received_time-hint received_time-error\""));
+    assert!(r.body.contains("value=\"21h30\""), "what was typed is kept");
+    // A time that is no time is said on the time field; a day to come on the date field.
+    let r = post("01/03/2026", "9h75").await;
+    assert!(r.body.contains("id=\"received_time-error\">Giờ không hợp lệ"), "{}", r.body);
+    let r = post("02/03/2026", "8h").await;
+    assert!(r.body.contains("id=\"received_date-error\">Ngày này chưa đến"), "{}", r.body);
+    assert!(!r.body.contains("id=\"received_time-error\""));
+    assert_eq!(app.count_reports("police").await, before, "nothing written");
+    // The Vietnamese way is accepted, and the report is received at that time.
+    for typed in ["8h30", "8 giờ 30", "8:30"] {
+        let r = post("01/03/2026", typed).await;
+        assert_eq!(r.status, 303, "{typed}: {}", r.body);
+        let page = clerk.get(r.location.as_deref().expect("location")).await.body;
+        assert!(page.contains("01/03/2026 08:30"), "{typed}");
+    }
+});
+
 story!(a_report_goes_from_intake_to_a_decision_on_the_clock, |app| {
     let path = intake(&app).await;
     let officer = app.login("police.officer").await;
