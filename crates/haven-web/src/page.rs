@@ -34,6 +34,9 @@ pub struct Ctx {
     pub path: String,
     /// A translation key confirming what was just done (`?done=` after a redirect).
     pub done: Option<String>,
+    /// What went wrong with what was just sent, after a redirect (`?problem=` with the key, `&at=` with the
+    /// id of the field it is about): shown as the error summary, never as a confirmation.
+    pub problem: Option<(String, String)>,
     /// Reports assigned to the viewer that are overdue, and that fall due within five days (overdue ones
     /// excluded): the banner on every page.
     pub deadlines: Option<(i64, i64)>,
@@ -120,12 +123,14 @@ impl Ctx {
     pub fn build(state: &AppState, viewer: Option<&Viewer>, parts: &Parts) -> Ctx {
         let lang = ctx::request_lang(viewer, &parts.headers);
         let path = parts.uri.path().to_owned();
-        let done = parts
-            .uri
-            .query()
-            .and_then(|q| serde_urlencoded::from_str::<Vec<(String, String)>>(q).ok())
-            .and_then(|q| q.into_iter().find(|(k, _)| k == "done").map(|(_, v)| format!("done.{v}")))
-            .filter(|k| state.i18n.get(lang, k) != k.as_str());
+        let query: Vec<(String, String)> =
+            parts.uri.query().and_then(|q| serde_urlencoded::from_str(q).ok()).unwrap_or_default();
+        let param = |name: &str| query.iter().find(|(k, _)| k == name).map(|(_, v)| v.as_str());
+        // Only keys that exist are shown: a link cannot put arbitrary text on a page.
+        let known = |k: String| Some(k).filter(|k| state.i18n.get(lang, k) != k.as_str());
+        let done = param("done").and_then(|v| known(format!("done.{v}")));
+        let field = param("at").filter(|a| !a.is_empty() && a.bytes().all(|b| b.is_ascii_lowercase() || b == b'_'));
+        let problem = param("problem").and_then(|v| known(format!("problem.{v}"))).zip(field.map(str::to_owned));
         Ctx {
             lang,
             i18n: state.i18n.clone(),
@@ -138,6 +143,7 @@ impl Ctx {
             csrf: ctx::expected_csrf(viewer, &parts.headers).unwrap_or_default(),
             path,
             done,
+            problem,
             deadlines: None,
         }
     }
@@ -238,6 +244,7 @@ pub fn error_page(state: &AppState, lang: Lang, status: StatusCode, key: &str, r
         csrf: String::new(),
         path: String::new(),
         done: None,
+        problem: None,
         deadlines: None,
     };
     render(status, &ErrorPage { c, status: status.as_u16(), key, request_id })

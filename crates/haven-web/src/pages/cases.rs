@@ -46,7 +46,10 @@ async fn open_case(
 ) -> AppResult<Response> {
     match app::open(&state, &viewer, &report_id, &form).await? {
         Ok(id) => Ok(Redirect::to(&format!("/cases/{id}?done=case_opened")).into_response()),
-        Err(_) => Ok(Redirect::to(&format!("/reports/{report_id}?done=case_number_missing#open-case")).into_response()),
+        Err(_) => {
+            Ok(Redirect::to(&format!("/reports/{report_id}?problem=case_number_missing&at=case_number"))
+                .into_response())
+        }
     }
 }
 

@@ -341,6 +341,15 @@ story!(a_case_goes_from_initiation_to_trial_and_the_indicators_follow, |app| {
         )
         .await;
     assert_eq!(r.status, 303, "{}", r.body);
+    // Without its number the case is not opened, and the page says so as an error tied to the field.
+    let r = officer.post(&path, &format!("{path}/open-case"), &[("case_number", " ")]).await;
+    let back = officer.get(r.location.as_deref().expect("back to the report")).await.body;
+    assert!(
+        back.contains("class=\"error-summary\" role=\"alert\" tabindex=\"-1\" autofocus")
+            && back.contains("<a href=\"#case_number\">Cần ghi số vụ án.</a>"),
+        "{back}"
+    );
+    assert!(!back.contains("class=\"notice\" role=\"status\">Cần ghi"), "never a confirmation");
     let r = officer.post(&path, &format!("{path}/open-case"), &[("case_number", "07/2026/HS")]).await;
     assert_eq!(r.status, 303, "{}", r.body);
     let case = r.location.expect("case").split('?').next().expect("path").to_owned();
@@ -545,6 +554,7 @@ story!(persons_are_named_on_reports_and_follow_into_the_case, |app| {
     let officer = app.login("police.officer").await;
     let banner = officer.get("/persons").await.body;
     assert!(banner.contains("id=\"deadline-banner\"") && banner.contains("đến hạn trong 5 ngày"), "{banner}");
+    assert!(banner.contains("class=\"notice warning\" role=\"status\" id=\"deadline-banner\""), "not in green");
     assert!(!app.login("police.clerk").await.get("/").await.body.contains("deadline-banner"));
     let r = officer
         .post(
