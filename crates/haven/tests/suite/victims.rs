@@ -66,6 +66,13 @@ story!(a_returned_person_is_received_verified_identified_and_supported, |app| {
     assert_eq!(r.status, 303, "{}", r.body);
     let page = officer.get(&case).await.body;
     assert!(page.contains("Đang được xác định là nạn nhân") && page.contains("Đã xác minh"), "{page}");
+    // The summary gives the day verification happened, not the day it was due.
+    assert!(
+        page.contains(
+            "<dt>Đã xác minh ngày</dt><dd id=\"verification\"><span class=\"tag\">Đã xác minh</span> 03/03/2026"
+        ),
+        "{page}"
+    );
 
     // Identification: grounds are required; the proposer cannot approve; another head can.
     let r = officer

@@ -70,6 +70,7 @@ pub(super) struct CasePage {
     possible_matches: bool,
     received: String,
     commune: String,
+    /// The day verification happened, or until then the day it is due.
     due: String,
     verification: &'static str,
     days: i64,
@@ -471,7 +472,7 @@ pub(super) async fn page(
         possible_matches,
         received: display(&v.received_on),
         commune,
-        due: display(&v.verification_due),
+        due: display(v.verified_on.as_deref().unwrap_or(&v.verification_due)),
         verification,
         days,
         steps,
