@@ -20,14 +20,8 @@ pub(crate) struct Waiting {
 }
 
 /// The entries waiting for a writer.
-#[derive(Default)]
+#[derive(Clone, Default)]
 pub(crate) struct Queue(Arc<Mutex<Vec<Waiting>>>);
-
-impl Clone for Queue {
-    fn clone(&self) -> Queue {
-        Queue(self.0.clone())
-    }
-}
 
 impl Queue {
     fn push(&self, w: Waiting) {

@@ -102,7 +102,6 @@ pub async fn search(app: &App, caller: &Caller, typed: &str, purpose: &str) -> R
         }
     }
     let s = &app.store;
-    let mut rows = Vec::new();
     let found = match &query {
         Query::Code(c) => s.find_persons_by_case_code(c).await?,
         Query::IdNumber(id) => {
@@ -119,12 +118,10 @@ pub async fn search(app: &App, caller: &Caller, typed: &str, purpose: &str) -> R
         Query::Passport(p) => s.find_persons_by_passport(p).await?,
         Query::Name(q) => {
             let also = s.persons_reachable(&caller.agency.id, &caller.user.id, s.now()).await?;
-            let ranked = s.find_by_name(q, &caller.agency.id, &also).await?.into_iter().map(|f| f.row).collect();
-            keep_allowed(app, caller, ranked, &mut rows).await?;
-            Vec::new()
+            s.find_by_name(q, &caller.agency.id, &also).await?.into_iter().map(|f| f.row).collect()
         }
     };
-    keep_allowed(app, caller, found, &mut rows).await?;
+    let rows = allowed(app, caller, found).await?;
     let hash = s.keys.blind(BlindKind::Search, &query.probe());
     s.record(
         &caller.actor(),
@@ -134,9 +131,10 @@ pub async fn search(app: &App, caller: &Caller, typed: &str, purpose: &str) -> R
     Ok(Ok(Searched { kind: query.kind(), rows }))
 }
 
-/// Add to `rows` (up to [`MAX_RESULTS`]) what of `found` the caller may open: whatever the index found, only
-/// that is answered.
-async fn keep_allowed(app: &App, caller: &Caller, found: Vec<PersonRow>, rows: &mut Vec<PersonRow>) -> Result<()> {
+/// What of `found` the caller may open, up to [`MAX_RESULTS`], in order: whatever the index found, only that
+/// is answered.
+async fn allowed(app: &App, caller: &Caller, found: Vec<PersonRow>) -> Result<Vec<PersonRow>> {
+    let mut rows = Vec::new();
     for p in found {
         if rows.len() == MAX_RESULTS {
             break;
@@ -145,7 +143,7 @@ async fn keep_allowed(app: &App, caller: &Caller, found: Vec<PersonRow>, rows: &
             rows.push(p);
         }
     }
-    Ok(())
+    Ok(rows)
 }
 
 /// Exact look-up by ID number, phone, passport or case code, as [`search`] answers it (the API's older
