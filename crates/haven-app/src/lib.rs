@@ -29,6 +29,7 @@ pub mod reports;
 pub mod sharing;
 pub mod statistics;
 pub mod supervision;
+pub mod tasks;
 pub mod training;
 pub mod victims;
 

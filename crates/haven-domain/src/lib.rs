@@ -15,6 +15,7 @@ pub mod roles;
 pub mod stats;
 pub mod time;
 pub mod victims;
+pub mod work;
 
 pub use access::{AccessDecision, AccessRequest, BreakGlass, Grant, Grantee};
 

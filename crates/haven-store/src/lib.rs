@@ -21,6 +21,7 @@ pub mod plan;
 mod recorded;
 pub mod registers;
 pub mod reports;
+pub mod tasks;
 pub mod testing;
 pub mod victims;
 

@@ -87,35 +87,45 @@ impl Ctx {
 }
 
 fn nav_for(v: &Viewer, path: &str) -> Vec<NavItem> {
+    use haven_domain::work::Area::{self, *};
     use Action::*;
-    // Each item shows to those whose roles permit any of its actions.
-    let items: [(&'static str, &'static str, &[Action]); 19] = [
-        ("/victims", "nav.victims", &[ViewRecords]),
-        ("/referrals", "nav.referrals", &[ViewRecords]),
-        ("/absentees", "nav.absentees", &[ViewRecords]),
-        ("/handovers", "nav.handovers", &[ViewRecords]),
-        ("/matches", "nav.matches", &[ViewRecords]),
-        ("/reports", "nav.reports", &[ViewRecords]),
-        ("/cases", "nav.cases", &[ViewRecords]),
-        ("/cooperation", "nav.cooperation", &[ViewRecords]),
-        ("/indicators", "nav.indicators", &[ViewAggregates]),
-        ("/plans", "nav.plans", &[ViewAggregates, CreateRecords]),
-        ("/prevention", "nav.prevention", &[ViewAggregates, CreateRecords]),
-        ("/training", "nav.training", &[ViewAggregates, CreateRecords]),
-        ("/exports", "nav.exports", &[ViewAggregates]),
-        ("/persons", "nav.persons", &[ViewRecords]),
-        ("/supervision", "nav.supervision", &[SuperviseAgency]),
-        ("/audit", "nav.audit", &[ViewAudit]),
-        ("/admin/users", "nav.users", &[ManageUsers]),
-        ("/admin/agencies", "nav.agencies", &[ManageAgencies]),
-        ("/admin/security", "nav.security", &[ManageSecurity]),
+    let areas = haven_domain::work::areas(&v.agency.functions);
+    // An item shows to those whose roles permit its action and, for the work of agencies, whose agency
+    // works in one of its areas (an empty list: any agency). Aggregate pages follow the role alone.
+    let items: [(&'static str, &'static str, Action, &[Area]); 21] = [
+        ("/reports", "nav.reports", ViewRecords, &[Reports]),
+        ("/cases", "nav.cases", ViewRecords, &[Cases]),
+        ("/victims", "nav.victims", ViewRecords, &[Victims]),
+        ("/referrals", "nav.referrals", ViewRecords, &[Victims, Referrals]),
+        ("/handovers", "nav.handovers", ViewRecords, &[Returnees]),
+        ("/absentees", "nav.absentees", ViewRecords, &[Absentees]),
+        ("/matches", "nav.matches", ViewRecords, &[Matches]),
+        ("/cooperation", "nav.cooperation", ViewRecords, &[Cooperation]),
+        ("/persons", "nav.persons", ViewRecords, &[]),
+        ("/indicators", "nav.indicators", ViewAggregates, &[]),
+        ("/plans", "nav.plans", ViewAggregates, &[]),
+        ("/plans", "nav.plans", CreateRecords, &[Plan]),
+        ("/prevention", "nav.prevention", ViewAggregates, &[]),
+        ("/prevention", "nav.prevention", CreateRecords, &[Prevention]),
+        ("/training", "nav.training", ViewAggregates, &[]),
+        ("/training", "nav.training", CreateRecords, &[Prevention]),
+        ("/exports", "nav.exports", ViewAggregates, &[]),
+        ("/statistics", "nav.statistics", PublishStatistics, &[]),
+        ("/supervision", "nav.supervision", SuperviseAgency, &[]),
+        ("/audit", "nav.audit", ViewAudit, &[]),
+        ("/admin/users", "nav.users", ManageUsers, &[]),
+    ];
+    let admin: [(&'static str, &'static str, Action, &[Area]); 2] = [
+        ("/admin/agencies", "nav.agencies", ManageAgencies, &[]),
+        ("/admin/security", "nav.security", ManageSecurity, &[]),
     ];
     let mut nav = vec![NavItem { href: "/", key: "nav.home", current: path == "/" }];
-    nav.extend(items.into_iter().filter(|(_, _, a)| a.iter().any(|a| v.can(*a))).map(|(href, key, _)| NavItem {
-        href,
-        key,
-        current: path.starts_with(href),
-    }));
+    for (href, key, action, within) in items.into_iter().chain(admin) {
+        let shown = v.can(action) && (within.is_empty() || within.iter().any(|a| areas.contains(a)));
+        if shown && !nav.iter().any(|n| n.href == href) {
+            nav.push(NavItem { href, key, current: path.starts_with(href) });
+        }
+    }
     nav
 }
 

@@ -94,9 +94,14 @@ async fn fill(c: &Client, id: &str, value: &str) {
 
 /// Click something that submits a form or follows a link, and wait for the next page to load.
 async fn click(c: &Client, id: &str) {
+    click_on(c, Locator::Id(id), &format!("#{id}")).await;
+}
+
+/// Click what `at` finds and wait until the browser has loaded the page that follows.
+async fn click_on(c: &Client, at: Locator<'_>, what: &str) {
     let old = c.find(Locator::Css("html")).await.expect("page");
-    c.find(Locator::Id(id)).await.unwrap_or_else(|_| panic!("#{id}")).click().await.expect("click");
-    for _ in 0..100 {
+    c.find(at).await.unwrap_or_else(|_| panic!("{what}")).click().await.expect("click");
+    for _ in 0..200 {
         // The old page's root goes stale once the browser has moved on.
         if old.tag_name().await.is_err() {
             let ready = c.execute("return document.readyState", vec![]).await.ok();
@@ -106,7 +111,7 @@ async fn click(c: &Client, id: &str) {
         }
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
-    panic!("clicking #{id} did not load a new page");
+    panic!("clicking {what} did not load a new page");
 }
 
 /// Choose an option of a select by its value.
@@ -121,6 +126,12 @@ async fn choose(c: &Client, id: &str, value: &str) {
 
 async fn text(c: &Client) -> String {
     c.find(Locator::Css("body")).await.expect("body").text().await.expect("text")
+}
+
+/// The page's text, or None while the browser is between pages (a page that reloads itself has no body
+/// for a moment).
+async fn text_now(c: &Client) -> Option<String> {
+    c.find(Locator::Css("body")).await.ok()?.text().await.ok()
 }
 
 async fn log_in(b: &Client, app: &TestApp, user: &str) {
@@ -291,8 +302,9 @@ async fn a_border_guard_receives_a_victim_and_a_head_returns_then_approves_the_i
     click(b, "logout").await;
     // The head finds it waiting on the home page and judges it on its grounds, shown on the page.
     log_in(b, &app, "border.head").await;
-    assert!(text(b).await.contains("đề xuất xác định nạn nhân chờ phê duyệt"), "waiting on the home page");
-    b.goto(&app.url(&case)).await.expect("goto");
+    assert!(text(b).await.contains("Đề xuất xác định nạn nhân chờ phê duyệt"), "waiting on the home page");
+    click_on(b, Locator::Css("#decisions a.decision"), "the waiting decision").await;
+    assert!(b.current_url().await.expect("url").path().ends_with(&case), "the link leads to the case");
     let grounds = b.find(Locator::Id("grounds")).await.expect("grounds").text().await.expect("text");
     for part in ["Điều 23 Luật 53/2024/QH15", "Tài liệu của cơ quan giải cứu", "07/GXN", "Đã xác minh ngày 01/03/2026"]
     {
@@ -351,7 +363,7 @@ async fn a_border_guard_hands_a_victim_over_and_health_accepts() {
     assert!(page.contains("Đã gửi đề nghị bàn giao.") && page.contains("Đã đề nghị bàn giao cho"), "{page}");
     click(b, "logout").await;
     log_in(b, &app, "health.officer").await;
-    click(b, "waiting-handovers").await;
+    click_on(b, Locator::Css("#task-handovers_incoming a"), "the waiting handovers").await;
     let inbox = text(b).await;
     assert!(inbox.contains("Hỗ trợ y tế, tâm lý và tiếp tục xác định"), "the reason is on the inbox: {inbox}");
     let handover = app.store.handovers_of_case(case.trim_start_matches("/victims/")).await.expect("read").remove(0);
@@ -368,14 +380,13 @@ async fn a_border_guard_hands_a_victim_over_and_health_accepts() {
 
 /// Wait until the page's text contains `needle` (pages that update themselves).
 async fn wait_for_text(c: &Client, needle: &str) -> String {
-    for _ in 0..200 {
-        let page = text(c).await;
-        if page.contains(needle) {
+    for _ in 0..300 {
+        if let Some(page) = text_now(c).await.filter(|p| p.contains(needle)) {
             return page;
         }
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
-    panic!("the page never showed {needle:?}: {}", text(c).await);
+    panic!("the page never showed {needle:?}: {:?}", text_now(c).await);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -437,17 +448,10 @@ async fn a_commune_imports_its_list_and_a_border_guard_confirms_a_match() {
     br.close().await;
 }
 
-/// On the review queue, say the first pair is the same person, and wait for the page to change.
+/// On the review queue, say the first pair is the same person, and wait for the page that follows.
 async fn confirm_first_pair(b: &fantoccini::Client, app: &TestApp) {
     b.goto(&app.url("/matches")).await.expect("goto");
-    let old = b.find(Locator::Css("html")).await.expect("page");
-    b.find(Locator::Css("button[value='same']")).await.expect("decision").click().await.expect("click");
-    for _ in 0..100 {
-        if old.tag_name().await.is_err() {
-            break;
-        }
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
+    click_on(b, Locator::Css("button[value='same']"), "the first pair's \"same person\"").await;
 }
 
 /// Wait for a finished download whose name ends with `suffix`, and read it.

@@ -88,7 +88,7 @@ story!(a_verification_request_goes_overdue_until_answered, |app| {
     // The victim's case lists it, and the home page counts it.
     let case_page = officer.get(&format!("/victims/{}", victim.id)).await.body;
     assert!(case_page.contains("id=\"case-cooperation\"") && case_page.contains(&page_path), "{case_page}");
-    assert!(officer.get("/").await.body.contains("id=\"cooperation-awaiting\">1<"));
+    assert!(officer.get("/").await.body.contains("id=\"count-cooperation_awaiting\">1<"));
     // A clerk of the same agency sees the request but not what it asks (clerks do not read identities).
     let clerk = app.create_user("border.clerk2", &app.agency_id("border").await, "clerk").await;
     let seen = clerk.get(&page_path).await;

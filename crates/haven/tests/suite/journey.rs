@@ -60,7 +60,7 @@ story!(a_victim_is_handed_over_identified_and_followed_home, |app| {
     let inbox = nurse.get("/referrals").await.body;
     assert!(inbox.contains("id=\"incoming-handovers\"") && inbox.contains(reason), "{inbox}");
     let home = nurse.get("/").await.body;
-    assert!(home.contains("id=\"waiting-handovers\""), "the home page says a handover waits");
+    assert!(home.contains("id=\"count-handovers_incoming\">1<"), "the home page says a handover waits: {home}");
     let handover = app.store.handovers_of_case(&case_id).await.expect("read").remove(0);
     assert_eq!(
         app.login("border.officer")
@@ -115,7 +115,10 @@ story!(a_victim_is_handed_over_identified_and_followed_home, |app| {
     // The head sees it waiting, judges it on its grounds, and returns it once with a comment.
     let head = app.login("health.head").await;
     let home = head.get("/").await.body;
-    assert!(home.contains("id=\"waiting\"") && home.contains(&v.case_code), "waiting on the head's home page: {home}");
+    assert!(
+        home.contains("id=\"count-decisions\">1<") && home.contains("id=\"decisions\"") && home.contains(&v.case_code),
+        "waiting on the head's home page: {home}"
+    );
     let page = head.get(&case).await.body;
     for grounds in
         ["id=\"grounds\"", "Điều 23 Luật 53/2024/QH15", "07/GXN-SYT", "id=\"proposer\"", "Đã xác minh ngày 03/03/2026"]

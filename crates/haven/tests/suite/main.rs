@@ -15,6 +15,7 @@ mod browser;
 mod cooperation;
 mod encryption;
 mod errors;
+mod home;
 mod imports;
 mod journey;
 mod lists;

@@ -82,7 +82,7 @@ story!(a_report_goes_from_intake_to_a_decision_on_the_clock, |app| {
     assert!(!page.contains("Lê Thị Bích"), "reporter hidden until opened");
     // The home page counts it among the reports due... not yet: 20 days away.
     let home = officer.get("/").await.body;
-    assert!(home.contains("id=\"reports-due\">0<"), "{home}");
+    assert!(!home.contains("id=\"task-reports_due\""), "{home}");
 
     // A decision before classification is refused.
     let r = officer
@@ -221,7 +221,8 @@ story!(overdue_and_suspended_reports_on_the_work_lists, |app| {
     let officer = app.login("police.officer").await;
     let overdue = officer.get("/reports?list=overdue").await.body;
     assert!(overdue.contains("TG-"));
-    assert!(officer.get("/").await.body.contains("id=\"reports-overdue\">1<"));
+    let home = officer.get("/").await.body;
+    assert!(home.contains("id=\"count-reports_overdue\">1<") && home.contains("class=\"late\""), "{home}");
     // Overdue: it can no longer be suspended or extended.
     let r = officer
         .post(
