@@ -114,6 +114,14 @@ async fn click_on(c: &Client, at: Locator<'_>, what: &str) {
     panic!("clicking {what} did not load a new page");
 }
 
+/// On a case page, open one of its parts by its heading line, as a person does (unless it is open).
+async fn open_part(c: &Client, name: &str) {
+    let part = c.find(Locator::Id(&format!("part-{name}"))).await.unwrap_or_else(|_| panic!("no part {name}"));
+    if part.attr("open").await.expect("attribute").is_none() {
+        part.find(Locator::Css("summary")).await.expect("its heading").click().await.expect("open");
+    }
+}
+
 /// Choose an option of a select by its value.
 async fn choose(c: &Client, id: &str, value: &str) {
     c.find(Locator::Css(&format!("#{id} option[value='{value}']")))
@@ -288,11 +296,13 @@ async fn a_border_guard_receives_a_victim_and_a_head_returns_then_approves_the_i
     let page = text(b).await;
     assert!(page.contains("Đã tiếp nhận") && page.contains("04/03/2026"), "{page}");
     let case = b.current_url().await.expect("url").path().to_owned();
+    open_part(b, "steps").await;
     choose(b, "step_kind", "verification").await;
     fill(b, "step_on", "01/03/2026").await;
     fill(b, "step_officer", "Đại úy Hà Văn Minh").await;
     click(b, "save-step").await;
     assert!(text(b).await.contains("Đang được xác định là nạn nhân"));
+    open_part(b, "identification").await;
     fill(b, "decided_on", "01/03/2026").await;
     fill(b, "legal_basis", "Điều 23 Luật 53/2024/QH15").await;
     b.find(Locator::Id("evidence-rescuer")).await.expect("evidence").click().await.expect("tick");
@@ -318,6 +328,7 @@ async fn a_border_guard_receives_a_victim_and_a_head_returns_then_approves_the_i
     click(b, "logout").await;
     log_in(b, &app, "border.officer").await;
     b.goto(&app.url(&case)).await.expect("goto");
+    open_part(b, "identification").await;
     let page = text(b).await;
     assert!(page.contains("Bổ sung lời khai của người được giải cứu"), "{page}");
     let kept = b.find(Locator::Id("legal_basis")).await.expect("field").prop("value").await.expect("value");
@@ -327,9 +338,11 @@ async fn a_border_guard_receives_a_victim_and_a_head_returns_then_approves_the_i
     click(b, "logout").await;
     log_in(b, &app, "border.head").await;
     b.goto(&app.url(&case)).await.expect("goto");
+    open_part(b, "identification").await;
     click(b, "approve").await;
     let page = text(b).await;
     assert!(page.contains("Đã phê duyệt kết quả xác định.") && page.contains("07/GXN"), "{page}");
+    open_part(b, "support").await;
     choose(b, "regime", "a").await;
     fill(b, "given_on", "01/03/2026").await;
     fill(b, "quantity", "10").await;
@@ -355,8 +368,9 @@ async fn a_border_guard_hands_a_victim_over_and_health_accepts() {
     assert_eq!(app.login("border.officer").await.post(&case, &format!("{case}/consents"), &consent).await.status, 303);
     log_in(b, &app, "border.officer").await;
     b.goto(&app.url(&case)).await.expect("goto");
+    open_part(b, "custody").await;
     b.find(Locator::Css("#handover-details summary")).await.expect("handover form").click().await.expect("open");
-    choose(b, "to_agency", &health).await;
+    choose(b, "handover_to_agency", &health).await;
     fill(b, "handover_reason", "Hỗ trợ y tế, tâm lý và tiếp tục xác định").await;
     click(b, "propose-handover").await;
     let page = text(b).await;
@@ -370,6 +384,7 @@ async fn a_border_guard_hands_a_victim_over_and_health_accepts() {
     click(b, &format!("accept-handover-{}", handover.id)).await;
     let page = text(b).await;
     assert!(page.contains("Đã nhận bàn giao"), "{page}");
+    open_part(b, "custody").await;
     let custody = b.find(Locator::Id("custody-list")).await.expect("custody").text().await.expect("text");
     assert!(
         custody.contains("Biên phòng") && custody.contains("Sở Y tế") && custody.contains("Đang quản lý"),
@@ -402,8 +417,9 @@ async fn a_commune_imports_its_list_and_a_border_guard_confirms_a_match() {
         "STT,Họ và tên,Sinh ngày,Giới tính,Xã\n1,Đinh Thị Mơ,02/09/1997,Nữ,Trà My\n2,Hồ Văn Lực,1988,Nam,Trà My\n",
     )
     .expect("file");
+    // Each starts from the home page, where their work is.
     log_in(b, &app, "pc-tramy.clerk").await;
-    b.goto(&app.url("/imports?kind=absentees")).await.expect("goto");
+    click(b, "start-import_absentees").await;
     b.find(Locator::Id("file")).await.expect("file input").send_keys(&file.display().to_string()).await.expect("file");
     click(b, "upload").await;
     let page = text(b).await;
@@ -419,7 +435,7 @@ async fn a_commune_imports_its_list_and_a_border_guard_confirms_a_match() {
 
     // A border guard records a handover; the returnee written the foreign way is matched at once.
     log_in(b, &app, "border.officer").await;
-    b.goto(&app.url("/handovers")).await.expect("goto");
+    click(b, "start-handover").await;
     fill(b, "handed_on", "25/02/2026").await;
     choose(b, "gate", "nam_giang").await;
     choose(b, "country", "LA").await;
@@ -442,7 +458,10 @@ async fn a_commune_imports_its_list_and_a_border_guard_confirms_a_match() {
     wait_for_text(b, "Cơ quan kia được đề nghị xác nhận").await;
     click(b, "logout").await;
     log_in(b, &app, "pc-tramy.officer").await;
-    confirm_first_pair(b, &app).await;
+    let home = text(b).await;
+    assert!(home.contains("Cơ quan khác đề nghị xác nhận cùng một người"), "asked on the home page: {home}");
+    click_on(b, Locator::Css("#task-matches_to_confirm a"), "the pairs to confirm").await;
+    click_on(b, Locator::Css("button[value='same']"), "the pair's \"same person\"").await;
     let page = wait_for_text(b, "Đã liên kết hai hồ sơ là cùng một người").await;
     assert!(page.contains("Không có cặp nào chờ xem xét"), "{page}");
     br.close().await;

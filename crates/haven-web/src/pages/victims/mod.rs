@@ -4,7 +4,7 @@
 mod case;
 
 use askama::Template;
-use axum::extract::{Path, State};
+use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
@@ -203,17 +203,27 @@ async fn create(
     }
 }
 
+#[derive(Deserialize)]
+struct ShowQuery {
+    /// The part of the case to show open (`?open=support`); unknown names open none.
+    open: Option<String>,
+}
+
 async fn show(
     State(state): State<AppState>,
     Can(viewer, ..): Can<guards::ViewRecords>,
     c: Ctx,
     Path(id): Path<String>,
+    Query(q): Query<ShowQuery>,
 ) -> AppResult<Response> {
     let v = app::visible(&state, &viewer, &id).await?;
-    case::page(&state, &viewer, c, v, FormState::default(), StatusCode::OK).await
+    let open = q.open.as_deref().and_then(case::part_named);
+    case::page(&state, &viewer, c, v, FormState::default(), open, StatusCode::OK).await
 }
 
-/// Answer a form on the case page: back to the page with a confirmation, or the page again with the errors.
+/// Answer a form on the case page: back to the page with a confirmation and the form's part open, or the
+/// page again with the errors, the part open on them.
+#[allow(clippy::too_many_arguments)]
 async fn answer<T>(
     state: &AppState,
     viewer: &Viewer,
@@ -222,20 +232,21 @@ async fn answer<T>(
     pairs: &[(String, String)],
     outcome: Outcome<T>,
     done: &str,
+    part: &'static str,
 ) -> AppResult<Response> {
     match outcome {
-        Ok(_) => Ok(Redirect::to(&format!("/victims/{id}?done={done}")).into_response()),
+        Ok(_) => Ok(Redirect::to(&format!("/victims/{id}?done={done}&open={part}")).into_response()),
         Err(errors) => {
             let v = app::visible(state, viewer, id).await?;
             let f = FormState::with_errors(pairs, errors);
-            case::page(state, viewer, c, v, f, StatusCode::UNPROCESSABLE_ENTITY).await
+            case::page(state, viewer, c, v, f, Some(part), StatusCode::UNPROCESSABLE_ENTITY).await
         }
     }
 }
 
 /// A form on the case page: its use case, then [`answer`].
 macro_rules! case_form {
-    ($name:ident, $guard:ty, $form:ty, $use_case:path, $done:literal) => {
+    ($name:ident, $guard:ty, $form:ty, $use_case:path, $done:literal, $part:literal) => {
         async fn $name(
             State(state): State<AppState>,
             Can(viewer, ..): Can<$guard>,
@@ -244,22 +255,36 @@ macro_rules! case_form {
             CsrfForm(form, pairs): CsrfForm<$form>,
         ) -> AppResult<Response> {
             let outcome = $use_case(&state, &viewer, &id, &form).await?;
-            answer(&state, &viewer, c, &id, &pairs, outcome, $done).await
+            answer(&state, &viewer, c, &id, &pairs, outcome, $done, $part).await
         }
     };
 }
 
-case_form!(step, guards::EditRecords, StepForm, app::record_step, "step_recorded");
-case_form!(give, guards::EditRecords, SupportForm, app::support::give, "support_recorded");
-case_form!(consent, guards::EditRecords, ConsentForm, app::consent::record, "consent_recorded");
-case_form!(event, guards::EditRecords, EventForm, app::context::add_event, "event_recorded");
-case_form!(measure, guards::EditRecords, MeasureForm, reintegration::add_measure, "measure_recorded");
-case_form!(goal, guards::EditRecords, GoalForm, reintegration::add_goal, "goal_recorded");
-case_form!(schedule, guards::EditRecords, ScheduleForm, reintegration::schedule_visits, "visits_scheduled");
-case_form!(visit, guards::EditRecords, VisitForm, reintegration::record_visit, "visit_recorded");
-case_form!(close, guards::EditRecords, CloseForm, app::close, "case_closed");
-case_form!(refer, guards::EditRecords, ReferralForm, haven_app::referrals::send, "referral_sent");
-case_form!(send_back, guards::EditRecords, ReturnForm, app::identification::send_back, "identification_returned");
+case_form!(step, guards::EditRecords, StepForm, app::record_step, "step_recorded", "steps");
+case_form!(give, guards::EditRecords, SupportForm, app::support::give, "support_recorded", "support");
+case_form!(consent, guards::EditRecords, ConsentForm, app::consent::record, "consent_recorded", "consents");
+case_form!(event, guards::EditRecords, EventForm, app::context::add_event, "event_recorded", "context");
+case_form!(measure, guards::EditRecords, MeasureForm, reintegration::add_measure, "measure_recorded", "protection");
+case_form!(goal, guards::EditRecords, GoalForm, reintegration::add_goal, "goal_recorded", "reintegration");
+case_form!(
+    schedule,
+    guards::EditRecords,
+    ScheduleForm,
+    reintegration::schedule_visits,
+    "visits_scheduled",
+    "reintegration"
+);
+case_form!(visit, guards::EditRecords, VisitForm, reintegration::record_visit, "visit_recorded", "reintegration");
+case_form!(close, guards::EditRecords, CloseForm, app::close, "case_closed", "reintegration");
+case_form!(refer, guards::EditRecords, ReferralForm, haven_app::referrals::send, "referral_sent", "referrals");
+case_form!(
+    send_back,
+    guards::EditRecords,
+    ReturnForm,
+    app::identification::send_back,
+    "identification_returned",
+    "identification"
+);
 
 /// Propose handing the case over (its use case answers the handover's id, which the page does not need).
 async fn propose_handover(
@@ -268,9 +293,18 @@ async fn propose_handover(
     id: &str,
     form: &HandoverForm,
 ) -> haven_app::Result<Outcome<()>> {
-    Ok(app::handover::propose(state, caller, id, form).await?.map(|_| ()))
+    // The case page also holds the referral form, whose agency field has the same name: on the page the
+    // handover's is `handover_to_agency`, so that each error lands on its own form.
+    Ok(app::handover::propose(state, caller, id, form).await?.map(|_| ()).map_err(|errors| {
+        errors
+            .into_iter()
+            .map(
+                |(field, key)| if field == "to_agency" { ("handover_to_agency".to_owned(), key) } else { (field, key) },
+            )
+            .collect()
+    }))
 }
-case_form!(hand_over, guards::EditRecords, HandoverForm, propose_handover, "handover_proposed");
+case_form!(hand_over, guards::EditRecords, HandoverForm, propose_handover, "handover_proposed", "custody");
 
 /// The identification certificate, printable on one A4 page.
 #[derive(Template)]
@@ -335,7 +369,7 @@ async fn propose(
         reasons: form.reasons,
     };
     let outcome = app::identification::propose(&state, &viewer, &id, &form).await?;
-    answer(&state, &viewer, c, &id, &pairs, outcome, "identification_proposed").await
+    answer(&state, &viewer, c, &id, &pairs, outcome, "identification_proposed", "identification").await
 }
 
 #[derive(Deserialize)]
@@ -349,7 +383,7 @@ async fn approve(
     CsrfForm(_, pairs): CsrfForm<Empty>,
 ) -> AppResult<Response> {
     let outcome = app::identification::approve(&state, &viewer, &id).await?;
-    answer(&state, &viewer, c, &id, &pairs, outcome, "identification_approved").await
+    answer(&state, &viewer, c, &id, &pairs, outcome, "identification_approved", "identification").await
 }
 
 async fn withdraw(
@@ -359,7 +393,7 @@ async fn withdraw(
     CsrfForm(_, _): CsrfForm<Empty>,
 ) -> AppResult<Response> {
     app::consent::withdraw(&state, &viewer, &id, &consent_id).await?;
-    Ok(Redirect::to(&format!("/victims/{id}?done=consent_withdrawn#consents")).into_response())
+    Ok(Redirect::to(&format!("/victims/{id}?done=consent_withdrawn&open=consents")).into_response())
 }
 
 /// The context form as the page sends it: the ticked codes come as repeated fields, read from the pairs.
@@ -390,7 +424,7 @@ async fn context(
         wishes: form.wishes,
     };
     let outcome = app::context::set(&state, &viewer, &id, &form).await?;
-    answer(&state, &viewer, c, &id, &pairs, outcome, "context_recorded").await
+    answer(&state, &viewer, c, &id, &pairs, outcome, "context_recorded", "context").await
 }
 
 /// A goal of the plan is met or dropped.
@@ -402,7 +436,7 @@ async fn goal_status(
     CsrfForm(form, pairs): CsrfForm<GoalStatusForm>,
 ) -> AppResult<Response> {
     let outcome = reintegration::set_goal_status(&state, &viewer, &id, &goal, &form).await?;
-    answer(&state, &viewer, c, &id, &pairs, outcome, "goal_recorded#reintegration").await
+    answer(&state, &viewer, c, &id, &pairs, outcome, "goal_recorded", "reintegration").await
 }
 
 /// The person was trafficked again: a new case for the same person, linked to this one.
@@ -415,7 +449,7 @@ async fn reopen(
 ) -> AppResult<Response> {
     match app::reopen(&state, &viewer, &id, &form).await? {
         Ok(new_id) => Ok(Redirect::to(&format!("/victims/{new_id}?done=victim_reopened")).into_response()),
-        Err(errors) => answer::<()>(&state, &viewer, c, &id, &pairs, Err(errors), "").await,
+        Err(errors) => answer::<()>(&state, &viewer, c, &id, &pairs, Err(errors), "", "reintegration").await,
     }
 }
 
@@ -427,7 +461,7 @@ async fn grant(
     CsrfForm(form, pairs): CsrfForm<GrantForm>,
 ) -> AppResult<Response> {
     let outcome = haven_app::sharing::share(&state, &viewer, KIND, &id, &form).await?;
-    answer(&state, &viewer, c, &id, &pairs, outcome, "grant_created").await
+    answer(&state, &viewer, c, &id, &pairs, outcome, "grant_created", "consents").await
 }
 
 async fn revoke(
@@ -437,7 +471,7 @@ async fn revoke(
     CsrfForm(_, _): CsrfForm<Empty>,
 ) -> AppResult<Response> {
     haven_app::sharing::revoke(&state, &viewer, KIND, &id, &grant_id).await?;
-    Ok(Redirect::to(&format!("/victims/{id}?done=grant_revoked#share")).into_response())
+    Ok(Redirect::to(&format!("/victims/{id}?done=grant_revoked&open=consents")).into_response())
 }
 
 #[cfg(test)]
