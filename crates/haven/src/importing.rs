@@ -84,6 +84,9 @@ pub async fn run(state: &App, job: &Job<'_>) -> anyhow::Result<Outcome> {
         }
         Kind::Absentees => match job.commune {
             Some(c) if !state.store.unit_exists(c).await? => bail!("no commune with code {c}"),
+            Some(c) if haven_app::registers::absentees::own_commune(&viewer).is_some_and(|own| own != c) => {
+                bail!("{}", state.i18n.get(lang, haven_app::registers::absentees::NOT_OWN_COMMUNE))
+            }
             Some(c) => c.to_owned(),
             None => String::new(),
         },
@@ -129,8 +132,10 @@ pub async fn run(state: &App, job: &Job<'_>) -> anyhow::Result<Outcome> {
     }
     let communes = Communes::load(state).await.map_err(|e| anyhow::anyhow!("{e:?}"))?;
     let today = haven_domain::time::local_date(state.store.now()).context("clock out of range")?;
-    let default_commune = Some(target.as_str()).filter(|t| kind == Kind::Absentees && !t.is_empty());
-    let rows = match check_rows(kind, &sheet, &mapping, &communes, default_commune, today) {
+    let own = haven_app::registers::absentees::own_commune(&viewer);
+    let default_commune = Some(target.as_str()).filter(|t| kind == Kind::Absentees && !t.is_empty()).or(own);
+    let place = haven_app::imports::Place { communes: &communes, default_commune, only: own };
+    let rows = match check_rows(kind, &sheet, &mapping, &place, today) {
         Ok(rows) => rows,
         Err(errors) => {
             for e in &errors {

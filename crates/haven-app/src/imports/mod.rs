@@ -10,7 +10,7 @@ use haven_domain::registers::sheet::{self, Encoding, Sheet, SheetError};
 use haven_linkage::normalise::{fold, place_name};
 use haven_store::imports::{self, Upload};
 
-use crate::registers::absentees::{self as reg, AbsenteeForm, AbsenteeWrite};
+use crate::registers::absentees::{self as reg, own_commune, AbsenteeForm, AbsenteeWrite, NOT_OWN_COMMUNE};
 use crate::registers::handovers::write_returnee;
 use crate::registers::PersonFields;
 use crate::{access, App, Caller, Error, Result};
@@ -211,14 +211,23 @@ fn sex_code(written: &str) -> Option<&'static str> {
 
 /// Check every row of a sheet; every error at once, or the rows ready to write. `default_commune`: the commune
 /// of an absentee list without a commune column.
+/// Where the rows of an absentee list belong: the communes a column may name, the commune of rows that name
+/// none, and the only commune allowed (a commune's own list).
+#[derive(Clone, Copy)]
+pub struct Place<'a> {
+    pub communes: &'a Communes,
+    pub default_commune: Option<&'a str>,
+    pub only: Option<&'a str>,
+}
+
 pub fn check_rows(
     kind: Kind,
     sheet: &Sheet,
     mapping: &Mapping,
-    communes: &Communes,
-    default_commune: Option<&str>,
+    place: &Place,
     today: time::Date,
 ) -> std::result::Result<Vec<Checked>, Vec<RowError>> {
+    let Place { communes, default_commune, only } = *place;
     let mut errors = Vec::new();
     let mut out = Vec::with_capacity(sheet.rows.len());
     let this_year = today.year();
@@ -231,6 +240,10 @@ pub fn check_rows(
             default_commune.map(str::to_owned)
         } else {
             match communes.resolve(&commune_written) {
+                Ok(c) if only.is_some_and(|own| own != c) => {
+                    err("commune_code", NOT_OWN_COMMUNE);
+                    None
+                }
                 Ok(c) => Some(c.to_owned()),
                 Err(key) => {
                     err("commune_code", key);
@@ -420,6 +433,9 @@ async fn check_target(app: &App, caller: &Caller, kind: Kind, target: &str) -> R
         Kind::Absentees if !target.is_empty() && !app.store.unit_exists(target).await? => {
             return Ok(crate::Fields::one("commune_code", "error.choice"));
         }
+        Kind::Absentees if own_commune(caller).is_some_and(|own| !target.is_empty() && target != own) => {
+            return Ok(crate::Fields::one("commune_code", NOT_OWN_COMMUNE));
+        }
         Kind::Absentees => {}
     }
     Ok(Ok(()))
@@ -536,7 +552,8 @@ pub async fn check(
     imports::set_mapping(&mut cmd, &u.id, Encoding::from_code(encoding).map(|e| e.code()), &mapping.encode()).await?;
     cmd.commit().await?;
     let communes = Communes::load(app).await?;
-    let default_commune = Some(u.target.as_str()).filter(|t| kind == Kind::Absentees && !t.is_empty());
+    let own = own_commune(caller);
+    let default_commune = Some(u.target.as_str()).filter(|t| kind == Kind::Absentees && !t.is_empty()).or(own);
     let mut missing = Vec::new();
     if mapping.column("full_name").is_none() {
         missing.push(RowError { row: 1, field: "full_name".into(), key: "error.import_unmapped".into() });
@@ -545,7 +562,7 @@ pub async fn check(
         missing.push(RowError { row: 1, field: "commune_code".into(), key: "error.import_unmapped".into() });
     }
     let rows = if missing.is_empty() {
-        check_rows(kind, &sheet, &mapping, &communes, default_commune, app.today())
+        check_rows(kind, &sheet, &mapping, &Place { communes: &communes, default_commune, only: own }, app.today())
     } else {
         Err(missing)
     };

@@ -69,6 +69,25 @@ pub fn check_absentee(form: &AbsenteeForm, today: time::Date) -> Outcome<Option<
 
 /// Add an absentee to the caller's agency's register: the person, the entry and the match keys in one
 /// transaction, then candidate matches proposed at once. Returns the entry's id.
+/// The commune a commune-level agency keeps its list for: it records and imports its own residents only.
+/// None for an agency above the communes.
+pub fn own_commune(caller: &Caller) -> Option<&str> {
+    Some(caller.agency.unit_code.as_str()).filter(|code| caller.agency.level == "commune" && !code.is_empty())
+}
+
+/// The communes a user may record absentees in, (code, name): their own for a commune-level agency,
+/// otherwise every commune of the province.
+pub async fn communes_for(app: &App, caller: &Caller) -> Result<Vec<(String, String)>> {
+    let all = app.store.communes(&app.province).await?;
+    Ok(match own_commune(caller) {
+        Some(own) => all.into_iter().filter(|(code, _)| code == own).collect(),
+        None => all,
+    })
+}
+
+/// Why an entry for another commune is refused.
+pub const NOT_OWN_COMMUNE: &str = "error.not_own_commune";
+
 pub async fn add(
     app: &App,
     caller: &Caller,
@@ -92,6 +111,10 @@ pub async fn add(
             None
         }
     };
+    let commune = form.person.commune_code.trim();
+    if own_commune(caller).is_some_and(|own| !commune.is_empty() && commune != own) {
+        errors.push(("commune_code".into(), NOT_OWN_COMMUNE.into()));
+    }
     let Some(identity) = identity.filter(|_| errors.is_empty()) else {
         errors.dedup();
         return Ok(Err(errors));

@@ -54,8 +54,11 @@ struct UploadPage {
     previous: Option<String>,
 }
 
+/// The upload form, offering the communes the viewer may import into.
+#[allow(clippy::too_many_arguments)]
 async fn upload_page(
     state: &AppState,
+    viewer: &Viewer,
     c: Ctx,
     kind: Kind,
     batch: String,
@@ -68,7 +71,7 @@ async fn upload_page(
         f,
         kind: kind.code(),
         batch,
-        communes: state.store.communes(&state.config.province).await?,
+        communes: haven_app::registers::absentees::communes_for(state, viewer).await?,
         encodings: Encoding::ALL.iter().map(|e| e.code()).collect(),
         previous,
     };
@@ -87,7 +90,7 @@ async fn upload_form(
             .await
             .and_then(|b| haven_app::access::require_owner(&viewer, &b.owner_agency_id))?;
     }
-    upload_page(&state, c, kind, q.batch, FormState::default(), None, StatusCode::OK).await
+    upload_page(&state, &viewer, c, kind, q.batch, FormState::default(), None, StatusCode::OK).await
 }
 
 fn sheet_error(f: &mut FormState, e: &sheet::SheetError) {
@@ -119,14 +122,15 @@ async fn upload(
         Ok(Uploaded::Earlier(at)) => {
             // The same file again: nothing new is created, and the page says when it came in.
             let when = c.date_time(&at);
-            upload_page(&state, c, kind, batch_of(kind, &target), f, Some(when), StatusCode::OK).await
+            upload_page(&state, &viewer, c, kind, batch_of(kind, &target), f, Some(when), StatusCode::OK).await
         }
         Err(refused) => {
             match refused {
                 Refused::Fields(errors) => f.errors = errors,
                 Refused::Sheet(e) => sheet_error(&mut f, &e),
             }
-            upload_page(&state, c, kind, batch_of(kind, &target), f, None, StatusCode::UNPROCESSABLE_ENTITY).await
+            upload_page(&state, &viewer, c, kind, batch_of(kind, &target), f, None, StatusCode::UNPROCESSABLE_ENTITY)
+                .await
         }
     }
 }
@@ -222,7 +226,8 @@ async fn preview(
         Err(e) => {
             let mut f = FormState::default();
             sheet_error(&mut f, &e);
-            upload_page(&state, c, kind, batch_of(kind, &u.target), f, None, StatusCode::UNPROCESSABLE_ENTITY).await
+            upload_page(&state, &viewer, c, kind, batch_of(kind, &u.target), f, None, StatusCode::UNPROCESSABLE_ENTITY)
+                .await
         }
     }
 }
@@ -287,7 +292,8 @@ async fn check(
         Err(e) => {
             let mut f = FormState::default();
             sheet_error(&mut f, &e);
-            upload_page(&state, c, kind, batch_of(kind, &u.target), f, None, StatusCode::UNPROCESSABLE_ENTITY).await
+            upload_page(&state, &viewer, c, kind, batch_of(kind, &u.target), f, None, StatusCode::UNPROCESSABLE_ENTITY)
+                .await
         }
     }
 }
@@ -334,8 +340,17 @@ async fn start_commit(
         Err(e) => {
             let mut f = FormState::default();
             sheet_error(&mut f, &e);
-            return upload_page(&state, c, kind, batch_of(kind, &u.target), f, None, StatusCode::UNPROCESSABLE_ENTITY)
-                .await;
+            return upload_page(
+                &state,
+                &viewer,
+                c,
+                kind,
+                batch_of(kind, &u.target),
+                f,
+                None,
+                StatusCode::UNPROCESSABLE_ENTITY,
+            )
+            .await;
         }
     };
     let Some(rows) = rows else {

@@ -291,3 +291,60 @@ story!(an_absentee_list_imported_through_the_api, |app| {
     let (s, _) = c.api_upload(&analyst, "/api/v1/imports", &[("kind", "absentees")], ("x.csv", b"a\n".to_vec())).await;
     assert_eq!(s, 403);
 });
+
+story!(a_commune_records_and_imports_only_its_own_residents, |app| {
+    let clerk = app.login("pc-tramy.clerk").await;
+    let before = app.count_persons("pc-tramy").await;
+    let form = "/imports?kind=absentees";
+    // The upload form offers the commune's own unit only.
+    let page = clerk.get(form).await.body;
+    assert!(page.contains("value=\"20900\"") && !page.contains("value=\"20242\""), "{page}");
+    // Naming another commune as the file's commune is refused.
+    let text = "Họ và tên,Ngày sinh,Giới tính,Xã,Vắng từ\n\
+                Đinh Văn An,01/01/1990,Nam,Trà My,2022\n\
+                Phạm Thị Bé,02/02/1992,Nữ,Hải Châu,2023\n";
+    let file = ("ds.csv", text.as_bytes().to_vec());
+    let r = clerk.upload(form, "/imports", &[("kind", "absentees"), ("commune_code", "20242")], file.clone()).await;
+    assert_eq!(r.status, 422);
+    assert!(r.body.contains("Cơ quan của bạn chỉ ghi nhận người của xã mình."), "{}", r.body);
+    // A row of another commune is refused on its row; nothing is written.
+    let r = clerk.upload(form, "/imports", &[("kind", "absentees")], file).await;
+    assert_eq!(r.status, 303, "{}", r.body);
+    let id = upload_id(&r);
+    let mapping = [
+        ("map.full_name", "0"),
+        ("map.birth_date", "1"),
+        ("map.sex", "2"),
+        ("map.commune_code", "3"),
+        ("map.absent_since", "4"),
+    ];
+    let r = clerk.post(&format!("/imports/{id}"), &format!("/imports/{id}/check"), &mapping).await;
+    assert_eq!(r.status, 422);
+    assert!(r.body.contains("Cơ quan của bạn chỉ ghi nhận người của xã mình."), "{}", r.body);
+    assert_eq!(app.count_persons("pc-tramy").await, before);
+    // One by one too, in the pages and the API.
+    let officer = app.login("pc-tramy.officer").await;
+    let entry = [
+        ("full_name", "Phạm Thị Bé"),
+        ("birth_date", "02/02/1992"),
+        ("sex", "f"),
+        ("commune_code", "20242"),
+        ("absent_since", "2023"),
+    ];
+    let r = officer.post("/absentees/new", "/absentees", &entry).await;
+    assert_eq!(r.status, 422);
+    assert!(r.body.contains("Cơ quan của bạn chỉ ghi nhận người của xã mình."), "{}", r.body);
+    let token = token_for(&app, "pc-tramy.officer").await;
+    let body = serde_json::json!({
+        "full_name": "Phạm Thị Bé", "birth_date": "02/02/1992", "sex": "f", "commune_code": "20242",
+        "absent_since": "2023"
+    });
+    let (status, json) = app.client().api_post(&token, "/api/v1/absentees", &body).await;
+    assert_eq!(status, 422, "{json}");
+    assert_eq!(app.count_persons("pc-tramy").await, before);
+    // Her own commune's resident is recorded.
+    let mut own = entry;
+    own[3] = ("commune_code", "20900");
+    assert_eq!(officer.post("/absentees/new", "/absentees", &own).await.status, 303);
+    assert_eq!(app.count_persons("pc-tramy").await, before + 1);
+});

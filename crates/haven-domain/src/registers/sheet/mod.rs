@@ -147,8 +147,16 @@ pub fn cell_name(row: u32, col: u32) -> String {
     format!("{name}{}", row + 1)
 }
 
-/// The first row is the header; every row is cut or padded to its width.
+/// How many of the first rows are searched for the header row.
+const TITLE_ROWS: usize = 10;
+
+/// The header is the first row with two filled cells or more (lists often carry a title, a date or the
+/// commune's name above it, each in one cell), or the first row when none has; every row is cut or padded
+/// to the header's width.
 fn finish(mut numbered: Vec<(usize, Vec<String>)>, encoding: Option<Encoding>) -> Result<Sheet, SheetError> {
+    let filled = |row: &[String]| row.iter().filter(|c| !c.is_empty()).count();
+    let header = numbered.iter().take(TITLE_ROWS).position(|(_, row)| filled(row) >= 2).unwrap_or(0);
+    numbered.drain(..header);
     if numbered.len() > MAX_ROWS + 1 {
         return Err(SheetError::TooManyRows);
     }

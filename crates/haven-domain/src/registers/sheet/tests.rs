@@ -261,3 +261,30 @@ fn headers_find_their_fields_in_either_language() {
     assert_eq!(cols, vec![Some(1), Some(2), Some(3), Some(4), Some(5), Some(6), Some(7), None]);
     assert_eq!(signature(&headers), signature(&headers.iter().map(|h| h.to_uppercase()).collect::<Vec<_>>()));
 }
+
+#[test]
+fn rows_are_numbered_as_the_file_shows_them_whatever_its_line_endings() {
+    for text in [
+        "Họ và tên,Xã\nA,Trà My\n\nB,Trà My\n",
+        "Họ và tên,Xã\r\nA,Trà My\r\n\r\nB,Trà My\r\n",
+        "Họ và tên,Xã\rA,Trà My\r\rB,Trà My\r",
+    ] {
+        let s = csv_sheet(text.as_bytes());
+        assert_eq!(s.lines, vec![2, 4], "{text:?}");
+    }
+    // A quoted cell over two lines: the next row is numbered after it.
+    let s = csv_sheet("Họ và tên,Ghi chú\r\nA,\"dòng 1\r\ndòng 2\"\r\nB,x\r\n".as_bytes());
+    assert_eq!(s.lines, vec![2, 4]);
+}
+
+#[test]
+fn a_title_above_the_headers_is_skipped() {
+    let text = "DANH SÁCH NGƯỜI VẮNG MẶT DÀI NGÀY,,,\n,,,\nSTT,Họ và tên,Ngày sinh,Xã\n1,Nguyễn Văn A,1990,Trà My\n";
+    let s = csv_sheet(text.as_bytes());
+    assert_eq!(s.headers, vec!["STT", "Họ và tên", "Ngày sinh", "Xã"]);
+    assert_eq!(s.lines, vec![4]);
+    assert_eq!(s.rows[0][1], "Nguyễn Văn A");
+    // A sheet whose first row is its header is read as before, even with one filled cell in a data row.
+    let s = csv_sheet("Họ và tên\nA\nB\n".as_bytes());
+    assert_eq!((s.headers.len(), s.rows.len()), (1, 2));
+}

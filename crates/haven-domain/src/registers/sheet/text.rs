@@ -281,6 +281,24 @@ pub fn unicode_to_vni(text: &str) -> String {
     out
 }
 
+/// The 1-based line of the record the csv reader places at `offset`, counting "\r\n", "\n" and a lone
+/// "\r" as one line break each. The reader's offset is where the previous record ended: the rest of its line
+/// break and any blank lines come before the record itself.
+fn line_at(text: &str, offset: usize) -> usize {
+    let bytes = text.as_bytes();
+    let mut start = offset.min(bytes.len());
+    while matches!(bytes.get(start), Some(b'\r' | b'\n')) {
+        start += 1;
+    }
+    let before = &bytes[..start];
+    let breaks = before
+        .iter()
+        .enumerate()
+        .filter(|&(i, &b)| b == b'\n' || (b == b'\r' && before.get(i + 1) != Some(&b'\n')))
+        .count();
+    breaks + 1
+}
+
 pub(super) fn read_csv(bytes: &[u8], encoding: Option<Encoding>) -> Result<Sheet, SheetError> {
     // A binary file (a picture, a PDF) is not a list, whatever it is called.
     let sniff = &bytes[..bytes.len().min(8)];
@@ -299,7 +317,9 @@ pub(super) fn read_csv(bytes: &[u8], encoding: Option<Encoding>) -> Result<Sheet
         if rows.len() > MAX_ROWS + 1 {
             return Err(SheetError::TooManyRows);
         }
-        let line = record.position().map_or(rows.len() + 1, |p| p.line() as usize);
+        // The csv reader's own line count skips blank lines; the number a person sees in an editor is
+        // counted from the record's byte offset instead.
+        let line = record.position().map_or(rows.len() + 1, |p| line_at(&text, p.byte() as usize));
         let row: Vec<String> = record.iter().map(|c| c.trim().to_owned()).collect();
         if let Some(c) = row.iter().position(|c| c.starts_with('=')) {
             return Err(SheetError::Formula(cell_name(line as u32 - 1, c as u32)));

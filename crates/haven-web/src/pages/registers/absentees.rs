@@ -158,10 +158,10 @@ struct AbsenteeNewPage {
 
 async fn absentee_new(
     State(state): State<AppState>,
-    Can(..): Can<guards::CreateRecords>,
+    Can(viewer, ..): Can<guards::CreateRecords>,
     c: Ctx,
 ) -> AppResult<Response> {
-    Ok(ok(&AbsenteeNewPage { c, f: FormState::default(), communes: commune_names(&state).await? }))
+    Ok(ok(&AbsenteeNewPage { c, f: FormState::default(), communes: app::communes_for(&state, &viewer).await? }))
 }
 
 async fn absentee_create(
@@ -174,7 +174,7 @@ async fn absentee_create(
         Ok(id) => Ok(Redirect::to(&format!("/absentees/{id}?done=absentee_created")).into_response()),
         Err(errors) => {
             let f = FormState::with_errors(&pairs, errors);
-            let communes = commune_names(&state).await?;
+            let communes = app::communes_for(&state, &viewer).await?;
             Ok(render(StatusCode::UNPROCESSABLE_ENTITY, &AbsenteeNewPage { c, f, communes }))
         }
     }
