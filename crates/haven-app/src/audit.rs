@@ -7,7 +7,7 @@ use haven_domain::Action;
 use haven_store::audit::{self, Filter, Stored, VerifyReport};
 use serde::Deserialize;
 
-use crate::{App, Caller, Result};
+use crate::{App, Caller, Fields, Outcome, Result};
 
 /// What an auditor filters on; every part may be left empty.
 #[derive(Clone, Debug, Default, Deserialize)]
@@ -31,27 +31,67 @@ fn day_start(s: &str) -> Option<i64> {
 }
 
 /// A page of entries, newest first, and the cursor of the next (older) page.
-pub async fn browse(app: &App, caller: &Caller, q: &AuditQuery, limit: i64) -> Result<(Vec<Stored>, Option<i64>)> {
+pub async fn browse(
+    app: &App,
+    caller: &Caller,
+    q: &AuditQuery,
+    limit: i64,
+) -> Result<Outcome<(Vec<Stored>, Option<i64>)>> {
     caller.require(Action::ViewAudit)?;
+    let mut errors = Fields::default();
     let user = q.user.trim();
     let actor_user_id = if user.is_empty() {
         None
     } else {
-        // Unknown user names match nothing rather than everything.
-        Some(app.store.user_by_name(user).await?.map(|u| u.id).unwrap_or_else(|| user.to_owned()))
+        match app.store.user_by_name(user).await? {
+            Some(u) => Some(u.id),
+            None => {
+                errors.add("user", "error.audit_unknown_user");
+                None
+            }
+        }
     };
+    // A record is named by the case code users see, or by its id.
+    let record = q.record.trim();
+    let (record_kind, record_id) = if record.is_empty() {
+        (None, None)
+    } else {
+        match app.store.records_with_code(record).await?.into_iter().next() {
+            Some((kind, id)) => (Some(kind), Some(id)),
+            None => (None, Some(record.to_owned())),
+        }
+    };
+    let mut day = |field: &str, written: &str| -> Option<i64> {
+        let written = written.trim();
+        if written.is_empty() {
+            return None;
+        }
+        let start = day_start(written);
+        if start.is_none() {
+            errors.add(field, "error.date");
+        }
+        start
+    };
+    let from = day("from", &q.from);
+    let to = day("to", &q.to).map(|t| t + DAY);
+    if from.zip(to).is_some_and(|(f, t)| f >= t) {
+        errors.add("to", "error.audit_range");
+    }
+    if errors.has_errors() {
+        return Ok(Err(errors.errors));
+    }
     let filter = Filter {
         actor_user_id,
         action: Some(q.action.trim().to_owned()),
-        record_id: Some(q.record.trim().to_owned()),
-        record_kind: None,
-        from: day_start(q.from.trim()),
-        to: day_start(q.to.trim()).map(|t| t + DAY),
+        record_id,
+        record_kind,
+        from,
+        to,
         before_seq: q.before,
     };
     let entries = audit::browse(&app.store.db, &filter, limit).await?;
     let next = (entries.len() as i64 == limit).then(|| entries.last().map(|e| e.seq)).flatten();
-    Ok((entries, next))
+    Ok(Ok((entries, next)))
 }
 
 /// Recompute the hash chain and check its signatures.

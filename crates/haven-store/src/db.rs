@@ -137,6 +137,7 @@ const MIGRATIONS: &[Migration] = &[
     },
     Migration { version: 19, name: "screening_link", sql: include_str!("../migrations/0019_screening_link.sql") },
     Migration { version: 20, name: "one_person", sql: include_str!("../migrations/0020_one_person.sql") },
+    Migration { version: 21, name: "case_code_lookup", sql: include_str!("../migrations/0021_case_code_lookup.sql") },
 ];
 
 impl Db {

@@ -122,6 +122,27 @@ impl Store {
         })
     }
 
+    /// The records a case code names, as (record kind, id), in every register that gives codes: persons,
+    /// victim cases, reports, absentees, returnees and cooperation requests. Codes are written in capitals.
+    pub async fn records_with_code(&self, code: &str) -> anyhow::Result<Vec<(String, String)>> {
+        let code = code.trim().to_uppercase();
+        let registers = [
+            (persons::KIND, "persons"),
+            (victims::KIND, "victim_cases"),
+            (reports::KIND, "reports"),
+            (registers::ABSENTEE, "absentees"),
+            (registers::RETURNEE, "returnees"),
+            (cooperation::KIND, "cooperation_requests"),
+        ];
+        // The kinds and tables are the store's constants, never input.
+        let sql = registers
+            .iter()
+            .map(|(kind, table)| format!("SELECT CAST('{kind}' AS TEXT), id FROM {table} WHERE case_code = $1"))
+            .collect::<Vec<_>>()
+            .join(" UNION ALL ");
+        Ok(sqlx::query_as(&sql).bind(code).fetch_all(self.db.pool()).await?)
+    }
+
     pub async fn verify_audit(&self) -> anyhow::Result<audit::VerifyReport> {
         audit::verify(&self.db, &self.verifying_key()).await
     }

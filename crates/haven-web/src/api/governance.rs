@@ -76,7 +76,10 @@ async fn audit(
     Query(p): Query<AuditParams>,
 ) -> AppResult<Response> {
     let q = AuditQuery { user: p.user, action: p.action, record: p.record, from: p.from, to: p.to, before: p.after };
-    let (entries, next) = haven_app::audit::browse(&state, &v, &q, p.limit.unwrap_or(100).clamp(1, 500)).await?;
+    let (entries, next) = match haven_app::audit::browse(&state, &v, &q, p.limit.unwrap_or(100).clamp(1, 500)).await? {
+        Ok(found) => found,
+        Err(errors) => return Ok(crate::api::invalid(&state, &v, &errors)),
+    };
     let items = entries
         .into_iter()
         .map(|e| AuditEntryOut {

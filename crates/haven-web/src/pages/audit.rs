@@ -3,6 +3,7 @@
 
 use askama::Template;
 use axum::extract::{Query, State};
+use axum::http::StatusCode;
 use axum::response::Response;
 use axum::routing::get;
 use axum::Router;
@@ -12,7 +13,7 @@ use serde::Deserialize;
 
 use crate::ctx::{self as guards, Can};
 use crate::error::AppResult;
-use crate::page::{ok, Ctx};
+use crate::page::{render, Ctx, FormState};
 use crate::AppState;
 
 pub fn routes() -> Router<AppState> {
@@ -35,6 +36,10 @@ pub struct AuditLine {
 #[template(path = "audit.html")]
 struct AuditPage {
     c: Ctx,
+    /// The filter's errors (an unknown user, a date that is not one), shown against their fields.
+    f: FormState,
+    /// The actions offered in the filter, by their names.
+    actions: &'static [&'static str],
     user: String,
     action: String,
     record: String,
@@ -53,7 +58,18 @@ async fn browse(
     Query(PageQuery { q, verify }): Query<PageQuery>,
 ) -> AppResult<Response> {
     const PAGE: i64 = 100;
-    let (entries, next_before) = app::browse(&state, &viewer, &q, PAGE).await?;
+    let (found, f, status) = match app::browse(&state, &viewer, &q, PAGE).await? {
+        Ok(found) => (found, FormState::default(), StatusCode::OK),
+        Err(errors) => {
+            let pairs: Vec<(String, String)> =
+                [("user", &q.user), ("action", &q.action), ("record", &q.record), ("from", &q.from), ("to", &q.to)]
+                    .iter()
+                    .map(|(k, v)| ((*k).to_owned(), (*v).clone()))
+                    .collect();
+            ((Vec::new(), None), FormState::with_errors(&pairs, errors), StatusCode::UNPROCESSABLE_ENTITY)
+        }
+    };
+    let (entries, next_before) = found;
     let mut lines = Vec::with_capacity(entries.len());
     for e in entries {
         let user = match state.store.user(&e.actor_user_id).await? {
@@ -73,5 +89,42 @@ async fn browse(
         ("to", &to),
     ])
     .unwrap_or_default();
-    Ok(ok(&AuditPage { c, user, action, record, from, to, lines, next_before, query_base, verified }))
+    let page =
+        AuditPage { c, f, actions: ACTIONS, user, action, record, from, to, lines, next_before, query_base, verified };
+    Ok(render(status, &page))
 }
+
+/// The actions an auditor most often asks about, offered by name in the filter (any action code may still be
+/// given in the address). Each has a name in `audit_action.<code>`.
+const ACTIONS: &[&str] = &[
+    "person.view_identity",
+    "person.search",
+    "person.create",
+    "person.update",
+    "person.merge",
+    "person.view_attachment",
+    "victim.create",
+    "victim.propose_identification",
+    "victim.approve_identification",
+    "report.create",
+    "report.view_details",
+    "absentee.view_details",
+    "returnee.view_screening",
+    "cooperation.view",
+    "consent.record",
+    "consent.withdraw",
+    "grant.revoke",
+    "handover.create",
+    "handover.accept",
+    "referral.accept",
+    "break_glass.open",
+    "break_glass.review",
+    "list.download",
+    "export.htcds",
+    "import.commit",
+    "auth.login_failed",
+    "auth.login_locked",
+    "user.create",
+    "user.roles",
+    "keys.rotate",
+];

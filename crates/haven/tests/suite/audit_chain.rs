@@ -135,10 +135,33 @@ story!(auditor_browses_and_filters_the_log, |app| {
     assert_eq!(all.status, 200);
     assert!(all.body.contains("person.create"));
     let mine = auditor.get("/audit?user=police.officer&action=person.create").await;
-    assert!(mine.body.contains("police.officer"));
-    assert!(!mine.body.contains("user.create"), "filtered by action");
+    let table = |body: &str| body.split("id=\"audit-list\"").nth(1).unwrap_or_default().to_owned();
+    assert!(table(&mine.body).contains("police.officer") && table(&mine.body).contains("Tạo hồ sơ người"));
+    assert!(!table(&mine.body).contains("user.create"), "filtered by action");
+    // Bad filters are refused on their field, in Vietnamese, and match nothing.
     let none = auditor.get("/audit?user=nobody").await;
-    assert!(!none.body.contains("person.create"), "an unknown user matches nothing");
+    assert_eq!(none.status, 422);
+    assert!(none.body.contains("Không có người dùng với tên đăng nhập này.") && table(&none.body).is_empty());
+    let bad = auditor.get("/audit?from=31/02/2026").await;
+    assert_eq!(bad.status, 422);
+    assert!(bad.body.contains("href=\"#from\"") && bad.body.contains("value=\"31/02/2026\""), "kept");
+    let empty = auditor.get("/audit?action=keys.rotate").await;
+    assert!(empty.body.contains("Không có mục nhật ký nào khớp với bộ lọc."), "said plainly");
+    // "Who viewed this person?", asked with the code users see.
+    let person = app.a_person_of("police").await;
+    let code = app.store.person(&person).await.expect("read").expect("person").case_code;
+    let r = officer
+        .post(&format!("/persons/{person}"), &format!("/persons/{person}/reveal"), &[("purpose", "case_work")])
+        .await;
+    assert_eq!(r.status, 200, "{}", r.body);
+    let viewed = auditor.get(&format!("/audit?record={}", code.to_lowercase())).await;
+    assert_eq!(viewed.status, 200);
+    let rows = table(&viewed.body);
+    assert!(rows.contains(&person) && rows.contains("police.officer"), "{rows}");
+    assert!(rows.contains("Xem thông tin nhân thân"), "the view, by name: {rows}");
+    let (status, json) =
+        app.client().api_get(&token_for(&app, "province.auditor").await, "/api/v1/audit?user=nobody").await;
+    assert_eq!((status, json["fields"][0]["field"].as_str()), (422, Some("user")), "{json}");
     let verified = auditor.get("/audit?verify=1").await;
     assert!(verified.body.contains("Chuỗi nhật ký toàn vẹn"), "verify from the page");
     execute(&app.store.db, "UPDATE audit_log SET purpose = 'x' WHERE seq = 10").await.expect("edit");
