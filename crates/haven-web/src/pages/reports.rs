@@ -70,6 +70,12 @@ struct ListPage {
     list: String,
     mine: bool,
     lines: Vec<Line>,
+    /// The address of the next page (the list continues after its last line), when there is one.
+    next: Option<String>,
+    /// Whether this is a later page (a link back to the first is offered).
+    later: bool,
+    /// The code looked for, when nothing the viewer may open carries it.
+    not_found: Option<String>,
     can_create: bool,
     /// The viewer's agency is a procuracy: it has the lists of what was notified to it.
     supervises: bool,
@@ -80,7 +86,16 @@ struct ListPage {
 struct ListQuery {
     list: Option<String>,
     mine: Option<String>,
+    /// The last report of the page before (keyset paging).
+    #[serde(default)]
+    after: Option<String>,
+    /// A case code to go to.
+    #[serde(default)]
+    code: Option<String>,
 }
+
+/// Lines on a page of a list.
+const PAGE: i64 = 100;
 
 /// The lines of a list as its page shows them: which list, whether only the viewer's, and the lines.
 async fn lines_of(state: &AppState, viewer: &Viewer, q: &ListQuery) -> AppResult<(List, bool, Vec<Line>)> {
@@ -91,8 +106,9 @@ async fn lines_of(state: &AppState, viewer: &Viewer, q: &ListQuery) -> AppResult
     };
     let mine =
         q.mine.as_deref().is_some_and(|m| !m.is_empty()) && !matches!(list, List::All | List::Sent | List::ToAnswer);
-    let limit = if list == List::All { 100 } else { 200 };
-    let rows = app::list(state, viewer, list, mine, None, limit).await?;
+    // One more than a page: whether a next page exists.
+    let after = q.after.as_deref().filter(|a| !a.is_empty());
+    let rows = app::list(state, viewer, list, mine, after, PAGE + 1).await?;
     Ok((list, mine, rows.into_iter().map(|r| line(r, t)).collect()))
 }
 
@@ -102,12 +118,29 @@ async fn list(
     c: Ctx,
     Query(q): Query<ListQuery>,
 ) -> AppResult<Response> {
-    let (list, mine, lines) = lines_of(&state, &viewer, &q).await?;
+    // A case code typed in the search box opens that report when the viewer may see it.
+    let mut not_found = None;
+    if let Some(code) = q.code.as_deref().map(str::trim).filter(|c| !c.is_empty()) {
+        for (kind, id) in state.store.records_with_code(code).await? {
+            if kind == haven_store::reports::KIND && app::visible(&state, &viewer, &id).await.is_ok() {
+                return Ok(Redirect::to(&format!("/reports/{id}")).into_response());
+            }
+        }
+        not_found = Some(code.to_owned());
+    }
+    let (list, mine, mut lines) = lines_of(&state, &viewer, &q).await?;
+    let more = lines.len() as i64 > PAGE;
+    lines.truncate(PAGE as usize);
     let list = list.code().to_owned();
+    let next = lines.last().filter(|_| more).map(|l| {
+        let query = [("list", list.as_str()), ("mine", if mine { "1" } else { "" }), ("after", l.r.id.as_str())];
+        format!("/reports?{}", serde_urlencoded::to_string(query).unwrap_or_default())
+    });
+    let later = q.after.as_deref().is_some_and(|a| !a.is_empty());
     let supervises = viewer.agency.kind == "procuracy";
     let dl = Download::new("/reports/download", &[("list", &list), ("mine", if mine { "1" } else { "" })]);
     let can_create = viewer.can(haven_domain::Action::CreateRecords);
-    Ok(ok(&ListPage { c, list, mine, lines, can_create, supervises, dl }))
+    Ok(ok(&ListPage { c, list, mine, lines, next, later, not_found, can_create, supervises, dl }))
 }
 
 #[derive(Deserialize)]
@@ -126,8 +159,9 @@ async fn download(
     c: Ctx,
     CsrfForm(form, _): CsrfForm<DownloadForm>,
 ) -> AppResult<Response> {
-    let q = ListQuery { list: form.list, mine: form.mine };
-    let (list, _, lines) = lines_of(&state, &viewer, &q).await?;
+    let q = ListQuery { list: form.list, mine: form.mine, after: None, code: None };
+    let (list, _, mut lines) = lines_of(&state, &viewer, &q).await?;
+    lines.truncate(PAGE as usize);
     let heads = ["reports.code", "reports.kind", "reports.received", "reports.last_day", "reports.status"];
     let table = Table {
         name: format!("{}-{}", c.t("reports.title"), c.t(&format!("reports.list_{}", list.code()))),

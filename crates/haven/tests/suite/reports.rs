@@ -648,6 +648,32 @@ async fn demo_year(backend: Backend) {
     let police = app.agency_id("police").await;
     let all = app.store.reports_of_agency(&police, None, 1000).await.expect("reports");
     assert!(all.len() > 200, "most reports go to the police: {}", all.len());
+    // The list pages through every report, a hundred at a time, and finds one by its code.
+    let officer = app.login("police.officer").await;
+    let mut seen = Vec::new();
+    let mut page = officer.get("/reports").await.body;
+    loop {
+        let ids: Vec<String> =
+            page.split("<a href=\"/reports/").skip(1).map(|s| s.split('"').next().expect("id").to_owned()).collect();
+        assert!(ids.len() <= 100 && !ids.is_empty(), "a page of at most 100");
+        seen.extend(ids);
+        let Some(link) = page.split(" id=\"next-page\"").next().filter(|_| page.contains("id=\"next-page\"")) else {
+            break;
+        };
+        let href = link.rsplit("href=\"").next().expect("href").trim_end_matches('"').replace("&#38;", "&");
+        page = officer.get(&href).await.body;
+        assert!(page.contains("id=\"first-page\""), "a later page leads back to the first: {href}");
+    }
+    let mut unique = seen.clone();
+    unique.sort();
+    unique.dedup();
+    assert_eq!((seen.len(), unique.len()), (all.len(), all.len()), "every report once");
+    let r = officer.get(&format!("/reports?code={}", all[150].case_code.to_lowercase())).await;
+    assert_eq!(r.location.as_deref(), Some(format!("/reports/{}", all[150].id).as_str()));
+    let r = officer.get("/reports?code=TG-KHONG-CO").await;
+    assert!(r.body.contains("Không có tố giác, tin báo nào với mã này"), "{}", r.body);
+    let border = app.login("border.officer").await.get(&format!("/reports?code={}", all[150].case_code)).await;
+    assert!(border.location.is_none(), "another agency's report is not found");
     let settled = all.iter().filter(|r| r.decision_kind.is_some()).count();
     let late = all.iter().filter(|r| r.decision_on_time == Some(false)).count();
     let suspended = all.iter().filter(|r| r.suspended_since.is_some()).count();
