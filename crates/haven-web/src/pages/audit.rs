@@ -30,6 +30,8 @@ struct PageQuery {
 pub struct AuditLine {
     pub e: Stored,
     pub user: String,
+    /// The fields touched, separated so that the cell wraps.
+    pub fields: String,
 }
 
 #[derive(Template)]
@@ -76,7 +78,8 @@ async fn browse(
             Some(u) => u.username,
             None => e.actor_user_id.clone(),
         };
-        lines.push(AuditLine { e, user });
+        let fields = e.fields.split(',').collect::<Vec<_>>().join(", ");
+        lines.push(AuditLine { e, user, fields });
     }
     let verified = if verify.is_some() { Some(app::verify(&state, &viewer).await?) } else { None };
     let t = |s: &str| s.trim().to_owned();
