@@ -5,7 +5,7 @@
 //! Each task is one bounded queue of the store ([`haven_store::tasks`]): at most [`CAP`] rows read along an
 //! index, so a list costs the same with ten records or ten million.
 
-use haven_domain::work::{areas, Area};
+use haven_domain::work::{areas, has_function, Area};
 use haven_domain::{Action, Role};
 use haven_store::tasks::{Queue, Tally};
 use time::{Date, Duration};
@@ -53,6 +53,28 @@ pub enum Dated {
 }
 
 impl Kind {
+    pub const ALL: [Kind; 19] = [
+        Kind::ReportsMine,
+        Kind::ReportsOverdue,
+        Kind::ReportsDue,
+        Kind::ReportsProcuracy,
+        Kind::ReportsToAnswer,
+        Kind::VerificationOverdue,
+        Kind::VerificationDue,
+        Kind::Decisions,
+        Kind::HandoversIncoming,
+        Kind::ReferralsIncoming,
+        Kind::ReferralsInProgress,
+        Kind::ReturneesToScreen,
+        Kind::AbsenteesToReview,
+        Kind::VisitsDue,
+        Kind::CooperationAwaiting,
+        Kind::MatchesToConfirm,
+        Kind::MatchesToReview,
+        Kind::BreakGlassToReview,
+        Kind::BreakGlassUnreviewed,
+    ];
+
     pub fn code(self) -> &'static str {
         match self {
             Kind::ReportsMine => "reports_mine",
@@ -159,7 +181,7 @@ impl Task {
 fn queues<'a>(caller: &'a Caller, today: Date) -> Vec<(Kind, Queue<'a>)> {
     let areas = areas(&caller.agency.functions);
     let works_in = |a: Area| areas.contains(&a);
-    let has_function = |f: &str| caller.agency.functions.split(';').any(|g| g.trim() == f);
+    let has_function = |f: &str| has_function(&caller.agency.functions, f);
     let mut out = Vec::new();
     // Those who act on records: officers and heads. Clerks type in what arrives and have no queue of decisions.
     if caller.can(Action::EditRecords) {
@@ -269,28 +291,7 @@ mod tests {
 
     #[test]
     fn every_kind_has_a_distinct_code_and_a_page() {
-        use Kind::*;
-        let all = [
-            ReportsMine,
-            ReportsOverdue,
-            ReportsDue,
-            ReportsProcuracy,
-            ReportsToAnswer,
-            VerificationOverdue,
-            VerificationDue,
-            Decisions,
-            HandoversIncoming,
-            ReferralsIncoming,
-            ReferralsInProgress,
-            ReturneesToScreen,
-            AbsenteesToReview,
-            VisitsDue,
-            CooperationAwaiting,
-            MatchesToConfirm,
-            MatchesToReview,
-            BreakGlassToReview,
-            BreakGlassUnreviewed,
-        ];
+        let all = Kind::ALL;
         let codes: std::collections::HashSet<_> = all.iter().map(|k| k.code()).collect();
         assert_eq!(codes.len(), all.len());
         assert!(all.iter().all(|k| k.href().starts_with('/')));

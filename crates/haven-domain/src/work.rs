@@ -62,10 +62,15 @@ impl Area {
     ];
 }
 
+/// Whether an agency with these functions (`;`-separated) has the function `f`.
+pub fn has_function(functions: &str, f: &str) -> bool {
+    functions.split(';').any(|g| g.trim() == f)
+}
+
 /// The areas of an agency with these functions (`;`-separated). An agency whose functions name none of
 /// the known ones (one set up by hand with other words) is offered every area rather than none.
 pub fn areas(functions: &str) -> Vec<Area> {
-    let has = |f: &str| functions.split(';').any(|g| g.trim() == f);
+    let has = |f: &str| has_function(functions, f);
     let found: Vec<Area> = Area::ALL.into_iter().filter(|a| a.functions().iter().any(|f| has(f))).collect();
     if found.is_empty() {
         Area::ALL.to_vec()

@@ -121,6 +121,16 @@ pub async fn work_counts(app: &App, agency_id: &str) -> anyhow::Result<(usize, u
     Ok((due.len(), overdue.len(), waiting.len()))
 }
 
+/// The report a case code names, if the caller may see it (another agency's report is "not found" alike).
+pub async fn find_by_code(app: &App, caller: &Caller, code: &str) -> Result<Option<String>> {
+    for (kind, id) in app.store.records_with_code(code).await? {
+        if kind == KIND && visible(app, caller, &id).await.is_ok() {
+            return Ok(Some(id));
+        }
+    }
+    Ok(None)
+}
+
 /// The report, if the caller may see it: its owner, the procuracy it was notified to, or a grant.
 pub async fn visible(app: &App, caller: &Caller, id: &str) -> Result<ReportRow> {
     let r = app.store.report(id).await?.ok_or(Error::NotFound)?;

@@ -8,7 +8,7 @@ use axum::response::Response;
 use axum::routing::get;
 use axum::Router;
 use haven_app::tasks::{self, Dated};
-use haven_domain::work::{areas, Area};
+use haven_domain::work::{areas, has_function, Area};
 use haven_domain::Action;
 
 use crate::ctx::Viewer;
@@ -98,7 +98,8 @@ fn starts(v: &Viewer) -> Vec<Start> {
     let mut out = Vec::new();
     let mut add = |href, key: &'static str, hint| out.push(Start { id: key.replace('.', "-"), href, key, hint });
     if v.can(Action::CreateRecords) {
-        if works_in(Area::Reports) && v.agency.functions.split(';').any(|f| f == "intake" || f == "investigate") {
+        let takes_reports = ["intake", "investigate"].iter().any(|f| has_function(&v.agency.functions, f));
+        if works_in(Area::Reports) && takes_reports {
             add("/reports/new", "start.report", "start.report_hint");
         }
         if works_in(Area::Victims) {

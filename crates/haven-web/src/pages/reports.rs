@@ -121,10 +121,8 @@ async fn list(
     // A case code typed in the search box opens that report when the viewer may see it.
     let mut not_found = None;
     if let Some(code) = q.code.as_deref().map(str::trim).filter(|c| !c.is_empty()) {
-        for (kind, id) in state.store.records_with_code(code).await? {
-            if kind == haven_store::reports::KIND && app::visible(&state, &viewer, &id).await.is_ok() {
-                return Ok(Redirect::to(&format!("/reports/{id}")).into_response());
-            }
+        if let Some(id) = app::find_by_code(&state, &viewer, code).await? {
+            return Ok(Redirect::to(&format!("/reports/{id}")).into_response());
         }
         not_found = Some(code.to_owned());
     }

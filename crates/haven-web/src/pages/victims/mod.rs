@@ -2,6 +2,7 @@
 //! `haven_app::victims`.
 
 mod case;
+mod parts;
 
 use askama::Template;
 use axum::extract::{Path, Query, State};
@@ -217,7 +218,7 @@ async fn show(
     Query(q): Query<ShowQuery>,
 ) -> AppResult<Response> {
     let v = app::visible(&state, &viewer, &id).await?;
-    let open = q.open.as_deref().and_then(case::part_named);
+    let open = q.open.as_deref().and_then(parts::part_named);
     case::page(&state, &viewer, c, v, FormState::default(), open, StatusCode::OK).await
 }
 
