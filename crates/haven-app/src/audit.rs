@@ -2,7 +2,7 @@
 //! newest, and the verification of the whole chain.
 
 use haven_domain::format::parse_date;
-use haven_domain::time::{to_millis, DAY, VN_OFFSET};
+use haven_domain::time::DAY;
 use haven_domain::Action;
 use haven_store::audit::{self, Filter, Stored, VerifyReport};
 use serde::Deserialize;
@@ -27,7 +27,7 @@ pub struct AuditQuery {
 
 /// The start of a day in Viet Nam, as people write it.
 fn day_start(s: &str) -> Option<i64> {
-    parse_date(s).map(|d| to_millis(d.midnight().assume_offset(VN_OFFSET)))
+    parse_date(s).map(haven_domain::time::day_start)
 }
 
 /// A page of entries, newest first, and the cursor of the next (older) page.

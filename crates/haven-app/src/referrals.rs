@@ -52,7 +52,7 @@ pub async fn send(app: &App, caller: &Caller, case_id: &str, form: &ReferralForm
     let Some(to) = to else { return Ok(Fields::one("to_agency", "error.choice")) };
     let (consent_id, legal_basis) = match consent_or_basis(app, caller, &v.person_id, &to.id, &form.legal_basis).await?
     {
-        Ok(Disclosure::Consent(c)) => (Some(c), None),
+        Ok(Disclosure::Consent { id: c, .. }) => (Some(c), None),
         Ok(Disclosure::LegalBasis(b)) => (None, Some(b)),
         Err((field, key)) => {
             let field = if field == "agency" { "to_agency" } else { "referral_legal_basis" };
@@ -97,25 +97,27 @@ pub async fn answer(app: &App, caller: &Caller, id: &str, a: Answer, reason: &st
     if let Err(e) = referral::answer(status, a, reason, due, app.today()) {
         return Ok(Err(e.key()));
     }
+    // Access lasts to the end of the due day in Viet Nam, or until the consent it rests on ends if sooner.
+    let mut until = haven_domain::time::day_start(due + time::Duration::days(1));
     if a == Answer::Accept && r.legal_basis.is_none() {
         // The consent the referral rests on must still be in force: a withdrawal before acceptance ends it.
         let case = app.store.victim_case(&r.case_id).await?.ok_or(Error::NotFound)?;
         let t = app.today();
-        let in_force = app
+        let consent = app
             .store
             .consents(&case.person_id)
             .await?
             .iter()
-            .any(|k| Some(&k.id) == r.consent_id.as_ref() && k.consent().is_some_and(|k| k.in_force(t)));
-        if !in_force {
+            .filter(|k| Some(&k.id) == r.consent_id.as_ref())
+            .find_map(|k| k.consent().filter(|k| k.in_force(t)));
+        let Some(consent) = consent else {
             return Ok(Err(referral::ReferralError::NoConsent.key()));
-        }
+        };
+        until = consent.ends_at().map_or(until, |end| end.min(until));
     }
     let mut cmd = app.store.command(&caller.actor()).await?;
     let done = match a {
         Answer::Accept => {
-            // Access lasts to the end of the due day in Viet Nam.
-            let until = (due + time::Duration::days(1)).midnight().assume_offset(haven_domain::time::VN_OFFSET);
             // The receiver reads only the parts of the case its kind of referral needs.
             let scope = app.profile.referrals.scope(&r.kind);
             // The person record opens with the case only when the referring agency owns it: an agency reading a
@@ -124,7 +126,7 @@ pub async fn answer(app: &App, caller: &Caller, id: &str, a: Answer, reason: &st
             let person = (haven_domain::victims::Parts::from_scope(Some(&scope)).person
                 && owner.as_deref() == Some(r.from_agency_id.as_str()))
             .then_some(r.person_id.as_str());
-            store::accept_referral(&mut cmd, &r, haven_domain::time::to_millis(until), &scope, person).await?
+            store::accept_referral(&mut cmd, &r, until, &scope, person).await?
         }
         Answer::Decline => store::decline_referral(&mut cmd, &r, reason).await?,
         Answer::Complete => store::complete_referral(&mut cmd, &app.store.keys, &r, reason).await?,

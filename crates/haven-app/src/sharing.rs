@@ -6,7 +6,7 @@
 //! page.
 
 use haven_domain::access::{self as rules, Grantee};
-use haven_domain::time::DAY;
+use haven_domain::time::{Millis, DAY};
 use haven_domain::victims::consent;
 use haven_domain::Action;
 use haven_store::access::NewGrant;
@@ -41,8 +41,9 @@ pub struct GrantForm {
 
 /// What a disclosure of a victim's information to an agency rests on.
 pub enum Disclosure {
-    /// The person's consent in force for that agency or its kind (its id).
-    Consent(String),
+    /// The person's consent in force for that agency or its kind: its id, and when it stops being in force
+    /// (if it has an expiry). Access resting on it cannot outlast it.
+    Consent { id: String, ends_at: Option<Millis> },
     /// No consent: a legal basis recorded by a user with the override right.
     LegalBasis(String),
 }
@@ -63,7 +64,10 @@ pub async fn consent_or_basis(
     });
     let basis = legal_basis.trim();
     Ok(match found {
-        Some(r) => Ok(Disclosure::Consent(r.id)),
+        Some(r) => {
+            let ends_at = r.consent().and_then(|c| c.ends_at());
+            Ok(Disclosure::Consent { id: r.id, ends_at })
+        }
         None if !caller.can(Action::OverrideConsent) => Err(("agency", "error.consent_missing")),
         None if basis.chars().count() < consent::MIN_LEGAL_BASIS_CHARS => Err(("legal_basis", "error.legal_basis")),
         None => Ok(Disclosure::LegalBasis(basis.to_owned())),
@@ -115,14 +119,14 @@ pub async fn share(app: &App, caller: &Caller, kind: &str, id: &str, form: &Gran
         return Ok(Err(f.errors));
     };
     // A victim's record: the person's consent for that agency, or a legal basis from a user who may override.
-    let (mut consent_id, mut legal_basis) = (None, None);
+    let (mut consent_id, mut legal_basis, mut consent_ends) = (None, None, None);
     if let Some(person) = consent_subject(app, kind, id).await? {
         let agency_id = match &grantee {
             Grantee::Agency(a) => a.clone(),
             Grantee::User(u) => app.store.user(u).await?.map(|u| u.agency_id).unwrap_or_default(),
         };
         match consent_or_basis(app, caller, &person, &agency_id, &form.legal_basis).await? {
-            Ok(Disclosure::Consent(c)) => consent_id = Some(c),
+            Ok(Disclosure::Consent { id, ends_at }) => (consent_id, consent_ends) = (Some(id), ends_at),
             Ok(Disclosure::LegalBasis(b)) => legal_basis = Some(b),
             Err((field, key)) => return Ok(Err(vec![(field.into(), key.into())])),
         }
@@ -133,6 +137,10 @@ pub async fn share(app: &App, caller: &Caller, kind: &str, id: &str, form: &Gran
         return Ok(Fields::one("agency", "error.consent_missing"));
     }
     let expires_at = cmd.at + days * DAY;
+    // A grant cannot be made to last longer than the consent it rests on.
+    if consent_ends.is_some_and(|end| expires_at > end) {
+        return Ok(Fields::one("days", "error.grant_beyond_consent"));
+    }
     let grant = NewGrant {
         record_kind: kind,
         record_id: id,

@@ -30,6 +30,11 @@ pub fn to_millis(t: OffsetDateTime) -> Millis {
     i64::try_from(t.unix_timestamp_nanos() / 1_000_000).unwrap_or(i64::MAX)
 }
 
+/// The instant a legal calendar day begins (midnight in Viet Nam).
+pub fn day_start(d: Date) -> Millis {
+    to_millis(d.midnight().assume_offset(VN_OFFSET))
+}
+
 /// Where "now" comes from. The server holds one; tests give it a clock they can move.
 pub trait Clock: Send + Sync + 'static {
     fn now(&self) -> Millis;

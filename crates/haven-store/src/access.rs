@@ -21,6 +21,20 @@ pub struct GrantRow {
     pub revoked_at: Option<Millis>,
     /// The parts of the record the grant opens; `None` is the whole record.
     pub scope: Option<String>,
+    /// When the consent the grant rests on stops being in force (expiry or withdrawal), if it does.
+    pub consent_ends_at: Option<Millis>,
+}
+
+impl GrantRow {
+    /// When the grant stops opening the record: its own expiry, or the end of its consent if that comes first.
+    pub fn ends_at(&self) -> Millis {
+        self.consent_ends_at.map_or(self.expires_at, |c| c.min(self.expires_at))
+    }
+
+    /// Whether it opens the record at `now`.
+    pub fn live(&self, now: Millis) -> bool {
+        self.revoked_at.is_none() && self.ends_at() > now
+    }
 }
 
 #[derive(Clone, Debug, Serialize)]
@@ -207,7 +221,12 @@ pub async fn review_break_glass(cmd: &mut Command, id: &str, owner_agency_id: &s
 }
 
 fn grant_row(r: crate::db::Row) -> anyhow::Result<GrantRow> {
+    let consent_day = |i: usize| -> anyhow::Result<Option<time::Date>> {
+        Ok(r.try_get::<Option<String>, _>(i)?.as_deref().and_then(crate::reports::parse_day))
+    };
+    let consent_ends_at = haven_domain::victims::consent::ends_at(consent_day(9)?, consent_day(10)?);
     Ok(GrantRow {
+        consent_ends_at,
         id: r.try_get(0)?,
         grantee_agency_id: r.try_get(1)?,
         grantee_user_id: r.try_get(2)?,
@@ -223,8 +242,9 @@ fn grant_row(r: crate::db::Row) -> anyhow::Result<GrantRow> {
 impl Store {
     pub async fn grants_on(&self, record_kind: &str, record_id: &str) -> anyhow::Result<Vec<GrantRow>> {
         let rows = sqlx::query(
-            "SELECT id, grantee_agency_id, grantee_user_id, purpose, granted_by, granted_at, expires_at, revoked_at, \
-             scope FROM grants WHERE record_kind = $1 AND record_id = $2 ORDER BY granted_at DESC",
+            "SELECT g.id, g.grantee_agency_id, g.grantee_user_id, g.purpose, g.granted_by, g.granted_at, g.expires_at, \
+             g.revoked_at, g.scope, c.expires_on, c.withdrawn_on FROM grants g LEFT JOIN consents c ON c.id = g.consent_id \
+             WHERE g.record_kind = $1 AND g.record_id = $2 ORDER BY g.granted_at DESC",
         )
         .bind(record_kind)
         .bind(record_id)
@@ -233,7 +253,9 @@ impl Store {
         rows.into_iter().map(grant_row).collect()
     }
 
-    /// Grants and break-the-glass windows on a record, in the shape the access decision takes.
+    /// Grants and break-the-glass windows on a record, in the shape the access decision takes. A grant that
+    /// rests on a consent ends when the consent does, whatever expiry it was given: checked here, on every
+    /// access, and not only when the grant was made.
     pub async fn access_inputs(
         &self,
         record_kind: &str,
@@ -244,18 +266,13 @@ impl Store {
             .await?
             .into_iter()
             .filter_map(|g| {
+                let expires_at = g.ends_at();
                 let grantee = match (g.grantee_agency_id, g.grantee_user_id) {
                     (Some(a), _) => Grantee::Agency(a),
                     (None, Some(u)) => Grantee::User(u),
                     (None, None) => return None,
                 };
-                Some(Grant {
-                    id: g.id,
-                    grantee,
-                    expires_at: g.expires_at,
-                    revoked: g.revoked_at.is_some(),
-                    scope: g.scope,
-                })
+                Some(Grant { expires_at, id: g.id, grantee, revoked: g.revoked_at.is_some(), scope: g.scope })
             })
             .collect();
         let rows: Vec<(String, String, i64)> =

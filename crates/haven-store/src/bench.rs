@@ -59,7 +59,7 @@ pub async fn fill_reports(db: &Db, owners: &[String], user_id: &str, today: time
             .bind(&id)
             .bind(owner)
             .bind(format!("TG-{:010}", done + i))
-            .bind(haven_domain::time::to_millis(received.midnight().assume_offset(haven_domain::time::VN_OFFSET)))
+            .bind(haven_domain::time::day_start(received))
             .bind(day(received))
             .bind(user_id)
             .bind(sealed.clone())

@@ -138,6 +138,7 @@ const MIGRATIONS: &[Migration] = &[
     Migration { version: 19, name: "screening_link", sql: include_str!("../migrations/0019_screening_link.sql") },
     Migration { version: 20, name: "one_person", sql: include_str!("../migrations/0020_one_person.sql") },
     Migration { version: 21, name: "case_code_lookup", sql: include_str!("../migrations/0021_case_code_lookup.sql") },
+    Migration { version: 22, name: "consent_agency", sql: include_str!("../migrations/0022_consent_agency.sql") },
 ];
 
 impl Db {

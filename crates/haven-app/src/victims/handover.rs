@@ -51,7 +51,7 @@ pub async fn propose(app: &App, caller: &Caller, case_id: &str, form: &HandoverF
     let Some(to) = to else { return Ok(Fields::one("to_agency", "error.choice")) };
     let (consent_id, legal_basis) = match consent_or_basis(app, caller, &v.person_id, &to.id, &form.legal_basis).await?
     {
-        Ok(Disclosure::Consent(c)) => (Some(c), None),
+        Ok(Disclosure::Consent { id: c, .. }) => (Some(c), None),
         Ok(Disclosure::LegalBasis(b)) => (None, Some(b)),
         Err((field, key)) => {
             let field = if field == "agency" { "to_agency" } else { "handover_legal_basis" };

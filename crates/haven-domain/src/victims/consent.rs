@@ -5,6 +5,8 @@
 
 use time::Date;
 
+use crate::time::{day_start, Millis};
+
 /// What a consent is for.
 pub const PURPOSES: &[&str] =
     &["share_agency", "share_agency_kind", "statistics", "contact_family", "media", "research"];
@@ -28,6 +30,19 @@ impl Consent {
     pub fn in_force(&self, day: Date) -> bool {
         self.given_on <= day && self.expires_on.is_none_or(|e| day <= e) && self.withdrawn_on.is_none_or(|w| day < w)
     }
+
+    /// The instant the consent stops being in force, if it ever does: the start of the day after it expires,
+    /// or of the day it was withdrawn, whichever comes first. Access resting on it ends then.
+    pub fn ends_at(&self) -> Option<Millis> {
+        ends_at(self.expires_on, self.withdrawn_on)
+    }
+}
+
+/// [`Consent::ends_at`] from the two dates alone.
+pub fn ends_at(expires_on: Option<Date>, withdrawn_on: Option<Date>) -> Option<Millis> {
+    let expiry = expires_on.and_then(|e| e.next_day()).map(day_start);
+    let withdrawal = withdrawn_on.map(day_start);
+    expiry.into_iter().chain(withdrawal).min()
 }
 
 /// Whether the consents allow sharing with an agency (by its id or its kind) on `day`.
@@ -134,6 +149,24 @@ mod tests {
         expired.expires_on = Some(date!(2026 - 03 - 09));
         assert!(!allows_sharing(&[expired], "police-id", "police", day));
         assert!(!allows_sharing(&named, "police-id", "police", date!(2026 - 02 - 28)), "not before it was given");
+    }
+
+    #[test]
+    fn a_consent_ends_when_it_stops_being_in_force() {
+        let mut c = consent("share_agency", "police-id");
+        assert_eq!(c.ends_at(), None, "open-ended");
+        c.expires_on = Some(date!(2026 - 03 - 20));
+        let end = c.ends_at().expect("expires");
+        // In force for the whole of its last day, not one millisecond after it, in Viet Nam's days.
+        assert_eq!(crate::time::local_date(end - 1), Some(date!(2026 - 03 - 20)));
+        assert_eq!(crate::time::local_date(end), Some(date!(2026 - 03 - 21)));
+        assert!(c.in_force(date!(2026 - 03 - 20)) && !c.in_force(date!(2026 - 03 - 21)));
+        // A withdrawal before the expiry ends it at the start of the day it is recorded.
+        c.withdrawn_on = Some(date!(2026 - 03 - 10));
+        assert_eq!(c.ends_at(), Some(day_start(date!(2026 - 03 - 10))));
+        assert!(!c.in_force(date!(2026 - 03 - 10)));
+        c.withdrawn_on = Some(date!(2026 - 03 - 25));
+        assert_eq!(c.ends_at(), Some(end), "whichever comes first");
     }
 
     #[test]

@@ -148,8 +148,7 @@ impl Part {
         let mut binds = vec![Bind::Text(day(period.from)), Bind::Text(day(period.to))];
         if self.uses_end {
             // The end of the period's last day in Viet Nam, as an instant.
-            let end = (period.to + time::Duration::days(1)).midnight().assume_offset(haven_domain::time::VN_OFFSET);
-            binds.push(Bind::Int(haven_domain::time::to_millis(end)));
+            binds.push(Bind::Int(haven_domain::time::day_start(period.to + time::Duration::days(1))));
         }
         let mut filter = String::new();
         for (col, v) in [("owner_agency_id", scope.agency_id), ("commune_code", scope.commune_code)] {

@@ -4,7 +4,7 @@
 
 use haven_domain::plan::{Figure, Measure, ReportPeriod};
 use haven_domain::reports::indicators::{IndicatorId, Period};
-use haven_domain::time::{Millis, VN_OFFSET};
+use haven_domain::time::{day_start, Millis};
 use serde::Serialize;
 use time::Date;
 
@@ -14,9 +14,8 @@ use crate::Store;
 
 /// The first and last instant (UTC milliseconds) of a period's local days.
 fn instants(period: Period) -> (Millis, Millis) {
-    let start = |d: Date| d.midnight().assume_offset(VN_OFFSET).unix_timestamp() * 1000;
-    let next = period.to.next_day().map_or(i64::MAX, start);
-    (start(period.from), next - 1)
+    let next = period.to.next_day().map_or(i64::MAX, day_start);
+    (day_start(period.from), next - 1)
 }
 
 /// A scope's conditions on a table, naming the columns that hold the agency and the commune.

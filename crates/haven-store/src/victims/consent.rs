@@ -64,7 +64,7 @@ pub async fn record_consent(cmd: &mut Command, keys: &Keyring, c: &NewConsentRow
     let id = new_id();
     sqlx::query(
         "INSERT INTO consents (id, person_id, purpose, target, given_by, representative, given_on, expires_on, \
-         recorded_by, recorded_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
+         recorded_by, recorded_at, agency_id) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)",
     )
     .bind(&id)
     .bind(c.person_id)
@@ -76,6 +76,7 @@ pub async fn record_consent(cmd: &mut Command, keys: &Keyring, c: &NewConsentRow
     .bind(c.expires_on.map(day))
     .bind(&cmd.actor.user_id)
     .bind(cmd.at)
+    .bind(&cmd.actor.agency_id)
     .execute(&mut *cmd.tx)
     .await?;
     cmd.audit(Entry::new("consent.record", crate::persons::KIND, c.person_id).fields(&[
@@ -99,15 +100,18 @@ pub async fn consent_not_withdrawn(cmd: &mut Command, consent_id: &str) -> anyho
     Ok(found.is_some())
 }
 
-/// Withdraw a consent from `on`; false when there is no such consent in force for the person.
+/// Withdraw a consent from `on`; false when there is no such consent in force for the person, or when it was
+/// recorded by another agency than the actor's: a consent is withdrawn through the agency that holds it.
 pub async fn withdraw_consent(cmd: &mut Command, person_id: &str, consent_id: &str, on: Date) -> anyhow::Result<bool> {
     let n = sqlx::query(
-        "UPDATE consents SET withdrawn_on = $1, withdrawn_by = $2 WHERE id = $3 AND person_id = $4 AND withdrawn_on IS NULL",
+        "UPDATE consents SET withdrawn_on = $1, withdrawn_by = $2 WHERE id = $3 AND person_id = $4 \
+         AND agency_id = $5 AND withdrawn_on IS NULL",
     )
     .bind(day(on))
     .bind(&cmd.actor.user_id)
     .bind(consent_id)
     .bind(person_id)
+    .bind(&cmd.actor.agency_id)
     .execute(&mut *cmd.tx)
     .await?
     .rows_affected();
@@ -143,7 +147,7 @@ impl SupportRow {
 }
 
 /// id, purpose, target, given by, given on, expires on, withdrawn on, recorded at.
-type ConsentTuple = (String, String, String, String, String, Option<String>, Option<String>, Millis);
+type ConsentTuple = (String, String, String, String, String, Option<String>, Option<String>, Millis, Option<String>);
 
 #[derive(Clone, Debug, Serialize)]
 pub struct ConsentRow {
@@ -155,6 +159,8 @@ pub struct ConsentRow {
     pub expires_on: Option<String>,
     pub withdrawn_on: Option<String>,
     pub recorded_at: Millis,
+    /// The agency that holds it: only it may withdraw it.
+    pub agency_id: Option<String>,
 }
 
 impl ConsentRow {
@@ -195,7 +201,7 @@ impl Store {
     /// Every consent of a person, in force or not, oldest first: the history.
     pub async fn consents(&self, person_id: &str) -> anyhow::Result<Vec<ConsentRow>> {
         let rows: Vec<ConsentTuple> = sqlx::query_as(
-            "SELECT id, purpose, target, given_by, given_on, expires_on, withdrawn_on, recorded_at FROM consents \
+            "SELECT id, purpose, target, given_by, given_on, expires_on, withdrawn_on, recorded_at, agency_id FROM consents \
              WHERE person_id = $1 ORDER BY given_on, recorded_at",
         )
         .bind(person_id)
@@ -203,15 +209,8 @@ impl Store {
         .await?;
         Ok(rows
             .into_iter()
-            .map(|(id, purpose, target, given_by, given_on, expires_on, withdrawn_on, recorded_at)| ConsentRow {
-                id,
-                purpose,
-                target,
-                given_by,
-                given_on,
-                expires_on,
-                withdrawn_on,
-                recorded_at,
+            .map(|(id, purpose, target, given_by, given_on, expires_on, withdrawn_on, recorded_at, agency_id)| {
+                ConsentRow { id, purpose, target, given_by, given_on, expires_on, withdrawn_on, recorded_at, agency_id }
             })
             .collect())
     }

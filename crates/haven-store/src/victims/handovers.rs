@@ -98,6 +98,17 @@ pub async fn accept_handover(cmd: &mut Command, h: &HandoverRow, on: Date) -> an
     if moved == 0 {
         return Ok(false);
     }
+    // The person's consents held by the agency that handed the case over go with it: from now on the person
+    // gives or withdraws them through the receiver.
+    sqlx::query(
+        "UPDATE consents SET agency_id = $1 WHERE agency_id = $2 \
+         AND person_id = (SELECT person_id FROM victim_cases WHERE id = $3)",
+    )
+    .bind(&h.to_agency_id)
+    .bind(&h.from_agency_id)
+    .bind(&h.case_id)
+    .execute(&mut *cmd.tx)
+    .await?;
     cmd.audit(Entry::new("handover.accept", KIND, &h.case_id).fields(&["handover", "owner_agency"])).await?;
     Ok(true)
 }

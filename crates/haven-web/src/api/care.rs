@@ -77,6 +77,8 @@ pub struct ConsentOut {
     pub given_on: String,
     pub expires_on: Option<String>,
     pub withdrawn_on: Option<String>,
+    /// The agency that holds the consent: only it may withdraw it.
+    pub agency_id: Option<String>,
 }
 
 impl From<ConsentRow> for ConsentOut {
@@ -89,6 +91,7 @@ impl From<ConsentRow> for ConsentOut {
             given_on: c.given_on,
             expires_on: c.expires_on,
             withdrawn_on: c.withdrawn_on,
+            agency_id: c.agency_id,
         }
     }
 }

@@ -36,6 +36,8 @@ pub struct GrantOut {
     pub purpose: String,
     pub granted_by: String,
     pub granted_at: String,
+    /// When it stops opening the record: the expiry it was given, or the end of the consent it rests on
+    /// (expired or withdrawn) if that comes first.
     pub expires_at: String,
     pub revoked_at: Option<String>,
     /// The parts of the record it opens (a referral's kind); absent: the whole record.
@@ -46,14 +48,14 @@ pub struct GrantOut {
 
 fn grant_out(g: GrantRow, now: i64) -> GrantOut {
     GrantOut {
-        live: g.revoked_at.is_none() && g.expires_at > now,
+        live: g.live(now),
+        expires_at: instant(g.ends_at()),
         id: g.id,
         grantee_agency_id: g.grantee_agency_id,
         grantee_user_id: g.grantee_user_id,
         purpose: g.purpose,
         granted_by: g.granted_by,
         granted_at: instant(g.granted_at),
-        expires_at: instant(g.expires_at),
         revoked_at: g.revoked_at.map(instant),
         scope: g.scope,
     }

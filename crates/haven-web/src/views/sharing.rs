@@ -53,13 +53,7 @@ pub async fn section(
             (None, Some(u)) => state.store.user(u).await?.map(|u| u.username).unwrap_or_default(),
             _ => String::new(),
         };
-        grants.push(GrantLine {
-            live: g.revoked_at.is_none() && g.expires_at > now,
-            id: g.id,
-            grantee,
-            purpose: g.purpose,
-            expires_at: g.expires_at,
-        });
+        grants.push(GrantLine { live: g.live(now), expires_at: g.ends_at(), id: g.id, grantee, purpose: g.purpose });
     }
     let agencies = agencies
         .iter()

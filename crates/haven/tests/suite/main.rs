@@ -27,5 +27,6 @@ mod platform;
 mod process;
 mod registers;
 mod reports;
+mod security;
 mod sessions;
 mod victims;

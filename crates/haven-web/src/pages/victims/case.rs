@@ -54,6 +54,10 @@ pub struct ConsentLine {
     pub expires_on: String,
     pub withdrawn_on: String,
     pub in_force: bool,
+    /// Held by the viewer's agency: only the agency that holds a consent withdraws it.
+    pub ours: bool,
+    /// The agency that holds it, when it is another.
+    pub held_by: String,
 }
 
 #[derive(Template)]
@@ -376,7 +380,12 @@ pub(super) async fn page(
             "share_agency_kind" => c.tk("kind", &row.target),
             _ => String::new(),
         };
+        let ours = row.agency_id.as_deref() == Some(viewer.agency.id.as_str());
+        let held_by =
+            if ours { String::new() } else { row.agency_id.as_deref().map(&agency_label).unwrap_or_default() };
         consents.push(ConsentLine {
+            ours,
+            held_by,
             id: row.id,
             purpose: row.purpose,
             target,
