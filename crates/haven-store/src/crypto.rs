@@ -106,14 +106,7 @@ impl KeyFile {
     pub fn write(&self, path: &Path) -> anyhow::Result<()> {
         use std::io::Write;
         let tmp = path.with_extension("tmp");
-        let mut opts = std::fs::OpenOptions::new();
-        opts.write(true).create(true).truncate(true);
-        #[cfg(unix)]
-        {
-            use std::os::unix::fs::OpenOptionsExt;
-            opts.mode(0o600);
-        }
-        let mut f = opts.open(&tmp).with_context(|| format!("creating {}", tmp.display()))?;
+        let mut f = crate::files::create_private(&tmp, true).with_context(|| format!("creating {}", tmp.display()))?;
         f.write_all(self.encode().as_bytes())?;
         f.sync_all()?;
         std::fs::rename(&tmp, path)?;

@@ -335,11 +335,14 @@ impl Db {
         if self.backend != Backend::Sqlite {
             bail!("backup of PostgreSQL is done with pg_dump (see the README)");
         }
-        if out.exists() {
-            bail!("{} already exists", out.display());
-        }
         let path = out.to_str().context("backup path is not UTF-8")?;
-        sqlx::query("VACUUM INTO $1").bind(path).execute(&self.pool).await?;
+        // The copy is made in an empty file created for the owner alone (VACUUM INTO accepts an empty file):
+        // it holds ciphertext, but its metadata is nobody else's business either.
+        crate::files::create_private(out, false).with_context(|| format!("creating {}", out.display()))?;
+        if let Err(e) = sqlx::query("VACUUM INTO $1").bind(path).execute(&self.pool).await {
+            let _ = std::fs::remove_file(out);
+            return Err(e.into());
+        }
         Ok(())
     }
 

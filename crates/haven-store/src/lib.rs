@@ -13,6 +13,7 @@ pub mod crypto;
 pub mod db;
 pub mod directory;
 pub mod exports;
+pub mod files;
 pub mod imports;
 pub mod keys;
 pub mod matches;

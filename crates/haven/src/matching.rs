@@ -171,7 +171,9 @@ pub fn run(job: &Job<'_>) -> anyhow::Result<Summary> {
     let rt = Table::prepare(&fields, r.ids, &r.columns);
     let opts = Options { threshold, ..Options::default() };
     let linkage = link(&fields, &lt, &rt, &opts);
-    let mut w = csv::Writer::from_path(out).with_context(|| format!("writing {}", out.display()))?;
+    // The links name records of both lists: the owner's to read alone.
+    let file = haven_store::files::create_private(out, true).with_context(|| format!("writing {}", out.display()))?;
+    let mut w = csv::Writer::from_writer(file);
     w.write_record(["left_id", "right_id", "probability", "explanation"])?;
     for p in &linkage.links {
         let why = explain_line(&explain(&fields, &linkage.model, &lt, p.left, &rt, p.right));

@@ -163,15 +163,8 @@ pub(super) fn demo_password(data: &Path) -> anyhow::Result<(String, Option<PathB
         return Ok((p.trim().to_owned(), Some(path)));
     }
     let p = haven_store::accounts::new_secret("")[..16].to_owned();
-    let mut opts = std::fs::OpenOptions::new();
-    opts.write(true).create_new(true);
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::OpenOptionsExt;
-        opts.mode(0o600);
-    }
     use std::io::Write;
-    opts.open(&path)?.write_all(format!("{p}\n").as_bytes())?;
+    haven_store::files::create_private(&path, false)?.write_all(format!("{p}\n").as_bytes())?;
     Ok((p, Some(path)))
 }
 

@@ -180,6 +180,18 @@ async fn backup_while_serving_and_restore_gives_identical_records() {
         c
     });
     assert!(out.contains("Backup written"));
+    // Security finding 6: the backup was world-readable (0644) while the data folder is 0700.
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        let mode = std::fs::metadata(&backup).expect("backup").permissions().mode() & 0o777;
+        assert_eq!(mode, 0o600, "a backup is its owner's alone");
+    }
+    // A second backup onto the same file is refused, and the first stays as it was.
+    let len = std::fs::metadata(&backup).expect("backup").len();
+    let again = haven(dir.path(), None).args(["backup", "--out"]).arg(&backup).output().expect("run");
+    assert!(!again.status.success());
+    assert_eq!(std::fs::metadata(&backup).expect("backup").len(), len);
     writer.await.expect("writer");
     server.kill();
 
