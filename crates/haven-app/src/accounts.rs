@@ -31,10 +31,9 @@ impl Stage {
 
 /// What a log-in attempt did.
 pub enum LogIn {
-    /// Unknown user, disabled account or wrong password: the same answer for each.
+    /// Unknown user, disabled account, wrong password, or too many failures from this source: the same answer
+    /// for each, in the same time, so that the answer does not tell whether an account exists.
     Failed,
-    /// Too many failures: the account is locked for a while.
-    Locked,
     /// A session opened at a stage, with its token and the user's language.
     Opened { token: String, stage: Stage, lang: String },
 }
@@ -49,24 +48,38 @@ fn actor(user: &User, request_id: &str) -> Actor {
     Actor { user_id: user.id.clone(), agency_id: user.agency_id.clone(), request_id: request_id.to_owned() }
 }
 
-/// Check a user name and password; each attempt is reserved before the password is checked, so parallel
-/// guesses count too.
-pub async fn log_in(app: &App, username: &str, password: String, request_id: &str) -> Result<LogIn> {
+/// Check a user name and password from a source (the client's address); each attempt is reserved before the
+/// password is checked, so parallel guesses count too. Failures lock the account for that source only, so a
+/// stranger cannot lock an official out; and a locked account answers as an unknown one does.
+pub async fn log_in(app: &App, username: &str, password: String, source: &str, request_id: &str) -> Result<LogIn> {
     let username = username.trim().to_lowercase();
     let Some(user) = app.store.user_by_name(&username).await?.filter(|u| !u.disabled) else {
+        // As long as a real account's failed attempt: one command, one password check.
+        let mut cmd = app.store.command(&Actor::anonymous(request_id)).await?;
+        cmd.audit(haven_store::Entry::new("auth.login_unknown", "user", "")).await?;
+        cmd.commit().await?;
         store::verify_password(dummy_hash().await, password).await;
         return Ok(LogIn::Failed);
     };
     let actor = actor(&user, request_id);
     let mut cmd = app.store.command(&actor).await?;
-    let allowed = store::reserve_login_attempt(&mut cmd, &user.id).await?;
+    let allowed = store::reserve_login_attempt(&mut cmd, &user.id, source).await?;
     cmd.commit().await?;
     if !allowed {
-        return Ok(LogIn::Locked);
+        store::verify_password(dummy_hash().await, password).await;
+        return Ok(LogIn::Failed);
     }
     if !store::verify_password(user.password_hash.clone(), password).await {
         let mut cmd = app.store.command(&actor).await?;
         store::attempt_failed(&mut cmd, &user.id).await?;
+        cmd.commit().await?;
+        return Ok(LogIn::Failed);
+    }
+    // Locked by second-factor guesses (or wrong current passwords in a session): only someone holding the
+    // password can cause this lock, and the answer is still the same as for any failure.
+    if user.locked_until > app.store.now() {
+        let mut cmd = app.store.command(&actor).await?;
+        cmd.audit(haven_store::Entry::new("auth.login_locked", "user", &user.id)).await?;
         cmd.commit().await?;
         return Ok(LogIn::Failed);
     }
@@ -78,6 +91,7 @@ pub async fn log_in(app: &App, username: &str, password: String, request_id: &st
         Stage::Full
     };
     let mut cmd = app.store.command(&actor).await?;
+    store::login_succeeded(&mut cmd, &user.id, source).await?;
     let token = store::open_session(&mut cmd, &user.id, stage.code()).await?;
     cmd.commit().await?;
     Ok(LogIn::Opened { token, stage, lang: user.lang })

@@ -302,6 +302,8 @@ pub async fn set_password(cmd: &mut Command, user_id: &str, password_hash: &str)
         .bind(user_id)
         .execute(&mut *cmd.tx)
         .await?;
+    // A new password lifts every lock on the account, from whatever source.
+    sqlx::query("DELETE FROM login_throttle WHERE user_id = $1").bind(user_id).execute(&mut *cmd.tx).await?;
     end_sessions(cmd, user_id).await?;
     cmd.audit(Entry::new("user.password", "user", user_id).fields(&["password"])).await
 }
@@ -330,29 +332,48 @@ pub async fn set_language(cmd: &mut Command, user_id: &str, lang: &str) -> anyho
     cmd.audit(Entry::new("user.language", "user", user_id).fields(&["lang"])).await
 }
 
-/// Count a log-in attempt before the password is checked, so that parallel guesses cannot all slip past the
-/// lock-out: every command holds the audit head, so this read-modify-write is atomic on both databases.
-/// Returns false (and counts nothing) while the account is locked. A success resets the count.
-pub async fn reserve_login_attempt(cmd: &mut Command, user_id: &str) -> anyhow::Result<bool> {
-    let (failures, locked_until): (i64, i64) =
-        sqlx::query_as("SELECT failed_logins, locked_until FROM users WHERE id = $1")
+/// Count a password attempt on an account from a source (the client's address) before the password is
+/// checked, so that parallel guesses cannot all slip past the lock-out: every command holds the audit head,
+/// so this read-modify-write is atomic on both databases. Returns false (and counts nothing) while that
+/// account is locked for that source; other sources are not affected. [`login_succeeded`] clears the count.
+pub async fn reserve_login_attempt(cmd: &mut Command, user_id: &str, source: &str) -> anyhow::Result<bool> {
+    let row: Option<(i64, i64)> =
+        sqlx::query_as("SELECT failures, locked_until FROM login_throttle WHERE user_id = $1 AND source = $2")
             .bind(user_id)
-            .fetch_one(&mut *cmd.tx)
+            .bind(source)
+            .fetch_optional(&mut *cmd.tx)
             .await?;
+    let (failures, locked_until) = row.unwrap_or((0, 0));
     if locked_until > cmd.at {
         cmd.audit(Entry::new("auth.login_locked", "user", user_id)).await?;
         return Ok(false);
     }
     let failures = failures + 1;
     let lock = lockout_for(failures);
-    sqlx::query("UPDATE users SET failed_logins = $1, locked_until = $2 WHERE id = $3")
-        .bind(failures)
-        .bind(if lock > 0 { cmd.at + lock } else { 0 })
-        .bind(user_id)
-        .execute(&mut *cmd.tx)
-        .await?;
+    let until = if lock > 0 { cmd.at + lock } else { 0 };
+    sqlx::query(
+        "INSERT INTO login_throttle (user_id, source, failures, locked_until, updated_at) VALUES ($1, $2, $3, $4, $5) \
+         ON CONFLICT (user_id, source) DO UPDATE SET failures = $3, locked_until = $4, updated_at = $5",
+    )
+    .bind(user_id)
+    .bind(source)
+    .bind(failures)
+    .bind(until)
+    .bind(cmd.at)
+    .execute(&mut *cmd.tx)
+    .await?;
     cmd.audit(Entry::new("auth.login_attempt", "user", user_id).fields(&["failed_logins"])).await?;
     Ok(true)
+}
+
+/// A correct password from a source: its count of failures starts again.
+pub async fn login_succeeded(cmd: &mut Command, user_id: &str, source: &str) -> anyhow::Result<()> {
+    sqlx::query("DELETE FROM login_throttle WHERE user_id = $1 AND source = $2")
+        .bind(user_id)
+        .bind(source)
+        .execute(&mut *cmd.tx)
+        .await?;
+    Ok(())
 }
 
 /// Record that a reserved attempt failed (it was already counted).
@@ -382,14 +403,14 @@ pub async fn login_failed(cmd: &mut Command, user_id: &str) -> anyhow::Result<()
 /// counters reset only once the log-in is complete, so guessing second-factor codes cannot reset them.
 pub async fn open_session(cmd: &mut Command, user_id: &str, stage: &str) -> anyhow::Result<String> {
     let token = new_secret("");
-    // A correct password lifts the lock its own attempt may have set; the count goes on until the second
-    // factor is through, so second-factor guesses keep adding to it.
-    let reset = if stage == "totp" {
-        "UPDATE users SET locked_until = 0 WHERE id = $1"
-    } else {
-        "UPDATE users SET failed_logins = 0, locked_until = 0 WHERE id = $1"
-    };
-    sqlx::query(reset).bind(user_id).execute(&mut *cmd.tx).await?;
+    // The account's own count (second-factor guesses, wrong current passwords) goes on until the log-in is
+    // complete, so typing the password again between second-factor guesses cannot reset it.
+    if stage != "totp" {
+        sqlx::query("UPDATE users SET failed_logins = 0, locked_until = 0 WHERE id = $1")
+            .bind(user_id)
+            .execute(&mut *cmd.tx)
+            .await?;
+    }
     sqlx::query("INSERT INTO sessions (token_hash, user_id, stage, csrf, created_at, last_seen_at) VALUES ($1, $2, $3, $4, $5, $5)")
         .bind(secret_hash(&token))
         .bind(user_id)

@@ -25,6 +25,11 @@ impl Actor {
     pub fn system(what: &str) -> Actor {
         Actor { user_id: "system".into(), agency_id: "system".into(), request_id: format!("cli:{what}") }
     }
+
+    /// Someone not logged in (a log-in under a name no account has).
+    pub fn anonymous(request_id: &str) -> Actor {
+        Actor { user_id: "anonymous".into(), agency_id: "none".into(), request_id: request_id.to_owned() }
+    }
 }
 
 /// One audit entry as appended: which record, what was done, why, and which fields (names only, never values).

@@ -115,6 +115,56 @@ pub async fn resolve_viewer(state: &AppState, parts: &Parts) -> Result<Option<Vi
     Ok(Some(Viewer { caller: Caller { user, agency, request_id: request_id(parts) }, session, must_enrol }))
 }
 
+/// The address a request came from: the peer, or, when the peer is one of the configured reverse proxies,
+/// the address that proxy saw (read from X-Forwarded-For, right to left, skipping the proxies themselves, so a
+/// client cannot choose its own address by sending the header). `None` when the server was started without
+/// peer addresses.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct ClientAddr(pub Option<std::net::IpAddr>);
+
+impl ClientAddr {
+    /// The source as log-in throttling records it.
+    pub fn source(&self) -> String {
+        self.0.map_or_else(|| "unknown".to_owned(), |a| a.to_string())
+    }
+}
+
+/// [`ClientAddr`] from the peer address, the X-Forwarded-For values in order, and the trusted proxies.
+pub fn client_addr(
+    peer: Option<std::net::IpAddr>,
+    forwarded: &[&str],
+    trusted: &[std::net::IpAddr],
+) -> Option<std::net::IpAddr> {
+    let peer = peer?;
+    if !trusted.contains(&peer) {
+        return Some(peer);
+    }
+    let hops: Vec<&str> = forwarded.iter().flat_map(|h| h.split(',')).map(str::trim).collect();
+    for hop in hops.iter().rev() {
+        match hop.parse::<std::net::IpAddr>() {
+            Ok(a) if trusted.contains(&a) => continue,
+            Ok(a) => return Some(a),
+            // Garbage in the chain: nothing to its left can be believed; the last proxy is the source.
+            Err(_) => return Some(peer),
+        }
+    }
+    Some(peer)
+}
+
+impl FromRequestParts<AppState> for ClientAddr {
+    type Rejection = std::convert::Infallible;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Self::Rejection> {
+        let peer = parts
+            .extensions
+            .get::<axum::extract::ConnectInfo<std::net::SocketAddr>>()
+            .map(|axum::extract::ConnectInfo(a)| a.ip());
+        let forwarded: Vec<&str> =
+            parts.headers.get_all("x-forwarded-for").iter().filter_map(|v| v.to_str().ok()).collect();
+        Ok(ClientAddr(client_addr(peer, &forwarded, &state.config.trusted_proxies)))
+    }
+}
+
 impl FromRequestParts<AppState> for Viewer {
     type Rejection = AppError;
 
@@ -380,5 +430,31 @@ mod nul_tests {
         assert!(target_holds_nul("/persons/%00x"));
         assert!(target_holds_nul("/reports?q=a%00"));
         assert!(!target_holds_nul("/reports?q=%20100"));
+    }
+}
+
+#[cfg(test)]
+mod client_addr_tests {
+    use super::*;
+    use std::net::IpAddr;
+
+    fn ip(s: &str) -> IpAddr {
+        s.parse().expect("ip")
+    }
+
+    #[test]
+    fn only_a_trusted_proxy_speaks_for_the_client() {
+        let proxy = [ip("10.0.0.2")];
+        // Straight from a client: its own address, whatever header it sends.
+        assert_eq!(client_addr(Some(ip("203.0.113.9")), &["1.2.3.4"], &proxy), Some(ip("203.0.113.9")));
+        // Through the proxy: the address the proxy appended, not what the client wrote before it.
+        assert_eq!(client_addr(Some(ip("10.0.0.2")), &["1.2.3.4, 198.51.100.7"], &proxy), Some(ip("198.51.100.7")));
+        assert_eq!(client_addr(Some(ip("10.0.0.2")), &["1.2.3.4", "198.51.100.7"], &proxy), Some(ip("198.51.100.7")));
+        // Chained proxies are skipped; garbage stops the walk at the last proxy.
+        let two = [ip("10.0.0.2"), ip("10.0.0.3")];
+        assert_eq!(client_addr(Some(ip("10.0.0.2")), &["198.51.100.7, 10.0.0.3"], &two), Some(ip("198.51.100.7")));
+        assert_eq!(client_addr(Some(ip("10.0.0.2")), &["198.51.100.7, junk"], &proxy), Some(ip("10.0.0.2")));
+        assert_eq!(client_addr(Some(ip("10.0.0.2")), &[], &proxy), Some(ip("10.0.0.2")));
+        assert_eq!(client_addr(None, &["1.2.3.4"], &proxy), None, "no peer address known");
     }
 }

@@ -32,6 +32,8 @@ pub struct Config {
     pub tls: bool,
     /// The province whose communes forms offer (statistics-office code).
     pub province: String,
+    /// Reverse proxies whose X-Forwarded-For is believed: see [`ctx::ClientAddr`].
+    pub trusted_proxies: Vec<std::net::IpAddr>,
 }
 
 /// What every handler works with: the application (store, profile, translations) and the server's own

@@ -127,6 +127,7 @@ const ACTIONS: &[&str] = &[
     "import.commit",
     "auth.login_failed",
     "auth.login_locked",
+    "auth.login_unknown",
     "user.create",
     "user.roles",
     "keys.rotate",

@@ -82,22 +82,20 @@ struct LoginForm {
 async fn login(
     State(state): State<AppState>,
     axum::Extension(rid): axum::Extension<RequestId>,
+    client: crate::ctx::ClientAddr,
     c: Ctx,
     CsrfForm(form, pairs): CsrfForm<LoginForm>,
 ) -> AppResult<Response> {
     let mut f = FormState::from_pairs(&pairs);
     let next = form.next.clone();
-    let (token, stage, lang) = match app::log_in(&state, &form.username, form.password, &rid.0).await? {
-        LogIn::Opened { token, stage, lang } => (token, stage, lang),
-        LogIn::Failed => {
-            f.add("username", "error.login_failed");
-            return Ok(render(StatusCode::UNAUTHORIZED, &LoginPage { c, f, next }));
-        }
-        LogIn::Locked => {
-            f.add("username", "error.locked");
-            return Ok(render(StatusCode::TOO_MANY_REQUESTS, &LoginPage { c, f, next }));
-        }
-    };
+    let (token, stage, lang) =
+        match app::log_in(&state, &form.username, form.password, &client.source(), &rid.0).await? {
+            LogIn::Opened { token, stage, lang } => (token, stage, lang),
+            LogIn::Failed => {
+                f.add("username", "error.login_failed");
+                return Ok(render(StatusCode::UNAUTHORIZED, &LoginPage { c, f, next }));
+            }
+        };
     let back = safe_back(&next);
     let to = if stage == Stage::SecondFactor {
         format!("/login/totp?next={}", crate::urlencode(back))

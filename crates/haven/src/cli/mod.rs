@@ -41,21 +41,32 @@ pub struct Global {
     pub database: Option<String>,
 }
 
+/// Where the server listens and what stands in front of it.
+#[derive(Args)]
+pub struct Net {
+    /// Address to listen on.
+    #[arg(long, env = "HAVEN_LISTEN", default_value = "127.0.0.1:8080")]
+    pub listen: SocketAddr,
+    /// Haven is reached over HTTPS (through a proxy): mark cookies Secure and send HSTS.
+    #[arg(long, env = "HAVEN_TLS")]
+    pub tls: bool,
+    /// Addresses of the reverse proxies in front of Haven (comma-separated). Only from these is the client's
+    /// address read from X-Forwarded-For; log-in throttling counts failures per account and client address.
+    #[arg(long = "trusted-proxy", env = "HAVEN_TRUSTED_PROXIES", value_delimiter = ',')]
+    pub trusted_proxies: Vec<std::net::IpAddr>,
+}
+
 #[derive(Subcommand)]
 pub enum Command {
     /// Serve the pages and the API.
     Serve {
-        /// Address to listen on.
-        #[arg(long, env = "HAVEN_LISTEN", default_value = "127.0.0.1:8080")]
-        listen: SocketAddr,
-        /// Haven is reached over HTTPS (through a proxy): mark cookies Secure and send HSTS.
-        #[arg(long, env = "HAVEN_TLS")]
-        tls: bool,
+        #[command(flatten)]
+        net: Net,
     },
     /// Load the demo province into an empty database, then serve it.
     Demo {
-        #[arg(long, env = "HAVEN_LISTEN", default_value = "127.0.0.1:8080")]
-        listen: SocketAddr,
+        #[command(flatten)]
+        net: Net,
         /// Number of demo person records.
         #[arg(long, default_value_t = 2000)]
         scale: u64,
@@ -269,12 +280,12 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                 out.display()
             );
         }
-        Command::Serve { listen, tls } => {
+        Command::Serve { net } => {
             let _lock = lock_data(&g.data, false)?;
             let (store, _) = open(&g).await?;
-            serve(store, listen, tls).await?;
+            serve(store, net).await?;
         }
-        Command::Demo { listen, scale, reports, load_only } => {
+        Command::Demo { net, scale, reports, load_only } => {
             let _lock = lock_data(&g.data, false)?;
             let (store, _) = open(&g).await?;
             let (password, file) = demo_password(&g.data)?;
@@ -294,7 +305,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                 None => println!("Password of every demo account: the value of HAVEN_DEMO_PASSWORD"),
             }
             if !load_only {
-                serve(store, listen, false).await?;
+                serve(store, net).await?;
             }
         }
         Command::Migrate => {

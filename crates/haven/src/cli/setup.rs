@@ -113,13 +113,18 @@ pub(super) fn read_password() -> anyhow::Result<String> {
     Ok(line.trim_end_matches(['\r', '\n']).to_owned())
 }
 
-pub(super) async fn serve(store: Store, listen: SocketAddr, tls: bool) -> anyhow::Result<()> {
-    let state = AppState::new(store.clone(), Config { tls, province: demo::PROVINCE.into() });
+pub(super) async fn serve(store: Store, net: super::Net) -> anyhow::Result<()> {
+    let config = Config { tls: net.tls, province: demo::PROVINCE.into(), trusted_proxies: net.trusted_proxies };
+    let state = AppState::new(store.clone(), config);
     let app = haven_web::router(state);
+    let listen = net.listen;
     let listener = tokio::net::TcpListener::bind(listen).await.with_context(|| format!("listening on {listen}"))?;
     let addr = listener.local_addr()?;
     println!("Haven is running at http://{addr}/");
-    axum::serve(listener, app).with_graceful_shutdown(shutdown()).await?;
+    // Each request knows the address it came from (log-in throttling counts failures per account and source).
+    axum::serve(listener, app.into_make_service_with_connect_info::<SocketAddr>())
+        .with_graceful_shutdown(shutdown())
+        .await?;
     store.db.close().await;
     Ok(())
 }

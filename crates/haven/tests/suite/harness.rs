@@ -134,12 +134,18 @@ impl TestApp {
         let clock = Arc::new(ManualClock::new(START));
         let store = Store::open(&db.url, &keys, clock.clone()).await.expect("open store");
         haven::demo::load_with(&store, PASSWORD, 40, reports).await.expect("demo");
-        let state = AppState::new(store.clone(), Config { tls: false, province: haven::demo::PROVINCE.into() });
+        // The test client stands in for a proxy, so that stories can speak from several client addresses.
+        let config = Config {
+            tls: false,
+            province: haven::demo::PROVINCE.into(),
+            trusted_proxies: vec![std::net::Ipv4Addr::LOCALHOST.into()],
+        };
+        let state = AppState::new(store.clone(), config);
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
         let addr = listener.local_addr().expect("addr");
         let app = haven_web::router(state);
         let server = tokio::spawn(async move {
-            let _ = axum::serve(listener, app).await;
+            let _ = axum::serve(listener, app.into_make_service_with_connect_info::<std::net::SocketAddr>()).await;
         });
         Some(TestApp { base: format!("http://{addr}"), store, clock, keys, db, server })
     }
@@ -229,7 +235,20 @@ pub struct Client {
 
 impl Client {
     pub fn new(base: &str) -> Client {
+        Client::with_headers(base, reqwest::header::HeaderMap::new())
+    }
+
+    /// A client whose requests come, as the server sees them through its trusted proxy (the harness's
+    /// loopback), from `addr`.
+    pub fn from_addr(base: &str, addr: &str) -> Client {
+        let mut headers = reqwest::header::HeaderMap::new();
+        headers.insert("x-forwarded-for", addr.parse().expect("header value"));
+        Client::with_headers(base, headers)
+    }
+
+    fn with_headers(base: &str, headers: reqwest::header::HeaderMap) -> Client {
         let http = reqwest::Client::builder()
+            .default_headers(headers)
             .cookie_store(true)
             .redirect(reqwest::redirect::Policy::none())
             // A fresh connection per request: when the server refuses an upload as too large before reading

@@ -115,3 +115,42 @@ story!(a_consent_is_withdrawn_only_through_the_agency_that_holds_it, |app| {
     assert_eq!(r.status, 303);
     assert!(app.store.grants_on("person", &person_id).await.expect("grants").iter().all(|g| g.revoked_at.is_some()));
 });
+
+/// The error a log-in page answers with, without the parts that change on every page (tokens, request ids).
+fn login_error(body: &str) -> String {
+    let start = body.find("class=\"field-error\"").expect("a field error");
+    let end = body[start..].find("</p>").expect("its end") + start;
+    body[start..end].to_owned()
+}
+
+// Finding 5: after five wrong passwords a real account answered "locked" while an unknown name never did, and
+// anyone could keep any account locked.
+story!(log_in_tells_nothing_of_accounts_and_strangers_cannot_lock_officials_out, |app| {
+    let stranger = Client::from_addr(&app.base, "203.0.113.66");
+    let official = Client::from_addr(&app.base, "198.51.100.7");
+    let mut answers = Vec::new();
+    for _ in 0..7 {
+        for name in ["border.officer", "no.such.account"] {
+            let r = stranger.login(name, "guessing password 1").await;
+            answers.push((r.status, login_error(&r.body)));
+        }
+    }
+    // The correct password from the stranger's address now fails too, answering as every other failure does.
+    let r = stranger.login("border.officer", PASSWORD).await;
+    answers.push((r.status, login_error(&r.body)));
+    let first = answers[0].clone();
+    assert_eq!(first.0, 401);
+    assert!(answers.iter().all(|a| *a == first), "one answer for unknown, wrong and locked: {answers:?}");
+    // The official, from her own address, is not locked out by the stranger's guesses.
+    assert_eq!(official.login("border.officer", PASSWORD).await.status, 303);
+    // The guesses are in the audit log, the locked ones and the unknown names too (never the name typed).
+    let actions = app.audit_actions().await;
+    for a in ["auth.login_failed", "auth.login_locked", "auth.login_unknown"] {
+        assert!(actions.iter().any(|x| x == a), "{a} audited");
+    }
+    let ids = haven_store::testing::column_text(&app.store.db, "audit_log", "record_id").await.expect("ids");
+    assert!(!ids.iter().any(|id| id.contains("no.such.account")), "the name typed is not kept");
+    // A new password set by an administrator lifts the stranger's lock as well (the account's every lock).
+    app.advance(2 * haven_domain::time::HOUR);
+    assert_eq!(stranger.login("border.officer", PASSWORD).await.status, 303, "the back-off ends");
+});
