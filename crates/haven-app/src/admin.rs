@@ -3,9 +3,10 @@
 
 use haven_domain::account::{check_password, valid_username};
 use haven_domain::profile::AgencyDef;
-use haven_domain::{Action, Role};
+use haven_domain::{roles, Action, Role};
 use haven_store::accounts::{self as store, NewUser, User};
 use haven_store::directory;
+use haven_store::role_requests::{self, RoleRequest};
 use serde::Deserialize;
 
 use crate::{App, Caller, Error, Fields, Outcome, Result};
@@ -52,8 +53,8 @@ pub async fn create_user(app: &App, caller: &Caller, form: &NewUserForm) -> Resu
     if app.store.agency(&form.agency_id).await?.is_none() {
         f.add("agency_id", "error.choice");
     }
-    if form.roles.is_empty() {
-        f.add("roles", "error.roles");
+    if let Err(e) = roles::check_roles(&form.roles) {
+        f.add("roles", e.key());
     }
     if let Err(e) = check_password(&username, &form.password) {
         f.add("password", e.key());
@@ -63,15 +64,20 @@ pub async fn create_user(app: &App, caller: &Caller, form: &NewUserForm) -> Resu
     }
     let hash = store::hash_password(form.password.clone()).await?;
     let mut cmd = app.store.command(&caller.actor()).await?;
+    // Roles that read identities wait for a second person; the account starts with the others.
+    let now: Vec<Role> = form.roles.iter().copied().filter(|r| !r.reads_identity()).collect();
     let new = NewUser {
         username: &username,
         display_name: display,
         agency_id: &form.agency_id,
-        roles: &form.roles,
+        roles: &now,
         password_hash: &hash,
     };
     match store::create_user(&mut cmd, &new).await {
         Ok(id) => {
+            if roles::needs_approval(&now, &form.roles) {
+                role_requests::request(&mut cmd, &id, &form.roles).await?;
+            }
             cmd.commit().await?;
             Ok(Ok(id))
         }
@@ -87,17 +93,70 @@ pub async fn user(app: &App, caller: &Caller, id: &str) -> Result<User> {
     app.store.user(id).await?.ok_or(Error::NotFound)
 }
 
-/// Set a user's roles. An administrator cannot lock everyone out by removing their own role.
-pub async fn set_roles(app: &App, caller: &Caller, id: &str, roles: &[Role]) -> Result<Outcome<()>> {
+/// What a change of roles did.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum RolesChange {
+    Applied,
+    /// It gives a role that reads identities: it waits for another administrator or a head of the agency.
+    Pending,
+}
+
+/// Set a user's roles. An administrator never changes their own (nor locks everyone out by it); roles that
+/// cannot go together are refused; a change that gives a role reading identities becomes a request.
+pub async fn set_roles(app: &App, caller: &Caller, id: &str, roles: &[Role]) -> Result<Outcome<RolesChange>> {
     let u = user(app, caller, id).await?;
-    if roles.is_empty() {
-        return Ok(Fields::one("roles", "error.roles"));
+    if u.id == caller.user.id {
+        return Ok(Fields::one("roles", "error.own_roles"));
     }
-    if u.id == caller.user.id && !roles.contains(&Role::SystemAdmin) {
-        return Ok(Fields::one("roles", "error.own_admin_role"));
+    if let Err(e) = roles::check_roles(roles) {
+        return Ok(Fields::one("roles", e.key()));
     }
     let mut cmd = app.store.command(&caller.actor()).await?;
-    store::set_roles(&mut cmd, &u.id, roles).await?;
+    let change = if roles::needs_approval(&u.roles, roles) {
+        role_requests::request(&mut cmd, &u.id, roles).await?;
+        RolesChange::Pending
+    } else {
+        store::set_roles(&mut cmd, &u.id, roles).await?;
+        RolesChange::Applied
+    };
+    cmd.commit().await?;
+    Ok(Ok(change))
+}
+
+/// Whether the caller may answer a role request: another administrator, or a head of the account's agency;
+/// never the one who asked, nor the account itself.
+pub fn may_answer(caller: &Caller, r: &RoleRequest) -> bool {
+    caller.user.id != r.requested_by
+        && caller.user.id != r.user_id
+        && (caller.can(Action::ManageUsers) || (caller.can(Action::SuperviseAgency) && caller.agency.id == r.agency_id))
+}
+
+/// The role requests waiting for the caller's answer, oldest first.
+pub async fn role_requests_for(app: &App, caller: &Caller) -> Result<Vec<RoleRequest>> {
+    let agency = if caller.can(Action::ManageUsers) {
+        None
+    } else if caller.can(Action::SuperviseAgency) {
+        Some(caller.agency.id.as_str())
+    } else {
+        return Err(Error::Forbidden);
+    };
+    let all = app.store.pending_role_requests(agency, 200).await?;
+    Ok(all.into_iter().filter(|r| may_answer(caller, r)).collect())
+}
+
+/// Approve or decline a pending role request.
+pub async fn answer_role_request(app: &App, caller: &Caller, id: &str, approve: bool) -> Result<Outcome<()>> {
+    let r = app.store.role_request(id).await?.ok_or(Error::NotFound)?;
+    if !may_answer(caller, &r) {
+        return Err(Error::Forbidden);
+    }
+    if r.status != "pending" {
+        return Ok(Fields::one("roles", "error.role_request_answered"));
+    }
+    let mut cmd = app.store.command(&caller.actor()).await?;
+    if !role_requests::answer(&mut cmd, &r, approve).await? {
+        return Ok(Fields::one("roles", "error.role_request_answered"));
+    }
     cmd.commit().await?;
     Ok(Ok(()))
 }

@@ -41,6 +41,7 @@ pub enum Kind {
     MatchesToReview,
     BreakGlassToReview,
     BreakGlassUnreviewed,
+    RoleRequests,
 }
 
 /// What the day of a task's oldest item is.
@@ -53,7 +54,7 @@ pub enum Dated {
 }
 
 impl Kind {
-    pub const ALL: [Kind; 19] = [
+    pub const ALL: [Kind; 20] = [
         Kind::ReportsMine,
         Kind::ReportsOverdue,
         Kind::ReportsDue,
@@ -73,6 +74,7 @@ impl Kind {
         Kind::MatchesToReview,
         Kind::BreakGlassToReview,
         Kind::BreakGlassUnreviewed,
+        Kind::RoleRequests,
     ];
 
     pub fn code(self) -> &'static str {
@@ -96,6 +98,7 @@ impl Kind {
             Kind::MatchesToReview => "matches_to_review",
             Kind::BreakGlassToReview => "break_glass_to_review",
             Kind::BreakGlassUnreviewed => "break_glass_unreviewed",
+            Kind::RoleRequests => "role_requests",
         }
     }
 
@@ -119,6 +122,7 @@ impl Kind {
             Kind::MatchesToConfirm | Kind::MatchesToReview => "/matches",
             Kind::BreakGlassToReview => "/supervision",
             Kind::BreakGlassUnreviewed => "/audit?action=break_glass.open",
+            Kind::RoleRequests => "/roles/requests",
         }
     }
 
@@ -142,7 +146,8 @@ impl Kind {
             | Kind::MatchesToConfirm
             | Kind::MatchesToReview
             | Kind::BreakGlassToReview
-            | Kind::BreakGlassUnreviewed => Dated::Since,
+            | Kind::BreakGlassUnreviewed
+            | Kind::RoleRequests => Dated::Since,
         }
     }
 }
@@ -223,6 +228,11 @@ fn queues<'a>(caller: &'a Caller, today: Date) -> Vec<(Kind, Queue<'a>)> {
     }
     if caller.can(Action::SuperviseAgency) {
         out.push((Kind::BreakGlassToReview, Queue::BreakGlassToReview));
+    }
+    // A second person approves every role that reads identities: another administrator or the agency's head.
+    let province = caller.can(Action::ManageUsers);
+    if province || caller.can(Action::SuperviseAgency) {
+        out.push((Kind::RoleRequests, Queue::RoleRequests { user_id: &caller.user.id, province }));
     }
     out
 }

@@ -117,9 +117,65 @@ pub fn role_permits(role: Role, action: Action) -> bool {
     }
 }
 
-/// Whether any of the roles permits the action.
+/// Whether any of the roles permits the action. An account that holds the administrator's role gets nothing
+/// from a case role or the auditor's role beside it, even if one was stored by an older version or written
+/// into the database by hand: separation of duties does not rest on the forms alone.
 pub fn permits(roles: &[Role], action: Action) -> bool {
-    roles.iter().any(|r| role_permits(*r, action))
+    let admin = roles.contains(&Role::SystemAdmin);
+    roles.iter().filter(|r| !admin || r.fits_with_admin()).any(|r| role_permits(*r, action))
+}
+
+impl Role {
+    /// Roles that open case files: their holders read identities or type them in, and may break the glass.
+    pub fn is_case_role(self) -> bool {
+        matches!(self, Role::AgencyHead | Role::CaseOfficer | Role::DataClerk)
+    }
+
+    /// Whether the role reads identities: giving it to an account waits for a second person's approval.
+    pub fn reads_identity(self) -> bool {
+        role_permits(self, Action::ViewIdentity)
+    }
+
+    /// Whether an administrator may hold it too: not a case role (the administrator does not read victims),
+    /// and not the auditor's (no one audits their own administration).
+    fn fits_with_admin(self) -> bool {
+        !self.is_case_role() && self != Role::Auditor
+    }
+}
+
+/// Why a set of roles cannot be held by one account.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum RolesError {
+    Empty,
+    /// The system administrator with a case role or the auditor's role.
+    AdminAndCaseWork,
+}
+
+impl RolesError {
+    pub fn key(self) -> &'static str {
+        match self {
+            RolesError::Empty => "error.roles",
+            RolesError::AdminAndCaseWork => "error.roles_admin_separate",
+        }
+    }
+}
+
+/// Check that one account may hold these roles together.
+pub fn check_roles(roles: &[Role]) -> Result<(), RolesError> {
+    if roles.is_empty() {
+        return Err(RolesError::Empty);
+    }
+    if roles.contains(&Role::SystemAdmin) && roles.iter().any(|r| !r.fits_with_admin() && *r != Role::SystemAdmin) {
+        return Err(RolesError::AdminAndCaseWork);
+    }
+    Ok(())
+}
+
+/// Whether changing an account's roles from `before` to `after` gives it a role that reads identities it did
+/// not hold: such a change is a request until a second person (another administrator, or a head of the
+/// account's agency) approves it.
+pub fn needs_approval(before: &[Role], after: &[Role]) -> bool {
+    after.iter().any(|r| r.reads_identity() && !before.contains(r))
 }
 
 #[cfg(test)]
@@ -156,6 +212,31 @@ mod tests {
             assert_eq!(role_permits(r, Action::OverrideConsent), r == Role::AgencyHead, "{r:?}");
             assert_eq!(role_permits(r, Action::PublishStatistics), r == Role::Analyst, "{r:?}");
         }
+    }
+
+    #[test]
+    fn the_administrator_holds_no_case_role() {
+        assert_eq!(check_roles(&[Role::SystemAdmin, Role::CaseOfficer]), Err(RolesError::AdminAndCaseWork));
+        assert_eq!(check_roles(&[Role::SystemAdmin, Role::DataClerk]), Err(RolesError::AdminAndCaseWork));
+        assert_eq!(check_roles(&[Role::SystemAdmin, Role::Auditor]), Err(RolesError::AdminAndCaseWork));
+        assert_eq!(check_roles(&[Role::SystemAdmin, Role::Analyst]), Ok(()));
+        assert_eq!(check_roles(&[Role::AgencyHead, Role::CaseOfficer]), Ok(()));
+        assert_eq!(check_roles(&[]), Err(RolesError::Empty));
+        // Stored anyway (by hand, or by an older version): the case role gives the administrator nothing.
+        let held = [Role::SystemAdmin, Role::CaseOfficer, Role::Auditor];
+        for a in [Action::ViewIdentity, Action::ViewRecords, Action::BreakGlass, Action::ViewAudit] {
+            assert!(!permits(&held, a), "{a:?}");
+        }
+        assert!(permits(&held, Action::ManageUsers));
+    }
+
+    #[test]
+    fn only_new_identity_roles_wait_for_approval() {
+        assert!(needs_approval(&[Role::DataClerk], &[Role::DataClerk, Role::CaseOfficer]));
+        assert!(needs_approval(&[], &[Role::AgencyHead]));
+        assert!(!needs_approval(&[Role::CaseOfficer], &[Role::CaseOfficer, Role::Analyst]), "nothing new to read");
+        assert!(!needs_approval(&[Role::CaseOfficer, Role::AgencyHead], &[Role::CaseOfficer]), "taking away");
+        assert!(!needs_approval(&[], &[Role::DataClerk, Role::Analyst, Role::Auditor]));
     }
 
     #[test]

@@ -22,6 +22,7 @@ pub mod plan;
 mod recorded;
 pub mod registers;
 pub mod reports;
+pub mod role_requests;
 pub mod tasks;
 pub mod testing;
 pub mod victims;

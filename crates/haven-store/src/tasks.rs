@@ -58,6 +58,9 @@ pub enum Queue<'a> {
     /// Break-the-glass accesses anywhere in the province opened before `before` and still not reviewed (the
     /// auditor's queue; the agency is not used).
     BreakGlassUnreviewed { before: Millis },
+    /// Role requests the user may answer: their agency's accounts' (a head), or every agency's
+    /// (`province`, an administrator); never one they asked for or one for their own account.
+    RoleRequests { user_id: &'a str, province: bool },
 }
 
 /// How much waits in a queue, and the day of its oldest item (its due day, or the day it arrived).
@@ -235,6 +238,16 @@ impl Store {
                 "SELECT opened_at AS d FROM break_glass WHERE owner_agency_id = $1 AND reviewed_by IS NULL \
                  ORDER BY opened_at"
                     .to_owned(),
+            ),
+            RoleRequests { user_id, province } => (
+                Key::Instant,
+                format!(
+                    "SELECT q.requested_at AS d FROM role_requests q JOIN users u ON u.id = q.user_id \
+                     WHERE q.status = 'pending' AND q.requested_by <> {me} AND q.user_id <> {me} \
+                     AND (u.agency_id = $1 OR {province}) ORDER BY q.requested_at",
+                    me = bind(Arg::Text(user_id.to_owned())),
+                    province = if province { "1 = 1" } else { "1 = 0" },
+                ),
             ),
             BreakGlassUnreviewed { before } => (
                 Key::Instant,

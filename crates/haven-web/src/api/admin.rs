@@ -39,6 +39,9 @@ pub struct UserOut {
     pub language: String,
     pub disabled: bool,
     pub totp_enabled: bool,
+    /// Roles asked for and waiting for a second person's approval (the whole set the account would hold).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub pending_roles: Vec<String>,
 }
 
 impl From<User> for UserOut {
@@ -52,6 +55,7 @@ impl From<User> for UserOut {
             language: u.lang,
             disabled: u.disabled,
             totp_enabled: u.totp_enabled,
+            pending_roles: Vec::new(),
         }
     }
 }
@@ -103,10 +107,7 @@ async fn create_user(
     };
     let outcome = app::create_user(&state, &v, &form).await?;
     let (st, viewer) = (&state, &v);
-    answer(&state, &v, outcome, StatusCode::CREATED, |id| async move {
-        Ok(UserOut::from(app::user(st, viewer, &id).await?))
-    })
-    .await
+    answer(&state, &v, outcome, StatusCode::CREATED, |id| async move { user_out(st, viewer, &id).await }).await
 }
 
 /// A user.
@@ -116,7 +117,7 @@ async fn user(
     Api(v, ..): Api<guards::ManageUsers>,
     Path(id): Path<String>,
 ) -> AppResult<Response> {
-    Ok(ok(UserOut::from(app::user(&state, &v, &id).await?)))
+    Ok(ok(user_out(&state, &v, &id).await?))
 }
 
 async fn changed(
@@ -125,7 +126,16 @@ async fn changed(
     id: &str,
     outcome: haven_app::Outcome<()>,
 ) -> AppResult<Response> {
-    answer(state, v, outcome, StatusCode::OK, |()| async { Ok(UserOut::from(app::user(state, v, id).await?)) }).await
+    answer(state, v, outcome, StatusCode::OK, |()| async { user_out(state, v, id).await }).await
+}
+
+/// A user with the roles waiting for approval, if any.
+async fn user_out(state: &AppState, v: &crate::ctx::Viewer, id: &str) -> AppResult<UserOut> {
+    let mut out = UserOut::from(app::user(state, v, id).await?);
+    if let Some(p) = state.store.pending_role_request_of(id).await? {
+        out.pending_roles = p.roles.iter().map(super::role_code).collect();
+    }
+    Ok(out)
 }
 
 #[derive(Deserialize, ToSchema)]
@@ -133,8 +143,9 @@ pub struct RolesIn {
     pub roles: Vec<String>,
 }
 
-/// Set a user's roles (an administrator keeps their own).
-#[utoipa::path(put, path = "/admin/users/{id}/roles", tag = "admin", params(("id" = String, Path)), request_body = RolesIn, responses((status = 200, body = UserOut)))]
+/// Set a user's roles (never one's own). A role that reads identities is asked for, not given: the answer is
+/// 202 with `pending_roles` until another administrator or a head of the user's agency approves it.
+#[utoipa::path(put, path = "/admin/users/{id}/roles", tag = "admin", params(("id" = String, Path)), request_body = RolesIn, responses((status = 200, body = UserOut), (status = 202, body = UserOut)))]
 async fn roles(
     State(state): State<AppState>,
     Api(v, ..): Api<guards::ManageUsers>,
@@ -142,7 +153,13 @@ async fn roles(
     Body(r): Body<RolesIn>,
 ) -> AppResult<Response> {
     let outcome = app::set_roles(&state, &v, &id, &roles_of(&r.roles)?).await?;
-    changed(&state, &v, &id, outcome).await
+    // A role that reads identities waits for a second person: 202, with the roles asked for.
+    let status = match outcome {
+        Ok(app::RolesChange::Pending) => StatusCode::ACCEPTED,
+        _ => StatusCode::OK,
+    };
+    let (st, viewer) = (&state, &v);
+    answer(&state, &v, outcome, status, |_| async move { user_out(st, viewer, &id).await }).await
 }
 
 #[derive(Deserialize, ToSchema)]

@@ -11,9 +11,10 @@ use haven_app::admin::{self as app, AgencyForm, AGENCY_KINDS};
 use haven_domain::Role;
 use haven_store::accounts::User;
 use haven_store::directory::Agency;
+use haven_store::role_requests::RoleRequest;
 use serde::Deserialize;
 
-use crate::ctx::{self as guards, Can, CsrfForm};
+use crate::ctx::{self as guards, Can, CsrfForm, Viewer};
 use crate::error::{AppError, AppResult};
 use crate::page::{ok, render, Ctx, FormState};
 use crate::AppState;
@@ -27,6 +28,8 @@ pub fn routes() -> Router<AppState> {
         .route("/admin/users/{id}/password", post(reset_password))
         .route("/admin/agencies", get(agencies).post(create_agency))
         .route("/admin/security", get(security).post(set_security))
+        .route("/roles/requests", get(role_requests))
+        .route("/roles/requests/{id}/{answer}", post(answer_role_request))
 }
 
 fn roles_from(pairs: &[(String, String)]) -> Vec<Role> {
@@ -113,6 +116,9 @@ struct UserPage {
     u: User,
     agency: String,
     all_roles: Vec<&'static str>,
+    /// A change of roles waiting for a second person, and whether the viewer may answer it.
+    pending: Option<RoleRequest>,
+    can_answer: bool,
 }
 
 impl UserPage {
@@ -121,24 +127,34 @@ impl UserPage {
     }
 }
 
-async fn user_view(state: &AppState, c: Ctx, id: &str, f: FormState, status: StatusCode) -> AppResult<Response> {
+async fn user_view(
+    state: &AppState,
+    viewer: &Viewer,
+    c: Ctx,
+    id: &str,
+    f: FormState,
+    status: StatusCode,
+) -> AppResult<Response> {
     let u = state.store.user(id).await?.ok_or(AppError::NotFound)?;
+    let pending = state.store.pending_role_request_of(&u.id).await?;
+    let can_answer = pending.as_ref().is_some_and(|r| app::may_answer(viewer, r));
     let agency = state
         .store
         .agency(&u.agency_id)
         .await?
         .map(|a| c.agency_label(&a.name_vi, &a.name_en).to_owned())
         .unwrap_or_default();
-    Ok(render(status, &UserPage { c, f, u, agency, all_roles: Role::ALL.iter().map(|r| r.code()).collect() }))
+    let all_roles = Role::ALL.iter().map(|r| r.code()).collect();
+    Ok(render(status, &UserPage { c, f, u, agency, all_roles, pending, can_answer }))
 }
 
 async fn user_page(
     State(state): State<AppState>,
-    Can(..): Can<guards::ManageUsers>,
+    Can(viewer, ..): Can<guards::ManageUsers>,
     c: Ctx,
     Path(id): Path<String>,
 ) -> AppResult<Response> {
-    user_view(&state, c, &id, FormState::default(), StatusCode::OK).await
+    user_view(&state, &viewer, c, &id, FormState::default(), StatusCode::OK).await
 }
 
 #[derive(Deserialize)]
@@ -147,6 +163,7 @@ struct Empty {}
 /// After a change to a user: their page with a confirmation, or again with what to correct.
 async fn user_answer(
     state: &AppState,
+    viewer: &Viewer,
     c: Ctx,
     id: &str,
     pairs: &[(String, String)],
@@ -156,7 +173,8 @@ async fn user_answer(
     match outcome {
         Ok(()) => Ok(Redirect::to(&format!("/admin/users/{id}?done={done}")).into_response()),
         Err(errors) => {
-            user_view(state, c, id, FormState::with_errors(pairs, errors), StatusCode::UNPROCESSABLE_ENTITY).await
+            let f = FormState::with_errors(pairs, errors);
+            user_view(state, viewer, c, id, f, StatusCode::UNPROCESSABLE_ENTITY).await
         }
     }
 }
@@ -169,7 +187,11 @@ async fn set_roles(
     CsrfForm(_, pairs): CsrfForm<Empty>,
 ) -> AppResult<Response> {
     let outcome = app::set_roles(&state, &viewer, &id, &roles_from(&pairs)).await?;
-    user_answer(&state, c, &id, &pairs, outcome, "saved").await
+    let done = match outcome {
+        Ok(app::RolesChange::Pending) => "roles_pending",
+        _ => "saved",
+    };
+    user_answer(&state, &viewer, c, &id, &pairs, outcome.map(|_| ()), done).await
 }
 
 #[derive(Deserialize)]
@@ -185,7 +207,7 @@ async fn set_status(
     CsrfForm(form, pairs): CsrfForm<StatusForm>,
 ) -> AppResult<Response> {
     let outcome = app::set_disabled(&state, &viewer, &id, form.disabled == "1").await?;
-    user_answer(&state, c, &id, &pairs, outcome, "saved").await
+    user_answer(&state, &viewer, c, &id, &pairs, outcome, "saved").await
 }
 
 #[derive(Deserialize)]
@@ -201,7 +223,7 @@ async fn reset_password(
     CsrfForm(form, pairs): CsrfForm<ResetForm>,
 ) -> AppResult<Response> {
     let outcome = app::reset_password(&state, &viewer, &id, &form.password).await?;
-    user_answer(&state, c, &id, &pairs, outcome, "password_reset").await
+    user_answer(&state, &viewer, c, &id, &pairs, outcome, "password_reset").await
 }
 
 #[derive(Template)]
@@ -264,4 +286,77 @@ async fn set_security(
 ) -> AppResult<Response> {
     app::set_totp_policy(&state, &viewer, &roles_from(&pairs)).await?;
     Ok(Redirect::to("/admin/security?done=saved").into_response())
+}
+
+/// A role request as the approver reads it.
+pub struct RequestLine {
+    pub r: RoleRequest,
+    pub agency: String,
+    pub roles: Vec<&'static str>,
+    /// What the account holds now.
+    pub current: Vec<&'static str>,
+}
+
+#[derive(Template)]
+#[template(path = "role_requests.html")]
+struct RoleRequestsPage {
+    c: Ctx,
+    f: FormState,
+    requests: Vec<RequestLine>,
+}
+
+async fn role_requests_page(
+    state: &AppState,
+    viewer: &Viewer,
+    c: Ctx,
+    f: FormState,
+    status: StatusCode,
+) -> AppResult<Response> {
+    let agencies = state.store.agencies().await?;
+    let mut requests = Vec::new();
+    for r in app::role_requests_for(state, viewer).await? {
+        let agency = agencies
+            .iter()
+            .find(|a| a.id == r.agency_id)
+            .map(|a| c.agency_label(&a.name_vi, &a.name_en).to_owned())
+            .unwrap_or_default();
+        let current = state.store.user(&r.user_id).await?.map(|u| u.roles).unwrap_or_default();
+        requests.push(RequestLine {
+            roles: r.roles.iter().map(|x| x.code()).collect(),
+            current: current.iter().map(|x| x.code()).collect(),
+            agency,
+            r,
+        });
+    }
+    Ok(render(status, &RoleRequestsPage { c, f, requests }))
+}
+
+/// Role changes waiting for the viewer's approval: another administrator's requests, or (for a head) those
+/// for the accounts of their agency.
+async fn role_requests(State(state): State<AppState>, viewer: Viewer, c: Ctx) -> AppResult<Response> {
+    role_requests_page(&state, &viewer, c, FormState::default(), StatusCode::OK).await
+}
+
+async fn answer_role_request(
+    State(state): State<AppState>,
+    viewer: Viewer,
+    c: Ctx,
+    Path((id, answer)): Path<(String, String)>,
+    CsrfForm(_, pairs): CsrfForm<Empty>,
+) -> AppResult<Response> {
+    let approve = match answer.as_str() {
+        "approve" => true,
+        "decline" => false,
+        _ => return Err(AppError::NotFound),
+    };
+    match app::answer_role_request(&state, &viewer, &id, approve).await? {
+        Ok(()) => {
+            let done = if approve { "roles_approved" } else { "roles_declined" };
+            Ok(Redirect::to(&format!("/roles/requests?done={done}")).into_response())
+        }
+        Err(errors) => {
+            let f = FormState::with_errors(&pairs, errors);
+            role_requests_page(&state, &viewer, c, f, StatusCode::UNPROCESSABLE_ENTITY).await
+        }
+    }
 }

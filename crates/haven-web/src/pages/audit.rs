@@ -130,5 +130,8 @@ const ACTIONS: &[&str] = &[
     "auth.login_unknown",
     "user.create",
     "user.roles",
+    "user.roles_request",
+    "user.roles_approve",
+    "user.roles_decline",
     "keys.rotate",
 ];

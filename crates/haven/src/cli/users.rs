@@ -29,6 +29,14 @@ pub(super) async fn user(g: &Global, cmd: UserCommand) -> anyhow::Result<()> {
                 .iter()
                 .map(|r| Role::from_code(r).with_context(|| format!("unknown role {r}")))
                 .collect::<anyhow::Result<Vec<_>>>()?;
+            // The operator at the console sets up accounts directly (there may be no second administrator
+            // yet), but never an administrator who also reads case files.
+            haven_domain::roles::check_roles(&roles).map_err(|e| match e {
+                haven_domain::roles::RolesError::Empty => anyhow::anyhow!("give the user at least one role"),
+                haven_domain::roles::RolesError::AdminAndCaseWork => {
+                    anyhow::anyhow!("an administrator cannot also hold a case role or the auditor role")
+                }
+            })?;
             let password = read_password()?;
             check_password(&name, &password).map_err(|e| anyhow::anyhow!("password refused: {}", e.key()))?;
             let hash = accounts::hash_password(password).await?;

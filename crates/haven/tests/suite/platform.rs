@@ -108,14 +108,14 @@ story!(admin_creates_user_with_field_errors_first, |app| {
                 ("username", "health.officer2"),
                 ("display_name", "Cán bộ mới"),
                 ("agency_id", &health),
-                ("role", "officer"),
+                ("role", "clerk"),
                 ("password", "một mật khẩu dài"),
             ],
         )
         .await;
     assert_eq!(ok.status, 303, "{}", ok.body);
     let u = app.store.user_by_name("health.officer2").await.expect("q").expect("created");
-    assert_eq!(u.roles, vec![haven_domain::Role::CaseOfficer]);
+    assert_eq!(u.roles, vec![haven_domain::Role::DataClerk], "a clerk reads no identity: given at once");
     assert!(app.audit_actions().await.contains(&"user.create".to_owned()));
     let c = app.client();
     assert_eq!(c.login("health.officer2", "một mật khẩu dài").await.status, 303);

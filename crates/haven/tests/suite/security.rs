@@ -154,3 +154,89 @@ story!(log_in_tells_nothing_of_accounts_and_strangers_cannot_lock_officials_out,
     app.advance(2 * haven_domain::time::HOUR);
     assert_eq!(stranger.login("border.officer", PASSWORD).await.status, 303, "the back-off ends");
 });
+
+// Finding 4: the system administrator gave itself the officer role, broke the glass on a border guards' victim
+// and read her name and ID number.
+story!(the_administrator_reads_no_victim_and_identity_roles_need_a_second_person, |app| {
+    let admin = app.login("admin").await;
+    let own = app.user_id("admin").await;
+    let roles_of = |name: &'static str| {
+        let app = &app;
+        async move { app.store.user_by_name(name).await.expect("read").expect("user").roles }
+    };
+    // Never one's own roles, and never an administrator with a case role or the auditor's.
+    let page = format!("/admin/users/{own}");
+    let r = admin.post(&page, &format!("{page}/roles"), &[("role", "admin"), ("role", "officer")]).await;
+    assert_eq!(r.status, 422);
+    assert!(r.body.contains("Bạn không thể tự thay đổi vai trò của mình"), "says why");
+    let admin_agency = app.store.user(&own).await.expect("read").expect("admin").agency_id;
+    app.create_user("second.admin", &admin_agency, "admin").await;
+    let second = app.user_id("second.admin").await;
+    let page2 = format!("/admin/users/{second}");
+    for role in ["officer", "head", "clerk", "auditor"] {
+        let r = admin.post(&page2, &format!("{page2}/roles"), &[("role", "admin"), ("role", role)]).await;
+        assert_eq!(r.status, 422, "admin with {role}");
+        assert!(r.body.contains("không được kiêm vai trò xử lý vụ việc"));
+    }
+    assert_eq!(roles_of("second.admin").await, vec![haven_domain::Role::SystemAdmin], "unchanged");
+
+    // Giving a clerk the officer's role is a request until a second person approves it.
+    let clerk = app.user_id("border.clerk").await;
+    let cpage = format!("/admin/users/{clerk}");
+    let r = admin.post(&cpage, &format!("{cpage}/roles"), &[("role", "clerk"), ("role", "officer")]).await;
+    assert_eq!(r.status, 303, "{}", r.body);
+    assert!(r.location.as_deref().unwrap_or("").contains("done=roles_pending"));
+    assert_eq!(roles_of("border.clerk").await, vec![haven_domain::Role::DataClerk], "not given yet");
+    let shown = admin.get(&cpage).await.body;
+    assert!(shown.contains("id=\"pending-roles\"") && shown.contains("Chờ một quản trị viên khác"), "waits");
+    // Whoever asked cannot approve; neither can another agency's head.
+    let request = app.store.pending_role_request_of(&clerk).await.expect("read").expect("pending");
+    assert!(admin.get("/roles/requests").await.body.contains("id=\"no-role-requests\""));
+    let approve = format!("/roles/requests/{}/approve", request.id);
+    assert_eq!(admin.post("/roles/requests", &approve, &[]).await.status, 403);
+    let police_head = app.login("police.head").await;
+    assert_eq!(police_head.post("/roles/requests", &approve, &[]).await.status, 403);
+    assert_eq!(roles_of("border.clerk").await, vec![haven_domain::Role::DataClerk], "still not given");
+    // The border guards' head finds it on the home page and approves it.
+    let head = app.login("border.head").await;
+    assert!(head.get("/").await.body.contains("id=\"task-role_requests\""), "a task on the home page");
+    let list = head.get("/roles/requests").await.body;
+    assert!(list.contains("border.clerk") && list.contains(&approve), "{list}");
+    let r = head.post("/roles/requests", &approve, &[]).await;
+    assert_eq!(r.status, 303, "{}", r.body);
+    let mut now = roles_of("border.clerk").await;
+    now.sort();
+    assert_eq!(now, vec![haven_domain::Role::CaseOfficer, haven_domain::Role::DataClerk]);
+    assert_eq!(head.post("/roles/requests", &approve, &[]).await.status, 422, "answered once");
+    let actions = app.audit_actions().await;
+    assert!(actions.iter().any(|a| a == "user.roles_request") && actions.iter().any(|a| a == "user.roles_approve"));
+
+    // Through the API the same: 202 with the roles asked for, nothing given.
+    let token = token_for(&app, "admin").await;
+    let officer_id = app.user_id("women.officer").await;
+    let (status, body) = app
+        .client()
+        .api_put(
+            &token,
+            &format!("/api/v1/admin/users/{officer_id}/roles"),
+            &serde_json::json!({"roles": ["agency_head"]}),
+        )
+        .await;
+    assert_eq!(status, 202, "{body}");
+    assert_eq!(body["pending_roles"], serde_json::json!(["agency_head"]));
+    assert_eq!(body["roles"], serde_json::json!(["case_officer"]));
+
+    // An officer's role written next to the administrator's by hand gives the administrator nothing: no
+    // person, no victim, no break-the-glass.
+    sqlx_exec(&app.store.db, &format!("INSERT INTO user_roles (user_id, role) VALUES ('{own}', 'officer')")).await;
+    let admin = app.login("admin").await;
+    let person = app.a_person_of("border").await;
+    let path = format!("/persons/{person}");
+    assert_eq!(admin.get("/persons").await.status, 403);
+    assert_eq!(admin.get(&path).await.status, 403);
+    let reason = "Kiểm tra hệ thống, cần xem hồ sơ ngay lập tức";
+    let r = admin.post_raw(&format!("{path}/break-glass"), &[("reason", reason), ("minutes", "30")]).await;
+    assert!(r.status == 403 || r.status == 400, "{}", r.status);
+    assert_eq!(admin.get(&path).await.status, 403, "no window opened");
+    assert!(app.store.break_glass_on_agency(&app.agency_id("border").await, 10).await.expect("bg").is_empty());
+});
