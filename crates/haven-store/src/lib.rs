@@ -26,6 +26,7 @@ pub mod role_requests;
 pub mod tasks;
 pub mod testing;
 pub mod victims;
+pub mod witness;
 
 use std::path::Path;
 use std::sync::Arc;

@@ -12,6 +12,7 @@ use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::process::ExitCode;
 
+use anyhow::Context;
 use clap::{Args, Parser, Subcommand};
 use haven_store::crypto::key_path;
 use haven_store::{keys, Db};
@@ -39,6 +40,11 @@ pub struct Global {
     /// Database URL: sqlite://FILE (default: haven.db in the data folder) or postgres://...
     #[arg(long, global = true, env = "HAVEN_DATABASE_URL")]
     pub database: Option<String>,
+    /// Append-only file, outside the data folder (another disk or a mounted share), where the server writes
+    /// a signed mark of the audit log's head every minute it changed; `audit verify` checks the log against
+    /// it, so that a rolled-back or truncated log is caught.
+    #[arg(long, global = true, env = "HAVEN_AUDIT_WITNESS")]
+    pub audit_witness: Option<PathBuf>,
 }
 
 /// Where the server listens and what stands in front of it.
@@ -238,8 +244,17 @@ pub enum KeysCommand {
 
 #[derive(Subcommand)]
 pub enum AuditCommand {
-    /// Recompute the hash chain and check the signed checkpoints; names the first broken entry.
-    Verify,
+    /// Recompute the hash chain and check the signed checkpoints; names the first broken entry. With a
+    /// witness file (--audit-witness) or codes kept on paper (--code), also checks that no entry they saw
+    /// was rolled back, truncated or rewritten.
+    Verify {
+        /// A short code written down from `haven audit witness` (`123456:9F3A-77C2-01BD`); repeatable.
+        #[arg(long)]
+        code: Vec<String>,
+    },
+    /// Add the audit log's head to the witness file now (from cron, or before a backup) and print its short
+    /// code, for a head to keep on paper.
+    Witness,
 }
 
 pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
@@ -283,7 +298,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Serve { net } => {
             let _lock = lock_data(&g.data, false)?;
             let (store, _) = open(&g).await?;
-            serve(store, net).await?;
+            serve(store, net, witness_path(&g)?).await?;
         }
         Command::Demo { net, scale, reports, load_only } => {
             let _lock = lock_data(&g.data, false)?;
@@ -305,7 +320,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                 None => println!("Password of every demo account: the value of HAVEN_DEMO_PASSWORD"),
             }
             if !load_only {
-                serve(store, net).await?;
+                serve(store, net, witness_path(&g)?).await?;
             }
         }
         Command::Migrate => {
@@ -342,22 +357,39 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                 r.values_reencrypted
             );
         }
-        Command::Audit(AuditCommand::Verify) => {
+        Command::Audit(AuditCommand::Verify { code }) => {
             let (store, _) = open(&g).await?;
             let started = std::time::Instant::now();
             let report = store.verify_audit().await?;
+            let witnessed = audit_against_witness(&g, &store, &code).await;
             let secs = started.elapsed().as_secs_f64();
             store.db.close().await;
-            match report.broken {
-                None => println!(
-                    "Audit log intact: {} entries, {} signed checkpoints, verified in {:.2} s.",
-                    report.entries, report.checkpoints, secs
-                ),
-                Some((seq, why)) => {
-                    println!("Audit log BROKEN at entry {seq}: {why}.");
+            if let Some((seq, why)) = report.broken {
+                println!("Audit log BROKEN at entry {seq}: {why}.");
+                return Ok(ExitCode::from(2));
+            }
+            match witnessed? {
+                Err(why) => {
+                    println!("Audit log ROLLED BACK: {why}.");
                     return Ok(ExitCode::from(2));
                 }
+                Ok(said) => println!(
+                    "Audit log intact: {} entries, {} signed checkpoints{said}, verified in {:.2} s.",
+                    report.entries, report.checkpoints, secs
+                ),
             }
+        }
+        Command::Audit(AuditCommand::Witness) => {
+            let path = witness_path(&g)?.context("name the witness file with --audit-witness")?;
+            let (store, _) = open(&g).await?;
+            let mark = store.witness(&path).await?;
+            store.db.close().await;
+            println!(
+                "Witnessed entry {} in {}. Short code to keep on paper: {}",
+                mark.seq,
+                path.display(),
+                mark.code()
+            );
         }
         Command::Backup { out } => {
             let db = Db::connect(&g.url()).await?;

@@ -113,7 +113,24 @@ pub(super) fn read_password() -> anyhow::Result<String> {
     Ok(line.trim_end_matches(['\r', '\n']).to_owned())
 }
 
-pub(super) async fn serve(store: Store, net: super::Net) -> anyhow::Result<()> {
+/// How often the server adds the audit head to the witness file (when it changed).
+const WITNESS_EVERY: std::time::Duration = std::time::Duration::from_secs(60);
+
+pub(super) async fn serve(store: Store, net: super::Net, witness: Option<PathBuf>) -> anyhow::Result<()> {
+    if let Some(path) = &witness {
+        // Fail at start, not a minute later: the file must be writable and, if it exists, a valid witness.
+        store.witness(path).await.with_context(|| format!("writing the audit witness {}", path.display()))?;
+        let (store, path) = (store.clone(), path.clone());
+        tokio::spawn(async move {
+            let mut tick = tokio::time::interval(WITNESS_EVERY);
+            loop {
+                tick.tick().await;
+                if let Err(e) = store.witness(&path).await {
+                    tracing::error!(error = %e, "could not write the audit witness");
+                }
+            }
+        });
+    }
     let config = Config { tls: net.tls, province: demo::PROVINCE.into(), trusted_proxies: net.trusted_proxies };
     let state = AppState::new(store.clone(), config);
     let app = haven_web::router(state);
@@ -125,6 +142,9 @@ pub(super) async fn serve(store: Store, net: super::Net) -> anyhow::Result<()> {
     axum::serve(listener, app.into_make_service_with_connect_info::<SocketAddr>())
         .with_graceful_shutdown(shutdown())
         .await?;
+    if let Some(path) = &witness {
+        store.witness(path).await?;
+    }
     store.db.close().await;
     Ok(())
 }
@@ -175,4 +195,56 @@ pub(super) fn demo_password(data: &Path) -> anyhow::Result<(String, Option<PathB
 
 pub(super) async fn user_by_name(store: &Store, name: &str) -> anyhow::Result<haven_store::accounts::User> {
     store.user_by_name(name).await?.with_context(|| format!("no user named {name}"))
+}
+
+/// The witness file, if one is configured; refused inside the data folder, where it would be rolled back with
+/// the database it is meant to watch.
+pub(super) fn witness_path(g: &Global) -> anyhow::Result<Option<PathBuf>> {
+    let Some(path) = &g.audit_witness else { return Ok(None) };
+    let parent = path.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(Path::new("."));
+    let folder = std::fs::canonicalize(parent)
+        .with_context(|| format!("the folder of the witness file {} does not exist", path.display()))?;
+    if let Ok(data) = std::fs::canonicalize(&g.data) {
+        if folder.starts_with(&data) {
+            anyhow::bail!("keep the witness file outside the data folder {}: another disk or share", g.data.display());
+        }
+    }
+    Ok(Some(path.clone()))
+}
+
+/// Check the log against the witness file and the codes given; `Ok(Ok(words))` says what was checked (to add
+/// to the verdict), `Ok(Err(why))` that the log was rolled back or rewritten.
+pub(super) async fn audit_against_witness(
+    g: &Global,
+    store: &Store,
+    codes: &[String],
+) -> anyhow::Result<Result<String, String>> {
+    let mut said = String::new();
+    if let Some(path) = witness_path(g)? {
+        let text = match std::fs::read_to_string(&path) {
+            Ok(t) => t,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => String::new(),
+            Err(e) => return Err(e).with_context(|| format!("reading {}", path.display())),
+        };
+        let marks = haven_store::witness::parse(&text, &store.verifying_key()).map_err(anyhow::Error::msg)?;
+        let report = store.check_witness(&marks).await?;
+        if let Some((_, why)) = report.broken {
+            return Ok(Err(why));
+        }
+        said.push_str(&format!(", {} witness marks agree", report.marks - report.explained_by_restore));
+        if report.explained_by_restore > 0 {
+            said.push_str(&format!(" ({} older ones undone by a recorded restore)", report.explained_by_restore));
+        }
+    }
+    for code in codes {
+        let (seq, hex) = haven_store::witness::parse_code(code)
+            .with_context(|| format!("{code} is not a short code (like 123456:9F3A-77C2-01BD)"))?;
+        if let Some(why) = store.check_code(seq, &hex).await? {
+            return Ok(Err(why));
+        }
+    }
+    if !codes.is_empty() {
+        said.push_str(&format!(", {} paper codes agree", codes.len()));
+    }
+    Ok(Ok(said))
 }

@@ -2,13 +2,15 @@
 //! administrator has no one to create them), and putting a backup in place.
 
 use std::path::Path;
+use std::sync::Arc;
 
 use anyhow::{bail, Context};
 use haven_domain::account::{check_password, valid_username};
+use haven_domain::time::SystemClock;
 use haven_domain::Role;
 use haven_store::accounts::{self, NewUser};
 use haven_store::crypto::{key_path, KeyFile};
-use haven_store::{keys, Actor, Db};
+use haven_store::{keys, Actor, Db, Entry, Store};
 
 use super::*;
 
@@ -101,24 +103,28 @@ pub(super) async fn restore(g: &Global, file: &Path) -> anyhow::Result<()> {
         bail!("{} is not a Haven backup", file.display());
     }
     // The backup must open with the key file in this folder, or restoring it would make the data unreadable.
-    if crate::cli::key_path(&g.data).exists() || KeyFile::from_environment() {
+    let kf = if crate::cli::key_path(&g.data).exists() || KeyFile::from_environment() {
         let kf = KeyFile::load(&key_path(&g.data))?;
         let opens = keys::keyring_opens(&probe, &kf.master).await;
         probe.close().await;
         if !opens {
             bail!("the backup's data keys do not open with {}: put the key file from the time of the backup there first (a retired one, haven.key.retired-*, if keys were rotated since)", key_path(&g.data).display());
         }
+        kf
     } else {
         probe.close().await;
         bail!("no key file in {}: copy the key file that belongs to the backup there first", g.data.display());
-    }
+    };
     ensure_data_dir(&g.data)?;
+    // The head of the log being replaced: the restore names it in the restored log.
+    let mut replaced = None;
     if target.exists() {
         let stamp = time::OffsetDateTime::now_utc().unix_timestamp();
         let aside = g.data.join(format!("haven.db.before-restore-{stamp}"));
         // Fold the WAL into the file before moving it, so the kept copy is complete.
         let db = Db::connect(&haven_store::sqlite_url(&g.data)).await?;
         db.checkpoint().await?;
+        replaced = haven_store::witness::head_of(&db).await?;
         db.close().await;
         std::fs::rename(&target, &aside)?;
         println!("The current database was kept as {}.", aside.display());
@@ -127,6 +133,23 @@ pub(super) async fn restore(g: &Global, file: &Path) -> anyhow::Result<()> {
         let _ = std::fs::remove_file(g.data.join(format!("haven.{ext}")));
     }
     std::fs::copy(file, &target)?;
+    // A restore rolls the log back to the backup's head: it says so in the log itself, naming the head it
+    // replaced, so that `audit verify` against a witness reports the rollback as this restore.
+    let store = Store::open(&haven_store::sqlite_url(&g.data), &kf, Arc::new(SystemClock)).await?;
+    let replaced_id = match &replaced {
+        Some((seq, hash)) => haven_store::witness::short_code(*seq, hash),
+        None => "0:".to_owned(),
+    };
+    let mut cmd = store.command(&Actor::system("restore")).await?;
+    cmd.audit(Entry::new(haven_store::witness::RESTORE_ACTION, "audit", &replaced_id)).await?;
+    cmd.commit().await?;
+    if let Some(path) = witness_path(g)? {
+        store.witness(&path).await?;
+    }
+    store.db.close().await;
     println!("Restored {} into {}.", file.display(), target.display());
+    if let Some((seq, _)) = replaced {
+        println!("The audit log now records this restore; it replaced a log of {seq} entries.");
+    }
     Ok(())
 }

@@ -335,3 +335,84 @@ async fn cli_imports_a_spreadsheet_once_and_refuses_bad_rows() {
     assert!(err.contains("row 3, C (commune_code)") && !err.contains("Nơi Không Có"), "columns by letter: {err}");
     assert!(err.contains("nothing was saved"));
 }
+
+/// Security finding 3: the audit log could be rolled back. Every backup holds a valid signed head, so putting an
+/// older database file in place (or deleting the newest entries and writing back an older head) passed
+/// `haven audit verify`, and a routine restore dropped every entry since without a trace.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_rolled_back_audit_log_is_caught_by_its_witness() {
+    let dir = TempDir::new("witness-data");
+    let elsewhere = TempDir::new("witness-elsewhere");
+    let witness = elsewhere.path().join("audit.witness");
+    let with_witness = |args: &[&str]| {
+        let mut c = haven(dir.path(), None);
+        c.arg("--audit-witness").arg(&witness).args(args);
+        c
+    };
+    run_ok({
+        let mut c = haven(dir.path(), None);
+        c.args(["demo", "--load-only", "--scale", "5"]);
+        c
+    });
+    // The witness is refused inside the data folder, where it would be rolled back with the database.
+    let out = haven(dir.path(), None)
+        .arg("--audit-witness")
+        .arg(dir.path().join("w"))
+        .args(["audit", "witness"])
+        .output()
+        .expect("run");
+    assert!(!out.status.success() && String::from_utf8_lossy(&out.stderr).contains("outside the data folder"));
+    run_ok(with_witness(&["audit", "witness"]));
+    let backup = elsewhere.path().join("older.db");
+    run_ok({
+        let mut c = haven(dir.path(), None);
+        c.args(["backup", "--out"]).arg(&backup);
+        c
+    });
+    // Work goes on after the backup, and the witness sees it.
+    let mut add = haven(dir.path(), None);
+    add.args(["user", "add", "late.clerk", "--agency", "border", "--role", "clerk"])
+        .env("HAVEN_PASSWORD", "mật khẩu đủ dài");
+    run_ok(add);
+    let said = run_ok(with_witness(&["audit", "witness"]));
+    let code = said.rsplit(' ').next().expect("code").trim().to_owned();
+    assert!(code.contains(':') && code.matches('-').count() == 2, "a short code to keep on paper: {said}");
+    assert!(run_ok(with_witness(&["audit", "verify"])).contains("witness marks agree"));
+
+    // A routine restore of the older backup is told by the log itself and explained to the verifier.
+    let out = run_ok(with_witness(&["restore", backup.to_str().expect("path")]));
+    assert!(out.contains("records this restore"), "{out}");
+    let verified = run_ok(with_witness(&["audit", "verify"]));
+    assert!(verified.contains("undone by a recorded restore"), "{verified}");
+
+    // The attack: the older file put in place by hand, with its valid signed head. The chain alone cannot tell;
+    // the witness and the paper code can.
+    for f in ["haven.db-wal", "haven.db-shm"] {
+        let _ = std::fs::remove_file(dir.path().join(f));
+    }
+    std::fs::copy(&backup, dir.path().join("haven.db")).expect("put the old file in place");
+    let alone = run_ok({
+        let mut c = haven(dir.path(), None);
+        c.args(["audit", "verify"]);
+        c
+    });
+    assert!(alone.contains("intact"), "without a witness the rollback is invisible: {alone}");
+    let by_paper = {
+        let mut c = haven(dir.path(), None);
+        c.args(["audit", "verify", "--code", &code]);
+        c
+    };
+    for mut c in [with_witness(&["audit", "verify"]), by_paper] {
+        let out = c.output().expect("run");
+        let text = String::from_utf8_lossy(&out.stdout);
+        assert_eq!(out.status.code(), Some(2), "{text}");
+        assert!(text.contains("ROLLED BACK"), "{text}");
+    }
+    // A witness file edited to hide the rollback is refused: every line is signed.
+    let text = std::fs::read_to_string(&witness).expect("witness");
+    let edited: String =
+        text.lines().take(1).map(|l| l.replacen(' ', "  ", 1).replacen("v1 ", "v1 9", 1) + "\n").collect();
+    std::fs::write(&witness, edited).expect("edit");
+    let out = with_witness(&["audit", "verify"]).output().expect("run");
+    assert!(!out.status.success());
+}
