@@ -240,3 +240,120 @@ story!(the_administrator_reads_no_victim_and_identity_roles_need_a_second_person
     assert_eq!(admin.get(&path).await.status, 403, "no window opened");
     assert!(app.store.break_glass_on_agency(&app.agency_id("border").await, 10).await.expect("bg").is_empty());
 });
+
+// Attacks that passed, kept passing: script in free text, a session chosen by the attacker, paths that climb
+// out of the static folder, and writes to another agency's records by id.
+story!(scripts_fixed_sessions_climbing_paths_and_foreign_ids_get_nowhere, |app| {
+    const SCRIPT: &str = "<script>alert(1)</script>";
+    // Script typed into free text comes back as text, on the page and in the search box.
+    let clerk = app.login("police.clerk").await;
+    let summary = format!("Tin báo {SCRIPT} \"quoted' <img src=x onerror=alert(2)>");
+    let r = clerk
+        .post(
+            "/reports/new",
+            "/reports",
+            &[
+                ("kind", "denunciation"),
+                ("channel", "hotline"),
+                ("received_date", "01/03/2026"),
+                ("received_time", "08:15"),
+                ("reporter_name", "Lê Văn Tâm"),
+                ("summary", &summary),
+                ("commune_code", "20900"),
+            ],
+        )
+        .await;
+    assert_eq!(r.status, 303, "{}", r.body);
+    let report = r.location.expect("location").split('?').next().expect("path").to_owned();
+    let officer = app.login("police.officer").await;
+    for page in [report.clone(), "/reports".into()] {
+        let body = officer.get(&page).await.body;
+        assert!(!body.contains(SCRIPT) && !body.contains("<img src=x"), "{page} runs what was typed");
+    }
+    let (id, _) = person(&app, "border.officer", &format!("Lò Thị {SCRIPT}"), "01/01/1990").await;
+    let guard = app.login("border.officer").await;
+    let searched = guard.post("/persons", "/persons/search", &[("q", SCRIPT), ("purpose", "case_work")]).await;
+    assert!(!searched.body.contains(SCRIPT), "the search box echoes it as text");
+    let r =
+        guard.post(&format!("/persons/{id}"), &format!("/persons/{id}/reveal"), &[("purpose", "verification")]).await;
+    assert_eq!(r.status, 200);
+    assert!(
+        !r.body.contains(SCRIPT) && r.body.contains("&#60;script&#62;alert(1)"),
+        "the opened identity shows it as text"
+    );
+
+    // A session id chosen by the attacker and planted before log-in is never honoured, and log-in issues a
+    // new one.
+    let http = reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).build().expect("client");
+    let planted = "haven_session=attacker-chosen-session-id-0000000000";
+    let page = http.get(app.url("/login")).header("cookie", planted).send().await.expect("login page");
+    let pre = page
+        .headers()
+        .get_all("set-cookie")
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .find_map(|v| v.strip_prefix("haven_pre="))
+        .map(|v| v.split(';').next().unwrap_or("").to_owned())
+        .expect("pre-session cookie");
+    let csrf = Client::csrf_of(&page.text().await.expect("body"));
+    let r = http
+        .post(app.url("/login"))
+        .header("cookie", format!("{planted}; haven_pre={pre}"))
+        .form(&[("csrf", csrf.as_str()), ("username", "police.officer"), ("password", PASSWORD)])
+        .send()
+        .await
+        .expect("log in");
+    assert_eq!(r.status(), 303);
+    let issued = r
+        .headers()
+        .get_all("set-cookie")
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .find_map(|v| v.strip_prefix("haven_session="))
+        .map(|v| v.split(';').next().unwrap_or("").to_owned())
+        .expect("a session cookie");
+    assert!(!issued.is_empty() && !planted.ends_with(&issued), "a new session id at log-in");
+    let with_planted = http.get(app.url("/")).header("cookie", planted).send().await.expect("home");
+    assert_eq!(with_planted.status(), 303, "the planted id opens nothing");
+
+    // Paths that climb out of the static folder find nothing.
+    for path in ["/static/../Cargo.toml", "/static/%2e%2e/%2e%2e/Cargo.toml", "/static/..%2f..%2fCargo.toml"] {
+        let r = app.client().get(path).await;
+        assert!(r.status == 404 || r.status == 400, "{path}: {}", r.status);
+        assert!(!r.body.contains("[package]") && !r.body.contains("[workspace]"), "{path}");
+    }
+
+    // Another agency's records, written to by id: refused, and nothing changes.
+    let case =
+        receive(&app, "border.officer", &person(&app, "border.officer", "Vì Thị Lả", "03/03/1993").await.1, &[]).await;
+    let nurse = app.login("health.officer").await;
+    let before = app.audit_actions().await.len();
+    // The nurse's own page gives her a valid CSRF token: only the record's access check stands in the way.
+    let csrf = Client::csrf_of(&nurse.get("/").await.body);
+    let forms: [(String, Vec<(&str, &str)>); 4] = [
+        (format!("{case}/steps"), vec![("kind", "verification"), ("on", "01/03/2026"), ("officer", "x")]),
+        (
+            format!("{case}/consents"),
+            vec![("purpose", "statistics"), ("given_by", "person"), ("given_on", "01/03/2026")],
+        ),
+        (format!("{case}/grants"), vec![("agency", "health"), ("purpose", "support"), ("days", "30")]),
+        (
+            format!("{report}/classify"),
+            vec![("outcome", "offence"), ("offence_code", "150"), ("reason", "Có dấu hiệu mua bán người")],
+        ),
+    ];
+    for (action, form) in forms {
+        let mut all = vec![("csrf", csrf.as_str())];
+        all.extend(form);
+        let r = nurse.post_raw(&action, &all).await;
+        assert_eq!(r.status, 403, "{action}");
+    }
+    let after = app.audit_actions().await;
+    assert!(
+        after[before..]
+            .iter()
+            .all(|a| !a.starts_with("victim.") && !a.starts_with("consent.") && !a.starts_with("grant.")),
+        "{:?}",
+        &after[before..]
+    );
+});
