@@ -2,9 +2,10 @@
 //! PostgreSQL (each story is generated for both); process tests run the real binary (crash safety, key
 //! rotation, backup); browser tests drive headless Chromium through chromedriver.
 //!
-//! PostgreSQL comes from HAVEN_TEST_POSTGRES (an admin URL; each test makes its own database) and the browser
-//! from chromedriver on the PATH (or HAVEN_TEST_CHROMEDRIVER). When CI is set, a missing one fails the suite;
-//! otherwise its tests say loudly that they did not run.
+//! PostgreSQL comes from HAVEN_TEST_POSTGRES (an admin URL; each test makes its own database), the browser
+//! from chromedriver on the PATH (or HAVEN_TEST_CHROMEDRIVER), and axe-core's script for the accessibility
+//! sweep from HAVEN_TEST_AXE. When CI is set, a missing one fails the suite; otherwise its tests say loudly
+//! that they did not run.
 
 mod harness;
 mod schema;
