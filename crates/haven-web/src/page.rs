@@ -233,6 +233,24 @@ impl FormState {
     pub fn selected(&self, field: &str, value: &str) -> bool {
         self.values.iter().any(|(k, v)| k == field && v == value)
     }
+    /// ` aria-describedby="..."` for a field's control: its error message (`<field>-error`) when it has one,
+    /// so that a screen reader announces it with the field. Empty when there is nothing to tie.
+    pub fn describe(&self, field: &str) -> String {
+        self.described(field, None)
+    }
+    /// As [`FormState::describe`], for a field with a hint (`<field>-hint`), which is always tied.
+    pub fn describe_hinted(&self, field: &str) -> String {
+        self.described(field, Some(format!("{field}-hint")))
+    }
+    fn described(&self, field: &str, hint: Option<String>) -> String {
+        // Field names are ours (templates name them), never user input: nothing here needs escaping.
+        let ids: Vec<String> = hint.into_iter().chain(self.error(field).map(|_| format!("{field}-error"))).collect();
+        if ids.is_empty() {
+            String::new()
+        } else {
+            format!(" aria-describedby=\"{}\"", ids.join(" "))
+        }
+    }
 }
 
 #[derive(Template)]

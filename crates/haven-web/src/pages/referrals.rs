@@ -72,21 +72,41 @@ struct ListPage {
     incoming: Vec<ReferralLine>,
     outgoing: Vec<ReferralLine>,
     can_answer: bool,
-    /// Why an answer was refused (translation key).
-    error: Option<&'static str>,
+    /// An answer refused: why, on which control, and what was typed there.
+    refused: Option<Refused>,
     dl_incoming: Download,
     dl_outgoing: Download,
 }
 
-async fn list_page(state: &AppState, viewer: &Viewer, c: Ctx, error: Option<&'static str>) -> AppResult<Response> {
+/// Why an answer was refused (a translation key), the id of the control it concerns (the reason's field, or
+/// the button when there is nothing to type), and what was typed, to show again.
+struct Refused {
+    key: &'static str,
+    field: String,
+    typed: String,
+}
+
+impl ListPage {
+    /// The message for the control with this id, if the refusal concerns it.
+    fn error_for(&self, field: &str) -> Option<&'static str> {
+        self.refused.as_ref().filter(|r| r.field == field).map(|r| r.key)
+    }
+    /// What was typed into the control with this id before the refusal.
+    fn typed(&self, field: &str) -> &str {
+        self.refused.as_ref().filter(|r| r.field == field).map_or("", |r| r.typed.as_str())
+    }
+}
+
+async fn list_page(state: &AppState, viewer: &Viewer, c: Ctx, refused: Option<Refused>) -> AppResult<Response> {
     let handovers = handover_lines(state, viewer, &c).await?;
     let incoming = lines(state, &c, &viewer.agency.id, app::list(state, viewer, true, 200).await?).await?;
     let outgoing = lines(state, &c, &viewer.agency.id, app::list(state, viewer, false, 200).await?).await?;
     let can_answer = viewer.can(haven_domain::Action::EditRecords);
-    let status = if error.is_some() { StatusCode::UNPROCESSABLE_ENTITY } else { StatusCode::OK };
+    let status = if refused.is_some() { StatusCode::UNPROCESSABLE_ENTITY } else { StatusCode::OK };
     let dl_incoming = Download::new("/referrals/download", &[("list", "incoming")]);
     let dl_outgoing = Download::new("/referrals/download", &[("list", "outgoing")]);
-    Ok(render(status, &ListPage { c, handovers, incoming, outgoing, can_answer, error, dl_incoming, dl_outgoing }))
+    let page = ListPage { c, handovers, incoming, outgoing, can_answer, refused, dl_incoming, dl_outgoing };
+    Ok(render(status, &page))
 }
 
 #[derive(Deserialize)]
@@ -150,7 +170,15 @@ struct AnswerForm {
 async fn give(state: &AppState, viewer: &Viewer, c: Ctx, id: &str, a: Answer, reason: &str) -> AppResult<Response> {
     let r = match app::answer(state, viewer, id, a, reason).await? {
         Ok(r) => r,
-        Err(key) => return list_page(state, viewer, c, Some(key)).await,
+        Err(key) => {
+            let field = match a {
+                Answer::Accept => format!("accept-{id}"),
+                Answer::Decline => format!("reason-{id}"),
+                Answer::Complete => format!("outcome-{id}"),
+            };
+            let refused = Refused { key, field, typed: reason.to_owned() };
+            return list_page(state, viewer, c, Some(refused)).await;
+        }
     };
     let next = match a {
         Answer::Accept => format!("/victims/{}?done=referral_accepted", r.case_id),
@@ -201,7 +229,14 @@ async fn answer_handover(
 ) -> AppResult<Response> {
     let h = match handover::answer(state, viewer, id, a, reason).await? {
         Ok(h) => h,
-        Err(key) => return list_page(state, viewer, c, Some(key)).await,
+        Err(key) => {
+            let field = match a {
+                handover::Answer::Decline => format!("handover-reason-{id}"),
+                _ => format!("accept-handover-{id}"),
+            };
+            let refused = Refused { key, field, typed: reason.to_owned() };
+            return list_page(state, viewer, c, Some(refused)).await;
+        }
     };
     let next = match a {
         handover::Answer::Accept => format!("/victims/{}?done=handover_accepted", h.case_id),

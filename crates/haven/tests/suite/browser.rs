@@ -272,7 +272,7 @@ async fn a_clerk_records_a_report_and_an_officer_settles_it() {
     // The file goes to the procuracy, chosen from the list, and shows up on its side.
     for (stage, receiver) in [("offenders_identified", None), ("to_procuracy", Some(app.agency_id("procuracy").await))]
     {
-        choose(b, "stage-select", stage).await;
+        choose(b, "stage", stage).await;
         fill(b, "stage_on", "01/03/2026").await;
         if let Some(r) = &receiver {
             choose(b, "sent_to", r).await;
@@ -286,7 +286,7 @@ async fn a_clerk_records_a_report_and_an_officer_settles_it() {
     b.goto(&app.url("/cases")).await.expect("goto");
     assert!(text(b).await.contains("01/2026/HS"), "sent to the procuracy");
     b.goto(&app.url(&case)).await.expect("goto");
-    choose(b, "stage-select", "indicted").await;
+    choose(b, "stage", "indicted").await;
     fill(b, "stage_on", "01/03/2026").await;
     click(b, "save-stage").await;
     assert!(text(b).await.contains("Đã ghi nhận giai đoạn."), "the procuracy indicts");
@@ -657,20 +657,7 @@ async fn every_page_of_every_role_fits_a_phone_and_passes_axe() {
     for user in users {
         b.delete_all_cookies().await.expect("log out");
         log_in(b, &app, user).await;
-        let mut pages = links(b, &app, "nav a, main a").await;
-        pages.push(app.url("/"));
-        let mut kinds = std::collections::BTreeMap::new();
-        for list in pages.clone() {
-            b.goto(&list).await.expect("goto");
-            for link in links(b, &app, "main a").await {
-                if let Some(kind) = record_kind(&link) {
-                    kinds.entry(kind).or_insert(link);
-                }
-            }
-        }
-        pages.extend(kinds.into_values());
-        pages.sort();
-        pages.dedup();
+        let pages = reachable_pages(b, &app).await;
         for page in &pages {
             b.goto(page).await.expect("goto");
             for p in page_problems(b, &axe).await {
@@ -682,4 +669,110 @@ async fn every_page_of_every_role_fits_a_phone_and_passes_axe() {
     br.close().await;
     assert!(problems.is_empty(), "{} problems on {visited} pages:\n{}", problems.len(), problems.join("\n"));
     assert!(visited >= 80, "the sweep reached only {visited} pages");
+}
+
+/// The pages a role reaches from its home page: every menu item and home-page link, and one page of each
+/// kind of record those lists open.
+async fn reachable_pages(b: &Client, app: &TestApp) -> Vec<String> {
+    let mut pages = links(b, app, "nav a, main a").await;
+    pages.push(app.url("/"));
+    let mut kinds = std::collections::BTreeMap::new();
+    for list in pages.clone() {
+        b.goto(&list).await.expect("goto");
+        for link in links(b, app, "main a").await {
+            if let Some(kind) = record_kind(&link) {
+                kinds.entry(kind).or_insert(link);
+            }
+        }
+    }
+    pages.extend(kinds.into_values());
+    pages.sort();
+    pages.dedup();
+    pages
+}
+
+/// Takes the `n`th form of the page that posts something a person fills in (not a lone button), empties
+/// its text, types `marker` into its text areas, and submits it: 1 when it has text areas, 0 when not, -1
+/// when there is no such form.
+const SUBMIT_FORM: &str = "
+    const forms = Array.from(document.querySelectorAll('form[method=post]')).filter(f =>
+        f.querySelector('input[type=text], input:not([type]), input[type=number], textarea, select, input[type=checkbox], input[type=radio]'));
+    const form = forms[arguments[0]];
+    if (!form) return -1;
+    const typed = form.querySelectorAll('textarea').length > 0 ? 1 : 0;
+    form.querySelectorAll('input[type=text], input:not([type]), input[type=number]').forEach(i => i.value = '');
+    form.querySelectorAll('textarea').forEach(t => t.value = arguments[1]);
+    form.querySelectorAll('details').forEach(d => d.open = true);
+    form.requestSubmit ? form.requestSubmit() : form.submit();
+    return typed;";
+
+/// What is wrong with how the page shown answers a form's errors, if it does: the summary must have the
+/// focus, link to fields that exist, each message must be tied to its field (`aria-describedby`), no error
+/// may sit in a success box, and text typed into text areas must still be there.
+const ERROR_PATTERN: &str = "
+    const marker = arguments[0], typed = arguments[1];
+    const summary = document.querySelector('.error-summary');
+    if (!summary) return null;
+    const out = [];
+    if (!summary.contains(document.activeElement)) out.push('the error summary does not have the focus');
+    summary.querySelectorAll('a[href^=\"#\"]').forEach(a => {
+        const id = decodeURIComponent(a.getAttribute('href').slice(1));
+        if (!document.getElementById(id)) out.push('the summary links to #' + id + ', which is not on the page');
+    });
+    document.querySelectorAll('.field-error').forEach(p => {
+        if (!p.id) { out.push('a message without an id: ' + p.textContent.trim()); return; }
+        const tied = Array.from(document.querySelectorAll('[aria-describedby]'))
+            .some(e => e.getAttribute('aria-describedby').split(/\\s+/).includes(p.id));
+        if (!tied) out.push('#' + p.id + ' is tied to no field');
+    });
+    if (document.querySelector('.notice:not(.warning):not(.alert) .field-error, .notice:not(.warning):not(.alert) .error-summary'))
+        out.push('an error in a success box');
+    if (typed && !Array.from(document.querySelectorAll('textarea')).some(t => t.value === marker))
+        out.push('what was typed in a text area is gone');
+    return out;";
+
+/// Every form a role reaches, sent empty (with text typed into its text areas), answers the same way: an
+/// error summary that has the focus and links to the fields, each message tied to its field, nothing in
+/// success colours, and what was typed kept.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn every_form_answers_its_errors_the_same_way() {
+    let Some(app) = TestApp::start_with(Backend::Sqlite, 40).await else { return };
+    let Some(br) = browser().await else { return };
+    let b = &br.client;
+    let marker = "Ghi chú dài, giữ nguyên sau khi báo lỗi";
+    let (mut problems, mut answered) = (Vec::new(), 0);
+    for user in ["border.officer", "health.head", "police.officer", "pc-tramy.officer", "province.analyst", "admin"] {
+        b.delete_all_cookies().await.expect("log out");
+        log_in(b, &app, user).await;
+        for page in reachable_pages(b, &app).await {
+            for n in 0.. {
+                b.goto(&page).await.expect("goto");
+                let typed = b
+                    .execute("return Array.from(document.querySelectorAll('form[method=post]')).length > 0;", vec![])
+                    .await
+                    .expect("forms");
+                if typed != json!(true) {
+                    break;
+                }
+                let old = b.find(Locator::Css("html")).await.expect("page");
+                let sent = b.execute(SUBMIT_FORM, vec![json!(n), json!(marker)]).await.expect("submit");
+                let Some(sent @ 0..) = sent.as_i64() else { break };
+                for _ in 0..200 {
+                    if old.tag_name().await.is_err() {
+                        break;
+                    }
+                    tokio::time::sleep(Duration::from_millis(25)).await;
+                }
+                let found = b.execute(ERROR_PATTERN, vec![json!(marker), json!(sent == 1)]).await.expect("check");
+                if let Some(list) = found.as_array() {
+                    answered += 1;
+                    let at = format!("{user} {} form {n}", page.trim_start_matches(&app.url("")));
+                    problems.extend(list.iter().filter_map(|p| p.as_str()).map(|p| format!("{at}: {p}")));
+                }
+            }
+        }
+    }
+    br.close().await;
+    assert!(problems.is_empty(), "{} problems:\n{}", problems.len(), problems.join("\n"));
+    assert!(answered >= 30, "only {answered} forms answered with errors");
 }
