@@ -189,6 +189,58 @@ pub async fn list(
     Ok((rows.into_iter().take(limit as usize).collect(), next))
 }
 
+/// A name on a list, as the person who may read identities sees it: full name and birth date as people
+/// write it; empty when the person record is not one the caller may open whole.
+#[derive(Clone, Debug, Default)]
+pub struct ListedName {
+    pub full_name: String,
+    pub born: String,
+}
+
+/// The names of the people on a page of the caller's list, for a purpose: a commune officer recognises her
+/// own residents by name, not by code. Each name opened is audited with the purpose, person by person.
+pub async fn names_of(
+    app: &App,
+    caller: &Caller,
+    rows: &[AbsenteeRow],
+    purpose: &str,
+) -> Result<Outcome<Vec<ListedName>>> {
+    caller.require(Action::ViewIdentity)?;
+    let purpose = purpose.trim();
+    if !PURPOSES.contains(&purpose) {
+        return Ok(Fields::one("names_purpose", "error.choice"));
+    }
+    // Only the caller's own entries, on person records the caller may open whole.
+    let mut open = Vec::with_capacity(rows.len());
+    for a in rows {
+        let person = app.store.person(&a.person_id).await?;
+        let may = match &person {
+            Some(p) if a.owner_agency_id == caller.agency.id => {
+                crate::persons::decision(app, caller, p).await?.opens_whole_record()
+            }
+            _ => false,
+        };
+        open.push(may);
+    }
+    let ids: Vec<&str> = rows.iter().zip(&open).filter(|(_, may)| **may).map(|(a, _)| a.person_id.as_str()).collect();
+    let mut cmd = app.store.command(&caller.actor()).await?;
+    let opened = persons::view_names(&mut cmd, &app.store.keys, &ids, purpose).await?;
+    if !ids.is_empty() {
+        cmd.commit().await?;
+    }
+    let mut opened = opened.into_iter();
+    Ok(Ok(open
+        .iter()
+        .map(|may| match may.then(|| opened.next().flatten()).flatten() {
+            Some((full_name, birth)) => ListedName {
+                full_name,
+                born: birth.as_deref().and_then(BirthDate::parse).map(BirthDate::display).unwrap_or_default(),
+            },
+            None => ListedName::default(),
+        })
+        .collect()))
+}
+
 /// Open an entry's sealed details (destination, contact, who reported it, household) for a purpose; audited.
 pub async fn open_details(
     app: &App,

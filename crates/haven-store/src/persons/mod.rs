@@ -175,6 +175,36 @@ async fn open_identity(cmd: &mut Command, keys: &Keyring, id: &str) -> anyhow::R
     }))
 }
 
+/// A sealed column as read: ciphertext, or nothing.
+type Sealed = Option<Vec<u8>>;
+
+/// A list's names: each person's full name and birth date (as stored) opened for a purpose, one audit entry
+/// per person, so that "who viewed this person?" finds a list view too. Other identity fields stay sealed.
+pub async fn view_names(
+    cmd: &mut Command,
+    keys: &Keyring,
+    ids: &[&str],
+    purpose: &str,
+) -> anyhow::Result<Vec<Option<(String, Option<String>)>>> {
+    let mut out = Vec::with_capacity(ids.len());
+    for id in ids {
+        let row: Option<(Sealed, Sealed)> = sqlx::query_as("SELECT full_name, birth_date FROM persons WHERE id = $1")
+            .bind(*id)
+            .fetch_optional(&mut *cmd.tx)
+            .await?;
+        let Some((name, birth)) = row else {
+            out.push(None);
+            continue;
+        };
+        let name = keys.open_opt(TABLE, "full_name", id, name.as_deref())?.unwrap_or_default();
+        let birth = keys.open_opt(TABLE, "birth_date", id, birth.as_deref())?;
+        cmd.audit(Entry::new("person.view_name", KIND, id).purpose(purpose).fields(&["full_name", "birth_date"]))
+            .await?;
+        out.push(Some((name, birth)));
+    }
+    Ok(out)
+}
+
 /// Every sealed identity column, and the relatives and file names that open with them on the person page.
 const VIEW_WITH_RELATED: &[&str] = &[
     "full_name",

@@ -101,6 +101,7 @@ async fn browse(
 /// given in the address). Each has a name in `audit_action.<code>`.
 const ACTIONS: &[&str] = &[
     "person.view_identity",
+    "person.view_name",
     "person.search",
     "person.create",
     "person.update",

@@ -429,3 +429,36 @@ story!(corrections_merges_and_old_records_keep_matching_true, |app| {
     let keys = haven_store::testing::scalar_i64(&app.store.db, &keys_of).await.expect("count");
     assert!(keys > 0, "indexed again by the sweep");
 });
+
+story!(a_commune_officer_recognises_her_residents_by_name_on_her_own_list, |app| {
+    let commune = app.login("pc-tramy.officer").await;
+    let r = add_absentee(
+        &commune,
+        &[("full_name", "Y Thị Mlô"), ("birth_date", "07/07/2001"), ("sex", "f"), ("commune_code", "20900")],
+    )
+    .await;
+    assert_eq!(r.status, 303, "{}", r.body);
+    // The list shows codes until she asks for names, with a purpose.
+    let list = commune.get("/absentees").await.body;
+    assert!(!list.contains("Y Thị Mlô") && list.contains("id=\"show-names\""));
+    let r = commune.post("/absentees", "/absentees/names", &[("names_purpose", "")]).await;
+    assert_eq!(r.status, 422, "a purpose is needed");
+    assert!(r.body.contains("href=\"#names_purpose\"") && !r.body.contains("Y Thị Mlô"));
+    let before = app.audit_actions().await.iter().filter(|a| *a == "person.view_name").count();
+    let r = commune.post("/absentees", "/absentees/names", &[("names_purpose", "case_work")]).await;
+    assert_eq!(r.status, 200, "{}", r.body);
+    assert!(r.body.contains("Y Thị Mlô") && r.body.contains("07/07/2001"), "her name and birth date");
+    // Each name opened is audited, person by person, with the purpose.
+    let entries = haven_store::audit::browse(&app.store.db, &Default::default(), 10_000).await.expect("audit");
+    let views: Vec<_> = entries.iter().filter(|e| e.action == "person.view_name").collect();
+    assert!(views.len() > before && views.iter().all(|e| e.purpose == "case_work"));
+    // A clerk of the same commune types lists in but does not read names; another agency sees none of it.
+    let clerk = app.login("pc-tramy.clerk").await;
+    assert!(!clerk.get("/absentees").await.body.contains("id=\"show-names\""));
+    let token = Client::csrf_of(&clerk.get("/absentees").await.body);
+    let refused = clerk.post_raw("/absentees/names", &[("csrf", &token), ("names_purpose", "case_work")]).await;
+    assert_eq!(refused.status, 403);
+    let police = app.login("police.officer").await;
+    let theirs = police.post("/absentees", "/absentees/names", &[("names_purpose", "case_work")]).await;
+    assert!(!theirs.body.contains("Y Thị Mlô"), "another agency's list holds none of hers");
+});

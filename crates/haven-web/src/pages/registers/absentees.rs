@@ -29,6 +29,7 @@ pub fn routes() -> Router<AppState> {
         .route("/absentees", get(absentee_list).post(absentee_create))
         .route("/absentees/new", get(absentee_new))
         .route("/absentees/download", post(absentee_download))
+        .route("/absentees/names", post(absentee_names))
         .route("/absentees/rounds", get(rounds).post(round_create))
         .route("/absentees/{id}", get(absentee_show))
         .route("/absentees/{id}/details", post(absentee_details))
@@ -46,6 +47,9 @@ pub struct AbsenteeLine {
     pub commune: String,
     pub since: String,
     pub outcome: String,
+    /// Full name and birth date, once opened for a purpose (empty otherwise).
+    pub name: String,
+    pub born: String,
 }
 
 fn since_label(s: &Option<String>) -> String {
@@ -58,6 +62,8 @@ fn absentee_lines(rows: Vec<AbsenteeRow>, communes: &[(String, String)]) -> Vec<
             commune: commune_name(communes, &a.commune_code),
             since: since_label(&a.absent_since),
             outcome: a.last_outcome.clone().unwrap_or_default(),
+            name: String::new(),
+            born: String::new(),
             a,
         })
         .collect()
@@ -67,7 +73,14 @@ fn absentee_lines(rows: Vec<AbsenteeRow>, communes: &[(String, String)]) -> Vec<
 #[template(path = "absentees.html")]
 struct AbsenteesPage {
     c: Ctx,
+    f: FormState,
     lines: Vec<AbsenteeLine>,
+    /// Whether the lines carry the names of the people listed (opened for a purpose).
+    named: bool,
+    /// Whether the viewer may open the names (reads identities).
+    can_name: bool,
+    purposes: &'static [&'static str],
+    after: String,
     counts: Vec<(String, String, i64)>,
     communes: Vec<(String, String)>,
     commune: String,
@@ -92,8 +105,51 @@ async fn absentee_list(
     c: Ctx,
     Query(q): Query<ListQuery>,
 ) -> AppResult<Response> {
+    list_view(&state, &viewer, c, q, None).await
+}
+
+#[derive(Deserialize)]
+struct NamesForm {
+    #[serde(default)]
+    commune: String,
+    #[serde(default)]
+    after: String,
+    #[serde(default)]
+    names_purpose: String,
+}
+
+/// The same page of the list with the names of the people on it, opened for a purpose (audited per person).
+async fn absentee_names(
+    State(state): State<AppState>,
+    Can(viewer, ..): Can<guards::ViewIdentity>,
+    c: Ctx,
+    CsrfForm(form, pairs): CsrfForm<NamesForm>,
+) -> AppResult<Response> {
+    let q = ListQuery { commune: form.commune, after: form.after };
+    list_view(&state, &viewer, c, q, Some((form.names_purpose, pairs))).await
+}
+
+/// A page of the list; with `names`, (purpose, the form sent), the names of its people opened for it.
+async fn list_view(
+    state: &AppState,
+    viewer: &Viewer,
+    c: Ctx,
+    q: ListQuery,
+    names: Option<(String, Vec<(String, String)>)>,
+) -> AppResult<Response> {
+    let state = state.clone();
     let communes = commune_names(&state).await?;
-    let (rows, next) = app::list(&state, &viewer, opt(&q.commune), opt(&q.after), PAGE).await?;
+    let (rows, next) = app::list(&state, viewer, opt(&q.commune), opt(&q.after), PAGE).await?;
+    let (mut f, mut status, mut opened) = (FormState::default(), StatusCode::OK, None);
+    if let Some((purpose, pairs)) = names {
+        match app::names_of(&state, viewer, &rows, &purpose).await? {
+            Ok(n) => opened = Some(n),
+            Err(errors) => {
+                f = FormState::with_errors(&pairs, errors);
+                status = StatusCode::UNPROCESSABLE_ENTITY;
+            }
+        }
+    }
     let counts = state
         .store
         .absentee_counts(&viewer.agency.id)
@@ -102,16 +158,30 @@ async fn absentee_list(
         .map(|(code, n)| (commune_name(&communes, &code), code, n))
         .collect();
     let dl = Download::new("/absentees/download", &[("commune", &q.commune), ("after", &q.after)]);
-    Ok(ok(&AbsenteesPage {
-        c,
-        lines: absentee_lines(rows, &communes),
-        counts,
-        communes,
-        commune: q.commune,
-        next,
-        can_create: viewer.can(haven_domain::Action::CreateRecords),
-        dl,
-    }))
+    let mut lines = absentee_lines(rows, &communes);
+    if let Some(names) = opened.as_ref() {
+        for (l, n) in lines.iter_mut().zip(names) {
+            (l.name, l.born) = (n.full_name.clone(), n.born.clone());
+        }
+    }
+    Ok(render(
+        status,
+        &AbsenteesPage {
+            c,
+            f,
+            named: opened.is_some(),
+            can_name: viewer.can(haven_domain::Action::ViewIdentity),
+            purposes: PURPOSES,
+            after: q.after,
+            lines,
+            counts,
+            communes,
+            commune: q.commune,
+            next,
+            can_create: viewer.can(haven_domain::Action::CreateRecords),
+            dl,
+        },
+    ))
 }
 
 #[derive(Deserialize)]
