@@ -116,6 +116,7 @@ pub async fn set_roles(app: &App, caller: &Caller, id: &str, roles: &[Role]) -> 
         role_requests::request(&mut cmd, &u.id, roles).await?;
         RolesChange::Pending
     } else {
+        role_requests::supersede(&mut cmd, &u.id).await?;
         store::set_roles(&mut cmd, &u.id, roles).await?;
         RolesChange::Applied
     };

@@ -337,6 +337,14 @@ pub async fn set_language(cmd: &mut Command, user_id: &str, lang: &str) -> anyho
 /// so this read-modify-write is atomic on both databases. Returns false (and counts nothing) while that
 /// account is locked for that source; other sources are not affected. [`login_succeeded`] clears the count.
 pub async fn reserve_login_attempt(cmd: &mut Command, user_id: &str, source: &str) -> anyhow::Result<bool> {
+    // Counts fade: a source quiet for a day, and not locked, starts again (and the table does not grow with
+    // every address that ever mistyped). Only this account's rows are touched, along the primary key.
+    sqlx::query("DELETE FROM login_throttle WHERE user_id = $1 AND updated_at < $2 AND locked_until < $3")
+        .bind(user_id)
+        .bind(cmd.at - THROTTLE_MEMORY)
+        .bind(cmd.at)
+        .execute(&mut *cmd.tx)
+        .await?;
     let row: Option<(i64, i64)> =
         sqlx::query_as("SELECT failures, locked_until FROM login_throttle WHERE user_id = $1 AND source = $2")
             .bind(user_id)
@@ -365,6 +373,9 @@ pub async fn reserve_login_attempt(cmd: &mut Command, user_id: &str, source: &st
     cmd.audit(Entry::new("auth.login_attempt", "user", user_id).fields(&["failed_logins"])).await?;
     Ok(true)
 }
+
+/// How long failed log-ins from a source are remembered once it has gone quiet (and is not locked).
+const THROTTLE_MEMORY: Millis = haven_domain::time::DAY;
 
 /// A correct password from a source: its count of failures starts again.
 pub async fn login_succeeded(cmd: &mut Command, user_id: &str, source: &str) -> anyhow::Result<()> {

@@ -29,10 +29,7 @@ fn codes(roles: &[Role]) -> String {
 
 /// Ask for `roles` on an account; an earlier request still pending for it is superseded. Returns its id.
 pub async fn request(cmd: &mut Command, user_id: &str, roles: &[Role]) -> anyhow::Result<String> {
-    sqlx::query("UPDATE role_requests SET status = 'superseded' WHERE user_id = $1 AND status = 'pending'")
-        .bind(user_id)
-        .execute(&mut *cmd.tx)
-        .await?;
+    supersede(cmd, user_id).await?;
     let id = new_id();
     sqlx::query(
         "INSERT INTO role_requests (id, user_id, roles, requested_by, requested_at, status) \
@@ -47,6 +44,16 @@ pub async fn request(cmd: &mut Command, user_id: &str, roles: &[Role]) -> anyhow
     .await?;
     cmd.audit(Entry::new("user.roles_request", "user", user_id).fields(&["roles"])).await?;
     Ok(id)
+}
+
+/// Set aside any request pending for an account whose roles were just set directly: approving it later would
+/// bring back what the direct change took away.
+pub async fn supersede(cmd: &mut Command, user_id: &str) -> anyhow::Result<()> {
+    sqlx::query("UPDATE role_requests SET status = 'superseded' WHERE user_id = $1 AND status = 'pending'")
+        .bind(user_id)
+        .execute(&mut *cmd.tx)
+        .await?;
+    Ok(())
 }
 
 /// Answer a pending request: approved, the account holds its roles from now on. False when it is no longer

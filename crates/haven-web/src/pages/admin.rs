@@ -355,6 +355,8 @@ async fn answer_role_request(
             Ok(Redirect::to(&format!("/roles/requests?done={done}")).into_response())
         }
         Err(errors) => {
+            // The request answered is no longer listed: the message points at the list as a whole.
+            let errors = errors.into_iter().map(|(_, key)| ("role-requests-title".to_owned(), key)).collect();
             let f = FormState::with_errors(&pairs, errors);
             role_requests_page(&state, &viewer, c, f, StatusCode::UNPROCESSABLE_ENTITY).await
         }

@@ -153,6 +153,22 @@ story!(log_in_tells_nothing_of_accounts_and_strangers_cannot_lock_officials_out,
     // A new password set by an administrator lifts the stranger's lock as well (the account's every lock).
     app.advance(2 * haven_domain::time::HOUR);
     assert_eq!(stranger.login("border.officer", PASSWORD).await.status, 303, "the back-off ends");
+    // Counts fade: a source quiet for a day starts again, and its row goes (the table does not keep every
+    // address that ever mistyped).
+    let typo = Client::from_addr(&app.base, "192.0.2.1");
+    typo.login("border.officer", "mistyped password").await;
+    let rows = |app: &TestApp| {
+        let db = app.store.db.clone();
+        async move {
+            haven_store::testing::scalar_i64(&db, "SELECT COUNT(*) FROM login_throttle WHERE source = '192.0.2.1'")
+                .await
+                .expect("count")
+        }
+    };
+    assert_eq!(rows(&app).await, 1);
+    app.advance(25 * haven_domain::time::HOUR);
+    Client::from_addr(&app.base, "198.51.100.99").login("border.officer", "another mistake").await;
+    assert_eq!(rows(&app).await, 0, "forgotten after a quiet day");
 });
 
 // Finding 4: the system administrator gave itself the officer role, broke the glass on a border guards' victim
@@ -207,7 +223,9 @@ story!(the_administrator_reads_no_victim_and_identity_roles_need_a_second_person
     let mut now = roles_of("border.clerk").await;
     now.sort();
     assert_eq!(now, vec![haven_domain::Role::CaseOfficer, haven_domain::Role::DataClerk]);
-    assert_eq!(head.post("/roles/requests", &approve, &[]).await.status, 422, "answered once");
+    let again = head.post("/roles/requests", &approve, &[]).await;
+    assert_eq!(again.status, 422, "answered once");
+    assert!(again.body.contains("href=\"#role-requests-title\"") && again.body.contains("id=\"role-requests-title\""));
     let actions = app.audit_actions().await;
     assert!(actions.iter().any(|a| a == "user.roles_request") && actions.iter().any(|a| a == "user.roles_approve"));
 
