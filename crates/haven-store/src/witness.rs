@@ -62,8 +62,7 @@ impl Mark {
 /// `<seq>:XXXX-XXXX-XXXX`, the first six bytes of the hash in hexadecimal.
 pub fn short_code(seq: i64, hash: &[u8]) -> String {
     let hex: String = hash.iter().take(6).map(|b| format!("{b:02X}")).collect();
-    let groups: Vec<&str> = (0..hex.len()).step_by(4).map(|i| &hex[i..(i + 4).min(hex.len())]).collect();
-    format!("{seq}:{}", groups.join("-"))
+    format!("{seq}:{}", format_groups(&hex))
 }
 
 /// Read a witness file: every line must carry a valid signature by the audit key; a forged, edited or
@@ -126,11 +125,7 @@ impl Store {
     /// is created for its owner only, opened to append, and synced before this returns.
     pub async fn witness(&self, path: &Path) -> anyhow::Result<Mark> {
         let (seq, hash) = self.audit_head().await?;
-        let last = match std::fs::read_to_string(path) {
-            Ok(text) => parse(&text, &self.verifying_key()).map_err(anyhow::Error::msg)?.pop(),
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => None,
-            Err(e) => return Err(e.into()),
-        };
+        let last = last_mark(path, &self.verifying_key())?;
         if let Some(m) = last.filter(|m| m.seq == seq && m.hash == hash) {
             return Ok(m);
         }
@@ -209,6 +204,26 @@ impl Store {
             Some(_) => format!("entry {seq} does not match the code: the log was rewritten"),
         }))
     }
+}
+
+/// The witness's last mark, read from the end of the file only: the server asks every minute, and a year of
+/// marks is half a million lines. `None` for a missing or empty file; a last line that is not a valid mark
+/// is an error.
+fn last_mark(path: &Path, key: &VerifyingKey) -> anyhow::Result<Option<Mark>> {
+    use std::io::{Read, Seek, SeekFrom};
+    let mut f = match std::fs::File::open(path) {
+        Ok(f) => f,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
+        Err(e) => return Err(e.into()),
+    };
+    // A mark's line is under 200 bytes: the last 1 KiB holds the whole last line.
+    let len = f.metadata()?.len();
+    f.seek(SeekFrom::Start(len.saturating_sub(1024)))?;
+    let mut tail = Vec::new();
+    f.read_to_end(&mut tail)?;
+    let tail = String::from_utf8_lossy(&tail);
+    let Some(line) = tail.lines().rev().find(|l| !l.trim().is_empty()) else { return Ok(None) };
+    Ok(parse(line, key).map_err(|_| anyhow::anyhow!("the last line of the witness is not a valid signed mark"))?.pop())
 }
 
 fn format_groups(hex: &str) -> String {

@@ -137,12 +137,11 @@ async fn list_view(
     q: ListQuery,
     names: Option<(String, Vec<(String, String)>)>,
 ) -> AppResult<Response> {
-    let state = state.clone();
-    let communes = commune_names(&state).await?;
-    let (rows, next) = app::list(&state, viewer, opt(&q.commune), opt(&q.after), PAGE).await?;
+    let communes = commune_names(state).await?;
+    let (rows, next) = app::list(state, viewer, opt(&q.commune), opt(&q.after), PAGE).await?;
     let (mut f, mut status, mut opened) = (FormState::default(), StatusCode::OK, None);
     if let Some((purpose, pairs)) = names {
-        match app::names_of(&state, viewer, &rows, &purpose).await? {
+        match app::names_of(state, viewer, &rows, &purpose).await? {
             Ok(n) => opened = Some(n),
             Err(errors) => {
                 f = FormState::with_errors(&pairs, errors);
