@@ -8,6 +8,7 @@ use haven_domain::Action;
 use haven_store::cases::{self as store, CaseRow, Judgment, NewCase, StageDetail, KIND};
 use serde::Deserialize;
 
+use crate::paging::{self, Paged};
 use crate::persons::PURPOSES;
 use crate::reports::PersonLinkForm;
 use crate::{access, App, Caller, Error, Fields, Outcome, Result};
@@ -225,6 +226,32 @@ pub async fn view_judgment(app: &App, caller: &Caller, id: &str, purpose: &str) 
     let j = store::view_judgment(&mut cmd, &app.store.keys, id, purpose).await?;
     cmd.commit().await?;
     Ok(Ok(j))
+}
+
+/// A page of the criminal cases the caller's agency opened (`sent` false) or received the file of (`sent`
+/// true), newest first: the cases, and where the next page starts when there is one. `after` is the `next`
+/// of the page before; a cursor that does not parse starts from the first page.
+pub async fn page(app: &App, caller: &Caller, sent: bool, after: Option<&str>, limit: i64) -> Result<Paged<CaseRow>> {
+    caller.require(Action::ViewRecords)?;
+    let rows = app.store.case_page(&caller.agency.id, sent, paging::cursor(after), limit + 1).await?;
+    Ok(Paged::of(rows, limit, |c| (c.opened_on.as_str(), c.id.as_str())))
+}
+
+/// How many cases the caller's agency opened, and how many were sent to it.
+pub async fn counts(app: &App, caller: &Caller) -> Result<(i64, i64)> {
+    caller.require(Action::ViewRecords)?;
+    Ok(app.store.case_counts(&caller.agency.id).await?)
+}
+
+/// The case carrying this number that the caller may open, if any (another agency's case is "not found"
+/// alike).
+pub async fn find_by_number(app: &App, caller: &Caller, number: &str) -> Result<Option<String>> {
+    for id in app.store.cases_numbered(number.trim()).await? {
+        if visible(app, caller, &id).await.is_ok() {
+            return Ok(Some(id));
+        }
+    }
+    Ok(None)
 }
 
 /// The cases of the caller's agency, and those whose file was sent to it (a procuracy or a court).

@@ -19,6 +19,7 @@ pub mod imports;
 pub mod indicators;
 pub mod input;
 pub mod matches;
+pub mod paging;
 pub mod persons;
 pub mod plan;
 pub mod prevention;

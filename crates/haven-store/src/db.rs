@@ -141,6 +141,7 @@ const MIGRATIONS: &[Migration] = &[
     Migration { version: 22, name: "consent_agency", sql: include_str!("../migrations/0022_consent_agency.sql") },
     Migration { version: 23, name: "login_throttle", sql: include_str!("../migrations/0023_login_throttle.sql") },
     Migration { version: 24, name: "role_requests", sql: include_str!("../migrations/0024_role_requests.sql") },
+    Migration { version: 25, name: "case_lists", sql: include_str!("../migrations/0025_case_lists.sql") },
 ];
 
 impl Db {

@@ -17,10 +17,11 @@ use haven_domain::format::parse_date;
 use haven_domain::victims::support::Situation;
 use haven_domain::victims::{self as rules, Parts, RECEPTION_KINDS};
 use haven_domain::Action;
-use haven_store::victims::{self as store, NewStep, NewVictimCase, VictimCase, VictimLine, KIND};
+use haven_store::victims::{self as store, CaseFilter, NewStep, NewVictimCase, VictimCase, VictimLine, KIND};
 use serde::Deserialize;
 use time::Date;
 
+use crate::paging::{self, Paged};
 use crate::persons::visible_person;
 use crate::{access, App, Caller, Error, Fields, Outcome, Result};
 
@@ -73,6 +74,52 @@ pub async fn lists(app: &App, caller: &Caller, limit: i64) -> Result<Lists> {
         visits: app.store.visits_due(agency, until, limit).await?,
         all: app.store.victim_cases_of_agency(agency, limit).await?,
     })
+}
+
+/// Which of the agency's cases the list of all cases shows: `all`, `open`, `closed` or a status code.
+pub fn case_filter(code: &str) -> Option<CaseFilter<'static>> {
+    match code {
+        "" | "all" => Some(CaseFilter::All),
+        "open" => Some(CaseFilter::Open),
+        "closed" => Some(CaseFilter::Closed),
+        _ => rules::Status::ALL.iter().find(|s| s.code() == code).map(|s| CaseFilter::Status(s.code())),
+    }
+}
+
+/// How many of the agency's cases each choice of [`case_filter`] shows, in the order a page offers them.
+pub async fn case_counts(app: &App, caller: &Caller) -> Result<Vec<(&'static str, i64)>> {
+    caller.require(Action::ViewRecords)?;
+    let rows = app.store.victim_case_counts(&caller.agency.id).await?;
+    let sum = |f: &dyn Fn(&str, bool) -> bool| rows.iter().filter(|(s, c, _)| f(s, *c)).map(|(_, _, n)| n).sum();
+    let mut counts = vec![("all", sum(&|_, _| true)), ("open", sum(&|_, c| !c)), ("closed", sum(&|_, c| c))];
+    for s in rules::Status::ALL {
+        counts.push((s.code(), sum(&|st, _| st == s.code())));
+    }
+    Ok(counts)
+}
+
+/// A page of the agency's cases that pass `filter`, newest reception first. `after` is the `next` of the page
+/// before; a cursor that does not parse starts from the first page.
+pub async fn case_page(
+    app: &App,
+    caller: &Caller,
+    filter: CaseFilter<'_>,
+    after: Option<&str>,
+    limit: i64,
+) -> Result<Paged<VictimLine>> {
+    caller.require(Action::ViewRecords)?;
+    let rows = app.store.victim_case_page(&caller.agency.id, filter, paging::cursor(after), limit + 1).await?;
+    Ok(Paged::of(rows, limit, |l| (l.received_on.as_str(), l.id.as_str())))
+}
+
+/// The victim case a case code names, if the caller may open it (another agency's case is "not found" alike).
+pub async fn find_by_code(app: &App, caller: &Caller, code: &str) -> Result<Option<String>> {
+    for (kind, id) in app.store.records_with_code(code).await? {
+        if kind == KIND && visible(app, caller, &id).await.is_ok() {
+            return Ok(Some(id));
+        }
+    }
+    Ok(None)
 }
 
 #[derive(Deserialize)]

@@ -373,6 +373,61 @@ impl Store {
         rows.into_iter().map(case_row).collect()
     }
 
+    /// A page of the cases an agency opened (`sent` false) or whose file was sent to it as procuracy or court
+    /// (`sent` true), newest first, after the case `after` names (its opened day and id).
+    pub async fn case_page(
+        &self,
+        agency_id: &str,
+        sent: bool,
+        after: Option<(&str, &str)>,
+        limit: i64,
+    ) -> anyhow::Result<Vec<CaseRow>> {
+        let whose = if sent { "(procuracy_agency_id = $1 OR court_agency_id = $1)" } else { "owner_agency_id = $1" };
+        let rows = match after {
+            Some((day, id)) => {
+                sqlx::query(&format!(
+                    "SELECT {CASE_COLS} FROM criminal_cases WHERE {whose} \
+                     AND (opened_on < $2 OR (opened_on = $2 AND id < $3)) ORDER BY opened_on DESC, id DESC LIMIT $4"
+                ))
+                .bind(agency_id)
+                .bind(day)
+                .bind(id)
+                .bind(limit)
+                .fetch_all(self.db.pool())
+                .await?
+            }
+            None => {
+                sqlx::query(&format!(
+                    "SELECT {CASE_COLS} FROM criminal_cases WHERE {whose} ORDER BY opened_on DESC, id DESC LIMIT $2"
+                ))
+                .bind(agency_id)
+                .bind(limit)
+                .fetch_all(self.db.pool())
+                .await?
+            }
+        };
+        rows.into_iter().map(case_row).collect()
+    }
+
+    /// How many cases an agency opened, and how many were sent to it: `(own, sent)`.
+    pub async fn case_counts(&self, agency_id: &str) -> anyhow::Result<(i64, i64)> {
+        Ok(sqlx::query_as(
+            "SELECT (SELECT CAST(COUNT(*) AS BIGINT) FROM criminal_cases WHERE owner_agency_id = $1), \
+             (SELECT CAST(COUNT(*) AS BIGINT) FROM criminal_cases WHERE procuracy_agency_id = $1 OR court_agency_id = $1)",
+        )
+        .bind(agency_id)
+        .fetch_one(self.db.pool())
+        .await?)
+    }
+
+    /// The cases carrying this number, of any agency (the caller checks who may open them).
+    pub async fn cases_numbered(&self, number: &str) -> anyhow::Result<Vec<String>> {
+        Ok(sqlx::query_scalar("SELECT id FROM criminal_cases WHERE case_number = $1 ORDER BY id LIMIT 20")
+            .bind(number)
+            .fetch_all(self.db.pool())
+            .await?)
+    }
+
     /// Cases whose file was sent to this procuracy or court, newest first.
     pub async fn cases_sent_to(&self, agency_id: &str, limit: i64) -> anyhow::Result<Vec<CaseRow>> {
         let rows = sqlx::query(&format!(

@@ -338,10 +338,21 @@ pub struct VictimLine {
     pub verification_due: String,
     pub verified_on: Option<String>,
     pub next_visit_on: Option<String>,
+    pub closed_on: Option<String>,
+}
+
+/// Which of an agency's victim cases a list shows.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum CaseFilter<'a> {
+    All,
+    Open,
+    Closed,
+    /// Cases at this status (`signs`, `identified`, ...), open or closed.
+    Status(&'a str),
 }
 
 const LINE_COLS: &str =
-    "id, person_id, case_code, status, child, received_on, verification_due, verified_on, next_visit_on";
+    "id, person_id, case_code, status, child, received_on, verification_due, verified_on, next_visit_on, closed_on";
 
 fn line_row(r: crate::db::Row) -> anyhow::Result<VictimLine> {
     Ok(VictimLine {
@@ -354,6 +365,7 @@ fn line_row(r: crate::db::Row) -> anyhow::Result<VictimLine> {
         verification_due: r.try_get(6)?,
         verified_on: r.try_get(7)?,
         next_visit_on: r.try_get(8)?,
+        closed_on: r.try_get(9)?,
     })
 }
 
@@ -447,6 +459,54 @@ impl Store {
         .fetch_all(self.db.pool())
         .await?;
         rows.into_iter().map(line_row).collect()
+    }
+
+    /// A page of an agency's victim cases that pass `filter`, newest reception first, after the case
+    /// `after` names (its reception day and id: keyset paging, so a page costs the same wherever it falls).
+    pub async fn victim_case_page(
+        &self,
+        agency_id: &str,
+        filter: CaseFilter<'_>,
+        after: Option<(&str, &str)>,
+        limit: i64,
+    ) -> anyhow::Result<Vec<VictimLine>> {
+        let mut sql = format!("SELECT {LINE_COLS} FROM victim_cases WHERE owner_agency_id = $1");
+        let mut n = 1;
+        match filter {
+            CaseFilter::All => {}
+            CaseFilter::Open => sql.push_str(" AND closed_on IS NULL"),
+            CaseFilter::Closed => sql.push_str(" AND closed_on IS NOT NULL"),
+            CaseFilter::Status(_) => {
+                n += 1;
+                sql.push_str(&format!(" AND status = ${n}"));
+            }
+        }
+        if after.is_some() {
+            sql.push_str(&format!(" AND (received_on < ${} OR (received_on = ${} AND id < ${}))", n + 1, n + 1, n + 2));
+            n += 2;
+        }
+        sql.push_str(&format!(" ORDER BY received_on DESC, id DESC LIMIT ${}", n + 1));
+        let mut q = sqlx::query(&sql).bind(agency_id);
+        if let CaseFilter::Status(s) = filter {
+            q = q.bind(s);
+        }
+        if let Some((day, id)) = after {
+            q = q.bind(day).bind(id);
+        }
+        let rows = q.bind(limit).fetch_all(self.db.pool()).await?;
+        rows.into_iter().map(line_row).collect()
+    }
+
+    /// How many of an agency's victim cases stand at each status, open and closed: `(status, closed, count)`.
+    pub async fn victim_case_counts(&self, agency_id: &str) -> anyhow::Result<Vec<(String, bool, i64)>> {
+        let rows: Vec<(String, i64, i64)> = sqlx::query_as(
+            "SELECT status, CASE WHEN closed_on IS NULL THEN 0 ELSE 1 END, CAST(COUNT(*) AS BIGINT) FROM victim_cases \
+             WHERE owner_agency_id = $1 GROUP BY 1, 2",
+        )
+        .bind(agency_id)
+        .fetch_all(self.db.pool())
+        .await?;
+        Ok(rows.into_iter().map(|(s, closed, n)| (s, closed != 0, n)).collect())
     }
 
     /// An agency's open cases awaiting verification with the police: (due from today on, overdue).

@@ -2,7 +2,7 @@
 //! stages, persons, custody, sealed judgment and sharing. The use cases are `haven_app::cases`.
 
 use askama::Template;
-use axum::extract::{Path, State};
+use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
@@ -19,8 +19,9 @@ use serde::Deserialize;
 use crate::ctx::{self as guards, Can, CsrfForm, Viewer};
 use crate::error::AppResult;
 use crate::page::{display, display_opt, ok, render, Ctx, FormState};
+use crate::views::pager::{PageQuery, Pager};
 use crate::views::sharing::{self, Sharing};
-use crate::views::table::{send, Download, Table};
+use crate::views::table::{send, Cell, Download, Table, DOWNLOAD_LIMIT};
 use crate::views::{agencies_of_kind, agency_name};
 use crate::AppState;
 
@@ -68,20 +69,65 @@ fn case_line(c: CaseRow) -> CaseLine {
 #[template(path = "cases.html")]
 struct ListPage {
     c: Ctx,
+    /// `own` (the cases the agency opened) or `sent` (those whose file was sent to it).
+    list: &'static str,
+    /// How many each list holds: the tabs show only when the agency has both kinds.
+    own: i64,
+    sent: i64,
     lines: Vec<CaseLine>,
-    /// Cases whose file was sent to the viewer's agency (a procuracy or a court).
-    sent: Vec<CaseLine>,
-    dl_own: Download,
-    dl_sent: Download,
+    p: Pager,
+    /// The number looked for, when no case the viewer may open carries it.
+    not_found: Option<String>,
+    dl: Download,
 }
 
-async fn list(State(state): State<AppState>, Can(viewer, ..): Can<guards::ViewRecords>, c: Ctx) -> AppResult<Response> {
-    let (own, sent) = app::list(&state, &viewer, 200).await?;
-    let lines = own.into_iter().map(case_line).collect();
-    let sent = sent.into_iter().map(case_line).collect();
-    let dl_own = Download::new("/cases/download", &[("list", "own")]);
-    let dl_sent = Download::new("/cases/download", &[("list", "sent")]);
-    Ok(ok(&ListPage { c, lines, sent, dl_own, dl_sent }))
+/// Cases on a page of the list.
+const PAGE: i64 = 50;
+
+#[derive(Deserialize)]
+struct ListQuery {
+    #[serde(default)]
+    list: Option<String>,
+    /// A case number to go to.
+    #[serde(default)]
+    number: Option<String>,
+    #[serde(flatten)]
+    page: PageQuery,
+}
+
+/// The list a query names; by default the one the agency works from (a procuracy or a court, the files sent
+/// to it).
+fn list_of(list: Option<&str>, viewer: &Viewer) -> AppResult<&'static str> {
+    match list.unwrap_or("") {
+        "own" => Ok("own"),
+        "sent" => Ok("sent"),
+        "" if matches!(viewer.agency.kind.as_str(), "procuracy" | "court") => Ok("sent"),
+        "" => Ok("own"),
+        _ => Err(crate::error::AppError::BadRequest("list".into())),
+    }
+}
+
+async fn list(
+    State(state): State<AppState>,
+    Can(viewer, ..): Can<guards::ViewRecords>,
+    c: Ctx,
+    Query(q): Query<ListQuery>,
+) -> AppResult<Response> {
+    let mut not_found = None;
+    if let Some(number) = q.number.as_deref().map(str::trim).filter(|n| !n.is_empty()) {
+        if let Some(id) = app::find_by_number(&state, &viewer, number).await? {
+            return Ok(Redirect::to(&format!("/cases/{id}")).into_response());
+        }
+        not_found = Some(number.to_owned());
+    }
+    let list = list_of(q.list.as_deref(), &viewer)?;
+    let page = app::page(&state, &viewer, list == "sent", q.page.cursor(), PAGE).await?;
+    let (own, sent) = app::counts(&state, &viewer).await?;
+    let total = if list == "sent" { sent } else { own };
+    let p = Pager::new("/cases", &[("list", list)], &q.page, page.lines.len(), total, page.next);
+    let lines = page.lines.into_iter().map(case_line).collect();
+    let dl = Download::new("/cases/download", &[("list", list)]);
+    Ok(ok(&ListPage { c, list, own, sent, lines, p, not_found, dl }))
 }
 
 #[derive(Deserialize)]
@@ -90,23 +136,23 @@ struct DownloadForm {
     format: String,
 }
 
-/// The agency's cases, or those sent to it, as the page shows them, as a file.
+/// The agency's cases, or those sent to it, as a file: the whole list, not only the page on screen.
 async fn download(
     State(state): State<AppState>,
     Can(viewer, ..): Can<guards::ViewRecords>,
     c: Ctx,
     CsrfForm(form, _): CsrfForm<DownloadForm>,
 ) -> AppResult<Response> {
-    let (own, sent) = app::list(&state, &viewer, 200).await?;
-    let (title, rows) = match form.list.as_str() {
-        "own" => ("cases.ours", own),
-        "sent" => ("cases.sent_to_us", sent),
-        _ => return Err(crate::error::AppError::BadRequest("list".into())),
-    };
-    let rows = rows
+    let list = list_of(Some(&form.list), &viewer)?;
+    let page = app::page(&state, &viewer, list == "sent", None, DOWNLOAD_LIMIT).await?;
+    let title = if list == "sent" { "cases.sent_to_us" } else { "cases.ours" };
+    let rows = page
+        .lines
         .into_iter()
         .map(case_line)
-        .map(|l| vec![l.c.case_number.clone(), l.opened.clone(), c.tk("stage", &l.stage)])
+        .map(|l| {
+            vec![Cell::text(l.c.case_number.clone()), Cell::day(&l.c.opened_on), Cell::text(c.tk("stage", &l.stage))]
+        })
         .collect();
     let heads = ["cases.number", "cases.opened", "cases.stage"];
     let table = Table {
@@ -114,7 +160,7 @@ async fn download(
         headers: heads.iter().map(|k| c.t(k).to_owned()).collect(),
         rows,
     };
-    send(&state, &viewer, &format!("cases.{}", form.list), &form.format, table).await
+    send(&state, &viewer, &format!("cases.{list}"), &form.format, table).await
 }
 
 /// One step of the chain from the first report to the judgment.

@@ -17,7 +17,7 @@ use crate::ctx::{self as guards, Can, CsrfForm, Viewer};
 use crate::error::AppResult;
 use crate::page::{render, Ctx, FormState};
 use crate::views::cooperation::{line, Line};
-use crate::views::table::{send, Download, Table};
+use crate::views::table::{send, Cell, Download, Table};
 use crate::AppState;
 
 pub fn routes() -> Router<AppState> {
@@ -120,14 +120,14 @@ async fn download(
         .map(|r| line(r, today))
         .map(|l| {
             vec![
-                l.r.case_code.clone(),
-                c.tk("cooperation.direction", &l.r.direction),
-                c.tk("cooperation.kind", &l.r.kind),
-                c.tk("country", &l.r.country),
-                l.r.counterpart.clone(),
-                l.sent.clone(),
-                l.due.clone(),
-                c.tk("cooperation.status", l.status),
+                Cell::text(l.r.case_code.clone()),
+                Cell::text(c.tk("cooperation.direction", &l.r.direction)),
+                Cell::text(c.tk("cooperation.kind", &l.r.kind)),
+                Cell::text(c.tk("country", &l.r.country)),
+                Cell::text(l.r.counterpart.clone()),
+                Cell::day(&l.r.sent_on),
+                Cell::day(&l.r.due_on),
+                Cell::text(c.tk("cooperation.status", l.status)),
             ]
         })
         .collect();

@@ -17,7 +17,7 @@ use crate::ctx::{self as guards, Can, CsrfForm, Viewer};
 use crate::error::AppResult;
 use crate::page::{render, Ctx};
 use crate::views::referrals::{lines, ReferralLine};
-use crate::views::table::{send, Download, Table};
+use crate::views::table::{send, Cell, Download, Table};
 use crate::AppState;
 
 pub fn routes() -> Router<AppState> {
@@ -134,14 +134,16 @@ async fn download(
     let rows = lines
         .into_iter()
         .map(|l| {
-            let due = if l.late { format!("{} ({})", l.due, c.t("referrals.late")) } else { l.due.clone() };
-            let status = c.tk("referral_status", &l.r.status);
+            let mut status = c.tk("referral_status", &l.r.status);
+            if l.late {
+                status = format!("{status} ({})", c.t("referrals.late"));
+            }
             vec![
-                l.r.case_code.clone(),
-                l.kind.clone(),
-                if incoming { l.from.clone() } else { l.to.clone() },
-                due,
-                status,
+                Cell::text(l.r.case_code.clone()),
+                Cell::text(l.kind.clone()),
+                Cell::text(if incoming { l.from.clone() } else { l.to.clone() }),
+                Cell::day(&l.r.due_on),
+                Cell::text(status),
             ]
         })
         .collect();

@@ -26,7 +26,7 @@ use crate::ctx::{self as guards, Can, CsrfForm, Viewer};
 use crate::error::AppResult;
 use crate::page::{ok, render, Ctx, FormState};
 use crate::views::sharing::{self, Sharing};
-use crate::views::table::{send, Download, Table};
+use crate::views::table::{send, Cell, Download, Table};
 use crate::views::{agencies_of_kind, agency_name, person_links, PersonLink};
 use crate::AppState;
 
@@ -168,11 +168,11 @@ async fn download(
             .into_iter()
             .map(|l| {
                 vec![
-                    l.r.case_code.clone(),
-                    c.tk("report_kind", &l.r.kind),
-                    l.received,
-                    l.last_day,
-                    c.tk("standing", l.standing),
+                    Cell::text(l.r.case_code.clone()),
+                    Cell::text(c.tk("report_kind", &l.r.kind)),
+                    Cell::text(l.received),
+                    Cell::day(l.r.last_day.as_deref().unwrap_or("")),
+                    Cell::text(c.tk("standing", l.standing)),
                 ]
             })
             .collect(),

@@ -3,6 +3,7 @@
 
 pub mod cooperation;
 pub mod matches;
+pub mod pager;
 pub mod plan;
 pub mod plan_report;
 pub mod referrals;

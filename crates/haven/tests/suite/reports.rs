@@ -650,20 +650,7 @@ async fn demo_year(backend: Backend) {
     assert!(all.len() > 200, "most reports go to the police: {}", all.len());
     // The list pages through every report, a hundred at a time, and finds one by its code.
     let officer = app.login("police.officer").await;
-    let mut seen = Vec::new();
-    let mut page = officer.get("/reports").await.body;
-    loop {
-        let ids: Vec<String> =
-            page.split("<a href=\"/reports/").skip(1).map(|s| s.split('"').next().expect("id").to_owned()).collect();
-        assert!(ids.len() <= 100 && !ids.is_empty(), "a page of at most 100");
-        seen.extend(ids);
-        let Some(link) = page.split(" id=\"next-page\"").next().filter(|_| page.contains("id=\"next-page\"")) else {
-            break;
-        };
-        let href = link.rsplit("href=\"").next().expect("href").trim_end_matches('"').replace("&#38;", "&");
-        page = officer.get(&href).await.body;
-        assert!(page.contains("id=\"first-page\""), "a later page leads back to the first: {href}");
-    }
+    let seen = crate::lists::every_page(&officer, "/reports", "report-list", "/reports/", 100).await;
     let mut unique = seen.clone();
     unique.sort();
     unique.dedup();
@@ -696,6 +683,8 @@ async fn demo_year(backend: Backend) {
     assert!(incoming.iter().any(|r| r.status == "accepted") && incoming.iter().any(|r| r.status == "sent"));
     let cases = app.store.cases_of_agency(&police, 1000).await.expect("cases");
     assert!((10..=150).contains(&cases.len()), "a few dozen cases: {}", cases.len());
+    let listed = crate::lists::every_page(&officer, "/cases", "case-list", "/cases/", 50).await;
+    assert_eq!(listed.len(), cases.len(), "the case list pages through every case");
     // Some of the border guards' victims were handed over to the support authority; some handovers await it.
     let health = app.agency_id("health").await;
     let held = app.store.victim_cases_of_agency(&health, 1000).await.expect("cases");

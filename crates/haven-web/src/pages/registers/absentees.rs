@@ -21,7 +21,7 @@ use crate::ctx::{self as guards, Can, CsrfForm, Viewer};
 use crate::error::AppResult;
 use crate::page::{ok, render, Ctx, FormState};
 use crate::views::matches::{candidate_lines, CandidateLine};
-use crate::views::table::{send, Download, Table};
+use crate::views::table::{send, Cell, Download, Table};
 use crate::AppState;
 
 pub fn routes() -> Router<AppState> {
@@ -205,7 +205,12 @@ async fn absentee_download(
         .into_iter()
         .map(|l| {
             let outcome = if l.outcome.is_empty() { String::new() } else { c.tk("outcome", &l.outcome) };
-            vec![l.a.case_code.clone(), l.commune.clone(), l.since.clone(), outcome]
+            vec![
+                Cell::text(l.a.case_code.clone()),
+                Cell::text(l.commune.clone()),
+                Cell::day_or(l.a.absent_since.as_deref().unwrap_or(""), &l.since),
+                Cell::text(outcome),
+            ]
         })
         .collect();
     let heads = ["reports.code", "person.commune", "absentees.since", "absentees.last_outcome"];
