@@ -75,6 +75,13 @@ pub fn stages_for(caller: &Caller, case: &CaseRow) -> Vec<Stage> {
         .collect()
 }
 
+/// The stages the caller may record on this case today: those its agency takes that the procedure allows
+/// next, in its order.
+pub fn stages_now(caller: &Caller, case: &CaseRow, today: time::Date) -> Vec<Stage> {
+    let possible = case.progress().possible(today);
+    stages_for(caller, case).into_iter().filter(|s| possible.contains(s)).collect()
+}
+
 #[derive(Deserialize)]
 pub struct StageForm {
     pub stage: String,

@@ -217,6 +217,12 @@ impl Progress {
         self.reached.iter().find(|(s, _)| *s == stage).map(|(_, d)| *d)
     }
 
+    /// The stages the procedure allows next, as of `today`, in its order: what a stage form offers, and the
+    /// first of them is what the case waits for.
+    pub fn possible(&self, today: Date) -> Vec<Stage> {
+        Stage::ALL.into_iter().filter(|s| self.check(*s, today, today).is_ok()).collect()
+    }
+
     /// Whether `stage` may be recorded on `on` (given `today`).
     pub fn check(&self, stage: Stage, on: Date, today: Date) -> Result<(), StageError> {
         if on > today {
@@ -271,6 +277,21 @@ mod tests {
             "no closing after indictment"
         );
         assert!(p.check(Stage::ToCourt, date!(2026 - 04 - 05), today).is_ok());
+    }
+
+    #[test]
+    fn the_form_offers_only_what_the_procedure_allows_next() {
+        let today = date!(2026 - 06 - 01);
+        let mut p = Progress { opened: Some(date!(2026 - 01 - 10)), reached: vec![] };
+        assert_eq!(
+            p.possible(today),
+            vec![Stage::OffendersIdentified, Stage::ToProcuracy, Stage::InvestigationSuspended, Stage::Closed]
+        );
+        p.reached.push((Stage::ToProcuracy, date!(2026 - 03 - 01)));
+        p.reached.push((Stage::Indicted, date!(2026 - 04 - 01)));
+        assert_eq!(p.possible(today), vec![Stage::OffendersIdentified, Stage::ToCourt], "no closing after indictment");
+        p.reached.push((Stage::Closed, date!(2026 - 05 - 01)));
+        assert!(p.possible(today).is_empty(), "an ended case takes nothing more");
     }
 
     #[test]

@@ -197,8 +197,13 @@ struct CasePage {
     roles: Vec<&'static str>,
     /// The viewer's agency owns the case and the viewer may change it.
     can_edit: bool,
-    /// The stages the viewer may record.
+    /// The stages the viewer may record now, in the order of the procedure (the first is what the case
+    /// waits for).
     stages: Vec<&'static str>,
+    /// The viewer's agency takes steps of this case (the part shows even once it has ended).
+    takes_stages: bool,
+    /// The part opened on load: the one whose form has an error.
+    open: Option<&'static str>,
     /// Where the file may be sent: procuracies and courts, (id, name).
     receivers: Vec<(String, String)>,
     can_reveal: bool,
@@ -267,6 +272,9 @@ async fn timeline(state: &AppState, case: &CaseRow) -> AppResult<Vec<Step>> {
     timeline.sort_by(|a, b| a.sort.cmp(&b.sort));
     Ok(timeline)
 }
+
+/// The fields of the stage form: its part opens when one of them has an error.
+const STAGE_FIELDS: [&str; 4] = ["stage", "stage_on", "sent_to", "stage_detail"];
 
 async fn page(
     state: &AppState,
@@ -341,7 +349,17 @@ async fn page(
     let share =
         sharing::section(state, viewer, &c, KIND, &case.id, &case.owner_agency_id, format!("/cases/{}", case.id))
             .await?;
-    let stages: Vec<&'static str> = app::stages_for(viewer, &case).into_iter().map(|s| s.code()).collect();
+    let takes_stages = !app::stages_for(viewer, &case).is_empty();
+    let stages: Vec<&'static str> =
+        app::stages_now(viewer, &case, state.today()).into_iter().map(|s| s.code()).collect();
+    let share = share.map(|s| sharing::Sharing { in_part: true, ..s });
+    let open = if STAGE_FIELDS.iter().any(|k| f.error(k).is_some()) {
+        Some("stage")
+    } else if sharing::FIELDS.iter().any(|k| f.error(k).is_some()) {
+        Some("share")
+    } else {
+        None
+    };
     let mut receivers = Vec::new();
     if !stages.is_empty() {
         receivers.extend(agencies_of_kind(state, &c, "procuracy").await?);
@@ -361,6 +379,8 @@ async fn page(
         roles: PersonRole::ALL.iter().map(|r| r.code()).collect(),
         can_edit,
         stages,
+        takes_stages,
+        open,
         receivers,
         can_reveal,
         purposes: PURPOSES,

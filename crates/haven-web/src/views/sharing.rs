@@ -27,7 +27,19 @@ pub struct Sharing {
     pub needs_consent: bool,
     /// The viewer may share it without consent on a legal basis.
     pub can_override: bool,
+    /// The section sits in a part of the page whose heading names it already.
+    pub in_part: bool,
 }
+
+impl Sharing {
+    /// How many shares are in force.
+    pub fn live(&self) -> usize {
+        self.grants.iter().filter(|g| g.live).count()
+    }
+}
+
+/// The fields of the share form: a page opens the part holding it when one of them has an error.
+pub const FIELDS: [&str; 5] = ["agency", "username", "grant_purpose", "days", "legal_basis"];
 
 /// The share section for a record of `owner_agency_id`, if the viewer's agency owns it and they may share.
 pub async fn section(
@@ -64,5 +76,6 @@ pub async fn section(
     let needs_consent =
         kind == haven_store::victims::KIND || haven_app::sharing::consent_subject(state, kind, id).await?.is_some();
     let can_override = viewer.can(haven_domain::Action::OverrideConsent);
-    Ok(Some(Sharing { base, grants, agencies, purposes: haven_app::persons::PURPOSES, needs_consent, can_override }))
+    let purposes = haven_app::persons::PURPOSES;
+    Ok(Some(Sharing { base, grants, agencies, purposes, needs_consent, can_override, in_part: false }))
 }

@@ -272,6 +272,7 @@ async fn a_clerk_records_a_report_and_an_officer_settles_it() {
     // The file goes to the procuracy, chosen from the list, and shows up on its side.
     for (stage, receiver) in [("offenders_identified", None), ("to_procuracy", Some(app.agency_id("procuracy").await))]
     {
+        open_part(b, "stage").await;
         choose(b, "stage", stage).await;
         fill(b, "stage_on", "01/03/2026").await;
         if let Some(r) = &receiver {
@@ -286,6 +287,9 @@ async fn a_clerk_records_a_report_and_an_officer_settles_it() {
     b.goto(&app.url("/cases")).await.expect("goto");
     assert!(text(b).await.contains("01/2026/HS"), "sent to the procuracy");
     b.goto(&app.url(&case)).await.expect("goto");
+    let next = text(b).await;
+    assert!(next.contains("Tiếp theo: Truy tố"), "the part says what the case waits for: {next}");
+    open_part(b, "stage").await;
     choose(b, "stage", "indicted").await;
     fill(b, "stage_on", "01/03/2026").await;
     click(b, "save-stage").await;
