@@ -1,5 +1,6 @@
 //! A candidate match in words: each side by register, code and agency name (another agency's record by
-//! nothing until the records are linked), and the explanation field by field. The review queue, the person page and the register pages show them.
+//! nothing until the records are linked), the chance in whole percents, and the explanation in words: what
+//! agrees and how, what differs, what is not known on both sides (the weights behind a disclosure). The review queue, the person page and the register pages show them.
 
 use haven_app::matches::{self as app, PairView, SideView};
 
@@ -14,6 +15,20 @@ pub struct PartLine {
     pub level: String,
     pub weight: String,
     pub agrees: bool,
+    /// Known on both sides (compared at all).
+    pub known: bool,
+}
+
+/// A probability as people read it: whole percents, and never "100%" or "0%" — a model that agrees on a
+/// name and a birth date is not certain, and a reviewer must not read it so.
+fn chance(p: f64, over: &str, under: &str) -> String {
+    if p >= 0.99 {
+        format!("{over} 99%")
+    } else if p < 0.01 {
+        format!("{under} 1%")
+    } else {
+        format!("{:.0}%", (p * 100.0).round())
+    }
 }
 
 /// The other side of a pair, in words.
@@ -26,7 +41,12 @@ pub struct Side {
 
 pub struct CandidateLine {
     pub id: String,
-    pub percent: String,
+    /// The chance that the two are one person, as people read it ("87%", "over 99%").
+    pub chance: String,
+    /// The explanation in words: what agrees (field and how), what differs, what is not known on both sides.
+    pub agree: String,
+    pub differ: String,
+    pub unknown: String,
     pub status: String,
     pub source: String,
     pub this: Side,
@@ -58,7 +78,7 @@ async fn words(state: &AppState, c: &Ctx, view: SideView) -> AppResult<Side> {
 
 /// A pair in words, for a page.
 pub async fn line(state: &AppState, c: &Ctx, v: PairView) -> AppResult<CandidateLine> {
-    let parts = v
+    let parts: Vec<PartLine> = v
         .explanation
         .iter()
         .map(|p| {
@@ -71,11 +91,22 @@ pub async fn line(state: &AppState, c: &Ctx, v: PairView) -> AppResult<Candidate
                 },
                 weight: if p.level.is_some() { format!("{:+.1}", p.weight) } else { String::new() },
                 agrees: p.level.is_some_and(|l| l > 0),
+                known: p.level.is_some(),
             }
         })
         .collect();
+    let agree = parts.iter().filter(|p| p.agrees).map(|p| format!("{}: {}", p.field, p.level.to_lowercase()));
+    let agree = agree.collect::<Vec<_>>().join("; ");
+    let named = |f: &dyn Fn(&PartLine) -> bool| {
+        parts.iter().filter(|p| f(p)).map(|p| p.field.clone()).collect::<Vec<_>>().join(", ")
+    };
+    let differ = named(&|p| p.known && !p.agrees);
+    let unknown = named(&|p| !p.known);
     Ok(CandidateLine {
-        percent: format!("{:.1}", v.probability * 100.0),
+        chance: chance(v.probability, c.t("match.over"), c.t("match.under")),
+        agree,
+        differ,
+        unknown,
         this: words(state, c, v.this).await?,
         other: words(state, c, v.other).await?,
         id: v.id,
@@ -100,4 +131,19 @@ pub async fn candidate_lines(
         out.push(line(state, c, v).await?);
     }
     Ok(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::chance;
+
+    #[test]
+    fn a_chance_is_never_certain_and_never_falsely_precise() {
+        assert_eq!(chance(0.999_999, "over", "under"), "over 99%");
+        assert_eq!(chance(0.99, "over", "under"), "over 99%");
+        assert_eq!(chance(0.9849, "over", "under"), "98%");
+        assert_eq!(chance(0.5, "over", "under"), "50%");
+        assert_eq!(chance(0.011, "over", "under"), "1%");
+        assert_eq!(chance(0.0001, "over", "under"), "under 1%");
+    }
 }

@@ -463,7 +463,7 @@ async fn a_commune_imports_its_list_and_a_border_guard_confirms_a_match() {
     let page = text(b).await;
     assert!(
         page.contains("Người này có thể đã được một cơ quan khác biết đến.")
-            && page.contains("Cùng tên khi bỏ dấu hoặc đổi thứ tự"),
+            && page.contains("Họ tên: cùng tên khi bỏ dấu hoặc đổi thứ tự"),
         "{page}"
     );
     assert!(!page.contains("Trà My"), "the signal names no agency: {page}");

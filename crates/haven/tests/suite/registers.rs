@@ -91,6 +91,18 @@ story!(registers_match_a_returnee_to_an_absentee_and_open_victim_cases, |app| {
     assert!(!page.contains("Trà My"), "another agency's record shows neither who holds it nor its code");
     assert!(!page.contains("VM-"), "another agency's record shows neither who holds it nor its code");
     assert!(page.contains("Cùng tên khi bỏ dấu hoặc đổi thứ tự") && page.contains("Đảo ngày và tháng"), "{page}");
+    // In words, as a reviewer reads it: what agrees and how, what is not known on both sides; never a
+    // certainty.
+    let why = page.split("class=\"summary explanation\"").nth(1).expect("the explanation").split("</dl>").next();
+    let why = why.expect("a list");
+    assert!(
+        why.contains(
+            "<dt>Giống nhau</dt><dd>Họ tên: cùng tên khi bỏ dấu hoặc đổi thứ tự; Ngày sinh: đảo ngày và tháng"
+        ),
+        "{why}"
+    );
+    assert!(why.contains("<dt>Không có ở cả hai</dt><dd>Số giấy tờ"), "{why}");
+    assert!(!page.contains("100%") && !page.contains("100.0%"), "no certainty");
     assert!(!page.contains(&absentee), "the border guard gets no link into the commune's register");
     // Someone with no likely match gets none.
     let r = add_returnee(&border, &batch, &[("full_name", "Trần Văn Nam"), ("birth_date", "1979"), ("sex", "m")]).await;

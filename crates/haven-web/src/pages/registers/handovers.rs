@@ -3,7 +3,7 @@
 //! `haven_app::registers::handovers`.
 
 use askama::Template;
-use axum::extract::{Path, State};
+use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
@@ -200,8 +200,16 @@ struct ReturneePage {
     record: Option<ScreeningRecord>,
     can_open: bool,
     purposes: &'static [&'static str],
+    /// Pairs still waiting for a decision.
+    to_review: usize,
+    /// The part shown open: the one asked for, or the one whose form has an error or was just opened.
+    open: Option<&'static str>,
 }
 
+/// The parts of a returnee's page, closed until asked for: the possible matches, and the screening.
+const RETURNEE_PARTS: [&str; 2] = ["matches", "screening"];
+
+#[allow(clippy::too_many_arguments)]
 async fn returnee_page(
     state: &AppState,
     viewer: &Viewer,
@@ -209,9 +217,11 @@ async fn returnee_page(
     id: &str,
     f: FormState,
     record: Option<ScreeningRecord>,
+    open: Option<&'static str>,
     status: StatusCode,
 ) -> AppResult<Response> {
     let (r, b) = app::visible_returnee(state, viewer, id).await?;
+    let open = if f.has_errors() || record.is_some() { Some("screening") } else { open };
     let questions = state
         .profile
         .screening
@@ -234,6 +244,9 @@ async fn returnee_page(
         })
         .collect();
     let candidates = candidate_lines(state, viewer, &c, &r.person_id).await?;
+    let to_review = candidates.iter().filter(|m| m.status == "open").count();
+    // A pair waiting for a decision is the first thing to see: recognition at entry must not hide.
+    let open = open.or((to_review > 0).then_some("matches"));
     let can_screen = r.owner_agency_id == viewer.agency.id
         && r.classification.is_none()
         && viewer.can(haven_domain::Action::EditRecords);
@@ -253,8 +266,16 @@ async fn returnee_page(
         can_open,
         record,
         purposes: PURPOSES,
+        to_review,
+        open,
     };
     Ok(render(status, &page))
+}
+
+#[derive(Deserialize)]
+struct ShowQuery {
+    /// The part to show open (`?open=screening`); unknown names open none.
+    open: Option<String>,
 }
 
 async fn returnee_show(
@@ -262,8 +283,10 @@ async fn returnee_show(
     Can(viewer, ..): Can<guards::ViewRecords>,
     c: Ctx,
     Path(id): Path<String>,
+    Query(q): Query<ShowQuery>,
 ) -> AppResult<Response> {
-    returnee_page(&state, &viewer, c, &id, FormState::default(), None, StatusCode::OK).await
+    let open = q.open.as_deref().and_then(|o| RETURNEE_PARTS.into_iter().find(|p| *p == o));
+    returnee_page(&state, &viewer, c, &id, FormState::default(), None, open, StatusCode::OK).await
 }
 
 #[derive(Deserialize)]
@@ -281,10 +304,10 @@ async fn returnee_screening_open(
     CsrfForm(form, _): CsrfForm<PurposeForm>,
 ) -> AppResult<Response> {
     match app::open_screening(&state, &viewer, &id, &form.purpose).await? {
-        Ok(record) => returnee_page(&state, &viewer, c, &id, FormState::default(), record, StatusCode::OK).await,
+        Ok(record) => returnee_page(&state, &viewer, c, &id, FormState::default(), record, None, StatusCode::OK).await,
         Err(errors) => {
             let f = FormState { errors, ..FormState::default() };
-            returnee_page(&state, &viewer, c, &id, f, None, StatusCode::UNPROCESSABLE_ENTITY).await
+            returnee_page(&state, &viewer, c, &id, f, None, None, StatusCode::UNPROCESSABLE_ENTITY).await
         }
     }
 }
@@ -307,7 +330,7 @@ async fn returnee_screen(
         Ok(None) => Ok(Redirect::to(&format!("/returnees/{id}?done=screened")).into_response()),
         Err(errors) => {
             let f = FormState::with_errors(&pairs, errors);
-            returnee_page(&state, &viewer, c, &id, f, None, StatusCode::UNPROCESSABLE_ENTITY).await
+            returnee_page(&state, &viewer, c, &id, f, None, None, StatusCode::UNPROCESSABLE_ENTITY).await
         }
     }
 }
