@@ -29,10 +29,13 @@ impl Sex {
     }
 }
 
-/// A birth date known in full or only by year (common on paper records).
+/// A birth date known in full, by month and year, or only by year (common on paper records and in the lists
+/// families and foreign authorities give).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum BirthDate {
     Full(Date),
+    /// A year and a month (1-12).
+    Month(i32, u8),
     Year(i32),
 }
 
@@ -40,27 +43,64 @@ impl BirthDate {
     pub fn year(self) -> i32 {
         match self {
             BirthDate::Full(d) => d.year(),
-            BirthDate::Year(y) => y,
+            BirthDate::Month(y, _) | BirthDate::Year(y) => y,
         }
     }
-    /// Stored form: yyyy-mm-dd or yyyy.
+    /// The (year, month) the date falls in, when the month is known.
+    pub fn month(self) -> Option<(i32, u8)> {
+        match self {
+            BirthDate::Full(d) => Some((d.year(), u8::from(d.month()))),
+            BirthDate::Month(y, m) => Some((y, m)),
+            BirthDate::Year(_) => None,
+        }
+    }
+    /// Whether the date can only lie after `today`: a whole day after it, or a month or year that begins later.
+    pub fn after(self, today: Date) -> bool {
+        match self {
+            BirthDate::Full(d) => d > today,
+            BirthDate::Month(y, m) => (y, m) > (today.year(), u8::from(today.month())),
+            BirthDate::Year(y) => y > today.year(),
+        }
+    }
+    /// Whether `on` certainly comes before this date: before its day, month or year.
+    pub fn later_than(self, on: Date) -> bool {
+        match self {
+            BirthDate::Full(d) => on < d,
+            BirthDate::Month(y, m) => (on.year(), u8::from(on.month())) < (y, m),
+            BirthDate::Year(y) => on.year() < y,
+        }
+    }
+    /// Stored form: yyyy-mm-dd, yyyy-mm or yyyy.
     pub fn encode(self) -> String {
         match self {
             BirthDate::Full(d) => format!("{:04}-{:02}-{:02}", d.year(), u8::from(d.month()), d.day()),
+            BirthDate::Month(y, m) => format!("{y:04}-{m:02}"),
             BirthDate::Year(y) => format!("{y:04}"),
         }
     }
     pub fn display(self) -> String {
         match self {
             BirthDate::Full(d) => crate::format::date(d),
+            BirthDate::Month(y, m) => format!("{m:02}/{y:04}"),
             BirthDate::Year(y) => y.to_string(),
         }
     }
-    /// Parse what a person types: dd/mm/yyyy, yyyy-mm-dd or a bare year.
+    /// Parse what a person types: dd/mm/yyyy, yyyy-mm-dd, a month and year (mm/yyyy, m/yyyy, yyyy-mm) or a
+    /// bare year.
     pub fn parse(s: &str) -> Option<BirthDate> {
         let s = s.trim();
-        if s.len() == 4 && s.bytes().all(|b| b.is_ascii_digit()) {
+        let digits = |p: &str| !p.is_empty() && p.bytes().all(|b| b.is_ascii_digit());
+        if s.len() == 4 && digits(s) {
             return s.parse().ok().map(BirthDate::Year);
+        }
+        let month_year = match (s.split_once('/'), s.split_once('-')) {
+            (Some((m, y)), None) if m.len() <= 2 && y.len() == 4 => Some((m, y)),
+            (None, Some((y, m))) if m.len() <= 2 && y.len() == 4 => Some((m, y)),
+            _ => None,
+        };
+        if let Some((m, y)) = month_year.filter(|(m, y)| digits(m) && digits(y)) {
+            let (month, year): (u8, i32) = (m.parse().ok()?, y.parse().ok()?);
+            return (1..=12).contains(&month).then_some(BirthDate::Month(year, month));
         }
         crate::format::parse_date(s).map(BirthDate::Full)
     }
@@ -368,6 +408,19 @@ mod tests {
         assert_eq!(BirthDate::parse("05/03/1998"), Some(BirthDate::Full(date!(1998 - 03 - 05))));
         assert_eq!(BirthDate::Full(date!(1998 - 03 - 05)).encode(), "1998-03-05");
         assert_eq!(BirthDate::Year(1998).display(), "1998");
+        for typed in ["03/1998", "3/1998", "1998-03", " 03/1998 "] {
+            assert_eq!(BirthDate::parse(typed), Some(BirthDate::Month(1998, 3)), "{typed}");
+        }
+        assert_eq!(BirthDate::Month(1998, 3).encode(), "1998-03");
+        assert_eq!(BirthDate::Month(1998, 3).display(), "03/1998");
+        assert_eq!(BirthDate::parse(&BirthDate::Month(1998, 3).encode()), Some(BirthDate::Month(1998, 3)));
+        for bad in ["13/1998", "0/1998", "03/98", "1998-3-", "a3/1998", "03/19x8"] {
+            assert_eq!(BirthDate::parse(bad), None, "{bad}");
+        }
+        let today = date!(2026 - 03 - 15);
+        assert!(!BirthDate::Month(2026, 3).after(today) && BirthDate::Month(2026, 4).after(today));
+        assert!(BirthDate::Month(2026, 3).later_than(date!(2026 - 02 - 28)));
+        assert!(!BirthDate::Month(2026, 3).later_than(date!(2026 - 03 - 01)));
     }
 
     #[test]

@@ -151,6 +151,8 @@ pub fn parse_date(s: &str) -> Option<LooseDate> {
         [y, m, d] if y.len() == 4 => (num(y)?, Some(num(m)?), Some(num(d)?)),
         [d, m, y] if y.len() == 4 => (num(y)?, Some(num(m)?), Some(num(d)?)),
         [m, y] if y.len() == 4 => (num(y)?, Some(num(m)?), None),
+        // As Haven stores a month and year: yyyy-mm.
+        [y, m] if y.len() == 4 && m.len() <= 2 => (num(y)?, Some(num(m)?), None),
         _ => return None,
     };
     if !ok_year(year) {

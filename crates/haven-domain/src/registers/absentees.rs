@@ -67,8 +67,7 @@ pub fn parse_absent_since(s: &str, today: Date) -> Result<Option<BirthDate>, Fie
     }
     match BirthDate::parse(s) {
         Some(d) if d.year() < FIRST_YEAR => Err(("absent_since", "error.date")),
-        Some(BirthDate::Full(d)) if d > today => Err(("absent_since", "error.date_in_future")),
-        Some(BirthDate::Year(y)) if y > today.year() => Err(("absent_since", "error.date_in_future")),
+        Some(d) if d.after(today) => Err(("absent_since", "error.date_in_future")),
         Some(d) => Ok(Some(d)),
         None => Err(("absent_since", "error.date")),
     }
@@ -124,11 +123,7 @@ pub fn check_outcome(
     if on < round.0 || on > round.1 + time::Duration::days(LATE_WRITE_UP_DAYS) {
         return Err(("outcome_on", "error.outside_round"));
     }
-    let before_absence = match absent_since {
-        Some(BirthDate::Full(d)) => on < d,
-        Some(BirthDate::Year(y)) => on.year() < y,
-        None => false,
-    };
+    let before_absence = absent_since.is_some_and(|since| since.later_than(on));
     if before_absence {
         return Err(("outcome_on", "error.date_order"));
     }
@@ -159,6 +154,11 @@ mod tests {
         let today = date!(2024 - 06 - 01);
         assert_eq!(parse_absent_since("", today), Ok(None));
         assert_eq!(parse_absent_since("2021", today), Ok(Some(BirthDate::Year(2021))));
+        assert_eq!(
+            parse_absent_since("03/2022", today),
+            Ok(Some(BirthDate::Month(2022, 3))),
+            "a month, as families say it"
+        );
         assert_eq!(parse_absent_since("03/02/2022", today), Ok(Some(BirthDate::Full(date!(2022 - 02 - 03)))));
         assert_eq!(parse_absent_since("2025", today), Err(("absent_since", "error.date_in_future")));
         assert_eq!(parse_absent_since("02/06/2024", today), Err(("absent_since", "error.date_in_future")));

@@ -299,6 +299,8 @@ pub fn is_child(birth: crate::person::BirthDate, on: Date) -> bool {
             let day = d.day().min(d.month().length(year));
             Date::from_calendar_date(year, d.month(), day).is_ok_and(|eighteenth| on < eighteenth)
         }
+        // Born some day of that month: a child until the month they turn 18 has ended.
+        crate::person::BirthDate::Month(y, m) => (on.year(), u8::from(on.month())) <= (y + 18, m),
         crate::person::BirthDate::Year(y) => on.year() <= y + 18,
     }
 }
@@ -394,6 +396,8 @@ mod tests {
         assert!(!is_child(leap, date!(2026 - 02 - 28)), "born on 29 February: adult on 28 February of a common year");
         assert!(is_child(BirthDate::Year(2008), date!(2026 - 12 - 31)), "year only: a child to the end of the year");
         assert!(!is_child(BirthDate::Year(2008), date!(2027 - 01 - 01)));
+        assert!(is_child(BirthDate::Month(2008, 3), date!(2026 - 03 - 31)), "month only: a child to the month's end");
+        assert!(!is_child(BirthDate::Month(2008, 3), date!(2026 - 04 - 01)));
     }
 
     #[test]

@@ -90,6 +90,7 @@ pub fn age_years(birth: Option<haven_domain::person::BirthDate>, on: Date) -> Op
             }
             a
         }
+        BirthDate::Month(y, m) => on.year() - y - i32::from(u8::from(on.month()) < m),
         BirthDate::Year(y) => on.year() - y,
     };
     (age >= 0).then_some(age)
@@ -298,6 +299,12 @@ mod tests {
         assert_eq!(age_band(Some(BirthDate::Full(date!(2010 - 03 - 01))), on), "16_17");
         assert_eq!(age_band(Some(BirthDate::Full(date!(2008 - 01 - 01))), on), "18_29");
         assert_eq!(age_band(Some(BirthDate::Year(1990)), on), "30_44");
+        assert_eq!(
+            age_years(Some(BirthDate::Month(2008, 12)), date!(2026 - 06 - 01)),
+            Some(17),
+            "not yet in that month"
+        );
+        assert_eq!(age_years(Some(BirthDate::Month(2008, 6)), date!(2026 - 06 - 01)), Some(18), "in that month");
         assert_eq!(age_band(Some(BirthDate::Year(1970)), on), "45_plus");
         assert_eq!(age_band(None, on), "unknown");
         assert_eq!(age_band(Some(BirthDate::Year(2030)), on), "unknown", "born after reception");

@@ -348,3 +348,46 @@ story!(a_commune_records_and_imports_only_its_own_residents, |app| {
     assert_eq!(officer.post("/absentees/new", "/absentees", &own).await.status, 303);
     assert_eq!(app.count_persons("pc-tramy").await, before + 1);
 });
+
+story!(a_list_giving_months_and_years_imports_as_families_wrote_it, |app| {
+    let token = token_for(&app, "pc-tramy.clerk").await;
+    let c = app.client();
+    let before = app.count_persons("pc-tramy").await;
+    // Families remember the month someone left, and sometimes only the month of a birth.
+    let text = "Họ và tên,Ngày sinh,Xã,Vắng từ\r\n\
+                Hồ Văn Đức,04/1995,Trà My,03/2022\r\n\
+                Nguyễn Thị Hường,12/05/1999,Trà My,2023-11\r\n\
+                Lê Văn Tâm,13/1990,Trà My,2021\r\n";
+    let (s, up) =
+        c.api_upload(&token, "/api/v1/imports", &[("kind", "absentees")], ("ds.csv", text.as_bytes().to_vec())).await;
+    assert_eq!(s, 201, "{up}");
+    let id = up["id"].as_str().expect("id").to_owned();
+    let (s, checked) = c.api_post(&token, &format!("/api/v1/imports/{id}/check"), &json!({})).await;
+    assert_eq!(s, 200, "{checked}");
+    assert_eq!(checked["error_count"].as_u64(), Some(1), "only the thirteenth month is refused: {checked}");
+    assert_eq!(
+        (checked["errors"][0]["row"].clone(), checked["errors"][0]["column"].clone()),
+        (json!(4), json!("Ngày sinh"))
+    );
+
+    // Without that row, both months come in and read back as they were written.
+    let text = text.lines().take(3).collect::<Vec<_>>().join("\r\n");
+    let (s, up) =
+        c.api_upload(&token, "/api/v1/imports", &[("kind", "absentees")], ("ds2.csv", text.into_bytes())).await;
+    assert_eq!(s, 201, "{up}");
+    let id = up["id"].as_str().expect("id").to_owned();
+    let (s, started) = c.api_post(&token, &format!("/api/v1/imports/{id}/commit"), &json!({})).await;
+    assert_eq!(s, 202, "{started}");
+    let mut status = started;
+    for _ in 0..200 {
+        if status["state"] == "done" || status["state"] == "failed" {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+        status = c.api_get(&token, &format!("/api/v1/imports/{id}/status")).await.1;
+    }
+    assert_eq!((status["state"].as_str(), status["done"].as_u64()), (Some("done"), Some(2)), "{status}");
+    assert_eq!(app.count_persons("pc-tramy").await, before + 2);
+    let list = app.login("pc-tramy.officer").await.get("/absentees").await.body;
+    assert!(list.contains("03/2022") && list.contains("11/2023"), "the months as families said them: {list}");
+});
