@@ -10,7 +10,8 @@ use haven_store::matches::{self, CandidateRow, Confirmed, Decision};
 use haven_store::persons::{self, Merge};
 use serde::{Deserialize, Serialize};
 
-use crate::{App, Caller, Error, Result};
+use crate::persons::PURPOSES;
+use crate::{App, Caller, Error, Fields, Outcome, Result};
 
 /// One side of a pair as the caller may know it. A record of the caller's agency shows its register, code
 /// and a link; a record of another agency shows nothing until the pair is linked (its register and code
@@ -125,6 +126,78 @@ pub async fn sweep(app: &App, caller: &Caller) -> Result<matches::SweepReport> {
     let report = matches::sweep(&mut cmd, &app.store.keys).await?;
     cmd.commit().await?;
     Ok(report)
+}
+
+/// A pair, if the caller's agency holds one of its records or the caller reviews the whole province; any other
+/// pair is refused alike, whether it exists or not.
+pub async fn visible_pair(app: &App, caller: &Caller, id: &str) -> Result<CandidateRow> {
+    let m = app.store.candidate(id).await?.ok_or(Error::Forbidden)?;
+    let mine = |p: Option<haven_store::persons::PersonRow>| p.is_some_and(|p| p.owner_agency_id == caller.agency.id);
+    if mine(app.store.person(&m.person_a).await?) || mine(app.store.person(&m.person_b).await?) || may_sweep(caller) {
+        Ok(m)
+    } else {
+        Err(Error::Forbidden)
+    }
+}
+
+/// One side of a pair opened for comparison: what a reviewer judges a match by. `None` where the record is
+/// not one the caller may open whole (another agency's: only that agency may judge it).
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Compared {
+    pub full_name: String,
+    /// As stored (`yyyy-mm-dd`, `yyyy-mm` or `yyyy`).
+    pub birth_date: Option<String>,
+    pub sex: String,
+    pub id_number: Option<String>,
+    pub commune_code: Option<String>,
+    pub other_names: Vec<String>,
+    pub ethnicity: Option<String>,
+}
+
+/// Open both records of a pair side by side, for a purpose, as the reviewer judges it: each side the caller
+/// may open whole, audited person by person like any view of an identity; the other agency's side stays
+/// sealed. Returns (the caller's side, the other side), as seen from the caller's agency.
+pub async fn compare(
+    app: &App,
+    caller: &Caller,
+    id: &str,
+    purpose: &str,
+) -> Result<Outcome<(CandidateRow, Option<Compared>, Option<Compared>)>> {
+    caller.require(Action::ViewIdentity)?;
+    let m = app.store.candidate(id).await?.ok_or(Error::NotFound)?;
+    let a = app.store.person(&m.person_a).await?.ok_or(Error::NotFound)?;
+    let b = app.store.person(&m.person_b).await?.ok_or(Error::NotFound)?;
+    let (mine_a, mine_b) = (a.owner_agency_id == caller.agency.id, b.owner_agency_id == caller.agency.id);
+    if !(mine_a || mine_b || may_sweep(caller)) {
+        return Err(Error::Forbidden);
+    }
+    let purpose = purpose.trim();
+    if !PURPOSES.contains(&purpose) {
+        return Ok(Fields::one("compare_purpose", "error.choice"));
+    }
+    // The caller's side first, as [`viewer_side`] chooses it.
+    let (this, other) = if mine_a { (a, b) } else { (b, a) };
+    let mut opened = [None, None];
+    let mut cmd = app.store.command(&caller.actor()).await?;
+    for (slot, p) in opened.iter_mut().zip([&this, &other]) {
+        if !crate::persons::decision(app, caller, p).await?.opens_whole_record() {
+            continue;
+        }
+        *slot = persons::view_identity(&mut cmd, &app.store.keys, &p.id, purpose, false).await?.map(|o| Compared {
+            full_name: o.full_name,
+            birth_date: o.birth_date,
+            sex: o.sex,
+            id_number: o.id_number,
+            commune_code: o.commune_code,
+            other_names: o.other_names,
+            ethnicity: o.ethnicity,
+        });
+    }
+    if opened.iter().any(Option::is_some) {
+        cmd.commit().await?;
+    }
+    let [this, other] = opened;
+    Ok(Ok((m, this, other)))
 }
 
 #[derive(Clone, Debug, Deserialize)]
