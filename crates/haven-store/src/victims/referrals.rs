@@ -231,6 +231,12 @@ impl Store {
         rows.into_iter().map(referral_row).collect()
     }
 
+    /// What a referral asks (its purpose, as the sender wrote it), opened for the two agencies it concerns: the
+    /// receiver reads it before it accepts.
+    pub async fn referral_purpose(&self, id: &str) -> anyhow::Result<Option<String>> {
+        self.open_sealed("referrals", "purpose", id).await
+    }
+
     /// What the receiver reported on completing a referral, opened for the two agencies it concerns.
     pub async fn referral_outcome(&self, id: &str) -> anyhow::Result<Option<String>> {
         self.open_sealed("referrals", "outcome", id).await

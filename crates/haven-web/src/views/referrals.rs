@@ -19,6 +19,8 @@ pub struct ReferralLine {
     pub late: bool,
     /// What the receiver reported on completing it, for the two agencies it concerns.
     pub outcome: Option<String>,
+    /// What it asks, for the two agencies it concerns: the receiver reads it before accepting.
+    pub asks: Option<String>,
 }
 
 /// The referrals as lines; `agency_id` is the viewer's agency, to which a completed referral's outcome opens
@@ -46,6 +48,8 @@ pub async fn lines(state: &AppState, c: &Ctx, agency_id: &str, rows: Vec<Referra
         let concerned = r.from_agency_id == agency_id || r.to_agency_id == agency_id;
         let outcome =
             if concerned && r.status == "completed" { state.store.referral_outcome(&r.id).await? } else { None };
+        let asks =
+            if concerned { state.store.referral_purpose(&r.id).await?.filter(|p| !p.trim().is_empty()) } else { None };
         out.push(ReferralLine {
             kind,
             from: name(&r.from_agency_id),
@@ -53,6 +57,7 @@ pub async fn lines(state: &AppState, c: &Ctx, agency_id: &str, rows: Vec<Referra
             due: due_day.map(haven_domain::format::date).unwrap_or_default(),
             late,
             outcome,
+            asks,
             r,
         });
     }

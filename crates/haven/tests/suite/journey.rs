@@ -174,6 +174,8 @@ story!(a_victim_is_handed_over_identified_and_followed_home, |app| {
     assert_eq!(nurse.post(&case, &format!("{case}/referrals"), &refer).await.status, 303);
     let referral = app.store.referrals_of_case(&case_id).await.expect("read").remove(0);
     let clerk = app.login("pc-tramy.officer").await;
+    let inbox = clerk.get("/referrals").await.body;
+    assert!(inbox.contains("Yêu cầu: Theo dõi tái hòa nhập tại xã"), "what it asks, before accepting: {inbox}");
     assert_eq!(clerk.post("/referrals", &format!("/referrals/{}/accept", referral.id), &[]).await.status, 303);
     let page = clerk.get(&case).await.body;
     assert!(page.contains("id=\"save-visit\"") && page.contains("id=\"save-schedule\""), "the commune's forms: {page}");
