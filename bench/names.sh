@@ -6,14 +6,16 @@
 # are names of other agencies' records, for which the searcher finds at most its own namesakes. Every search is
 # audited (a write), as in production.
 # Usage: bench/names.sh [PERSONS] [SECONDS]. With HAVEN_BENCH_DATA=DIR the data folder is kept there and, once
-# filled, reused by the next run (the fill takes about twenty minutes at a million persons).
+# filled, reused by the next run (the fill takes about twenty minutes at a million persons). With
+# HAVEN_BENCH_BIN=PATH that binary is measured instead of a fresh release build (to compare two commits on
+# the same data folder).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 persons=${1:-1000000}
 secs=${2:-30}
-bin=${CARGO_TARGET_DIR:-target}/release/haven
+bin=${HAVEN_BENCH_BIN:-${CARGO_TARGET_DIR:-target}/release/haven}
 command -v wrk >/dev/null || { echo "install wrk (apt-get install wrk)"; exit 1; }
-cargo build --release -q
+[ -n "${HAVEN_BENCH_BIN:-}" ] || cargo build --release -q
 export HAVEN_DEMO_PASSWORD='bench password 1'
 if [ -n "${HAVEN_BENCH_DATA:-}" ]; then
   data=$HAVEN_BENCH_DATA

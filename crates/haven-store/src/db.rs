@@ -17,22 +17,6 @@ pub use sqlx::Row as RowExt;
 /// How long a writer waits for SQLite's write lock (and for its turn in this process) before failing.
 const BUSY_TIMEOUT: Duration = Duration::from_secs(10);
 
-/// Read-only connections of the C library kept for [`Db::read_blocking`]: as many as the pool's.
-const READERS: usize = 8;
-
-/// A read-only connection of the C library, set up as the pool's connections are for reading: the same
-/// memory map of the file, the same busy timeout.
-fn open_reader(path: &std::path::Path) -> anyhow::Result<rusqlite::Connection> {
-    use rusqlite::OpenFlags;
-    let conn = rusqlite::Connection::open_with_flags(
-        path,
-        OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX,
-    )?;
-    conn.busy_timeout(BUSY_TIMEOUT)?;
-    conn.execute_batch("PRAGMA mmap_size = 1073741824;")?;
-    Ok(conn)
-}
-
 /// A transaction on whichever backend is in use.
 pub type Tx = sqlx::Transaction<'static, sqlx::Any>;
 
@@ -54,8 +38,6 @@ pub struct Db {
     /// readers then lack. Writers of this process queue here instead, first come first served, before they
     /// take a connection; the busy timeout remains for other processes (a CLI beside the server).
     write_gate: Arc<tokio::sync::Mutex<()>>,
-    /// SQLite: read-only connections of the C library for hot reads (see [`Db::read_blocking`]).
-    readers: Arc<std::sync::Mutex<Vec<rusqlite::Connection>>>,
 }
 
 /// A writer's turn (see [`Db::write_turn`]); the next writer's turn begins when it is dropped.
@@ -215,7 +197,7 @@ impl Db {
             let rest = url.trim_start_matches("sqlite:").trim_start_matches("//");
             std::path::PathBuf::from(rest.split('?').next().unwrap_or(rest))
         });
-        Ok(Db { pool, backend, sqlite_path, write_gate: Arc::default(), readers: Arc::default() })
+        Ok(Db { pool, backend, sqlite_path, write_gate: Arc::default() })
     }
 
     pub fn backend(&self) -> Backend {
@@ -264,42 +246,6 @@ impl Db {
             Backend::Postgres => self.pool.begin_with("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY").await?,
         };
         Ok(tx)
-    }
-
-    /// SQLite: run a read on a connection of the C library, on a blocking thread, and hand back its result:
-    /// one thread hand-off for the whole read. sqlx's SQLite driver runs each statement on a worker thread
-    /// and sends every row back across threads; a read of a few statements and forty rows pays some fifty
-    /// hand-offs, which under load is most of its time (see docs/benchmarks.md, name search). The
-    /// connections are read-only and kept for reuse; each read sees the last committed state. `None` on
-    /// PostgreSQL, where the caller reads through the pool.
-    pub async fn read_blocking<T, F>(&self, read: F) -> Option<anyhow::Result<T>>
-    where
-        T: Send + 'static,
-        F: FnOnce(&rusqlite::Connection) -> anyhow::Result<T> + Send + 'static,
-    {
-        // An in-memory database has no file another connection could open.
-        let path = self.sqlite_path.clone().filter(|p| !p.as_os_str().is_empty() && p.as_os_str() != ":memory:")?;
-        let readers = self.readers.clone();
-        let done = tokio::task::spawn_blocking(move || {
-            let idle = readers.lock().map_err(|_| anyhow::anyhow!("reader pool poisoned"))?.pop();
-            let conn = match idle {
-                Some(conn) => conn,
-                None => open_reader(&path)?,
-            };
-            let out = read(&conn);
-            // A connection stays in the pool only after a read that succeeded: a failed one may be in any
-            // state, and opening another costs little.
-            if out.is_ok() {
-                if let Ok(mut idle) = readers.lock() {
-                    if idle.len() < READERS {
-                        idle.push(conn);
-                    }
-                }
-            }
-            out
-        })
-        .await;
-        Some(done.map_err(anyhow::Error::from).and_then(|r| r))
     }
 
     /// The SQLite database file, for the few readers that go straight to the C library.

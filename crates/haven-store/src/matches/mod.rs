@@ -105,74 +105,21 @@ async fn open_sharing(
     except: Option<&str>,
     pool: usize,
 ) -> anyhow::Result<Vec<Opened>> {
-    let Some((sql, params)) = sharing_statement(keys, agency, except, pool) else { return Ok(Vec::new()) };
-    let mut q = sqlx::query_as::<_, SealedPerson>(&sql);
-    for p in params {
-        q = q.bind(p);
-    }
-    q.fetch_all(&mut *conn).await?.into_iter().map(|r| opened(keyring, r)).collect()
-}
-
-/// [`open_sharing`] on a connection of SQLite's C library (see `Db::read_blocking`): the same statement, the
-/// rows still sealed.
-fn sealed_sharing_blocking(
-    conn: &rusqlite::Connection,
-    keys: &[String],
-    agency: Option<&str>,
-    pool: usize,
-) -> anyhow::Result<Vec<SealedPerson>> {
-    let Some((sql, params)) = sharing_statement(keys, agency, None, pool) else { return Ok(Vec::new()) };
-    let mut stmt = conn.prepare_cached(&sql)?;
-    // The statement numbers its parameters $1, $2, ... in the order `params` gives them, not in the order
-    // they first appear; SQLite takes `$n` as a name, so each is bound by its name.
-    for (i, p) in params.iter().enumerate() {
-        let at = stmt
-            .parameter_index(&format!("${}", i + 1))?
-            .ok_or_else(|| anyhow::anyhow!("parameter ${} missing from the statement", i + 1))?;
-        stmt.raw_bind_parameter(at, p.as_str())?;
-    }
-    let mut rows = stmt.raw_query();
-    let mut out = Vec::with_capacity(pool);
-    while let Some(r) = rows.next()? {
-        out.push((
-            r.get(0)?,
-            r.get(1)?,
-            r.get(2)?,
-            r.get(3)?,
-            r.get(4)?,
-            r.get(5)?,
-            r.get(6)?,
-            r.get(7)?,
-            r.get(8)?,
-            r.get(9)?,
-        ));
-    }
-    Ok(out)
-}
-
-/// The statement of [`open_sharing`] and its parameters, `$1` first; `None` when there is no key to look for.
-fn sharing_statement(
-    keys: &[String],
-    agency: Option<&str>,
-    except: Option<&str>,
-    pool: usize,
-) -> Option<(String, Vec<String>)> {
     if keys.is_empty() {
-        return None;
+        return Ok(Vec::new());
     }
-    let mut params: Vec<String> = Vec::with_capacity(keys.len() + 2);
-    let mut mark = |value: &str| {
-        params.push(value.to_owned());
-        format!("${}", params.len())
+    let mut n = 0;
+    let mut mark = || {
+        n += 1;
+        format!("${n}")
     };
-    let filter = agency.map(|a| format!(" AND agency_id = {}", mark(a))).unwrap_or_default();
+    let agency_mark = agency.map(|_| mark());
+    let filter = agency_mark.map(|m| format!(" AND agency_id = {m}")).unwrap_or_default();
     // Each key's records (newest first) with how many it holds, counted up to one past the cap: a window
     // function would count the same, at twice the cost in SQLite.
-    let hits = keys
-        .iter()
-        .enumerate()
-        .map(|(i, k)| {
-            let key = mark(k);
+    let hits = (0..keys.len())
+        .map(|i| {
+            let key = mark();
             let cap = KEY_ROWS + 1;
             format!(
                 "SELECT person_id, (SELECT COUNT(*) FROM (SELECT 1 AS one FROM match_keys WHERE key = {key}{filter} \
@@ -182,7 +129,7 @@ fn sharing_statement(
         })
         .collect::<Vec<_>>()
         .join(" UNION ALL ");
-    let except_clause = except.map(|e| format!(" WHERE person_id <> {}", mark(e))).unwrap_or_default();
+    let except_clause = except.map(|_| format!(" WHERE person_id <> {}", mark())).unwrap_or_default();
     let sql = format!(
         "WITH hits AS ({hits}), \
          best AS (SELECT person_id, SUM(CASE WHEN n <= {KEY_ROWS} THEN 1 ELSE 0 END) AS rare, COUNT(*) AS shared \
@@ -191,7 +138,17 @@ fn sharing_statement(
          SELECT {SEALED_COLS} FROM best JOIN persons p ON p.id = best.person_id WHERE p.merged_into IS NULL \
          ORDER BY best.rare DESC, best.shared DESC, p.id DESC"
     );
-    Some((sql, params))
+    let mut q = sqlx::query_as::<_, SealedPerson>(&sql);
+    if let Some(a) = agency {
+        q = q.bind(a);
+    }
+    for k in keys {
+        q = q.bind(k);
+    }
+    if let Some(e) = except {
+        q = q.bind(e);
+    }
+    q.fetch_all(&mut *conn).await?.into_iter().map(|r| opened(keyring, r)).collect()
 }
 
 /// Open what matching compares, for the given people (merged-away records are skipped), in the order given.

@@ -12,8 +12,7 @@ use haven_linkage::probe::{self, NameQuery};
 use haven_domain::person::Identity;
 
 use super::{
-    blind, insert_keys, open_people, open_sharing, opened, person_keys, sealed_sharing_blocking, stored_keys,
-    write_keys, Opened, KEYS_VERSION,
+    blind, insert_keys, open_people, open_sharing, person_keys, stored_keys, write_keys, Opened, KEYS_VERSION,
 };
 use crate::crypto::Keyring;
 use crate::persons::{PersonRow, KIND};
@@ -110,14 +109,7 @@ impl Store {
     pub async fn find_by_name(&self, q: &NameQuery, agency_id: &str, also: &[String]) -> anyhow::Result<Vec<Found>> {
         let keys = blind(&self.keys, q.keys());
         if also.is_empty() {
-            // One statement: no snapshot needed. On SQLite it runs on the C library in one hand-off.
-            let (blind_keys, agency) = (keys.clone(), agency_id.to_owned());
-            let read =
-                move |conn: &rusqlite::Connection| sealed_sharing_blocking(conn, &blind_keys, Some(&agency), POOL);
-            if let Some(rows) = self.db.read_blocking(read).await {
-                let people = rows?.into_iter().map(|r| opened(&self.keys, r)).collect::<anyhow::Result<Vec<_>>>()?;
-                return Ok(rank(q, &people));
-            }
+            // One statement: no snapshot needed.
             let mut conn = self.db.pool().acquire().await?;
             let people = open_sharing(&mut conn, &self.keys, &keys, Some(agency_id), None, POOL).await?;
             return Ok(rank(q, &people));

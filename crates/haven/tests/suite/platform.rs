@@ -135,31 +135,3 @@ story!(roles_gate_pages, |app| {
     let admin = app.login("admin").await;
     assert_eq!(admin.get("/persons").await.status, 403, "the administrator does not read case files");
 });
-
-story!(hot_reads_on_sqlite_go_straight_to_the_c_library_and_see_what_was_committed, |app| {
-    let counted = haven_store::testing::scalar_i64(&app.store.db, "SELECT COUNT(*) FROM persons").await.expect("count");
-    let read = app
-        .store
-        .db
-        .read_blocking(|c| Ok(c.query_row("SELECT COUNT(*) FROM persons", [], |r| r.get::<_, i64>(0))?))
-        .await;
-    match app.store.db.backend() {
-        haven_store::db::Backend::Sqlite => {
-            assert_eq!(read.expect("a reader on SQLite").expect("read"), counted, "the same committed rows");
-            // A person written now is seen by the next blocking read, on a reused connection.
-            let token = token_for(&app, "border.officer").await;
-            let body = serde_json::json!({"full_name": "Vàng Thị Dở", "sex": "f"});
-            assert_eq!(app.client().api_post(&token, "/api/v1/persons", &body).await.0, 201);
-            let again = app
-                .store
-                .db
-                .read_blocking(|c| Ok(c.query_row("SELECT COUNT(*) FROM persons", [], |r| r.get::<_, i64>(0))?))
-                .await;
-            assert_eq!(again.expect("reader").expect("read"), counted + 1);
-            // A read-only connection: it cannot write.
-            let write = app.store.db.read_blocking(|c| Ok(c.execute("DELETE FROM persons", [])?)).await;
-            assert!(write.expect("reader").is_err(), "refused");
-        }
-        haven_store::db::Backend::Postgres => assert!(read.is_none(), "PostgreSQL reads through its pool"),
-    }
-});
