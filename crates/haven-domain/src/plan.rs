@@ -372,10 +372,11 @@ pub fn parse_entry(unit: Unit, typed: &str) -> Result<u64, &'static str> {
     }
 }
 
-/// Show a value in its unit: a share as a percentage with one decimal.
-pub fn show(unit: Unit, value: u64) -> String {
+/// Show a value in its unit: a share as a percentage in the language's way ([`crate::format::per_mille`]), a
+/// number of people or things as its digits.
+pub fn show(unit: Unit, value: u64, lang: crate::format::Lang) -> String {
     match unit {
-        Unit::Percent => format!("{}.{}%", value / 10, value % 10),
+        Unit::Percent => crate::format::per_mille(value, lang),
         Unit::People | Unit::Count => value.to_string(),
     }
 }
@@ -550,8 +551,11 @@ mod tests {
         assert_eq!(parse_target(Unit::People, "-3"), Err("error.number"));
         assert_eq!(parse_target(Unit::People, ""), Ok(None));
         assert_eq!(parse_entry(Unit::Count, ""), Err("error.required"));
-        assert_eq!(show(Unit::Percent, 925), "92.5%");
-        assert_eq!(show(Unit::People, 700), "700");
+        assert_eq!(show(Unit::Percent, 925, crate::format::Lang::En), "92.5%");
+        assert_eq!(show(Unit::Percent, 925, crate::format::Lang::Vi), "92,5%");
+        assert_eq!(show(Unit::Percent, 900, crate::format::Lang::Vi), "90%");
+        assert_eq!(show(Unit::People, 1234, crate::format::Lang::Vi), "1234");
+        assert_eq!(show(Unit::People, 700, crate::format::Lang::Vi), "700");
     }
 
     #[test]

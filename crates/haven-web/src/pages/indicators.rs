@@ -198,15 +198,9 @@ fn record_href(r: &IndicatorRecord) -> String {
     }
 }
 
-/// A per-mille share written as a percentage with one decimal, in the page's language.
+/// A per-mille share written as a percentage, in the page's language.
 fn percent(per_mille: u32, lang: Lang) -> String {
-    let (whole, tenth) = (per_mille / 10, per_mille % 10);
-    let sep = if lang == Lang::Vi { ',' } else { '.' };
-    if tenth == 0 {
-        format!("{whole}%")
-    } else {
-        format!("{whole}{sep}{tenth}%")
-    }
+    haven_domain::format::per_mille(u64::from(per_mille), lang)
 }
 
 #[cfg(test)]

@@ -35,6 +35,19 @@ pub struct IndicatorRowOut {
     pub target: String,
     pub result: String,
     pub status: String,
+    /// The figures behind `target` and `result`, for the workbook to store as numbers: the unit, the target
+    /// and the value (a share in tenths of a percent), and a share's numerator and denominator.
+    pub unit: Unit,
+    pub figures: Figures,
+}
+
+/// An indicator's figures as numbers.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct Figures {
+    pub target: Option<u64>,
+    pub value: Option<u64>,
+    pub numerator: Option<u64>,
+    pub denominator: Option<u64>,
 }
 
 /// A report, in the viewer's language, ready for the page or the workbook.
@@ -134,16 +147,19 @@ pub async fn build(
             rules::Source::Computed(m) => c.t(&measure_key(m, "definition")).to_owned(),
             rules::Source::Manual(_) => i.definition.clone().unwrap_or_default(),
         };
-        let mut result = v.value.map(|x| rules::show(unit, x)).unwrap_or_else(|| c.t("plan.no_data").to_owned());
+        let mut result =
+            v.value.map(|x| rules::show(unit, x, c.lang)).unwrap_or_else(|| c.t("plan.no_data").to_owned());
         if let (Some(n), Some(d)) = (v.numerator, v.denominator) {
             result = format!("{result} ({n}/{d})");
         }
         indicators.push(IndicatorRowOut {
             name: i.name.clone(),
             definition,
-            target: v.target.map(|t| rules::show(unit, t)).unwrap_or_default(),
+            target: v.target.map(|t| rules::show(unit, t, c.lang)).unwrap_or_default(),
             result,
             status: c.tk("plan_status", v.status),
+            unit,
+            figures: Figures { target: v.target, value: v.value, numerator: v.numerator, denominator: v.denominator },
         });
     }
     // One agency's report counts what that agency did; the province's, everything.
@@ -254,16 +270,45 @@ pub fn workbook(c: &Ctx, r: &Report) -> Result<Vec<u8>, rust_xlsxwriter::XlsxErr
         if r.empty {
             sheet.write_string(5, 0, text(c.t("report.empty")))?;
         }
-        let headers =
-            [c.t("plan.indicator"), c.t("plan.target"), c.t("plan.value"), c.t("plan.status"), c.t("plan.definition")];
+        let headers = [
+            c.t("plan.indicator"),
+            c.t("plan.target"),
+            c.t("plan.value"),
+            c.t("plan.status"),
+            c.t("plan.definition"),
+            c.t("report.numerator"),
+            c.t("report.denominator"),
+        ];
         for (col, h) in headers.iter().enumerate() {
             sheet.write_string_with_format(6, col as u16, text(h), &bold)?;
         }
+        // Targets and values are numbers a spreadsheet can sum and compare: a share as a fraction shown as a
+        // percentage, a count as itself; a figure not yet known is said in words.
+        let share = Format::new().set_num_format("0.0%");
+        let figure = |sheet: &mut rust_xlsxwriter::Worksheet,
+                      row: u32,
+                      col: u16,
+                      unit: Unit,
+                      n: Option<u64>,
+                      none: &str| {
+            match (unit, n) {
+                (Unit::Percent, Some(n)) => {
+                    sheet.write_number_with_format(row, col, n as f64 / 1000.0, &share).map(|_| ())
+                }
+                (_, Some(n)) => sheet.write_number(row, col, n as f64).map(|_| ()),
+                (_, None) => sheet.write_string(row, col, text(none)).map(|_| ()),
+            }
+        };
         for (row, i) in r.indicators.iter().enumerate() {
             let row = 7 + row as u32;
-            for (col, v) in [&i.name, &i.target, &i.result, &i.status, &i.definition].iter().enumerate() {
-                sheet.write_string(row, col as u16, text(v))?;
-            }
+            let f = i.figures;
+            sheet.write_string(row, 0, text(&i.name))?;
+            figure(sheet, row, 1, i.unit, f.target, "")?;
+            figure(sheet, row, 2, i.unit, f.value, c.t("plan.no_data"))?;
+            sheet.write_string(row, 3, text(&i.status))?;
+            sheet.write_string(row, 4, text(&i.definition))?;
+            figure(sheet, row, 5, Unit::Count, f.numerator, "")?;
+            figure(sheet, row, 6, Unit::Count, f.denominator, "")?;
         }
         sheet.set_column_width(0, 48)?;
         sheet.set_column_width(4, 60)?;

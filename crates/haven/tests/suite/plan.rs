@@ -95,7 +95,7 @@ story!(a_womens_union_campaign_counts_in_the_plans_reach_indicator, |app| {
     let page = head.get(&plan).await.body;
     // The demo's own activities since January are already counted.
     let reached = value_in(row(&page, reach));
-    assert!(row(&page, settled).contains("90.0%"), "the catalogue's target: {}", row(&page, settled));
+    assert!(row(&page, settled).contains("90%"), "the catalogue's target: {}", row(&page, settled));
     assert!(page.contains("Người tham dự (nữ và nam) các hoạt động phòng ngừa"), "the written definition is shown");
 
     // The women's union records a campaign; bad numbers are refused first and nothing is saved.
@@ -406,6 +406,17 @@ story!(a_quarterly_report_matches_the_dashboard, |app| {
     assert!(!text.contains(">@SUM") && !text.contains(">=1+2"), "no cell starts with a formula");
     assert!(!text.contains("<f>"), "no formula cells");
     assert!(text.contains(&format!("{on_dashboard} người")) || text.contains(&format!(">{on_dashboard}<")));
+    // Targets and values are numbers in the workbook, not text: a spreadsheet sums and compares them.
+    {
+        use calamine::{Data, Reader, Xlsx};
+        let mut book = Xlsx::new(std::io::Cursor::new(bytes.clone())).expect("open");
+        let sheet = book.worksheet_range("Chỉ tiêu").expect("indicators");
+        let row = (7..sheet.height() as u32)
+            .find(|r| matches!(sheet.get_value((*r, 0)), Some(Data::String(n)) if n.contains("tuyên truyền")))
+            .expect("the reach indicator");
+        assert_eq!(sheet.get_value((row, 1)), Some(&Data::Float(700.0)), "the target, as a number");
+        assert_eq!(sheet.get_value((row, 2)), Some(&Data::Float(on_dashboard as f64)), "the value, as a number");
+    }
     let exports = app.audit_actions().await.iter().filter(|a| *a == "plan.report_export").count();
     assert!(exports > 0);
 

@@ -59,7 +59,7 @@ pub(super) async fn show(
         rows: months
             .iter()
             .zip(&values)
-            .filter_map(|(m, v)| v.map(|v| (label(&c, *m), rules::show(unit, v))))
+            .filter_map(|(m, v)| v.map(|v| (label(&c, *m), rules::show(unit, v, c.lang))))
             .collect(),
         title,
     };
@@ -72,11 +72,11 @@ pub(super) async fn show(
         .map(|e| {
             let who = users.iter().find(|u| u.id == e.entered_by).map(|u| u.display_name.clone()).unwrap_or_default();
             let when = haven_domain::format::date_time(e.entered_at);
-            (e.period, rules::show(unit, e.value.max(0) as u64), who, when)
+            (e.period, rules::show(unit, e.value.max(0) as u64, c.lang), who, when)
         })
         .collect();
     let page = IndicatorPage {
-        target: i.target.map(|t| rules::show(unit, t.max(0) as u64)).unwrap_or_default(),
+        target: i.target.map(|t| rules::show(unit, t.max(0) as u64, c.lang)).unwrap_or_default(),
         unit: unit.code(),
         c,
         plan,

@@ -197,8 +197,8 @@ async fn plan_page(
             _ => Vec::new(),
         };
         let line = IndicatorLine {
-            shown: value.value.map(|x| rules::show(unit, x)).unwrap_or_else(|| c.t("plan.no_data").to_owned()),
-            target: value.target.map(|t| rules::show(unit, t)).unwrap_or_default(),
+            shown: value.value.map(|x| rules::show(unit, x, c.lang)).unwrap_or_else(|| c.t("plan.no_data").to_owned()),
+            target: value.target.map(|t| rules::show(unit, t, c.lang)).unwrap_or_default(),
             responsible: name_of(&i.responsible_agency_id),
             definition,
             entry_periods,
