@@ -214,6 +214,29 @@ pub fn tidy_name(s: &str) -> String {
     s.split_whitespace().collect::<Vec<_>>().join(" ")
 }
 
+/// Characters a name never holds and a reader never sees: control characters, zero-width characters, and
+/// the marks that reverse or isolate the direction of text (a name "written backwards" on screen). A name
+/// carrying one is refused, not cleaned: what was typed or imported is garbled and a person should look.
+fn hidden(c: char) -> bool {
+    c.is_control()
+        || matches!(c, '\u{200B}'..='\u{200F}' | '\u{202A}'..='\u{202E}' | '\u{2060}'..='\u{2064}'
+            | '\u{2066}'..='\u{2069}' | '\u{061C}' | '\u{FEFF}' | '\u{00AD}')
+}
+
+/// A name as it may be stored: tidied, with at least one letter and no hidden character ([`hidden`]).
+/// `Err` is the message's key.
+pub fn check_name(typed: &str) -> Result<String, &'static str> {
+    // Tabs and line breaks are spacing; other control characters are not.
+    if typed.chars().any(|c| hidden(c) && !c.is_whitespace()) {
+        return Err("error.name_hidden_characters");
+    }
+    let name = tidy_name(typed);
+    if !name.is_empty() && !name.chars().any(char::is_alphabetic) {
+        return Err("error.name_no_letter");
+    }
+    Ok(name)
+}
+
 /// A person's identity as entered, before encryption.
 #[derive(Clone, Debug, Default)]
 pub struct IdentityInput {
@@ -262,11 +285,14 @@ pub struct FieldError {
 }
 
 impl IdentityInput {
-    /// Validate everything and report every bad field at once.
-    pub fn validate(&self, this_year: i32) -> Result<Identity, Vec<FieldError>> {
+    /// Validate everything and report every bad field at once; `today` bounds the birth date.
+    pub fn validate(&self, today: Date) -> Result<Identity, Vec<FieldError>> {
         let mut errors = Vec::new();
-        let full_name = tidy_name(&self.full_name);
-        if full_name.is_empty() {
+        let full_name = check_name(&self.full_name).unwrap_or_else(|key| {
+            errors.push(FieldError { field: "full_name", key });
+            String::new()
+        });
+        if full_name.is_empty() && !errors.iter().any(|e| e.field == "full_name") {
             errors.push(FieldError { field: "full_name", key: "error.required" });
         } else if full_name.chars().count() > 200 {
             errors.push(FieldError { field: "full_name", key: "error.too_long" });
@@ -275,7 +301,11 @@ impl IdentityInput {
             None
         } else {
             match BirthDate::parse(&self.birth_date) {
-                Some(b) if (1900..=this_year).contains(&b.year()) => Some(b),
+                Some(b) if b.after(today) => {
+                    errors.push(FieldError { field: "birth_date", key: "error.birth_in_future" });
+                    None
+                }
+                Some(b) if b.year() >= 1900 => Some(b),
                 _ => {
                     errors.push(FieldError { field: "birth_date", key: "error.birth_date" });
                     None
@@ -312,6 +342,8 @@ impl IdentityInput {
         let other_names = parse_other_names(&self.other_names);
         if other_names.len() > MAX_OTHER_NAMES || other_names.iter().any(|n| n.chars().count() > 200) {
             errors.push(FieldError { field: "other_names", key: "error.too_long" });
+        } else if let Some(key) = other_names.iter().find_map(|n| check_name(n).err()) {
+            errors.push(FieldError { field: "other_names", key });
         }
         let short = |v: &str, field: &'static str, errors: &mut Vec<FieldError>| {
             let v = tidy_name(v);
@@ -433,7 +465,7 @@ mod tests {
             phone: "abc".into(),
             ..Default::default()
         };
-        let errs = input.validate(2026).err().unwrap_or_default();
+        let errs = input.validate(time::macros::date!(2026 - 06 - 01)).err().unwrap_or_default();
         let fields: Vec<_> = errs.iter().map(|e| e.field).collect();
         assert_eq!(fields, ["full_name", "birth_date", "sex", "id_number", "phone"]);
     }
@@ -446,9 +478,41 @@ mod tests {
             sex: "f".into(),
             ..Default::default()
         };
-        assert_eq!(input.validate(2026).err().map(|e| e[0].field), Some("birth_date"));
-        let ok = IdentityInput { birth_date: "2001".into(), ..input }.validate(2026);
+        assert_eq!(input.validate(time::macros::date!(2026 - 06 - 01)).err().map(|e| e[0].field), Some("birth_date"));
+        let ok = IdentityInput { birth_date: "2001".into(), ..input }.validate(time::macros::date!(2026 - 06 - 01));
         assert_eq!(ok.map(|i| i.full_name), Ok("Nguyễn Thị Hoà".into()));
+    }
+
+    #[test]
+    fn a_name_needs_a_letter_and_no_hidden_character() {
+        assert_eq!(check_name("  Hồ   Thị Mai "), Ok("Hồ Thị Mai".into()));
+        assert_eq!(check_name("Ka\tSiu\nH'Mai"), Ok("Ka Siu H'Mai".into()), "spacing is spacing");
+        for garbled in ["\u{200B}\u{200B}", "Mai\u{202E}ih", "Hoa\u{0007}", "\u{FEFF}Lan", "Lan\u{2066}"] {
+            assert_eq!(check_name(garbled), Err("error.name_hidden_characters"), "{garbled:?}");
+        }
+        for no_letter in ["123", "--- ...", "😀"] {
+            assert_eq!(check_name(no_letter), Err("error.name_no_letter"), "{no_letter}");
+        }
+        let today = date!(2026 - 06 - 01);
+        let input = |name: &str, birth: &str| IdentityInput {
+            full_name: name.into(),
+            birth_date: birth.into(),
+            other_names: "Mai\u{200D}".into(),
+            ..Default::default()
+        };
+        let fields = |i: IdentityInput| i.validate(today).err().unwrap_or_default();
+        let e = fields(input("\u{200B}", "12/2026"));
+        assert_eq!(
+            e.iter().map(|e| (e.field, e.key)).collect::<Vec<_>>(),
+            [
+                ("full_name", "error.name_hidden_characters"),
+                ("birth_date", "error.birth_in_future"),
+                ("other_names", "error.name_hidden_characters")
+            ]
+        );
+        assert_eq!(fields(input("Lò Thị Mai", "02/06/2026"))[0].key, "error.birth_in_future", "later this year");
+        let ok = IdentityInput { other_names: String::new(), ..input("Lò Thị Mai", "06/2026") }.validate(today);
+        assert!(ok.is_ok(), "born this month: not in the future");
     }
 
     #[test]
@@ -465,13 +529,19 @@ mod tests {
             ethnicity: " Thái ".into(),
             ..Default::default()
         };
-        let ok = input.clone().validate(2026).expect("valid");
+        let ok = input.clone().validate(time::macros::date!(2026 - 06 - 01)).expect("valid");
         assert_eq!(ok.nationality.as_deref(), Some("VN"));
         assert_eq!(ok.passport.as_deref(), Some("C1234567"));
         assert_eq!(ok.ethnicity.as_deref(), Some("Thái"));
         assert!(ok.interpreter);
         let bad = IdentityInput { nationality: "Viet Nam".into(), passport: "12".into(), ..input };
-        let fields: Vec<_> = bad.validate(2026).err().unwrap_or_default().iter().map(|e| e.field).collect();
+        let fields: Vec<_> = bad
+            .validate(time::macros::date!(2026 - 06 - 01))
+            .err()
+            .unwrap_or_default()
+            .iter()
+            .map(|e| e.field)
+            .collect();
         assert_eq!(fields, ["nationality", "passport"]);
     }
 

@@ -230,7 +230,6 @@ pub fn check_rows(
     let Place { communes, default_commune, only } = *place;
     let mut errors = Vec::new();
     let mut out = Vec::with_capacity(sheet.rows.len());
-    let this_year = today.year();
     for (row, &line) in sheet.rows.iter().zip(&sheet.lines) {
         let mut err =
             |field: &str, key: &str| errors.push(RowError { row: line, field: field.into(), key: key.into() });
@@ -271,7 +270,7 @@ pub fn check_rows(
             nationality: v("nationality"),
         };
         let input: IdentityInput = person.input();
-        let identity = match input.validate(this_year) {
+        let identity = match input.validate(today) {
             Ok(i) => Some(i),
             Err(e) => {
                 for fe in e {

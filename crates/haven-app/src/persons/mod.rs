@@ -217,8 +217,7 @@ pub async fn create_and_link(
     link: Option<&(LinkTarget, PersonRole)>,
 ) -> Result<Outcome<String>> {
     caller.require(Action::CreateRecords)?;
-    let year = app.today().year();
-    let mut identity = match input.validate(year) {
+    let mut identity = match input.validate(app.today()) {
         Ok(i) => i,
         Err(errs) => return Ok(Err(identity_errors(errs))),
     };
@@ -251,7 +250,7 @@ pub async fn create_and_link(
 pub async fn update(app: &App, caller: &Caller, id: &str, input: IdentityInput) -> Result<Outcome<Vec<&'static str>>> {
     caller.require(Action::EditRecords)?;
     editable(app, caller, id).await?;
-    let identity = match input.validate(app.today().year()) {
+    let identity = match input.validate(app.today()) {
         Ok(i) => i,
         Err(errs) => return Ok(Err(identity_errors(errs))),
     };

@@ -57,8 +57,7 @@ impl PersonFields {
 
 /// Validate a register entry's person: field errors, or the identity ready to seal.
 pub(crate) async fn validate_person(app: &App, p: &PersonFields) -> Result<Outcome<haven_domain::person::Identity>> {
-    let year = app.today().year();
-    match p.input().validate(year) {
+    match p.input().validate(app.today()) {
         Ok(mut identity) => {
             if let Some(code) = &identity.commune_code {
                 if !app.store.unit_exists(code).await? {

@@ -174,7 +174,7 @@ pub async fn create(app: &App, caller: &Caller, form: &NewVictimForm) -> Result<
             // The commune on the form is where she was received, not where she lives.
             ..Default::default()
         };
-        match input.validate(app.today().year()) {
+        match input.validate(app.today()) {
             Ok(identity) => Some(Subject::New(Box::new(identity))),
             Err(errs) => {
                 f.errors.extend(crate::persons::identity_errors(errs));

@@ -21,7 +21,7 @@ story!(a_command_and_its_audit_entry_commit_together, |app| {
             sex: "f".into(),
             ..Default::default()
         }
-        .validate(2026)
+        .validate(time::macros::date!(2026 - 06 - 01))
         .expect("valid");
         persons::create(&mut cmd, &app.store.keys, &app.agency_id("police").await, &who).await.expect("create");
         // Dropped without commit: as if the process died here.

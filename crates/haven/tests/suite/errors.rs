@@ -73,3 +73,40 @@ story!(a_nul_character_anywhere_is_refused_and_changes_nothing, |app| {
     assert_eq!(r.status, 400);
     assert_eq!(app.count_persons("health").await, before + i64::from(s == 201));
 });
+
+story!(garbled_names_and_births_to_come_are_refused_everywhere_and_change_nothing, |app| {
+    let token = token_for(&app, "health.officer").await;
+    let c = app.client();
+    let before = app.count_persons("health").await;
+    // A name of invisible characters, one written backwards on screen, one with no letter; a birth still to
+    // come. Each is said on its own field, in the user's language.
+    for (name, birth, field) in [
+        ("\u{200B}\u{200C}\u{200D}", "", "full_name"),
+        ("Mai\u{202E}iH", "", "full_name"),
+        ("1234", "", "full_name"),
+        ("Lò Thị Mai", "12/2026", "birth_date"),
+        ("Lò Thị Mai", "31/12/2026", "birth_date"),
+    ] {
+        let body = serde_json::json!({"full_name": name, "birth_date": birth, "sex": "f"});
+        let (s, answer) = c.api_post(&token, "/api/v1/persons", &body).await;
+        assert_eq!((s, answer["fields"][0]["field"].as_str()), (422, Some(field)), "{name:?} {birth}: {answer}");
+    }
+    let page = app.login("health.officer").await;
+    let r = page.post("/persons/new", "/persons", &[("full_name", "\u{FEFF}\u{2060}"), ("sex", "f")]).await;
+    assert_eq!(r.status, 422);
+    assert!(r.body.contains("Tên có ký tự ẩn hoặc ký tự điều khiển"), "{}", r.body);
+    // The same rule in an import: the row is refused, with the file's own header.
+    let clerk = token_for(&app, "pc-tramy.clerk").await;
+    let text = "Họ và tên,Xã\r\nHồ Văn Đức,Trà My\r\nHo\u{202E}a,Trà My\r\n";
+    let (s, up) =
+        c.api_upload(&clerk, "/api/v1/imports", &[("kind", "absentees")], ("ds.csv", text.as_bytes().to_vec())).await;
+    assert_eq!(s, 201, "{up}");
+    let id = up["id"].as_str().expect("id");
+    let (_, checked) = c.api_post(&clerk, &format!("/api/v1/imports/{id}/check"), &serde_json::json!({})).await;
+    assert_eq!(checked["error_count"].as_u64(), Some(1), "{checked}");
+    assert_eq!(
+        (checked["errors"][0]["row"].clone(), checked["errors"][0]["column"].clone()),
+        (serde_json::json!(3), serde_json::json!("Họ và tên"))
+    );
+    assert_eq!(app.count_persons("health").await, before, "nothing written");
+});

@@ -229,7 +229,7 @@ story!(a_name_shared_by_hundreds_still_finds_the_one_meant, |app| {
             birth_date: format!("{year}"),
             ..Default::default()
         }
-        .validate(2026)
+        .validate(time::macros::date!(2026 - 06 - 01))
         .expect("valid")
     };
     let mut cmd = app.store.command(&haven_store::Actor::system("test")).await.expect("command");
