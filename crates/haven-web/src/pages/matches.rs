@@ -49,16 +49,16 @@ struct ComparePage {
     purposes: &'static [&'static str],
 }
 
-/// The page of a pair before its records are opened: the chance, the explanation and the purpose to give.
+/// The page of a pair (one the caller may see): the chance, the explanation, and the purpose to give or the
+/// records opened.
 async fn compare_page(
     state: &AppState,
     viewer: &Viewer,
     c: Ctx,
-    id: &str,
+    m: matches::CandidateRow,
     f: FormState,
     opened: Option<(Option<app::Compared>, Option<app::Compared>)>,
 ) -> AppResult<Response> {
-    let m = app::visible_pair(state, viewer, id).await?;
     let from = app::viewer_side(state, viewer, &m).await?;
     let m = line(state, &c, app::pair_view(state, viewer, m, &from).await?).await?;
     let status = if f.has_errors() { StatusCode::UNPROCESSABLE_ENTITY } else { StatusCode::OK };
@@ -128,7 +128,8 @@ async fn compare_ask(
     c: Ctx,
     Path(id): Path<String>,
 ) -> AppResult<Response> {
-    compare_page(&state, &viewer, c, &id, FormState::default(), None).await
+    let m = app::visible_pair(&state, &viewer, &id).await?;
+    compare_page(&state, &viewer, c, m, FormState::default(), None).await
 }
 
 #[derive(Deserialize)]
@@ -146,8 +147,11 @@ async fn compare(
     CsrfForm(form, pairs): CsrfForm<CompareForm>,
 ) -> AppResult<Response> {
     match app::compare(&state, &viewer, &id, &form.purpose).await? {
-        Ok((_, this, other)) => compare_page(&state, &viewer, c, &id, FormState::default(), Some((this, other))).await,
-        Err(errors) => compare_page(&state, &viewer, c, &id, FormState::with_errors(&pairs, errors), None).await,
+        Ok((m, this, other)) => compare_page(&state, &viewer, c, m, FormState::default(), Some((this, other))).await,
+        Err(errors) => {
+            let m = app::visible_pair(&state, &viewer, &id).await?;
+            compare_page(&state, &viewer, c, m, FormState::with_errors(&pairs, errors), None).await
+        }
     }
 }
 

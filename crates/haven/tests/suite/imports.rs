@@ -46,6 +46,21 @@ async fn wait_done(c: &Client, id: &str) -> String {
     panic!("the import did not end");
 }
 
+/// Commit an upload through the API (202) and follow its status until it is done or failed.
+async fn commit_and_follow(c: &Client, token: &str, id: &str, body: &serde_json::Value) -> serde_json::Value {
+    let (s, started) = c.api_post(token, &format!("/api/v1/imports/{id}/commit"), body).await;
+    assert_eq!(s, 202, "{started}");
+    let mut status = started;
+    for _ in 0..200 {
+        if status["state"] == "done" || status["state"] == "failed" {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+        status = c.api_get(token, &format!("/api/v1/imports/{id}/status")).await.1;
+    }
+    status
+}
+
 story!(a_commune_imports_its_absentee_list, |app| {
     let clerk = app.login("pc-tramy.clerk").await;
     let form = "/imports?kind=absentees";
@@ -265,16 +280,7 @@ story!(an_absentee_list_imported_through_the_api, |app| {
     ]});
     let (s, checked) = c.api_post(&token, &format!("/api/v1/imports/{id}/check"), &mapping).await;
     assert_eq!((s, checked["ready"].as_u64()), (200, Some(2)), "{checked}");
-    let (s, started) = c.api_post(&token, &format!("/api/v1/imports/{id}/commit"), &mapping).await;
-    assert_eq!(s, 202, "{started}");
-    let mut status = started;
-    for _ in 0..200 {
-        if status["state"] == "done" || status["state"] == "failed" {
-            break;
-        }
-        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
-        status = c.api_get(&token, &format!("/api/v1/imports/{id}/status")).await.1;
-    }
+    let status = commit_and_follow(&c, &token, &id, &mapping).await;
     assert_eq!((status["state"].as_str(), status["done"].as_u64()), (Some("done"), Some(2)), "{status}");
     assert_eq!(app.count_persons("pc-tramy").await, before + 2);
 
@@ -376,16 +382,7 @@ story!(a_list_giving_months_and_years_imports_as_families_wrote_it, |app| {
         c.api_upload(&token, "/api/v1/imports", &[("kind", "absentees")], ("ds2.csv", text.into_bytes())).await;
     assert_eq!(s, 201, "{up}");
     let id = up["id"].as_str().expect("id").to_owned();
-    let (s, started) = c.api_post(&token, &format!("/api/v1/imports/{id}/commit"), &json!({})).await;
-    assert_eq!(s, 202, "{started}");
-    let mut status = started;
-    for _ in 0..200 {
-        if status["state"] == "done" || status["state"] == "failed" {
-            break;
-        }
-        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
-        status = c.api_get(&token, &format!("/api/v1/imports/{id}/status")).await.1;
-    }
+    let status = commit_and_follow(&c, &token, &id, &json!({})).await;
     assert_eq!((status["state"].as_str(), status["done"].as_u64()), (Some("done"), Some(2)), "{status}");
     assert_eq!(app.count_persons("pc-tramy").await, before + 2);
     let list = app.login("pc-tramy.officer").await.get("/absentees").await.body;
