@@ -14,8 +14,42 @@ use sqlx::{AnyPool, Executor};
 pub use sqlx::any::AnyRow as Row;
 pub use sqlx::Row as RowExt;
 
-/// How long a writer waits for SQLite's write lock (and for its turn in this process) before failing.
-const BUSY_TIMEOUT: Duration = Duration::from_secs(10);
+/// How long a writer waits for its turn (SQLite's write lock, this process's queue, PostgreSQL's lock on the
+/// audit log's head) before giving up with [`Busy`]. Long enough for any command and for the write phase of a
+/// large import; short enough that a person at a form is told to retry instead of watching a page hang.
+pub const BUSY_TIMEOUT: Duration = Duration::from_secs(8);
+
+/// A write that did not get its turn within [`BUSY_TIMEOUT`]: nothing was written, and the same request may
+/// simply be sent again. Pages and the API answer 503 with `Retry-After`; the command line says so.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Busy;
+
+impl std::fmt::Display for Busy {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "the database is busy with other writers: nothing was written (waited {BUSY_TIMEOUT:?})")
+    }
+}
+
+impl std::error::Error for Busy {}
+
+/// Whether an error is a writer that found the database busy (see [`Busy`]): Haven's own turn timing out,
+/// SQLite's busy or locked codes (another process held the lock past the busy timeout), or PostgreSQL's
+/// lock timeout, serialisation failure or deadlock. Anything else is a real failure.
+pub fn is_busy(e: &anyhow::Error) -> bool {
+    e.chain().any(|cause| {
+        if cause.downcast_ref::<Busy>().is_some() {
+            return true;
+        }
+        let Some(sqlx::Error::Database(db)) = cause.downcast_ref::<sqlx::Error>() else { return false };
+        // SQLite: 5 SQLITE_BUSY, 6 SQLITE_LOCKED and their extended codes (261, 517, 773...); PostgreSQL:
+        // 55P03 lock_not_available, 40001 serialization_failure, 40P01 deadlock_detected.
+        let code = db.code().unwrap_or_default();
+        let sqlite_busy = code.parse::<u32>().is_ok_and(|c| c & 0xff == 5 || c & 0xff == 6);
+        sqlite_busy
+            || matches!(code.as_ref(), "55P03" | "40001" | "40P01")
+            || db.message().contains("database is locked")
+    })
+}
 
 /// A transaction on whichever backend is in use.
 pub type Tx = sqlx::Transaction<'static, sqlx::Any>;
@@ -142,7 +176,22 @@ const MIGRATIONS: &[Migration] = &[
     Migration { version: 23, name: "login_throttle", sql: include_str!("../migrations/0023_login_throttle.sql") },
     Migration { version: 24, name: "role_requests", sql: include_str!("../migrations/0024_role_requests.sql") },
     Migration { version: 25, name: "case_lists", sql: include_str!("../migrations/0025_case_lists.sql") },
+    Migration { version: 26, name: "match_queue", sql: include_str!("../migrations/0026_match_queue.sql") },
 ];
+
+/// The SQLite settings of a connection: WAL lets readers run beside the one writer; synchronous=FULL makes
+/// every acknowledged commit durable across power loss, not only a process crash; the busy timeout is
+/// [`BUSY_TIMEOUT`]. Reads go through a memory map of the file (up to 1 GiB, shared by all connections through
+/// the OS cache) instead of a copy into each connection's small page cache: at a million records a search
+/// opens pages all over the file.
+fn sqlite_pragmas(writable: bool) -> String {
+    let common = format!("PRAGMA foreign_keys = ON; PRAGMA busy_timeout = {};", BUSY_TIMEOUT.as_millis());
+    if writable {
+        format!("PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL; {common} PRAGMA mmap_size = 1073741824;")
+    } else {
+        common
+    }
+}
 
 impl Db {
     /// Connect to `sqlite://path` (created if missing) or `postgres://...`.
@@ -173,19 +222,9 @@ impl Db {
             .after_connect(move |conn, _meta| {
                 Box::pin(async move {
                     if backend == Backend::Sqlite && read_only {
-                        conn.execute("PRAGMA foreign_keys = ON; PRAGMA busy_timeout = 10000;").await?;
+                        conn.execute(sqlite_pragmas(false).as_str()).await?;
                     } else if backend == Backend::Sqlite {
-                        // WAL lets readers run beside the one writer; synchronous=FULL makes every
-                        // acknowledged commit durable across power loss, not only a process crash. Reads
-                        // go through a memory map of the file (up to 1 GiB, shared by all connections
-                        // through the OS cache) instead of a copy into each connection's small page cache:
-                        // at a million records a search opens pages all over the file.
-                        conn.execute(
-                            "PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL; \
-                             PRAGMA foreign_keys = ON; PRAGMA busy_timeout = 10000; \
-                             PRAGMA mmap_size = 1073741824;",
-                        )
-                        .await?;
+                        conn.execute(sqlite_pragmas(true).as_str()).await?;
                     }
                     Ok(())
                 })
@@ -216,7 +255,7 @@ impl Db {
             Backend::Sqlite => tokio::time::timeout(BUSY_TIMEOUT, self.write_gate.clone().lock_owned())
                 .await
                 .map(Some)
-                .map_err(|_| anyhow::anyhow!("database is locked: no turn to write within {BUSY_TIMEOUT:?}")),
+                .map_err(|_| anyhow::Error::new(Busy)),
             Backend::Postgres => Ok(None),
         }
     }
@@ -224,6 +263,10 @@ impl Db {
     /// Begin a transaction that will write. On SQLite it takes the write lock at once (BEGIN IMMEDIATE) so
     /// two writers queue on the busy timeout instead of failing when one upgrades from reading.
     pub async fn begin_write(&self) -> anyhow::Result<Tx> {
+        self.begin_write_unbounded().await.map_err(|e| if is_busy(&e) { e.context(Busy) } else { e })
+    }
+
+    async fn begin_write_unbounded(&self) -> anyhow::Result<Tx> {
         let tx = match self.backend {
             // Begun in a task of its own, which runs to the end even when the caller is dropped (a client
             // that hung up). sqlx 0.8's SQLite driver, after a custom BEGIN succeeds, waits once more
@@ -234,7 +277,15 @@ impl Db {
                 let pool = self.pool.clone();
                 tokio::spawn(async move { pool.begin_with("BEGIN IMMEDIATE").await }).await??
             }
-            Backend::Postgres => self.pool.begin().await?,
+            Backend::Postgres => {
+                let mut tx = self.pool.begin().await?;
+                // Writers wait on one another's row locks (every command locks the audit log's head) no
+                // longer than a SQLite writer would.
+                sqlx::query(&format!("SET LOCAL lock_timeout = '{}ms'", BUSY_TIMEOUT.as_millis()))
+                    .execute(&mut *tx)
+                    .await?;
+                tx
+            }
         };
         Ok(tx)
     }
@@ -259,6 +310,15 @@ impl Db {
         match self.backend {
             Backend::Sqlite => "",
             Backend::Postgres => " FOR UPDATE",
+        }
+    }
+
+    /// The clause that locks selected rows and passes over those another transaction has locked, for work
+    /// queues read by several servers (SQLite has one writer at a time: nothing to pass over).
+    pub fn skip_locked(&self) -> &'static str {
+        match self.backend {
+            Backend::Sqlite => "",
+            Backend::Postgres => " FOR UPDATE SKIP LOCKED",
         }
     }
 

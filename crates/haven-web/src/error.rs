@@ -17,12 +17,22 @@ pub enum AppError {
     Csrf,
     BadRequest(String),
     TooLarge,
+    /// A write that found the database busy past the bounded wait: nothing was written; 503 with
+    /// `Retry-After`, and the page says to send it again in a few seconds.
+    Busy,
     Internal(anyhow::Error),
 }
 
+/// Seconds a client is asked to wait before sending a refused write again.
+pub const RETRY_AFTER_SECS: u64 = 5;
+
 impl From<anyhow::Error> for AppError {
     fn from(e: anyhow::Error) -> Self {
-        AppError::Internal(e)
+        if haven_store::db::is_busy(&e) {
+            AppError::Busy
+        } else {
+            AppError::Internal(e)
+        }
     }
 }
 
@@ -32,7 +42,7 @@ impl From<haven_app::Error> for AppError {
             haven_app::Error::NotFound => AppError::NotFound,
             haven_app::Error::Forbidden => AppError::Forbidden,
             haven_app::Error::BadRequest(what) => AppError::BadRequest(what),
-            haven_app::Error::Internal(e) => AppError::Internal(e),
+            haven_app::Error::Internal(e) => AppError::from(e),
         }
     }
 }
@@ -46,6 +56,7 @@ impl AppError {
             AppError::EnrolFirst => StatusCode::FORBIDDEN,
             AppError::BadRequest(_) => StatusCode::BAD_REQUEST,
             AppError::TooLarge => StatusCode::PAYLOAD_TOO_LARGE,
+            AppError::Busy => StatusCode::SERVICE_UNAVAILABLE,
             AppError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }
@@ -59,6 +70,7 @@ impl AppError {
             AppError::Csrf => "error.csrf",
             AppError::BadRequest(_) => "error.bad_request",
             AppError::TooLarge => "error.too_large",
+            AppError::Busy => "error.busy",
             AppError::Internal(_) => "error.internal",
         }
     }
@@ -84,7 +96,13 @@ impl IntoResponse for AppError {
             // because store errors name tables and columns, never values.
             tracing::error!(error = format!("{e:#}"), "internal error");
         }
+        if matches!(self, AppError::Busy) {
+            tracing::warn!("a write found the database busy and was refused with 503");
+        }
         let mut resp = status.into_response();
+        if matches!(self, AppError::Busy) {
+            resp.headers_mut().insert(axum::http::header::RETRY_AFTER, RETRY_AFTER_SECS.into());
+        }
         resp.extensions_mut().insert(ErrorMarker { key: self.key(), detail });
         resp
     }

@@ -1,5 +1,5 @@
-//! Imports running in this process. A commit writes every row in one transaction, which can take a while on a
-//! large file, so it runs as a task of its own; the page's progress bar and the API's status read where it
+//! Imports running in this process. A commit writes every row in one transaction, then compares them with
+//! the province's records in short ones, which can take a while on a large file, so it runs as a task of its own; the page's progress bar and the API's status read where it
 //! stands from here while it runs, and from the `imports` table once it has ended.
 
 use haven_app::imports::{self, Checked, Committed, Mapping};
@@ -68,6 +68,13 @@ pub fn start(
             }
         };
         let result = imports::commit(&state, &viewer, &upload, &sheet, &mapping, rows, &report).await;
+        if matches!(result, Ok(Committed::Done(_))) {
+            // Compared with the province's records before the import shows as done, so that its pairs are
+            // waiting for review when the user opens it; a server stopped meanwhile finishes at start.
+            if let Err(e) = state.store.drain_match_queue(&|_| {}).await {
+                tracing::error!(error = ?e, "comparing an import's rows failed; they stay queued");
+            }
+        }
         let ended = match result {
             Ok(Committed::Done(n)) => Ok(n),
             Ok(Committed::AlreadyImported) => Err("error.import_again".to_owned()),

@@ -24,6 +24,7 @@ use tracing::Instrument;
 
 use crate::error::ErrorMarker;
 pub use haven_app::{i18n, Profile};
+use haven_domain::format::Lang;
 
 /// Settings of a running server.
 #[derive(Clone, Debug, Default)]
@@ -190,6 +191,25 @@ async fn render_errors(State(state): State<AppState>, req: Request, next: Next) 
         s if s.is_server_error() => "error.internal",
         _ => "error.bad_request",
     });
+    let retry_after = resp.headers().get(header::RETRY_AFTER).cloned();
+    let mut out = render_error(&state, api, lang, status, key, marker.as_ref(), &path_and_query, &request_id);
+    if let Some(v) = retry_after {
+        out.headers_mut().insert(header::RETRY_AFTER, v);
+    }
+    out
+}
+
+#[allow(clippy::too_many_arguments)]
+fn render_error(
+    state: &AppState,
+    api: bool,
+    lang: Lang,
+    status: StatusCode,
+    key: &'static str,
+    marker: Option<&ErrorMarker>,
+    path_and_query: &str,
+    request_id: &str,
+) -> Response {
     if api {
         let body = serde_json::json!({
             "error": key.trim_start_matches("error."),
@@ -198,14 +218,14 @@ async fn render_errors(State(state): State<AppState>, req: Request, next: Next) 
         });
         return (status, axum::Json(body)).into_response();
     }
-    if marker.as_ref().is_some_and(|m| m.key == "error.enrol_first") {
+    if marker.is_some_and(|m| m.key == "error.enrol_first") {
         return axum::response::Redirect::to("/account/totp").into_response();
     }
     if status == StatusCode::UNAUTHORIZED {
-        let next = urlencode(&path_and_query);
+        let next = urlencode(path_and_query);
         return axum::response::Redirect::to(&format!("/login?next={next}")).into_response();
     }
-    page::error_page(&state, lang, status, key, &request_id)
+    page::error_page(state, lang, status, key, request_id)
 }
 
 pub fn urlencode(s: &str) -> String {

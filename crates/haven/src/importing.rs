@@ -167,13 +167,25 @@ pub async fn run(state: &App, job: &Job<'_>) -> anyhow::Result<Outcome> {
         eprint!("\rImporting: {done} / {total} rows");
         let _ = std::io::stderr().flush();
     };
-    let outcome = commit(state, &viewer, &upload, &sheet, &mapping, rows, &progress)
-        .await
-        .map_err(|e| anyhow::anyhow!("{e:?}"))?;
+    let outcome = commit(state, &viewer, &upload, &sheet, &mapping, rows, &progress).await.map_err(|e| match e {
+        // Another writer (a second import, the server's busiest minute) kept the database past the bounded
+        // wait: nothing was written, and saying so in the user's words is the whole message.
+        haven_app::Error::Internal(e) if haven_store::db::is_busy(&e) => anyhow::anyhow!(say("error.busy")),
+        haven_app::Error::Internal(e) => e,
+        other => anyhow::anyhow!("{other}"),
+    })?;
     eprintln!();
     Ok(match outcome {
         Committed::Done(n) => {
             eprintln!("Imported {n} rows (import {}).", upload.id);
+            // The rows are compared with the province's records now, in short transactions; a run cut short
+            // here is finished by the server (or the next import) from the queue.
+            let compared = |done: usize| {
+                eprint!("\rComparing with the province's records: {done} / {n}");
+                let _ = std::io::stderr().flush();
+            };
+            state.store.drain_match_queue(&compared).await?;
+            eprintln!();
             Outcome::Imported(n)
         }
         Committed::AlreadyImported => {

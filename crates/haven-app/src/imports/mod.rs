@@ -329,8 +329,10 @@ pub enum Committed {
     AlreadyImported,
 }
 
-/// Write every row in one transaction, reporting progress as (rows written, rows in all); the import is
-/// recorded under the upload's id and the mapping remembered for the template.
+/// Write every row in one transaction, reporting progress as (rows written, rows in all); the rows are queued
+/// to be compared with the province's records once the transaction has committed (call
+/// [`haven_store::Store::drain_match_queue`] after it), so that the import holds the write lock only while its
+/// rows are written. The import is recorded under the upload's id and the mapping remembered for the template.
 pub async fn commit(
     app: &App,
     caller: &Caller,
@@ -372,6 +374,7 @@ pub async fn commit(
     if !imports::record_import(&mut cmd, &app.store.keys, upload, total as i64).await? {
         return Ok(Committed::AlreadyImported);
     }
+    haven_store::matches::queue_import(&mut cmd, &upload.id).await?;
     let signature = haven_domain::registers::sheet::signature(&sheet.headers);
     imports::save_template(&mut cmd, &app.store.keys, &caller.agency.id, kind.code(), &signature, &mapping.encode())
         .await?;

@@ -165,7 +165,10 @@ pub(crate) async fn write_absentee(
         },
     )
     .await?;
-    matches::propose_for(cmd, keys, &person_id, matches::Signals::Unlimited).await?;
+    // An import's rows are compared once all are written (`matches::queue_import`).
+    if w.import_id.is_none() {
+        matches::propose_for(cmd, keys, &person_id, matches::Signals::Unlimited).await?;
+    }
     Ok(id)
 }
 

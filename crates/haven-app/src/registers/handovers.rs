@@ -109,7 +109,10 @@ pub(crate) async fn write_returnee(
     let keys = &app.store.keys;
     let person_id = persons::create(cmd, keys, agency, identity).await?;
     let id = store::add_returnee(cmd, batch_id, agency, &person_id, import_id).await?;
-    matches::propose_for(cmd, keys, &person_id, matches::Signals::Unlimited).await?;
+    // An import's rows are compared once all are written (`matches::queue_import`).
+    if import_id.is_none() {
+        matches::propose_for(cmd, keys, &person_id, matches::Signals::Unlimited).await?;
+    }
     Ok(id)
 }
 

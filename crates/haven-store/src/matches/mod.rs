@@ -5,7 +5,7 @@
 //! registers ([`sweep`]) trains the model by EM and finds what entry-time matching missed. Every pair is kept
 //! with its decision: a rejected pair is never proposed again, a confirmed one links or merges the records.
 
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
 
 use haven_linkage::compare::Kind;
 use haven_linkage::link::{link, Evidence, Field, Model, Options, Table};
@@ -32,6 +32,13 @@ pub const CANDIDATE: &str = "match_candidate";
 pub const THRESHOLD: f64 = 0.2;
 /// Most records opened and scored for one new entry: the ones sharing the most keys.
 const MAX_POOL: usize = 200;
+/// Most pairs one entry proposes with the records of one agency: its likeliest. Without a bound, a list of
+/// near-identical names pairs every row with every earlier one (quadratic in pairs, audit entries and review
+/// work: 3,000 rows once wrote 583,529 pairs); with it, an import's pairs grow with its rows. A reviewer who
+/// confirms one of a group of duplicates reaches the others through the person they are linked to.
+pub const PER_ENTRY: usize = 5;
+/// People compared per short transaction when the queue is drained.
+const DRAIN_CHUNK: i64 = 50;
 const MODEL: &str = "registers";
 
 /// The fields compared, in the order explanations list them.
@@ -423,7 +430,17 @@ pub async fn propose_for(
                 }
                 Signals::Unlimited => i64::MAX,
             };
-            for s in probe::score(&f, &model, &probe_t, &pool_t, THRESHOLD) {
+            let mut scored = probe::score(&f, &model, &probe_t, &pool_t, THRESHOLD);
+            scored.sort_by(|a, b| b.probability.total_cmp(&a.probability).then_with(|| a.row.cmp(&b.row)));
+            // The likeliest few of each agency: duplicates in the entry's own register never crowd out the
+            // one record another agency holds.
+            let mut per_agency: HashMap<&str, usize> = HashMap::new();
+            scored.retain(|s| {
+                let n = per_agency.entry(pool[s.row].agency.as_str()).or_default();
+                *n += 1;
+                *n <= PER_ENTRY
+            });
+            for s in scored {
                 let other = &pool[s.row];
                 let evidence = encode_evidence(&s.evidence);
                 if other.agency == p.agency {
@@ -457,6 +474,72 @@ pub async fn propose_for(
     )
     .await?;
     Ok(found)
+}
+
+/// Queue an import's people for matching, in the import's transaction: they are compared afterwards by
+/// [`Store::drain_match_queue`], in short transactions, under the importing user's name.
+pub async fn queue_import(cmd: &mut Command, import_id: &str) -> anyhow::Result<()> {
+    for table in ["absentees", "returnees"] {
+        sqlx::query(&format!(
+            "INSERT INTO match_queue (person_id, import_id, user_id, agency_id, queued_at) \
+             SELECT person_id, $1, $2, $3, $4 FROM {table} WHERE import_id = $1 ON CONFLICT DO NOTHING"
+        ))
+        .bind(import_id)
+        .bind(&cmd.actor.user_id)
+        .bind(&cmd.actor.agency_id)
+        .bind(cmd.at)
+        .execute(&mut *cmd.tx)
+        .await?;
+    }
+    Ok(())
+}
+
+impl crate::Store {
+    /// Compare the queued people with the province's records, [`DRAIN_CHUNK`] at a time, each chunk in a
+    /// command of its own (other writers take their turns between chunks), until the queue is empty. Safe to
+    /// run in several places at once: a person leaves the queue in the command that compares them.
+    /// `progress` is told how many were compared so far. Returns how many were compared.
+    pub async fn drain_match_queue(&self, progress: &(dyn Fn(usize) + Send + Sync)) -> anyhow::Result<usize> {
+        let mut done = 0;
+        loop {
+            // The oldest waiting person's user acts for the chunk: one command has one actor.
+            let Some((user_id, agency_id, import_id)) = sqlx::query_as::<_, (String, String, Option<String>)>(
+                "SELECT user_id, agency_id, import_id FROM match_queue ORDER BY queued_at, person_id LIMIT 1",
+            )
+            .fetch_optional(self.db.pool())
+            .await?
+            else {
+                return Ok(done);
+            };
+            let request_id = format!("matching:{}", import_id.as_deref().unwrap_or("queue"));
+            let mut cmd = self.command(&crate::Actor { user_id, agency_id, request_id }).await?;
+            let ids: Vec<String> = sqlx::query_scalar(&format!(
+                "SELECT person_id FROM match_queue WHERE user_id = $1 AND agency_id = $2 \
+                 ORDER BY queued_at, person_id LIMIT {DRAIN_CHUNK}{}",
+                self.db.skip_locked()
+            ))
+            .bind(&cmd.actor.user_id)
+            .bind(&cmd.actor.agency_id)
+            .fetch_all(&mut *cmd.tx)
+            .await?;
+            for id in &ids {
+                propose_for(&mut cmd, &self.keys, id, Signals::Unlimited).await?;
+                sqlx::query("DELETE FROM match_queue WHERE person_id = $1").bind(id).execute(&mut *cmd.tx).await?;
+            }
+            if ids.is_empty() {
+                // Another drain took them meanwhile, and goes on with the rest.
+                return Ok(done);
+            }
+            cmd.commit().await?;
+            done += ids.len();
+            progress(done);
+        }
+    }
+
+    /// How many people wait to be compared.
+    pub async fn match_queue_len(&self) -> anyhow::Result<i64> {
+        Ok(sqlx::query_scalar("SELECT COUNT(*) FROM match_queue").fetch_one(self.db.pool()).await?)
+    }
 }
 
 /// What a run over the registers did.

@@ -129,6 +129,26 @@ impl Conventions {
                 .content("application/json", ContentBuilder::new().schema(Some(Ref::from_schema_name(schema))).build())
                 .build()
         };
+        let busy = || {
+            use utoipa::openapi::{schema::Type, HeaderBuilder, ObjectBuilder};
+            ResponseBuilder::new()
+                .description(
+                    "The database was busy with other writers past a bounded wait: nothing was written; send the \
+                     same request again after the seconds in Retry-After",
+                )
+                .header(
+                    "Retry-After",
+                    HeaderBuilder::new()
+                        .schema(ObjectBuilder::new().schema_type(Type::Integer).minimum(Some(1)))
+                        .description(Some("Seconds to wait before sending again"))
+                        .build(),
+                )
+                .content(
+                    "application/json",
+                    ContentBuilder::new().schema(Some(Ref::from_schema_name("ErrorBody"))).build(),
+                )
+                .build()
+        };
         for (path, item) in doc.paths.paths.iter_mut() {
             let ops = [
                 ("get", &mut item.get, false),
@@ -156,6 +176,9 @@ impl Conventions {
                 if takes_body {
                     add("413", "The body is too large", "ErrorBody");
                 }
+                // Reads that are audited write too (a search, a download): any operation may find the
+                // database busy.
+                r.entry("503".to_owned()).or_insert_with(|| RefOr::T(busy()));
             }
         }
     }

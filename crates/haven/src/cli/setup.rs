@@ -115,6 +115,8 @@ pub(super) fn read_password() -> anyhow::Result<String> {
 
 /// How often the server adds the audit head to the witness file (when it changed).
 const WITNESS_EVERY: std::time::Duration = std::time::Duration::from_secs(60);
+/// How often the server compares the people left queued for matching.
+const MATCH_QUEUE_EVERY: std::time::Duration = std::time::Duration::from_secs(60);
 
 pub(super) async fn serve(store: Store, net: super::Net, witness: Option<PathBuf>) -> anyhow::Result<()> {
     if let Some(path) = &witness {
@@ -127,6 +129,22 @@ pub(super) async fn serve(store: Store, net: super::Net, witness: Option<PathBuf
                 tick.tick().await;
                 if let Err(e) = store.witness(&path).await {
                     tracing::error!(error = %e, "could not write the audit witness");
+                }
+            }
+        });
+    }
+    {
+        // People queued for matching and not yet compared (an import cut short by a stop, a CLI import's
+        // queue) are compared in the background, now and every minute.
+        let store = store.clone();
+        tokio::spawn(async move {
+            let mut tick = tokio::time::interval(MATCH_QUEUE_EVERY);
+            loop {
+                tick.tick().await;
+                match store.drain_match_queue(&|_| {}).await {
+                    Ok(0) => {}
+                    Ok(n) => tracing::info!(persons = n, "queued persons compared with the province's records"),
+                    Err(e) => tracing::warn!(error = %e, "comparing queued persons failed; they stay queued"),
                 }
             }
         });

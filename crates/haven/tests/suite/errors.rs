@@ -2,6 +2,7 @@
 
 use crate::harness::*;
 use crate::story;
+use serde_json::json;
 
 story!(unknown_pages_oversized_bodies_and_headers, |app| {
     let c = app.login("police.officer").await;
@@ -109,4 +110,31 @@ story!(garbled_names_and_births_to_come_are_refused_everywhere_and_change_nothin
         (serde_json::json!(3), serde_json::json!("Họ và tên"))
     );
     assert_eq!(app.count_persons("health").await, before, "nothing written");
+});
+
+story!(a_writer_that_finds_the_database_busy_is_told_to_retry_and_nothing_is_written, |app| {
+    let token = token_for(&app, "border.officer").await;
+    let c = app.client();
+    let page = app.login("border.officer").await;
+    let before = app.count_persons("border").await;
+    // Another writer keeps the database longer than a writer waits (a long import's write, another server).
+    let held = app.store.command(&haven_store::Actor::system("test-holds-the-lock")).await.expect("turn");
+    let person = json!({"full_name": "Lò Thị Mai", "sex": "f"});
+    let (s, h, body) = c.api_with_headers("post", &token, "/api/v1/persons", Some(&person)).await;
+    assert_eq!((s, body["error"].as_str()), (503, Some("busy")), "{body}");
+    assert_eq!(h.get("retry-after").and_then(|v| v.to_str().ok()), Some("5"));
+    assert!(body["message"].as_str().is_some_and(|m| m.contains("gửi lại sau vài giây")), "{body}");
+    // A page says so in the user's language, with the same header; the form can simply be sent again.
+    let r = page.post("/persons/new", "/persons", &[("full_name", "Lò Thị Mai"), ("sex", "f")]).await;
+    assert_eq!(r.status, 503, "{}", r.body);
+    assert!(r.body.contains("Haven đang bận") && r.body.contains("Không có gì bị thay đổi"), "{}", r.body);
+    assert_eq!(r.headers.get("retry-after").and_then(|v| v.to_str().ok()), Some("5"));
+    assert_eq!(app.count_persons("border").await, before, "nothing written while refused");
+    // Once the other writer is done, the same requests go through.
+    drop(held);
+    let (s, created) = c.api_post(&token, "/api/v1/persons", &person).await;
+    assert_eq!(s, 201, "{created}");
+    let r = page.post("/persons/new", "/persons", &[("full_name", "Lò Thị Mai"), ("sex", "f")]).await;
+    assert_eq!(r.status, 303, "{}", r.body);
+    assert_eq!(app.count_persons("border").await, before + 2);
 });

@@ -345,6 +345,18 @@ impl Client {
         path: &str,
         body: Option<&serde_json::Value>,
     ) -> (u16, serde_json::Value) {
+        let (s, _, json) = self.api_with_headers(method, token, path, body).await;
+        (s, json)
+    }
+
+    /// As [`Client::api`], with the answer's headers.
+    pub async fn api_with_headers(
+        &self,
+        method: &str,
+        token: &str,
+        path: &str,
+        body: Option<&serde_json::Value>,
+    ) -> (u16, reqwest::header::HeaderMap, serde_json::Value) {
         let url = format!("{}{path}", self.base);
         let req = match method {
             "get" => self.http.get(&url),
@@ -360,9 +372,10 @@ impl Client {
         };
         let r = req.send().await.expect("API request");
         let s = r.status().as_u16();
+        let headers = r.headers().clone();
         let json: serde_json::Value = r.json().await.unwrap_or(serde_json::Value::Null);
         crate::schema::check_answer(method, path, s, &json);
-        (s, json)
+        (s, headers, json)
     }
 
     pub async fn api_get(&self, token: &str, path: &str) -> (u16, serde_json::Value) {

@@ -388,3 +388,92 @@ story!(a_list_giving_months_and_years_imports_as_families_wrote_it, |app| {
     let list = app.login("pc-tramy.officer").await.get("/absentees").await.body;
     assert!(list.contains("03/2022") && list.contains("11/2023"), "the months as families said them: {list}");
 });
+
+story!(a_list_of_near_identical_names_pairs_each_row_a_bounded_number_of_times, |app| {
+    let token = token_for(&app, "pc-tramy.clerk").await;
+    let c = app.client();
+    let before = app.count_persons("pc-tramy").await;
+    let pairs_before =
+        haven_store::testing::scalar_i64(&app.store.db, "SELECT COUNT(*) FROM match_candidates").await.expect("count");
+    // Sixty times the same girl, as a list copied row by row can be: each row is one of a group of duplicates.
+    let rows = 60;
+    let mut text = "Họ và tên,Ngày sinh,Xã,Vắng từ\n".to_owned();
+    for _ in 0..rows {
+        text.push_str("Nguyễn Thị Mai,12/03/1998,Trà My,2023\n");
+    }
+    let (s, up) =
+        c.api_upload(&token, "/api/v1/imports", &[("kind", "absentees")], ("ds.csv", text.into_bytes())).await;
+    assert_eq!(s, 201, "{up}");
+    let id = up["id"].as_str().expect("id").to_owned();
+    let status = commit_and_follow(&c, &token, &id, &json!({})).await;
+    assert_eq!((status["state"].as_str(), status["done"].as_u64()), (Some("done"), Some(rows)), "{status}");
+    assert_eq!(app.count_persons("pc-tramy").await, before + rows as i64, "every row written");
+    // Every row was compared once the import was written, and proposed its likeliest pairs only: from the
+    // sixth row on, the bound with the commune's own records (five earlier duplicates at least), instead of
+    // one pair per earlier row (1,770 for sixty rows); other agencies hold no one of this name and birth.
+    let db = &app.store.db;
+    let pairs = haven_store::testing::scalar_i64(db, "SELECT COUNT(*) FROM match_candidates").await.expect("count")
+        - pairs_before;
+    let bound = haven_store::matches::PER_ENTRY as i64;
+    assert!((bound * (rows as i64 - bound)..=bound * rows as i64).contains(&pairs), "{pairs} pairs");
+    let queued = haven_store::testing::scalar_i64(db, "SELECT COUNT(*) FROM match_queue").await.expect("queue");
+    assert_eq!(queued, 0, "nobody left waiting to be compared");
+    // The pairs are proposed under the importing user's name, as if each row had been typed.
+    let clerk = app.user_id("pc-tramy.clerk").await;
+    let matched = haven_store::testing::scalar_i64(
+        db,
+        &format!("SELECT COUNT(*) FROM audit_log WHERE action = 'person.match' AND actor_user_id = '{clerk}'"),
+    )
+    .await
+    .expect("audit");
+    assert!(matched >= rows as i64, "{matched}");
+});
+
+story!(writers_beside_a_large_import_are_served_or_told_to_retry_never_failed, |app| {
+    let clerk = token_for(&app, "pc-tramy.clerk").await;
+    let police = token_for(&app, "police.officer").await;
+    let c = app.client();
+    let rows = 1500;
+    let mut text = "Họ và tên,Ngày sinh,Xã,Vắng từ\n".to_owned();
+    let (surnames, given) = (["Hồ", "Lê", "Trần", "Phạm", "Đinh"], ["Mai", "Hoa", "Lan", "Đức", "Hùng", "Yến"]);
+    for i in 0..rows {
+        let name = format!("{} Thị {} {}", surnames[i % 5], given[i % 6], ["An", "Bình", "Chi"][i % 3]);
+        text.push_str(&format!("{name},{:02}/{:02}/{},Trà My,2023\n", 1 + i % 28, 1 + i % 12, 1970 + i % 35));
+    }
+    let (s, up) =
+        c.api_upload(&clerk, "/api/v1/imports", &[("kind", "absentees")], ("big.csv", text.into_bytes())).await;
+    assert_eq!(s, 201, "{up}");
+    let id = up["id"].as_str().expect("id").to_owned();
+    let reports_before =
+        haven_store::testing::scalar_i64(&app.store.db, "SELECT COUNT(*) FROM reports").await.expect("n");
+    let (s, started) = c.api_post(&clerk, &format!("/api/v1/imports/{id}/commit"), &json!({})).await;
+    assert_eq!(s, 202, "{started}");
+    // A police officer keeps recording reports while the import runs: each is written, or refused whole with
+    // 503 and Retry-After (then sent again); none fails.
+    let (mut written, mut refused, mut during) = (0, 0, 0);
+    loop {
+        let (_, status) = c.api_get(&clerk, &format!("/api/v1/imports/{id}/status")).await;
+        let running = status["state"] == "running" || status["state"] == "waiting";
+        let report = json!({"kind": "denunciation", "channel": "hotline", "received_date": "01/03/2026",
+            "anonymous": true, "summary": "Người dân báo tin về một đường dây môi giới"});
+        let (s, h, body) = c.api_with_headers("post", &police, "/api/v1/reports", Some(&report)).await;
+        match s {
+            201 => written += 1,
+            503 => {
+                assert_eq!(h.get("retry-after").and_then(|v| v.to_str().ok()), Some("5"), "{body}");
+                refused += 1;
+            }
+            other => panic!("a report beside an import answered {other}: {body}"),
+        }
+        during += usize::from(running);
+        if !running {
+            assert_eq!((status["state"].as_str(), status["done"].as_u64()), (Some("done"), Some(rows as u64)));
+            break;
+        }
+    }
+    assert!(during > 0, "the reports were sent while the import ran");
+    let reports = haven_store::testing::scalar_i64(&app.store.db, "SELECT COUNT(*) FROM reports").await.expect("n");
+    assert_eq!(reports - reports_before, written, "every acknowledged report is there, no refused one ({refused})");
+    let queued = haven_store::testing::scalar_i64(&app.store.db, "SELECT COUNT(*) FROM match_queue").await.expect("q");
+    assert_eq!(queued, 0);
+});
