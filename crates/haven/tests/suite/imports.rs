@@ -477,3 +477,22 @@ story!(writers_beside_a_large_import_are_served_or_told_to_retry_never_failed, |
     let queued = haven_store::testing::scalar_i64(&app.store.db, "SELECT COUNT(*) FROM match_queue").await.expect("q");
     assert_eq!(queued, 0);
 });
+
+story!(a_damaged_utf8_list_is_refused_naming_its_line_instead_of_garbled, |app| {
+    let token = token_for(&app, "pc-tramy.clerk").await;
+    let c = app.client();
+    let before = app.count_persons("pc-tramy").await;
+    let mut bytes =
+        "Họ và tên,Ngày sinh,Xã\nNguyễn Thị Hoà,05/03/1998,Trà My\nLê Văn Đức,1990,Trà My\n".as_bytes().to_vec();
+    let d = bytes.windows(2).position(|w| w == "Đ".as_bytes()).expect("Đ");
+    bytes.remove(d);
+    let (s, err) = c.api_upload(&token, "/api/v1/imports", &[("kind", "absentees")], ("ds.csv", bytes.clone())).await;
+    assert_eq!((s, err["fields"][0]["error"].as_str()), (422, Some("import_broken_utf8")), "{err}");
+    assert!(err["fields"][0]["message"].as_str().is_some_and(|m| m.ends_with("ở dòng (3)")), "{err}");
+    // The page says the same under the file field, and nothing is kept.
+    let page = app.login("pc-tramy.clerk").await;
+    let r = page.upload("/imports?kind=absentees", "/imports", &[("kind", "absentees")], ("ds.csv", bytes)).await;
+    assert_eq!(r.status, 422, "{}", r.body);
+    assert!(r.body.contains("byte hỏng") && r.body.contains("(3)"), "{}", r.body);
+    assert_eq!(app.count_persons("pc-tramy").await, before);
+});

@@ -71,6 +71,10 @@ pub enum SheetError {
     Empty,
     /// The bytes are not text in the chosen encoding, or the workbook is damaged.
     Unreadable,
+    /// Text saved as UTF-8 with invalid bytes (the line of the first).
+    BrokenUtf8(usize),
+    /// Neither UTF-8 nor recognisably one of the legacy Vietnamese encodings: the user must choose.
+    EncodingUnsure,
 }
 
 impl SheetError {
@@ -86,13 +90,16 @@ impl SheetError {
             SheetError::TooManyColumns => "error.import_columns",
             SheetError::Empty => "error.import_empty",
             SheetError::Unreadable => "error.import_unreadable",
+            SheetError::BrokenUtf8(_) => "error.import_broken_utf8",
+            SheetError::EncodingUnsure => "error.import_encoding_unsure",
         }
     }
 
-    /// The cell or range the message names, if any.
-    pub fn place(&self) -> Option<&str> {
+    /// The cell, range or line the message names, if any.
+    pub fn place(&self) -> Option<String> {
         match self {
-            SheetError::Formula(p) | SheetError::MergedCells(p) => Some(p),
+            SheetError::Formula(p) | SheetError::MergedCells(p) => Some(p.clone()),
+            SheetError::BrokenUtf8(line) => Some(line.to_string()),
             _ => None,
         }
     }

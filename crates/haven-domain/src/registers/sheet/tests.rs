@@ -288,3 +288,30 @@ fn a_title_above_the_headers_is_skipped() {
     let s = csv_sheet("Họ và tên\nA\nB\n".as_bytes());
     assert_eq!((s.headers.len(), s.rows.len()), (1, 2));
 }
+
+#[test]
+fn utf8_with_a_stray_byte_is_refused_with_its_line_not_read_as_a_legacy_encoding() {
+    let mut bytes = "Họ và tên,Ngày sinh\nNguyễn Thị Hoà,05/03/1998\nLê Văn Đức,1990\n".as_bytes().to_vec();
+    // One byte lost from "Đ" on the third line (a file cut and pasted between programs).
+    let d = bytes.windows(2).position(|w| w == "Đ".as_bytes()).expect("Đ");
+    bytes.remove(d);
+    assert_eq!(read(&bytes, None), Err(SheetError::BrokenUtf8(3)));
+    // The same when the user says UTF-8, and when the file starts with the UTF-8 mark.
+    assert_eq!(read(&bytes, Some(Encoding::Utf8)), Err(SheetError::BrokenUtf8(3)));
+    let mut marked = b"\xef\xbb\xbf".to_vec();
+    marked.extend(&bytes);
+    assert_eq!(read(&marked, None), Err(SheetError::BrokenUtf8(3)));
+    assert_eq!(SheetError::BrokenUtf8(3).place().as_deref(), Some("3"));
+    // A legacy file is still read as one: its bytes do not form UTF-8 letters.
+    let vni = encoding_rs::WINDOWS_1252.encode(&unicode_to_vni("Họ tên\nNguyễn Thị Hoà\n")).0.into_owned();
+    assert_eq!(read(&vni, None).expect("vni").rows[0][0], "Nguyễn Thị Hoà");
+}
+
+#[test]
+fn bytes_that_look_like_no_vietnamese_encoding_ask_the_user_to_choose() {
+    // High bytes after nothing a Vietnamese word would put them after: neither VNI nor Windows-1258 fits.
+    let bytes = b"Ho ten,Ghi chu\nMai,\xa7\xb6 \xa9\n".to_vec();
+    assert_eq!(read(&bytes, None), Err(SheetError::EncodingUnsure));
+    // Chosen by the user, the same bytes are read in that encoding.
+    assert!(read(&bytes, Some(Encoding::Windows1258)).is_ok());
+}

@@ -9,12 +9,15 @@ use super::*;
 pub fn decode(bytes: &[u8], encoding: Option<Encoding>) -> Result<(String, Encoding), SheetError> {
     let enc = match encoding {
         Some(e) => e,
-        None => detect(bytes),
+        None => detect(bytes)?,
     };
     let text = match enc {
         Encoding::Utf8 => {
             let b = bytes.strip_prefix(b"\xef\xbb\xbf").unwrap_or(bytes);
-            std::str::from_utf8(b).map_err(|_| SheetError::Unreadable)?.to_owned()
+            match std::str::from_utf8(b) {
+                Ok(t) => t.to_owned(),
+                Err(e) => return Err(SheetError::BrokenUtf8(line_of_byte(b, e.valid_up_to()))),
+            }
         }
         Encoding::Utf16Le | Encoding::Utf16Be => {
             let e = if enc == Encoding::Utf16Le { encoding_rs::UTF_16LE } else { encoding_rs::UTF_16BE };
@@ -42,17 +45,54 @@ pub fn decode(bytes: &[u8], encoding: Option<Encoding>) -> Result<(String, Encod
     Ok((text.nfc().collect(), enc))
 }
 
+/// The 1-based line holding byte `offset`.
+fn line_of_byte(bytes: &[u8], offset: usize) -> usize {
+    bytes[..offset.min(bytes.len())].iter().filter(|b| **b == b'\n').count() + 1
+}
+
+/// Where text saved as UTF-8 was damaged: the line of the first invalid byte, when the rest reads as UTF-8
+/// (its Vietnamese letters decode as UTF-8 at least twice as often as a byte fails). A legacy file's bytes
+/// almost never form a valid UTF-8 letter, so a file that does is UTF-8 with stray bytes, and reading it
+/// as VNI or Windows-1258 would garble every name ("Nguyá»…n").
+fn damaged_utf8(bytes: &[u8]) -> Option<usize> {
+    let (mut letters, mut broken, mut first) = (0usize, 0usize, None);
+    let mut at = 0;
+    while at < bytes.len() {
+        match std::str::from_utf8(&bytes[at..]) {
+            Ok(rest) => {
+                letters += rest.chars().filter(|c| !c.is_ascii()).count();
+                break;
+            }
+            Err(e) => {
+                let valid = std::str::from_utf8(&bytes[at..at + e.valid_up_to()]).unwrap_or_default();
+                letters += valid.chars().filter(|c| !c.is_ascii()).count();
+                first.get_or_insert(at + e.valid_up_to());
+                broken += 1;
+                at += e.valid_up_to() + e.error_len().unwrap_or(bytes.len() - at - e.valid_up_to());
+            }
+        }
+    }
+    let first = first?;
+    (letters > 0 && letters >= broken * 2).then(|| line_of_byte(bytes, first))
+}
+
 /// Guess a CSV file's encoding: a byte-order mark, valid UTF-8, UTF-16 without a mark (every other byte
-/// zero), or between the two legacy Vietnamese encodings by what follows the vowels.
-pub fn detect(bytes: &[u8]) -> Encoding {
+/// zero), or between the two legacy Vietnamese encodings by what follows the vowels. Refuses to guess
+/// rather than garble: UTF-8 with stray bytes is an error naming the line, and bytes that match neither
+/// legacy encoding's way of writing Vietnamese ask the user to choose.
+pub fn detect(bytes: &[u8]) -> Result<Encoding, SheetError> {
     if bytes.starts_with(b"\xef\xbb\xbf") {
-        return Encoding::Utf8;
+        // The mark says UTF-8: any invalid byte is damage.
+        return match std::str::from_utf8(&bytes[3..]) {
+            Ok(_) => Ok(Encoding::Utf8),
+            Err(e) => Err(SheetError::BrokenUtf8(line_of_byte(&bytes[3..], e.valid_up_to()))),
+        };
     }
     if bytes.starts_with(b"\xff\xfe") {
-        return Encoding::Utf16Le;
+        return Ok(Encoding::Utf16Le);
     }
     if bytes.starts_with(b"\xfe\xff") {
-        return Encoding::Utf16Be;
+        return Ok(Encoding::Utf16Be);
     }
     let sample = &bytes[..bytes.len().min(64 * 1024)];
     if sample.len() >= 4 {
@@ -60,14 +100,17 @@ pub fn detect(bytes: &[u8]) -> Encoding {
         let even_zero = sample.iter().step_by(2).filter(|b| **b == 0).count();
         let half = sample.len() / 2;
         if odd_zero * 10 > half * 4 && even_zero * 10 < half {
-            return Encoding::Utf16Le;
+            return Ok(Encoding::Utf16Le);
         }
         if even_zero * 10 > half * 4 && odd_zero * 10 < half {
-            return Encoding::Utf16Be;
+            return Ok(Encoding::Utf16Be);
         }
     }
     if std::str::from_utf8(bytes).is_ok() {
-        return Encoding::Utf8;
+        return Ok(Encoding::Utf8);
+    }
+    if let Some(line) = damaged_utf8(bytes) {
+        return Err(SheetError::BrokenUtf8(line));
     }
     // VNI puts a mark byte right after the vowel it belongs to ("Vieät"); Windows-1258 writes â, ê, ô, ơ, ư, ă
     // as one byte after a consonant and tone marks as combining bytes.
@@ -86,9 +129,12 @@ pub fn detect(bytes: &[u8]) -> Encoding {
         }
     }
     if vni > cp1258 {
-        Encoding::Vni
+        Ok(Encoding::Vni)
+    } else if cp1258 > vni {
+        Ok(Encoding::Windows1258)
     } else {
-        Encoding::Windows1258
+        // No sign of either (or as many of both): a guess would garble the names.
+        Err(SheetError::EncodingUnsure)
     }
 }
 
