@@ -7,6 +7,7 @@ use std::path::Path;
 use std::collections::HashMap;
 
 use anyhow::{bail, Context};
+use haven_app::imports::neutralise;
 use haven_linkage::compare::Kind;
 use haven_linkage::link::{explain, explain_line, link, Field, Options, Table};
 use haven_linkage::normalise::place_name;
@@ -44,14 +45,57 @@ struct Csv {
     columns: Vec<Vec<String>>,
 }
 
+/// Longest line read, in bytes: a list's line is a few hundred; a longer one is refused before it is held in
+/// memory (a file of one endless line would otherwise be read whole).
+const MAX_LINE: usize = 64 * 1024;
+/// Longest value compared, in characters: names, dates and places are short, and comparing a value costs in
+/// proportion to its length squared (one name of 1.4 million characters once took 6 GB).
+const MAX_VALUE: usize = 1_000;
+
+/// A reader that fails on a line longer than [`MAX_LINE`], before the CSV reader buffers it.
+struct LineCap<R> {
+    inner: R,
+    /// Bytes since the last line break.
+    run: usize,
+    /// The 1-based line being read.
+    line: usize,
+}
+
+impl<R: std::io::Read> std::io::Read for LineCap<R> {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        let n = self.inner.read(buf)?;
+        for b in &buf[..n] {
+            if *b == b'\n' {
+                self.run = 0;
+                self.line += 1;
+            } else {
+                self.run += 1;
+                if self.run > MAX_LINE {
+                    return Err(std::io::Error::new(
+                        std::io::ErrorKind::InvalidData,
+                        format!("line {} is longer than {MAX_LINE} bytes", self.line),
+                    ));
+                }
+            }
+        }
+        Ok(n)
+    }
+}
+
+/// Read the id column and the fields' columns of a CSV file, refusing what would link the wrong records or
+/// none: ragged rows, unclosed quotes, empty or repeated ids, values too long to be a name or a date. Each
+/// refusal names the file and the line; values are never printed.
 fn read_csv(path: &Path, id: &str, fields: &[Vec<String>]) -> anyhow::Result<Csv> {
-    let mut reader = csv::ReaderBuilder::new()
-        .flexible(true)
-        .from_path(path)
-        .with_context(|| format!("opening {}", path.display()))?;
+    let file = std::fs::File::open(path).with_context(|| format!("opening {}", path.display()))?;
+    let mut reader = csv::ReaderBuilder::new().flexible(true).from_reader(LineCap {
+        inner: std::io::BufReader::new(file),
+        run: 0,
+        line: 1,
+    });
+    let at = |line: u64| format!("{} line {line}", path.display());
     let headers: Vec<String> = reader
         .headers()
-        .with_context(|| format!("reading the header of {}", path.display()))?
+        .map_err(|e| refusal(&e, path))?
         .iter()
         .map(|h| h.trim_start_matches('\u{feff}').trim().to_owned())
         .collect();
@@ -65,16 +109,65 @@ fn read_csv(path: &Path, id: &str, fields: &[Vec<String>]) -> anyhow::Result<Csv
     let field_cols: Vec<Vec<usize>> =
         fields.iter().map(|cols| cols.iter().map(|c| col(c)).collect()).collect::<anyhow::Result<_>>()?;
     let mut ids = Vec::new();
+    let mut seen: HashMap<String, u64> = HashMap::new();
     let mut columns: Vec<Vec<String>> = vec![Vec::new(); fields.len()];
-    for (n, record) in reader.records().enumerate() {
-        let record = record.with_context(|| format!("{} line {}", path.display(), n + 2))?;
-        ids.push(record.get(id_col).unwrap_or("").trim().to_owned());
+    let mut record = csv::StringRecord::new();
+    loop {
+        match reader.read_record(&mut record) {
+            Ok(true) => {}
+            Ok(false) => break,
+            Err(e) => return Err(refusal(&e, path)),
+        }
+        let line = record.position().map_or(0, |p| p.line());
+        // A quote left open swallows the lines after it into one value; no value of a list spans lines.
+        if let Some(c) = record.iter().position(|v| v.contains(['\n', '\r'])) {
+            let column = headers.get(c).map_or_else(|| format!("{}", c + 1), |h| format!("{h:?}"));
+            bail!("{}: the value in column {column} runs over several lines (a quote not closed?)", at(line));
+        }
+        if record.len() != headers.len() {
+            bail!("{}: {} columns where the header has {}", at(line), record.len(), headers.len());
+        }
+        if let Some(c) = record.iter().position(|v| v.chars().count() > MAX_VALUE) {
+            bail!("{}: the value in column {:?} is longer than {MAX_VALUE} characters", at(line), headers[c]);
+        }
+        let id = record.get(id_col).unwrap_or("").trim().to_owned();
+        if id.is_empty() {
+            bail!("{}: the id (column {id:?}) is empty", at(line), id = headers[id_col]);
+        }
+        if let Some(first) = seen.insert(id.clone(), line) {
+            bail!("{}: the same id as line {first}; each record needs its own", at(line));
+        }
+        ids.push(id);
         for (f, cols) in field_cols.iter().enumerate() {
             let value = cols.iter().filter_map(|c| record.get(*c)).map(str::trim).filter(|v| !v.is_empty());
             columns[f].push(value.collect::<Vec<_>>().join(" "));
         }
     }
     Ok(Csv { ids, columns })
+}
+
+/// A CSV reader's error as a refusal naming the file and the line.
+fn refusal(e: &csv::Error, path: &Path) -> anyhow::Error {
+    match e.kind() {
+        csv::ErrorKind::Utf8 { pos, .. } => anyhow::anyhow!(
+            "{} line {}: not UTF-8 text (save the file as CSV UTF-8)",
+            path.display(),
+            pos.as_ref().map_or(0, |p| p.line())
+        ),
+        csv::ErrorKind::Io(io) => anyhow::anyhow!("{}: {io}", path.display()),
+        _ => anyhow::anyhow!("{}: not a readable CSV file", path.display()),
+    }
+}
+
+/// Whether two paths name the same file (the second may not exist yet).
+fn same_file(a: &Path, b: &Path) -> bool {
+    let resolve = |p: &Path| {
+        p.canonicalize().ok().or_else(|| {
+            let parent = p.parent().filter(|d| !d.as_os_str().is_empty()).unwrap_or(Path::new("."));
+            Some(parent.canonicalize().ok()?.join(p.file_name()?))
+        })
+    };
+    matches!((resolve(a), resolve(b)), (Some(x), Some(y)) if x == y)
 }
 
 /// Places renamed or merged (the 2025 merger of communes): old name, its district (may be empty), new name.
@@ -150,6 +243,11 @@ pub fn run(job: &Job<'_>) -> anyhow::Result<Summary> {
     if !(0.0..=1.0).contains(&threshold) {
         bail!("the threshold is a probability between 0 and 1");
     }
+    for (input, name) in [(left, "--left"), (right, "--right")] {
+        if same_file(out, input) {
+            bail!("--out names the same file as {name}: it would be overwritten; choose another output file");
+        }
+    }
     // A field one file lacks is not compared.
     let used: Vec<&FieldArg> = field_args.iter().filter(|f| !f.left.is_empty() && !f.right.is_empty()).collect();
     if used.is_empty() {
@@ -177,7 +275,9 @@ pub fn run(job: &Job<'_>) -> anyhow::Result<Summary> {
     w.write_record(["left_id", "right_id", "probability", "explanation"])?;
     for p in &linkage.links {
         let why = explain_line(&explain(&fields, &linkage.model, &lt, p.left, &rt, p.right));
-        w.write_record([&lt.ids[p.left], &rt.ids[p.right], &format!("{:.6}", p.probability), &why])?;
+        // An id a spreadsheet would run as a formula (`=HYPERLINK(...)`) is written as text.
+        let (left_id, right_id) = (neutralise(&lt.ids[p.left]), neutralise(&rt.ids[p.right]));
+        w.write_record([&left_id, &right_id, &format!("{:.6}", p.probability), &neutralise(&why)])?;
     }
     w.flush()?;
     Ok(Summary { left: lt.len(), right: rt.len(), candidates: linkage.candidates, links: linkage.links.len() })
@@ -203,6 +303,67 @@ mod tests {
         assert_eq!(a.apply("Hòa Phước"), "Hòa Phước", "two districts had a Hòa Phước: left as written");
         assert_eq!(a.apply("Xã Hòa Phước, huyện Duy Xuyên"), "Duy Phước");
         std::fs::remove_dir_all(&dir).ok();
+    }
+
+    /// Run a name-and-birth match of two files written from text; the error's message when refused.
+    fn run_on(left: &[u8], right: &[u8], out_is_left: bool) -> Result<String, String> {
+        static N: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+        let n = N.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        let dir = std::env::temp_dir().join(format!("haven-match-{}-{n}", std::process::id()));
+        std::fs::create_dir_all(&dir).expect("dir");
+        let (l, r, out) = (dir.join("left.csv"), dir.join("right.csv"), dir.join("out.csv"));
+        std::fs::write(&l, left).expect("write");
+        std::fs::write(&r, right).expect("write");
+        let fields = [FieldArg::parse("name=name:name").expect("f"), FieldArg::parse("dob=dob:dob").expect("f")];
+        let out = if out_is_left { dir.join(".").join("left.csv") } else { out };
+        let job = Job {
+            left: &l,
+            right: &r,
+            left_id: "id",
+            right_id: "id",
+            fields: &fields,
+            out: &out,
+            // Every pair compared is written: these lists are too small to train a model on.
+            threshold: 0.0,
+            aliases: None,
+        };
+        let result = run(&job).map(|_| std::fs::read_to_string(&out).expect("out")).map_err(|e| format!("{e:#}"));
+        std::fs::remove_dir_all(&dir).ok();
+        result
+    }
+
+    const RIGHT: &[u8] = "id,name,dob\nr1,HOA NGUYEN THI,12/03/1995\n".as_bytes();
+
+    #[test]
+    fn bad_lists_are_refused_with_their_line_and_no_value() {
+        let refused = |left: &str| run_on(left.as_bytes(), RIGHT, false).expect_err("refused");
+        let e = refused("id,name,dob\nl1,Nguyễn Thị Hoa,12/03/1995\nl2,Lê Văn Đức\n");
+        assert!(e.ends_with("left.csv line 3: 2 columns where the header has 3"), "{e}");
+        let e = refused("id,name,dob\n,Nguyễn Thị Hoa,12/03/1995\n");
+        assert!(e.ends_with("line 2: the id (column \"id\") is empty"), "{e}");
+        let e = refused("id,name,dob\nl1,Nguyễn Thị Hoa,1995\nl2,Lê Văn Đức,1990\nl1,Trần Thị Mai,1991\n");
+        assert!(e.ends_with("line 4: the same id as line 2; each record needs its own"), "{e}");
+        assert!(!e.contains("l1"), "ids are not printed: {e}");
+        let e = refused("id,name,dob\nl1,\"Nguyễn Thị Hoa,1995\nl2,Lê Văn Đức,1990\n");
+        assert!(e.contains("line 2: the value in column \"name\" runs over several lines"), "{e}");
+        let long = format!("id,name,dob\nl1,{},1995\n", "a".repeat(MAX_VALUE + 1));
+        let e = refused(&long);
+        assert!(e.ends_with("line 2: the value in column \"name\" is longer than 1000 characters"), "{e}");
+        let endless = format!("id,name,dob\nl1,{}", "a ".repeat(MAX_LINE));
+        let e = refused(&endless);
+        assert!(e.contains("line 2 is longer than 65536 bytes"), "{e}");
+        let e = run_on(b"id,name,dob\nl1,Nguy\xe1n,1995\n", RIGHT, false).expect_err("refused");
+        assert!(e.ends_with("line 2: not UTF-8 text (save the file as CSV UTF-8)"), "{e}");
+        let e = run_on(b"id,name,dob\nl1,Hoa,1995\n", RIGHT, true).expect_err("refused");
+        assert!(e.contains("--out names the same file as --left"), "{e}");
+    }
+
+    #[test]
+    fn ids_that_a_spreadsheet_would_run_are_written_as_text() {
+        let left = "id,name,dob\n=HYPERLINK(\"http://x\"),Nguyễn Thị Hoa,12/03/1995\n";
+        let out = run_on(left.as_bytes(), RIGHT, false).expect("linked");
+        let row = out.lines().nth(1).expect("one link");
+        assert!(row.starts_with("\"'=HYPERLINK(\"\"http://x\"\")\",r1,"), "{row}");
     }
 
     #[test]

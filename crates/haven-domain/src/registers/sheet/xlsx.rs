@@ -21,7 +21,31 @@ pub(super) fn read_xlsx_within(bytes: &[u8], max_unpacked: u64) -> Result<Sheet,
     // The cells are read with calamine, which indexes its tables with what the file says: a damaged
     // workbook (a shared-string number past the end of the table, a row number that overflows) makes it
     // panic. Such a file is unreadable, not a reason to take down the request or the import.
-    std::panic::catch_unwind(|| read_cells(bytes)).unwrap_or(Err(SheetError::Unreadable))
+    quietly(|| read_cells(bytes)).unwrap_or(Err(SheetError::Unreadable))
+}
+
+thread_local! {
+    /// Set while this thread runs code whose panic is caught and answered (see [`quietly`]).
+    static QUIET: std::cell::Cell<bool> = const { std::cell::Cell::new(false) };
+}
+
+/// Run `f`, catching a panic without the panic hook printing it: the process's hook would write the
+/// library's message and location to the terminal of a person importing a file, ahead of the proper
+/// refusal. Panics anywhere else are reported as before (the hook installed here defers to the previous one).
+fn quietly<T>(f: impl FnOnce() -> T + std::panic::UnwindSafe) -> std::thread::Result<T> {
+    static HOOK: std::sync::Once = std::sync::Once::new();
+    HOOK.call_once(|| {
+        let previous = std::panic::take_hook();
+        std::panic::set_hook(Box::new(move |info| {
+            if !QUIET.with(std::cell::Cell::get) {
+                previous(info);
+            }
+        }));
+    });
+    QUIET.with(|q| q.set(true));
+    let result = std::panic::catch_unwind(f);
+    QUIET.with(|q| q.set(false));
+    result
 }
 
 /// Look at the archive's directory before unpacking anything (sizes as declared), then unpack with a cap
