@@ -16,6 +16,11 @@ pub enum AppError {
     /// A state-changing request without a valid CSRF token.
     Csrf,
     BadRequest(String),
+    /// A body or query whose values do not fit, field by field: (the field as the request names it, the
+    /// translation key of what is wrong). 422 in the API's field-error shape.
+    Fields(Vec<(String, &'static str)>),
+    /// A body that is not in the type the operation takes (JSON sent as text, a form to a JSON operation).
+    UnsupportedMediaType,
     TooLarge,
     /// A write that found the database busy past the bounded wait: nothing was written; 503 with
     /// `Retry-After`, and the page says to send it again in a few seconds.
@@ -55,6 +60,8 @@ impl AppError {
             AppError::Unauthenticated => StatusCode::UNAUTHORIZED,
             AppError::EnrolFirst => StatusCode::FORBIDDEN,
             AppError::BadRequest(_) => StatusCode::BAD_REQUEST,
+            AppError::Fields(_) => StatusCode::UNPROCESSABLE_ENTITY,
+            AppError::UnsupportedMediaType => StatusCode::UNSUPPORTED_MEDIA_TYPE,
             AppError::TooLarge => StatusCode::PAYLOAD_TOO_LARGE,
             AppError::Busy => StatusCode::SERVICE_UNAVAILABLE,
             AppError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
@@ -69,6 +76,8 @@ impl AppError {
             AppError::EnrolFirst => "error.enrol_first",
             AppError::Csrf => "error.csrf",
             AppError::BadRequest(_) => "error.bad_request",
+            AppError::Fields(_) => "form.error_summary",
+            AppError::UnsupportedMediaType => "error.media_type",
             AppError::TooLarge => "error.too_large",
             AppError::Busy => "error.busy",
             AppError::Internal(_) => "error.internal",
@@ -82,6 +91,8 @@ impl AppError {
 pub struct ErrorMarker {
     pub key: &'static str,
     pub detail: Option<String>,
+    /// Field errors, for a 422: (field, translation key).
+    pub fields: Vec<(String, &'static str)>,
 }
 
 impl IntoResponse for AppError {
@@ -103,7 +114,11 @@ impl IntoResponse for AppError {
         if matches!(self, AppError::Busy) {
             resp.headers_mut().insert(axum::http::header::RETRY_AFTER, RETRY_AFTER_SECS.into());
         }
-        resp.extensions_mut().insert(ErrorMarker { key: self.key(), detail });
+        let fields = match &self {
+            AppError::Fields(f) => f.clone(),
+            _ => Vec::new(),
+        };
+        resp.extensions_mut().insert(ErrorMarker { key: self.key(), detail, fields });
         resp
     }
 }

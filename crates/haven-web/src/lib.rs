@@ -210,6 +210,27 @@ fn render_error(
     path_and_query: &str,
     request_id: &str,
 ) -> Response {
+    if api && marker.is_some_and(|m| !m.fields.is_empty()) {
+        let fields: Vec<serde_json::Value> = marker
+            .map(|m| m.fields.as_slice())
+            .unwrap_or_default()
+            .iter()
+            .map(|(field, k)| {
+                serde_json::json!({
+                    "field": field,
+                    "error": k.trim_start_matches("error."),
+                    "message": state.i18n.get(lang, k),
+                })
+            })
+            .collect();
+        let body = serde_json::json!({
+            "error": "validation",
+            "message": state.i18n.get(lang, key),
+            "fields": fields,
+            "request_id": request_id,
+        });
+        return (status, axum::Json(body)).into_response();
+    }
     if api {
         let body = serde_json::json!({
             "error": key.trim_start_matches("error."),

@@ -2,7 +2,8 @@
 //! its stages, persons named, custody and sentences, the sealed judgment opened for a purpose, and the plan's
 //! five law-enforcement indicators. The use cases are `haven_app::cases` and `haven_app::indicators`.
 
-use axum::extract::{Path, Query, State};
+use super::Params;
+use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::response::Response;
 use haven_app::cases as app;
@@ -83,7 +84,8 @@ pub struct CaseQuery {
     /// `own` (the agency's cases; the default) or `sent` (cases whose file reached the agency).
     pub list: Option<String>,
     pub after: Option<String>,
-    pub limit: Option<i64>,
+    #[param(value_type = Option<i64>, minimum = 1, maximum = 500)]
+    pub limit: Option<super::Limit>,
 }
 
 /// The caller's agency's criminal cases, or those whose file was sent to it (a procuracy or a court).
@@ -91,7 +93,7 @@ pub struct CaseQuery {
 async fn list(
     State(state): State<AppState>,
     Api(v, ..): Api<guards::ViewRecords>,
-    Query(q): Query<CaseQuery>,
+    Params(q): Params<CaseQuery>,
 ) -> AppResult<Response> {
     let (own, sent) = app::list(&state, &v, 5000).await?;
     let rows = match q.list.as_deref() {
@@ -327,7 +329,7 @@ pub struct IndicatorsOut {
 async fn indicators(
     State(state): State<AppState>,
     Api(v, ..): Api<guards::ViewAggregates>,
-    Query(q): Query<IndicatorQuery>,
+    Params(q): Params<IndicatorQuery>,
 ) -> AppResult<Response> {
     let q = haven_app::indicators::IndicatorQuery {
         year: q.year,

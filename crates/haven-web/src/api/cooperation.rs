@@ -2,7 +2,8 @@
 //! the counts awaiting an answer and overdue, a request with its linked records and its sealed text opened by
 //! the agency that made it, the answer and the withdrawal. The use cases are `haven_app::cooperation`.
 
-use axum::extract::{Path, Query, State};
+use super::Params;
+use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::response::Response;
 use haven_app::cooperation::{self as app, NOT_AWAITING};
@@ -94,7 +95,8 @@ pub struct ListQuery {
     /// `awaiting` (the default), `overdue` or `all`.
     pub list: Option<String>,
     pub after: Option<String>,
-    pub limit: Option<i64>,
+    #[param(value_type = Option<i64>, minimum = 1, maximum = 500)]
+    pub limit: Option<super::Limit>,
 }
 
 /// The caller's agency's requests on a list, and its counts.
@@ -102,7 +104,7 @@ pub struct ListQuery {
 async fn list(
     State(state): State<AppState>,
     Api(v, ..): Api<guards::ViewRecords>,
-    Query(q): Query<ListQuery>,
+    Params(q): Params<ListQuery>,
 ) -> AppResult<Response> {
     let (rows, awaiting, overdue) = app::list(&state, &v, q.list.as_deref(), 5000).await?;
     let (items, next) = Cursor { after: q.after, limit: q.limit }.page(rows, |r| &r.id);

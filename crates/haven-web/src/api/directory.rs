@@ -1,7 +1,8 @@
 //! Who the token stands for, and the directory other answers point into: agencies (by id) and administrative
 //! units (by statistics-office code).
 
-use axum::extract::{Query, State};
+use super::Params;
+use axum::extract::State;
 use axum::response::Response;
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
@@ -161,7 +162,7 @@ pub struct UnitList {
 
 /// The province and its communes, by code (after the 2025 reorganisation; older names are read on import).
 #[utoipa::path(get, path = "/units", tag = "directory", params(UnitQuery), responses((status = 200, body = UnitList)))]
-async fn units(State(state): State<AppState>, Token(_): Token, Query(q): Query<UnitQuery>) -> AppResult<Response> {
+async fn units(State(state): State<AppState>, Token(_): Token, Params(q): Params<UnitQuery>) -> AppResult<Response> {
     let province = q.province.as_deref().map(str::trim).filter(|p| !p.is_empty()).unwrap_or(&state.province).to_owned();
     let name = state.store.unit_name(&province).await?.ok_or(crate::error::AppError::NotFound)?;
     let communes = state.store.communes(&province).await?.into_iter().map(|(code, name)| UnitOut { code, name });

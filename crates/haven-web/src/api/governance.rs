@@ -2,7 +2,8 @@
 //! the whole chain), and an agency head's supervision (break-the-glass on the agency's records, identity
 //! views, sharing without consent). The use cases are `haven_app::audit` and `haven_app::supervision`.
 
-use axum::extract::{Path, Query, State};
+use super::Params;
+use axum::extract::{Path, State};
 use axum::response::Response;
 use haven_app::audit::AuditQuery;
 use serde::{Deserialize, Serialize};
@@ -43,7 +44,8 @@ pub struct AuditParams {
     /// The `next` of the page before (entries older than it).
     pub after: Option<i64>,
     /// 1 to 500; 100 when omitted.
-    pub limit: Option<i64>,
+    #[param(value_type = Option<i64>, minimum = 1, maximum = 500)]
+    pub limit: Option<super::Limit>,
 }
 
 #[derive(Serialize, ToSchema)]
@@ -73,10 +75,10 @@ pub struct AuditPage {
 async fn audit(
     State(state): State<AppState>,
     Api(v, ..): Api<guards::ViewAudit>,
-    Query(p): Query<AuditParams>,
+    Params(p): Params<AuditParams>,
 ) -> AppResult<Response> {
     let q = AuditQuery { user: p.user, action: p.action, record: p.record, from: p.from, to: p.to, before: p.after };
-    let (entries, next) = match haven_app::audit::browse(&state, &v, &q, p.limit.unwrap_or(100).clamp(1, 500)).await? {
+    let (entries, next) = match haven_app::audit::browse(&state, &v, &q, p.limit.map_or(100, |l| l.0)).await? {
         Ok(found) => found,
         Err(errors) => return Ok(crate::api::invalid(&state, &v, &errors)),
     };

@@ -2,7 +2,8 @@
 //! `transfers`, because `/handovers` are the batches of citizens a foreign authority hands back at the border
 //! (the registers).
 
-use axum::extract::{Path, Query, State};
+use super::Params;
+use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::response::Response;
 use haven_app::victims::handover::{self as app, Answer};
@@ -132,7 +133,7 @@ page!(HandoverPage, HandoverOut);
 async fn incoming(
     State(state): State<AppState>,
     Api(v, ..): Api<guards::ViewRecords>,
-    Query(q): Query<Cursor>,
+    Params(q): Params<Cursor>,
 ) -> AppResult<Response> {
     let rows = app::incoming(&state, &v, 5000).await?;
     let (rows, next) = q.page(rows, |h| &h.id);

@@ -3,7 +3,8 @@
 //! person, merged, or not the same) and the run over the whole registers. The use cases are
 //! `haven_app::matches`.
 
-use axum::extract::{Path, Query, State};
+use super::Params;
+use axum::extract::{Path, State};
 use axum::response::Response;
 use haven_app::matches::{self as app, Decided, PairView, SideView};
 use serde::{Deserialize, Serialize};
@@ -97,7 +98,7 @@ page!(PairPage, PairOut);
 async fn list(
     State(state): State<AppState>,
     Api(v, ..): Api<guards::ViewRecords>,
-    Query(q): Query<Cursor>,
+    Params(q): Params<Cursor>,
 ) -> AppResult<Response> {
     let pairs = app::open_pairs(&state, &v, 2000).await?;
     let (items, next) = q.page(pairs, |p| &p.id);

@@ -175,6 +175,11 @@ impl Conventions {
                 add("422", "What to correct, field by field (a body's fields, or a query's)", "Invalid");
                 if takes_body {
                     add("413", "The body is too large", "ErrorBody");
+                    add(
+                        "415",
+                        "The body is not in the operation's type (JSON operations take application/json)",
+                        "ErrorBody",
+                    );
                 }
                 // Reads that are audited write too (a search, a download): any operation may find the
                 // database busy.
@@ -250,6 +255,9 @@ impl<T: DeserializeOwned> FromRequest<AppState> for Body<T> {
     type Rejection = AppError;
 
     async fn from_request(req: Request, state: &AppState) -> Result<Self, Self::Rejection> {
+        if !is_json(&req) {
+            return Err(AppError::UnsupportedMediaType);
+        }
         let bytes = axum::body::Bytes::from_request(req, state).await.map_err(|e| {
             if e.status() == StatusCode::PAYLOAD_TOO_LARGE {
                 AppError::TooLarge
@@ -260,7 +268,100 @@ impl<T: DeserializeOwned> FromRequest<AppState> for Body<T> {
         if crate::ctx::json_holds_nul(&bytes) {
             return Err(AppError::BadRequest("a NUL character".into()));
         }
-        serde_json::from_slice(&bytes).map(Body).map_err(|_| AppError::BadRequest("json".into()))
+        let mut de = serde_json::Deserializer::from_slice(&bytes);
+        let t = match serde_path_to_error::deserialize(&mut de) {
+            Ok(t) => t,
+            Err(e) if e.inner().is_data() => {
+                return Err(AppError::Fields(vec![(field_path(e.path()), value_problem(e.inner()))]))
+            }
+            Err(_) => return Err(AppError::BadRequest("json".into())),
+        };
+        // Nothing but white space after the value.
+        de.end().map_err(|_| AppError::BadRequest("json".into()))?;
+        Ok(Body(t))
+    }
+}
+
+/// Whether a request's `Content-Type` says JSON (`application/json`, or a `+json` type, any parameters).
+fn is_json(req: &Request) -> bool {
+    req.headers()
+        .get(axum::http::header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.split(';').next())
+        .map(|m| m.trim().to_ascii_lowercase())
+        .is_some_and(|m| m == "application/json" || (m.starts_with("application/") && m.ends_with("+json")))
+}
+
+/// A field's path as the request names it: `mapping.0.column`, `purpose`; `body` for the whole.
+fn field_path(path: &serde_path_to_error::Path) -> String {
+    let p = path.to_string();
+    if p == "." || p.is_empty() {
+        "body".into()
+    } else {
+        p.replace(['[', ']'], ".").replace("..", ".").trim_matches('.').to_owned()
+    }
+}
+
+/// The translation key of what is wrong with a value that parsed but does not fit: a missing field, an
+/// unknown choice, a number out of range (a [`Limit`]'s own key), or a value of the wrong type.
+fn value_problem(e: &impl std::fmt::Display) -> &'static str {
+    let text = e.to_string();
+    if text.starts_with("missing field") {
+        "error.required"
+    } else if text.starts_with("unknown variant") {
+        "error.choice"
+    } else if text.contains(LIMIT_KEY) {
+        LIMIT_KEY
+    } else {
+        "error.json_type"
+    }
+}
+
+/// A query string parsed as `T`; a parameter that does not fit is answered 422 naming it, like a body's field.
+pub struct Params<T>(pub T);
+
+impl<T: DeserializeOwned, S: Send + Sync> FromRequestParts<S> for Params<T> {
+    type Rejection = AppError;
+
+    async fn from_request_parts(parts: &mut Parts, _state: &S) -> Result<Self, Self::Rejection> {
+        let query = parts.uri.query().unwrap_or_default();
+        let de = serde_urlencoded::Deserializer::new(form_urlencoded::parse(query.as_bytes()));
+        serde_path_to_error::deserialize(de)
+            .map(Params)
+            .map_err(|e| AppError::Fields(vec![(field_path(e.path()), value_problem(e.inner()))]))
+    }
+}
+
+/// The translation key of a `limit` outside 1 to 500.
+const LIMIT_KEY: &str = "error.limit";
+
+/// How many items a list gives at once: 1 to 500. Read from a query string (text) or JSON (a number).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Limit(pub i64);
+
+impl<'de> Deserialize<'de> for Limit {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V;
+        impl serde::de::Visitor<'_> for V {
+            type Value = Limit;
+            fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+                f.write_str("a whole number from 1 to 500")
+            }
+            fn visit_i64<E: serde::de::Error>(self, n: i64) -> Result<Limit, E> {
+                if (1..=500).contains(&n) {
+                    Ok(Limit(n))
+                } else {
+                    Err(E::custom(LIMIT_KEY))
+                }
+            }
+            fn visit_u64<E: serde::de::Error>(self, n: u64) -> Result<Limit, E> {
+                self.visit_i64(i64::try_from(n).unwrap_or(i64::MAX))
+            }
+            fn visit_str<E: serde::de::Error>(self, s: &str) -> Result<Limit, E> {
+                self.visit_i64(s.trim().parse().map_err(|_| E::custom(LIMIT_KEY))?)
+            }
+        }
+        d.deserialize_any(V)
     }
 }
 
@@ -276,12 +377,13 @@ pub struct Cursor {
     /// The `next` of the previous page; omit for the first page.
     pub after: Option<String>,
     /// How many items at most (1 to 500; 50 when omitted).
-    pub limit: Option<i64>,
+    #[param(value_type = Option<i64>, minimum = 1, maximum = 500)]
+    pub limit: Option<Limit>,
 }
 
 impl Cursor {
     pub fn limit(&self) -> i64 {
-        self.limit.unwrap_or(50).clamp(1, 500)
+        self.limit.map_or(50, |l| l.0)
     }
     pub fn after(&self) -> Option<&str> {
         self.after.as_deref().map(str::trim).filter(|a| !a.is_empty())

@@ -2,7 +2,8 @@
 //! identity opened for a stated purpose (audited), corrections, relatives, merging, and breaking the glass on
 //! another agency's record. The use cases are `haven_app::persons`.
 
-use axum::extract::{Path, Query, State};
+use super::Params;
+use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::response::Response;
 use haven_app::persons as app;
@@ -61,7 +62,7 @@ page!(PersonPage, PersonOut);
 async fn list(
     State(state): State<AppState>,
     Api(v, ..): Api<guards::ViewRecords>,
-    Query(q): Query<Cursor>,
+    Params(q): Params<Cursor>,
 ) -> AppResult<Response> {
     let page = state.store.persons_of_agency(&v.agency.id, q.after(), q.limit()).await?;
     Ok(ok(PersonPage { items: page.items.into_iter().map(PersonOut::from).collect(), next: page.next }))

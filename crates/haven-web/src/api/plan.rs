@@ -3,7 +3,8 @@
 //! the next year; prevention activities and training courses. The use cases are `haven_app::plan`,
 //! `haven_app::prevention` and `haven_app::training`.
 
-use axum::extract::{Path, Query, State};
+use super::Params;
+use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::response::Response;
 use haven_app::plan as app;
@@ -188,7 +189,7 @@ async fn get(
     State(state): State<AppState>,
     Token(v): Token,
     Path(id): Path<String>,
-    Query(q): Query<PeriodQuery>,
+    Params(q): Params<PeriodQuery>,
 ) -> AppResult<Response> {
     let p = app::get(&state, &v, &id).await?;
     let period = match app::chosen_period(&p, &q.period) {

@@ -1,7 +1,8 @@
 //! A plan's periodic report, as the report page builds it (`views::plan_report`): the same sections in the
 //! caller's language as JSON, or the same workbook the page downloads (audited like the page's download).
 
-use axum::extract::{Path, Query, State};
+use super::Params;
+use axum::extract::{Path, State};
 use axum::http::header;
 use axum::response::{IntoResponse, Response};
 use serde::Serialize;
@@ -164,7 +165,7 @@ async fn report(
     Token(v): Token,
     c: Ctx,
     Path(id): Path<String>,
-    Query(p): Query<ReportParams>,
+    Params(p): Params<ReportParams>,
 ) -> AppResult<Response> {
     let plan = haven_app::plan::get(&state, &v, &id).await?;
     let q = ReportQuery::from(p);
@@ -186,7 +187,7 @@ async fn report_workbook(
     Token(v): Token,
     c: Ctx,
     Path(id): Path<String>,
-    Query(p): Query<ReportParams>,
+    Params(p): Params<ReportParams>,
 ) -> AppResult<Response> {
     let plan = haven_app::plan::get(&state, &v, &id).await?;
     let q = ReportQuery::from(p);

@@ -1,9 +1,10 @@
 //! Prevention activities and training courses, which feed the plan's reach and training indicators. The use
 //! cases are `haven_app::prevention` and `haven_app::training`.
 
+use super::Params;
 use std::collections::BTreeMap;
 
-use axum::extract::{Path, Query, State};
+use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::response::Response;
 use haven_domain::plan::ReportPeriod;
@@ -85,7 +86,11 @@ pub struct PreventionList {
 
 /// Prevention activities held in a year, newest first (at most 1,000).
 #[utoipa::path(get, path = "/prevention", tag = "prevention", params(YearQuery), responses((status = 200, body = PreventionList)))]
-async fn activities(State(state): State<AppState>, Token(v): Token, Query(q): Query<YearQuery>) -> AppResult<Response> {
+async fn activities(
+    State(state): State<AppState>,
+    Token(v): Token,
+    Params(q): Params<YearQuery>,
+) -> AppResult<Response> {
     haven_app::plan::require_view(&v)?;
     let rows = state.store.prevention_activities(year_of(&state, &q)?, None, 1000).await?;
     Ok(ok(PreventionList { items: rows.into_iter().map(PreventionOut::from).collect() }))
@@ -173,7 +178,11 @@ pub struct TrainingList {
 
 /// Training courses that ended in a year, newest first (at most 1,000).
 #[utoipa::path(get, path = "/training", tag = "training", params(YearQuery), responses((status = 200, body = TrainingList)))]
-async fn trainings(State(state): State<AppState>, Token(v): Token, Query(q): Query<YearQuery>) -> AppResult<Response> {
+async fn trainings(
+    State(state): State<AppState>,
+    Token(v): Token,
+    Params(q): Params<YearQuery>,
+) -> AppResult<Response> {
     haven_app::plan::require_view(&v)?;
     let rows = state.store.trainings(year_of(&state, &q)?, None, 1000).await?;
     Ok(ok(TrainingList { items: rows.into_iter().map(TrainingOut::from).collect() }))

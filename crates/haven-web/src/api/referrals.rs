@@ -2,7 +2,8 @@
 //! may read the parts of the case its kind opens until the due day ends), declined with a reason, or
 //! completed. The use cases are `haven_app::referrals`.
 
-use axum::extract::{Path, Query, State};
+use super::Params;
+use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::response::Response;
 use haven_app::referrals as app;
@@ -81,7 +82,8 @@ pub struct ListQuery {
     /// `incoming` (sent to the caller's agency; the default) or `outgoing`.
     pub list: Option<String>,
     pub after: Option<String>,
-    pub limit: Option<i64>,
+    #[param(value_type = Option<i64>, minimum = 1, maximum = 500)]
+    pub limit: Option<super::Limit>,
 }
 
 /// The referrals the caller's agency received, or sent.
@@ -89,7 +91,7 @@ pub struct ListQuery {
 async fn list(
     State(state): State<AppState>,
     Api(v, ..): Api<guards::ViewRecords>,
-    Query(q): Query<ListQuery>,
+    Params(q): Params<ListQuery>,
 ) -> AppResult<Response> {
     let incoming = match q.list.as_deref() {
         None | Some("incoming") => true,

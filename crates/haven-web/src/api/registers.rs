@@ -2,7 +2,8 @@
 //! returned by foreign countries with the screening interview. Every new entry is matched at once; its
 //! candidate pairs come back with it. The use cases are `haven_app::registers`.
 
-use axum::extract::{Path, Query, State};
+use super::Params;
+use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::response::Response;
 use haven_app::registers::{absentees, handovers, PersonFields};
@@ -73,7 +74,8 @@ pub struct AbsenteeQuery {
     #[serde(default)]
     pub commune: String,
     pub after: Option<String>,
-    pub limit: Option<i64>,
+    #[param(value_type = Option<i64>, minimum = 1, maximum = 500)]
+    pub limit: Option<super::Limit>,
 }
 
 /// The caller's agency's absentees, optionally of one commune.
@@ -81,7 +83,7 @@ pub struct AbsenteeQuery {
 async fn list_absentees(
     State(state): State<AppState>,
     Api(v, ..): Api<guards::ViewRecords>,
-    Query(q): Query<AbsenteeQuery>,
+    Params(q): Params<AbsenteeQuery>,
 ) -> AppResult<Response> {
     let cursor = Cursor { after: q.after, limit: q.limit };
     let commune = Some(q.commune.trim()).filter(|c| !c.is_empty());
@@ -401,7 +403,7 @@ page!(BatchPage, BatchOut);
 async fn batches(
     State(state): State<AppState>,
     Api(v, ..): Api<guards::ViewRecords>,
-    Query(q): Query<Cursor>,
+    Params(q): Params<Cursor>,
 ) -> AppResult<Response> {
     let rows = handovers::batches(&state, &v, 5000).await?;
     let (items, next) = q.page(rows, |b| &b.id);

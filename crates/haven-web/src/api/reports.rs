@@ -2,7 +2,8 @@
 //! clock, the decision, the persons named, notice to a procuracy, the same-event link and the criminal case a
 //! decision to initiate opens. The use cases are `haven_app::reports`.
 
-use axum::extract::{Path, Query, State};
+use super::Params;
+use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::response::Response;
 use haven_app::reports::{self as app, List};
@@ -125,7 +126,8 @@ pub struct ListQuery {
     pub mine: bool,
     pub after: Option<String>,
     /// 1 to 500; 50 when omitted.
-    pub limit: Option<i64>,
+    #[param(value_type = Option<i64>, minimum = 1, maximum = 500)]
+    pub limit: Option<super::Limit>,
 }
 
 /// A list of the caller's agency's reports, one page at a time.
@@ -133,7 +135,7 @@ pub struct ListQuery {
 async fn list(
     State(state): State<AppState>,
     Api(v, ..): Api<guards::ViewRecords>,
-    Query(q): Query<ListQuery>,
+    Params(q): Params<ListQuery>,
 ) -> AppResult<Response> {
     let list = match q.list.as_deref().map(str::trim).filter(|l| !l.is_empty()) {
         None => List::All,

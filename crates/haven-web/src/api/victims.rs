@@ -3,7 +3,8 @@
 //! Support, consent and reintegration are in `care`, referrals in `referrals`. The use cases are
 //! `haven_app::victims`.
 
-use axum::extract::{Path, Query, State};
+use super::Params;
+use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::response::Response;
 use haven_app::victims as app;
@@ -159,7 +160,8 @@ pub struct VictimListQuery {
     /// visits due within a week, late ones included).
     pub list: Option<String>,
     pub after: Option<String>,
-    pub limit: Option<i64>,
+    #[param(value_type = Option<i64>, minimum = 1, maximum = 500)]
+    pub limit: Option<super::Limit>,
 }
 
 /// A work list of the caller's agency's victim cases.
@@ -167,7 +169,7 @@ pub struct VictimListQuery {
 async fn list(
     State(state): State<AppState>,
     Api(v, ..): Api<guards::ViewRecords>,
-    Query(q): Query<VictimListQuery>,
+    Params(q): Params<VictimListQuery>,
 ) -> AppResult<Response> {
     let lists = app::lists(&state, &v, 5000).await?;
     let rows = match q.list.as_deref() {

@@ -434,3 +434,39 @@ story!(a_persons_files_and_ones_own_account_through_the_api, |app| {
     assert_eq!((s, done["done"].as_bool()), (200, Some(true)), "{done}");
     assert_eq!(c.login("border.officer", "a new long pass phrase 7").await.status, 303, "the new password logs in");
 });
+
+story!(bodies_and_parameters_that_do_not_fit_are_refused_naming_the_field, |app| {
+    let token = token_for(&app, "police.officer").await;
+    let c = app.client();
+    let report = r#"{"kind": "denunciation", "channel": "hotline", "received_date": "01/03/2026", "anonymous": true, "summary": "Người dân báo tin về một đường dây"}"#;
+    // JSON sent as text is refused as such, not read.
+    let (s, err) = c.api_post_raw(&token, "/api/v1/reports", "text/plain", report).await;
+    assert_eq!((s, err["error"].as_str()), (415, Some("media_type")), "{err}");
+    // A value of the wrong type names its field, in the user's language.
+    let wrong = report.replace("\"anonymous\": true", "\"anonymous\": \"có\"");
+    let (s, err) = c.api_post_raw(&token, "/api/v1/reports", "application/json; charset=utf-8", &wrong).await;
+    assert_eq!(s, 422, "{err}");
+    assert_eq!(
+        (err["fields"][0]["field"].as_str(), err["fields"][0]["error"].as_str()),
+        (Some("anonymous"), Some("json_type"))
+    );
+    assert!(err["fields"][0]["message"].as_str().is_some_and(|m| m.contains("không đúng kiểu")), "{err}");
+    // Broken JSON is a 400; the same body well typed is written.
+    let (s, _) = c.api_post_raw(&token, "/api/v1/reports", "application/json", "{\"kind\": ").await;
+    assert_eq!(s, 400);
+    let (s, created) = c.api_post_raw(&token, "/api/v1/reports", "application/json", report).await;
+    assert_eq!(s, 201, "{created}");
+    // A page size outside 1 to 500, or not a number, is refused naming `limit`; one inside is served.
+    for bad in ["-1", "0", "501", "abc"] {
+        let (s, err) = c.api_get(&token, &format!("/api/v1/reports?limit={bad}")).await;
+        assert_eq!((s, err["fields"][0]["field"].as_str()), (422, Some("limit")), "{bad}: {err}");
+        assert_eq!(err["fields"][0]["error"], "limit", "{err}");
+    }
+    let (s, _) = c.api_post_raw(&token, "/api/v1/reports", "application/json", report).await;
+    assert_eq!(s, 201);
+    let (s, page) = c.api_get(&token, "/api/v1/reports?limit=1").await;
+    assert_eq!((s, page["items"].as_array().map(Vec::len)), (200, Some(1)), "{page}");
+    assert!(page["next"].is_string(), "a second page: {page}");
+    let (s, page) = c.api_get(&token, "/api/v1/persons?limit=500").await;
+    assert_eq!(s, 200, "{page}");
+});

@@ -378,6 +378,29 @@ impl Client {
         (s, headers, json)
     }
 
+    /// POST a body as given, with the given `Content-Type`, checking the answer against the document.
+    pub async fn api_post_raw(
+        &self,
+        token: &str,
+        path: &str,
+        content_type: &str,
+        body: &str,
+    ) -> (u16, serde_json::Value) {
+        let r = self
+            .http
+            .post(format!("{}{path}", self.base))
+            .bearer_auth(token)
+            .header(reqwest::header::CONTENT_TYPE, content_type)
+            .body(body.to_owned())
+            .send()
+            .await
+            .expect("API request");
+        let s = r.status().as_u16();
+        let json: serde_json::Value = r.json().await.unwrap_or(serde_json::Value::Null);
+        crate::schema::check_answer("post", path, s, &json);
+        (s, json)
+    }
+
     pub async fn api_get(&self, token: &str, path: &str) -> (u16, serde_json::Value) {
         self.api("get", token, path, None).await
     }
