@@ -496,3 +496,15 @@ story!(a_damaged_utf8_list_is_refused_naming_its_line_instead_of_garbled, |app| 
     assert!(r.body.contains("byte hỏng") && r.body.contains("(3)"), "{}", r.body);
     assert_eq!(app.count_persons("pc-tramy").await, before);
 });
+
+story!(a_file_of_one_endless_line_is_refused_at_once_with_the_right_reason, |app| {
+    let token = token_for(&app, "pc-tramy.clerk").await;
+    let c = app.client();
+    let mut commas = b"Ho ten,Ngay sinh\n".to_vec();
+    commas.extend(std::iter::repeat_n(b',', 19 * 1024 * 1024));
+    let (s, err) = c.api_upload(&token, "/api/v1/imports", &[("kind", "absentees")], ("commas.csv", commas)).await;
+    assert_eq!((s, err["fields"][0]["error"].as_str()), (422, Some("import_line_long")), "{err}");
+    assert!(err["fields"][0]["message"].as_str().is_some_and(|m| m.ends_with("Dòng (2)")), "{err}");
+    // The server answers others meanwhile and after.
+    assert_eq!(c.get("/health").await.status, 200);
+});

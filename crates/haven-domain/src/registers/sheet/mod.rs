@@ -20,6 +20,12 @@ pub const MAX_COLUMNS: usize = 60;
 pub const MAX_UNPACKED: u64 = 200 * 1024 * 1024;
 /// Most characters in one cell.
 pub const MAX_CELL: usize = 4_000;
+/// Longest line of a CSV file, in bytes: a row of the widest sheet of long cells fits; a file of one endless
+/// line (20 MB of commas) is refused before it is split into millions of cells.
+pub const MAX_LINE_BYTES: usize = 256 * 1024;
+/// Most cells a CSV row may have, counting empty ones a spreadsheet leaves after the data; the header's width
+/// is checked against [`MAX_COLUMNS`] after.
+const MAX_ROW_CELLS: usize = 4 * MAX_COLUMNS;
 
 /// A text encoding of a CSV file.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -73,6 +79,10 @@ pub enum SheetError {
     Unreadable,
     /// Text saved as UTF-8 with invalid bytes (the line of the first).
     BrokenUtf8(usize),
+    /// A CSV line longer than [`MAX_LINE_BYTES`] (its number): refused before it is split into cells.
+    LineTooLong(usize),
+    /// A cell longer than [`MAX_CELL`] characters (its address, as A1).
+    CellTooLong(String),
     /// Neither UTF-8 nor recognisably one of the legacy Vietnamese encodings: the user must choose.
     EncodingUnsure,
 }
@@ -91,6 +101,8 @@ impl SheetError {
             SheetError::Empty => "error.import_empty",
             SheetError::Unreadable => "error.import_unreadable",
             SheetError::BrokenUtf8(_) => "error.import_broken_utf8",
+            SheetError::LineTooLong(_) => "error.import_line_long",
+            SheetError::CellTooLong(_) => "error.import_cell_long",
             SheetError::EncodingUnsure => "error.import_encoding_unsure",
         }
     }
@@ -98,8 +110,8 @@ impl SheetError {
     /// The cell, range or line the message names, if any.
     pub fn place(&self) -> Option<String> {
         match self {
-            SheetError::Formula(p) | SheetError::MergedCells(p) => Some(p.clone()),
-            SheetError::BrokenUtf8(line) => Some(line.to_string()),
+            SheetError::Formula(p) | SheetError::MergedCells(p) | SheetError::CellTooLong(p) => Some(p.clone()),
+            SheetError::BrokenUtf8(line) | SheetError::LineTooLong(line) => Some(line.to_string()),
             _ => None,
         }
     }
@@ -186,12 +198,10 @@ fn finish(mut numbered: Vec<(usize, Vec<String>)>, encoding: Option<Encoding>) -
             *h = cell_name(0, i as u32).trim_end_matches('1').to_owned();
         }
     }
-    for row in &mut rows {
+    for (row, line) in rows.iter_mut().zip(&lines) {
         row.resize(headers.len(), String::new());
-        for cell in row.iter_mut() {
-            if cell.chars().count() > MAX_CELL {
-                *cell = cell.chars().take(MAX_CELL).collect();
-            }
+        if let Some(c) = row.iter().position(|cell| cell.chars().count() > MAX_CELL) {
+            return Err(SheetError::CellTooLong(cell_name(*line as u32 - 1, c as u32)));
         }
     }
     Ok(Sheet { headers, rows, lines, encoding })

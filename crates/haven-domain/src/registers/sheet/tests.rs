@@ -315,3 +315,21 @@ fn bytes_that_look_like_no_vietnamese_encoding_ask_the_user_to_choose() {
     // Chosen by the user, the same bytes are read in that encoding.
     assert!(read(&bytes, Some(Encoding::Windows1258)).is_ok());
 }
+
+#[test]
+fn endless_lines_wide_rows_and_long_cells_are_refused_by_name_before_they_cost_memory() {
+    // 20 MB of commas: one line, refused before it is split into twenty million cells.
+    let mut commas = b"Ho ten,Ngay sinh\n".to_vec();
+    commas.extend(std::iter::repeat_n(b',', 20 * 1024 * 1024));
+    assert_eq!(read(&commas, None), Err(SheetError::LineTooLong(2)));
+    // A row of a thousand cells (within the line length) is not a list's row.
+    let wide = format!("Ho ten,Ngay sinh\nMai{}\n", ",x".repeat(1_000));
+    assert_eq!(read(wide.as_bytes(), None), Err(SheetError::TooManyColumns));
+    // A cell over the limit is named, not cut short silently.
+    let long = format!("Ho ten,Ghi chu\nMai,ok\nLan,{}\n", "a".repeat(MAX_CELL + 1));
+    assert_eq!(read(long.as_bytes(), None), Err(SheetError::CellTooLong("B3".into())));
+    assert_eq!(SheetError::CellTooLong("B3".into()).place().as_deref(), Some("B3"));
+    // Trailing empty cells a spreadsheet leaves are fine.
+    let trailing = "Ho ten,Ngay sinh,,,,\nMai,1990,,,,,,,,,\n";
+    assert_eq!(read(trailing.as_bytes(), None).expect("read").rows, vec![vec!["Mai".to_owned(), "1990".to_owned()]]);
+}

@@ -352,6 +352,9 @@ pub(super) fn read_csv(bytes: &[u8], encoding: Option<Encoding>) -> Result<Sheet
         return Err(SheetError::WrongType);
     }
     let (text, enc) = decode(bytes, encoding)?;
+    if let Some(n) = text.split('\n').position(|line| line.len() > MAX_LINE_BYTES) {
+        return Err(SheetError::LineTooLong(n + 1));
+    }
     let first = text.lines().next().unwrap_or_default();
     let delimiter =
         [b',', b';', b'\t'].into_iter().max_by_key(|d| first.bytes().filter(|b| b == d).count()).unwrap_or(b',');
@@ -362,6 +365,9 @@ pub(super) fn read_csv(bytes: &[u8], encoding: Option<Encoding>) -> Result<Sheet
         let record = record.map_err(|_| SheetError::Unreadable)?;
         if rows.len() > MAX_ROWS + 1 {
             return Err(SheetError::TooManyRows);
+        }
+        if record.len() > MAX_ROW_CELLS {
+            return Err(SheetError::TooManyColumns);
         }
         // The csv reader's own line count skips blank lines; the number a person sees in an editor is
         // counted from the record's byte offset instead.
