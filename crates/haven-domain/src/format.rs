@@ -93,6 +93,22 @@ pub fn parse_date(s: &str) -> Option<Date> {
     Date::from_calendar_date(y.parse().ok()?, month, d.parse().ok()?).ok()
 }
 
+/// The first year Haven records events in (a report received, a victim received, a consent given, a support
+/// given): the province's offices and their records begin with the state in 1945, so an earlier day is a
+/// typing error (01/01/0000 once made a report overdue by two thousand years).
+pub const FIRST_EVENT_YEAR: i32 = 1945;
+
+/// A day something happened, as typed: a date from [`FIRST_EVENT_YEAR`] to `today`; otherwise the
+/// translation key of what is wrong.
+pub fn event_day(s: &str, today: Date) -> Result<Date, &'static str> {
+    match parse_date(s) {
+        None => Err("error.date"),
+        Some(d) if d.year() < FIRST_EVENT_YEAR => Err("error.date_too_early"),
+        Some(d) if d > today => Err("error.date_in_future"),
+        Some(d) => Ok(d),
+    }
+}
+
 /// A time of day as people write it: "9:30", "09:30", "9h30", "9h", "9g30", "9 giờ 30", "9 giờ 30 phút", "9.30",
 /// or an hour alone ("9"). `None` for anything else, an hour past 23 or a minute past 59.
 pub fn parse_time_of_day(s: &str) -> Option<time::Time> {
@@ -121,6 +137,18 @@ pub fn parse_time_of_day(s: &str) -> Option<time::Time> {
 mod tests {
     use super::*;
     use time::macros::date;
+
+    #[test]
+    fn an_event_happened_between_1945_and_today() {
+        let today = date!(2026 - 03 - 10);
+        assert_eq!(event_day("01/01/0000", today), Err("error.date_too_early"));
+        assert_eq!(event_day("31/12/1944", today), Err("error.date_too_early"));
+        assert_eq!(event_day("01/01/1945", today), Ok(date!(1945 - 01 - 01)));
+        assert_eq!(event_day("10/03/2026", today), Ok(today));
+        assert_eq!(event_day("11/03/2026", today), Err("error.date_in_future"));
+        assert_eq!(event_day("30/02/2026", today), Err("error.date"));
+        assert_eq!(event_day("", today), Err("error.date"));
+    }
 
     #[test]
     fn vietnamese_numbers() {

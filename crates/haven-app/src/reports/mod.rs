@@ -212,6 +212,8 @@ pub async fn create(app: &App, caller: &Caller, form: NewReportForm) -> Result<O
     if let (Some(d), Some(r)) = (day, received) {
         if d > app.today() {
             f.add("received_date", "error.date_in_future");
+        } else if d.year() < haven_domain::format::FIRST_EVENT_YEAR {
+            f.add("received_date", "error.date_too_early");
         } else if to_millis(r) > app.store.now() {
             f.add("received_time", "error.time_in_future");
         }

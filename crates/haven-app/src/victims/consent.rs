@@ -1,6 +1,5 @@
 //! The person's consents, per purpose, with who gave them, when, until when, and their withdrawal.
 
-use haven_domain::format::parse_date;
 use haven_domain::victims::consent::{self as rules, NewConsent};
 use haven_domain::Action;
 use haven_store::victims::{self as store, NewConsentRow};
@@ -30,11 +29,12 @@ pub struct ConsentForm {
 pub async fn record(app: &App, caller: &Caller, id: &str, form: &ConsentForm) -> Result<Outcome<()>> {
     caller.require(Action::EditRecords)?;
     let v = owned(app, caller, id).await?;
-    let given_on = parse_date(&form.given_on);
+    let given_on = haven_domain::format::event_day(&form.given_on, app.today());
     let expires = optional_date(&form.expires_on);
-    let (Some(given_on), Ok(expires_on)) = (given_on, expires) else {
-        let field = if given_on.is_none() { "consent_given_on" } else { "consent_expires_on" };
-        return Ok(Fields::one(field, "error.date"));
+    let (given_on, expires_on) = match (given_on, expires) {
+        (Ok(g), Ok(e)) => (g, e),
+        (Err(key), _) => return Ok(Fields::one("consent_given_on", key)),
+        (Ok(_), Err(_)) => return Ok(Fields::one("consent_expires_on", "error.date")),
     };
     let target = match form.purpose.as_str() {
         "share_agency" => app.store.agency(form.target_agency.trim()).await?.map(|a| a.id).unwrap_or_default(),

@@ -197,12 +197,7 @@ pub async fn create(app: &App, caller: &Caller, form: &NewVictimForm) -> Result<
         f.add("reception_kind", "error.choice");
     }
     let today = app.today();
-    let received = parse_date(&form.received_on);
-    match received {
-        None => f.add("received_on", "error.date"),
-        Some(d) if d > today => f.add("received_on", "error.date_in_future"),
-        Some(_) => {}
-    }
+    let received = haven_domain::format::event_day(&form.received_on, today).map_err(|k| f.add("received_on", k)).ok();
     let commune = Some(form.commune_code.trim()).filter(|c| !c.is_empty());
     if let Some(code) = commune {
         if !app.store.unit_exists(code).await? {
@@ -501,6 +496,7 @@ pub async fn reopen(app: &App, caller: &Caller, id: &str, form: &ReopenForm) -> 
         _ if !RECEPTION_KINDS.contains(&form.reception_kind.as_str()) => Some(("reopen_kind", "error.choice")),
         None => Some(("reopen_on", "error.date")),
         Some(d) if d > app.today() => Some(("reopen_on", "error.date_in_future")),
+        Some(d) if d.year() < haven_domain::format::FIRST_EVENT_YEAR => Some(("reopen_on", "error.date_too_early")),
         Some(d) if v.closed_on.as_deref().and_then(parse_date).is_some_and(|closed| d < closed) => {
             Some(("reopen_on", "error.reopen_before_close"))
         }

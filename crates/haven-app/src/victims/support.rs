@@ -1,7 +1,6 @@
 //! The supports of Law 53/2024 Art. 37 a victim is entitled to (from the profile's regimes), how each
 //! stands today, and what was given, within each regime's limits.
 
-use haven_domain::format::parse_date;
 use haven_domain::victims::support::{self, CaseDates, Given};
 use haven_domain::Action;
 use haven_store::victims::{self as store, NewSupport, VictimCase};
@@ -59,12 +58,9 @@ pub async fn give(app: &App, caller: &Caller, id: &str, form: &SupportForm) -> R
     let mut cmd = app.store.command(&caller.actor()).await?;
     let v = &super::workable_in(app, &mut cmd, caller, id, "support").await?;
     let mut f = Fields::default();
-    let on = parse_date(&form.given_on);
+    let on = haven_domain::format::event_day(&form.given_on, app.today()).map_err(|k| f.add("given_on", k)).ok();
     let quantity = whole(&form.quantity);
     let amount = whole(&form.amount_vnd);
-    if on.is_none() {
-        f.add("given_on", "error.date");
-    }
     if quantity.is_none() {
         f.add("quantity", "error.number");
     }

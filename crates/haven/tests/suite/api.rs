@@ -451,6 +451,14 @@ story!(bodies_and_parameters_that_do_not_fit_are_refused_naming_the_field, |app|
         (Some("anonymous"), Some("json_type"))
     );
     assert!(err["fields"][0]["message"].as_str().is_some_and(|m| m.contains("không đúng kiểu")), "{err}");
+    // A day before the state's records begin is a typing error, refused on its field.
+    let ancient = report.replace("01/03/2026", "01/01/0000");
+    let (s, err) = c.api_post_raw(&token, "/api/v1/reports", "application/json", &ancient).await;
+    assert_eq!(s, 422, "{err}");
+    assert_eq!(
+        (err["fields"][0]["field"].as_str(), err["fields"][0]["error"].as_str()),
+        (Some("received_date"), Some("date_too_early"))
+    );
     // Broken JSON is a 400; the same body well typed is written.
     let (s, _) = c.api_post_raw(&token, "/api/v1/reports", "application/json", "{\"kind\": ").await;
     assert_eq!(s, 400);
