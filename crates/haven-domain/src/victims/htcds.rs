@@ -130,9 +130,13 @@ impl Picklists {
     }
 }
 
-/// A country as ISO 3166-1 alpha-2 (the standard's choice): two capital letters.
+/// The ISO 3166-1 list (code, tab, English short name per line), from `profiles/standards/iso3166-1.txt`.
+const COUNTRIES: &str = include_str!("../../../../profiles/standards/iso3166-1.txt");
+
+/// A country as ISO 3166-1 alpha-2 (the standard's choice): a code on the ISO list, in capitals. Two capital
+/// letters are not enough: "XX" or "EU" is no country a person comes from or goes to.
 pub fn is_country(code: &str) -> bool {
-    code.len() == 2 && code.bytes().all(|b| b.is_ascii_uppercase())
+    code.len() == 2 && COUNTRIES.lines().filter(|l| !l.starts_with('#')).any(|l| l.split('\t').next() == Some(code))
 }
 
 #[cfg(test)]
@@ -175,5 +179,7 @@ mod tests {
     fn countries_are_two_capital_letters() {
         assert!(is_country("KH") && is_country("CN"));
         assert!(!is_country("kh") && !is_country("KHM") && !is_country(""));
+        assert!(!is_country("XX") && !is_country("EU") && !is_country("ZZ"), "two capitals are not a country");
+        assert_eq!(COUNTRIES.lines().filter(|l| !l.starts_with('#')).count(), 249);
     }
 }
