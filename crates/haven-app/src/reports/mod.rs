@@ -225,6 +225,8 @@ pub async fn create(app: &App, caller: &Caller, form: NewReportForm) -> Result<O
     let summary = form.summary.trim();
     if summary.chars().count() < 10 {
         f.add("summary", "error.summary");
+    } else if summary.chars().count() > crate::input::MAX_TEXT {
+        f.add("summary", "error.too_long");
     }
     let commune = Some(form.commune_code.trim()).filter(|c| !c.is_empty());
     if let Some(code) = commune {
@@ -294,9 +296,11 @@ pub struct ClassifyForm {
 /// with the reason and the day it was classified.
 pub async fn classify(app: &App, caller: &Caller, id: &str, form: &ClassifyForm) -> Result<Outcome<()>> {
     caller.require(Action::EditRecords)?;
+    // The two outcomes the form offers; anything else is refused, never read as "not related".
     let classification = match form.outcome.as_str() {
         "offence" => Classification::Offence { code: form.offence_code.trim().to_owned() },
-        _ => Classification::NotRelated { forwarded_to: form.forwarded_to.trim().to_owned() },
+        "not_related" => Classification::NotRelated { forwarded_to: form.forwarded_to.trim().to_owned() },
+        _ => return Ok(Fields::one("outcome", "error.choice")),
     };
     let mut cmd = app.store.command(&caller.actor()).await?;
     let r = owned_in(&mut cmd, caller, id).await?;

@@ -326,10 +326,19 @@ async fn changed(
     .await
 }
 
+/// What a report was classified as.
+#[derive(Clone, Copy, Debug, Deserialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum ClassifyOutcome {
+    /// A suspected offence (give its code).
+    Offence,
+    /// Not related to trafficking (say where it was forwarded).
+    NotRelated,
+}
+
 #[derive(Deserialize, ToSchema)]
 pub struct ClassifyIn {
-    /// `offence` or `not_related`.
-    pub outcome: String,
+    pub outcome: ClassifyOutcome,
     /// For an offence: its code in the profile.
     #[serde(default)]
     pub offence_code: String,
@@ -352,7 +361,11 @@ async fn classify(
     Body(c): Body<ClassifyIn>,
 ) -> AppResult<Response> {
     let form = app::ClassifyForm {
-        outcome: c.outcome,
+        outcome: match c.outcome {
+            ClassifyOutcome::Offence => "offence",
+            ClassifyOutcome::NotRelated => "not_related",
+        }
+        .to_owned(),
         offence_code: c.offence_code,
         forwarded_to: c.forwarded_to,
         reason: c.reason,

@@ -464,6 +464,21 @@ story!(bodies_and_parameters_that_do_not_fit_are_refused_naming_the_field, |app|
     assert_eq!(s, 400);
     let (s, created) = c.api_post_raw(&token, "/api/v1/reports", "application/json", report).await;
     assert_eq!(s, 201, "{created}");
+    // An outcome the procedure does not have is refused, not stored as "not related"; so is a summary the
+    // length of a book.
+    let id = created["id"].as_str().expect("id");
+    let maybe = json!({"outcome": "maybe", "reason": "Chưa rõ", "forwarded_to": "Công an xã"});
+    let (s, err) = c.api_post(&token, &format!("/api/v1/reports/{id}/classification"), &maybe).await;
+    assert_eq!(s, 422, "{err}");
+    assert_eq!(
+        (err["fields"][0]["field"].as_str(), err["fields"][0]["error"].as_str()),
+        (Some("outcome"), Some("choice"))
+    );
+    let (_, report_now) = c.api_get(&token, &format!("/api/v1/reports/{id}")).await;
+    assert_eq!(report_now["classification"], serde_json::Value::Null, "nothing classified");
+    let book = report.replace("Người dân báo tin về một đường dây", &"Một đường dây. ".repeat(200));
+    let (s, err) = c.api_post_raw(&token, "/api/v1/reports", "application/json", &book).await;
+    assert_eq!((s, err["fields"][0]["error"].as_str()), (422, Some("too_long")), "{err}");
     // A page size outside 1 to 500, or not a number, is refused naming `limit`; one inside is served.
     for bad in ["-1", "0", "501", "abc"] {
         let (s, err) = c.api_get(&token, &format!("/api/v1/reports?limit={bad}")).await;
