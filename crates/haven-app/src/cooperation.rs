@@ -225,6 +225,10 @@ pub async fn linked(app: &App, caller: &Caller, r: &RequestRow) -> Result<Vec<Li
 /// overdue.
 pub async fn list(app: &App, caller: &Caller, list: Option<&str>, limit: i64) -> Result<(Vec<RequestRow>, i64, i64)> {
     caller.require(Action::ViewRecords)?;
+    if list.is_some_and(|l| !["", "awaiting", "overdue", "all"].contains(&l)) {
+        // A list that does not exist is not the default one.
+        return Err(Error::BadRequest("list".into()));
+    }
     let today = app.today();
     let requests = app.store.cooperation_of_agency(&caller.agency.id, limit).await?;
     let rows = requests.into_iter().filter(|r| listed(list, r.status(today)).1).collect();

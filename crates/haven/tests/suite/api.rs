@@ -492,4 +492,8 @@ story!(bodies_and_parameters_that_do_not_fit_are_refused_naming_the_field, |app|
     assert!(page["next"].is_string(), "a second page: {page}");
     let (s, page) = c.api_get(&token, "/api/v1/persons?limit=500").await;
     assert_eq!(s, 200, "{page}");
+    // A list that does not exist is refused, not answered with the default one.
+    let (s, err) = c.api_get(&token, "/api/v1/cooperation?list=nonsense").await;
+    assert_eq!(s, 400, "{err}");
+    assert_eq!(c.api_get(&token, "/api/v1/cooperation?list=overdue").await.0, 200);
 });

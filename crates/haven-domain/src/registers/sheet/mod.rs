@@ -83,6 +83,9 @@ pub enum SheetError {
     LineTooLong(usize),
     /// A cell longer than [`MAX_CELL`] characters (its address, as A1).
     CellTooLong(String),
+    /// A cell holding a spreadsheet's error value (`#REF!`, `#N/A`, ...), its address: the value was lost
+    /// when the sheet was made, and reading it as empty would drop it silently.
+    ErrorCell(String),
     /// Neither UTF-8 nor recognisably one of the legacy Vietnamese encodings: the user must choose.
     EncodingUnsure,
 }
@@ -103,6 +106,7 @@ impl SheetError {
             SheetError::BrokenUtf8(_) => "error.import_broken_utf8",
             SheetError::LineTooLong(_) => "error.import_line_long",
             SheetError::CellTooLong(_) => "error.import_cell_long",
+            SheetError::ErrorCell(_) => "error.import_error_cell",
             SheetError::EncodingUnsure => "error.import_encoding_unsure",
         }
     }
@@ -110,7 +114,10 @@ impl SheetError {
     /// The cell, range or line the message names, if any.
     pub fn place(&self) -> Option<String> {
         match self {
-            SheetError::Formula(p) | SheetError::MergedCells(p) | SheetError::CellTooLong(p) => Some(p.clone()),
+            SheetError::Formula(p)
+            | SheetError::MergedCells(p)
+            | SheetError::CellTooLong(p)
+            | SheetError::ErrorCell(p) => Some(p.clone()),
             SheetError::BrokenUtf8(line) | SheetError::LineTooLong(line) => Some(line.to_string()),
             _ => None,
         }
@@ -164,6 +171,23 @@ pub fn cell_name(row: u32, col: u32) -> String {
         c = (c - 1) / 26;
     }
     format!("{name}{}", row + 1)
+}
+
+/// Whether a cell holds one of the error values spreadsheets write in place of a value they lost.
+pub fn is_error_literal(cell: &str) -> bool {
+    matches!(
+        cell.trim(),
+        "#REF!"
+            | "#N/A"
+            | "#VALUE!"
+            | "#DIV/0!"
+            | "#NAME?"
+            | "#NUM!"
+            | "#NULL!"
+            | "#SPILL!"
+            | "#CALC!"
+            | "#GETTING_DATA"
+    )
 }
 
 /// How many of the first rows are searched for the header row.

@@ -333,3 +333,12 @@ fn endless_lines_wide_rows_and_long_cells_are_refused_by_name_before_they_cost_m
     let trailing = "Ho ten,Ngay sinh,,,,\nMai,1990,,,,,,,,,\n";
     assert_eq!(read(trailing.as_bytes(), None).expect("read").rows, vec![vec!["Mai".to_owned(), "1990".to_owned()]]);
 }
+
+#[test]
+fn a_lost_value_is_refused_by_its_cell_not_read_as_empty() {
+    let csv = "Ho ten,Ngay sinh\nMai,1990\nLan,#REF!\n";
+    assert_eq!(read(csv.as_bytes(), None), Err(SheetError::ErrorCell("B3".into())));
+    let error_cell = raw_workbook(r#"<row r="2"><c r="A2" t="e"><v>#N/A</v></c></row>"#);
+    assert_eq!(read(&error_cell, None), Err(SheetError::ErrorCell("A2".into())));
+    assert!(!is_error_literal("#1 Nguyễn Huệ") && is_error_literal(" #DIV/0! "));
+}

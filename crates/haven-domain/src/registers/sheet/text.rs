@@ -376,6 +376,9 @@ pub(super) fn read_csv(bytes: &[u8], encoding: Option<Encoding>) -> Result<Sheet
         if let Some(c) = row.iter().position(|c| c.starts_with('=')) {
             return Err(SheetError::Formula(cell_name(line as u32 - 1, c as u32)));
         }
+        if let Some(c) = row.iter().position(|c| is_error_literal(c)) {
+            return Err(SheetError::ErrorCell(cell_name(line as u32 - 1, c as u32)));
+        }
         if row.iter().any(|c| !c.is_empty()) {
             rows.push((line, row));
         }

@@ -188,7 +188,17 @@ pub(super) fn read_cells(bytes: &[u8]) -> Result<Sheet, SheetError> {
     let mut cells: std::collections::BTreeMap<u32, Vec<(u32, String)>> = std::collections::BTreeMap::new();
     let (mut first_col, mut last_col) = (u32::MAX, 0u32);
     while let Some(cell) = reader.next_cell().map_err(|_| SheetError::Unreadable)? {
-        let text = cell_text(&Data::from(cell.get_value().clone()));
+        let value = Data::from(cell.get_value().clone());
+        if matches!(value, Data::Error(_)) {
+            // `#REF!`, `#N/A`: a value the spreadsheet lost, not an empty cell.
+            let (r, c) = cell.get_position();
+            return Err(SheetError::ErrorCell(cell_name(r, c)));
+        }
+        let text = cell_text(&value);
+        if is_error_literal(&text) {
+            let (r, c) = cell.get_position();
+            return Err(SheetError::ErrorCell(cell_name(r, c)));
+        }
         if text.is_empty() {
             continue;
         }
