@@ -36,19 +36,21 @@ impl std::error::Error for Busy {}
 /// SQLite's busy or locked codes (another process held the lock past the busy timeout), or PostgreSQL's
 /// lock timeout, serialisation failure or deadlock. Anything else is a real failure.
 pub fn is_busy(e: &anyhow::Error) -> bool {
-    e.chain().any(|cause| {
-        if cause.downcast_ref::<Busy>().is_some() {
-            return true;
-        }
-        let Some(sqlx::Error::Database(db)) = cause.downcast_ref::<sqlx::Error>() else { return false };
-        // SQLite: 5 SQLITE_BUSY, 6 SQLITE_LOCKED and their extended codes (261, 517, 773...); PostgreSQL:
-        // 55P03 lock_not_available, 40001 serialization_failure, 40P01 deadlock_detected.
-        let code = db.code().unwrap_or_default();
-        let sqlite_busy = code.parse::<u32>().is_ok_and(|c| c & 0xff == 5 || c & 0xff == 6);
-        sqlite_busy
-            || matches!(code.as_ref(), "55P03" | "40001" | "40P01")
-            || db.message().contains("database is locked")
-    })
+    // A `Busy` added as context is found by the error's own downcast, not by walking the chain.
+    e.downcast_ref::<Busy>().is_some()
+        || e.chain().any(|cause| {
+            if cause.downcast_ref::<Busy>().is_some() {
+                return true;
+            }
+            let Some(sqlx::Error::Database(db)) = cause.downcast_ref::<sqlx::Error>() else { return false };
+            // SQLite: 5 SQLITE_BUSY, 6 SQLITE_LOCKED and their extended codes (261, 517, 773...); PostgreSQL:
+            // 55P03 lock_not_available, 40001 serialization_failure, 40P01 deadlock_detected.
+            let code = db.code().unwrap_or_default();
+            let sqlite_busy = code.parse::<u32>().is_ok_and(|c| c & 0xff == 5 || c & 0xff == 6);
+            sqlite_busy
+                || matches!(code.as_ref(), "55P03" | "40001" | "40P01")
+                || db.message().contains("database is locked")
+        })
 }
 
 /// A transaction on whichever backend is in use.
@@ -454,7 +456,16 @@ pub(crate) fn now_millis() -> i64 {
 
 #[cfg(test)]
 mod tests {
-    use super::{render, Backend, MIGRATIONS};
+    use super::{is_busy, render, Backend, Busy, MIGRATIONS};
+
+    /// A busy writer is told apart from a failure however it was wrapped.
+    #[test]
+    fn busy_is_found_as_the_error_as_context_and_under_context() {
+        assert!(is_busy(&anyhow::Error::new(Busy)));
+        assert!(is_busy(&anyhow::anyhow!("database is locked").context(Busy)));
+        assert!(is_busy(&anyhow::Error::new(Busy).context("writing a report")));
+        assert!(!is_busy(&anyhow::anyhow!("no such table: persons")));
+    }
 
     /// Every migration file is registered, in order, under the version and name its file carries: a file
     /// written and forgotten would never run.

@@ -10,6 +10,7 @@ use anyhow::{bail, Context};
 use haven_app::imports::neutralise;
 use haven_linkage::compare::Kind;
 use haven_linkage::link::{explain, explain_line, link, Field, Options, Table};
+use haven_linkage::lists::{self, List};
 use haven_linkage::normalise::place_name;
 
 /// One `--field` argument: `KIND[/LABEL]=LEFTCOL[+COL...]:RIGHTCOL[+COL...]`. Columns joined with `+` are
@@ -38,125 +39,10 @@ impl FieldArg {
     }
 }
 
-/// A CSV file read into the columns the fields need.
-struct Csv {
-    ids: Vec<String>,
-    /// columns[field][row]
-    columns: Vec<Vec<String>>,
-}
-
-/// Longest line read, in bytes: a list's line is a few hundred; a longer one is refused before it is held in
-/// memory (a file of one endless line would otherwise be read whole).
-const MAX_LINE: usize = 64 * 1024;
-/// Longest value compared, in characters: names, dates and places are short, and comparing a value costs in
-/// proportion to its length squared (one name of 1.4 million characters once took 6 GB).
-const MAX_VALUE: usize = 1_000;
-
-/// A reader that fails on a line longer than [`MAX_LINE`], before the CSV reader buffers it.
-struct LineCap<R> {
-    inner: R,
-    /// Bytes since the last line break.
-    run: usize,
-    /// The 1-based line being read.
-    line: usize,
-}
-
-impl<R: std::io::Read> std::io::Read for LineCap<R> {
-    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
-        let n = self.inner.read(buf)?;
-        for b in &buf[..n] {
-            if *b == b'\n' {
-                self.run = 0;
-                self.line += 1;
-            } else {
-                self.run += 1;
-                if self.run > MAX_LINE {
-                    return Err(std::io::Error::new(
-                        std::io::ErrorKind::InvalidData,
-                        format!("line {} is longer than {MAX_LINE} bytes", self.line),
-                    ));
-                }
-            }
-        }
-        Ok(n)
-    }
-}
-
-/// Read the id column and the fields' columns of a CSV file, refusing what would link the wrong records or
-/// none: ragged rows, unclosed quotes, empty or repeated ids, values too long to be a name or a date. Each
-/// refusal names the file and the line; values are never printed.
-fn read_csv(path: &Path, id: &str, fields: &[Vec<String>]) -> anyhow::Result<Csv> {
+/// A list file read into the columns the fields need ([`haven_linkage::lists::read`] says what it refuses).
+fn read_csv(path: &Path, id: &str, fields: &[Vec<String>]) -> anyhow::Result<List> {
     let file = std::fs::File::open(path).with_context(|| format!("opening {}", path.display()))?;
-    let mut reader = csv::ReaderBuilder::new().flexible(true).from_reader(LineCap {
-        inner: std::io::BufReader::new(file),
-        run: 0,
-        line: 1,
-    });
-    let at = |line: u64| format!("{} line {line}", path.display());
-    let headers: Vec<String> = reader
-        .headers()
-        .map_err(|e| refusal(&e, path))?
-        .iter()
-        .map(|h| h.trim_start_matches('\u{feff}').trim().to_owned())
-        .collect();
-    let col = |name: &str| {
-        headers
-            .iter()
-            .position(|h| h == name)
-            .with_context(|| format!("{} has no column {name:?} (it has: {})", path.display(), headers.join(", ")))
-    };
-    let id_col = col(id)?;
-    let field_cols: Vec<Vec<usize>> =
-        fields.iter().map(|cols| cols.iter().map(|c| col(c)).collect()).collect::<anyhow::Result<_>>()?;
-    let mut ids = Vec::new();
-    let mut seen: HashMap<String, u64> = HashMap::new();
-    let mut columns: Vec<Vec<String>> = vec![Vec::new(); fields.len()];
-    let mut record = csv::StringRecord::new();
-    loop {
-        match reader.read_record(&mut record) {
-            Ok(true) => {}
-            Ok(false) => break,
-            Err(e) => return Err(refusal(&e, path)),
-        }
-        let line = record.position().map_or(0, |p| p.line());
-        // A quote left open swallows the lines after it into one value; no value of a list spans lines.
-        if let Some(c) = record.iter().position(|v| v.contains(['\n', '\r'])) {
-            let column = headers.get(c).map_or_else(|| format!("{}", c + 1), |h| format!("{h:?}"));
-            bail!("{}: the value in column {column} runs over several lines (a quote not closed?)", at(line));
-        }
-        if record.len() != headers.len() {
-            bail!("{}: {} columns where the header has {}", at(line), record.len(), headers.len());
-        }
-        if let Some(c) = record.iter().position(|v| v.chars().count() > MAX_VALUE) {
-            bail!("{}: the value in column {:?} is longer than {MAX_VALUE} characters", at(line), headers[c]);
-        }
-        let id = record.get(id_col).unwrap_or("").trim().to_owned();
-        if id.is_empty() {
-            bail!("{}: the id (column {id:?}) is empty", at(line), id = headers[id_col]);
-        }
-        if let Some(first) = seen.insert(id.clone(), line) {
-            bail!("{}: the same id as line {first}; each record needs its own", at(line));
-        }
-        ids.push(id);
-        for (f, cols) in field_cols.iter().enumerate() {
-            let value = cols.iter().filter_map(|c| record.get(*c)).map(str::trim).filter(|v| !v.is_empty());
-            columns[f].push(value.collect::<Vec<_>>().join(" "));
-        }
-    }
-    Ok(Csv { ids, columns })
-}
-
-/// A CSV reader's error as a refusal naming the file and the line.
-fn refusal(e: &csv::Error, path: &Path) -> anyhow::Error {
-    match e.kind() {
-        csv::ErrorKind::Utf8 { pos, .. } => anyhow::anyhow!(
-            "{} line {}: not UTF-8 text (save the file as CSV UTF-8)",
-            path.display(),
-            pos.as_ref().map_or(0, |p| p.line())
-        ),
-        csv::ErrorKind::Io(io) => anyhow::anyhow!("{}: {io}", path.display()),
-        _ => anyhow::anyhow!("{}: not a readable CSV file", path.display()),
-    }
+    Ok(lists::read(std::io::BufReader::new(file), &path.display().to_string(), id, fields)?)
 }
 
 /// Whether two paths name the same file (the second may not exist yet).
@@ -346,10 +232,10 @@ mod tests {
         assert!(!e.contains("l1"), "ids are not printed: {e}");
         let e = refused("id,name,dob\nl1,\"Nguyễn Thị Hoa,1995\nl2,Lê Văn Đức,1990\n");
         assert!(e.contains("line 2: the value in column \"name\" runs over several lines"), "{e}");
-        let long = format!("id,name,dob\nl1,{},1995\n", "a".repeat(MAX_VALUE + 1));
+        let long = format!("id,name,dob\nl1,{},1995\n", "a".repeat(lists::MAX_VALUE + 1));
         let e = refused(&long);
         assert!(e.ends_with("line 2: the value in column \"name\" is longer than 1000 characters"), "{e}");
-        let endless = format!("id,name,dob\nl1,{}", "a ".repeat(MAX_LINE));
+        let endless = format!("id,name,dob\nl1,{}", "a ".repeat(lists::MAX_LINE));
         let e = refused(&endless);
         assert!(e.contains("line 2 is longer than 65536 bytes"), "{e}");
         let e = run_on(b"id,name,dob\nl1,Nguy\xe1n,1995\n", RIGHT, false).expect_err("refused");
