@@ -39,6 +39,9 @@ const MAX_POOL: usize = 200;
 pub const PER_ENTRY: usize = 5;
 /// People compared per short transaction when the queue is drained.
 const DRAIN_CHUNK: i64 = 50;
+/// The pause between two chunks of a drain, within which other writers take their turn.
+const DRAIN_PAUSE_MIN: std::time::Duration = std::time::Duration::from_millis(5);
+const DRAIN_PAUSE_MAX: std::time::Duration = std::time::Duration::from_millis(100);
 const MODEL: &str = "registers";
 
 /// The fields compared, in the order explanations list them.
@@ -512,6 +515,7 @@ impl crate::Store {
                 return Ok(done);
             };
             let request_id = format!("matching:{}", import_id.as_deref().unwrap_or("queue"));
+            let began = std::time::Instant::now();
             let mut cmd = self.command(&crate::Actor { user_id, agency_id, request_id }).await?;
             let ids: Vec<String> = sqlx::query_scalar(&format!(
                 "SELECT person_id FROM match_queue WHERE user_id = $1 AND agency_id = $2 \
@@ -533,6 +537,11 @@ impl crate::Store {
             cmd.commit().await?;
             done += ids.len();
             progress(done);
+            // Writers of this process queue in order, but a writer in another process (the server beside a
+            // `haven import`) waits in SQLite's busy handler, asleep between tries: a drain that took the
+            // lock again at once would keep it out until its bounded wait ran out. A pause of a quarter of
+            // the chunk's time lets it in.
+            tokio::time::sleep((began.elapsed() / 4).clamp(DRAIN_PAUSE_MIN, DRAIN_PAUSE_MAX)).await;
         }
     }
 
