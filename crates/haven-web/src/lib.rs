@@ -192,24 +192,30 @@ async fn render_errors(State(state): State<AppState>, req: Request, next: Next) 
         _ => "error.bad_request",
     });
     let retry_after = resp.headers().get(header::RETRY_AFTER).cloned();
-    let mut out = render_error(&state, api, lang, status, key, marker.as_ref(), &path_and_query, &request_id);
+    let asked = Asked { api, lang, path_and_query: &path_and_query, request_id: &request_id };
+    let mut out = render_error(&state, &asked, status, key, marker.as_ref());
     if let Some(v) = retry_after {
         out.headers_mut().insert(header::RETRY_AFTER, v);
     }
     out
 }
 
-#[allow(clippy::too_many_arguments)]
-fn render_error(
-    state: &AppState,
+/// What an error answers: whether the API or a page asked, in which language, for what, under which id.
+struct Asked<'a> {
     api: bool,
     lang: Lang,
+    path_and_query: &'a str,
+    request_id: &'a str,
+}
+
+fn render_error(
+    state: &AppState,
+    asked: &Asked<'_>,
     status: StatusCode,
     key: &'static str,
     marker: Option<&ErrorMarker>,
-    path_and_query: &str,
-    request_id: &str,
 ) -> Response {
+    let Asked { api, lang, path_and_query, request_id } = *asked;
     if api && marker.is_some_and(|m| !m.fields.is_empty()) {
         let fields: Vec<serde_json::Value> = marker
             .map(|m| m.fields.as_slice())
