@@ -19,7 +19,7 @@ use serde::Deserialize;
 use crate::ctx::{self as guards, Can, CsrfForm, Viewer};
 use crate::error::AppResult;
 use crate::page::{display, display_opt, ok, render, Ctx, FormState};
-use crate::views::pager::{PageQuery, Pager};
+use crate::views::pager::{find_typed, PageQuery, Pager, Typed};
 use crate::views::sharing::{self, Sharing};
 use crate::views::table::{send, Cell, Download, Table, DOWNLOAD_LIMIT};
 use crate::views::{agencies_of_kind, agency_name};
@@ -113,13 +113,11 @@ async fn list(
     c: Ctx,
     Query(q): Query<ListQuery>,
 ) -> AppResult<Response> {
-    let mut not_found = None;
-    if let Some(number) = q.number.as_deref().map(str::trim).filter(|n| !n.is_empty()) {
-        if let Some(id) = app::find_by_number(&state, &viewer, number).await? {
-            return Ok(Redirect::to(&format!("/cases/{id}")).into_response());
-        }
-        not_found = Some(number.to_owned());
-    }
+    let find = async |number: &str| app::find_by_number(&state, &viewer, number).await;
+    let not_found = match find_typed(q.number.as_deref(), "/cases", find).await? {
+        Typed::Open(page) => return Ok(page),
+        Typed::NotFound(typed) => typed,
+    };
     let list = list_of(q.list.as_deref(), &viewer)?;
     let page = app::page(&state, &viewer, list == "sent", q.page.cursor(), PAGE).await?;
     let (own, sent) = app::counts(&state, &viewer).await?;

@@ -25,6 +25,7 @@ use time::Date;
 use crate::ctx::{self as guards, Can, CsrfForm, Viewer};
 use crate::error::AppResult;
 use crate::page::{ok, render, Ctx, FormState};
+use crate::views::pager::{find_typed, Typed};
 use crate::views::sharing::{self, Sharing};
 use crate::views::table::{send, Cell, Download, Table};
 use crate::views::{agencies_of_kind, agency_name, person_links, PersonLink};
@@ -119,13 +120,11 @@ async fn list(
     Query(q): Query<ListQuery>,
 ) -> AppResult<Response> {
     // A case code typed in the search box opens that report when the viewer may see it.
-    let mut not_found = None;
-    if let Some(code) = q.code.as_deref().map(str::trim).filter(|c| !c.is_empty()) {
-        if let Some(id) = app::find_by_code(&state, &viewer, code).await? {
-            return Ok(Redirect::to(&format!("/reports/{id}")).into_response());
-        }
-        not_found = Some(code.to_owned());
-    }
+    let find = async |code: &str| app::find_by_code(&state, &viewer, code).await;
+    let not_found = match find_typed(q.code.as_deref(), "/reports", find).await? {
+        Typed::Open(page) => return Ok(page),
+        Typed::NotFound(typed) => typed,
+    };
     let (list, mine, mut lines) = lines_of(&state, &viewer, &q).await?;
     let more = lines.len() as i64 > PAGE;
     lines.truncate(PAGE as usize);

@@ -1,8 +1,34 @@
 //! Keyset paging for list pages: where this page sits in its list ("21–40 of 230"), the link to the next
 //! page and the way back to the first. The position travels in the address (`from`) for display only; what
 //! the page shows is decided by the cursor (`after`), so a tampered `from` misleads no one but its author.
+//! And the find box above a list ([`find_typed`]).
 
+use axum::response::{IntoResponse, Redirect, Response};
 use serde::Deserialize;
+
+use crate::error::AppResult;
+
+/// What a list's find box led to.
+pub enum Typed {
+    /// The page of the record found.
+    Open(Response),
+    /// The text that found nothing, said above the list (`None` when nothing was typed).
+    NotFound(Option<String>),
+}
+
+/// A list's find box: the text typed (trimmed; blank is nothing) looked up with `find`, which answers the id of
+/// a record the viewer may open (another agency's record is "not found" alike); found, its page at `{base}/{id}`.
+pub async fn find_typed(
+    typed: Option<&str>,
+    base: &str,
+    find: impl AsyncFnOnce(&str) -> haven_app::Result<Option<String>>,
+) -> AppResult<Typed> {
+    let Some(text) = typed.map(str::trim).filter(|t| !t.is_empty()) else { return Ok(Typed::NotFound(None)) };
+    Ok(match find(text).await? {
+        Some(id) => Typed::Open(Redirect::to(&format!("{base}/{id}")).into_response()),
+        None => Typed::NotFound(Some(text.to_owned())),
+    })
+}
 
 /// A list page's place in its list, as `pager.html` shows it.
 pub struct Pager {

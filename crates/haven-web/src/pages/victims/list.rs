@@ -3,7 +3,7 @@
 
 use askama::Template;
 use axum::extract::{Query, State};
-use axum::response::{IntoResponse, Redirect, Response};
+use axum::response::Response;
 use haven_app::victims as app;
 use haven_domain::format::parse_date;
 use haven_store::victims::{CaseFilter, VictimLine};
@@ -13,7 +13,7 @@ use time::Date;
 use crate::ctx::{self as guards, Can, CsrfForm};
 use crate::error::AppResult;
 use crate::page::{display, ok, Ctx};
-use crate::views::pager::{PageQuery, Pager};
+use crate::views::pager::{find_typed, PageQuery, Pager, Typed};
 use crate::views::table::{send, Cell, Download, Table, DOWNLOAD_LIMIT};
 use crate::AppState;
 
@@ -94,13 +94,11 @@ pub(super) async fn list(
     Query(q): Query<ListQuery>,
 ) -> AppResult<Response> {
     // A case code typed in the search box opens that case when the viewer may open it.
-    let mut not_found = None;
-    if let Some(code) = q.code.as_deref().map(str::trim).filter(|c| !c.is_empty()) {
-        if let Some(id) = app::find_by_code(&state, &viewer, code).await? {
-            return Ok(Redirect::to(&format!("/victims/{id}")).into_response());
-        }
-        not_found = Some(code.to_owned());
-    }
+    let find = async |code: &str| app::find_by_code(&state, &viewer, code).await;
+    let not_found = match find_typed(q.code.as_deref(), "/victims", find).await? {
+        Typed::Open(page) => return Ok(page),
+        Typed::NotFound(typed) => typed,
+    };
     let (show, filter) = filter_of(q.show.as_deref())?;
     let t = state.today();
     let first_page = q.page.cursor().is_none();
