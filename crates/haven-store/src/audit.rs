@@ -150,14 +150,8 @@ pub(crate) async fn lock_head(db: &Db, tx: &mut Tx) -> anyhow::Result<Head> {
     Ok(Head { seq: row.try_get(0)?, hash: row.try_get(1)? })
 }
 
-pub(crate) async fn append(
-    tx: &mut Tx,
-    head: &mut Head,
-    signer: &SigningKey,
-    actor: &Actor,
-    at: i64,
-    entry: &Entry,
-) -> anyhow::Result<()> {
+/// An entry chained after the head: its sequence number, its field names as stored, and its hash.
+fn chain(head: &mut Head, actor: &Actor, at: i64, entry: &Entry) -> (i64, String, [u8; 32]) {
     let seq = head.seq + 1;
     let fields = entry.fields.join(",");
     let hash = entry_hash(
@@ -173,35 +167,72 @@ pub(crate) async fn append(
         &fields,
         &actor.request_id,
     );
-    sqlx::query(
-        "INSERT INTO audit_log (seq, at, actor_user_id, actor_agency_id, action, record_kind, record_id, \
-         purpose, fields, request_id, hash) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)",
-    )
-    .bind(seq)
-    .bind(at)
-    .bind(&actor.user_id)
-    .bind(&actor.agency_id)
-    .bind(&entry.action)
-    .bind(&entry.record_kind)
-    .bind(&entry.record_id)
-    .bind(&entry.purpose)
-    .bind(&fields)
-    .bind(&actor.request_id)
-    .bind(hash.to_vec())
-    .execute(&mut **tx)
-    .await?;
-    if seq % CHECKPOINT_EVERY == 0 {
-        let sig = signer.sign(&checkpoint_message(seq, &hash));
-        sqlx::query("INSERT INTO audit_checkpoints (seq, hash, signature, at) VALUES ($1, $2, $3, $4)")
-            .bind(seq)
-            .bind(hash.to_vec())
-            .bind(sig.to_bytes().to_vec())
-            .bind(at)
-            .execute(&mut **tx)
-            .await?;
-    }
     head.seq = seq;
     head.hash = hash.to_vec();
+    (seq, fields, hash)
+}
+
+const INSERT_ENTRY: &str = "INSERT INTO audit_log (seq, at, actor_user_id, actor_agency_id, action, record_kind, \
+                            record_id, purpose, fields, request_id, hash) VALUES ";
+
+pub(crate) async fn append(
+    tx: &mut Tx,
+    head: &mut Head,
+    signer: &SigningKey,
+    actor: &Actor,
+    at: i64,
+    entry: &Entry,
+) -> anyhow::Result<()> {
+    append_many(tx, head, signer, actor, at, std::slice::from_ref(entry)).await
+}
+
+/// Entries written by one statement: 11 values each, well under either database's limit on values.
+const ENTRIES_PER_STATEMENT: usize = 200;
+
+/// Append entries of one actor at one instant, in order, many to a statement (an import writes two for
+/// each of its thousands of rows); every [`CHECKPOINT_EVERY`]th is signed as a checkpoint.
+pub(crate) async fn append_many(
+    tx: &mut Tx,
+    head: &mut Head,
+    signer: &SigningKey,
+    actor: &Actor,
+    at: i64,
+    entries: &[Entry],
+) -> anyhow::Result<()> {
+    for chunk in entries.chunks(ENTRIES_PER_STATEMENT) {
+        let chained: Vec<_> = chunk.iter().map(|e| chain(head, actor, at, e)).collect();
+        let values = (0..chunk.len())
+            .map(|i| format!("({})", (1..=11).map(|k| format!("${}", i * 11 + k)).collect::<Vec<_>>().join(", ")))
+            .collect::<Vec<_>>()
+            .join(", ");
+        let sql = format!("{INSERT_ENTRY}{values}");
+        let mut q = sqlx::query(&sql);
+        for (entry, (seq, fields, hash)) in chunk.iter().zip(&chained) {
+            q = q
+                .bind(*seq)
+                .bind(at)
+                .bind(&actor.user_id)
+                .bind(&actor.agency_id)
+                .bind(&entry.action)
+                .bind(&entry.record_kind)
+                .bind(&entry.record_id)
+                .bind(&entry.purpose)
+                .bind(fields)
+                .bind(&actor.request_id)
+                .bind(hash.to_vec());
+        }
+        q.execute(&mut **tx).await?;
+        for (seq, _, hash) in chained.iter().filter(|(seq, _, _)| seq % CHECKPOINT_EVERY == 0) {
+            let sig = signer.sign(&checkpoint_message(*seq, hash));
+            sqlx::query("INSERT INTO audit_checkpoints (seq, hash, signature, at) VALUES ($1, $2, $3, $4)")
+                .bind(*seq)
+                .bind(hash.to_vec())
+                .bind(sig.to_bytes().to_vec())
+                .bind(at)
+                .execute(&mut **tx)
+                .await?;
+        }
+    }
     Ok(())
 }
 

@@ -55,6 +55,8 @@ pub fn is_busy(e: &anyhow::Error) -> bool {
 
 /// A transaction on whichever backend is in use.
 pub type Tx = sqlx::Transaction<'static, sqlx::Any>;
+/// A statement with its values bound, on either database.
+pub type Query<'q> = sqlx::query::Query<'q, sqlx::Any, sqlx::any::AnyArguments<'q>>;
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Backend {
@@ -74,6 +76,17 @@ pub struct Db {
     /// readers then lack. Writers of this process queue here instead, first come first served, before they
     /// take a connection; the busy timeout remains for other processes (a CLI beside the server).
     write_gate: Arc<tokio::sync::Mutex<()>>,
+}
+
+/// Pause after one chunk of a long background write (an import's staging, the comparing of queued people),
+/// for a quarter of the time the chunk took, between 5 and 100 ms. Writers of this process queue in order,
+/// but a writer in another process (the server beside a `haven import`) waits in SQLite's busy handler,
+/// asleep between tries: a background writer that took the lock again at once would keep it out until its
+/// bounded wait ran out.
+pub async fn let_others_write(chunk_began: std::time::Instant) {
+    const MIN: std::time::Duration = std::time::Duration::from_millis(5);
+    const MAX: std::time::Duration = std::time::Duration::from_millis(100);
+    tokio::time::sleep((chunk_began.elapsed() / 4).clamp(MIN, MAX)).await;
 }
 
 /// A writer's turn (see [`Db::write_turn`]); the next writer's turn begins when it is dropped.
@@ -179,6 +192,7 @@ const MIGRATIONS: &[Migration] = &[
     Migration { version: 24, name: "role_requests", sql: include_str!("../migrations/0024_role_requests.sql") },
     Migration { version: 25, name: "case_lists", sql: include_str!("../migrations/0025_case_lists.sql") },
     Migration { version: 26, name: "match_queue", sql: include_str!("../migrations/0026_match_queue.sql") },
+    Migration { version: 27, name: "import_stages", sql: include_str!("../migrations/0027_import_stages.sql") },
 ];
 
 /// The SQLite settings of a connection: WAL lets readers run beside the one writer; synchronous=FULL makes

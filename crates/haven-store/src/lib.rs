@@ -23,6 +23,7 @@ mod recorded;
 pub mod registers;
 pub mod reports;
 pub mod role_requests;
+pub mod staging;
 pub mod tasks;
 pub mod testing;
 pub mod victims;
@@ -182,6 +183,15 @@ impl Command {
     pub async fn audit(&mut self, entry: Entry) -> anyhow::Result<()> {
         self.start_seq.get_or_insert(self.head.seq + 1);
         audit::append(&mut self.tx, &mut self.head, &self.signer, &self.actor, self.at, &entry).await
+    }
+
+    /// Append many entries in order, several to a statement (an import's rows).
+    pub(crate) async fn audit_many(&mut self, entries: &[Entry]) -> anyhow::Result<()> {
+        if entries.is_empty() {
+            return Ok(());
+        }
+        self.start_seq.get_or_insert(self.head.seq + 1);
+        audit::append_many(&mut self.tx, &mut self.head, &self.signer, &self.actor, self.at, entries).await
     }
 
     /// Append an entry of another actor, at another instant (entries written together: [`Store::record`]).

@@ -90,8 +90,8 @@ pub async fn load(store: &Store, per_commune: u64) -> anyhow::Result<()> {
                 &mut cmd,
                 &store.keys,
                 &agency.id,
+                &person_id,
                 &NewAbsentee {
-                    person_id: &person_id,
                     commune_code: &commune,
                     absent_since: Some(if rng.chance(400) {
                         format!("{}", since.year())
@@ -103,8 +103,8 @@ pub async fn load(store: &Store, per_commune: u64) -> anyhow::Result<()> {
                     reported_by: Some(*rng.pick(&["Mẹ đẻ", "Trưởng thôn", "Vợ", "Anh trai", "Công an xã"])),
                     household: Some("Hộ gia đình tại thôn"),
                     note: None,
-                    import_id: None,
                 },
+                None,
             )
             .await?;
             matches::propose_for(&mut cmd, &store.keys, &person_id, matches::Signals::Unlimited).await?;

@@ -1,7 +1,8 @@
 //! Importing a register from a spreadsheet, shared by the import pages and `haven import`: the fields each
 //! register takes, the column mapping, checking every row with the same rules as a single entry (every error
-//! reported at once, in the user's language), and the commit: all rows in one transaction or none, progress
-//! reported as it goes, and the same file never imported twice for the same register.
+//! reported at once, in the user's language), and the commit: all rows or none (staged in short transactions,
+//! published in one), progress reported as it goes, and the same file never imported twice for the same
+//! register.
 
 use std::collections::HashMap;
 
@@ -9,9 +10,9 @@ use haven_domain::person::{BirthDate, IdentityInput};
 use haven_domain::registers::sheet::{self, Encoding, Sheet, SheetError};
 use haven_linkage::normalise::{fold, place_name};
 use haven_store::imports::{self, Upload};
+use haven_store::staging;
 
-use crate::registers::absentees::{self as reg, own_commune, AbsenteeForm, AbsenteeWrite, NOT_OWN_COMMUNE};
-use crate::registers::handovers::write_returnee;
+use crate::registers::absentees::{self as reg, own_commune, AbsenteeForm, NOT_OWN_COMMUNE};
 use crate::registers::PersonFields;
 use crate::{access, App, Caller, Error, Result};
 
@@ -329,10 +330,15 @@ pub enum Committed {
     AlreadyImported,
 }
 
-/// Write every row in one transaction, reporting progress as (rows written, rows in all); the rows are queued
-/// to be compared with the province's records once the transaction has committed (call
-/// [`haven_store::Store::drain_match_queue`] after it), so that the import holds the write lock only while its
-/// rows are written. The import is recorded under the upload's id and the mapping remembered for the template.
+/// Rows staged per short transaction.
+const STAGE_CHUNK: usize = 250;
+
+/// Write the rows, all or none, reporting progress as (rows written, rows in all). The rows are staged in
+/// short transactions of [`STAGE_CHUNK`] (other writers take their turns between them), then published
+/// together in one transaction that copies them into the register, records the import under the upload's
+/// id and remembers the mapping for the template; they are queued there to be compared with the province's
+/// records afterwards (call [`haven_store::Store::drain_match_queue`]). Nothing is visible before the
+/// publish commits, and a failed import leaves nothing but a stage that is dropped or swept.
 pub async fn commit(
     app: &App,
     caller: &Caller,
@@ -353,30 +359,53 @@ pub async fn commit(
         }
         Kind::Absentees => None,
     };
-    let total = rows.len();
-    let mut cmd = app.store.command(&caller.actor()).await?;
-    for (i, row) in rows.iter().enumerate() {
-        match row {
-            Checked::Absentee(b) => {
-                let (form, identity, since) = b.as_ref();
-                let w = AbsenteeWrite { identity, form, since: *since, import_id: Some(&upload.id) };
-                reg::write_absentee(&mut cmd, app, &caller.agency.id, &w).await?;
-            }
-            Checked::Returnee(identity) => {
-                let batch_id = batch.as_ref().map(|b| b.id.as_str()).unwrap_or_default();
-                write_returnee(&mut cmd, app, &caller.agency.id, batch_id, identity, Some(&upload.id)).await?;
-            }
-        }
-        if (i + 1) % 25 == 0 || i + 1 == total {
-            progress(i + 1, total);
+    let batch_id = batch.as_ref().map(|b| b.id.as_str()).unwrap_or_default();
+    let mut stage = app.store.begin_stage(&caller.actor(), &upload.id).await?;
+    let published =
+        stage_and_publish(app, caller, upload, (sheet, mapping), &rows, batch_id, &mut stage, progress).await;
+    if !matches!(published, Ok(Committed::Done(_))) {
+        // Whatever the error, the stage goes; if this fails too, the sweep takes it later.
+        if let Err(e) = app.store.discard_stage(&stage.id).await {
+            tracing::warn!(error = %e, "an import's stage was left for the sweep");
         }
     }
+    published
+}
+
+#[allow(clippy::too_many_arguments)]
+async fn stage_and_publish(
+    app: &App,
+    caller: &Caller,
+    upload: &Upload,
+    (sheet, mapping): (&Sheet, &Mapping),
+    rows: &[Checked],
+    batch_id: &str,
+    stage: &mut haven_store::staging::Stage,
+    progress: &(dyn Fn(usize, usize) + Send + Sync),
+) -> Result<Committed> {
+    let total = rows.len();
+    for chunk in rows.chunks(STAGE_CHUNK) {
+        let staged: Vec<staging::Row> = chunk
+            .iter()
+            .map(|row| match row {
+                Checked::Absentee(b) => {
+                    let (form, identity, since) = b.as_ref();
+                    staging::Row::Absentee { identity, entry: reg::entry(form, *since) }
+                }
+                Checked::Returnee(identity) => staging::Row::Returnee { identity, batch_id },
+            })
+            .collect();
+        app.store.stage(stage, &staged).await?;
+        progress(stage.len(), total);
+    }
+    let mut cmd = app.store.command(&caller.actor()).await?;
     if !imports::record_import(&mut cmd, &app.store.keys, upload, total as i64).await? {
         return Ok(Committed::AlreadyImported);
     }
+    staging::publish(&mut cmd, stage, &upload.id).await?;
     haven_store::matches::queue_import(&mut cmd, &upload.id).await?;
     let signature = haven_domain::registers::sheet::signature(&sheet.headers);
-    imports::save_template(&mut cmd, &app.store.keys, &caller.agency.id, kind.code(), &signature, &mapping.encode())
+    imports::save_template(&mut cmd, &app.store.keys, &caller.agency.id, &upload.kind, &signature, &mapping.encode())
         .await?;
     cmd.commit().await?;
     Ok(Committed::Done(total))

@@ -147,29 +147,25 @@ pub(crate) async fn write_absentee(
 ) -> anyhow::Result<String> {
     let keys = &app.store.keys;
     let person_id = persons::create(cmd, keys, agency, w.identity).await?;
-    let form = w.form;
-    let id = store::add_absentee(
-        cmd,
-        keys,
-        agency,
-        &NewAbsentee {
-            person_id: &person_id,
-            commune_code: form.person.commune_code.trim(),
-            absent_since: w.since.map(|s| s.encode()),
-            destination: opt(&form.destination),
-            contact: opt(&form.contact),
-            reported_by: opt(&form.reported_by),
-            household: opt(&form.household),
-            note: opt(&form.note),
-            import_id: w.import_id,
-        },
-    )
-    .await?;
+    let id = store::add_absentee(cmd, keys, agency, &person_id, &entry(w.form, w.since), w.import_id).await?;
     // An import's rows are compared once all are written (`matches::queue_import`).
     if w.import_id.is_none() {
         matches::propose_for(cmd, keys, &person_id, matches::Signals::Unlimited).await?;
     }
     Ok(id)
+}
+
+/// The register's part of an absentee entry as the store takes it.
+pub(crate) fn entry(form: &AbsenteeForm, since: Option<BirthDate>) -> NewAbsentee<'_> {
+    NewAbsentee {
+        commune_code: form.person.commune_code.trim(),
+        absent_since: since.map(|s| s.encode()),
+        destination: opt(&form.destination),
+        contact: opt(&form.contact),
+        reported_by: opt(&form.reported_by),
+        household: opt(&form.household),
+        note: opt(&form.note),
+    }
 }
 
 /// A commune's name from a list of (code, name); the code when it is not on the list.

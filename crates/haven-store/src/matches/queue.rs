@@ -7,9 +7,6 @@ use crate::Command;
 
 /// People compared per short transaction when the queue is drained.
 const DRAIN_CHUNK: i64 = 50;
-/// The pause between two chunks of a drain, within which other writers take their turn.
-const DRAIN_PAUSE_MIN: std::time::Duration = std::time::Duration::from_millis(5);
-const DRAIN_PAUSE_MAX: std::time::Duration = std::time::Duration::from_millis(100);
 
 /// Queue an import's people for matching, in the import's transaction: they are compared afterwards by
 /// [`Store::drain_match_queue`], in short transactions, under the importing user's name.
@@ -69,11 +66,7 @@ impl crate::Store {
             cmd.commit().await?;
             done += ids.len();
             progress(done);
-            // Writers of this process queue in order, but a writer in another process (the server beside a
-            // `haven import`) waits in SQLite's busy handler, asleep between tries: a drain that took the
-            // lock again at once would keep it out until its bounded wait ran out. A pause of a quarter of
-            // the chunk's time lets it in.
-            tokio::time::sleep((began.elapsed() / 4).clamp(DRAIN_PAUSE_MIN, DRAIN_PAUSE_MAX)).await;
+            crate::db::let_others_write(began).await;
         }
     }
 }

@@ -9,11 +9,7 @@ use haven_linkage::compare::Kind;
 use haven_linkage::link::{Field, Table};
 use haven_linkage::probe::{self, NameQuery};
 
-use haven_domain::person::Identity;
-
-use super::{
-    blind, insert_keys, open_people, open_sharing, person_keys, stored_keys, write_keys, Opened, KEYS_VERSION,
-};
+use super::{blind, open_people, open_sharing, stored_keys, write_keys, Opened, KEYS_VERSION};
 use crate::crypto::Keyring;
 use crate::persons::{PersonRow, KIND};
 use crate::{Actor, Command, Entry, Store};
@@ -189,22 +185,6 @@ pub async fn index_new(cmd: &mut Command, keys: &Keyring, person_id: &str) -> an
         write_keys(cmd, &p.id, &stored_keys(keys, p)).await?;
     }
     Ok(())
-}
-
-/// Store a person just written from `who` under their keys, without reading the record back (the person's
-/// row was written with the current [`KEYS_VERSION`]).
-pub(crate) async fn index_identity(
-    cmd: &mut Command,
-    keys: &Keyring,
-    person_id: &str,
-    agency: &str,
-    who: &Identity,
-) -> anyhow::Result<()> {
-    let others: Vec<&str> = who.other_names.iter().map(String::as_str).collect();
-    let birth = who.birth_date.map(|b| b.encode());
-    let idn = who.id_number.as_ref().map(|n| n.as_str());
-    let blind = person_keys(keys, &who.full_name, &others, birth.as_deref(), idn);
-    insert_keys(cmd, person_id, agency, &blind).await
 }
 
 #[cfg(test)]

@@ -105,37 +105,104 @@ pub async fn create(
     owner_agency_id: &str,
     who: &Identity,
 ) -> anyhow::Result<String> {
-    let id = new_id();
-    let values = sealed_values(who);
-    let (id_bidx, phone_bidx, name_bidx, passport_bidx) = blind_indexes(keys, who);
+    let row = SealedPerson::new(keys, who);
     let sql = format!(
-        "INSERT INTO persons (id, owner_agency_id, case_code, commune_code, id_number_bidx, phone_bidx, name_bidx, \
-         passport_bidx, interpreter, created_by, created_at, updated_at, keys_version, {}) VALUES ($1, $2, $3, $4, \
-         $5, $6, $7, $8, $9, $10, $11, $11, {}, {})",
-        IDENTITY_FIELDS.join(", "),
-        crate::matches::KEYS_VERSION,
-        (12..12 + IDENTITY_FIELDS.len()).map(|i| format!("${i}")).collect::<Vec<_>>().join(", ")
+        "INSERT INTO persons (id, owner_agency_id, created_by, created_at, updated_at, {}) VALUES ($1, $2, $3, \
+         $4, $4, {})",
+        SealedPerson::columns().collect::<Vec<_>>().join(", "),
+        (5..5 + SealedPerson::columns().count()).map(|i| format!("${i}")).collect::<Vec<_>>().join(", ")
     );
-    let mut q = sqlx::query(&sql)
-        .bind(&id)
-        .bind(owner_agency_id)
-        .bind(case_code("HS", &id))
-        .bind(&who.commune_code)
-        .bind(id_bidx)
-        .bind(phone_bidx)
-        .bind(name_bidx)
-        .bind(passport_bidx)
-        .bind(i64::from(who.interpreter))
-        .bind(&cmd.actor.user_id)
-        .bind(cmd.at);
-    for (col, v) in IDENTITY_FIELDS.iter().zip(values) {
-        q = q.bind(v.map(|v| keys.seal(TABLE, col, &id, &v)));
-    }
-    q.execute(&mut *cmd.tx).await?;
+    let q = sqlx::query(&sql).bind(&row.id).bind(owner_agency_id).bind(&cmd.actor.user_id).bind(cmd.at);
+    row.bind(q).execute(&mut *cmd.tx).await?;
     cmd.persons_changed = true;
-    cmd.audit(Entry::new("person.create", KIND, &id).fields(IDENTITY_FIELDS)).await?;
-    crate::matches::search::index_identity(cmd, keys, &id, owner_agency_id, who).await?;
-    Ok(id)
+    cmd.audit(created(&row.id)).await?;
+    crate::matches::insert_keys(cmd, &row.id, owner_agency_id, &row.match_keys).await?;
+    Ok(row.id)
+}
+
+/// The audit entry of a new person record.
+pub(crate) fn created(id: &str) -> Entry {
+    Entry::new("person.create", KIND, id).fields(IDENTITY_FIELDS)
+}
+
+/// A new person record made ready to write, outside any transaction: its id, its code, its identity sealed
+/// for the `persons` table and that id, its blind indexes and the blind keys that find it by name. Written
+/// by [`create`], or staged by an import and copied unchanged when the import is published.
+pub(crate) struct SealedPerson {
+    pub id: String,
+    case_code: String,
+    commune_code: Option<String>,
+    id_number_bidx: Option<String>,
+    phone_bidx: Option<String>,
+    name_bidx: String,
+    passport_bidx: Option<String>,
+    interpreter: i64,
+    sealed: Vec<Option<Vec<u8>>>,
+    /// The name-search and matching keys (`match_keys`).
+    pub match_keys: Vec<String>,
+}
+
+impl SealedPerson {
+    /// The plain columns [`SealedPerson::bind`] binds first; the sealed [`IDENTITY_FIELDS`] follow. The
+    /// record's id, owner and times are not among them.
+    const PLAIN: [&'static str; 8] = [
+        "case_code",
+        "commune_code",
+        "id_number_bidx",
+        "phone_bidx",
+        "name_bidx",
+        "passport_bidx",
+        "interpreter",
+        "keys_version",
+    ];
+
+    /// Every column [`SealedPerson::bind`] binds, in its order.
+    pub fn columns() -> impl Iterator<Item = &'static str> {
+        Self::PLAIN.into_iter().chain(IDENTITY_FIELDS.iter().copied())
+    }
+
+    pub fn new(keys: &Keyring, who: &Identity) -> SealedPerson {
+        let id = new_id();
+        let (id_number_bidx, phone_bidx, name_bidx, passport_bidx) = blind_indexes(keys, who);
+        let sealed = IDENTITY_FIELDS
+            .iter()
+            .zip(sealed_values(who))
+            .map(|(col, v)| v.map(|v| keys.seal(TABLE, col, &id, &v)))
+            .collect();
+        let others: Vec<&str> = who.other_names.iter().map(String::as_str).collect();
+        let birth = who.birth_date.map(|b| b.encode());
+        let idn = who.id_number.as_ref().map(|n| n.as_str());
+        let match_keys = crate::matches::person_keys(keys, &who.full_name, &others, birth.as_deref(), idn);
+        SealedPerson {
+            case_code: case_code("HS", &id),
+            id,
+            commune_code: who.commune_code.clone(),
+            id_number_bidx,
+            phone_bidx,
+            name_bidx,
+            passport_bidx,
+            interpreter: i64::from(who.interpreter),
+            sealed,
+            match_keys,
+        }
+    }
+
+    /// Bind the values of [`SealedPerson::columns`] to a query, in order.
+    pub fn bind<'q>(&'q self, q: crate::db::Query<'q>) -> crate::db::Query<'q> {
+        let mut q = q
+            .bind(&self.case_code)
+            .bind(&self.commune_code)
+            .bind(&self.id_number_bidx)
+            .bind(&self.phone_bidx)
+            .bind(&self.name_bidx)
+            .bind(&self.passport_bidx)
+            .bind(self.interpreter)
+            .bind(crate::matches::KEYS_VERSION);
+        for v in &self.sealed {
+            q = q.bind(v);
+        }
+        q
+    }
 }
 
 /// Open every sealed identity column of a person, with the plain columns beside them; no audit entry (the

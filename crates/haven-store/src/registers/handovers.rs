@@ -58,8 +58,13 @@ pub async fn add_returnee(
     .bind(cmd.at)
     .execute(&mut *cmd.tx)
     .await?;
-    cmd.audit(Entry::new("returnee.create", RETURNEE, &id).fields(&["batch", "person_id"])).await?;
+    cmd.audit(returnee_created(&id)).await?;
     Ok(id)
+}
+
+/// The audit entry of a new returnee.
+pub(crate) fn returnee_created(id: &str) -> Entry {
+    Entry::new("returnee.create", RETURNEE, id).fields(&["batch", "person_id"])
 }
 
 pub struct Screening<'a> {

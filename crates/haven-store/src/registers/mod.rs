@@ -24,7 +24,6 @@ pub use handovers::*;
 
 /// An absentee entry as entered; `absent_since` is the stored form of a date or a year.
 pub struct NewAbsentee<'a> {
-    pub person_id: &'a str,
     pub commune_code: &'a str,
     pub absent_since: Option<String>,
     pub destination: Option<&'a str>,
@@ -32,7 +31,21 @@ pub struct NewAbsentee<'a> {
     pub reported_by: Option<&'a str>,
     pub household: Option<&'a str>,
     pub note: Option<&'a str>,
-    pub import_id: Option<&'a str>,
+}
+
+impl NewAbsentee<'_> {
+    /// The sealed columns' values, in [`ABSENTEE_SEALED`] order, sealed for the entry `id`.
+    pub(crate) fn sealed(&self, keys: &Keyring, id: &str) -> [Option<Vec<u8>>; 5] {
+        let values = [self.destination, self.contact, self.reported_by, self.household, self.note];
+        std::array::from_fn(|i| {
+            values[i].filter(|v| !v.is_empty()).map(|v| keys.seal("absentees", ABSENTEE_SEALED[i], id, v))
+        })
+    }
+}
+
+/// The audit entry of a new absentee entry.
+pub(crate) fn absentee_created(id: &str) -> Entry {
+    Entry::new("absentee.create", ABSENTEE, id).fields(&["person_id", "commune", "absent_since"])
 }
 
 /// The sealed columns of an absentee entry, in [`NewAbsentee`] order.
@@ -42,10 +55,12 @@ pub async fn add_absentee(
     cmd: &mut Command,
     keys: &Keyring,
     owner_agency_id: &str,
+    person_id: &str,
     a: &NewAbsentee<'_>,
+    import_id: Option<&str>,
 ) -> anyhow::Result<String> {
     let id = new_id();
-    let seal = |col: &str, v: Option<&str>| v.filter(|v| !v.is_empty()).map(|v| keys.seal("absentees", col, &id, v));
+    let [destination, contact, reported_by, household, note] = a.sealed(keys, &id);
     sqlx::query(
         "INSERT INTO absentees (id, owner_agency_id, person_id, case_code, commune_code, absent_since, destination, \
          contact, reported_by, household, note, import_id, created_by, created_at, updated_at) \
@@ -53,21 +68,21 @@ pub async fn add_absentee(
     )
     .bind(&id)
     .bind(owner_agency_id)
-    .bind(a.person_id)
+    .bind(person_id)
     .bind(case_code("VM", &id))
     .bind(a.commune_code)
     .bind(&a.absent_since)
-    .bind(seal("destination", a.destination))
-    .bind(seal("contact", a.contact))
-    .bind(seal("reported_by", a.reported_by))
-    .bind(seal("household", a.household))
-    .bind(seal("note", a.note))
-    .bind(a.import_id)
+    .bind(destination)
+    .bind(contact)
+    .bind(reported_by)
+    .bind(household)
+    .bind(note)
+    .bind(import_id)
     .bind(&cmd.actor.user_id)
     .bind(cmd.at)
     .execute(&mut *cmd.tx)
     .await?;
-    cmd.audit(Entry::new("absentee.create", ABSENTEE, &id).fields(&["person_id", "commune", "absent_since"])).await?;
+    cmd.audit(absentee_created(&id)).await?;
     Ok(id)
 }
 

@@ -117,6 +117,8 @@ pub(super) fn read_password() -> anyhow::Result<String> {
 const WITNESS_EVERY: std::time::Duration = std::time::Duration::from_secs(60);
 /// How often the server compares the people left queued for matching.
 const MATCH_QUEUE_EVERY: std::time::Duration = std::time::Duration::from_secs(60);
+/// An import stage older than this was left by a stopped process: the largest import stages in minutes.
+const STAGE_LEFT_AFTER: std::time::Duration = std::time::Duration::from_secs(6 * 3600);
 
 pub(super) async fn serve(store: Store, net: super::Net, witness: Option<PathBuf>) -> anyhow::Result<()> {
     if let Some(path) = &witness {
@@ -135,7 +137,8 @@ pub(super) async fn serve(store: Store, net: super::Net, witness: Option<PathBuf
     }
     {
         // People queued for matching and not yet compared (an import cut short by a stop, a CLI import's
-        // queue) are compared in the background, now and every minute.
+        // queue) are compared in the background, now and every minute; the stages of imports a stopped
+        // process left unpublished are dropped once they are older than any import runs.
         let store = store.clone();
         tokio::spawn(async move {
             let mut tick = tokio::time::interval(MATCH_QUEUE_EVERY);
@@ -145,6 +148,11 @@ pub(super) async fn serve(store: Store, net: super::Net, witness: Option<PathBuf
                     Ok(0) => {}
                     Ok(n) => tracing::info!(persons = n, "queued persons compared with the province's records"),
                     Err(e) => tracing::warn!(error = %e, "comparing queued persons failed; they stay queued"),
+                }
+                match store.sweep_stages(STAGE_LEFT_AFTER).await {
+                    Ok(0) => {}
+                    Ok(n) => tracing::info!(stages = n, "unpublished import stages dropped"),
+                    Err(e) => tracing::warn!(error = %e, "dropping unpublished import stages failed"),
                 }
             }
         });

@@ -508,3 +508,105 @@ story!(a_file_of_one_endless_line_is_refused_at_once_with_the_right_reason, |app
     // The server answers others meanwhile and after.
     assert_eq!(c.get("/health").await.status, 200);
 });
+
+story!(an_import_shows_nothing_until_all_its_rows_are_published_and_leaves_no_stage, |app| {
+    use haven_store::registers::NewAbsentee;
+    use haven_store::staging::{self, Row};
+    let store = &app.store;
+    let db = &store.db;
+    let count = |sql: &'static str| async move { haven_store::testing::scalar_i64(db, sql).await.expect(sql) };
+    let actor = haven_store::Actor {
+        user_id: app.user_id("pc-tramy.clerk").await,
+        agency_id: app.agency_id("pc-tramy").await,
+        request_id: "test".into(),
+    };
+    let who = haven_domain::person::IdentityInput {
+        full_name: "Đinh Thị Thu".into(),
+        birth_date: "1999".into(),
+        sex: "f".into(),
+        ..Default::default()
+    }
+    .validate(time::macros::date!(2026 - 03 - 01))
+    .expect("valid");
+    let entry = || NewAbsentee {
+        commune_code: "20900",
+        absent_since: Some("2024".into()),
+        destination: Some("Trung Quốc"),
+        contact: None,
+        reported_by: None,
+        household: None,
+        note: Some("Đi cùng người quen"),
+    };
+    let (persons, keys, absentees, audit) = (
+        count("SELECT COUNT(*) FROM persons").await,
+        count("SELECT COUNT(*) FROM match_keys").await,
+        count("SELECT COUNT(*) FROM absentees").await,
+        count("SELECT COUNT(*) FROM audit_log").await,
+    );
+    // Two chunks staged, each in a transaction of its own: none of it is anyone's record yet.
+    let mut stage = store.begin_stage(&actor, "upload-1").await.expect("stage");
+    for _ in 0..2 {
+        let rows = [Row::Absentee { identity: &who, entry: entry() }, Row::Absentee { identity: &who, entry: entry() }];
+        store.stage(&mut stage, &rows).await.expect("staged");
+    }
+    assert_eq!(stage.len(), 4);
+    assert_eq!(count("SELECT COUNT(*) FROM persons").await, persons, "no person visible before the publish");
+    assert_eq!(count("SELECT COUNT(*) FROM match_keys").await, keys, "nobody findable by name");
+    assert_eq!(count("SELECT COUNT(*) FROM absentees").await, absentees);
+    assert_eq!(count("SELECT COUNT(*) FROM audit_log").await, audit, "nothing happened yet to audit");
+    assert_eq!(count("SELECT COUNT(*) FROM import_staged_persons").await, 4);
+
+    // Published in one command: every row, with its keys, its entry and its audit entries, and the stage gone.
+    let mut cmd = store.command(&actor).await.expect("command");
+    staging::publish(&mut cmd, &stage, "import-1").await.expect("published");
+    cmd.commit().await.expect("commit");
+    assert_eq!(count("SELECT COUNT(*) FROM persons").await, persons + 4);
+    assert_eq!(count("SELECT COUNT(*) FROM absentees WHERE import_id = 'import-1'").await, 4);
+    assert!(count("SELECT COUNT(*) FROM match_keys").await > keys, "the new people are findable by name");
+    for table in ["import_stages", "import_staged_persons", "import_staged_keys", "import_staged_absentees"] {
+        let n = haven_store::testing::scalar_i64(db, &format!("SELECT COUNT(*) FROM {table}")).await.expect("n");
+        assert_eq!(n, 0, "{table} emptied by the publish");
+    }
+    let created = count("SELECT COUNT(*) FROM audit_log WHERE action IN ('person.create', 'absentee.create')").await;
+    assert!(created >= 8, "two entries a row, as if each had been typed: {created}");
+    assert!(store.verify_audit().await.expect("verify").ok(), "the chain holds with entries written many at once");
+    let owner = haven_store::testing::scalar_i64(
+        db,
+        &format!(
+            "SELECT COUNT(*) FROM persons p JOIN absentees a ON a.person_id = p.id WHERE a.import_id = 'import-1' \
+             AND p.owner_agency_id = '{}' AND a.created_by = '{}'",
+            actor.agency_id, actor.user_id
+        ),
+    )
+    .await
+    .expect("n");
+    assert_eq!(owner, 4, "owned by the importing agency, created by the importing user");
+    // The name opens as it was typed: it was sealed for the record it became, and copied unchanged.
+    let newest = app.a_person_of("pc-tramy").await;
+    let mut cmd = store.command(&actor).await.expect("command");
+    let opened = haven_store::persons::view_identity(&mut cmd, &store.keys, &newest, "test", false)
+        .await
+        .expect("opens")
+        .expect("exists");
+    cmd.commit().await.expect("commit");
+    assert_eq!((opened.full_name.as_str(), opened.birth_date.as_deref()), ("Đinh Thị Thu", Some("1999")));
+
+    // A stage dropped meanwhile cannot be published half: the publish fails and its command writes nothing.
+    let before = count("SELECT COUNT(*) FROM persons").await;
+    let mut gone = store.begin_stage(&actor, "upload-2").await.expect("stage");
+    store.stage(&mut gone, &[Row::Absentee { identity: &who, entry: entry() }]).await.expect("staged");
+    store.discard_stage(&gone.id).await.expect("discarded");
+    let mut cmd = store.command(&actor).await.expect("command");
+    assert!(staging::publish(&mut cmd, &gone, "import-2").await.is_err());
+    drop(cmd);
+    assert_eq!(count("SELECT COUNT(*) FROM persons").await, before);
+
+    // A stage left by a stopped process is swept once it is older than any import runs.
+    let mut left = store.begin_stage(&actor, "upload-3").await.expect("stage");
+    store.stage(&mut left, &[Row::Absentee { identity: &who, entry: entry() }]).await.expect("staged");
+    assert_eq!(store.sweep_stages(std::time::Duration::from_secs(3600)).await.expect("sweep"), 0, "still young");
+    app.advance(2 * 3600 * 1000);
+    assert_eq!(store.sweep_stages(std::time::Duration::from_secs(3600)).await.expect("sweep"), 1);
+    assert_eq!(count("SELECT COUNT(*) FROM import_staged_persons").await, 0);
+    assert_eq!(count("SELECT COUNT(*) FROM persons").await, before);
+});
