@@ -186,8 +186,10 @@ pub(crate) async fn append(
     append_many(tx, head, signer, actor, at, std::slice::from_ref(entry)).await
 }
 
-/// Entries written by one statement: 11 values each, well under either database's limit on values.
-const ENTRIES_PER_STATEMENT: usize = 200;
+/// Entries written by one statement: 11 values each. Measured on SQLite for an import's 24,000 entries:
+/// 200 to a statement took 900 ms, 50 took 370, 20 took 350 and 5 took 530 (long statements cost more to
+/// prepare than they save in round trips), so a few dozen it is.
+const ENTRIES_PER_STATEMENT: usize = 32;
 
 /// Append entries of one actor at one instant, in order, many to a statement (an import writes two for
 /// each of its thousands of rows); every [`CHECKPOINT_EVERY`]th is signed as a checkpoint.

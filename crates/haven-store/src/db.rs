@@ -203,7 +203,7 @@ const MIGRATIONS: &[Migration] = &[
 fn sqlite_pragmas(writable: bool) -> String {
     let common = format!("PRAGMA foreign_keys = ON; PRAGMA busy_timeout = {};", BUSY_TIMEOUT.as_millis());
     if writable {
-        format!("PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL; {common} PRAGMA mmap_size = 1073741824;")
+        format!("PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL; {common} PRAGMA mmap_size = 1073741824; PRAGMA cache_size = -65536;")
     } else {
         common
     }

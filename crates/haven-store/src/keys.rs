@@ -193,6 +193,7 @@ pub async fn rotate(store: &Store, old: &KeyFile, data_dir: &Path) -> anyhow::Re
         cmd.at,
     )
     .await?;
+    crate::staging::discard_all(&mut cmd.tx).await?;
     let mut count = 0u64;
     for (table, id_col, cols) in SEALED_COLUMNS {
         // Row by row: attachments are megabytes each, and a table of them must not be held in memory at once.

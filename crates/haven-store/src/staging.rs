@@ -240,13 +240,28 @@ async fn stage_returnees(tx: &mut Tx, stage_id: &str, rows: &[ReturneeToStage<'_
     Ok(())
 }
 
+/// The tables holding staged rows. Their sealed columns were sealed for the final tables with the field key
+/// of the moment, so key rotation does not re-seal them: it drops every stage (see [`discard_all`]).
+pub const STAGED_TABLES: [&str; 4] =
+    ["import_staged_persons", "import_staged_keys", "import_staged_absentees", "import_staged_returnees"];
+
 async fn delete_stage(tx: &mut Tx, stage_id: &str) -> anyhow::Result<()> {
-    for table in ["import_staged_persons", "import_staged_keys", "import_staged_absentees", "import_staged_returnees"] {
+    for table in STAGED_TABLES {
         // The table names are this module's constants, never input.
         sqlx::query(&format!("DELETE FROM {table} WHERE stage_id = $1")).bind(stage_id).execute(&mut **tx).await?;
     }
     sqlx::query("DELETE FROM import_stages WHERE id = $1").bind(stage_id).execute(&mut **tx).await?;
     Ok(())
+}
+
+/// Drop every stage, in the caller's transaction. Key rotation does this so that nothing sealed with the
+/// retiring field key is published after it: an import staging at that moment fails at its publish (its
+/// stage is gone) and is run again, which costs a re-run but never a row under the old key.
+pub(crate) async fn discard_all(tx: &mut Tx) -> anyhow::Result<u64> {
+    for table in STAGED_TABLES {
+        sqlx::query(&format!("DELETE FROM {table}")).execute(&mut **tx).await?;
+    }
+    Ok(sqlx::query("DELETE FROM import_stages").execute(&mut **tx).await?.rows_affected())
 }
 
 /// Publish a stage in the import's command: its persons, their keys and their register entries copied in

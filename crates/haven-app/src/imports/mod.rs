@@ -384,6 +384,7 @@ async fn stage_and_publish(
     progress: &(dyn Fn(usize, usize) + Send + Sync),
 ) -> Result<Committed> {
     let total = rows.len();
+    let began = std::time::Instant::now();
     for chunk in rows.chunks(STAGE_CHUNK) {
         let staged: Vec<staging::Row> = chunk
             .iter()
@@ -398,7 +399,9 @@ async fn stage_and_publish(
         app.store.stage(stage, &staged).await?;
         progress(stage.len(), total);
     }
+    let staged = began.elapsed();
     let mut cmd = app.store.command(&caller.actor()).await?;
+    let publishing = std::time::Instant::now();
     if !imports::record_import(&mut cmd, &app.store.keys, upload, total as i64).await? {
         return Ok(Committed::AlreadyImported);
     }
@@ -408,6 +411,12 @@ async fn stage_and_publish(
     imports::save_template(&mut cmd, &app.store.keys, &caller.agency.id, &upload.kind, &signature, &mapping.encode())
         .await?;
     cmd.commit().await?;
+    tracing::info!(
+        rows = total,
+        staged_ms = staged.as_millis() as u64,
+        published_ms = publishing.elapsed().as_millis() as u64,
+        "import published"
+    );
     Ok(Committed::Done(total))
 }
 
