@@ -4,7 +4,6 @@
 
 use super::Params;
 use axum::extract::{Path, State};
-use axum::http::StatusCode;
 use axum::response::Response;
 use haven_app::cooperation::{self as app, NOT_AWAITING};
 use haven_store::cooperation::RequestRow;
@@ -13,7 +12,7 @@ use utoipa::{IntoParams, ToSchema};
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
-use super::{instant, invalid, ok, Api, Body, Cursor};
+use super::{conflict, instant, invalid, ok, Api, Body, Cursor};
 use crate::ctx::{self as guards, Viewer};
 use crate::error::AppResult;
 use crate::AppState;
@@ -213,11 +212,10 @@ async fn get(
 
 /// A change refused because the request no longer awaits an answer is a conflict (409); others are 422.
 fn refused(state: &AppState, v: &Viewer, errors: &[(String, String)]) -> Response {
-    let mut resp = invalid(state, v, errors);
-    if errors.iter().any(|(_, k)| k == NOT_AWAITING) {
-        *resp.status_mut() = StatusCode::CONFLICT;
+    match errors.iter().find(|(_, k)| k == NOT_AWAITING) {
+        Some((field, key)) => conflict(state, v, field, key),
+        None => invalid(state, v, errors),
     }
-    resp
 }
 
 #[derive(Deserialize, ToSchema)]

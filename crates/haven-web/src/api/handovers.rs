@@ -13,7 +13,7 @@ use utoipa::ToSchema;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
-use super::{answer, instant, invalid, ok, page, Api, Body, Cursor};
+use super::{answer, conflict, instant, invalid, ok, page, Api, Body, Cursor, CONFLICT};
 use crate::ctx::{self as guards, Viewer};
 use crate::error::{AppError, AppResult};
 use crate::AppState;
@@ -162,6 +162,9 @@ async fn give(state: &AppState, v: &Viewer, id: &str, a: Answer, reason: &str) -
     match app::answer(state, v, id, a, reason).await? {
         Ok(h) => Ok(ok(out(state, v, h).await?)),
         Err(key) => {
+            if key == "error.handover_status" {
+                return Ok(conflict(state, v, "status", key));
+            }
             let field = if key == "error.handover_reason" { "reason" } else { "status" };
             Ok(invalid(state, v, &[(field.to_owned(), key.to_owned())]))
         }
@@ -169,7 +172,7 @@ async fn give(state: &AppState, v: &Viewer, id: &str, a: Answer, reason: &str) -
 }
 
 /// Accept a handover proposed to the caller's agency: it owns and works the case from now on.
-#[utoipa::path(post, path = "/transfers/{id}/accept", tag = "handovers", params(("id" = String, Path)), responses((status = 200, body = HandoverOut)))]
+#[utoipa::path(post, path = "/transfers/{id}/accept", tag = "handovers", params(("id" = String, Path)), responses((status = 200, body = HandoverOut), (status = 409, description = CONFLICT, body = super::Invalid)))]
 async fn accept(
     State(state): State<AppState>,
     Api(v, ..): Api<guards::EditRecords>,
@@ -185,7 +188,7 @@ pub struct HandoverDeclineIn {
 }
 
 /// Decline a handover proposed to the caller's agency, with a reason; the sender keeps the case.
-#[utoipa::path(post, path = "/transfers/{id}/decline", tag = "handovers", params(("id" = String, Path)), request_body = HandoverDeclineIn, responses((status = 200, body = HandoverOut)))]
+#[utoipa::path(post, path = "/transfers/{id}/decline", tag = "handovers", params(("id" = String, Path)), request_body = HandoverDeclineIn, responses((status = 200, body = HandoverOut), (status = 409, description = CONFLICT, body = super::Invalid)))]
 async fn decline(
     State(state): State<AppState>,
     Api(v, ..): Api<guards::EditRecords>,
@@ -196,7 +199,7 @@ async fn decline(
 }
 
 /// Withdraw a handover the caller's agency proposed, before it is answered.
-#[utoipa::path(post, path = "/transfers/{id}/withdraw", tag = "handovers", params(("id" = String, Path)), responses((status = 200, body = HandoverOut)))]
+#[utoipa::path(post, path = "/transfers/{id}/withdraw", tag = "handovers", params(("id" = String, Path)), responses((status = 200, body = HandoverOut), (status = 409, description = CONFLICT, body = super::Invalid)))]
 async fn withdraw(
     State(state): State<AppState>,
     Api(v, ..): Api<guards::EditRecords>,

@@ -12,7 +12,7 @@ use utoipa::ToSchema;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
-use super::{invalid, ok, page, Api, Body, Cursor};
+use super::{conflict, invalid, ok, page, Api, Body, Cursor, CONFLICT};
 use crate::ctx::{self as guards};
 use crate::error::{AppError, AppResult};
 use crate::AppState;
@@ -113,7 +113,7 @@ pub struct DecisionIn {
 }
 
 /// Decide a pair with a record of the caller's agency on at least one side.
-#[utoipa::path(post, path = "/matches/{id}", tag = "matches", params(("id" = String, Path)), request_body = DecisionIn, responses((status = 200, body = PairOut)))]
+#[utoipa::path(post, path = "/matches/{id}", tag = "matches", params(("id" = String, Path)), request_body = DecisionIn, responses((status = 200, body = PairOut), (status = 409, description = CONFLICT, body = super::Invalid)))]
 async fn decide(
     State(state): State<AppState>,
     Api(v, ..): Api<guards::EditRecords>,
@@ -126,7 +126,7 @@ async fn decide(
             let from = app::viewer_side(&state, &v, &m).await?;
             Ok(ok(PairOut::from(app::pair_view(&state, &v, m, &from).await?)))
         }
-        Decided::Stale => Ok(invalid(&state, &v, &[("decision".into(), "error.match_decided".into())])),
+        Decided::Stale => Ok(conflict(&state, &v, "decision", "error.match_decided")),
         Decided::Refused(key) => Ok(invalid(&state, &v, &[("decision".into(), key.into())])),
     }
 }

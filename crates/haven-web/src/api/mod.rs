@@ -456,6 +456,21 @@ pub fn invalid(state: &AppState, v: &Viewer, errors: &[(String, String)]) -> Res
     (StatusCode::UNPROCESSABLE_ENTITY, Json(body)).into_response()
 }
 
+/// What the OpenAPI document says of a 409 (the operations that can answer it name it with this text).
+pub const CONFLICT: &str =
+    "Answered or decided meanwhile (by a colleague, or by an earlier send of the same request): the \
+                            record is no longer in a state that allows this, and nothing was written. The field \
+                            named is the one whose state stands in the way";
+
+/// A state change that came too late: the record was answered or decided meanwhile. Answered 409 with the
+/// same body as field errors (the field whose state stands in the way, and what happened in the caller's
+/// language), so a client reads both alike; reading the record again shows where it stands.
+pub fn conflict(state: &AppState, v: &Viewer, field: &str, key: &str) -> Response {
+    let mut resp = invalid(state, v, &[(field.to_owned(), key.to_owned())]);
+    *resp.status_mut() = StatusCode::CONFLICT;
+    resp
+}
+
 /// Answer a use case's outcome: its result shaped by `then`, or 422.
 pub async fn answer<X, T: Serialize, F: std::future::Future<Output = AppResult<T>>>(
     state: &AppState,

@@ -14,7 +14,7 @@ use utoipa::{IntoParams, ToSchema};
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
-use super::{answer, instant, invalid, ok, page, Api, Body, Cursor};
+use super::{answer, conflict, instant, invalid, ok, page, Api, Body, Cursor, CONFLICT};
 use crate::ctx::{self as guards, Viewer};
 use crate::error::{AppError, AppResult};
 use crate::AppState;
@@ -162,6 +162,7 @@ async fn give(state: &AppState, v: &Viewer, id: &str, a: Answer, reason: &str) -
             let field = match key {
                 "error.referral_reason" => "reason",
                 "error.referral_outcome" => "outcome",
+                "error.referral_status" => return Ok(conflict(state, v, "status", key)),
                 _ => "status",
             };
             Ok(invalid(state, v, &[(field.to_owned(), key.to_owned())]))
@@ -170,7 +171,7 @@ async fn give(state: &AppState, v: &Viewer, id: &str, a: Answer, reason: &str) -
 }
 
 /// Accept a referral made to the caller's agency: it may then work on the parts of the case its kind opens.
-#[utoipa::path(post, path = "/referrals/{id}/accept", tag = "referrals", params(("id" = String, Path)), responses((status = 200, body = ReferralOut)))]
+#[utoipa::path(post, path = "/referrals/{id}/accept", tag = "referrals", params(("id" = String, Path)), responses((status = 200, body = ReferralOut), (status = 409, description = CONFLICT, body = super::Invalid)))]
 async fn accept(
     State(state): State<AppState>,
     Api(v, ..): Api<guards::EditRecords>,
@@ -180,7 +181,7 @@ async fn accept(
 }
 
 /// Decline a referral made to the caller's agency, with a reason.
-#[utoipa::path(post, path = "/referrals/{id}/decline", tag = "referrals", params(("id" = String, Path)), request_body = DeclineIn, responses((status = 200, body = ReferralOut)))]
+#[utoipa::path(post, path = "/referrals/{id}/decline", tag = "referrals", params(("id" = String, Path)), request_body = DeclineIn, responses((status = 200, body = ReferralOut), (status = 409, description = CONFLICT, body = super::Invalid)))]
 async fn decline(
     State(state): State<AppState>,
     Api(v, ..): Api<guards::EditRecords>,
@@ -199,7 +200,7 @@ pub struct CompleteIn {
 
 /// Complete an accepted referral with what came of it: the referring agency reads the outcome, and the
 /// receiver's access ends.
-#[utoipa::path(post, path = "/referrals/{id}/complete", tag = "referrals", params(("id" = String, Path)), request_body = CompleteIn, responses((status = 200, body = ReferralOut)))]
+#[utoipa::path(post, path = "/referrals/{id}/complete", tag = "referrals", params(("id" = String, Path)), request_body = CompleteIn, responses((status = 200, body = ReferralOut), (status = 409, description = CONFLICT, body = super::Invalid)))]
 async fn complete(
     State(state): State<AppState>,
     Api(v, ..): Api<guards::EditRecords>,

@@ -323,6 +323,15 @@ story!(a_victim_case_through_the_api, |app| {
     )
     .await;
     assert_eq!((s, referrals["items"].as_array().map(Vec::len)), (200, Some(1)));
+    // The receiver accepts; a second answer comes too late and is a conflict with the referral's state.
+    let rid = referrals["items"][0]["id"].as_str().expect("id").to_owned();
+    let health = token_for(&app, "health.officer").await;
+    let (s, accepted) = c.api_post(&health, &format!("/api/v1/referrals/{rid}/accept"), &json!({})).await;
+    assert_eq!((s, accepted["status"].as_str()), (200, Some("accepted")), "{accepted}");
+    let (s, again) =
+        c.api_post(&health, &format!("/api/v1/referrals/{rid}/decline"), &json!({"reason": "Hết chỗ"})).await;
+    let field = (again["fields"][0]["field"].as_str(), again["fields"][0]["error"].as_str());
+    assert_eq!((s, field), (409, (Some("status"), Some("referral_status"))), "{again}");
     assert_eq!(
         post(
             format!("/victims/{id}/context"),

@@ -304,7 +304,7 @@ story!(handovers_through_the_api_refuse_what_the_rules_refuse, |app| {
     let (s, json) = c.api_post(&border, &format!("/api/v1/transfers/{id}/withdraw"), &serde_json::json!({})).await;
     assert_eq!((s, json["status"].as_str()), (200, Some("withdrawn")), "{json}");
     let (s, json) = c.api_post(&nurse, &format!("/api/v1/transfers/{id}/accept"), &serde_json::json!({})).await;
-    assert_eq!((s, json["fields"][0]["error"].as_str()), (422, Some("handover_status")), "withdrawn: {json}");
+    assert_eq!((s, json["fields"][0]["error"].as_str()), (409, Some("handover_status")), "withdrawn: {json}");
     let owner =
         app.store.victim_case(case.trim_start_matches("/victims/")).await.expect("read").expect("case").owner_agency_id;
     assert_eq!(owner, app.agency_id("border").await, "the case stayed where it was");

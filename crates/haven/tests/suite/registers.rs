@@ -350,7 +350,7 @@ story!(registers_through_the_api, |app| {
     assert_eq!((status, decided["status"].as_str()), (200, Some("different")));
     let (status, again) =
         c.api_post(&border, &format!("/api/v1/matches/{id}"), &serde_json::json!({ "decision": "same" })).await;
-    assert_eq!((status, again["fields"][0]["error"].as_str()), (422, Some("match_decided")));
+    assert_eq!((status, again["fields"][0]["error"].as_str()), (409, Some("match_decided")), "decided meanwhile");
     // The screening form's codes are checked.
     let rid = r["returnee"]["id"].as_str().expect("id");
     let (status, s) = c
