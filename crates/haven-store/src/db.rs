@@ -193,6 +193,7 @@ const MIGRATIONS: &[Migration] = &[
     Migration { version: 25, name: "case_lists", sql: include_str!("../migrations/0025_case_lists.sql") },
     Migration { version: 26, name: "match_queue", sql: include_str!("../migrations/0026_match_queue.sql") },
     Migration { version: 27, name: "import_stages", sql: include_str!("../migrations/0027_import_stages.sql") },
+    Migration { version: 28, name: "plan_guard", sql: include_str!("../migrations/0028_plan_guard.sql") },
 ];
 
 /// The SQLite settings of a connection: WAL lets readers run beside the one writer; synchronous=FULL makes

@@ -32,3 +32,52 @@ pub async fn sqlite_blob_columns(db: &Db) -> anyhow::Result<Vec<(String, String)
     .fetch_all(db.pool())
     .await?)
 }
+
+/// How the database would run `sql`, one line per step, for a guard against full scans. SQLite: the
+/// details of `EXPLAIN QUERY PLAN` (unbound parameters are NULL, which does not change the plan).
+/// PostgreSQL: the generic plan (the one a prepared statement settles on, for any parameter values) with
+/// sequential scans priced out, so a `Seq Scan` it still shows is one that no index could replace. `Ok(None)`
+/// when PostgreSQL cannot prepare the statement without its parameters' types (a `$1 IS NULL` alone).
+pub async fn plan(db: &Db, sql: &str) -> anyhow::Result<Option<Vec<String>>> {
+    use sqlx::Row;
+    match db.backend() {
+        crate::db::Backend::Sqlite => {
+            let rows = sqlx::query(&format!("EXPLAIN QUERY PLAN {sql}")).fetch_all(db.pool()).await?;
+            Ok(Some(rows.iter().map(|r| r.try_get::<String, _>("detail")).collect::<Result<_, _>>()?))
+        }
+        crate::db::Backend::Postgres => {
+            let mut conn = db.pool().acquire().await?;
+            sqlx::raw_sql("SET enable_seqscan = off; SET plan_cache_mode = force_generic_plan")
+                .execute(&mut *conn)
+                .await?;
+            if sqlx::raw_sql(&format!("PREPARE haven_plan AS {sql}")).execute(&mut *conn).await.is_err() {
+                return Ok(None);
+            }
+            let params = parameter_count(sql);
+            let nulls = vec!["NULL"; params].join(", ");
+            let explain = if params == 0 {
+                "EXPLAIN EXECUTE haven_plan".to_owned()
+            } else {
+                format!("EXPLAIN EXECUTE haven_plan({nulls})")
+            };
+            let rows = sqlx::query(&explain).fetch_all(&mut *conn).await?;
+            let lines = rows.iter().map(|r| r.try_get::<String, _>(0)).collect::<Result<_, _>>()?;
+            sqlx::raw_sql("DEALLOCATE haven_plan; RESET enable_seqscan; RESET plan_cache_mode")
+                .execute(&mut *conn)
+                .await?;
+            Ok(Some(lines))
+        }
+    }
+}
+
+/// The highest `$n` a statement names.
+fn parameter_count(sql: &str) -> usize {
+    let mut most = 0;
+    let mut rest = sql;
+    while let Some(i) = rest.find('$') {
+        rest = &rest[i + 1..];
+        let digits: String = rest.chars().take_while(char::is_ascii_digit).collect();
+        most = most.max(digits.parse().unwrap_or(0));
+    }
+    most
+}

@@ -16,10 +16,20 @@ use crate::demo;
 
 use super::*;
 
+/// Logs on standard error: `HAVEN_LOG` filters them (`info,sqlx=warn` by default), `HAVEN_LOG_FORMAT=json`
+/// writes one JSON object a line (with the request's span, so its id, method and path) for a log collector,
+/// and colour codes are written only to a terminal.
 pub fn init_logging() {
+    use std::io::IsTerminal;
     let filter = tracing_subscriber::EnvFilter::try_from_env("HAVEN_LOG")
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info,sqlx=warn"));
-    tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr).init();
+    let json = std::env::var("HAVEN_LOG_FORMAT").is_ok_and(|f| f.eq_ignore_ascii_case("json"));
+    let logs = tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr);
+    if json {
+        logs.json().with_current_span(true).with_span_list(false).init();
+    } else {
+        logs.with_ansi(std::io::stderr().is_terminal()).init();
+    }
 }
 
 impl Global {

@@ -26,6 +26,7 @@ mod persons;
 mod plan;
 mod platform;
 mod process;
+mod query_plans;
 mod registers;
 mod reports;
 mod security;

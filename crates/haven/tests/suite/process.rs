@@ -11,7 +11,7 @@ use crate::harness::*;
 
 const BIN: &str = env!("CARGO_BIN_EXE_haven");
 
-fn haven(data: &std::path::Path, db: Option<&str>) -> Command {
+pub(crate) fn haven(data: &std::path::Path, db: Option<&str>) -> Command {
     let mut c = Command::new(BIN);
     c.arg("--data").arg(data);
     if let Some(url) = db {
@@ -24,7 +24,7 @@ fn haven(data: &std::path::Path, db: Option<&str>) -> Command {
     c
 }
 
-fn run_ok(mut c: Command) -> String {
+pub(crate) fn run_ok(mut c: Command) -> String {
     let out = c.output().expect("run haven");
     assert!(
         out.status.success(),
@@ -35,7 +35,7 @@ fn run_ok(mut c: Command) -> String {
     String::from_utf8_lossy(&out.stdout).into_owned()
 }
 
-fn free_port() -> u16 {
+pub(crate) fn free_port() -> u16 {
     std::net::TcpListener::bind("127.0.0.1:0").expect("bind").local_addr().expect("addr").port()
 }
 
