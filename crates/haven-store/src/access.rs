@@ -285,7 +285,6 @@ impl Store {
         Ok((grants, bg))
     }
 
-    /// Break-the-glass use on an agency's records, newest first, for its head to review.
     /// Grants made by users of an agency without consent, on a legal basis, newest first.
     pub async fn consent_overrides_of_agency(&self, agency_id: &str, limit: i64) -> anyhow::Result<Vec<OverrideRow>> {
         let rows: Vec<OverrideTuple> = sqlx::query_as(

@@ -5,6 +5,7 @@
 //! authority, or a handover of the case to it. Deterministic, like the rest of the demo.
 
 use haven_app::referrals::{self, Answer as ReferralAnswer, ReferralForm};
+use haven_app::sharing::{self, GrantForm};
 use haven_app::victims::handover::{Answer as HandoverAnswer, HandoverForm};
 use haven_app::victims::identification::{self, IdentificationForm};
 use haven_app::{victims, App, Caller};
@@ -254,6 +255,19 @@ pub async fn load(store: &Store, count: u64) -> anyhow::Result<()> {
             done(identification::approve(&app, &approver, &case).await?)?;
             status = outcome;
             identified_on = (outcome == Status::Identified).then_some(decided);
+            // One identified case in twelve is shared by the head with the procuracy for the criminal
+            // proceedings, on a legal basis rather than the person's consent: the overrides a head reviews.
+            // (Chosen by the case's number, so the demo's other random draws stay as they were.)
+            if outcome == Status::Identified && i % 12 == 5 {
+                let form = GrantForm {
+                    agency: "procuracy".into(),
+                    username: String::new(),
+                    purpose: "legal_proceedings".into(),
+                    days: "30".into(),
+                    legal_basis: "Điều 88 Bộ luật Tố tụng hình sự: cung cấp chứng cứ cho Viện kiểm sát".into(),
+                };
+                done(sharing::share(&app, &approver, store::KIND, &case, &form).await?)?;
+            }
         }
         // Supports within the rules: meals for some days, medical care, the allowance once identified.
         let situation = Situation { status, vietnamese: true, in_vietnam, accompanying_child: false };

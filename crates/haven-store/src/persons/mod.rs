@@ -490,10 +490,15 @@ impl Store {
         user_id: &str,
         now: Millis,
     ) -> anyhow::Result<Vec<PersonRow>> {
+        // The grants first (found by grantee; the newest thousand records, of which at most a few were merged
+        // away since), then their persons by id: planned as a filter over the persons, a database can walk
+        // them all newest first looking for the few that are shared.
         let rows = sqlx::query(&format!(
-            "SELECT {} FROM persons p WHERE p.id IN (SELECT g.record_id FROM grants g WHERE g.record_kind = $1 \
-             AND g.revoked_at IS NULL AND g.expires_at > $2 AND (g.grantee_agency_id = $3 OR g.grantee_user_id = $4)) \
-             AND p.merged_into IS NULL ORDER BY p.id DESC LIMIT 200",
+            "WITH shared AS MATERIALIZED (SELECT g.record_id FROM grants g WHERE g.record_kind = $1 \
+             AND g.revoked_at IS NULL AND g.expires_at > $2 AND (g.grantee_agency_id = $3 OR g.grantee_user_id = $4) \
+             GROUP BY g.record_id ORDER BY g.record_id DESC LIMIT 1000) \
+             SELECT {} FROM shared s JOIN persons p ON p.id = s.record_id \
+             WHERE p.merged_into IS NULL ORDER BY p.id DESC LIMIT 200",
             ROW_COLS.split(", ").map(|c| format!("p.{c}")).collect::<Vec<_>>().join(", ")
         ))
         .bind(KIND)

@@ -460,8 +460,8 @@ impl Store {
     /// Reports linked to this one as the same event, either way round: (id, case code).
     pub async fn same_event_reports(&self, report_id: &str) -> anyhow::Result<Vec<(String, String)>> {
         Ok(sqlx::query_as(
-            "SELECT r.id, r.case_code FROM reports r WHERE r.id IN (SELECT same_as FROM report_links WHERE report_id = $1) \
-             OR r.id IN (SELECT report_id FROM report_links WHERE same_as = $1) ORDER BY r.received_on",
+            "SELECT r.id, r.case_code FROM reports r WHERE r.id IN (SELECT same_as FROM report_links WHERE report_id = $1 \
+             UNION SELECT report_id FROM report_links WHERE same_as = $1) ORDER BY r.received_on",
         )
         .bind(report_id)
         .fetch_all(self.db.pool())
