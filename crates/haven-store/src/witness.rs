@@ -259,3 +259,35 @@ mod tests {
         assert_eq!(parse_code("abc:9F3A-77C2-01BD"), None);
     }
 }
+
+/// What an operator watches of the store, read for each scrape of `/metrics`: each figure one look-up or a
+/// bounded count.
+#[derive(Clone, Debug, Default)]
+pub struct Operations {
+    /// When the newest audit entry was written (`None` before the first).
+    pub audit_head_at: Option<Millis>,
+    /// People waiting to be compared with the province's records (counted up to [`QUEUE_COUNT_CAP`]).
+    pub match_queue: i64,
+    /// Imports whose rows are staged and not yet published.
+    pub import_stages: i64,
+}
+
+/// The most a queue count reads: past it, the queue is simply long.
+pub const QUEUE_COUNT_CAP: i64 = 100_000;
+
+impl Store {
+    pub async fn operations(&self) -> anyhow::Result<Operations> {
+        let audit_head_at: Option<i64> =
+            sqlx::query_scalar("SELECT l.at FROM audit_head h JOIN audit_log l ON l.seq = h.seq WHERE h.id = 1")
+                .fetch_optional(self.db.pool())
+                .await?;
+        let match_queue: i64 = sqlx::query_scalar(&format!(
+            "SELECT CAST(COUNT(*) AS BIGINT) FROM (SELECT 1 FROM match_queue LIMIT {QUEUE_COUNT_CAP}) q"
+        ))
+        .fetch_one(self.db.pool())
+        .await?;
+        let import_stages: i64 =
+            sqlx::query_scalar("SELECT CAST(COUNT(*) AS BIGINT) FROM import_stages").fetch_one(self.db.pool()).await?;
+        Ok(Operations { audit_head_at, match_queue, import_stages })
+    }
+}

@@ -7,6 +7,7 @@ pub mod charts;
 pub mod ctx;
 pub mod error;
 pub mod jobs;
+pub mod metrics;
 pub mod page;
 pub mod pages;
 pub mod views;
@@ -35,6 +36,9 @@ pub struct Config {
     pub province: String,
     /// Reverse proxies whose X-Forwarded-For is believed: see [`ctx::ClientAddr`].
     pub trusted_proxies: Vec<std::net::IpAddr>,
+    /// The bearer token that opens `/metrics` to a scraper elsewhere; without one only a loopback client
+    /// may scrape (see [`metrics`]).
+    pub metrics_token: Option<String>,
 }
 
 /// What every handler works with: the application (store, profile, translations) and the server's own
@@ -49,6 +53,8 @@ pub struct AppState {
     /// Imports running in this process: upload id to progress. The import itself is one transaction, so its
     /// progress cannot be read from the database until it ends; the result is (the `imports` row).
     pub imports: Arc<std::sync::Mutex<std::collections::HashMap<String, jobs::Progress>>>,
+    /// Request latencies and the figures `/metrics` reports.
+    pub metrics: Arc<metrics::Metrics>,
 }
 
 impl AppState {
@@ -58,6 +64,7 @@ impl AppState {
             config: Arc::new(config),
             touched: Arc::default(),
             imports: Arc::default(),
+            metrics: Arc::default(),
         }
     }
 }
@@ -84,6 +91,7 @@ pub fn router(state: AppState) -> Router {
         .merge(pages::routes())
         .nest("/api/v1", api)
         .route("/health", get(health))
+        .route("/metrics", get(metrics::scrape))
         .route("/static/haven.css", get(stylesheet))
         .route("/static/import.js", get(import_script))
         .fallback(not_found)
@@ -131,7 +139,9 @@ async fn frame(State(state): State<AppState>, mut req: Request, next: Next) -> R
     let id = new_request_id();
     req.extensions_mut().insert(RequestId(id.clone()));
     let span = tracing::info_span!("request", id = %id, method = %req.method(), path = %req.uri().path());
+    let (method, route, began) = (req.method().clone(), metrics::route_of(&req), std::time::Instant::now());
     let mut resp = next.run(req).instrument(span).await;
+    state.metrics.observe(method.as_str(), route.as_deref(), resp.status(), began.elapsed());
     let h = resp.headers_mut();
     let set = |h: &mut axum::http::HeaderMap, k: &'static str, v: &'static str| {
         h.insert(k, HeaderValue::from_static(v));

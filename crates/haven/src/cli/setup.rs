@@ -167,7 +167,17 @@ pub(super) async fn serve(store: Store, net: super::Net, witness: Option<PathBuf
             }
         });
     }
-    let config = Config { tls: net.tls, province: demo::PROVINCE.into(), trusted_proxies: net.trusted_proxies };
+    let metrics_token = std::env::var("HAVEN_METRICS_TOKEN").ok().filter(|t| !t.is_empty());
+    if metrics_token.as_ref().is_some_and(|t| t.chars().count() < 16) {
+        bail!("HAVEN_METRICS_TOKEN is too short: give at least 16 characters (for example 32 random ones)");
+    }
+    let config = Config {
+        tls: net.tls,
+        province: demo::PROVINCE.into(),
+        trusted_proxies: net.trusted_proxies,
+        // From the environment only: a token on the command line would show in every process listing.
+        metrics_token,
+    };
     let state = AppState::new(store.clone(), config);
     let app = haven_web::router(state);
     let listen = net.listen;

@@ -139,6 +139,7 @@ impl TestApp {
             tls: false,
             province: haven::demo::PROVINCE.into(),
             trusted_proxies: vec![std::net::Ipv4Addr::LOCALHOST.into()],
+            metrics_token: None,
         };
         let state = AppState::new(store.clone(), config);
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");

@@ -135,3 +135,35 @@ story!(roles_gate_pages, |app| {
     let admin = app.login("admin").await;
     assert_eq!(admin.get("/persons").await.status, 403, "the administrator does not read case files");
 });
+
+story!(metrics_are_scraped_from_the_host_and_name_routes_not_records, |app| {
+    let officer = app.login("police.officer").await;
+    let persons = officer.get("/persons").await;
+    assert_eq!(persons.status, 200);
+    let some_person = app.a_person_of("police").await;
+    assert_eq!(officer.get(&format!("/persons/{some_person}")).await.status, 200);
+    // A scraper on the same host reads them.
+    let r = app.client().get("/metrics").await;
+    assert_eq!(r.status, 200, "{}", r.body);
+    let content_type = r.headers.get("content-type").and_then(|v| v.to_str().ok()).unwrap_or_default();
+    assert!(content_type.starts_with("text/plain; version=0.0.4"), "{content_type}");
+    let line = |prefix: &str| r.body.lines().find(|l| l.starts_with(prefix)).map(str::to_owned);
+    let persons_count =
+        line("haven_http_request_duration_seconds_count{method=\"GET\",route=\"/persons\",status=\"2xx\"}")
+            .expect("the persons list is counted under its route");
+    assert!(persons_count.ends_with(" 1"), "{persons_count}");
+    assert!(line("haven_http_request_duration_seconds_count{method=\"GET\",route=\"/persons/{id}\",status=\"2xx\"}")
+        .is_some());
+    let pool: f64 =
+        line("haven_db_pool_connections ").expect("pool").rsplit(' ').next().unwrap_or("").parse().expect("n");
+    assert!(pool >= 1.0, "{pool}");
+    assert!(line("haven_match_queue_persons ").is_some() && line("haven_import_stages ").is_some());
+    let age: f64 =
+        line("haven_audit_head_age_seconds ").expect("age").rsplit(' ').next().unwrap_or("").parse().expect("age");
+    assert!((0.0..60.0).contains(&age), "the log-ins just wrote audit entries: {age}");
+    // Routes, never paths: no record's id is in them.
+    assert!(!r.body.contains(&some_person), "a record id in the metrics");
+    // Anyone else finds nothing there.
+    let remote = Client::from_addr(&app.base, "203.0.113.9");
+    assert_eq!(remote.get("/metrics").await.status, 404);
+});

@@ -26,6 +26,9 @@ const USERS: [&str; 11] = [
     "procuracy.officer",
 ];
 
+/// The token the walked server's `/metrics` asks for.
+const METRICS_TOKEN: &str = "metrics-token-for-the-plan-guard";
+
 /// Pages walked per user; pages of one shape (the same path with other ids) walked at most twice.
 const PAGES_PER_USER: usize = 150;
 const PER_SHAPE: usize = 2;
@@ -55,6 +58,7 @@ async fn walk(dir: &Path, url: Option<&str>) -> BTreeSet<String> {
             .args(["serve", "--listen", &format!("127.0.0.1:{port}")])
             .env("HAVEN_LOG", "info,sqlx::query=debug")
             .env("HAVEN_LOG_FORMAT", "json")
+            .env("HAVEN_METRICS_TOKEN", METRICS_TOKEN)
             .stdout(Stdio::null())
             .stderr(log),
     );
@@ -75,6 +79,16 @@ async fn walk(dir: &Path, url: Option<&str>) -> BTreeSet<String> {
         let walked = crawl(&c).await;
         assert!(walked > 5, "{user} reached only {walked} pages");
     }
+    // The walk shows in the metrics, to a scraper with the token only (even on this host).
+    let http = reqwest::Client::new();
+    let metrics = http.get(format!("{base}/metrics")).bearer_auth(METRICS_TOKEN).send().await.expect("scrape");
+    assert_eq!(metrics.status(), 200);
+    let body = metrics.text().await.expect("body");
+    assert!(body.contains("route=\"/persons\",status=\"2xx\""), "{body}");
+    let without = http.get(format!("{base}/metrics")).send().await.expect("scrape");
+    assert_eq!(without.status(), 404, "a token is set: the host alone does not open the metrics");
+    let wrong = http.get(format!("{base}/metrics")).bearer_auth("not-the-token-at-all").send().await.expect("scrape");
+    assert_eq!(wrong.status(), 404);
     let _ = server.0.kill();
     let _ = server.0.wait();
     statements(&std::fs::read_to_string(&log_path).expect("log"))
