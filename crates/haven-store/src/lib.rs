@@ -6,6 +6,7 @@
 pub mod access;
 pub mod accounts;
 pub mod audit;
+pub mod backups;
 pub mod bench;
 pub mod cases;
 pub mod cooperation;

@@ -60,6 +60,14 @@ pub struct Net {
     /// address read from X-Forwarded-For; log-in throttling counts failures per account and client address.
     #[arg(long = "trusted-proxy", env = "HAVEN_TRUSTED_PROXIES", value_delimiter = ',')]
     pub trusted_proxies: Vec<std::net::IpAddr>,
+    /// SQLite: back up into this folder when the server starts and every --backup-every hours after,
+    /// keeping the newest --backup-keep (like `haven backup --to`).
+    #[arg(long, env = "HAVEN_BACKUP_DIR")]
+    pub backup_to: Option<PathBuf>,
+    #[arg(long, env = "HAVEN_BACKUP_EVERY_HOURS", default_value_t = 24, value_parser = clap::value_parser!(u32).range(1..))]
+    pub backup_every: u32,
+    #[arg(long, env = "HAVEN_BACKUP_KEEP", default_value_t = 14, value_parser = clap::value_parser!(u32).range(1..))]
+    pub backup_keep: u32,
 }
 
 #[derive(Subcommand)]
@@ -95,10 +103,19 @@ pub enum Command {
     /// Check the audit log.
     #[command(subcommand)]
     Audit(AuditCommand),
-    /// Write a consistent copy of the database while Haven runs (SQLite; use pg_dump for PostgreSQL).
+    /// Write a consistent copy of the database while Haven runs (SQLite; use pg_dump for PostgreSQL): to a
+    /// file, or into a folder of dated backups keeping the newest few.
+    #[command(group(clap::ArgGroup::new("where").required(true).args(["out", "to"])))]
     Backup {
+        /// The file to write.
         #[arg(long)]
-        out: PathBuf,
+        out: Option<PathBuf>,
+        /// A folder of backups named by their time (UTC): `haven-20261204T020000Z.db`.
+        #[arg(long)]
+        to: Option<PathBuf>,
+        /// With --to: how many backups to keep; older ones in the folder are deleted.
+        #[arg(long, default_value_t = 14, requires = "to", value_parser = clap::value_parser!(u32).range(1..))]
+        keep: u32,
     },
     /// Replace the database with a backup (stop the server first). The current file is kept beside it.
     Restore { file: PathBuf },
@@ -391,13 +408,27 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                 mark.code()
             );
         }
-        Command::Backup { out } => {
+        Command::Backup { out, to, keep } => {
             let db = Db::connect(&g.url()).await?;
-            db.backup_to(&out).await?;
+            let written = match (out, to) {
+                (Some(out), _) => {
+                    db.backup_to(&out).await?;
+                    out
+                }
+                (None, Some(dir)) => {
+                    let now = haven_domain::time::Clock::now(&haven_domain::time::SystemClock);
+                    let (out, removed) = haven_store::backups::backup_into(&db, &dir, keep as usize, now).await?;
+                    for r in removed {
+                        println!("Removed the older backup {}.", r.display());
+                    }
+                    out
+                }
+                (None, None) => anyhow::bail!("give --out FILE or --to FOLDER"),
+            };
             db.close().await;
             println!(
                 "Backup written to {}. The key file is not in it: keep a copy of {} apart from the backup.",
-                out.display(),
+                written.display(),
                 key_path(&g.data).display()
             );
         }

@@ -167,6 +167,27 @@ pub(super) async fn serve(store: Store, net: super::Net, witness: Option<PathBuf
             }
         });
     }
+    if let Some(dir) = net.backup_to.clone() {
+        if store.db.backend() != haven_store::Backend::Sqlite {
+            bail!("--backup-to is for the embedded SQLite database: back PostgreSQL up with pg_dump");
+        }
+        // A backup when the server starts, then every --backup-every hours; a failed one is logged and
+        // tried again at the next.
+        let (store, keep) = (store.clone(), net.backup_keep as usize);
+        let every = std::time::Duration::from_secs(u64::from(net.backup_every) * 3600);
+        tokio::spawn(async move {
+            let mut tick = tokio::time::interval(every);
+            loop {
+                tick.tick().await;
+                match haven_store::backups::backup_into(&store.db, &dir, keep, store.now()).await {
+                    Ok((out, removed)) => {
+                        tracing::info!(file = %out.display(), removed = removed.len(), "backup written")
+                    }
+                    Err(e) => tracing::error!(error = %e, folder = %dir.display(), "the scheduled backup failed"),
+                }
+            }
+        });
+    }
     let metrics_token = std::env::var("HAVEN_METRICS_TOKEN").ok().filter(|t| !t.is_empty());
     if metrics_token.as_ref().is_some_and(|t| t.chars().count() < 16) {
         bail!("HAVEN_METRICS_TOKEN is too short: give at least 16 characters (for example 32 random ones)");

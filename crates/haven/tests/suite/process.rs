@@ -416,3 +416,70 @@ async fn a_rolled_back_audit_log_is_caught_by_its_witness() {
     let out = with_witness(&["audit", "verify"]).output().expect("run");
     assert!(!out.status.success());
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn backups_into_a_folder_keep_the_newest_and_the_server_makes_them_on_schedule() {
+    let dir = TempDir::new("backups");
+    run_ok({
+        let mut c = haven(dir.path(), None);
+        c.args(["demo", "--load-only", "--scale", "20"]);
+        c
+    });
+    let folder = dir.path().join("backups");
+    // Two older backups and a file of the operator's own already there.
+    std::fs::create_dir_all(&folder).expect("folder");
+    for old in ["haven-20250101T020000Z.db", "haven-20250102T020000Z.db", "README.txt"] {
+        std::fs::write(folder.join(old), b"older").expect("write");
+    }
+    let out = run_ok({
+        let mut c = haven(dir.path(), None);
+        c.args(["backup", "--to"]).arg(&folder).args(["--keep", "2"]);
+        c
+    });
+    assert!(out.contains("Removed the older backup") && out.contains("haven-20250101T020000Z.db"), "{out}");
+    let mut names: Vec<String> =
+        std::fs::read_dir(&folder).expect("list").filter_map(|e| e.ok()?.file_name().into_string().ok()).collect();
+    names.sort();
+    assert_eq!(names.len(), 3, "{names:?}");
+    assert_eq!(names[0], "README.txt", "files of other names stay");
+    assert_eq!(names[1], "haven-20250102T020000Z.db");
+    let newest = folder.join(&names[2]);
+    // The new one is a whole database with the records.
+    let db = haven_store::Db::connect(&format!("sqlite://{}", newest.display())).await.expect("open backup");
+    assert!(haven_store::testing::scalar_i64(&db, "SELECT COUNT(*) FROM persons").await.expect("count") >= 20);
+    db.close().await;
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        let mode = std::fs::metadata(&newest).expect("meta").permissions().mode() & 0o777;
+        assert_eq!(mode, 0o600, "a backup is its owner's alone");
+    }
+    // No --keep without --to, and no keeping nothing.
+    for args in [vec!["backup", "--keep", "2"], vec!["backup", "--to", "x", "--keep", "0"]] {
+        let o = haven(dir.path(), None).args(&args).output().expect("run");
+        assert!(!o.status.success(), "{args:?}");
+        assert!(!String::from_utf8_lossy(&o.stderr).contains("panicked"), "{args:?}");
+    }
+
+    // The server backs up when it starts (and every --backup-every hours), into its own folder.
+    let scheduled = dir.path().join("scheduled");
+    let port = free_port();
+    let _server = Proc::spawn(
+        haven(dir.path(), None)
+            .args(["serve", "--listen", &format!("127.0.0.1:{port}"), "--backup-keep", "3", "--backup-to"])
+            .arg(&scheduled)
+            .stdout(Stdio::null())
+            .stderr(Stdio::null()),
+    );
+    let mut found = Vec::new();
+    for _ in 0..100 {
+        found = std::fs::read_dir(&scheduled)
+            .map(|d| d.filter_map(|e| e.ok()?.file_name().into_string().ok()).collect())
+            .unwrap_or_default();
+        if found.iter().any(|n: &String| n.ends_with(".db")) {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    assert!(found.iter().any(|n| n.starts_with("haven-") && n.ends_with("Z.db")), "{found:?}");
+}
