@@ -194,6 +194,7 @@ const MIGRATIONS: &[Migration] = &[
     Migration { version: 26, name: "match_queue", sql: include_str!("../migrations/0026_match_queue.sql") },
     Migration { version: 27, name: "import_stages", sql: include_str!("../migrations/0027_import_stages.sql") },
     Migration { version: 28, name: "plan_guard", sql: include_str!("../migrations/0028_plan_guard.sql") },
+    Migration { version: 29, name: "import_runs", sql: include_str!("../migrations/0029_import_runs.sql") },
 ];
 
 /// The SQLite settings of a connection: WAL lets readers run beside the one writer; synchronous=FULL makes

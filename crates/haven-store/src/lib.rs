@@ -15,6 +15,7 @@ pub mod db;
 pub mod directory;
 pub mod exports;
 pub mod files;
+pub mod import_runs;
 pub mod imports;
 pub mod keys;
 pub mod matches;

@@ -270,6 +270,8 @@ pub struct Operations {
     pub match_queue: i64,
     /// Imports whose rows are staged and not yet published.
     pub import_stages: i64,
+    /// Imports running on a live server.
+    pub imports_running: i64,
 }
 
 /// The most a queue count reads: past it, the queue is simply long.
@@ -288,6 +290,7 @@ impl Store {
         .await?;
         let import_stages: i64 =
             sqlx::query_scalar("SELECT CAST(COUNT(*) AS BIGINT) FROM import_stages").fetch_one(self.db.pool()).await?;
-        Ok(Operations { audit_head_at, match_queue, import_stages })
+        let imports_running = self.running_imports().await?;
+        Ok(Operations { audit_head_at, match_queue, import_stages, imports_running })
     }
 }

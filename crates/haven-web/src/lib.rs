@@ -50,9 +50,6 @@ pub struct AppState {
     /// When this process last noted activity on each session, so that a burst of requests on one session
     /// writes its last-seen time once, not once per request racing for the write lock.
     pub touched: Arc<std::sync::Mutex<std::collections::HashMap<String, i64>>>,
-    /// Imports running in this process: upload id to progress. The import itself is one transaction, so its
-    /// progress cannot be read from the database until it ends; the result is (the `imports` row).
-    pub imports: Arc<std::sync::Mutex<std::collections::HashMap<String, jobs::Progress>>>,
     /// Request latencies and the figures `/metrics` reports.
     pub metrics: Arc<metrics::Metrics>,
 }
@@ -63,7 +60,6 @@ impl AppState {
             app: haven_app::App::new(store, &config.province),
             config: Arc::new(config),
             touched: Arc::default(),
-            imports: Arc::default(),
             metrics: Arc::default(),
         }
     }

@@ -1,6 +1,6 @@
 //! Prometheus metrics at `/metrics`: request latency by route (the route's template, never a path with ids
 //! in it), the database pool, the background work waiting (people queued for matching, imports staged or
-//! running in this process) and the age of the newest audit entry. Nothing in them names a person.
+//! running) and the age of the newest audit entry. Nothing in them names a person.
 //!
 //! Who may scrape: a request with `Authorization: Bearer` the token the server was given
 //! (`HAVEN_METRICS_TOKEN`), or without a token configured, a scraper on the same host (a loopback client,
@@ -72,7 +72,7 @@ impl Default for Metrics {
         );
         let import_stages =
             gauge(&mut registry, "import_stages", "Imports whose rows are staged and not yet published");
-        let imports_running = gauge(&mut registry, "imports_running", "Imports running in this process");
+        let imports_running = gauge(&mut registry, "imports_running", "Imports running on a live server");
         let audit_head_age = Gauge::<f64, AtomicU64>::default();
         registry.register(
             "audit_head_age_seconds",
@@ -134,10 +134,9 @@ pub async fn scrape(State(state): State<AppState>, client: ClientAddr, req: Requ
     let pool = state.store.db.pool();
     m.pool_connections.set(i64::from(pool.size()));
     m.pool_idle.set(pool.num_idle() as i64);
-    m.imports_running
-        .set(state.imports.lock().map(|i| i.values().filter(|p| p.ended.is_none()).count()).unwrap_or(0) as i64);
     match state.store.operations().await {
         Ok(ops) => {
+            m.imports_running.set(ops.imports_running);
             m.match_queue.set(ops.match_queue);
             m.import_stages.set(ops.import_stages);
             let age = ops.audit_head_at.map_or(0.0, |at| (state.store.now() - at).max(0) as f64 / 1000.0);

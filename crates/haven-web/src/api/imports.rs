@@ -351,7 +351,7 @@ async fn commit(
             return Ok(invalid_fields(&state, &v, fields));
         }
     };
-    jobs::start(&state, &v, u, c.sheet, c.mapping, rows)?;
+    jobs::start(&state, &v, u, c.sheet, c.mapping, rows).await?;
     let (st, p) = jobs::standing(&state, &id).await?;
     Ok((StatusCode::ACCEPTED, Json(status_out(&state, &v, st, &p))).into_response())
 }

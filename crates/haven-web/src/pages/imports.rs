@@ -356,7 +356,7 @@ async fn start_commit(
     let Some(rows) = rows else {
         return Ok(render(StatusCode::UNPROCESSABLE_ENTITY, &preview_page(c, &u, kind, &chk)));
     };
-    crate::jobs::start(&state, &viewer, u, chk.sheet, chk.mapping, rows)?;
+    crate::jobs::start(&state, &viewer, u, chk.sheet, chk.mapping, rows).await?;
     Ok(Redirect::to(&format!("/imports/{id}/progress")).into_response())
 }
 

@@ -610,3 +610,50 @@ story!(an_import_shows_nothing_until_all_its_rows_are_published_and_leaves_no_st
     assert_eq!(count("SELECT COUNT(*) FROM import_staged_persons").await, 0);
     assert_eq!(count("SELECT COUNT(*) FROM persons").await, before);
 });
+
+story!(any_server_follows_an_import_and_one_cut_short_may_run_again, |app| {
+    let clerk = token_for(&app, "pc-tramy.clerk").await;
+    let c = app.client();
+    let upload = |name: &'static str, who: &'static str| {
+        let (c, clerk) = (&c, &clerk);
+        async move {
+            let text = format!("Họ và tên,Ngày sinh,Xã,Vắng từ\n{who},12/03/1995,Trà My,2023\n");
+            let (s, up) =
+                c.api_upload(clerk, "/api/v1/imports", &[("kind", "absentees")], (name, text.into_bytes())).await;
+            assert_eq!(s, 201, "{up}");
+            up["id"].as_str().expect("id").to_owned()
+        }
+    };
+    // A second server on the same database, as behind a proxy: it knows nothing this one holds in memory.
+    let second = {
+        let config = haven_web::Config { province: haven::demo::PROVINCE.into(), ..Default::default() };
+        let router = haven_web::router(haven_web::AppState::new(app.store.clone(), config));
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
+        let addr = listener.local_addr().expect("addr");
+        tokio::spawn(async move {
+            let _ = axum::serve(listener, router.into_make_service_with_connect_info::<std::net::SocketAddr>()).await;
+        });
+        Client::new(&format!("http://{addr}"))
+    };
+    let id = upload("a.csv", "Đinh Thị Thu").await;
+    let done = commit_and_follow(&c, &clerk, &id, &json!({})).await;
+    assert_eq!((done["state"].as_str(), done["done"].as_u64()), (Some("done"), Some(1)), "{done}");
+    let (s, there) = second.api_get(&clerk, &format!("/api/v1/imports/{id}/status")).await;
+    assert_eq!((s, there["state"].as_str(), there["total"].as_u64()), (200, Some("done"), Some(1)), "{there}");
+
+    // An import whose server stopped: it shows as running while its heartbeat is fresh, then as cut short,
+    // on any server, and it may be committed again.
+    let cut = upload("b.csv", "Hồ Thị Mai").await;
+    assert!(app.store.claim_import_run(&cut, 1).await.expect("claim"), "claimed by a server that then stops");
+    let (_, running) = second.api_get(&clerk, &format!("/api/v1/imports/{cut}/status")).await;
+    assert_eq!(running["state"], "running", "{running}");
+    let (s, again) = c.api_post(&clerk, &format!("/api/v1/imports/{cut}/commit"), &json!({})).await;
+    assert_eq!((s, again["state"].as_str()), (202, Some("running")), "not started twice: {again}");
+    app.advance(11 * 60 * 1000);
+    let (_, stale) = second.api_get(&clerk, &format!("/api/v1/imports/{cut}/status")).await;
+    assert_eq!(stale["state"], "failed", "{stale}");
+    assert!(stale["error"].as_str().is_some_and(|e| e.contains("nhập lại") || e.contains("again")), "{stale}");
+    let redone = commit_and_follow(&c, &clerk, &cut, &json!({})).await;
+    assert_eq!((redone["state"].as_str(), redone["done"].as_u64()), (Some("done"), Some(1)), "{redone}");
+    assert_eq!(app.store.running_imports().await.expect("running"), 0);
+});
