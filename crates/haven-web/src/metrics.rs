@@ -95,6 +95,11 @@ impl Default for Metrics {
 impl Metrics {
     /// Note a request answered: its method, route template and status class, and how long it took.
     pub fn observe(&self, method: &str, route: Option<&str>, status: StatusCode, took: Duration) {
+        // Only the methods Haven serves become labels: a client inventing methods must not grow the metrics.
+        let method = match method {
+            "GET" | "HEAD" | "POST" | "PUT" | "PATCH" | "DELETE" | "OPTIONS" => method,
+            _ => "other",
+        };
         let labels = RouteLabels {
             method: method.to_owned(),
             route: route.unwrap_or("unmatched").to_owned(),
@@ -152,4 +157,28 @@ pub async fn scrape(State(state): State<AppState>, client: ClientAddr, req: Requ
         return StatusCode::INTERNAL_SERVER_ERROR.into_response();
     }
     ([(header::CONTENT_TYPE, "text/plain; version=0.0.4; charset=utf-8")], body).into_response()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn invented_methods_and_unknown_paths_share_one_label_each() {
+        let m = Metrics::default();
+        for method in ["BREW", "PROPFIND", "X-ANYTHING"] {
+            m.observe(method, None, StatusCode::METHOD_NOT_ALLOWED, Duration::from_millis(3));
+        }
+        m.observe("GET", Some("/persons/{id}"), StatusCode::OK, Duration::from_millis(20));
+        let mut text = String::new();
+        prometheus_client::encoding::text::encode(&mut text, &m.registry).expect("encode");
+        let count = |labels: &str| {
+            text.lines()
+                .find(|l| l.starts_with(&format!("haven_http_request_duration_seconds_count{{{labels}}}")))
+                .map(|l| l.rsplit(' ').next().unwrap_or_default().to_owned())
+        };
+        assert_eq!(count("method=\"other\",route=\"unmatched\",status=\"4xx\"").as_deref(), Some("3"));
+        assert_eq!(count("method=\"GET\",route=\"/persons/{id}\",status=\"2xx\"").as_deref(), Some("1"));
+        assert!(!text.contains("BREW"));
+    }
 }
