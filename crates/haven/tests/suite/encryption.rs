@@ -107,14 +107,7 @@ story!(key_rotation_changes_ciphertexts_not_values, |app| {
         agency_id: app.agency_id("police").await,
         request_id: "test".into(),
     };
-    let staged = haven_domain::person::IdentityInput {
-        full_name: "Đinh Thị Thu".into(),
-        birth_date: "1999".into(),
-        sex: "f".into(),
-        ..Default::default()
-    }
-    .validate(time::macros::date!(2026 - 03 - 01))
-    .expect("valid");
+    let staged = a_valid_identity();
     let mut stage = app.store.begin_stage(&actor, "upload-1").await.expect("stage");
     let entry = haven_store::registers::NewAbsentee {
         commune_code: "20900",

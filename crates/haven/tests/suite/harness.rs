@@ -492,3 +492,15 @@ impl Drop for Proc {
         self.kill();
     }
 }
+
+/// One valid identity for stories that stage or write rows below the use cases.
+pub fn a_valid_identity() -> haven_domain::person::Identity {
+    haven_domain::person::IdentityInput {
+        full_name: "Đinh Thị Thu".into(),
+        birth_date: "1999".into(),
+        sex: "f".into(),
+        ..Default::default()
+    }
+    .validate(time::macros::date!(2026 - 03 - 01))
+    .expect("valid")
+}

@@ -520,14 +520,7 @@ story!(an_import_shows_nothing_until_all_its_rows_are_published_and_leaves_no_st
         agency_id: app.agency_id("pc-tramy").await,
         request_id: "test".into(),
     };
-    let who = haven_domain::person::IdentityInput {
-        full_name: "Đinh Thị Thu".into(),
-        birth_date: "1999".into(),
-        sex: "f".into(),
-        ..Default::default()
-    }
-    .validate(time::macros::date!(2026 - 03 - 01))
-    .expect("valid");
+    let who = a_valid_identity();
     let entry = || NewAbsentee {
         commune_code: "20900",
         absent_since: Some("2024".into()),
